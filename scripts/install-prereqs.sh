@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Installs the Debian packages dbform's tests and image build need, then makes
+# sure a Docker engine answers. Idempotent: a second run only checks.
+#
+# Usage: scripts/install-prereqs.sh
+#
+# Environment:
+#   DBFORM_DOCKERD_LOG   log file for a dockerd started here (default /var/log/dbform-dockerd.log)
+#   DBFORM_DOCKER_WAIT   seconds to wait for the engine to answer (default 30)
+set -euo pipefail
+
+log() { printf 'install-prereqs: %s\n' "$*" >&2; }
+die() { printf 'install-prereqs: ERROR: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "must run as root"
+
+PACKAGES=(
+  docker.io
+  debootstrap
+  openssh-server
+  cron
+  postgresql-client-15   # psql, pg_restore
+  iproute2
+  ca-certificates
+  sudo                   # the test fleet gives a non-root user passwordless sudo
+)
+
+# A package counts as present only when dpkg says "install ok installed".
+missing=()
+for p in "${PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2 || die "apt-get update failed"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 \
+    || die "apt-get install failed for: ${missing[*]}"
+  for p in "${missing[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || die "package $p is still not installed"
+  done
+else
+  log "packages present"
+fi
+
+for cmd in docker dockerd debootstrap sshd cron psql pg_restore ip sudo; do
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || die "command $cmd not found after install"
+done
+
+# --- Docker engine ---------------------------------------------------------
+if docker info >/dev/null 2>&1; then
+  log "docker engine answers"
+  exit 0
+fi
+
+if [ -n "${DOCKER_HOST:-}" ]; then
+  die "DOCKER_HOST=$DOCKER_HOST is set but that engine does not answer (docker info)"
+fi
+
+DOCKERD_LOG=${DBFORM_DOCKERD_LOG:-/var/log/dbform-dockerd.log}
+WAIT=${DBFORM_DOCKER_WAIT:-30}
+
+# A stale pid file from a dead engine makes dockerd refuse to start.
+if [ -f /var/run/docker.pid ]; then
+  oldpid=$(cat /var/run/docker.pid 2>/dev/null || true)
+  if [ -n "$oldpid" ] && kill -0 "$oldpid" 2>/dev/null; then
+    die "a dockerd (pid $oldpid) is running but does not answer; see its log"
+  fi
+  rm -f /var/run/docker.pid
+fi
+
+log "starting dockerd (log $DOCKERD_LOG)"
+mkdir -p "$(dirname "$DOCKERD_LOG")"
+setsid dockerd --iptables=false --storage-driver=overlay2 \
+  --exec-opt native.cgroupdriver=cgroupfs >>"$DOCKERD_LOG" 2>&1 </dev/null &
+dpid=$!
+
+deadline=$((SECONDS + WAIT))
+until docker info >/dev/null 2>&1; do
+  if ! kill -0 "$dpid" 2>/dev/null; then
+    tail -n 20 "$DOCKERD_LOG" >&2 || true
+    die "dockerd exited during startup (see $DOCKERD_LOG)"
+  fi
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    tail -n 20 "$DOCKERD_LOG" >&2 || true
+    die "dockerd did not answer within ${WAIT}s (pid $dpid, see $DOCKERD_LOG)"
+  fi
+  sleep 0.2
+done
+log "docker engine answers (dockerd pid $dpid)"

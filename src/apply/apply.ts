@@ -1,0 +1,122 @@
+import type pg from 'pg';
+import type { Host } from '../hosts/host.js';
+import type { HostKeystore } from '../keystore/keystore.js';
+import type { Change, Plan, SecretRef } from '../plan/types.js';
+import type { DesiredAddon } from '../resources/model.js';
+import { EXECUTORS } from '../resources/registry.js';
+import { UserError } from '../util/errors.js';
+import type { ApplyContext } from './context.js';
+
+// Runs the plan's steps and nothing else. Hosts are applied in parallel; on one host changes run in
+// plan order. A failed change skips the rest of its add-on (they depend on it) but not other add-ons
+// or hosts, so one broken instance never blocks the fleet, and a rerun converges.
+
+export interface ApplyHooks {
+  start(change: Change): void;
+  done(change: Change, ms: number): void;
+  failed(change: Change, err: Error): void;
+  skipped(change: Change, because: string): void;
+  progress(host: string, message: string): void;
+}
+
+export interface HostResult {
+  host: string;
+  applied: number;
+  failed: number;
+  skipped: number;
+  errors: string[];
+}
+
+export interface ApplyInput {
+  plan: Plan;
+  hosts: Map<string, Host>;
+  keystores: Map<string, HostKeystore>;
+  desired: Map<string, DesiredAddon>;
+  hooks: ApplyHooks;
+}
+
+function makeContext(input: ApplyInput, hostName: string): { ctx: ApplyContext; close(): Promise<void> } {
+  const host = input.hosts.get(hostName)!;
+  const keystore = input.keystores.get(hostName)!;
+  const clients = new Map<string, pg.Client>();
+  const key = (addon: string, db: string) => `${addon}\u0000${db}`;
+  const ctx: ApplyContext = {
+    host,
+    keystore,
+    progress: (m) => input.hooks.progress(hostName, m),
+    async secret(ref: SecretRef) {
+      if (ref.source === 'env') {
+        const v = process.env[ref.name];
+        if (!v) throw new UserError(`environment variable ${ref.name} is not set`);
+        return v;
+      }
+      if (ref.generate) return keystore.getOrCreatePassword(ref.key);
+      const v = await keystore.get(ref.key);
+      if (v === undefined) throw new UserError(`keystore entry ${ref.key} is missing on host ${hostName}`);
+      return v;
+    },
+    async pg(addon, database) {
+      const existing = clients.get(key(addon, database));
+      if (existing) return existing;
+      const d = input.desired.get(addon);
+      if (!d) throw new Error(`add-on ${addon} is not declared: no SQL can be run on it`);
+      const password = await keystore.get(d.superuserKey);
+      if (password === undefined) throw new UserError(`host ${hostName}, add-on ${addon}: no superuser password in the keystore`);
+      const client = await host.connectPg({ port: d.container.port, user: 'postgres', password, database });
+      client.on('error', () => undefined); // a restarted instance drops connections; forget() replaces them
+      clients.set(key(addon, database), client);
+      return client;
+    },
+    async forget(addon) {
+      for (const [k, c] of clients) {
+        if (k.startsWith(`${addon}\u0000`)) {
+          clients.delete(k);
+          await c.end().catch(() => undefined);
+        }
+      }
+    },
+  };
+  return { ctx, close: async () => Promise.all([...clients.values()].map((c) => c.end().catch(() => undefined))).then(() => undefined) };
+}
+
+async function applyHost(input: ApplyInput, hostName: string, changes: Change[]): Promise<HostResult> {
+  const result: HostResult = { host: hostName, applied: 0, failed: 0, skipped: 0, errors: [] };
+  const { ctx, close } = makeContext(input, hostName);
+  const brokenAddons = new Set<string>();
+  try {
+    for (const change of changes) {
+      if (brokenAddons.has(change.addon)) {
+        result.skipped++;
+        input.hooks.skipped(change, `an earlier change of ${change.addon} failed`);
+        continue;
+      }
+      input.hooks.start(change);
+      const t0 = Date.now();
+      try {
+        for (const step of change.steps) {
+          const exec = EXECUTORS[step.type];
+          if (!exec) throw new Error(`unknown step type ${step.type} (plan made by another dbform version?)`);
+          await exec(step, ctx);
+        }
+        result.applied++;
+        input.hooks.done(change, Date.now() - t0);
+      } catch (err) {
+        const e = err instanceof Error ? err : new Error(String(err));
+        result.failed++;
+        result.errors.push(`${change.address}: ${e.message}`);
+        brokenAddons.add(change.addon);
+        input.hooks.failed(change, e);
+      }
+    }
+  } finally {
+    await close();
+  }
+  return result;
+}
+
+export async function applyPlan(input: ApplyInput): Promise<HostResult[]> {
+  const byHost = new Map<string, Change[]>();
+  for (const c of input.plan.changes) byHost.set(c.host, [...(byHost.get(c.host) ?? []), c]);
+  const hosts = [...byHost.keys()].sort();
+  return Promise.all(hosts.map((h) => applyHost(input, h, byHost.get(h)!)));
+}

@@ -1,0 +1,41 @@
+import { UserError } from '../../util/errors.js';
+import { userPasswordKey } from '../../resources/desired.js';
+import { err } from '../output.js';
+import { openSession } from '../session.js';
+
+export interface OutputOptions {
+  file: string;
+  addon: string;
+  user?: string;
+  all: boolean;
+}
+
+function url(user: string, password: string, host: string, port: number, database: string): string {
+  return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
+}
+
+// Prints connection URLs, the way a managed offer shows DATABASE_URL: this is the one command whose
+// purpose is to reveal a secret, and it does so only on stdout, only when asked for one add-on.
+export async function outputCommand(opts: OutputOptions): Promise<number> {
+  const session = await openSession(opts.file, (m) => err(`Warning: ${m}`));
+  try {
+    const addon = session.config.addons.find((a) => a.name === opts.addon);
+    if (!addon) throw new UserError(`no add-on named ${opts.addon} in ${opts.file}`);
+    const host = session.hosts.get(addon.host)!;
+    const keystore = session.keystores.get(addon.host)!;
+    const names = opts.all ? [addon.name, ...addon.users.map((u) => u.name)] : [opts.user ?? addon.name];
+    for (const name of names) {
+      const user = addon.users.find((u) => u.name === name);
+      if (!user && name !== addon.name) throw new UserError(`add-on ${addon.name} has no user ${name}`);
+      const password = user?.passwordEnv ? process.env[user.passwordEnv] : await keystore.get(userPasswordKey(addon.name, name));
+      if (!password) throw new UserError(`add-on ${addon.name}, user ${name}: no password yet; run dbform apply first`);
+      const value = url(name, password, host.clientAddress, addon.port, addon.name);
+      const variable = name === addon.name ? 'DATABASE_URL' : `DATABASE_URL_${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
+      // Written raw: redaction would hide exactly what the user asked for.
+      process.stdout.write(`${variable}=${value}\n`);
+    }
+    return 0;
+  } finally {
+    await session.close();
+  }
+}

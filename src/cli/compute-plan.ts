@@ -1,0 +1,23 @@
+import { gather } from '../gather/gather.js';
+import { buildPlan } from '../plan/build.js';
+import type { Plan } from '../plan/types.js';
+import type { DesiredAddon } from '../resources/model.js';
+import type { Session } from './session.js';
+
+export interface ComputedPlan {
+  plan: Plan;
+  desired: Map<string, DesiredAddon>;
+}
+
+/** gather (read-only) then diff (pure). */
+export async function computePlan(session: Session): Promise<ComputedPlan> {
+  const g = await gather({ config: session.config, hosts: session.hosts, keystores: session.keystores });
+  const plan = buildPlan(session.config, g.desired, g.observed);
+  for (const d of g.desired) {
+    const p = session.config.addons.find((a) => a.name === d.name);
+    if (p && p.plan.startsWith('postgresql-business-')) {
+      plan.warnings.push(`add-on ${d.name}: business plans run as a single instance in this version (no replica, no gateway yet)`);
+    }
+  }
+  return { plan, desired: new Map(g.desired.map((d) => [d.name, d])) };
+}

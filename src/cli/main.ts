@@ -1,0 +1,76 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/load.js';
+import { RENDER_FORMATS, type RenderFormat } from '../render/index.js';
+import { UserError } from '../util/errors.js';
+import { applyCommand } from './commands/apply.js';
+import { outputCommand } from './commands/output.js';
+import { planCommand } from './commands/plan.js';
+import { validateCommand } from './commands/validate.js';
+import { err } from './output.js';
+
+// The only place that reads argv. Exit codes (SPEC): 0 success / nothing to do, 1 error,
+// 2 changes present (plan --detailed-exitcode, drift).
+
+const USAGE = `Usage: dbform <command> [-f databases.yaml] [options]
+
+Commands:
+  validate                      check the file; no host is contacted
+  plan [--out FILE] [--format text|markdown|json] [--detailed-exitcode]
+  apply [PLANFILE] [--auto-approve] [--allow-hazards CODE,...]
+  output ADDON [--user NAME | --all]   connection URLs (DATABASE_URL)
+
+Exit codes: 0 success or nothing to do, 1 error, 2 changes present (--detailed-exitcode).`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      file: { type: 'string', short: 'f', default: 'databases.yaml' },
+      out: { type: 'string' },
+      format: { type: 'string', default: 'text' },
+      'detailed-exitcode': { type: 'boolean', default: false },
+      'auto-approve': { type: 'boolean', default: false },
+      'allow-hazards': { type: 'string' },
+      user: { type: 'string' },
+      all: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE + '\n');
+    return command || values.help ? 0 : 1;
+  }
+  const file = values.file!;
+  switch (command) {
+    case 'validate':
+      return validateCommand(file);
+    case 'plan': {
+      const format = values.format as RenderFormat;
+      if (!RENDER_FORMATS.includes(format)) throw new UserError(`--format must be one of ${RENDER_FORMATS.join(', ')}`);
+      return planCommand({ file, out: values.out, format, detailedExitcode: values['detailed-exitcode']! });
+    }
+    case 'apply':
+      return applyCommand({ file, planFile: rest[0], autoApprove: values['auto-approve']!, allowHazards: values['allow-hazards'] });
+    case 'output':
+      if (!rest[0]) throw new UserError('usage: dbform output ADDON [--user NAME | --all]');
+      return outputCommand({ file, addon: rest[0], user: values.user, all: values.all! });
+    default:
+      throw new UserError(`unknown command ${command}\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    // Config errors are already `FILE:LINE:COL: message` lines, as editors and CI annotations expect.
+    if (e instanceof ConfigError) err(e.message);
+    else if (e instanceof UserError) err(`Error: ${e.message}`);
+    else if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) err(`Error: ${(e as Error).message}\n\n${USAGE}`);
+    else err(`Error: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 1;
+  },
+);

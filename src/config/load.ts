@@ -1,0 +1,204 @@
+// databases.yaml -> typed Config, in three passes that each report with line:col: YAML (syntax, duplicate
+// keys, alias bombs), JSON Schema (shape), semantic checks (references, clashes, names). Every problem of a
+// pass is reported at once; nothing is contacted and no Config exists unless all passes are clean.
+
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { schemaIssues } from './schema-check.js';
+import { EMBEDDED_HOST_NAME, EMBEDDED_STORAGE_NAME, semanticIssues } from './semantic.js';
+import type { AddonConfig, Config, HostConfig, StorageConfig, UserConfig } from './types.js';
+import { parseYamlSource, type Issue, type ParsedSource } from './yaml-source.js';
+
+export const DEFAULT_TIMEZONE = 'Europe/Paris';
+export const DEFAULT_IMAGE = 'dbform-postgresql:15';
+export const DEFAULT_DATA_DIR = '/var/lib/dbform';
+export const DEFAULT_LOCAL_BACKUP_DIR = '/var/lib/dbform/backups';
+export const DEFAULT_POSTGRES_VERSION = '15';
+
+export interface Diagnostic {
+  file: string;
+  /** 1-based; 0 when the problem is about the file as a whole (e.g. it cannot be read). */
+  line: number;
+  col: number;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  readonly diagnostics: Diagnostic[];
+
+  constructor(diagnostics: Diagnostic[]) {
+    super(diagnostics.map(formatDiagnostic).join('\n'));
+    this.name = 'ConfigError';
+    this.diagnostics = diagnostics;
+  }
+}
+
+/** "databases.yaml:12:5: message" (or "databases.yaml: message" without a position). */
+export function formatDiagnostic(d: Diagnostic): string {
+  return d.line > 0 ? `${d.file}:${d.line}:${d.col}: ${d.message}` : `${d.file}: ${d.message}`;
+}
+
+/** Loads and validates `file` (or `text`, then `file` only names it in messages). Throws ConfigError. */
+export function loadConfig(file: string, text?: string): Config {
+  let bytes: Buffer;
+  try {
+    bytes = text === undefined ? readFileSync(file) : Buffer.from(text, 'utf8');
+  } catch (e) {
+    throw new ConfigError([{ file, line: 0, col: 0, message: `cannot read the file: ${(e as Error).message}` }]);
+  }
+  const source = parseYamlSource(bytes.toString('utf8'));
+  if (source.errors.length > 0) throw new ConfigError(sortDiagnostics(source.errors.map((e) => ({ file, ...e }))));
+
+  const data = source.data;
+  if (data === null || data === undefined) {
+    throw new ConfigError([{ file, line: 1, col: 1, message: 'the file is empty: it must start with "version: 1"' }]);
+  }
+  const issues = [...schemaIssues(data), ...semanticIssues(data)];
+  if (issues.length > 0) throw new ConfigError(positioned(file, source, issues));
+
+  return buildConfig(file, createHash('sha256').update(bytes).digest('hex'), data as RawFile, source);
+}
+
+function positioned(file: string, source: ParsedSource, issues: Issue[]): Diagnostic[] {
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const issue of issues) {
+    const d = { file, ...source.locate(issue.path, issue.on), message: issue.message };
+    const key = formatDiagnostic(d);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(d);
+  }
+  return sortDiagnostics(out);
+}
+
+function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
+  return [...ds].sort((a, b) => a.line - b.line || a.col - b.col || a.message.localeCompare(b.message));
+}
+
+// The shape the schema guarantees once it passed; optional fields get their defaults in buildConfig.
+interface RawFile {
+  version: 1;
+  hosts?: Record<string, RawHost> | null;
+  storage?: Record<string, Omit<StorageConfig, 'name'>> | null;
+  defaults?: { timezone?: string; image?: string; storage?: string } | null;
+  addons?: Record<string, RawAddon> | null;
+}
+
+interface RawHost {
+  transport?: 'ssh' | 'local';
+  address: string;
+  user?: string;
+  port?: number;
+  hostKey: string;
+  identityFile?: string;
+  identityEnv?: string;
+  dataDir?: string;
+}
+
+interface RawAddon {
+  plan: string;
+  version?: string;
+  host?: string;
+  port: number;
+  tls?: { force?: boolean };
+  encryptionAtRest?: boolean;
+  allowedIps?: string[];
+  backups?: { scheduleAt?: string; pitr?: boolean };
+  extensions?: string[];
+  users?: Record<string, { access: UserConfig['access']; passwordEnv?: string }> | null;
+}
+
+const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+function buildConfig(file: string, sha256: string, raw: RawFile, source: ParsedSource): Config {
+  const hosts = buildHosts(raw.hosts ?? {});
+  const storage = buildStorage(raw.storage ?? {});
+  const defaults = raw.defaults ?? {};
+  const onlyHost = hosts.length === 1 ? hosts[0]?.name : undefined;
+  const onlyStorage = storage.length === 1 ? storage[0]?.name : undefined;
+  const pos = (path: Issue['path']) => ({ file, ...source.locate(path, 'key') });
+
+  const addons = Object.entries(raw.addons ?? {}).map(([name, a]): AddonConfig => {
+    const users = Object.entries(a.users ?? {}).map(
+      ([user, u]): UserConfig => ({
+        name: user,
+        access: u.access,
+        ...(u.passwordEnv !== undefined && { passwordEnv: u.passwordEnv }),
+        pos: pos(['addons', name, 'users', user]),
+      }),
+    );
+    return {
+      name,
+      plan: a.plan,
+      version: a.version ?? DEFAULT_POSTGRES_VERSION,
+      // semantic.ts has checked that an add-on without host has exactly one host to go to.
+      host: a.host ?? onlyHost ?? EMBEDDED_HOST_NAME,
+      port: a.port,
+      tls: { force: a.tls?.force ?? false },
+      encryptionAtRest: a.encryptionAtRest ?? false,
+      allowedIps: (a.allowedIps ?? []).map(withPrefix),
+      backups: {
+        ...(a.backups?.scheduleAt !== undefined && { scheduleAt: a.backups.scheduleAt.trim() }),
+        pitr: a.backups?.pitr ?? false,
+      },
+      extensions: [...(a.extensions ?? [])],
+      users: users.sort(byName),
+      pos: pos(['addons', name]),
+    };
+  });
+
+  return {
+    file,
+    sha256,
+    version: 1,
+    hosts,
+    storage,
+    defaults: {
+      timezone: canonicalZone(defaults.timezone ?? DEFAULT_TIMEZONE),
+      image: defaults.image ?? DEFAULT_IMAGE,
+      // semantic.ts has checked that without defaults.storage there is exactly one storage.
+      ...((defaults.storage ?? onlyStorage) !== undefined && { storage: defaults.storage ?? onlyStorage }),
+    },
+    addons: addons.sort(byName),
+  };
+}
+
+function buildHosts(raw: Record<string, RawHost>): HostConfig[] {
+  const entries = Object.entries(raw);
+  if (entries.length === 0) return [{ name: EMBEDDED_HOST_NAME, transport: 'local', dataDir: DEFAULT_DATA_DIR }];
+  return entries
+    .map(([name, h]): HostConfig => {
+      const dataDir = h.dataDir ?? DEFAULT_DATA_DIR;
+      if (h.transport === 'local') return { name, transport: 'local', dataDir };
+      return {
+        name,
+        transport: 'ssh',
+        address: h.address,
+        user: h.user ?? 'root',
+        port: h.port ?? 22,
+        hostKey: h.hostKey.trim(),
+        ...(h.identityFile !== undefined && { identityFile: h.identityFile }),
+        ...(h.identityEnv !== undefined && { identityEnv: h.identityEnv }),
+        dataDir,
+      };
+    })
+    .sort(byName);
+}
+
+function buildStorage(raw: Record<string, Omit<StorageConfig, 'name'>>): StorageConfig[] {
+  const entries = Object.entries(raw);
+  if (entries.length === 0) return [{ name: EMBEDDED_STORAGE_NAME, type: 'local', path: DEFAULT_LOCAL_BACKUP_DIR }];
+  return entries.map(([name, s]): StorageConfig => ({ name, ...s })).sort(byName);
+}
+
+/** pg_hba wants a mask: a bare address in allowedIps means that one host. */
+function withPrefix(entry: string): string {
+  if (entry.includes('/')) return entry;
+  return entry.includes(':') ? `${entry}/128` : `${entry}/32`;
+}
+
+/** "europe/paris" is accepted by Intl; keep the canonical spelling so cron and plans compare equal. */
+function canonicalZone(zone: string): string {
+  return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+}

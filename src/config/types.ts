@@ -1,0 +1,80 @@
+// Typed, validated view of databases.yaml. Everything downstream (diff, apply, renderers) reads these
+// types, never the raw YAML, so a position-aware error can only come from the config loader.
+
+export type Access = 'read-only' | 'read-write';
+
+export interface SourcePos {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface LocalHost {
+  name: string;
+  transport: 'local';
+  /** Directory on the host under which each add-on's data directory lives. */
+  dataDir: string;
+}
+
+export interface SshHost {
+  name: string;
+  transport: 'ssh';
+  address: string;
+  user: string;
+  port: number;
+  /** Pinned host key, "ssh-ed25519 AAAA..." (algorithm + base64 blob). */
+  hostKey: string;
+  identityFile?: string;
+  identityEnv?: string;
+  dataDir: string;
+}
+
+export type HostConfig = LocalHost | SshHost;
+
+export interface StorageConfig {
+  name: string;
+  type: 's3' | 'local';
+  endpoint?: string;
+  region?: string;
+  bucket?: string;
+  accessKeyIdEnv?: string;
+  secretAccessKeyEnv?: string;
+  caFile?: string;
+  path?: string;
+}
+
+export interface UserConfig {
+  name: string;
+  access: Access;
+  /** Name of the environment variable holding the password; absent = generated and kept in the keystore. */
+  passwordEnv?: string;
+  pos: SourcePos;
+}
+
+export interface AddonConfig {
+  name: string;
+  plan: string;
+  version: string;
+  host: string;
+  port: number;
+  tls: { force: boolean };
+  encryptionAtRest: boolean;
+  allowedIps: string[];
+  backups: { scheduleAt?: string; pitr: boolean };
+  extensions: string[];
+  users: UserConfig[];
+  pos: SourcePos;
+}
+
+export interface Config {
+  /** Path of the file as the user named it (used in messages). */
+  file: string;
+  /** SHA-256 of the file's bytes: a saved plan records it to detect a changed config. */
+  sha256: string;
+  version: 1;
+  hosts: HostConfig[];
+  storage: StorageConfig[];
+  defaults: { timezone: string; image: string; storage?: string };
+  /** Sorted by name, so everything derived from it is deterministic. */
+  addons: AddonConfig[];
+}

@@ -1,0 +1,94 @@
+import type { Config } from '../config/types.js';
+import type { Host } from '../hosts/host.js';
+import type { HostKeystore } from '../keystore/keystore.js';
+import type { ObservedFleet } from '../plan/build.js';
+import { gatherCatalog } from '../resources/catalog/gather.js';
+import { gatherContainers } from '../resources/container/gather.js';
+import { desiredAddon, superuserKey, userPasswordKey } from '../resources/desired.js';
+import type { DesiredAddon, ObservedAddon, ObservedContainer } from '../resources/model.js';
+import { canonicalJson, sha256Hex } from '../util/canonical.js';
+import { UserError } from '../util/errors.js';
+
+// Reads the live state of every host, in parallel, without changing anything: one `docker inspect`
+// and one keystore read per host, one connection and one catalog query per running add-on.
+
+export interface Gathered {
+  desired: DesiredAddon[];
+  observed: ObservedFleet;
+}
+
+export interface GatherInput {
+  config: Config;
+  hosts: Map<string, Host>;
+  keystores: Map<string, HostKeystore>;
+}
+
+async function gatherHost(input: GatherInput, hostName: string) {
+  const host = input.hosts.get(hostName)!;
+  const keystore = input.keystores.get(hostName)!;
+  const containers = await gatherContainers(host);
+  const addons = input.config.addons.filter((a) => a.host === hostName);
+  const held = new Map<string, string | undefined>();
+  for (const a of addons) {
+    for (const key of [superuserKey(a.name), userPasswordKey(a.name, a.name), ...a.users.map((u) => userPasswordKey(a.name, u.name))]) {
+      held.set(key, await keystore.get(key));
+    }
+  }
+  const desired: DesiredAddon[] = [];
+  const observed = new Map<string, ObservedAddon>();
+  await Promise.all(
+    addons.map(async (a) => {
+      const d = desiredAddon(input.config, a, (key) => held.get(key));
+      desired.push(d);
+      const container = containers.get(a.name) ?? null;
+      let catalog = null;
+      if (container?.running) {
+        const password = held.get(d.superuserKey);
+        if (password === undefined) {
+          throw new UserError(
+            `host ${hostName}, add-on ${a.name}: the container exists but the keystore on the host has no superuser password for it; dbform cannot manage an instance it did not create`,
+          );
+        }
+        catalog = await withClient(host, container.port, password, (connect) => gatherCatalog(connect, d)).catch((err) => {
+          throw new UserError(`host ${hostName}, add-on ${a.name}: cannot read the database catalog: ${(err as Error).message}`);
+        });
+      }
+      observed.set(a.name, { container, catalog });
+    }),
+  );
+  const declared = new Set(addons.map((a) => a.name));
+  const orphans: { host: string; container: ObservedContainer }[] = [];
+  for (const [name, c] of containers) if (!declared.has(name)) orphans.push({ host: hostName, container: c });
+  return { desired, observed, orphans };
+}
+
+/** Opens connections on demand and closes them all when `fn` settles. */
+async function withClient<T>(
+  host: Host,
+  port: number,
+  password: string,
+  fn: (connect: (db: string) => Promise<import('pg').Client>) => Promise<T>,
+): Promise<T> {
+  const opened: import('pg').Client[] = [];
+  try {
+    return await fn(async (database) => {
+      const c = await host.connectPg({ port, user: 'postgres', password, database });
+      opened.push(c);
+      return c;
+    });
+  } finally {
+    await Promise.all(opened.map((c) => c.end().catch(() => undefined)));
+  }
+}
+
+export async function gather(input: GatherInput): Promise<Gathered> {
+  const hostNames = [...new Set(input.config.addons.map((a) => a.host)), ...input.config.hosts.map((h) => h.name)];
+  const unique = [...new Set(hostNames)].filter((h) => input.hosts.has(h)).sort();
+  const results = await Promise.all(unique.map((h) => gatherHost(input, h)));
+  const desired = results.flatMap((r) => r.desired).sort((a, b) => a.name.localeCompare(b.name));
+  const addons = new Map<string, ObservedAddon>();
+  for (const r of results) for (const [k, v] of r.observed) addons.set(k, v);
+  const orphans = results.flatMap((r) => r.orphans).sort((a, b) => a.container.addon.localeCompare(b.container.addon));
+  const fingerprint = sha256Hex(canonicalJson({ addons: [...addons.entries()].sort(([a], [b]) => a.localeCompare(b)), orphans }));
+  return { desired, observed: { addons, orphans, fingerprint, warnings: [] } };
+}

@@ -1,0 +1,44 @@
+import type pg from 'pg';
+
+// What dbform needs from a database host. Gather uses exec/readonly commands and sql; only apply
+// writes. Implementations: local (this machine) and ssh (ssh2, one connection per run).
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  /** Bytes written to the command's stdin (how secrets reach a host: never argv, never env). */
+  stdin?: string | Buffer;
+  timeoutMs?: number;
+}
+
+export interface PgLogin {
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+export interface Host {
+  readonly name: string;
+  /** Address clients use to reach add-ons on this host (DATABASE_URL). */
+  readonly clientAddress: string;
+  /** Runs a shell command line on the host (already quoted with shq). Never throws on non-zero exit. */
+  exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** Opens a PostgreSQL connection to an add-on listening on the host's loopback. */
+  connectPg(login: PgLogin): Promise<pg.Client>;
+  close(): Promise<void>;
+}
+
+/** exec that throws a message naming the host and what was being done when the command fails. */
+export async function run(host: Host, what: string, command: string, opts?: ExecOptions): Promise<string> {
+  const r = await host.exec(command, opts);
+  if (r.code !== 0) {
+    const detail = (r.stderr || r.stdout).trim().split('\n').slice(-5).join('\n');
+    throw new Error(`host ${host.name}: ${what} failed (exit ${r.code}): ${detail}`);
+  }
+  return r.stdout;
+}

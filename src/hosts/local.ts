@@ -1,0 +1,47 @@
+import { spawn } from 'node:child_process';
+import pg from 'pg';
+import type { ExecOptions, ExecResult, Host, PgLogin } from './host.js';
+
+// The machine dbform runs on ("transport: local"): commands run through sh, SQL goes to 127.0.0.1.
+export class LocalHost implements Host {
+  readonly clientAddress = '127.0.0.1';
+  constructor(readonly name: string) {}
+
+  exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let timer: NodeJS.Timeout | undefined;
+      if (opts.timeoutMs) timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+      child.stdout.on('data', (d: Buffer) => out.push(d));
+      child.stderr.on('data', (d: Buffer) => err.push(d));
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        if (timer) clearTimeout(timer);
+        resolve({
+          code: code ?? (signal ? 128 : 1),
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(err).toString('utf8'),
+        });
+      });
+      child.stdin.on('error', () => undefined); // a command that does not read stdin closes it early
+      child.stdin.end(opts.stdin ?? '');
+    });
+  }
+
+  async connectPg(login: PgLogin): Promise<pg.Client> {
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: login.port,
+      user: login.user,
+      password: login.password,
+      database: login.database,
+      connectionTimeoutMillis: 10_000,
+    });
+    await client.connect();
+    return client;
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import type { Host } from '../hosts/host.js';
+import { run } from '../hosts/host.js';
+import { shq } from '../util/shell.js';
+import { registerSecret } from '../util/redact.js';
+import { open, seal } from './cipher.js';
+
+// Secrets (generated passwords, superuser passwords, later keys) are kept next to what they protect:
+// on the database host, each sealed with AES-256-GCM under the master key, one file per entry in
+// DATADIR/.keystore. The host never sees the master key, so it holds entries only in encrypted form,
+// and dbform keeps no local state: any machine with the master key can plan and apply.
+
+export class HostKeystore {
+  private cache: Map<string, string> | undefined;
+
+  constructor(
+    private readonly host: Host,
+    private readonly dir: string,
+    private readonly key: Buffer,
+  ) {}
+
+  /** Loads every entry of the host in one round trip (read-only: used by gather). */
+  private async load(): Promise<Map<string, string>> {
+    if (this.cache) return this.cache;
+    const out = await run(
+      this.host,
+      'reading the keystore',
+      `if [ -d ${shq(this.dir)} ]; then cd ${shq(this.dir)} && for f in *.enc; do [ -f "$f" ] && printf '%s %s\\n' "$f" "$(cat "$f")"; done; fi; true`,
+    );
+    const entries = new Map<string, string>();
+    for (const line of out.split('\n')) {
+      const [file, sealed] = line.split(' ');
+      if (!file || !sealed) continue;
+      const name = Buffer.from(file.replace(/\.enc$/, ''), 'base64url').toString('utf8');
+      entries.set(name, sealed);
+    }
+    this.cache = entries;
+    return entries;
+  }
+
+  async get(name: string): Promise<string | undefined> {
+    const sealed = (await this.load()).get(name);
+    if (sealed === undefined) return undefined;
+    const value = open(this.key, name, sealed);
+    registerSecret(value);
+    return value;
+  }
+
+  async set(name: string, value: string): Promise<void> {
+    const sealed = seal(this.key, name, value);
+    const file = `${this.dir}/${Buffer.from(name, 'utf8').toString('base64url')}.enc`;
+    await run(
+      this.host,
+      `writing keystore entry ${name}`,
+      `umask 077 && mkdir -p ${shq(this.dir)} && cat > ${shq(file + '.tmp')} && mv ${shq(file + '.tmp')} ${shq(file)}`,
+      { stdin: sealed },
+    );
+    (await this.load()).set(name, sealed);
+  }
+
+  /** Returns the entry, generating and storing a random password first when it does not exist. */
+  async getOrCreatePassword(name: string): Promise<string> {
+    const existing = await this.get(name);
+    if (existing !== undefined) return existing;
+    const fresh = randomBytes(24).toString('base64url');
+    registerSecret(fresh);
+    await this.set(name, fresh);
+    return fresh;
+  }
+}

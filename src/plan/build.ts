@@ -1,0 +1,41 @@
+import type { ObservedAddon, ObservedContainer, DesiredAddon } from '../resources/model.js';
+import { KINDS } from '../resources/registry.js';
+import { diffOrphanContainer } from '../resources/container/diff.js';
+import type { Change, Plan } from './types.js';
+
+// Pure: desired add-ons + observed fleet -> plan. Deterministic: add-ons by name, then the kinds in
+// registry order (which is the order apply needs), then the order each kind emits.
+
+export interface ObservedFleet {
+  addons: Map<string, ObservedAddon>;
+  /** Managed containers of add-ons that are not in the file (or moved to another host). */
+  orphans: { host: string; container: ObservedContainer }[];
+  fingerprint: string;
+  warnings: string[];
+}
+
+const kindRank = new Map(KINDS.map((k, i) => [k.kind, i]));
+
+export function buildPlan(config: { file: string; sha256: string }, desired: DesiredAddon[], observed: ObservedFleet): Plan {
+  const changes: Change[] = [];
+  for (const d of desired) {
+    const o = observed.addons.get(d.name) ?? { container: null, catalog: null };
+    for (const kind of KINDS) changes.push(...kind.diff(d, o));
+  }
+  for (const orphan of observed.orphans) changes.push(diffOrphanContainer(orphan.host, orphan.container));
+  const indexed = changes.map((c, i) => ({ c, i }));
+  indexed.sort(
+    (a, b) =>
+      a.c.addon.localeCompare(b.c.addon) ||
+      a.c.host.localeCompare(b.c.host) ||
+      kindRank.get(a.c.kind)! - kindRank.get(b.c.kind)! ||
+      a.i - b.i,
+  );
+  return {
+    formatVersion: 1,
+    config: { file: config.file, sha256: config.sha256 },
+    observedFingerprint: observed.fingerprint,
+    changes: indexed.map((x) => x.c),
+    warnings: [...observed.warnings].sort(),
+  };
+}

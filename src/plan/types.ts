@@ -1,0 +1,82 @@
+// The plan is plain data: what changes, why it can hurt, and the steps apply will run. Every renderer
+// (text, markdown, json) reads this object; apply executes its steps and nothing else.
+// Nothing in a plan may be a secret: steps refer to secrets by SecretRef and apply resolves them.
+
+export type Action = 'create' | 'update' | 'replace' | 'delete';
+
+/** Closed set of hazard codes, named after what a user stands to lose. */
+export type HazardCode = 'DATA_LOSS' | 'RESTART' | 'ACCESS_CHANGE' | 'BACKUPS_DISABLED';
+export const HAZARD_CODES: readonly HazardCode[] = ['DATA_LOSS', 'RESTART', 'ACCESS_CHANGE', 'BACKUPS_DISABLED'];
+
+export interface Hazard {
+  code: HazardCode;
+  /** A plain sentence: what will happen to the user's data, clients or availability. */
+  message: string;
+}
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+export type Attrs = { [k: string]: JsonValue };
+
+/** Where apply finds a secret: never the secret itself. */
+export type SecretRef =
+  | { source: 'env'; name: string }
+  | { source: 'keystore'; key: string; generate: boolean };
+
+/** One unit of work for apply. `type` selects the executor registered by the resource kind. */
+export interface Step {
+  type: string;
+  [k: string]: JsonValue | SecretRef | undefined;
+}
+
+export interface Change {
+  /** Stable address, e.g. "addon.my-app.user.reporting"; the sort key of the plan. */
+  address: string;
+  /** Resource kind that produced the change ("container", "database", "user"). */
+  kind: string;
+  host: string;
+  addon: string;
+  action: Action;
+  /** Why this change is needed, one line ("container is stopped", "memory 256 MB -> 512 MB"). */
+  reason: string;
+  /** Non-secret attributes before and after; null before = create, null after = delete. */
+  before: Attrs | null;
+  after: Attrs | null;
+  hazards: Hazard[];
+  steps: Step[];
+}
+
+export interface Plan {
+  formatVersion: 1;
+  config: { file: string; sha256: string };
+  /** SHA-256 of the gathered live state this plan was computed from; apply refuses a stale plan. */
+  observedFingerprint: string;
+  changes: Change[];
+  /** Things the user should know that are not changes (e.g. an unreachable add-on). */
+  warnings: string[];
+}
+
+export interface PlanSummary {
+  add: number;
+  change: number;
+  destroy: number;
+  hazards: HazardCode[];
+}
+
+export function summarize(plan: Plan): PlanSummary {
+  let add = 0;
+  let change = 0;
+  let destroy = 0;
+  const hazards = new Set<HazardCode>();
+  for (const c of plan.changes) {
+    if (c.action === 'create') add++;
+    else if (c.action === 'update') change++;
+    else if (c.action === 'delete') destroy++;
+    else {
+      // replace = destroy + create, as Terraform counts it
+      add++;
+      destroy++;
+    }
+    for (const h of c.hazards) hazards.add(h.code);
+  }
+  return { add, change, destroy, hazards: HAZARD_CODES.filter((h) => hazards.has(h)) };
+}

@@ -1,0 +1,89 @@
+// Pull-request comment rendering: the verdict first, a table to scan, hazards spelled out (they are what a
+// reviewer must approve), and the attribute diff folded away in a ```diff block that GitHub colours.
+
+import { HAZARD_CODES, summarize, type Change, type Plan } from '../plan/types.js';
+import { ACTION_GLYPH } from './actions.js';
+import { attributeLines, keyWidth } from './attributes.js';
+import { escapeInline, escapeLineStart, fenceFor } from './markdown-escape.js';
+import { oneLine } from './values.js';
+
+export function renderMarkdown(plan: Plan): string {
+  const file = escapeInline(plan.config.file);
+  const blocks: string[] = [];
+  if (plan.changes.length === 0) {
+    blocks.push(`**No changes.** The live state matches ${file}.`);
+  } else {
+    blocks.push(summaryLine(plan), changeTable(plan.changes));
+    const hazards = hazardList(plan);
+    if (hazards) blocks.push(hazards);
+  }
+  if (plan.warnings.length > 0) blocks.push(warningBlock(plan.warnings));
+  if (plan.changes.length > 0) blocks.push(details(plan.changes));
+  blocks.push(footer(plan));
+  return blocks.join('\n\n') + '\n';
+}
+
+function summaryLine(plan: Plan): string {
+  const s = summarize(plan);
+  const counts = `**Plan:** ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`;
+  if (s.hazards.length === 0) return counts;
+  return `${counts} :warning: Hazards: ${s.hazards.map((h) => `\`${h}\``).join(', ')}`;
+}
+
+function changeTable(changes: Change[]): string {
+  const rows = ['| | Address | Action | Reason | Hazards |', '|:-:|---|---|---|---|'];
+  for (const ch of changes) {
+    const hazards = ch.hazards.map((h) => `:warning: \`${h.code}\``).join('<br>');
+    const cells = [`\`${ACTION_GLYPH[ch.action]}\``, escapeInline(ch.address), ch.action, escapeInline(ch.reason), hazards];
+    rows.push(`| ${cells.join(' | ')} |`);
+  }
+  return rows.join('\n');
+}
+
+/** Each hazard's sentence, and the exact flag apply needs, so the reviewer knows what they approve. */
+function hazardList(plan: Plan): string | undefined {
+  const codes = summarize(plan).hazards;
+  if (codes.length === 0) return undefined;
+  const lines = [`**Hazards.** \`dbform apply\` refuses these changes unless run with \`--allow-hazards ${codes.join(',')}\`:`, ''];
+  // Grouped by code in the plan's hazard order, then in change order: all data loss reads together.
+  for (const code of HAZARD_CODES) {
+    for (const ch of plan.changes) {
+      for (const h of ch.hazards) {
+        if (h.code === code) lines.push(`- :warning: **${code}** ${escapeInline(ch.address)}: ${escapeInline(h.message)}`);
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
+/** A GitHub alert: rendered as a yellow "Warning" box, and still a readable quote elsewhere. */
+function warningBlock(warnings: string[]): string {
+  return ['> [!WARNING]', ...warnings.map((w) => `> - ${escapeLineStart(w)}`)].join('\n');
+}
+
+function details(changes: Change[]): string {
+  const body: string[] = [];
+  for (const ch of changes) {
+    if (body.length > 0) body.push('');
+    // "@@" lines are highlighted as hunk headers, which sets each change apart from its attributes.
+    body.push(`@@ ${ACTION_GLYPH[ch.action]} ${oneLine(ch.address)} (${ch.action}) @@`, `  ${oneLine(ch.reason)}`);
+    const attrs = attributeLines(ch);
+    const width = keyWidth(attrs);
+    for (const a of attrs) {
+      if (a.op !== '~') body.push(`${a.op} ${a.key.padEnd(width)} = ${a.value}`);
+      else if (!a.items) body.push(`- ${a.key.padEnd(width)} = ${a.before}`, `+ ${a.key.padEnd(width)} = ${a.after}`);
+      else body.push(`  ${a.key}:`, ...a.items.removed.map((v) => `-   ${v}`), ...a.items.added.map((v) => `+   ${v}`));
+    }
+  }
+  const text = body.join('\n');
+  const fence = fenceFor(text);
+  // The blank line after <summary> lets GitHub parse the markdown inside the HTML block.
+  return ['<details><summary>Details</summary>', '', `${fence}diff`, text, fence, '', '</details>'].join('\n');
+}
+
+function footer(plan: Plan): string {
+  const file = escapeInline(plan.config.file);
+  const config = escapeInline(plan.config.sha256.slice(0, 12));
+  const observed = escapeInline(plan.observedFingerprint.slice(0, 12));
+  return `<sub>dbform plan of ${file} (sha256 ${config}), live state fingerprint ${observed}</sub>`;
+}

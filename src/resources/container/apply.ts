@@ -1,0 +1,108 @@
+import { run } from '../../hosts/host.js';
+import type { ApplyContext, Executor } from '../../apply/context.js';
+import { field } from '../../apply/context.js';
+import { shellJoin, shq } from '../../util/shell.js';
+import { ADDON_LABEL, MANAGED_LABEL } from './gather.js';
+import { CONTAINER_DATA_DIR, PGDATA } from '../desired.js';
+
+// Executors of the container kind. Every one is idempotent: re-running after a failure converges.
+
+/** Only dbform's superuser is allowed, and only from the host itself; every other role needs a password. */
+const PG_HBA = [
+  '# managed by dbform: changes are overwritten',
+  'local all all peer',
+  'host all postgres 127.0.0.1/32 scram-sha-256',
+  'host all postgres ::1/128 scram-sha-256',
+  'host all postgres all reject',
+  'host all all all scram-sha-256',
+  '',
+].join('\n');
+
+async function initDataDir(ctx: ApplyContext, image: string, dataDir: string, superuserKey: string, addon: string) {
+  const initialized = await ctx.host.exec(`test -s ${shq(`${dataDir}/pgdata/PG_VERSION`)}`);
+  if (initialized.code === 0) return;
+  ctx.progress(`initializing the data directory of ${addon}`);
+  const password = await ctx.keystore.getOrCreatePassword(superuserKey);
+  const mount = `${dataDir}:${CONTAINER_DATA_DIR}`;
+  await run(ctx.host, `preparing ${dataDir}`, `mkdir -p ${shq(dataDir)}`);
+  await run(
+    ctx.host,
+    `preparing the data directory of ${addon}`,
+    shellJoin(['docker', 'run', '--rm', '--user', 'root', '--network', 'none', '-v', mount, image, 'sh', '-c',
+      `rm -rf ${PGDATA} && mkdir -p ${PGDATA} && chown -R postgres:postgres ${CONTAINER_DATA_DIR} && chmod 700 ${PGDATA}`]),
+  );
+  // The superuser password reaches initdb on stdin: never in argv, env or a file on the host.
+  await run(
+    ctx.host,
+    `initdb for ${addon}`,
+    shellJoin(['docker', 'run', '--rm', '-i', '--user', 'postgres', '--network', 'none', '-v', mount, image, 'sh', '-c',
+      `initdb -D ${PGDATA} -U postgres --pwfile=/dev/stdin --auth-local=peer --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null && printf %s "$0" > ${PGDATA}/pg_hba.conf`,
+      PG_HBA]),
+    { stdin: password + '\n' },
+  );
+}
+
+async function waitReady(ctx: ApplyContext, name: string, port: number, addon: string) {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const r = await ctx.host.exec(shellJoin(['docker', 'exec', name, 'pg_isready', '-q', '-h', '/tmp', '-p', port]));
+    if (r.code === 0) return;
+    const state = await ctx.host.exec(shellJoin(['docker', 'inspect', '-f', '{{.State.Status}}', name]));
+    if (state.stdout.trim() === 'exited' || state.stdout.trim() === 'dead') {
+      const logs = await ctx.host.exec(`docker logs --tail 5 ${shq(name)} 2>&1`);
+      throw new Error(`host ${ctx.host.name}: PostgreSQL of ${addon} exited at start: ${logs.stdout.trim()}`);
+    }
+    if (Date.now() > deadline) throw new Error(`host ${ctx.host.name}: PostgreSQL of ${addon} is not ready after 120 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const ensure: Executor = async (step, ctx) => {
+  const addon = field<string>(step, 'addon', 'string');
+  const name = field<string>(step, 'name', 'string');
+  const image = field<string>(step, 'image', 'string');
+  const memoryMb = field<number>(step, 'memoryMb', 'number');
+  const port = field<number>(step, 'port', 'number');
+  const dataDir = field<string>(step, 'dataDir', 'string');
+  const settings = field<Record<string, string>>(step, 'settings', 'object');
+  await initDataDir(ctx, image, dataDir, field<string>(step, 'superuserKey', 'string'), addon);
+  await ctx.forget(addon);
+  await run(ctx.host, `removing the old container of ${addon}`, `docker rm -f ${shq(name)} >/dev/null 2>&1; true`);
+  const args = ['docker', 'run', '-d', '--name', name,
+    '--label', `${MANAGED_LABEL}=true`, '--label', `${ADDON_LABEL}=${addon}`,
+    // Host networking: clients' real addresses reach pg_hba (allowedIps), and no userland proxy sits in between.
+    '--network', 'host',
+    '--memory', `${memoryMb}m`, '--memory-swap', `${memoryMb}m`, '--shm-size', `${Math.max(64, Math.floor(memoryMb / 4))}m`,
+    '--restart', 'unless-stopped', '--stop-timeout', '30',
+    '-v', `${dataDir}:${CONTAINER_DATA_DIR}`,
+    image, 'postgres', '-D', PGDATA,
+    ...Object.keys(settings).sort().flatMap((k) => ['-c', `${k}=${settings[k]}`])];
+  ctx.progress(`starting ${name} (${memoryMb} MB, port ${port})`);
+  await run(ctx.host, `starting the container of ${addon}`, shellJoin(args) + ' >/dev/null');
+  await waitReady(ctx, name, port, addon);
+};
+
+const start: Executor = async (step, ctx) => {
+  const addon = field<string>(step, 'addon', 'string');
+  const name = field<string>(step, 'name', 'string');
+  await ctx.forget(addon);
+  await run(ctx.host, `starting the container of ${addon}`, `docker start ${shq(name)} >/dev/null`);
+  await waitReady(ctx, name, field<number>(step, 'port', 'number'), addon);
+};
+
+const remove: Executor = async (step, ctx) => {
+  const addon = field<string>(step, 'addon', 'string');
+  const dataDir = field<string>(step, 'dataDir', 'string');
+  await ctx.forget(addon);
+  await run(ctx.host, `removing the container of ${addon}`, `docker rm -f ${shq(field<string>(step, 'name', 'string'))} >/dev/null 2>&1; true`);
+  // Refuse anything but a per-add-on directory: a tampered plan must not be able to `rm -rf /`.
+  if (dataDir && /^\/.+\/[a-z][a-z0-9-]{1,40}$/.test(dataDir) && dataDir.endsWith(`/${addon}`)) {
+    await run(ctx.host, `deleting the data of ${addon}`, `rm -rf ${shq(dataDir)}`);
+  }
+};
+
+export const containerExecutors: Record<string, Executor> = {
+  'container.ensure': ensure,
+  'container.start': start,
+  'container.remove': remove,
+};

@@ -1,0 +1,102 @@
+import type { Attrs, Change } from '../../plan/types.js';
+import type { ContainerSpec, DesiredAddon, ObservedContainer } from '../model.js';
+
+// Pure: desired container spec + observed container -> at most one change.
+
+export function containerAttrs(spec: ContainerSpec | ObservedContainer): Attrs {
+  return {
+    image: spec.image,
+    memory_mb: spec.memoryMb,
+    port: spec.port,
+    settings: Object.fromEntries(Object.entries(spec.settings).sort(([a], [b]) => a.localeCompare(b))),
+  };
+}
+
+function specStep(desired: DesiredAddon) {
+  const c = desired.container;
+  return {
+    type: 'container.ensure',
+    addon: desired.name,
+    name: c.name,
+    image: c.image,
+    memoryMb: c.memoryMb,
+    port: c.port,
+    settings: c.settings,
+    dataDir: c.dataDir,
+    superuserKey: desired.superuserKey,
+  };
+}
+
+function differences(want: ContainerSpec, have: ObservedContainer): string[] {
+  const diffs: string[] = [];
+  if (want.image !== have.image) diffs.push(`image ${have.image} -> ${want.image}`);
+  if (want.memoryMb !== have.memoryMb) diffs.push(`memory ${have.memoryMb} MB -> ${want.memoryMb} MB`);
+  if (want.port !== have.port) diffs.push(`port ${have.port} -> ${want.port}`);
+  if (want.dataDir !== have.dataDir) diffs.push(`data directory ${have.dataDir || '(none)'} -> ${want.dataDir}`);
+  const keys = [...new Set([...Object.keys(want.settings), ...Object.keys(have.settings)])].sort();
+  const changed = keys.filter((k) => want.settings[k] !== have.settings[k]);
+  if (changed.length) diffs.push(`settings ${changed.join(', ')}`);
+  return diffs;
+}
+
+export function diffContainer(desired: DesiredAddon, observed: ObservedContainer | null): Change[] {
+  const base = { address: `addon.${desired.name}.container`, kind: 'container', host: desired.host, addon: desired.name };
+  const after = containerAttrs(desired.container);
+  if (!observed) {
+    return [{ ...base, action: 'create', reason: `add-on ${desired.name} has no container`, before: null, after, hazards: [], steps: [specStep(desired)] }];
+  }
+  const diffs = differences(desired.container, observed);
+  if (diffs.length) {
+    return [
+      {
+        ...base,
+        action: 'update',
+        reason: diffs.join('; '),
+        before: containerAttrs(observed),
+        after,
+        hazards: [
+          {
+            code: 'RESTART',
+            message: `${desired.name} is restarted with the new settings; its clients are disconnected until it is back (data is kept)`,
+          },
+        ],
+        steps: [specStep(desired)],
+      },
+    ];
+  }
+  if (!observed.running) {
+    return [
+      {
+        ...base,
+        action: 'update',
+        reason: `container is ${observed.status}, not running`,
+        before: { ...after, status: observed.status },
+        after: { ...after, status: 'running' },
+        hazards: [],
+        steps: [{ type: 'container.start', addon: desired.name, name: observed.name, port: observed.port }],
+      },
+    ];
+  }
+  return [];
+}
+
+/** A managed container whose add-on is no longer in the file: removing it deletes its data. */
+export function diffOrphanContainer(host: string, observed: ObservedContainer): Change {
+  return {
+    address: `addon.${observed.addon}.container`,
+    kind: 'container',
+    host,
+    addon: observed.addon,
+    action: 'delete',
+    reason: `add-on ${observed.addon} is no longer in the file`,
+    before: containerAttrs(observed),
+    after: null,
+    hazards: [
+      {
+        code: 'DATA_LOSS',
+        message: `the container of ${observed.addon} and its data directory ${observed.dataDir} are deleted; backups are kept`,
+      },
+    ],
+    steps: [{ type: 'container.remove', addon: observed.addon, name: observed.name, dataDir: observed.dataDir }],
+  };
+}

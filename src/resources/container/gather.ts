@@ -1,0 +1,62 @@
+import type { Host } from '../../hosts/host.js';
+import type { ObservedContainer } from '../model.js';
+import { CONTAINER_DATA_DIR } from '../desired.js';
+
+// Reads every container dbform manages on a host in one command. Containers without the
+// dbform.managed label are never looked at, so they can never be changed or removed.
+
+export const MANAGED_LABEL = 'dbform.managed';
+export const ADDON_LABEL = 'dbform.addon';
+
+const LIST_COMMAND = `ids=$(docker ps -aq --filter label=${MANAGED_LABEL}=true) && if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`;
+
+export async function gatherContainers(host: Host): Promise<Map<string, ObservedContainer>> {
+  const r = await host.exec(LIST_COMMAND);
+  if (r.code !== 0) {
+    const detail = r.stderr.trim().split('\n').slice(-3).join(' ');
+    throw new Error(`host ${host.name}: cannot list containers: the Docker engine does not answer (${detail}). Start dockerd on the host.`);
+  }
+  return parseInspect(r.stdout);
+}
+
+interface InspectEntry {
+  Name: string;
+  Config: { Image: string; Labels: Record<string, string> | null; Cmd: string[] | null };
+  HostConfig: { Memory: number; Binds: string[] | null };
+  State: { Status: string; Running: boolean };
+}
+
+/** Pure: `docker inspect` JSON -> observed containers keyed by add-on name. */
+export function parseInspect(json: string): Map<string, ObservedContainer> {
+  const out = new Map<string, ObservedContainer>();
+  for (const c of JSON.parse(json) as InspectEntry[]) {
+    const addon = c.Config.Labels?.[ADDON_LABEL];
+    if (!addon) continue;
+    const settings = parseSettings(c.Config.Cmd ?? []);
+    const bind = (c.HostConfig.Binds ?? []).find((b) => b.split(':')[1] === CONTAINER_DATA_DIR);
+    out.set(addon, {
+      addon,
+      name: c.Name.replace(/^\//, ''),
+      image: c.Config.Image,
+      memoryMb: Math.round(c.HostConfig.Memory / (1024 * 1024)),
+      port: Number(settings.port ?? 5432),
+      settings,
+      status: c.State.Status,
+      running: c.State.Running,
+      dataDir: bind?.split(':')[0] ?? '',
+    });
+  }
+  return out;
+}
+
+/** `postgres -D dir -c a=b -c c=d` -> { a: 'b', c: 'd' } */
+export function parseSettings(cmd: string[]): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (let i = 0; i < cmd.length - 1; i++) {
+    if (cmd[i] !== '-c') continue;
+    const kv = cmd[i + 1]!;
+    const eq = kv.indexOf('=');
+    if (eq > 0) settings[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return settings;
+}

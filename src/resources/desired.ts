@@ -1,0 +1,79 @@
+import { lookupPlan, postgresSettings } from '../config/plans.js';
+import type { AddonConfig, Config, HostConfig } from '../config/types.js';
+import { UserError } from '../util/errors.js';
+import { registerSecret } from '../util/redact.js';
+import type { DesiredAddon, DesiredRole } from './model.js';
+
+// Turns the validated config into the desired state the diff compares against. Passwords are looked
+// up here (env now, keystore through `heldPassword`) so that diff stays pure.
+
+export const CONTAINER_DATA_DIR = '/var/lib/dbform';
+export const PGDATA = `${CONTAINER_DATA_DIR}/pgdata`;
+
+export function containerName(addon: string): string {
+  return `dbform-${addon}`;
+}
+
+export function superuserKey(addon: string): string {
+  return `addon/${addon}/postgres`;
+}
+
+export function userPasswordKey(addon: string, user: string): string {
+  return `addon/${addon}/user/${user}`;
+}
+
+/** Settings dbform always sets; the plan's memory-derived ones are added to these. */
+function fixedSettings(port: number): Record<string, string> {
+  return {
+    port: String(port),
+    listen_addresses: '*',
+    unix_socket_directories: '/tmp',
+    password_encryption: 'scram-sha-256',
+  };
+}
+
+export function desiredAddon(
+  config: Config,
+  addon: AddonConfig,
+  heldPassword: (key: string) => string | undefined,
+): DesiredAddon {
+  const plan = lookupPlan(addon.plan);
+  if (!plan) throw new UserError(`add-on ${addon.name}: unknown plan ${addon.plan}`);
+  const host = config.hosts.find((h) => h.name === addon.host) as HostConfig;
+  const owner: DesiredRole = {
+    name: addon.name,
+    access: 'owner',
+    passwordSource: { source: 'keystore', key: userPasswordKey(addon.name, addon.name) },
+    password: heldPassword(userPasswordKey(addon.name, addon.name)),
+  };
+  const users: DesiredRole[] = addon.users.map((u) => {
+    if (u.passwordEnv) {
+      const value = process.env[u.passwordEnv];
+      if (value === undefined || value === '') {
+        throw new UserError(
+          `${u.pos.file}:${u.pos.line}:${u.pos.col}: add-on ${addon.name}, user ${JSON.stringify(u.name)}: environment variable ${u.passwordEnv} (passwordEnv) is not set`,
+        );
+      }
+      registerSecret(value);
+      return { name: u.name, access: u.access, passwordSource: { source: 'env', name: u.passwordEnv }, password: value };
+    }
+    const key = userPasswordKey(addon.name, u.name);
+    return { name: u.name, access: u.access, passwordSource: { source: 'keystore', key }, password: heldPassword(key) };
+  });
+  return {
+    name: addon.name,
+    host: addon.host,
+    plan: addon.plan,
+    database: addon.name,
+    superuserKey: superuserKey(addon.name),
+    roles: [owner, ...users],
+    container: {
+      name: containerName(addon.name),
+      image: config.defaults.image,
+      memoryMb: plan.memoryMb,
+      port: addon.port,
+      settings: { ...fixedSettings(addon.port), ...postgresSettings(plan.memoryMb) },
+      dataDir: `${host.dataDir}/${addon.name}`,
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import type { Access } from '../config/types.js';
+
+// Desired and observed state of one add-on, as plain data: the input of the pure diff.
+
+export const OWNER_ACCESS = 'owner';
+export type RoleAccess = Access | typeof OWNER_ACCESS;
+
+export interface DesiredRole {
+  name: string;
+  access: RoleAccess;
+  /** Where apply takes the password from (plans show this, never the password). */
+  passwordSource: { source: 'env'; name: string } | { source: 'keystore'; key: string };
+  /** The password dbform would set, when it is known at plan time (env, or already in the keystore). */
+  password: string | undefined;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  memoryMb: number;
+  port: number;
+  /** PostgreSQL settings passed as `-c key=value` (plan-derived plus dbform's fixed ones). */
+  settings: Record<string, string>;
+  /** Host directory mounted into the container; PostgreSQL's data lives in its pgdata/ subdirectory. */
+  dataDir: string;
+}
+
+export interface DesiredAddon {
+  name: string;
+  host: string;
+  plan: string;
+  container: ContainerSpec;
+  database: string;
+  roles: DesiredRole[];
+  /** Keystore entry of the add-on's superuser password (used by dbform only, over the host's loopback). */
+  superuserKey: string;
+}
+
+export interface ObservedContainer {
+  addon: string;
+  name: string;
+  image: string;
+  memoryMb: number;
+  port: number;
+  settings: Record<string, string>;
+  status: string;
+  running: boolean;
+  dataDir: string;
+}
+
+/** privileges as a sorted comma-separated list ("CONNECT,CREATE") -> number of objects having exactly them. */
+export type PrivilegeHistogram = Record<string, number>;
+
+export interface ObservedRole {
+  name: string;
+  superuser: boolean;
+  createrole: boolean;
+  createdb: boolean;
+  replication: boolean;
+  bypassrls: boolean;
+  login: boolean;
+  managed: boolean;
+  verifier: string | null;
+  memberOf: string[];
+  ownedObjects: number;
+  databasePrivs: string;
+  schemaPrivs: string;
+  tables: PrivilegeHistogram;
+  sequences: PrivilegeHistogram;
+}
+
+export interface ObservedDefaultAcl {
+  /** The role whose future objects get these privileges. */
+  forRole: string;
+  objtype: 'tables' | 'sequences';
+  grantee: string;
+  privs: string;
+}
+
+export interface ObservedCatalog {
+  databaseExists: boolean;
+  databaseOwner: string | null;
+  roles: ObservedRole[];
+  defaultAcls: ObservedDefaultAcl[];
+}
+
+export interface ObservedAddon {
+  container: ObservedContainer | null;
+  /** null when the instance cannot be queried (no container, or not running). */
+  catalog: ObservedCatalog | null;
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Tears the test fleet down: kills every host (its PID 1, which takes its
+# dockerd, containers, sshd and cron with it), deletes veths, network namespaces
+# and the bridge, removes leftover cgroups and mounts. Safe to run when nothing is up.
+#
+# Usage: test/fleet/down.sh [STATE_DIR] [--purge]
+#   STATE_DIR  default $DBFORM_FLEET_STATE or /fleet-state
+#   --purge    also delete the hosts' files and Docker data (image stores) and the
+#              client key; without it they stay for inspection and reuse (up.sh
+#              wipes the hosts' files but keeps the Docker data to skip re-imports).
+#
+# Fleet names (bridge dbf0, netns dbf-db-N) are machine-wide: this removes any
+# fleet that exists, whatever STATE_DIR it was started with.
+set -euo pipefail
+HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+purge=0 state_arg=""
+for a in "$@"; do
+  case "$a" in
+    --purge) purge=1 ;;
+    -*) fdie "unknown option $a" ;;
+    *) state_arg=$a ;;
+  esac
+done
+[ "$(id -u)" = 0 ] || fdie "must run as root"
+STATE=$(resolve_state_dir "$state_arg")
+t0=$(now_ms)
+
+# --- processes -----------------------------------------------------------------
+pids=()
+# PID 1 of each host as recorded by up.sh (pid + start time, so a recycled pid is never hit).
+for pf in "$STATE"/hosts/*/pid; do
+  [ -f "$pf" ] || continue
+  read -r pid start <"$pf" || true
+  if [ -n "${pid:-}" ] && [ "$(pid_starttime "$pid")" = "${start:-x}" ]; then
+    pids+=("$pid")
+  fi
+  rm -f "$pf"
+done
+# Everything still inside a fleet network namespace (any STATE_DIR).
+mapfile -t namespaces < <(fleet_netns)
+for ns in "${namespaces[@]}"; do
+  while read -r pid; do [ -n "$pid" ] && pids+=("$pid"); done < <(ip netns pids "$ns" 2>/dev/null || true)
+done
+
+if [ "${#pids[@]}" -gt 0 ]; then
+  kill -KILL "${pids[@]}" 2>/dev/null || true
+  # The kernel kills the rest of each pid namespace (dockerd, shims, containers).
+  deadline=$(( $(now_ms) + 10000 ))
+  while :; do
+    alive=()
+    for pid in "${pids[@]}"; do
+      [ -d "/proc/$pid" ] && [ "$(awk '/^State:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)" != Z ] && alive+=("$pid")
+    done
+    for ns in "${namespaces[@]}"; do
+      while read -r pid; do [ -n "$pid" ] && alive+=("$pid"); done < <(ip netns pids "$ns" 2>/dev/null || true)
+    done
+    [ "${#alive[@]}" -eq 0 ] && break
+    if [ "$(now_ms)" -ge "$deadline" ]; then
+      fdie "processes still alive after 10s: ${alive[*]}"
+    fi
+    kill -KILL "${alive[@]}" 2>/dev/null || true
+    sleep 0.05
+  done
+fi
+
+# --- network -------------------------------------------------------------------
+while read -r link; do
+  ip link del "$link" 2>/dev/null || true
+done < <(ip -o link show 2>/dev/null | awk -F': ' -v p="$FLEET_VETH_PREFIX" '{ sub(/@.*/, "", $2) } index($2, p) == 1 && $2 ~ /[0-9]+$/ { print $2 }')
+for ns in "${namespaces[@]}"; do
+  ip netns del "$ns" 2>/dev/null || true
+done
+if ip link show "$FLEET_BRIDGE" >/dev/null 2>&1; then
+  ip link del "$FLEET_BRIDGE"
+fi
+
+# --- cgroups left by the hosts' engines (--cgroup-parent=/dbf-db-N) -------------
+for cg in /sys/fs/cgroup/*/dbf-db-* /sys/fs/cgroup/dbf-db-*; do
+  [ -d "$cg" ] || continue
+  find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+done
+
+# --- mounts (hosts mount privately; this only catches accidents) ------------------
+awk -v s="$STATE/" 'index($2, s) == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r m; do
+  umount -l "$m" 2>/dev/null || true
+done
+
+rm -f "$STATE/fleet.json" "$STATE/known_hosts" "$STATE/ssh_config"
+if [ "$purge" = 1 ] && [ -d "$STATE" ]; then
+  rm -rf "$STATE/hosts" "$STATE/hosts.list" "$STATE/id_ed25519" "$STATE/id_ed25519.pub"
+  rmdir "$STATE" 2>/dev/null || true
+fi
+
+msg="down: ${#namespaces[@]} host(s) removed in $(( $(now_ms) - t0 )) ms"
+[ "$purge" = 1 ] && msg+=", state purged"
+flog "$msg"

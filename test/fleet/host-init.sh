@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# PID 1 of one test-fleet host. up.sh starts it inside the host's network
+# namespace as the first process of new mount + uts + pid namespaces:
+#
+#   nsenter --net=/run/netns/dbf-db-1 -- \
+#     unshare --mount --uts --pid --fork --mount-proc bash host-init.sh db-1 STATE_DIR
+#
+# It gives the host a private copy-on-write view of /etc /var /root /home /srv /opt
+# (upper dirs in STATE_DIR/hosts/NAME), private /run /tmp /dev/shm, a fresh sysfs
+# and cgroup mounts, its own /var/lib/docker (a real-disk directory), then starts
+# dockerd and cron and finally becomes sshd. Killing this process (from the root
+# namespace) kills everything of the host, containers included.
+#
+# Starting it again with the same STATE_DIR/hosts/NAME is a "reboot": files
+# persist, processes, /run and /tmp do not.
+set -euo pipefail
+
+NAME=${1:?usage: host-init.sh NAME STATE_DIR}
+STATE=${2:?usage: host-init.sh NAME STATE_DIR}
+H=$STATE/hosts/$NAME
+
+log() { printf '[%s] host-init: %s\n' "$NAME" "$*" >&2; }
+
+[ "$$" = 1 ] || { log "must run as PID 1 of a new pid namespace"; exit 1; }
+
+# Nothing mounted here may leak into the root namespace.
+mount --make-rprivate /
+
+# --- sysfs and cgroups -------------------------------------------------------
+# A fresh sysfs shows this network namespace's interfaces (dockerd needs that),
+# but it hides the cgroup mounts, so remount the same hierarchies on top.
+cgroup_mounts=$(awk '($3 == "cgroup" || $3 == "cgroup2") && index($2, "/sys/fs/cgroup") == 1 { print $3, $2, $4 }' /proc/self/mounts)
+mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
+if [ -n "$cgroup_mounts" ]; then
+  if printf '%s\n' "$cgroup_mounts" | awk '$2 == "/sys/fs/cgroup" && $1 == "cgroup2" { f = 1 } END { exit !f }'; then
+    mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup          # unified-only host
+  else
+    mount -t tmpfs -o mode=755,nosuid,nodev,noexec cgroup /sys/fs/cgroup
+    while read -r type mp opts; do
+      [ "$mp" = /sys/fs/cgroup ] && continue
+      mkdir -p "$mp"
+      mount -t "$type" -o "$opts" "$type" "$mp"
+    done <<<"$cgroup_mounts"
+  fi
+fi
+
+# --- private copy-on-write views ---------------------------------------------
+for d in etc var root home srv opt; do
+  [ -d "/$d" ] || continue
+  mkdir -p "$H/upper/$d" "$H/work/$d"
+  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$H/upper/$d,workdir=$H/work/$d" "/$d"
+done
+
+# overlay2 cannot keep its layers on an overlayfs: a real-disk directory.
+mkdir -p "$H/docker" /var/lib/docker
+mount --bind "$H/docker" /var/lib/docker
+
+mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /run
+mkdir -p /run/sshd /run/lock
+chmod 1777 /run/lock
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
+
+hostname "$NAME"
+
+# --- first boot ----------------------------------------------------------------
+if [ ! -e /etc/dbform-fleet-host ]; then
+  log "first boot"
+  # A clean machine: no PostgreSQL clusters or cron jobs inherited from the real host.
+  for d in /etc/postgresql /var/lib/postgresql /etc/cron.d /var/spool/cron/crontabs; do
+    [ -d "$d" ] && find "$d" -mindepth 1 -maxdepth 1 ! -name .placeholder -exec rm -rf {} +
+  done
+
+  printf '%s\n' "$NAME" >/etc/hostname
+  {
+    printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n'
+    cat "$STATE/hosts.list"
+  } >/etc/hosts
+
+  # sshd: its own host key, key-only logins.
+  rm -f /etc/ssh/ssh_host_*
+  ssh-keygen -q -t ed25519 -N '' -C "root@$NAME" -f /etc/ssh/ssh_host_ed25519_key
+  rm -rf /etc/ssh/sshd_config.d
+  cat >/etc/ssh/sshd_config <<'EOF'
+# dbform test fleet host
+Port 22
+HostKey /etc/ssh/ssh_host_ed25519_key
+PidFile none
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile .ssh/authorized_keys
+UsePAM yes
+UseDNS no
+X11Forwarding no
+PrintMotd no
+MaxStartups 100:30:200
+MaxSessions 64
+AcceptEnv LANG LC_*
+Subsystem sftp /usr/lib/openssh/sftp-server
+EOF
+
+  install -d -m 700 /root/.ssh
+  install -m 600 "$STATE/id_ed25519.pub" /root/.ssh/authorized_keys
+
+  # A non-root login with passwordless sudo, same key.
+  id dbform >/dev/null 2>&1 || useradd -m -s /bin/bash dbform
+  usermod -p '*' dbform                       # no password, but not "locked" for sshd
+  install -d -m 700 -o dbform -g dbform /home/dbform/.ssh
+  install -m 600 -o dbform -g dbform "$STATE/id_ed25519.pub" /home/dbform/.ssh/authorized_keys
+  printf 'dbform ALL=(ALL) NOPASSWD:ALL\n' >/etc/sudoers.d/dbform
+  chmod 440 /etc/sudoers.d/dbform
+
+  # The engine must not pick up the real host's daemon.json.
+  mkdir -p /etc/docker
+  printf '{}\n' >/etc/docker/daemon.json
+
+  date -u +%FT%TZ >/etc/dbform-fleet-host
+fi
+
+# --- services ------------------------------------------------------------------
+# Containers go to the /dbf-NAME cgroup so they can be told apart from the other hosts'.
+dockerd --iptables=false --storage-driver=overlay2 --exec-opt native.cgroupdriver=cgroupfs \
+  --cgroup-parent="/dbf-$NAME" \
+  -H unix:///run/docker.sock -H "unix://$H/docker.sock" \
+  >"$H/dockerd.log" 2>&1 </dev/null &
+
+cron
+
+log "sshd starting"
+exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config </dev/null

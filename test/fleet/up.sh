@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# Starts a test fleet of N "database hosts" on this machine: each one a network
+# namespace on bridge dbf0 with its own sshd, cron and Docker engine, and a
+# private copy-on-write view of /etc /var /root /home /srv /opt. See README.md.
+#
+# Usage: test/fleet/up.sh N [STATE_DIR]
+#   N          number of hosts (1..100): db-1 .. db-N at 10.77.0.11 ..
+#   STATE_DIR  default $DBFORM_FLEET_STATE or /fleet-state; must not be under
+#              /etc /var /root /home /srv /opt /tmp /run (hosts overlay or replace those)
+#
+# Writes STATE_DIR/fleet.json, STATE_DIR/id_ed25519 (client key for root@ and
+# dbform@ every host), STATE_DIR/known_hosts and STATE_DIR/ssh_config
+# (ssh -F STATE_DIR/ssh_config db-1). Any fleet already up is torn down first.
+#
+# Environment:
+#   DBFORM_FLEET_IMAGE    image imported into every host's engine (default dbform-postgresql:15)
+#   DBFORM_FLEET_WAIT     seconds to wait for sshd and dockerd of every host (default 30)
+#   DBFORM_FLEET_KEEP_ON_FAILURE=1  leave a half-started fleet up for inspection
+set -euo pipefail
+HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+REPO=$(dirname "$(dirname "$HERE")")
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+N=${1:-}
+case "$N" in ''|*[!0-9]*) fdie "usage: up.sh N [STATE_DIR]  (N = number of hosts)" ;; esac
+[ "$N" -ge 1 ] && [ "$N" -le 100 ] || fdie "N must be 1..100"
+[ "$(id -u)" = 0 ] || fdie "must run as root"
+STATE=$(resolve_state_dir "${2:-}")
+IMAGE=${DBFORM_FLEET_IMAGE:-dbform-postgresql:15}
+WAIT=${DBFORM_FLEET_WAIT:-30}
+
+for c in ip nsenter unshare setsid dockerd docker cron ssh ssh-keygen ssh-keyscan sudo useradd; do
+  command -v "$c" >/dev/null 2>&1 || fdie "$c not found (run scripts/install-prereqs.sh)"
+done
+[ -x /usr/sbin/sshd ] || fdie "/usr/sbin/sshd not found (run scripts/install-prereqs.sh)"
+
+t0=$(now_ms)
+bash "$HERE/down.sh" "$STATE"
+
+started=0
+on_exit() {
+  local rc=$?
+  if [ "$rc" -ne 0 ] && [ "$started" = 1 ] && [ "${DBFORM_FLEET_KEEP_ON_FAILURE:-0}" != 1 ]; then
+    flog "up failed; tearing the fleet down (logs stay in $STATE/hosts/*/)"
+    bash "$HERE/down.sh" "$STATE" || true
+  fi
+}
+trap on_exit EXIT
+
+# --- image tarball (built once, then cached) -------------------------------------
+TAR=$(bash "$REPO/scripts/build-image.sh" --tar)
+t_tar=$(now_ms)
+
+# --- state ---------------------------------------------------------------------
+mkdir -p "$STATE/hosts"
+chmod 755 "$STATE"
+if [ ! -s "$STATE/id_ed25519" ] || [ ! -s "$STATE/id_ed25519.pub" ]; then
+  rm -f "$STATE/id_ed25519" "$STATE/id_ed25519.pub"
+  ssh-keygen -q -t ed25519 -N '' -C dbform-fleet -f "$STATE/id_ed25519"
+fi
+for i in $(seq 1 "$N"); do
+  printf '%s\t%s\n' "$(host_addr "$i")" "$(host_name "$i")"
+done >"$STATE/hosts.list"
+
+# --- network -------------------------------------------------------------------
+started=1
+disable_ipv6() { echo 1 >"/proc/sys/net/ipv6/conf/$1/disable_ipv6" 2>/dev/null || true; }
+ip link add "$FLEET_BRIDGE" type bridge
+disable_ipv6 "$FLEET_BRIDGE"
+ip addr add "$FLEET_BRIDGE_ADDR/$FLEET_PREFIX" dev "$FLEET_BRIDGE"
+ip link set "$FLEET_BRIDGE" up
+
+for i in $(seq 1 "$N"); do
+  name=$(host_name "$i") ns=$FLEET_NS_PREFIX$(host_name "$i") veth=$FLEET_VETH_PREFIX$i
+  ip netns add "$ns"
+  ip link add "$veth" type veth peer name eth0 netns "$ns"
+  disable_ipv6 "$veth"
+  ip link set "$veth" master "$FLEET_BRIDGE" up
+  nsenter --net="/run/netns/$ns" sh -c 'echo 1 >/proc/sys/net/ipv6/conf/eth0/disable_ipv6' 2>/dev/null || true
+  ip -n "$ns" addr add "$(host_addr "$i")/$FLEET_PREFIX" dev eth0
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" link set lo up
+done
+
+# --- hosts ---------------------------------------------------------------------
+for i in $(seq 1 "$N"); do
+  name=$(host_name "$i") ns=$FLEET_NS_PREFIX$(host_name "$i") h=$STATE/hosts/$(host_name "$i")
+  rm -rf "$h/upper" "$h/work"
+  rm -f "$h/docker.sock" "$h"/*.log "$h/pid" "$h/launcher.pid"
+  mkdir -p "$h/docker"
+  # setsid: the host must not belong to the caller's session or process group.
+  (
+    cd /
+    exec setsid env -i PATH="$FLEET_PATH" LANG=C.UTF-8 HOME=/root \
+      nsenter --net="/run/netns/$ns" -- \
+      unshare --mount --uts --pid --fork --mount-proc \
+      bash "$HERE/host-init.sh" "$name" "$STATE" >"$h/console.log" 2>&1 </dev/null
+  ) &
+  echo $! >"$h/launcher.pid"
+done
+
+# PID 1 of each host: the process in its netns whose pid namespace view is exactly "1".
+declare -A PID1
+deadline=$(( $(now_ms) + 5000 ))
+for i in $(seq 1 "$N"); do
+  name=$(host_name "$i") ns=$FLEET_NS_PREFIX$(host_name "$i") h=$STATE/hosts/$(host_name "$i")
+  while :; do
+    for p in $(ip netns pids "$ns" 2>/dev/null); do
+      if awk '/^NSpid:/ { found = (NF == 3 && $3 == 1) } END { exit !found }' "/proc/$p/status" 2>/dev/null; then
+        PID1[$name]=$p
+      fi
+    done
+    [ -n "${PID1[$name]:-}" ] && break
+    if ! kill -0 "$(cat "$h/launcher.pid")" 2>/dev/null || [ "$(now_ms)" -ge "$deadline" ]; then
+      tail -n 20 "$h/console.log" >&2 || true
+      fdie "$name did not start (see $h/console.log)"
+    fi
+    sleep 0.02
+  done
+  echo "${PID1[$name]} $(pid_starttime "${PID1[$name]}")" >"$h/pid"
+done
+t_start=$(now_ms)
+
+# --- wait for sshd and dockerd on every host ---------------------------------------
+declare -A HOSTKEY
+: >"$STATE/known_hosts.tmp"
+pending=$(seq 1 "$N")
+deadline=$(( $(now_ms) + WAIT * 1000 ))
+while [ -n "$pending" ]; do
+  still=""
+  for i in $pending; do
+    name=$(host_name "$i") addr=$(host_addr "$i") h=$STATE/hosts/$(host_name "$i")
+    if ! kill -0 "${PID1[$name]}" 2>/dev/null; then
+      tail -n 20 "$h/console.log" >&2 || true
+      fdie "$name died during startup (see $h/console.log)"
+    fi
+    if [ -z "${HOSTKEY[$name]:-}" ]; then
+      line=$(ssh-keyscan -T 2 -t ed25519 "$addr" 2>/dev/null | awk '$2 == "ssh-ed25519" { print $2, $3; exit }')
+      if [ -n "$line" ]; then
+        expected=$(awk '{ print $1, $2 }' "$h/upper/etc/ssh/ssh_host_ed25519_key.pub" 2>/dev/null || true)
+        [ "$line" = "$expected" ] || fdie "$name: host key from ssh-keyscan differs from the key the host generated"
+        HOSTKEY[$name]=$line
+        printf '%s,%s %s\n' "$name" "$addr" "$line" >>"$STATE/known_hosts.tmp"
+      fi
+    fi
+    if [ -z "${HOSTKEY[$name]:-}" ] || ! docker -H "unix://$h/docker.sock" version -f '{{.Server.Version}}' >/dev/null 2>&1; then
+      still+=" $i"
+    fi
+  done
+  pending=$still
+  if [ -n "$pending" ]; then
+    if [ "$(now_ms)" -ge "$deadline" ]; then
+      for i in $pending; do
+        h=$STATE/hosts/$(host_name "$i")
+        flog "$(host_name "$i") not ready; last lines of console.log and dockerd.log:"
+        tail -n 10 "$h/console.log" "$h/dockerd.log" >&2 2>/dev/null || true
+      done
+      fdie "hosts not ready within ${WAIT}s:$(for i in $pending; do printf ' %s' "$(host_name "$i")"; done)"
+    fi
+    sleep 0.1
+  fi
+done
+sort -t- -k2n "$STATE/known_hosts.tmp" >"$STATE/known_hosts"
+rm -f "$STATE/known_hosts.tmp"
+t_ready=$(now_ms)
+
+# --- per host, in parallel: logins, a clean engine, the image ----------------------
+setup_host() {
+  local i=$1 name addr h dh ids t
+  name=$(host_name "$i") addr=$(host_addr "$i") h=$STATE/hosts/$(host_name "$i")
+  dh=unix://$h/docker.sock
+  local o=(-i "$STATE/id_ed25519" -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=5
+           -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$STATE/known_hosts")
+  ssh "${o[@]}" "root@$addr" true || { echo "root login failed"; return 1; }
+  ssh "${o[@]}" "dbform@$addr" 'sudo -n true' || { echo "dbform login or sudo failed"; return 1; }
+  # The Docker data survives between fleets (so the image need not be imported
+  # again); everything else a previous test left in it goes.
+  ids=$(docker -H "$dh" ps -aq)
+  [ -z "$ids" ] || docker -H "$dh" rm -f $ids >/dev/null
+  ids=$(docker -H "$dh" volume ls -q)
+  [ -z "$ids" ] || docker -H "$dh" volume rm -f $ids >/dev/null
+  docker -H "$dh" network prune -f >/dev/null
+  t=$(now_ms)
+  DOCKER_HOST=$dh DBFORM_IMAGE_VERIFY=0 bash "$REPO/scripts/build-image.sh" "$IMAGE"
+  echo "$(( $(now_ms) - t ))" >"$h/import.ms"
+}
+declare -A SETUP
+for i in $(seq 1 "$N"); do
+  h=$STATE/hosts/$(host_name "$i")
+  setup_host "$i" >"$h/setup.log" 2>&1 &
+  SETUP[$i]=$!
+done
+failed=""
+for i in $(seq 1 "$N"); do
+  wait "${SETUP[$i]}" || failed+=" $(host_name "$i")"
+done
+if [ -n "$failed" ]; then
+  for n in $failed; do flog "$n setup failed:"; tail -n 10 "$STATE/hosts/$n/setup.log" >&2; done
+  fdie "setup failed on:$failed"
+fi
+t_setup=$(now_ms)
+
+# --- fleet.json, ssh_config ----------------------------------------------------------
+{
+  printf '{\n  "hosts": [\n'
+  for i in $(seq 1 "$N"); do
+    name=$(host_name "$i")
+    printf '    { "name": "%s", "address": "%s", "port": 22, "user": "root", "hostKey": "%s", "netns": "%s", "pid": %s, "dockerHost": "unix://%s/hosts/%s/docker.sock" }%s\n' \
+      "$name" "$(host_addr "$i")" "${HOSTKEY[$name]}" "$FLEET_NS_PREFIX$name" "${PID1[$name]}" "$STATE" "$name" \
+      "$([ "$i" -lt "$N" ] && echo ,)"
+  done
+  printf '  ],\n'
+  printf '  "identityFile": "%s/id_ed25519",\n' "$STATE"
+  printf '  "knownHostsFile": "%s/known_hosts",\n' "$STATE"
+  printf '  "nonRootUser": "dbform",\n'
+  printf '  "image": "%s",\n' "$IMAGE"
+  printf '  "bridge": "%s",\n' "$FLEET_BRIDGE"
+  printf '  "bridgeAddress": "%s",\n' "$FLEET_BRIDGE_ADDR"
+  printf '  "subnet": "10.77.0.0/%s"\n' "$FLEET_PREFIX"
+  printf '}\n'
+} >"$STATE/fleet.json.tmp"
+mv -f "$STATE/fleet.json.tmp" "$STATE/fleet.json"
+
+{
+  printf 'Host db-* 10.77.0.*\n'
+  printf '  User root\n  IdentityFile %s/id_ed25519\n  IdentitiesOnly yes\n' "$STATE"
+  printf '  UserKnownHostsFile %s/known_hosts\n  StrictHostKeyChecking yes\n  BatchMode yes\n' "$STATE"
+  for i in $(seq 1 "$N"); do
+    printf 'Host %s\n  HostName %s\n' "$(host_name "$i")" "$(host_addr "$i")"
+  done
+} >"$STATE/ssh_config"
+
+imports=$(for i in $(seq 1 "$N"); do printf ' %s' "$(cat "$STATE/hosts/$(host_name "$i")/import.ms")"; done)
+flog "up: $N host(s) in $(( $(now_ms) - t0 )) ms (teardown+tarball $((t_tar - t0)), start $((t_start - t_tar)), ready $((t_ready - t_start)), logins+image $((t_setup - t_ready)); image ms per host:$imports)"
+flog "fleet: $STATE/fleet.json   ssh: ssh -F $STATE/ssh_config db-1"

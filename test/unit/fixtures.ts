@@ -1,0 +1,70 @@
+// Plain-data builders for diff tests: a desired add-on and the observed state of one in sync with it.
+import type { DesiredAddon, DesiredRole, ObservedCatalog, ObservedContainer, ObservedRole } from '../../src/resources/model.js';
+import { PRIVILEGES, isWriter } from '../../src/resources/grants/privileges.js';
+import { scramVerifier } from '../../src/resources/users/scram.js';
+
+export function role(name: string, access: DesiredRole['access'], password = `pw-${name}`): DesiredRole {
+  return {
+    name,
+    access,
+    passwordSource: access === 'read-only' ? { source: 'env', name: 'RO_PASSWORD' } : { source: 'keystore', key: `addon/shop/user/${name}` },
+    password,
+  };
+}
+
+export function desired(roles: DesiredRole[] = [role('shop', 'owner'), role('reporting', 'read-only'), role('writer', 'read-write')]): DesiredAddon {
+  return {
+    name: 'shop',
+    host: 'local',
+    plan: 'postgresql-starter-512',
+    database: 'shop',
+    superuserKey: 'addon/shop/postgres',
+    roles,
+    container: {
+      name: 'dbform-shop',
+      image: 'dbform-postgresql:15',
+      memoryMb: 512,
+      port: 31001,
+      settings: { port: '31001', shared_buffers: '128MB' },
+      dataDir: '/var/lib/dbform/shop',
+    },
+  };
+}
+
+export function runningContainer(d: DesiredAddon): ObservedContainer {
+  return { addon: d.name, ...d.container, settings: { ...d.container.settings }, status: 'running', running: true };
+}
+
+/** The catalog as dbform leaves it after apply, for `d`, with `tables` tables and `seqs` sequences. */
+export function syncedCatalog(d: DesiredAddon, tables = 3, seqs = 1): ObservedCatalog {
+  const writers = d.roles.filter((r) => isWriter(r.access)).map((r) => r.name);
+  const roles: ObservedRole[] = d.roles.map((r) => {
+    const p = PRIVILEGES[r.access];
+    return {
+      name: r.name,
+      superuser: false,
+      createrole: false,
+      createdb: false,
+      replication: false,
+      bypassrls: false,
+      login: true,
+      managed: true,
+      verifier: scramVerifier(r.password!),
+      memberOf: [],
+      ownedObjects: 0,
+      databasePrivs: p.database ?? 'CONNECT,CREATE,TEMPORARY',
+      schemaPrivs: p.schema ?? '',
+      tables: tables ? { [p.tables]: tables } : {},
+      sequences: seqs ? { [p.sequences]: seqs } : {},
+    };
+  });
+  const defaultAcls = d.roles.flatMap((r) =>
+    writers
+      .filter((w) => w !== r.name)
+      .flatMap((w) => [
+        { forRole: w, objtype: 'tables' as const, grantee: r.name, privs: PRIVILEGES[r.access].tables },
+        { forRole: w, objtype: 'sequences' as const, grantee: r.name, privs: PRIVILEGES[r.access].sequences },
+      ]),
+  );
+  return { databaseExists: true, databaseOwner: d.name, roles, defaultAcls };
+}
