@@ -37,10 +37,15 @@ export function schemaIssues(data: unknown): Issue[] {
   const errors = validate.errors ?? [];
   // A value of the wrong type also fails its enum/const/range: say only "must be a string".
   const typeFailed = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
+  // A wrong `type:`/`transport:` picks the wrong branch of the schema: its missing keys are noise.
+  const wrongKind = new Set(
+    errors.filter((e) => e.keyword === 'enum' && /\/(type|transport)$/.test(e.instancePath)).map((e) => e.instancePath.replace(/\/[^/]+$/, '')),
+  );
   const issues: Issue[] = [];
   for (const e of errors) {
     if (e.keyword === 'if' || e.keyword === 'propertyNames') continue; // wrappers; the inner error says it
     if (e.keyword !== 'type' && typeFailed.has(e.instancePath)) continue;
+    if (e.keyword === 'required' && wrongKind.has(e.instancePath)) continue;
     const path = parsePointer(e.instancePath, data);
     if (ownedBySemantic(path, e.keyword)) continue;
     issues.push(toIssue(e, path));

@@ -4,7 +4,7 @@
 
 import { isIP } from 'node:net';
 import { IANAZone } from 'luxon';
-import { closest, show } from './messages.js';
+import { closest, displayPath, show } from './messages.js';
 import { PLAN_NAMES, lookupPlan } from './plans.js';
 import type { Issue, PathSeg } from './yaml-source.js';
 
@@ -51,7 +51,8 @@ function checkHosts(hosts: Rec | undefined, issues: Issue[]): string[] {
     if (!host) continue;
     const path = ['hosts', name];
     checkAbsolute(host.dataDir, [...path, 'dataDir'], issues);
-    if (host.transport === 'local') continue;
+    // A misspelt transport is the schema's to report; SSH checks would only add noise.
+    if (host.transport !== undefined && host.transport !== 'ssh') continue;
     const hasFile = host.identityFile !== undefined;
     const hasEnv = host.identityEnv !== undefined;
     if (hasFile === hasEnv) {
@@ -279,14 +280,12 @@ export function userNameProblem(addon: string, name: string): string | undefined
 
 function checkEnvName(value: unknown, path: PathSeg[], issues: Issue[]): void {
   if (typeof value !== 'string' || ENV_NAME.test(value)) return;
-  const field = String(path[path.length - 1]);
-  issues.push({ path, on: 'value', message: `${field}: ${show(value)} is not an environment variable name (letters, digits and _, not starting with a digit)` });
+  issues.push({ path, on: 'value', message: `${displayPath(path)}: ${show(value)} is not an environment variable name (letters, digits and _, not starting with a digit)` });
 }
 
 function checkAbsolute(value: unknown, path: PathSeg[], issues: Issue[]): void {
   if (typeof value !== 'string' || value.startsWith('/')) return;
-  const field = String(path[path.length - 1]);
-  issues.push({ path, on: 'value', message: `${field}: ${show(value)} must be an absolute path (starting with /), as it is a directory on the host` });
+  issues.push({ path, on: 'value', message: `${displayPath(path)}: ${show(value)} must be an absolute path (starting with /), as it is a directory on the host` });
 }
 
 function isHttpUrl(text: string): boolean {

@@ -15,6 +15,8 @@ import {
   type Alias,
   type Document,
   type Node,
+  type Pair,
+  type YAMLMap,
 } from 'yaml';
 
 /** A segment of a path into the data: a mapping key or a sequence index. */
@@ -53,7 +55,7 @@ export function parseYamlSource(text: string): ParsedSource {
 
   const errors: ParsedSource['errors'] = [];
   for (const e of [...doc.errors, ...doc.warnings]) {
-    errors.push({ ...posOf(e.pos[0]), message: yamlMessage(e.code, e.message, text.slice(e.pos[0], e.pos[1])) });
+    errors.push({ ...posOf(e.pos[0]), message: yamlMessage(e.code, e.message, keyAt(doc, e.pos[0])) });
   }
   if (errors.length > 0) return { errors, locate };
 
@@ -73,8 +75,8 @@ export function parseYamlSource(text: string): ParsedSource {
   }
 }
 
-function yamlMessage(code: string, message: string, source: string): string {
-  if (code === 'DUPLICATE_KEY') return `duplicate key ${JSON.stringify(source)}: each key may appear once in a mapping`;
+function yamlMessage(code: string, message: string, key: string | undefined): string {
+  if (code === 'DUPLICATE_KEY') return `duplicate key ${JSON.stringify(key ?? '')}: each key may appear once in a mapping`;
   if (code === 'MULTIPLE_DOCS') return 'the file holds several YAML documents (---); databases.yaml must hold one';
   return `YAML: ${message}`;
 }
@@ -183,6 +185,21 @@ function containsNode(root: Node, needle: Node): boolean {
   return found;
 }
 
+/** The text of the scalar key starting at `offset` (yaml points duplicate keys at their first character). */
+function keyAt(doc: Document, offset: number): string | undefined {
+  let key: string | undefined;
+  visit(doc, {
+    Pair(_k, pair) {
+      if (isScalar(pair.key) && pair.key.range?.[0] === offset) {
+        key = String(pair.key.value ?? '');
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return key;
+}
+
 function firstAliasOffset(doc: Document): number | undefined {
   let offset: number | undefined;
   visit(doc, {
@@ -206,7 +223,7 @@ function offsetOf(doc: Document, path: PathSeg[], on: 'key' | 'value'): number {
     const here = deref(doc, node);
     let next: { key?: Node; value: unknown } | undefined;
     if (isMap(here)) {
-      const pair = here.items.find((p) => isScalar(p.key) && String(p.key.value ?? '') === String(seg));
+      const pair = pairsByKey(here).get(String(seg));
       if (pair) next = { key: pair.key as Node, value: pair.value };
     } else if (isSeq(here) && typeof seg === 'number') {
       next = { value: here.items[seg] };
@@ -217,6 +234,21 @@ function offsetOf(doc: Document, path: PathSeg[], on: 'key' | 'value'): number {
   }
   if (on === 'key' && keyNode) return nodeOffset(keyNode);
   return nodeOffset(node as Node | null) || nodeOffset(keyNode) || 0;
+}
+
+// Indexed once per mapping: Config positions look up every add-on and user, so a linear scan would be quadratic.
+const pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+function pairsByKey(map: YAMLMap): Map<string, Pair> {
+  let index = pairIndex.get(map);
+  if (!index) {
+    index = new Map();
+    for (const pair of map.items) {
+      if (isScalar(pair.key)) index.set(String(pair.key.value ?? ''), pair);
+    }
+    pairIndex.set(map, index);
+  }
+  return index;
 }
 
 function deref(doc: Document, node: unknown): unknown {

@@ -56,9 +56,14 @@ async function gatherHost(input: GatherInput, hostName: string) {
       observed.set(a.name, { container, catalog });
     }),
   );
+  // A managed container is this config's to remove only if its data lives under this host's dataDir:
+  // two configs (two teams, or a test next to the sandbox) can share a host with different dataDirs.
+  const dataDir = input.config.hosts.find((h) => h.name === hostName)!.dataDir;
   const declared = new Set(addons.map((a) => a.name));
   const orphans: { host: string; container: ObservedContainer }[] = [];
-  for (const [name, c] of containers) if (!declared.has(name)) orphans.push({ host: hostName, container: c });
+  for (const [name, c] of containers) {
+    if (!declared.has(name) && c.dataDir.startsWith(`${dataDir}/`)) orphans.push({ host: hostName, container: c });
+  }
   return { desired, observed, orphans };
 }
 

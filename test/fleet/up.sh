@@ -136,7 +136,7 @@ while [ -n "$pending" ]; do
       fdie "$name died during startup (see $h/console.log)"
     fi
     if [ -z "${HOSTKEY[$name]:-}" ]; then
-      line=$(ssh-keyscan -T 2 -t ed25519 "$addr" 2>/dev/null | awk '$2 == "ssh-ed25519" { print $2, $3; exit }')
+      line=$( (ssh-keyscan -T 2 -t ed25519 "$addr" 2>/dev/null || true) | awk '$2 == "ssh-ed25519" { print $2, $3; exit }')
       if [ -n "$line" ]; then
         expected=$(awk '{ print $1, $2 }' "$h/upper/etc/ssh/ssh_host_ed25519_key.pub" 2>/dev/null || true)
         [ "$line" = "$expected" ] || fdie "$name: host key from ssh-keyscan differs from the key the host generated"
@@ -172,8 +172,11 @@ setup_host() {
   dh=unix://$h/docker.sock
   local o=(-i "$STATE/id_ed25519" -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=5
            -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$STATE/known_hosts")
-  ssh "${o[@]}" "root@$addr" true || { echo "root login failed"; return 1; }
-  ssh "${o[@]}" "dbform@$addr" 'sudo -n true' || { echo "dbform login or sudo failed"; return 1; }
+  # Logins are checked while the engine is cleaned and the image imported.
+  ssh "${o[@]}" "root@$addr" true &
+  local root_login=$!
+  ssh "${o[@]}" "dbform@$addr" 'sudo -n true' &
+  local user_login=$!
   # The Docker data survives between fleets (so the image need not be imported
   # again); everything else a previous test left in it goes.
   ids=$(docker -H "$dh" ps -aq)
@@ -184,6 +187,8 @@ setup_host() {
   t=$(now_ms)
   DOCKER_HOST=$dh DBFORM_IMAGE_VERIFY=0 bash "$REPO/scripts/build-image.sh" "$IMAGE"
   echo "$(( $(now_ms) - t ))" >"$h/import.ms"
+  wait "$root_login" || { echo "root login failed"; return 1; }
+  wait "$user_login" || { echo "dbform login or sudo -n failed"; return 1; }
 }
 declare -A SETUP
 for i in $(seq 1 "$N"); do

@@ -1,0 +1,80 @@
+// Drives the built CLI the way a user does (node bin/dbform.js ...) against the real Docker engine,
+// in a throw-away workspace: its own data directory, master key and config directory.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+const CLI = fileURLToPath(new URL('../../bin/dbform.js', import.meta.url));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class Workspace {
+  readonly dir = mkdtempSync(join(tmpdir(), 'dbform-it-'));
+  readonly dataDir = join(this.dir, 'data');
+  readonly config = join(this.dir, 'databases.yaml');
+  readonly env: Record<string, string> = {
+    DBFORM_MASTER_KEY: 'integration-test-master-key-0001',
+    XDG_CONFIG_HOME: join(this.dir, 'xdg'),
+    NO_COLOR: '1',
+  };
+  /** Everything the CLI printed, for the secret-leak checks. */
+  readonly transcript: string[] = [];
+
+  write(yaml: string): void {
+    writeFileSync(this.config, yaml.replaceAll('$DATA_DIR', this.dataDir));
+  }
+
+  run(args: string[], extraEnv: Record<string, string> = {}): CliResult {
+    const r = spawnSync(process.execPath, [CLI, ...args, '-f', this.config], {
+      env: { ...process.env, ...this.env, ...extraEnv },
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
+    const result = { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+    this.transcript.push(r.stdout, r.stderr);
+    return result;
+  }
+
+  /** Connection URLs from `dbform output ADDON --all`, by variable name. */
+  urls(addon: string, extraEnv: Record<string, string> = {}): Record<string, string> {
+    const r = spawnSync(process.execPath, [CLI, 'output', addon, '--all', '-f', this.config], {
+      env: { ...process.env, ...this.env, ...extraEnv },
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new Error(`dbform output failed: ${r.stderr}`);
+    return Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  }
+
+  cleanup(addons: string[]): void {
+    for (const a of addons) spawnSync('docker', ['rm', '-f', `dbform-${a}`], { stdio: 'ignore' });
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs SQL as an application user, through the published port, as a client would. */
+export async function asUser<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Runs SQL as the instance's superuser inside the container (local socket, peer auth): "by hand". */
+export function psqlByHand(addon: string, port: number, database: string, sql: string): string {
+  const r = spawnSync('docker', ['exec', '-i', `dbform-${addon}`, 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '/tmp', '-p', String(port), '-U', 'postgres', '-d', database, '-At'], {
+    input: sql,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
+  return r.stdout.trim();
+}

@@ -1,0 +1,467 @@
+import { readFileSync } from 'node:fs';
+import { describe, it, expect } from 'vitest';
+import { ConfigError, PLAN_NAMES, loadConfig, lookupPlan, parseScheduleAt, postgresSettings, type Config } from '../../src/config/index.js';
+
+const FILE = 'databases.yaml';
+
+function yaml(...lines: string[]): string {
+  return lines.join('\n') + '\n';
+}
+
+/** The diagnostics of a file that must fail, as "FILE:LINE:COL: message" lines. */
+function errorsOf(text: string): string[] {
+  try {
+    loadConfig(FILE, text);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).message.split('\n');
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+function onlyError(text: string): string {
+  const errors = errorsOf(text);
+  expect(errors).toHaveLength(1);
+  return errors[0] as string;
+}
+
+// Lines 1..6: a valid file that the error cases extend with add-on fields (line numbers matter below).
+const BASE = [
+  'version: 1', //                     1
+  'addons:', //                        2
+  '  shop:', //                        3
+  '    plan: postgresql-starter-512', // 4
+  '    port: 31000', //                5
+];
+
+const FULL = yaml(
+  'version: 1', // 1
+  'hosts:', // 2
+  '  db-1:', // 3
+  '    address: 10.77.0.11', // 4
+  '    user: root', // 5
+  '    port: 22', // 6
+  '    hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl', // 7
+  '    identityFile: ~/.ssh/id_ed25519', // 8
+  '  laptop:', // 9
+  '    transport: local', // 10
+  'storage:', // 11
+  '  main:', // 12
+  '    type: s3', // 13
+  '    endpoint: https://s3.example:443', // 14
+  '    region: us-east-1', // 15
+  '    bucket: db-backups', // 16
+  '    accessKeyIdEnv: S3_ACCESS_KEY_ID', // 17
+  '    secretAccessKeyEnv: S3_SECRET_ACCESS_KEY', // 18
+  '    caFile: ./ca.pem', // 19
+  'defaults:', // 20
+  '  timezone: Europe/Paris', // 21
+  '  image: dbform-postgresql:15', // 22
+  '  storage: main', // 23
+  'addons:', // 24
+  '  my-app:', // 25
+  '    plan: postgresql-starter-512', // 26
+  '    version: "15"', // 27
+  '    host: db-1', // 28
+  '    port: 31000', // 29
+  '    tls:', // 30
+  '      force: true', // 31
+  '    encryptionAtRest: true', // 32
+  '    allowedIps: [10.0.0.0/8, "2001:db8::/32", 192.168.1.7]', // 33
+  '    backups:', // 34
+  '      scheduleAt: "03:00"', // 35
+  '      pitr: true', // 36
+  '    extensions: [pg_trgm]', // 37
+  '    users:', // 38
+  '      reporting:', // 39
+  '        access: read-only', // 40
+  '        passwordEnv: REPORTING_PASSWORD', // 41
+  '      admin-tool:', // 42
+  '        access: read-write', // 43
+  '  billing:', // 44
+  '    plan: postgresql-sandbox', // 45
+  '    host: laptop', // 46
+  '    port: 31001', // 47
+);
+
+describe('loadConfig: a valid file', () => {
+  it('parses the full example into the typed Config, with defaults, sorted', () => {
+    const config = loadConfig(FILE, FULL);
+    const pos = (line: number, col: number) => ({ file: FILE, line, col });
+    const expected: Config = {
+      file: FILE,
+      sha256: config.sha256,
+      version: 1,
+      hosts: [
+        {
+          name: 'db-1',
+          transport: 'ssh',
+          address: '10.77.0.11',
+          user: 'root',
+          port: 22,
+          hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+          identityFile: '~/.ssh/id_ed25519',
+          dataDir: '/var/lib/dbform',
+        },
+        { name: 'laptop', transport: 'local', dataDir: '/var/lib/dbform' },
+      ],
+      storage: [
+        {
+          name: 'main',
+          type: 's3',
+          endpoint: 'https://s3.example:443',
+          region: 'us-east-1',
+          bucket: 'db-backups',
+          accessKeyIdEnv: 'S3_ACCESS_KEY_ID',
+          secretAccessKeyEnv: 'S3_SECRET_ACCESS_KEY',
+          caFile: './ca.pem',
+        },
+      ],
+      defaults: { timezone: 'Europe/Paris', image: 'dbform-postgresql:15', storage: 'main' },
+      addons: [
+        {
+          name: 'billing',
+          plan: 'postgresql-sandbox',
+          version: '15',
+          host: 'laptop',
+          port: 31001,
+          tls: { force: false },
+          encryptionAtRest: false,
+          allowedIps: [],
+          backups: { pitr: false },
+          extensions: [],
+          users: [],
+          pos: pos(44, 3),
+        },
+        {
+          name: 'my-app',
+          plan: 'postgresql-starter-512',
+          version: '15',
+          host: 'db-1',
+          port: 31000,
+          tls: { force: true },
+          encryptionAtRest: true,
+          allowedIps: ['10.0.0.0/8', '2001:db8::/32', '192.168.1.7/32'],
+          backups: { scheduleAt: '03:00', pitr: true },
+          extensions: ['pg_trgm'],
+          users: [
+            { name: 'admin-tool', access: 'read-write', pos: pos(42, 7) },
+            { name: 'reporting', access: 'read-only', passwordEnv: 'REPORTING_PASSWORD', pos: pos(39, 7) },
+          ],
+          pos: pos(25, 3),
+        },
+      ],
+    };
+    expect(config).toEqual(expected);
+    expect(config.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('hashes the file bytes: any edit changes sha256', () => {
+    const a = loadConfig(FILE, yaml(...BASE));
+    const b = loadConfig(FILE, yaml(...BASE, '    # a comment'));
+    expect(a.sha256).not.toBe(b.sha256);
+    expect(loadConfig(FILE, yaml(...BASE)).sha256).toBe(a.sha256);
+  });
+
+  it('uses the embedded local host and local storage when none is declared', () => {
+    const config = loadConfig(FILE, yaml(...BASE));
+    expect(config.hosts).toEqual([{ name: 'local', transport: 'local', dataDir: '/var/lib/dbform' }]);
+    expect(config.storage).toEqual([{ name: 'local', type: 'local', path: '/var/lib/dbform/backups' }]);
+    expect(config.defaults).toEqual({ timezone: 'Europe/Paris', image: 'dbform-postgresql:15', storage: 'local' });
+    expect(config.addons[0]?.host).toBe('local');
+    expect(config.addons[0]?.version).toBe('15');
+  });
+
+  it('accepts any user name PostgreSQL can hold: quoting is for later, not a reason to reject', () => {
+    const config = loadConfig(FILE, yaml(...BASE, '    users:', `      'a"b; DROP TABLE x; --':`, '        access: read-only'));
+    expect(config.addons[0]?.users.map((u) => u.name)).toEqual(['a"b; DROP TABLE x; --']);
+  });
+
+  it('accepts "H:MM" and "HH:MM ZONE" backup hours', () => {
+    for (const at of ['4:00 UTC', '23:30 Europe/Paris', '00:00']) {
+      const config = loadConfig(FILE, yaml(...BASE, '    backups:', `      scheduleAt: "${at}"`));
+      expect(config.addons[0]?.backups.scheduleAt).toBe(at);
+    }
+    expect(parseScheduleAt('4:05 UTC')).toEqual({ hour: 4, minute: 5, zone: 'UTC' });
+    expect(parseScheduleAt('23:59')).toEqual({ hour: 23, minute: 59 });
+  });
+
+  it('loads the quickstart example without error', () => {
+    const config = loadConfig('examples/quickstart/databases.yaml');
+    expect(config.hosts).toEqual([{ name: 'local', transport: 'local', dataDir: '/var/lib/dbform' }]);
+    expect(config.addons.map((a) => [a.name, a.plan, a.port, a.users.map((u) => `${u.name}:${u.access}`)])).toEqual([
+      ['notes', 'postgresql-sandbox', 31002, []],
+      ['shop', 'postgresql-starter-512', 31001, ['app-writer:read-write', 'reporting:read-only']],
+    ]);
+  });
+});
+
+describe('loadConfig: YAML errors', () => {
+  it('reports an unknown key at the top level', () => {
+    expect(onlyError(yaml('version: 1', 'extra: true'))).toMatch(/^databases\.yaml:2:1: unknown key "extra" in the top level/);
+  });
+
+  it('reports an unknown nested key at the key itself, with a suggestion', () => {
+    const error = onlyError(yaml(...BASE, '    tls:', '      forced: true'));
+    expect(error).toMatch(/^databases\.yaml:7:7: unknown key "forced" in addons\.shop\.tls; did you mean "force"\?/);
+  });
+
+  it('reports a duplicate key where it repeats', () => {
+    expect(onlyError(yaml(...BASE, '    port: 31001'))).toBe('databases.yaml:6:5: duplicate key "port": each key may appear once in a mapping');
+  });
+
+  it('reports a syntax error with its position', () => {
+    expect(onlyError(yaml('version: 1', 'addons: [shop'))).toMatch(/^databases\.yaml:\d+:\d+: YAML: /);
+  });
+
+  it('refuses an alias bomb quickly, without expanding it', () => {
+    const lol = Array.from({ length: 9 }, () => '"lol"').join(', ');
+    const level = (name: string, prev: string) => `${name}: &${name} [${Array.from({ length: 9 }, () => `*${prev}`).join(', ')}]`;
+    const text = yaml(
+      'version: 1',
+      `a: &a [${lol}]`,
+      level('b', 'a'),
+      level('c', 'b'),
+      level('d', 'c'),
+      level('e', 'd'),
+      level('f', 'e'),
+      level('g', 'f'),
+      level('h', 'g'),
+      level('i', 'h'),
+    );
+    const heapBefore = process.memoryUsage().heapUsed;
+    const started = performance.now();
+    const error = onlyError(text);
+    const elapsed = performance.now() - started;
+    // On line 4, the 6th *b (col 28) brings the expansion past the limit: 6 uses x 9 aliases each > 50.
+    expect(error).toMatch(/^databases\.yaml:4:28: alias \*b expands the document too much .*alias bomb/);
+    expect(elapsed).toBeLessThan(500);
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(200 * 1024 * 1024);
+  });
+
+  it('refuses an alias inside its own anchor', () => {
+    expect(onlyError(yaml('version: 1', 'x: &a [*a]'))).toMatch(/^databases\.yaml:2:8: alias \*a is inside its own anchor/);
+  });
+
+  it('refuses an empty file', () => {
+    expect(onlyError('')).toMatch(/^databases\.yaml:1:1: the file is empty/);
+  });
+});
+
+describe('loadConfig: schema errors', () => {
+  it('refuses version 2', () => {
+    expect(onlyError(yaml('version: 2'))).toBe(
+      'databases.yaml:1:10: version number 2 is not supported: this dbform reads databases.yaml version 1',
+    );
+  });
+
+  it('names a missing required key at the mapping that lacks it', () => {
+    expect(onlyError(yaml('version: 1', 'addons:', '  shop:', '    plan: postgresql-sandbox'))).toBe(
+      'databases.yaml:3:3: addons.shop: missing required key "port"',
+    );
+  });
+
+  it('lists the allowed values of an enum', () => {
+    expect(onlyError(yaml(...BASE, '    users:', '      bob:', '        access: admin'))).toBe(
+      'databases.yaml:8:17: addons.shop.users.bob.access: "admin" is not allowed; use one of: "read-only", "read-write"',
+    );
+  });
+
+  it('asks to quote a version written as a number', () => {
+    expect(onlyError(yaml(...BASE, '    version: 15'))).toBe(
+      'databases.yaml:6:14: addons.shop.version: must be a string, got number 15 (quote it: "15")',
+    );
+  });
+
+  it('refuses a port below 1024', () => {
+    expect(onlyError(yaml('version: 1', 'addons:', '  shop:', '    plan: postgresql-sandbox', '    port: 80'))).toBe(
+      'databases.yaml:5:11: addons.shop.port: must be >= 1024, got number 80',
+    );
+  });
+});
+
+describe('loadConfig: semantic errors', () => {
+  it('reports a reference to a missing host', () => {
+    const text = yaml(
+      'version: 1',
+      'hosts:',
+      '  db-1:',
+      '    transport: local',
+      'addons:',
+      '  shop:',
+      '    plan: postgresql-sandbox',
+      '    host: db-2',
+      '    port: 31000',
+    );
+    expect(onlyError(text)).toBe('databases.yaml:8:11: host "db-2" is not declared under hosts; did you mean "db-1"? (declared: db-1)');
+  });
+
+  it('reports a reference to a missing storage', () => {
+    expect(onlyError(yaml('version: 1', 'defaults:', '  storage: backups'))).toBe(
+      'databases.yaml:3:12: storage "backups" is not declared under storage (declared: local)',
+    );
+  });
+
+  it('reports two add-ons on one host:port at the second', () => {
+    const text = yaml(...BASE, '  blog:', '    plan: postgresql-sandbox', '    port: 31000');
+    expect(onlyError(text)).toBe(
+      'databases.yaml:8:11: port 31000 on host "local" is already used by add-on "shop"; each add-on needs its own port on a host',
+    );
+  });
+
+  it('suggests the closest plan for a typo', () => {
+    expect(onlyError(yaml('version: 1', 'addons:', '  shop:', '    plan: postgresql-starter-500', '    port: 31000'))).toBe(
+      'databases.yaml:4:11: unknown plan "postgresql-starter-500"; did you mean "postgresql-starter-512"?',
+    );
+  });
+
+  it('lists the plans when nothing is close', () => {
+    const error = onlyError(yaml('version: 1', 'addons:', '  shop:', '    plan: mysql-large', '    port: 31000'));
+    expect(error).toMatch(/^databases\.yaml:4:11: unknown plan "mysql-large"; plans are postgresql-sandbox, postgresql-starter-\{256,/);
+  });
+
+  it.each([
+    ['MyApp', /must be lowercase/],
+    ['a'.repeat(42), /is too long \(42 characters, at most 41\)/],
+    ['1app', /must start with a letter/],
+    ['my_app', /contains characters other than/],
+    ['postgres', /is reserved/],
+  ])('refuses the add-on name %s', (name, why) => {
+    const error = onlyError(yaml('version: 1', 'addons:', `  ${name}:`, '    plan: postgresql-sandbox', '    port: 31000'));
+    expect(error.startsWith(`databases.yaml:3:3: add-on name "${name}" `)).toBe(true);
+    expect(error).toMatch(why);
+  });
+
+  it('refuses a user name over 63 bytes of UTF-8 (even if 32 characters)', () => {
+    const name = 'é'.repeat(32);
+    expect(onlyError(yaml(...BASE, '    users:', `      ${name}:`, '        access: read-only'))).toBe(
+      `databases.yaml:7:7: add-on "shop": user "${name}" is 64 bytes long in UTF-8; PostgreSQL role names hold at most 63 bytes`,
+    );
+  });
+
+  it('refuses an empty user name', () => {
+    expect(onlyError(yaml(...BASE, '    users:', '      "":', '        access: read-only'))).toMatch(
+      /^databases\.yaml:7:7: add-on "shop": user "" is empty/,
+    );
+  });
+
+  it.each([
+    ['shop', /it is the add-on's owner/],
+    ['postgres', /superuser/],
+    ['pg_monitor', /starting with pg_/],
+    ['public', /reserved by PostgreSQL/],
+  ])('refuses the reserved user name %s', (name, why) => {
+    const error = onlyError(yaml(...BASE, '    users:', `      ${name}:`, '        access: read-only'));
+    expect(error.startsWith(`databases.yaml:7:7: add-on "shop": user "${name}" is reserved`)).toBe(true);
+    expect(error).toMatch(why);
+  });
+
+  it.each(['25:00', '3pm', '03:60', '4:00 Mars/Olympus'])('refuses the backup hour %s', (at) => {
+    const error = onlyError(yaml(...BASE, '    backups:', `      scheduleAt: "${at}"`));
+    expect(error.startsWith(`databases.yaml:7:19: backups.scheduleAt "${at}" `)).toBe(true);
+    expect(error).toMatch(/HH:MM|time zone/);
+  });
+
+  it('refuses an unknown time zone', () => {
+    expect(onlyError(yaml(...BASE, 'defaults:', '  timezone: Mars/Olympus'))).toMatch(
+      /^databases\.yaml:7:13: defaults\.timezone: "Mars\/Olympus" is not an IANA time zone/,
+    );
+  });
+
+  it.each([
+    ['10.0.0.0/33', 'has an invalid prefix length "/33"'],
+    ['not-an-ip', 'is not an IP address or CIDR range'],
+    ['fe80::1%eth0/64', 'is not an IP address or CIDR range'],
+  ])('refuses the CIDR %s', (cidr, why) => {
+    expect(onlyError(yaml(...BASE, `    allowedIps: ["${cidr}"]`))).toBe(`databases.yaml:6:18: allowedIps: "${cidr}" ${why}` + (why.startsWith('has') ? ': an IPv4 prefix is 0 to 32' : ' such as 10.0.0.0/8 or 2001:db8::/32'));
+  });
+
+  it('refuses a passwordEnv that is not an environment variable name', () => {
+    expect(onlyError(yaml(...BASE, '    users:', '      bob:', '        access: read-only', '        passwordEnv: "my password"'))).toMatch(
+      /^databases\.yaml:9:22: addons\.shop\.users\.bob\.passwordEnv: "my password" is not an environment variable name/,
+    );
+  });
+
+  it('refuses PITR on a plan without it', () => {
+    const text = yaml('version: 1', 'addons:', '  shop:', '    plan: postgresql-sandbox', '    port: 31000', '    backups:', '      pitr: true');
+    expect(onlyError(text)).toMatch(/^databases\.yaml:7:13: plan postgresql-sandbox has no point-in-time recovery/);
+  });
+
+  it('reports several errors at once, sorted by line', () => {
+    const text = yaml(
+      'version: 1', // 1
+      'addons:', // 2
+      '  shop:', // 3
+      '    plan: postgresql-starter-512', // 4
+      '    host: nowhere', // 5
+      '    port: 31000', // 6
+      '    colour: blue', // 7
+      '    allowedIps: [10.0.0.0/40]', // 8
+      '  Blog:', // 9
+      '    plan: postgresql-gold', // 10
+      '    port: 31001', // 11
+    );
+    const errors = errorsOf(text);
+    expect(errors.map((e) => e.split(': ')[0])).toEqual([
+      'databases.yaml:5:11',
+      'databases.yaml:7:5',
+      'databases.yaml:8:18',
+      'databases.yaml:9:3',
+      'databases.yaml:10:11',
+    ]);
+    expect(errors.join('\n')).toMatch(/not declared under hosts/);
+    expect(errors.join('\n')).toMatch(/unknown key "colour"/);
+    expect(errors.join('\n')).toMatch(/unknown plan "postgresql-gold"/);
+  });
+
+  it('exposes the diagnostics as data', () => {
+    try {
+      loadConfig(FILE, yaml('version: 1', 'extra: 1'));
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConfigError).diagnostics).toEqual([
+        { file: FILE, line: 2, col: 1, message: expect.stringContaining('unknown key "extra"') as unknown as string },
+      ]);
+    }
+  });
+});
+
+describe('plans', () => {
+  it('has the SPEC catalog, identical to the schema enum', () => {
+    expect(PLAN_NAMES).toHaveLength(12);
+    const schema = JSON.parse(readFileSync('schemas/databases.schema.json', 'utf8')) as {
+      definitions: { addon: { properties: { plan: { enum: string[] } } } };
+    };
+    expect(schema.definitions.addon.properties.plan.enum).toEqual([...PLAN_NAMES]);
+  });
+
+  it('follows the SPEC table', () => {
+    expect(lookupPlan('postgresql-sandbox')).toMatchObject({ memoryMb: 256, backups: false, pitr: null, ha: false });
+    expect(lookupPlan('postgresql-starter-1024')).toMatchObject({
+      memoryMb: 1024,
+      nodes: 1,
+      ha: false,
+      retention: { daily: 7, weekly: 4, monthly: 0, manual: 10 },
+      pitr: { fullBackupsKept: 1, windowDays: 7 },
+    });
+    expect(lookupPlan('postgresql-business-8192')).toMatchObject({
+      memoryMb: 8192,
+      nodes: 2,
+      ha: true,
+      retention: { daily: 7, weekly: 8, monthly: 12, manual: 50 },
+    });
+    expect(lookupPlan('postgresql-business-256')).toBeUndefined();
+  });
+
+  it('derives PostgreSQL settings from memory', () => {
+    expect(postgresSettings(512)).toEqual({
+      shared_buffers: '128MB',
+      effective_cache_size: '384MB',
+      max_connections: '76',
+      work_mem: '1724kB',
+      maintenance_work_mem: '32MB',
+    });
+    expect(postgresSettings(256)).toMatchObject({ max_connections: '51', work_mem: '1285kB', maintenance_work_mem: '16MB' });
+    expect(postgresSettings(8192)).toMatchObject({ max_connections: '500', work_mem: '4194kB', shared_buffers: '2048MB' });
+  });
+});
