@@ -3,7 +3,7 @@ import type { Host } from '../hosts/host.js';
 import type { HostKeystore } from '../keystore/keystore.js';
 import type { Change, Plan, SecretRef } from '../plan/types.js';
 import type { DesiredAddon } from '../resources/model.js';
-import { EXECUTORS } from '../resources/registry.js';
+import { runSteps } from './converge.js';
 import { UserError } from '../util/errors.js';
 import type { ApplyContext } from './context.js';
 
@@ -44,6 +44,11 @@ function makeContext(input: ApplyInput, hostName: string): { ctx: ApplyContext; 
     host,
     keystore,
     progress: (m) => input.hooks.progress(hostName, m),
+    desired(addon) {
+      const d = input.desired.get(addon);
+      if (!d) throw new Error(`add-on ${addon} is not declared`);
+      return d;
+    },
     async secret(ref: SecretRef) {
       if (ref.source === 'env') {
         const v = process.env[ref.name];
@@ -58,8 +63,7 @@ function makeContext(input: ApplyInput, hostName: string): { ctx: ApplyContext; 
     async pg(addon, database) {
       const existing = clients.get(key(addon, database));
       if (existing) return existing;
-      const d = input.desired.get(addon);
-      if (!d) throw new Error(`add-on ${addon} is not declared: no SQL can be run on it`);
+      const d = ctx.desired(addon);
       const password = await keystore.get(d.superuserKey);
       if (password === undefined) throw new UserError(`host ${hostName}, add-on ${addon}: no superuser password in the keystore`);
       const client = await host.connectPg({ port: d.container.port, user: 'postgres', password, database });
@@ -93,11 +97,7 @@ async function applyHost(input: ApplyInput, hostName: string, changes: Change[])
       input.hooks.start(change);
       const t0 = Date.now();
       try {
-        for (const step of change.steps) {
-          const exec = EXECUTORS[step.type];
-          if (!exec) throw new Error(`unknown step type ${step.type} (plan made by another dbform version?)`);
-          await exec(step, ctx);
-        }
+        await runSteps(change.steps, ctx);
         result.applied++;
         input.hooks.done(change, Date.now() - t0);
       } catch (err) {

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Host } from '../hosts/host.js';
 import type { HostKeystore } from '../keystore/keystore.js';
 import type { SecretRef, Step } from '../plan/types.js';
+import type { DesiredAddon } from '../resources/model.js';
 
 // What an executor may use while applying the steps of one host.
 export interface ApplyContext {
@@ -14,6 +15,8 @@ export interface ApplyContext {
   /** Drops cached connections of an add-on (its instance was restarted). */
   forget(addon: string): Promise<void>;
   progress(message: string): void;
+  /** The declared add-on a step belongs to. */
+  desired(addon: string): DesiredAddon;
 }
 
 export type Executor = (step: Step, ctx: ApplyContext) => Promise<void>;

@@ -8,6 +8,7 @@ import { desiredAddon, superuserKey, userPasswordKey } from '../resources/desire
 import type { DesiredAddon, ObservedAddon, ObservedContainer } from '../resources/model.js';
 import { canonicalJson, sha256Hex } from '../util/canonical.js';
 import { UserError } from '../util/errors.js';
+import { shq } from '../util/shell.js';
 
 // Reads the live state of every host, in parallel, without changing anything: one `docker inspect`
 // and one keystore read per host, one connection and one catalog query per running add-on.
@@ -53,7 +54,8 @@ async function gatherHost(input: GatherInput, hostName: string) {
           throw new UserError(`host ${hostName}, add-on ${a.name}: cannot read the database catalog: ${(err as Error).message}`);
         });
       }
-      observed.set(a.name, { container, catalog });
+      const dataInitialized = container !== null || (await host.exec(`test -s ${shq(`${d.container.dataDir}/pgdata/PG_VERSION`)}`)).code === 0;
+      observed.set(a.name, { container, catalog, dataInitialized });
     }),
   );
   // A managed container is this config's to remove only if its data lives under this host's dataDir:

@@ -1,5 +1,5 @@
 import type { ObservedAddon, ObservedContainer, DesiredAddon } from '../resources/model.js';
-import { KINDS } from '../resources/registry.js';
+import { CONVERGE_KIND, KINDS } from '../resources/registry.js';
 import { diffOrphanContainer } from '../resources/container/diff.js';
 import type { Change, Plan } from './types.js';
 
@@ -14,13 +14,31 @@ export interface ObservedFleet {
   warnings: string[];
 }
 
-const kindRank = new Map(KINDS.map((k, i) => [k.kind, i]));
+const kindRank = new Map([...KINDS.map((k) => k.kind), CONVERGE_KIND].map((k, i) => [k, i]));
+
+function convergeLater(d: DesiredAddon): Change {
+  return {
+    address: `addon.${d.name}.instance`,
+    kind: CONVERGE_KIND,
+    host: d.host,
+    addon: d.name,
+    action: 'update',
+    reason: 'the instance is not running: its users, database and grants are read and converged once it is up (known after apply)',
+    before: { users_database_grants: 'unknown while not running' },
+    after: { users_database_grants: 'as declared' },
+    hazards: [],
+    steps: [{ type: 'instance.converge', addon: d.name }],
+  };
+}
 
 export function buildPlan(config: { file: string; sha256: string }, desired: DesiredAddon[], observed: ObservedFleet): Plan {
   const changes: Change[] = [];
   for (const d of desired) {
-    const o = observed.addons.get(d.name) ?? { container: null, catalog: null };
-    for (const kind of KINDS) changes.push(...kind.diff(d, o));
+    const o = observed.addons.get(d.name) ?? { container: null, catalog: null, dataInitialized: false };
+    // An existing instance that is not running cannot be read: what is inside it is "known after apply".
+    const unknownInside = o.catalog === null && o.dataInitialized;
+    for (const kind of KINDS) if (!(kind.inInstance && unknownInside)) changes.push(...kind.diff(d, o));
+    if (unknownInside) changes.push(convergeLater(d));
   }
   for (const orphan of observed.orphans) changes.push(diffOrphanContainer(orphan.host, orphan.container));
   const indexed = changes.map((c, i) => ({ c, i }));

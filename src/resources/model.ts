@@ -88,4 +88,6 @@ export interface ObservedAddon {
   container: ObservedContainer | null;
   /** null when the instance cannot be queried (no container, or not running). */
   catalog: ObservedCatalog | null;
+  /** The data directory holds an initialized cluster (its roles exist even while it is not running). */
+  dataInitialized: boolean;
 }

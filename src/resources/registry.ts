@@ -14,15 +14,20 @@ import { diffUsers } from './users/diff.js';
 // folder and one line here.
 export interface ResourceKind {
   kind: string;
+  /** Read from inside the instance: unknown while an existing instance is not running. */
+  inInstance: boolean;
   diff(desired: DesiredAddon, observed: ObservedAddon): Change[];
 }
 
 export const KINDS: ResourceKind[] = [
-  { kind: 'container', diff: (d, o) => diffContainer(d, o.container) },
-  { kind: 'user', diff: (d, o) => diffUsers(d, o.catalog) },
-  { kind: 'database', diff: (d, o) => diffDatabase(d, o.catalog) },
-  { kind: 'grants', diff: (d, o) => diffGrants(d, o.catalog) },
+  { kind: 'container', inInstance: false, diff: (d, o) => diffContainer(d, o.container) },
+  { kind: 'user', inInstance: true, diff: (d, o) => diffUsers(d, o.catalog) },
+  { kind: 'database', inInstance: true, diff: (d, o) => diffDatabase(d, o.catalog) },
+  { kind: 'grants', inInstance: true, diff: (d, o) => diffGrants(d, o.catalog) },
 ];
+
+/** Kind of the change that stands for in-instance changes that can only be known once it runs. */
+export const CONVERGE_KIND = 'instance';
 
 export const EXECUTORS: Record<string, Executor> = {
   ...containerExecutors,

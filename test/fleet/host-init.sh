@@ -19,7 +19,8 @@ NAME=${1:?usage: host-init.sh NAME STATE_DIR}
 STATE=${2:?usage: host-init.sh NAME STATE_DIR}
 H=$STATE/hosts/$NAME
 
-log() { printf '[%s] host-init: %s\n' "$NAME" "$*" >&2; }
+T0=${EPOCHREALTIME/./}
+log() { local t=${EPOCHREALTIME/./}; printf '[%s] host-init +%dms: %s\n' "$NAME" $(( (t - T0) / 1000 )) "$*" >&2; }
 
 [ "$$" = 1 ] || { log "must run as PID 1 of a new pid namespace"; exit 1; }
 
@@ -62,6 +63,19 @@ mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
 
 hostname "$NAME"
+
+# --- Docker engine (started first: it takes longest to answer) --------------------
+if [ ! -e /etc/dbform-fleet-host ]; then
+  # The engine must not pick up the real host's daemon.json, nor its identity key.
+  mkdir -p /etc/docker
+  printf '{}\n' >/etc/docker/daemon.json
+  rm -f /etc/docker/key.json
+fi
+# Containers go to the /dbf-NAME cgroup so they can be told apart from the other hosts'.
+dockerd --iptables=false --storage-driver=overlay2 --exec-opt native.cgroupdriver=cgroupfs \
+  --cgroup-parent="/dbf-$NAME" \
+  -H unix:///run/docker.sock -H "unix://$H/docker.sock" \
+  >"$H/dockerd.log" 2>&1 </dev/null &
 
 # --- first boot ----------------------------------------------------------------
 if [ ! -e /etc/dbform-fleet-host ]; then
@@ -112,21 +126,12 @@ EOF
   printf 'dbform ALL=(ALL) NOPASSWD:ALL\n' >/etc/sudoers.d/dbform
   chmod 440 /etc/sudoers.d/dbform
 
-  # The engine must not pick up the real host's daemon.json.
-  mkdir -p /etc/docker
-  printf '{}\n' >/etc/docker/daemon.json
-
   date -u +%FT%TZ >/etc/dbform-fleet-host
+  log "first boot done"
 fi
 
 # --- services ------------------------------------------------------------------
-# Containers go to the /dbf-NAME cgroup so they can be told apart from the other hosts'.
-dockerd --iptables=false --storage-driver=overlay2 --exec-opt native.cgroupdriver=cgroupfs \
-  --cgroup-parent="/dbf-$NAME" \
-  -H unix:///run/docker.sock -H "unix://$H/docker.sock" \
-  >"$H/dockerd.log" 2>&1 </dev/null &
-
 cron
 
-log "sshd starting"
+log "dockerd and cron started; exec sshd"
 exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config </dev/null
