@@ -2,17 +2,21 @@ import { gather } from '../gather/gather.js';
 import { buildPlan } from '../plan/build.js';
 import type { Plan } from '../plan/types.js';
 import type { DesiredAddon } from '../resources/model.js';
-import type { Session } from './session.js';
+import { dropHost, type Session } from './session.js';
 
 export interface ComputedPlan {
   plan: Plan;
   desired: Map<string, DesiredAddon>;
 }
 
-/** gather (read-only) then diff (pure). */
+/** gather (read-only) then diff (pure). Hosts that failed are named in the plan's warnings. */
 export async function computePlan(session: Session): Promise<ComputedPlan> {
   const g = await gather({ config: session.config, hosts: session.hosts, keystores: session.keystores });
+  for (const [host, reason] of g.hostErrors) dropHost(session, host, reason);
   const plan = buildPlan(session.config, g.desired, g.observed);
+  for (const [host, reason] of [...session.hostErrors].sort(([a], [b]) => a.localeCompare(b))) {
+    plan.warnings.push(`host ${host} is left out of this plan: ${reason.replace(new RegExp(`^host ${host}: `), '')}`);
+  }
   for (const d of g.desired) {
     const p = session.config.addons.find((a) => a.name === d.name);
     if (p && p.plan.startsWith('postgresql-business-')) {

@@ -3,6 +3,7 @@ import { ConfigError } from '../config/load.js';
 import { RENDER_FORMATS, type RenderFormat } from '../render/index.js';
 import { UserError } from '../util/errors.js';
 import { applyCommand } from './commands/apply.js';
+import { keyscanCommand } from './commands/keyscan.js';
 import { outputCommand } from './commands/output.js';
 import { planCommand } from './commands/plan.js';
 import { validateCommand } from './commands/validate.js';
@@ -16,10 +17,17 @@ const USAGE = `Usage: dbform <command> [-f databases.yaml] [options]
 Commands:
   validate                      check the file; no host is contacted
   plan [--out FILE] [--format text|markdown|json] [--detailed-exitcode]
-  apply [PLANFILE] [--auto-approve] [--allow-hazards CODE,...]
+  apply [PLANFILE] [--auto-approve] [--allow-hazards CODE,...] [--lock-timeout SECONDS]
   output ADDON [--user NAME | --all]   connection URLs (DATABASE_URL)
+  hosts keyscan HOST            print the hostKey line to pin for a host (name in the file, or ADDRESS[:PORT])
 
 Exit codes: 0 success or nothing to do, 1 error, 2 changes present (--detailed-exitcode).`;
+
+function seconds(value: string, flag: string): number {
+  const n = Number(value.replace(/s$/, ''));
+  if (!Number.isFinite(n) || n < 0) throw new UserError(`${flag} must be a number of seconds, got ${value}`);
+  return n;
+}
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -32,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
       'detailed-exitcode': { type: 'boolean', default: false },
       'auto-approve': { type: 'boolean', default: false },
       'allow-hazards': { type: 'string' },
+      'lock-timeout': { type: 'string', default: '0' },
       user: { type: 'string' },
       all: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -52,7 +61,16 @@ async function main(argv: string[]): Promise<number> {
       return planCommand({ file, out: values.out, format, detailedExitcode: values['detailed-exitcode']! });
     }
     case 'apply':
-      return applyCommand({ file, planFile: rest[0], autoApprove: values['auto-approve']!, allowHazards: values['allow-hazards'] });
+      return applyCommand({
+        file,
+        planFile: rest[0],
+        autoApprove: values['auto-approve']!,
+        allowHazards: values['allow-hazards'],
+        lockTimeoutSeconds: seconds(values['lock-timeout']!, '--lock-timeout'),
+      });
+    case 'hosts':
+      if (rest[0] !== 'keyscan' || !rest[1]) throw new UserError('usage: dbform hosts keyscan HOST|ADDRESS[:PORT]');
+      return keyscanCommand(file, rest[1]);
     case 'output':
       if (!rest[0]) throw new UserError('usage: dbform output ADDON [--user NAME | --all]');
       return outputCommand({ file, addon: rest[0], user: values.user, all: values.all! });

@@ -5,20 +5,18 @@ import { openHost } from '../hosts/open.js';
 import { deriveKey } from '../keystore/cipher.js';
 import { HostKeystore } from '../keystore/keystore.js';
 import { resolveMasterKey } from '../keystore/master-key.js';
-import { withContext } from '../util/errors.js';
 
-// Everything a command needs to talk to the fleet: the validated config, one open Host per declared
-// host, and each host's keystore. Opened once per run; close() releases connections.
+// Everything a command needs to talk to the fleet: the validated config, one open Host per reachable
+// host, and each host's keystore. A host that cannot be reached is recorded in hostErrors, not thrown:
+// the others are still planned and applied (the run then exits 1 naming it).
 
 export interface Session {
   config: Config;
   hosts: Map<string, Host>;
   keystores: Map<string, HostKeystore>;
+  /** host name -> why it is left out of this run */
+  hostErrors: Map<string, string>;
   close(): Promise<void>;
-}
-
-export function loadOnly(file: string): Config {
-  return loadConfig(file);
 }
 
 export async function openSession(file: string, warn: (msg: string) => void): Promise<Session> {
@@ -27,22 +25,28 @@ export async function openSession(file: string, warn: (msg: string) => void): Pr
   const key = deriveKey(resolveMasterKey({ allowCreate: allLocal, warn }));
   const hosts = new Map<string, Host>();
   const keystores = new Map<string, HostKeystore>();
+  const hostErrors = new Map<string, string>();
+  await Promise.all(
+    config.hosts.map(async (h) => {
+      try {
+        const host = await openHost(h);
+        hosts.set(h.name, host);
+        keystores.set(h.name, new HostKeystore(host, `${h.dataDir}/.keystore`, key));
+      } catch (err) {
+        hostErrors.set(h.name, (err as Error).message);
+      }
+    }),
+  );
   const close = async () => {
     await Promise.all([...hosts.values()].map((h) => h.close().catch(() => undefined)));
   };
-  try {
-    await Promise.all(
-      config.hosts.map(async (h) => {
-        const host = await openHost(h).catch((err) => {
-          throw withContext(`host ${h.name}`, err);
-        });
-        hosts.set(h.name, host);
-        keystores.set(h.name, new HostKeystore(host, `${h.dataDir}/.keystore`, key));
-      }),
-    );
-  } catch (err) {
-    await close();
-    throw err;
-  }
-  return { config, hosts, keystores, close };
+  return { config, hosts, keystores, hostErrors, close };
+}
+
+/** Takes a host out of the run after a failure, keeping the reason for the summary. */
+export function dropHost(session: Session, host: string, reason: string): void {
+  session.hostErrors.set(host, reason);
+  session.hosts.get(host)?.close().catch(() => undefined);
+  session.hosts.delete(host);
+  session.keystores.delete(host);
 }

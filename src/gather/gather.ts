@@ -16,6 +16,8 @@ import { shq } from '../util/shell.js';
 export interface Gathered {
   desired: DesiredAddon[];
   observed: ObservedFleet;
+  /** Hosts whose state could not be read (engine down, catalog unreadable): left out of the plan. */
+  hostErrors: Map<string, string>;
 }
 
 export interface GatherInput {
@@ -89,13 +91,19 @@ async function withClient<T>(
 }
 
 export async function gather(input: GatherInput): Promise<Gathered> {
-  const hostNames = [...new Set(input.config.addons.map((a) => a.host)), ...input.config.hosts.map((h) => h.name)];
-  const unique = [...new Set(hostNames)].filter((h) => input.hosts.has(h)).sort();
-  const results = await Promise.all(unique.map((h) => gatherHost(input, h)));
+  const names = [...input.hosts.keys()].sort();
+  const settled = await Promise.allSettled(names.map((h) => gatherHost(input, h)));
+  const hostErrors = new Map<string, string>();
+  const results = settled.flatMap((r, i) => {
+    if (r.status === 'fulfilled') return [r.value];
+    const msg = (r.reason as Error).message;
+    hostErrors.set(names[i]!, msg.startsWith(`host ${names[i]}`) ? msg : `host ${names[i]}: ${msg}`);
+    return [];
+  });
   const desired = results.flatMap((r) => r.desired).sort((a, b) => a.name.localeCompare(b.name));
   const addons = new Map<string, ObservedAddon>();
   for (const r of results) for (const [k, v] of r.observed) addons.set(k, v);
   const orphans = results.flatMap((r) => r.orphans).sort((a, b) => a.container.addon.localeCompare(b.container.addon));
   const fingerprint = sha256Hex(canonicalJson({ addons: [...addons.entries()].sort(([a], [b]) => a.localeCompare(b)), orphans }));
-  return { desired, observed: { addons, orphans, fingerprint, warnings: [] } };
+  return { desired, observed: { addons, orphans, fingerprint, warnings: [] }, hostErrors };
 }

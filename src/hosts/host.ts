@@ -22,12 +22,25 @@ export interface PgLogin {
   database: string;
 }
 
+/** A command kept running on a host while dbform holds its stdin open (the host lock). */
+export interface HeldCommand {
+  /** Resolves with the command's first line of output, or with its exit when it ends before printing one. */
+  firstLine: Promise<{ line: string } | { exit: number; output: string }>;
+  /** Closes the command's stdin (it then ends) and waits for it to exit. */
+  release(): Promise<void>;
+}
+
 export interface Host {
   readonly name: string;
   /** Address clients use to reach add-ons on this host (DATABASE_URL). */
   readonly clientAddress: string;
   /** Runs a shell command line on the host (already quoted with shq). Never throws on non-zero exit. */
   exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Starts a command that lives as long as this dbform process: its stdin is a pipe (local) or an SSH
+   * channel that closes when dbform exits or is killed, so whatever it holds is released with it.
+   */
+  hold(command: string): HeldCommand;
   /** Opens a PostgreSQL connection to an add-on listening on the host's loopback. */
   connectPg(login: PgLogin): Promise<pg.Client>;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import pg from 'pg';
-import type { ExecOptions, ExecResult, Host, PgLogin } from './host.js';
+import type { ExecOptions, ExecResult, HeldCommand, Host, PgLogin } from './host.js';
+import { heldCommand } from './held.js';
 
 // The machine dbform runs on ("transport: local"): commands run through sh, SQL goes to 127.0.0.1.
 export class LocalHost implements Host {
@@ -28,6 +29,16 @@ export class LocalHost implements Host {
       child.stdin.on('error', () => undefined); // a command that does not read stdin closes it early
       child.stdin.end(opts.stdin ?? '');
     });
+  }
+
+  hold(command: string): HeldCommand {
+    const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const exited = new Promise<number>((resolve) => {
+      child.on('close', (code) => resolve(code ?? 1));
+      child.on('error', () => resolve(127));
+    });
+    child.stdin.on('error', () => undefined);
+    return heldCommand(child.stdin, child.stdout, exited);
   }
 
   async connectPg(login: PgLogin): Promise<pg.Client> {

@@ -6,13 +6,15 @@
 #     unshare --mount --uts --pid --fork --mount-proc bash host-init.sh db-1 STATE_DIR
 #
 # It gives the host a private copy-on-write view of /etc /var /root /home /srv /opt
-# (upper dirs in STATE_DIR/hosts/NAME), private /run /tmp /dev/shm, a fresh sysfs
+# and /usr/local (upper dirs in STATE_DIR/hosts/NAME), a read-only /usr,
+# private /run /tmp /dev/shm, a fresh sysfs
 # and cgroup mounts, its own /var/lib/docker (a real-disk directory), then starts
 # dockerd and cron and finally becomes sshd. Killing this process (from the root
 # namespace) kills everything of the host, containers included.
 #
-# Starting it again with the same STATE_DIR/hosts/NAME is a "reboot": files
-# persist, processes, /run and /tmp do not.
+# It is written so that starting it again on the same STATE_DIR/hosts/NAME acts
+# like a reboot (files persist; processes, /run and /tmp do not); no script does
+# that yet.
 set -euo pipefail
 
 NAME=${1:?usage: host-init.sh NAME STATE_DIR}
@@ -51,6 +53,14 @@ for d in etc var root home srv opt; do
   mkdir -p "$H/upper/$d" "$H/work/$d"
   mount -t overlay overlay -o "lowerdir=/$d,upperdir=$H/upper/$d,workdir=$H/work/$d" "/$d"
 done
+
+# /usr (and so /bin /sbin /lib) is the real machine's: read-only, so a test that
+# installs software on a host fails instead of changing the machine; /usr/local
+# gets a private copy-on-write view like the trees above.
+mount --bind /usr /usr
+mount -o remount,bind,ro /usr
+mkdir -p "$H/upper/usr-local" "$H/work/usr-local"
+mount -t overlay overlay -o "lowerdir=/usr/local,upperdir=$H/upper/usr-local,workdir=$H/work/usr-local" /usr/local
 
 # overlay2 cannot keep its layers on an overlayfs: a real-disk directory.
 mkdir -p "$H/docker" /var/lib/docker

@@ -99,6 +99,7 @@ for i in $(seq 1 "$N"); do
       bash "$HERE/host-init.sh" "$name" "$STATE" >"$h/console.log" 2>&1 </dev/null
   ) &
   echo $! >"$h/launcher.pid"
+  disown $!
 done
 
 # PID 1 of each host: the process in its netns whose pid namespace view is exactly "1".

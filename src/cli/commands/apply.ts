@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Chalk } from 'chalk';
-import { applyPlan, type ApplyHooks } from '../../apply/apply.js';
+import { applyPlan, type ApplyHooks, type HostResult } from '../../apply/apply.js';
+import { acquireHostLock, currentHolder, type HostLock } from '../../hosts/lock.js';
 import { checkHazards, parseAllowedHazards } from '../../apply/gate.js';
 import { render } from '../../render/index.js';
 import { summarize } from '../../plan/types.js';
@@ -8,13 +9,14 @@ import { UserError } from '../../util/errors.js';
 import { computePlan } from '../compute-plan.js';
 import { err, out, useColor } from '../output.js';
 import { readPlanFile } from '../plan-file.js';
-import { openSession } from '../session.js';
+import { dropHost, openSession, type Session } from '../session.js';
 
 export interface ApplyOptions {
   file: string;
   planFile?: string;
   autoApprove: boolean;
   allowHazards?: string;
+  lockTimeoutSeconds: number;
 }
 
 async function confirm(): Promise<boolean> {
@@ -38,10 +40,36 @@ function hooks(color: boolean): ApplyHooks {
   };
 }
 
+async function lockHosts(session: Session, timeoutSeconds: number): Promise<HostLock[]> {
+  const holder = currentHolder();
+  const names = [...session.hosts.keys()];
+  const results = await Promise.allSettled(names.map((h) => acquireHostLock(session.hosts.get(h)!, holder, timeoutSeconds)));
+  const locks: HostLock[] = [];
+  results.forEach((r, i) => {
+    if (r.status === 'fulfilled') locks.push(r.value);
+    else dropHost(session, names[i]!, (r.reason as Error).message);
+  });
+  return locks;
+}
+
+function printSummary(results: HostResult[], session: Session): boolean {
+  out('');
+  for (const r of results) {
+    out(`host ${r.host}: ${r.applied} applied, ${r.failed} failed, ${r.skipped} skipped`);
+    for (const e of r.errors) out(`  ${e}`);
+  }
+  for (const [host, reason] of [...session.hostErrors].sort(([a], [b]) => a.localeCompare(b))) {
+    out(`host ${host}: not applied: ${reason.replace(new RegExp(`^host ${host}: `), '')}`);
+  }
+  return results.some((r) => r.failed > 0) || session.hostErrors.size > 0;
+}
+
 export async function applyCommand(opts: ApplyOptions): Promise<number> {
   const allowed = parseAllowedHazards(opts.allowHazards);
   const saved = opts.planFile ? readPlanFile(opts.planFile) : undefined;
   const session = await openSession(opts.file, (m) => err(`Warning: ${m}`));
+  // Locks are taken before gathering, so the plan applied is the plan computed under the lock.
+  const locks = await lockHosts(session, opts.lockTimeoutSeconds);
   try {
     if (saved && saved.config.sha256 !== session.config.sha256) {
       throw new UserError(`saved plan ${opts.planFile} is stale: ${opts.file} changed since it was made. Run dbform plan again.`);
@@ -55,7 +83,7 @@ export async function applyCommand(opts: ApplyOptions): Promise<number> {
     if (!saved) out(render(plan, 'text', { color }));
     if (plan.changes.length === 0) {
       if (saved) out('No changes. The live state matches databases.yaml.');
-      return 0;
+      return printSummaryIfFailed(session);
     }
     checkHazards(plan, allowed);
     if (!saved && !opts.autoApprove && !(await confirm())) {
@@ -64,21 +92,23 @@ export async function applyCommand(opts: ApplyOptions): Promise<number> {
     }
     const t0 = Date.now();
     const results = await applyPlan({ plan, hosts: session.hosts, keystores: session.keystores, desired, hooks: hooks(color) });
+    const failed = printSummary(results, session);
     const s = summarize(plan);
-    const failed = results.filter((r) => r.failed > 0);
     const applied = results.reduce((n, r) => n + r.applied, 0);
-    out('');
-    for (const r of results) {
-      out(`host ${r.host}: ${r.applied} applied, ${r.failed} failed, ${r.skipped} skipped`);
-      for (const e of r.errors) out(`  ${e}`);
-    }
     out(
-      failed.length
-        ? `Apply failed on ${failed.map((r) => r.host).join(', ')}; the other hosts were applied. Fix the cause and run apply again.`
+      failed
+        ? `Apply failed on ${[...results.filter((r) => r.failed).map((r) => r.host), ...session.hostErrors.keys()].join(', ')}; the other hosts were applied. Fix the cause and run apply again.`
         : `Apply complete: ${applied} change${applied === 1 ? '' : 's'} (${s.add} added, ${s.change} changed, ${s.destroy} destroyed) in ${((Date.now() - t0) / 1000).toFixed(1)}s.`,
     );
-    return failed.length ? 1 : 0;
+    return failed ? 1 : 0;
   } finally {
+    await Promise.all(locks.map((l) => l.release().catch(() => undefined)));
     await session.close();
   }
+}
+
+function printSummaryIfFailed(session: Session): number {
+  if (!session.hostErrors.size) return 0;
+  printSummary([], session);
+  return 1;
 }

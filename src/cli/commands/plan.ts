@@ -21,6 +21,10 @@ export async function planCommand(opts: PlanOptions): Promise<number> {
       writePlanFile(opts.out, plan);
       err(`Saved the plan to ${opts.out}; apply exactly it with: dbform apply ${opts.out}`);
     }
+    if (session.hostErrors.size) {
+      for (const [host, reason] of session.hostErrors) err(`Error: host ${host}: ${reason.replace(new RegExp(`^host ${host}: `), '')}`);
+      return 1;
+    }
     return opts.detailedExitcode && plan.changes.length > 0 ? 2 : 0;
   } finally {
     await session.close();

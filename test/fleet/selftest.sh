@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Checks the test fleet end to end: up 3 hosts, containers and files isolated
+# per host, sudo for the non-root user, (optionally) cron, then down and
+# nothing left behind.
+#
+# Usage: test/fleet/selftest.sh [STATE_DIR] [--cron]   (--cron waits up to ~70 s)
+set -euo pipefail
+HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+cron=0 state_arg=""
+for a in "$@"; do
+  case "$a" in --cron) cron=1 ;; -*) fdie "unknown option $a" ;; *) state_arg=$a ;; esac
+done
+STATE=$(resolve_state_dir "$state_arg")
+ok() { printf 'selftest: ok   %s\n' "$*" >&2; }
+bad() { printf 'selftest: FAIL %s\n' "$*" >&2; exit 1; }
+S() { local h=$1; shift; ssh -F "$STATE/ssh_config" "$h" "$@"; }
+
+t=$(now_ms); bash "$HERE/up.sh" 3 "$STATE"; ok "up 3 hosts in $(( $(now_ms) - t )) ms"
+
+# fleet.json is usable as documented
+for i in 1 2 3; do
+  addr=$(host_addr "$i")
+  key=$(grep -o "\"address\": \"$addr\", \"port\": 22, \"user\": \"root\", \"hostKey\": \"ssh-ed25519 [A-Za-z0-9+/=]*\"" "$STATE/fleet.json" | sed 's/.*"hostKey": "//; s/"$//')
+  [ -n "$key" ] || bad "fleet.json lacks host $addr"
+  echo "$addr $key" >"$STATE/selftest_known_hosts"
+  ssh -i "$STATE/id_ed25519" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes \
+    -o UserKnownHostsFile="$STATE/selftest_known_hosts" "root@$addr" true || bad "ssh root@$addr with the pinned key from fleet.json"
+done
+rm -f "$STATE/selftest_known_hosts"
+ok "ssh root@ each host with fleet.json's identityFile and pinned hostKey"
+
+out=$(S db-1 'docker run -d --name selftest --network host --memory 256m dbform-postgresql:15 sleep 300 >/dev/null && docker ps --format "{{.Names}}"')
+[ "$out" = selftest ] || bad "container on db-1: $out"
+[ -z "$(S db-2 'docker ps -aq')" ] || bad "db-2 sees containers"
+ok "container on db-1 runs and is not visible on db-2"
+
+mem=$(cat /sys/fs/cgroup/memory/dbf-db-1/*/memory.limit_in_bytes 2>/dev/null | head -n1 || true)
+[ -z "$mem" ] || [ "$mem" = 268435456 ] || bad "memory limit of the container is $mem"
+[ -z "$mem" ] || ok "--memory 256m enforced by the cgroup (/dbf-db-1)"
+
+S db-1 'echo probe >/etc/dbf-selftest-probe'
+S db-2 '! test -e /etc/dbf-selftest-probe' || bad "db-2 sees db-1's /etc file"
+[ ! -e /etc/dbf-selftest-probe ] || bad "the root namespace sees db-1's /etc file"
+ok "a file in db-1's /etc is invisible on db-2 and in the root namespace"
+
+[ "$(S db-2 hostname)" = db-2 ] || bad "hostname"
+S db-3 'getent hosts db-1 >/dev/null && bash -c "exec 3<>/dev/tcp/db-1/22"' || bad "db-3 cannot reach db-1:22"
+ok "hostnames set; hosts reach each other by name"
+
+[ "$(S dbform@db-2 'id -un; sudo -n id -u' | tr '\n' ' ')" = "dbform 0 " ] || bad "dbform sudo"
+ok "dbform@ logs in with the same key and has passwordless sudo"
+
+v=$(S db-2 'docker run --rm dbform-postgresql:15 sh -c "postgres --version; id -u postgres"' | tr '\n' ' ')
+case "$v" in *"PostgreSQL) 15."*" 100 ") ok "image on db-2: $v" ;; *) bad "image on db-2: $v" ;; esac
+
+if [ "$cron" = 1 ]; then
+  S db-3 'printf "* * * * * root date +\\%%T >/tmp/cron-ran\n" >/etc/cron.d/dbfselftest'
+  for _ in $(seq 1 70); do
+    r=$(S db-3 'cat /tmp/cron-ran 2>/dev/null' || true)
+    [ -n "$r" ] && break
+    sleep 1
+  done
+  [ -n "$r" ] || bad "cron did not run /etc/cron.d/dbfselftest"
+  ok "cron ran /etc/cron.d/dbfselftest at $r"
+fi
+
+pids=$(awk '{ print $1 }' "$STATE"/hosts/*/pid)
+t=$(now_ms); bash "$HERE/down.sh" "$STATE"; ok "down in $(( $(now_ms) - t )) ms"
+
+[ -z "$(fleet_netns)" ] || bad "netns left: $(fleet_netns)"
+! ip -o link show | grep -qE ": (dbf0|dbf-v[0-9]+)[@:]" || bad "links left"
+! grep -q " $STATE/" /proc/mounts || bad "mounts left under $STATE"
+for p in $pids; do
+  [ ! -d "/proc/$p" ] || [ "$(awk '/^State:/ { print $2 }' "/proc/$p/status")" = Z ] || bad "host pid $p still alive"
+done
+! ps -eo args | grep -q '^sleep 300$' || bad "container process left"
+! ls -d /sys/fs/cgroup/*/dbf-db-* >/dev/null 2>&1 || bad "cgroups left"
+ok "nothing left: netns, links, mounts, host processes, container processes, cgroups"
