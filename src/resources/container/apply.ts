@@ -25,18 +25,21 @@ async function initDataDir(ctx: ApplyContext, image: string, dataDir: string, su
   const password = await ctx.keystore.getOrCreatePassword(superuserKey);
   const mount = `${dataDir}:${CONTAINER_DATA_DIR}`;
   await run(ctx.host, `preparing ${dataDir}`, `mkdir -p ${shq(dataDir)}`);
+  // initdb writes into pgdata.init, renamed at the very end: an apply killed mid-way leaves no
+  // half-initialized pgdata that a later apply would mistake for a cluster.
+  const staging = `${PGDATA}.init`;
   await run(
     ctx.host,
     `preparing the data directory of ${addon}`,
     shellJoin(['docker', 'run', '--rm', '--user', 'root', '--network', 'none', '-v', mount, image, 'sh', '-c',
-      `rm -rf ${PGDATA} && mkdir -p ${PGDATA} && chown -R postgres:postgres ${CONTAINER_DATA_DIR} && chmod 700 ${PGDATA}`]),
+      `rm -rf ${staging} && mkdir -p ${staging} && chown -R postgres:postgres ${CONTAINER_DATA_DIR} && chmod 700 ${staging}`]),
   );
   // The superuser password reaches initdb on stdin: never in argv, env or a file on the host.
   await run(
     ctx.host,
     `initdb for ${addon}`,
     shellJoin(['docker', 'run', '--rm', '-i', '--user', 'postgres', '--network', 'none', '-v', mount, image, 'sh', '-c',
-      `initdb -D ${PGDATA} -U postgres --pwfile=/dev/stdin --auth-local=peer --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null && printf %s "$0" > ${PGDATA}/pg_hba.conf`,
+      `initdb -D ${staging} -U postgres --pwfile=/dev/stdin --auth-local=peer --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null && printf %s "$0" > ${staging}/pg_hba.conf && sync && rm -rf ${PGDATA} && mv ${staging} ${PGDATA}`,
       PG_HBA]),
     { stdin: password + '\n' },
   );
