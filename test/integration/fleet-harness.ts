@@ -1,0 +1,62 @@
+// Brings up the test fleet (test/fleet/up.sh: hosts in network namespaces with their own sshd, cron
+// and Docker engine) and writes configs for it.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const UP = fileURLToPath(new URL('../fleet/up.sh', import.meta.url));
+const DOWN = fileURLToPath(new URL('../fleet/down.sh', import.meta.url));
+export const FLEET_STATE = process.env.DBFORM_FLEET_STATE ?? '/fleet-state';
+
+export interface FleetHost {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  hostKey: string;
+  pid: number;
+  dockerHost: string;
+}
+
+export interface Fleet {
+  hosts: FleetHost[];
+  identityFile: string;
+  nonRootUser: string;
+}
+
+export function fleetUp(n: number): Fleet {
+  execFileSync('bash', [UP, String(n), FLEET_STATE], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return JSON.parse(readFileSync(`${FLEET_STATE}/fleet.json`, 'utf8')) as Fleet;
+}
+
+export function fleetDown(): void {
+  spawnSync('bash', [DOWN, FLEET_STATE], { stdio: 'ignore' });
+}
+
+/** The `hosts:` section for the fleet; `overrides` change fields of one host (e.g. a swapped key). */
+export function hostsYaml(fleet: Fleet, overrides: Record<string, Partial<FleetHost>> = {}): string {
+  return fleet.hosts
+    .map((h) => {
+      const o = { ...h, ...overrides[h.name] };
+      return `  ${o.name}:\n    address: ${o.address}\n    port: ${o.port}\n    user: ${o.user}\n    hostKey: ${o.hostKey}\n    identityFile: ${fleet.identityFile}\n`;
+    })
+    .join('');
+}
+
+/** `docker` against one host's own engine, from the machine running the tests. */
+export function dockerOn(host: FleetHost, args: string[], input?: string): string {
+  const r = spawnSync('docker', ['-H', host.dockerHost, ...args], { input, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`docker ${args.join(' ')} on ${host.name} failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** psql as the superuser inside an add-on's container on a fleet host: drift made "by hand". */
+export function psqlOn(host: FleetHost, addon: string, port: number, database: string, sql: string): string {
+  return dockerOn(host, ['exec', '-i', `dbform-${addon}`, 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '/tmp', '-p', String(port), '-U', 'postgres', '-d', database, '-At'], sql);
+}
+
+/** sshd on fleet hosts logs to the host's console.log: count successful logins. */
+export function acceptedLogins(host: FleetHost): number {
+  const log = readFileSync(`${FLEET_STATE}/hosts/${host.name}/console.log`, 'utf8');
+  return log.split('\n').filter((l) => l.includes('Accepted publickey')).length;
+}
