@@ -7,9 +7,10 @@ import { runSteps } from './converge.js';
 import { UserError } from '../util/errors.js';
 import type { ApplyContext } from './context.js';
 
-// Runs the plan's steps and nothing else. Hosts are applied in parallel; on one host changes run in
-// plan order. A failed change skips the rest of its add-on (they depend on it) but not other add-ons
-// or hosts, so one broken instance never blocks the fleet, and a rerun converges.
+// Runs the plan's steps and nothing else. Hosts are applied in parallel, and so are the add-ons of a
+// host; the changes of one add-on run in plan order. A failed change skips the rest of its add-on (they
+// depend on it) but not other add-ons or hosts, so one broken instance never blocks the fleet, and a
+// rerun converges.
 
 export interface ApplyHooks {
   start(change: Change): void;
@@ -83,13 +84,20 @@ function makeContext(input: ApplyInput, hostName: string): { ctx: ApplyContext; 
   return { ctx, close: async () => Promise.all([...clients.values()].map((c) => c.end().catch(() => undefined))).then(() => undefined) };
 }
 
+/** Add-ons of one host are applied concurrently, up to this many at a time (initdb and starts are CPU-bound). */
+const ADDONS_IN_PARALLEL = 4;
+
 async function applyHost(input: ApplyInput, hostName: string, changes: Change[]): Promise<HostResult> {
   const result: HostResult = { host: hostName, applied: 0, failed: 0, skipped: 0, errors: [] };
   const { ctx, close } = makeContext(input, hostName);
-  const brokenAddons = new Set<string>();
-  try {
-    for (const change of changes) {
-      if (brokenAddons.has(change.addon)) {
+  const byAddon = new Map<string, Change[]>();
+  for (const c of changes) byAddon.set(c.addon, [...(byAddon.get(c.addon) ?? []), c]);
+  const queue = [...byAddon.values()];
+  // Changes of one add-on run in plan order; a failure skips the rest of that add-on only.
+  const applyAddon = async (addonChanges: Change[]) => {
+    let broken = false;
+    for (const change of addonChanges) {
+      if (broken) {
         result.skipped++;
         input.hooks.skipped(change, `an earlier change of ${change.addon} failed`);
         continue;
@@ -104,10 +112,16 @@ async function applyHost(input: ApplyInput, hostName: string, changes: Change[])
         const e = err instanceof Error ? err : new Error(String(err));
         result.failed++;
         result.errors.push(`${change.address}: ${e.message}`);
-        brokenAddons.add(change.addon);
+        broken = true;
         input.hooks.failed(change, e);
       }
     }
+  };
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) await applyAddon(next);
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(ADDONS_IN_PARALLEL, queue.length) }, worker));
   } finally {
     await close();
   }

@@ -3,6 +3,7 @@ import { ConfigError } from '../config/load.js';
 import { RENDER_FORMATS, type RenderFormat } from '../render/index.js';
 import { UserError } from '../util/errors.js';
 import { applyCommand } from './commands/apply.js';
+import { driftCommand } from './commands/drift.js';
 import { keyscanCommand } from './commands/keyscan.js';
 import { outputCommand } from './commands/output.js';
 import { planCommand } from './commands/plan.js';
@@ -17,11 +18,18 @@ const USAGE = `Usage: dbform <command> [-f databases.yaml] [options]
 Commands:
   validate                      check the file; no host is contacted
   plan [--out FILE] [--format text|markdown|json] [--detailed-exitcode]
+  drift [--format markdown|text|json]   exit 2 with a report when the live state differs from the file
   apply [PLANFILE] [--auto-approve] [--allow-hazards CODE,...] [--lock-timeout SECONDS]
   output ADDON [--user NAME | --all]   connection URLs (DATABASE_URL)
   hosts keyscan HOST            print the hostKey line to pin for a host (name in the file, or ADDRESS[:PORT])
 
 Exit codes: 0 success or nothing to do, 1 error, 2 changes present (--detailed-exitcode).`;
+
+function format(value: string | undefined, fallback: RenderFormat): RenderFormat {
+  const f = (value ?? fallback) as RenderFormat;
+  if (!RENDER_FORMATS.includes(f)) throw new UserError(`--format must be one of ${RENDER_FORMATS.join(', ')}`);
+  return f;
+}
 
 function seconds(value: string, flag: string): number {
   const n = Number(value.replace(/s$/, ''));
@@ -36,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       file: { type: 'string', short: 'f', default: 'databases.yaml' },
       out: { type: 'string' },
-      format: { type: 'string', default: 'text' },
+      format: { type: 'string' },
       'detailed-exitcode': { type: 'boolean', default: false },
       'auto-approve': { type: 'boolean', default: false },
       'allow-hazards': { type: 'string' },
@@ -55,11 +63,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'validate':
       return validateCommand(file);
-    case 'plan': {
-      const format = values.format as RenderFormat;
-      if (!RENDER_FORMATS.includes(format)) throw new UserError(`--format must be one of ${RENDER_FORMATS.join(', ')}`);
-      return planCommand({ file, out: values.out, format, detailedExitcode: values['detailed-exitcode']! });
-    }
+    case 'plan':
+      return planCommand({ file, out: values.out, format: format(values.format, 'text'), detailedExitcode: values['detailed-exitcode']! });
+    case 'drift':
+      return driftCommand({ file, format: format(values.format, 'markdown') });
     case 'apply':
       return applyCommand({
         file,

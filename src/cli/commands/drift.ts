@@ -1,0 +1,32 @@
+import type { RenderFormat } from '../../render/index.js';
+import { render } from '../../render/index.js';
+import { computePlan } from '../compute-plan.js';
+import { err, out, useColor } from '../output.js';
+import { openSession } from '../session.js';
+
+export interface DriftOptions {
+  file: string;
+  format: RenderFormat;
+}
+
+// The scheduled check: the same gather and diff as plan, never a lock, never a change. Exit 2 with a
+// report (markdown by default, for an issue or a chat message) when the live state differs from the
+// file, 0 when it matches, 1 when a host could not be checked.
+export async function driftCommand(opts: DriftOptions): Promise<number> {
+  const session = await openSession(opts.file, (m) => err(`Warning: ${m}`));
+  try {
+    const { plan } = await computePlan(session);
+    if (plan.changes.length === 0 && session.hostErrors.size === 0) {
+      out(opts.format === 'json' ? render(plan, 'json') : 'No drift: the live state matches the file.');
+      return 0;
+    }
+    out(render(plan, opts.format, { color: useColor() }));
+    if (session.hostErrors.size) {
+      for (const [host, reason] of session.hostErrors) err(`Error: host ${host}: ${reason.replace(new RegExp(`^host ${host}: `), '')}`);
+      return 1;
+    }
+    return 2;
+  } finally {
+    await session.close();
+  }
+}
