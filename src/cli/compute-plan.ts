@@ -2,6 +2,7 @@ import { gather } from '../gather/gather.js';
 import { buildPlan } from '../plan/build.js';
 import type { Plan } from '../plan/types.js';
 import type { DesiredAddon } from '../resources/model.js';
+import { notYetApplied } from './not-yet.js';
 import { dropHost, type Session } from './session.js';
 
 export interface ComputedPlan {
@@ -17,6 +18,7 @@ export async function computePlan(session: Session): Promise<ComputedPlan> {
   for (const [host, reason] of [...session.hostErrors].sort(([a], [b]) => a.localeCompare(b))) {
     plan.warnings.push(`host ${host} is left out of this plan: ${reason.replace(new RegExp(`^host ${host}: `), '')}`);
   }
+  plan.warnings.push(...notYetApplied(session.config));
   for (const d of g.desired) {
     const p = session.config.addons.find((a) => a.name === d.name);
     if (p && p.plan.startsWith('postgresql-business-')) {

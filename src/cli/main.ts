@@ -20,6 +20,7 @@ Commands:
   plan [--out FILE] [--format text|markdown|json] [--detailed-exitcode]
   drift [--format markdown|text|json]   exit 2 with a report when the live state differs from the file
   apply [PLANFILE] [--auto-approve] [--allow-hazards CODE,...] [--lock-timeout SECONDS]
+                                [--expect-fingerprint FP]  refuse unless the plan is exactly the reviewed one
   output ADDON [--user NAME | --all]   connection URLs (DATABASE_URL)
   hosts keyscan HOST            print the hostKey line to pin for a host (name in the file, or ADDRESS[:PORT])
 
@@ -49,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
       'auto-approve': { type: 'boolean', default: false },
       'allow-hazards': { type: 'string' },
       'lock-timeout': { type: 'string', default: '0' },
+      'expect-fingerprint': { type: 'string' },
       user: { type: 'string' },
       all: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -74,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
         autoApprove: values['auto-approve']!,
         allowHazards: values['allow-hazards'],
         lockTimeoutSeconds: seconds(values['lock-timeout']!, '--lock-timeout'),
+        expectFingerprint: values['expect-fingerprint'],
       });
     case 'hosts':
       if (rest[0] !== 'keyscan' || !rest[1]) throw new UserError('usage: dbform hosts keyscan HOST|ADDRESS[:PORT]');

@@ -19,8 +19,9 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function openSession(file: string, warn: (msg: string) => void): Promise<Session> {
-  const config = loadConfig(file);
+/** `text`: the config's content when it does not come from the file on disk (e.g. a pull request's base). */
+export async function openSession(file: string, warn: (msg: string) => void, text?: string): Promise<Session> {
+  const config = loadConfig(file, text);
   const allLocal = config.hosts.every((h) => h.transport === 'local');
   const key = deriveKey(resolveMasterKey({ allowCreate: allLocal, warn }));
   const hosts = new Map<string, Host>();

@@ -5,6 +5,7 @@ import { acquireHostLock, currentHolder, type HostLock } from '../../hosts/lock.
 import { checkHazards, parseAllowedHazards } from '../../apply/gate.js';
 import { render } from '../../render/index.js';
 import { summarize } from '../../plan/types.js';
+import { planFingerprint } from '../../plan/fingerprint.js';
 import { UserError } from '../../util/errors.js';
 import { computePlan } from '../compute-plan.js';
 import { err, out, useColor } from '../output.js';
@@ -17,6 +18,8 @@ export interface ApplyOptions {
   autoApprove: boolean;
   allowHazards?: string;
   lockTimeoutSeconds: number;
+  /** Refuse unless the fresh plan is exactly this one (planFingerprint), e.g. the plan a pull request showed. */
+  expectFingerprint?: string;
 }
 
 async function confirm(): Promise<boolean> {
@@ -77,6 +80,12 @@ export async function applyCommand(opts: ApplyOptions): Promise<number> {
     const { plan: fresh, desired } = await computePlan(session);
     if (saved && saved.observedFingerprint !== fresh.observedFingerprint) {
       throw new UserError(`saved plan ${opts.planFile} is stale: the live state changed since it was made. Run dbform plan again and review it.`);
+    }
+    if (opts.expectFingerprint && planFingerprint(fresh) !== opts.expectFingerprint) {
+      throw new UserError(
+        `apply refused: the plan is not the one that was reviewed (fingerprint ${planFingerprint(fresh)}, expected ${opts.expectFingerprint}). ` +
+          'The live state or the file changed since; review a new plan.',
+      );
     }
     const plan = saved ?? fresh;
     const color = useColor();
