@@ -96,6 +96,29 @@ describe('a fleet of three SSH hosts', () => {
     planIsEmpty();
   });
 
+  it('a bad file is rejected with its line and column, and no host is contacted', () => {
+    const logins = fleet.hosts.map(acceptedLogins);
+    const good = config();
+    const bad: Array<[string, RegExp]> = [
+      [good.replace('    port: 31002\n', '    port: 31002\n    colour: blue\n'), /databases\.yaml:\d+:5: .*colour/],
+      [good.replace('  delta:\n    plan: postgresql-sandbox\n    host: db-1\n    port: 31002', '  delta:\n    plan: postgresql-sandbox\n    host: db-1\n    port: 31001'), /databases\.yaml:\d+:\d+: .*31001/],
+      [good.replace('    host: db-2\n', '    host: db-9\n'), /databases\.yaml:\d+:11: .*db-9/],
+      [good.replace('  beta:\n    plan: postgresql-sandbox', '  beta:\n    plan: postgresql-starter-999'), /databases\.yaml:\d+:11: .*postgresql-starter-999/],
+      [good + '  alpha:\n    plan: postgresql-sandbox\n    host: db-1\n    port: 31009\n', /databases\.yaml:\d+:3: .*alpha/i],
+    ];
+    for (const [yaml, message] of bad) {
+      ws.write(yaml);
+      for (const command of [['validate'], ['plan'], ['apply', '--auto-approve']]) {
+        const r = ws.run(command);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(message);
+      }
+    }
+    expect(fleet.hosts.map(acceptedLogins)).toEqual(logins);
+    ws.write(good);
+    planIsEmpty();
+  });
+
   it('two concurrent applies: the second fails naming the holder; a SIGKILLed holder leaves no stale lock', async () => {
     ws.write(config({ extraUsersOnGamma: 30, gammaPlan: 'postgresql-starter-512' }));
     const holder = spawn(process.execPath, [CLI, 'apply', '--auto-approve', '--allow-hazards', 'RESTART', '-f', ws.config], {
