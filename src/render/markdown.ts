@@ -23,14 +23,14 @@ export function renderMarkdown(plan: Plan): string {
   return blocks.join('\n\n') + '\n';
 }
 
-function summaryLine(plan: Plan): string {
+export function summaryLine(plan: Plan): string {
   const s = summarize(plan);
   const counts = `**Plan:** ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`;
   if (s.hazards.length === 0) return counts;
   return `${counts} :warning: Hazards: ${s.hazards.map((h) => `\`${h}\``).join(', ')}`;
 }
 
-function changeTable(changes: Change[]): string {
+export function changeTable(changes: Change[]): string {
   const rows = ['| | Address | Action | Reason | Hazards |', '|:-:|---|---|---|---|'];
   for (const ch of changes) {
     const hazards = ch.hazards.map((h) => `:warning: \`${h.code}\``).join('<br>');
@@ -41,7 +41,7 @@ function changeTable(changes: Change[]): string {
 }
 
 /** Each hazard's sentence, and the exact flag apply needs, so the reviewer knows what they approve. */
-function hazardList(plan: Plan): string | undefined {
+export function hazardList(plan: Plan): string | undefined {
   const codes = summarize(plan).hazards;
   if (codes.length === 0) return undefined;
   const lines = [`**Hazards.** \`dbform apply\` refuses these changes unless run with \`--allow-hazards ${codes.join(',')}\`:`, ''];
@@ -57,11 +57,11 @@ function hazardList(plan: Plan): string | undefined {
 }
 
 /** A GitHub alert: rendered as a yellow "Warning" box, and still a readable quote elsewhere. */
-function warningBlock(warnings: string[]): string {
+export function warningBlock(warnings: string[]): string {
   return ['> [!WARNING]', ...warnings.map((w) => `> - ${escapeLineStart(w)}`)].join('\n');
 }
 
-function details(changes: Change[]): string {
+export function details(changes: Change[]): string {
   const body: string[] = [];
   for (const ch of changes) {
     if (body.length > 0) body.push('');
