@@ -106,6 +106,7 @@ function breakdown(head: Plan, split: SplitChanges): string {
 }
 
 function table(changes: Change[], shown: number): string {
+  if (shown === 0) return `_All ${changes.length} rows are left out to fit GitHub's size limit._`;
   return changeTable(changes.slice(0, shown)) + more(changes.length - shown, '\n\n');
 }
 

@@ -2,6 +2,7 @@
 // refuse or silently change, hours, zones and CIDRs. It reads the raw data defensively (the schema may have
 // failed too), so that one run reports every problem; a value of the wrong type is the schema's to report.
 
+import { ALLOWED_EXTENSIONS } from './extensions.js';
 import { isIP } from 'node:net';
 import { IANAZone } from 'luxon';
 import { closest, displayPath, show } from './messages.js';
@@ -154,6 +155,7 @@ function checkAddons(addons: Rec | undefined, hostNames: string[], issues: Issue
     }
 
     checkAllowedIps(addon.allowedIps, [...path, 'allowedIps'], issues);
+    checkExtensions(addon.extensions, [...path, 'extensions'], issues);
     checkBackups(rec(addon.backups), spec?.name, spec?.backups ?? true, spec?.pitr !== null, [...path, 'backups'], issues);
     checkUsers(name, rec(addon.users), [...path, 'users'], issues);
   }
@@ -182,6 +184,19 @@ function unknownRef(kind: 'host' | 'storage', name: string, declared: string[]):
   const hint = closest(name, declared);
   const section = kind === 'host' ? 'hosts' : 'storage';
   return `${kind} ${show(name)} is not declared under ${section}${hint ? `; did you mean "${hint}"?` : ''} (declared: ${declared.join(', ')})`;
+}
+
+function checkExtensions(value: unknown, path: PathSeg[], issues: Issue[]): void {
+  if (!Array.isArray(value)) return;
+  value.forEach((entry, i) => {
+    if (typeof entry !== 'string' || ALLOWED_EXTENSIONS.includes(entry)) return;
+    const hint = closest(entry, ALLOWED_EXTENSIONS);
+    issues.push({
+      path: [...path, i],
+      on: 'value',
+      message: `extension ${show(entry)} is not allowed${hint ? `; did you mean "${hint}"?` : ''} (allowed: ${ALLOWED_EXTENSIONS.join(', ')})`,
+    });
+  });
 }
 
 function checkAllowedIps(value: unknown, path: PathSeg[], issues: Issue[]): void {

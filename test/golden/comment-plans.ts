@@ -48,7 +48,7 @@ function bigFleet(): { head: Plan; base: Plan } {
         ...c,
         address: c.address.replaceAll('blog', name),
         addon: name,
-        after: c.after && { ...c.after, ...(c.kind === 'container' ? { port: 32000 + i, volume: `/var/lib/dbform/${name}` } : {}) },
+        after: c.after && { ...JSON.parse(JSON.stringify(c.after).replaceAll('blog', name)), ...(c.kind === 'container' ? { port: 32000 + i } : {}) },
       });
     }
   }

@@ -104,7 +104,7 @@ describe('a plan too long for one comment', () => {
   });
 
   it('keeps the summary and both change tables whole, and cuts only the details', () => {
-    expect(md).toContain('**Plan:** 480 to add, 1 to change, 0 to destroy.');
+    expect(md).toContain('**Plan:** 480 to add, 2 to change, 0 to destroy.');
     expect(tableAddresses(md, 'Changes made by this pull request')).toHaveLength(480);
     expect(tableAddresses(md, 'Drift already on the hosts')).toHaveLength(2);
     const shownDetails = md.match(/^@@ /gm)!.length;
@@ -117,9 +117,10 @@ describe('a plan too long for one comment', () => {
   it('cuts the tables too when even they do not fit, and says so', () => {
     const small = renderPlanComment({ configPath: CONFIG, head: c.head, base: c.base }, 20_000);
     expect(small.length).toBeLessThanOrEqual(20_000);
-    expect(small).toContain('**Plan:** 480 to add, 1 to change, 0 to destroy.');
-    expect(small).toMatch(/the details of 482 of 482 changes; \d+ of 480 change table rows are left out/);
-    expect(small).toMatch(/_… and \d+ more, left out to fit GitHub's size limit\._/);
+    expect(small).toContain('**Plan:** 480 to add, 2 to change, 0 to destroy.');
+    expect(small).toMatch(/the details of 482 of 482 changes; 2 of 2 drift table rows; \d+ of 480 change table rows are left out/);
+    expect(small).toMatch(/\|\n\n_… and \d+ more, left out to fit GitHub's size limit\._\n\n#### Drift already/);
+    expect(small).toContain("_All 2 rows are left out to fit GitHub's size limit._");
     expect(readFingerprint(small)).toBe(planFingerprint(c.head));
   });
 });

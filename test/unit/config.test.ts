@@ -465,3 +465,22 @@ describe('plans', () => {
     expect(postgresSettings(8192)).toMatchObject({ max_connections: '500', work_mem: '4194kB', shared_buffers: '2048MB' });
   });
 });
+
+describe('extensions', () => {
+  it('accepts an allowed extension and rejects one outside the list with its position', () => {
+    const base = `version: 1\naddons:\n  shop:\n    plan: postgresql-sandbox\n    port: 31001\n    extensions: [pg_trgm, "uuid-ossp", pg_trgmm, adminpack]\n`;
+    let err: unknown;
+    try {
+      loadConfig('databases.yaml', base);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const lines = (err as ConfigError).message.split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^databases\.yaml:6:40: extension "pg_trgmm" is not allowed; did you mean "pg_trgm"\?/);
+    expect(lines[1]).toMatch(/^databases\.yaml:6:50: extension "adminpack" is not allowed/);
+    const ok = loadConfig('databases.yaml', base.replace(', pg_trgmm, adminpack', ''));
+    expect(ok.addons[0]!.extensions).toEqual(['pg_trgm', 'uuid-ossp']);
+  });
+});
