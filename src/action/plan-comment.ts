@@ -87,7 +87,8 @@ function build(input: PlanCommentInput, split: SplitChanges, hazardItems: string
 
   if (hazardItems.length) {
     const header = (hazardList(head) ?? '').split('\n')[0]!;
-    blocks.push(`${header}\n\n${list(hazardItems, shown[HAZARDS]!)}`);
+    const codes = summarize(head).hazards.join(',');
+    blocks.push(`${header}\n\n${list(hazardItems, shown[HAZARDS]!)}\n\nApply on merge runs them only if its workflow sets the action's input \`allow-hazards: ${codes}\`.`);
   }
   if (head.warnings.length) blocks.push(warningBlock(head.warnings.slice(0, shown[WARNINGS])) + more(head.warnings.length - shown[WARNINGS]!, '\n>\n> '));
   const detailed = [...split.pr, ...split.drift].slice(0, shown[DETAILS]);

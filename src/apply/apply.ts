@@ -3,6 +3,7 @@ import type { Host } from '../hosts/host.js';
 import type { HostKeystore } from '../keystore/keystore.js';
 import type { Change, Plan, SecretRef } from '../plan/types.js';
 import type { DesiredAddon } from '../resources/model.js';
+import type { FleetCa } from '../tls/ca.js';
 import { runSteps } from './converge.js';
 import { UserError } from '../util/errors.js';
 import type { ApplyContext } from './context.js';
@@ -33,6 +34,7 @@ export interface ApplyInput {
   hosts: Map<string, Host>;
   keystores: Map<string, HostKeystore>;
   desired: Map<string, DesiredAddon>;
+  ca: FleetCa;
   hooks: ApplyHooks;
 }
 
@@ -44,6 +46,7 @@ function makeContext(input: ApplyInput, hostName: string): { ctx: ApplyContext; 
   const ctx: ApplyContext = {
     host,
     keystore,
+    ca: input.ca,
     progress: (m) => input.hooks.progress(hostName, m),
     desired(addon) {
       const d = input.desired.get(addon);

@@ -3,11 +3,13 @@ import type { Host } from '../hosts/host.js';
 import type { HostKeystore } from '../keystore/keystore.js';
 import type { SecretRef, Step } from '../plan/types.js';
 import type { DesiredAddon } from '../resources/model.js';
+import type { FleetCa } from '../tls/ca.js';
 
 // What an executor may use while applying the steps of one host.
 export interface ApplyContext {
   host: Host;
   keystore: HostKeystore;
+  ca: FleetCa;
   /** Resolves a secret reference (env or keystore, generating it when asked). */
   secret(ref: SecretRef): Promise<string>;
   /** A superuser connection to an add-on's database, opened once and reused for the run. */

@@ -12,11 +12,17 @@ export interface ComputedPlan {
 
 /** gather (read-only) then diff (pure). Hosts that failed are named in the plan's warnings. */
 export async function computePlan(session: Session): Promise<ComputedPlan> {
-  const g = await gather({ config: session.config, hosts: session.hosts, keystores: session.keystores });
+  const g = await gather({
+    config: session.config,
+    hosts: session.hosts,
+    keystores: session.keystores,
+    caPublicKeyPem: session.ca.publicKeyPem,
+    now: new Date(),
+  });
   for (const [host, reason] of g.hostErrors) dropHost(session, host, reason);
   const plan = buildPlan(session.config, g.desired, g.observed);
   for (const [host, reason] of [...session.hostErrors].sort(([a], [b]) => a.localeCompare(b))) {
-    plan.warnings.push(`host ${host} is left out of this plan: ${reason.replace(new RegExp(`^host ${host}: `), '')}`);
+    plan.warnings.push(`host ${host} is left out of this plan: ${reason}`);
   }
   plan.warnings.push(...notYetApplied(session.config));
   for (const d of g.desired) {

@@ -6,9 +6,6 @@ export function notYetApplied(config: Config): string[] {
   const out: string[] = [];
   for (const a of config.addons) {
     const unapplied: string[] = [];
-    if (a.tls.force) unapplied.push('tls.force');
-    if (a.allowedIps.length) unapplied.push('allowedIps');
-    if (a.extensions.length) unapplied.push('extensions');
     if (a.encryptionAtRest) unapplied.push('encryptionAtRest');
     if (a.backups.scheduleAt || a.backups.pitr) unapplied.push('backups');
     if (unapplied.length) out.push(`add-on ${a.name}: ${unapplied.join(', ')} ${unapplied.length === 1 ? 'is' : 'are'} accepted but not applied by this version of dbform yet`);

@@ -5,6 +5,7 @@ import { openHost } from '../hosts/open.js';
 import { deriveKey } from '../keystore/cipher.js';
 import { HostKeystore } from '../keystore/keystore.js';
 import { resolveMasterKey } from '../keystore/master-key.js';
+import { fleetCa, type FleetCa } from '../tls/ca.js';
 
 // Everything a command needs to talk to the fleet: the validated config, one open Host per reachable
 // host, and each host's keystore. A host that cannot be reached is recorded in hostErrors, not thrown:
@@ -16,6 +17,8 @@ export interface Session {
   keystores: Map<string, HostKeystore>;
   /** host name -> why it is left out of this run */
   hostErrors: Map<string, string>;
+  /** The fleet's certificate authority, derived from the master key. */
+  ca: FleetCa;
   close(): Promise<void>;
 }
 
@@ -23,7 +26,9 @@ export interface Session {
 export async function openSession(file: string, warn: (msg: string) => void, text?: string): Promise<Session> {
   const config = loadConfig(file, text);
   const allLocal = config.hosts.every((h) => h.transport === 'local');
-  const key = deriveKey(resolveMasterKey({ allowCreate: allLocal, warn }));
+  const masterKey = resolveMasterKey({ allowCreate: allLocal, warn });
+  const key = deriveKey(masterKey);
+  const ca = await fleetCa(masterKey);
   const hosts = new Map<string, Host>();
   const keystores = new Map<string, HostKeystore>();
   const hostErrors = new Map<string, string>();
@@ -34,20 +39,25 @@ export async function openSession(file: string, warn: (msg: string) => void, tex
         hosts.set(h.name, host);
         keystores.set(h.name, new HostKeystore(host, `${h.dataDir}/.keystore`, key));
       } catch (err) {
-        hostErrors.set(h.name, (err as Error).message);
+        hostErrors.set(h.name, hostReason(h.name, (err as Error).message));
       }
     }),
   );
   const close = async () => {
     await Promise.all([...hosts.values()].map((h) => h.close().catch(() => undefined)));
   };
-  return { config, hosts, keystores, hostErrors, close };
+  return { config, hosts, keystores, hostErrors, ca, close };
 }
 
 /** Takes a host out of the run after a failure, keeping the reason for the summary. */
 export function dropHost(session: Session, host: string, reason: string): void {
-  session.hostErrors.set(host, reason);
+  session.hostErrors.set(host, hostReason(host, reason));
   session.hosts.get(host)?.close().catch(() => undefined);
   session.hosts.delete(host);
   session.keystores.delete(host);
+}
+
+/** Reasons are kept without the "host NAME" prefix that messages from deeper down may carry. */
+function hostReason(host: string, message: string): string {
+  return message.replace(new RegExp(`^host ${host}(: |, )`), '');
 }

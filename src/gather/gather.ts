@@ -24,6 +24,8 @@ export interface GatherInput {
   config: Config;
   hosts: Map<string, Host>;
   keystores: Map<string, HostKeystore>;
+  caPublicKeyPem: string;
+  now: Date;
 }
 
 async function gatherHost(input: GatherInput, hostName: string) {
@@ -41,7 +43,7 @@ async function gatherHost(input: GatherInput, hostName: string) {
   const observed = new Map<string, ObservedAddon>();
   await Promise.all(
     addons.map(async (a) => {
-      const d = desiredAddon(input.config, a, (key) => held.get(key));
+      const d = desiredAddon(input.config, a, { caPublicKeyPem: input.caPublicKeyPem, now: input.now, heldPassword: (key) => held.get(key) });
       desired.push(d);
       const container = containers.get(a.name) ?? null;
       let catalog = null;

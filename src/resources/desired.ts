@@ -3,6 +3,7 @@ import type { AddonConfig, Config, HostConfig } from '../config/types.js';
 import { UserError } from '../util/errors.js';
 import { registerSecret } from '../util/redact.js';
 import type { DesiredAddon, DesiredRole } from './model.js';
+import { renderHba } from './access/hba.js';
 
 // Turns the validated config into the desired state the diff compares against. Passwords are looked
 // up here (env now, keystore through `heldPassword`) so that diff stays pure.
@@ -29,14 +30,27 @@ function fixedSettings(port: number): Record<string, string> {
     listen_addresses: '*',
     unix_socket_directories: '/tmp',
     password_encryption: 'scram-sha-256',
+    // TLS is on for every instance; server.crt/server.key (PostgreSQL's defaults) are written by dbform.
+    ssl: 'on',
+    ssl_min_protocol_version: 'TLSv1.2',
   };
 }
 
-export function desiredAddon(
-  config: Config,
-  addon: AddonConfig,
-  heldPassword: (key: string) => string | undefined,
-): DesiredAddon {
+/** What clients use to reach add-ons on a host: the server certificate covers these names. */
+export function tlsNames(host: HostConfig): string[] {
+  if (host.transport === 'local') return ['127.0.0.1', 'localhost'];
+  return [...new Set([host.address, host.name])];
+}
+
+export interface DesiredContext {
+  /** Public key of the fleet CA (PEM). */
+  caPublicKeyPem: string;
+  now: Date;
+  heldPassword: (key: string) => string | undefined;
+}
+
+export function desiredAddon(config: Config, addon: AddonConfig, ctx: DesiredContext): DesiredAddon {
+  const { heldPassword } = ctx;
   const plan = lookupPlan(addon.plan);
   if (!plan) throw new UserError(`add-on ${addon.name}: unknown plan ${addon.plan}`);
   const host = config.hosts.find((h) => h.name === addon.host) as HostConfig;
@@ -67,6 +81,11 @@ export function desiredAddon(
     database: addon.name,
     superuserKey: superuserKey(addon.name),
     roles: [owner, ...users],
+    tls: { names: tlsNames(host), caPublicKeyPem: ctx.caPublicKeyPem, force: addon.tls.force },
+    hba: renderHba({ force: addon.tls.force, allowedIps: addon.allowedIps }),
+    allowedIps: addon.allowedIps,
+    extensions: [...addon.extensions].sort(),
+    now: ctx.now.toISOString(),
     container: {
       name: containerName(addon.name),
       image: config.defaults.image,

@@ -25,6 +25,14 @@ export interface ContainerSpec {
   dataDir: string;
 }
 
+export interface DesiredTls {
+  /** Names and addresses the server certificate must cover (the host's client address first). */
+  names: string[];
+  /** PEM public key of the fleet CA: the server certificate must be signed by it. */
+  caPublicKeyPem: string;
+  force: boolean;
+}
+
 export interface DesiredAddon {
   name: string;
   host: string;
@@ -32,6 +40,13 @@ export interface DesiredAddon {
   container: ContainerSpec;
   database: string;
   roles: DesiredRole[];
+  tls: DesiredTls;
+  /** The pg_hba.conf dbform renders for the add-on. */
+  hba: string;
+  allowedIps: string[];
+  extensions: string[];
+  /** When the plan is made (certificate expiry is judged against it). */
+  now: string;
   /** Keystore entry of the add-on's superuser password (used by dbform only, over the host's loopback). */
   superuserKey: string;
 }
@@ -77,11 +92,22 @@ export interface ObservedDefaultAcl {
   privs: string;
 }
 
+export interface ObservedExtension {
+  name: string;
+  managed: boolean;
+}
+
 export interface ObservedCatalog {
   databaseExists: boolean;
   databaseOwner: string | null;
   roles: ObservedRole[];
   defaultAcls: ObservedDefaultAcl[];
+  /** Content of the files PostgreSQL reads from its data directory (null when missing). */
+  hba: string | null;
+  serverCert: string | null;
+  rootCert: string | null;
+  /** Extensions of the add-on's database (empty when it does not exist). */
+  extensions: ObservedExtension[];
 }
 
 export interface ObservedAddon {

@@ -4,6 +4,11 @@ import { containerExecutors } from './container/apply.js';
 import { diffContainer } from './container/diff.js';
 import { diffDatabase } from './database/diff.js';
 import { diffGrants } from './grants/diff.js';
+import { accessExecutors } from './access/apply.js';
+import { diffAccess } from './access/diff.js';
+import { diffExtensions } from './extensions/diff.js';
+import { tlsExecutors } from './tls/apply.js';
+import { diffTls } from './tls/diff.js';
 import type { DesiredAddon, ObservedAddon } from './model.js';
 import { sqlExecutors } from './sql-apply.js';
 import { userExecutors } from './users/apply.js';
@@ -24,6 +29,9 @@ export const KINDS: ResourceKind[] = [
   { kind: 'user', inInstance: true, diff: (d, o) => diffUsers(d, o.catalog) },
   { kind: 'database', inInstance: true, diff: (d, o) => diffDatabase(d, o.catalog) },
   { kind: 'grants', inInstance: true, diff: (d, o) => diffGrants(d, o.catalog) },
+  { kind: 'extension', inInstance: true, diff: (d, o) => diffExtensions(d, o.catalog) },
+  { kind: 'tls', inInstance: true, diff: (d, o) => diffTls(d, o.catalog) },
+  { kind: 'access', inInstance: true, diff: (d, o) => diffAccess(d, o.catalog) },
 ];
 
 /** Kind of the change that stands for in-instance changes that can only be known once it runs. */
@@ -33,4 +41,6 @@ export const EXECUTORS: Record<string, Executor> = {
   ...containerExecutors,
   ...userExecutors,
   ...sqlExecutors,
+  ...tlsExecutors,
+  ...accessExecutors,
 };

@@ -2,6 +2,7 @@
 import type { DesiredAddon, DesiredRole, ObservedCatalog, ObservedContainer, ObservedRole } from '../../src/resources/model.js';
 import { PRIVILEGES, isWriter } from '../../src/resources/grants/privileges.js';
 import { scramVerifier } from '../../src/resources/users/scram.js';
+import { renderHba } from '../../src/resources/access/hba.js';
 
 export function role(name: string, access: DesiredRole['access'], password = `pw-${name}`): DesiredRole {
   return {
@@ -20,6 +21,11 @@ export function desired(roles: DesiredRole[] = [role('shop', 'owner'), role('rep
     database: 'shop',
     superuserKey: 'addon/shop/postgres',
     roles,
+    tls: { names: ['127.0.0.1', 'localhost'], caPublicKeyPem: '', force: false },
+    hba: renderHba({ force: false, allowedIps: [] }),
+    allowedIps: [],
+    extensions: [],
+    now: '2026-11-22T00:00:00.000Z',
     container: {
       name: 'dbform-shop',
       image: 'dbform-postgresql:15',
@@ -66,5 +72,5 @@ export function syncedCatalog(d: DesiredAddon, tables = 3, seqs = 1): ObservedCa
         { forRole: w, objtype: 'sequences' as const, grantee: r.name, privs: PRIVILEGES[r.access].sequences },
       ]),
   );
-  return { databaseExists: true, databaseOwner: d.name, roles, defaultAcls };
+  return { databaseExists: true, databaseOwner: d.name, roles, defaultAcls, hba: d.hba, serverCert: null, rootCert: null, extensions: [] };
 }

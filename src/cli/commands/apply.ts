@@ -62,7 +62,7 @@ function printSummary(results: HostResult[], session: Session): boolean {
     for (const e of r.errors) out(`  ${e}`);
   }
   for (const [host, reason] of [...session.hostErrors].sort(([a], [b]) => a.localeCompare(b))) {
-    out(`host ${host}: not applied: ${reason.replace(new RegExp(`^host ${host}: `), '')}`);
+    out(`host ${host}: not applied: ${reason}`);
   }
   return results.some((r) => r.failed > 0) || session.hostErrors.size > 0;
 }
@@ -100,7 +100,7 @@ export async function applyCommand(opts: ApplyOptions): Promise<number> {
       return 1;
     }
     const t0 = Date.now();
-    const results = await applyPlan({ plan, hosts: session.hosts, keystores: session.keystores, desired, hooks: hooks(color) });
+    const results = await applyPlan({ plan, hosts: session.hosts, keystores: session.keystores, desired, ca: session.ca, hooks: hooks(color) });
     const failed = printSummary(results, session);
     const s = summarize(plan);
     const applied = results.reduce((n, r) => n + r.applied, 0);

@@ -22,7 +22,7 @@ export async function driftCommand(opts: DriftOptions): Promise<number> {
     }
     out(render(plan, opts.format, { color: useColor() }));
     if (session.hostErrors.size) {
-      for (const [host, reason] of session.hostErrors) err(`Error: host ${host}: ${reason.replace(new RegExp(`^host ${host}: `), '')}`);
+      for (const [host, reason] of session.hostErrors) err(`Error: host ${host}: ${reason}`);
       return 1;
     }
     return 2;

@@ -22,7 +22,7 @@ export async function planCommand(opts: PlanOptions): Promise<number> {
       err(`Saved the plan to ${opts.out}; apply exactly it with: dbform apply ${opts.out}`);
     }
     if (session.hostErrors.size) {
-      for (const [host, reason] of session.hostErrors) err(`Error: host ${host}: ${reason.replace(new RegExp(`^host ${host}: `), '')}`);
+      for (const [host, reason] of session.hostErrors) err(`Error: host ${host}: ${reason}`);
       return 1;
     }
     return opts.detailedExitcode && plan.changes.length > 0 ? 2 : 0;

@@ -40,6 +40,13 @@ hist AS (
 )
 SELECT json_build_object(
   'databaseExists', EXISTS (SELECT 1 FROM db),
+  'hba', pg_read_file('pg_hba.conf', 0, 1048576, true),
+  'serverCert', pg_read_file('server.crt', 0, 1048576, true),
+  'rootCert', pg_read_file('root.crt', 0, 1048576, true),
+  'extensions', coalesce((SELECT json_agg(json_build_object(
+      'name', e.extname,
+      'managed', coalesce(obj_description(e.oid, 'pg_extension') = '${MANAGED_COMMENT}', false)) ORDER BY e.extname)
+    FROM pg_extension e WHERE (SELECT connected FROM here) AND e.extname <> 'plpgsql'), '[]'::json),
   'databaseOwner', (SELECT pg_get_userbyid(datdba) FROM db),
   'roles', coalesce((SELECT json_agg(json_build_object(
       'name', r.rolname,

@@ -4,21 +4,12 @@ import { field } from '../../apply/context.js';
 import { shellJoin, shq } from '../../util/shell.js';
 import { ADDON_LABEL, MANAGED_LABEL } from './gather.js';
 import { CONTAINER_DATA_DIR, PGDATA } from '../desired.js';
+import { hostPgdata } from '../data-files.js';
+import { installServerCert } from '../tls/apply.js';
 
 // Executors of the container kind. Every one is idempotent: re-running after a failure converges.
 
-/** Only dbform's superuser is allowed, and only from the host itself; every other role needs a password. */
-const PG_HBA = [
-  '# managed by dbform: changes are overwritten',
-  'local all all peer',
-  'host all postgres 127.0.0.1/32 scram-sha-256',
-  'host all postgres ::1/128 scram-sha-256',
-  'host all postgres all reject',
-  'host all all all scram-sha-256',
-  '',
-].join('\n');
-
-async function initDataDir(ctx: ApplyContext, image: string, dataDir: string, superuserKey: string, addon: string) {
+async function initDataDir(ctx: ApplyContext, image: string, dataDir: string, superuserKey: string, addon: string, hba: string) {
   const initialized = await ctx.host.exec(`test -s ${shq(`${dataDir}/pgdata/PG_VERSION`)}`);
   if (initialized.code === 0) return;
   ctx.progress(`initializing the data directory of ${addon}`);
@@ -40,7 +31,7 @@ async function initDataDir(ctx: ApplyContext, image: string, dataDir: string, su
     `initdb for ${addon}`,
     shellJoin(['docker', 'run', '--rm', '-i', '--user', 'postgres', '--network', 'none', '-v', mount, image, 'sh', '-c',
       `initdb -D ${staging} -U postgres --pwfile=/dev/stdin --auth-local=peer --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null && printf %s "$0" > ${staging}/pg_hba.conf && sync && rm -rf ${PGDATA} && mv ${staging} ${PGDATA}`,
-      PG_HBA]),
+      hba]),
     { stdin: password + '\n' },
   );
 }
@@ -68,7 +59,12 @@ const ensure: Executor = async (step, ctx) => {
   const port = field<number>(step, 'port', 'number');
   const dataDir = field<string>(step, 'dataDir', 'string');
   const settings = field<Record<string, string>>(step, 'settings', 'object');
-  await initDataDir(ctx, image, dataDir, field<string>(step, 'superuserKey', 'string'), addon);
+  await initDataDir(ctx, image, dataDir, field<string>(step, 'superuserKey', 'string'), addon, field<string>(step, 'hba', 'string'));
+  // ssl=on needs the certificate before PostgreSQL starts; renewals later happen without a restart.
+  if ((await ctx.host.exec(`test -s ${shq(`${hostPgdata(dataDir)}/server.crt`)}`)).code !== 0) {
+    const names = step.tlsNames as string[];
+    await installServerCert(ctx, addon, dataDir, names);
+  }
   await ctx.forget(addon);
   await run(ctx.host, `removing the old container of ${addon}`, `docker rm -f ${shq(name)} >/dev/null 2>&1; true`);
   const args = ['docker', 'run', '-d', '--name', name,

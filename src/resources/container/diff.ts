@@ -24,6 +24,8 @@ function specStep(desired: DesiredAddon) {
     settings: c.settings,
     dataDir: c.dataDir,
     superuserKey: desired.superuserKey,
+    hba: desired.hba,
+    tlsNames: desired.tls.names,
   };
 }
 

@@ -1,0 +1,18 @@
+// pg_hba.conf as dbform renders it from `tls.force` and `allowedIps`. The superuser may only come from
+// the host's loopback (dbform reaches it through SSH); everyone else needs a password (SCRAM), from the
+// allowed ranges only, and over TLS when it is forced. The last line rejects everything else explicitly.
+
+export function renderHba(opts: { force: boolean; allowedIps: string[] }): string {
+  const ranges = opts.allowedIps.length ? opts.allowedIps : ['0.0.0.0/0', '::/0'];
+  const type = opts.force ? 'hostssl' : 'host';
+  return [
+    '# managed by dbform from databases.yaml: changes made here are reverted',
+    'local   all  all       peer',
+    'host    all  postgres  127.0.0.1/32  scram-sha-256',
+    'host    all  postgres  ::1/128       scram-sha-256',
+    'host    all  postgres  all           reject',
+    ...ranges.map((cidr) => `${type.padEnd(7)} all  all       ${cidr}  scram-sha-256`),
+    'host    all  all       all           reject',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,64 @@
+import { X509Certificate, createPublicKey, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { FleetCa } from './ca.js';
+import { EC_ALGORITHM, subtle, x509 } from './x509.js';
+
+// Server certificates: one per add-on, for the names and addresses clients use to reach its host,
+// valid a year and renewed by a plan change when under 30 days remain.
+
+export const VALIDITY_DAYS = 365;
+export const RENEW_BEFORE_DAYS = 30;
+const DAY = 24 * 3600 * 1000;
+
+export async function issueServerCert(ca: FleetCa, addon: string, names: string[], now = new Date()): Promise<{ certPem: string; keyPem: string }> {
+  const keys = (await subtle.generateKey(EC_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: randomBytes(12).toString('hex'),
+    subject: `CN=${addon}`,
+    issuer: ca.name,
+    notBefore: new Date(now.getTime() - 3600 * 1000),
+    notAfter: new Date(now.getTime() + VALIDITY_DAYS * DAY),
+    signingAlgorithm: EC_ALGORITHM,
+    publicKey: keys.publicKey,
+    signingKey: ca.privateKey,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(names.map((n) => (isIP(n) ? { type: 'ip' as const, value: n } : { type: 'dns' as const, value: n }))),
+      await x509.AuthorityKeyIdentifierExtension.create(ca.publicKey),
+    ],
+  });
+  const pkcs8 = Buffer.from(await subtle.exportKey('pkcs8', keys.privateKey));
+  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`;
+  return { certPem: cert.toString('pem') + '\n', keyPem };
+}
+
+export interface CertFacts {
+  names: string[];
+  notAfter: string;
+  signedByCa: boolean;
+}
+
+/** Pure: what a server certificate says, and whether the fleet CA's key signed it. */
+export function inspectCert(pem: string, caPublicKeyPem: string): CertFacts | null {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pem);
+  } catch {
+    return null;
+  }
+  const names = (cert.subjectAltName ?? '')
+    .split(', ')
+    .filter(Boolean)
+    .map((s) => s.replace(/^(DNS|IP Address):/, ''));
+  return {
+    names: names.sort(),
+    notAfter: new Date(cert.validTo).toISOString(),
+    signedByCa: cert.verify(createPublicKey(caPublicKeyPem)),
+  };
+}
+
+export function needsRenewal(notAfter: string, now: Date): boolean {
+  return new Date(notAfter).getTime() - now.getTime() < RENEW_BEFORE_DAYS * DAY;
+}
