@@ -87021,6 +87021,9 @@ function gitHubApi(opts) {
       },
       body: body ? JSON.stringify(redactStrings(body)) : void 0,
       signal: AbortSignal.timeout(TIMEOUT_MS)
+    }).catch((e) => {
+      const cause = e.cause?.message ?? e.message;
+      throw new GitHubApiError(`GitHub API ${method} ${path}: cannot reach ${base}: ${cause}`, 0);
     });
     const text = await res.text();
     if (!res.ok) {
@@ -88401,8 +88404,9 @@ function hazardsOf(before, after) {
 }
 function diffAccess(desired, catalog) {
   if (!catalog || catalog.hba === desired.hba) return [];
-  const before = parseRules(catalog.hba);
+  const parsed = parseRules(catalog.hba);
   const after = { tls_forced: desired.tls.force, allowed_ips: desired.allowedIps };
+  const byHand = !parsed || parsed.tls_forced === after.tls_forced && parsed.allowed_ips.join(",") === after.allowed_ips.join(",");
   return [
     {
       address: `addon.${desired.name}.access`,
@@ -88410,10 +88414,10 @@ function diffAccess(desired, catalog) {
       host: desired.host,
       addon: desired.name,
       action: "update",
-      reason: before ? "pg_hba.conf rules differ from tls.force / allowedIps" : "pg_hba.conf was changed outside dbform",
-      before: before ?? { pg_hba: "edited by hand" },
+      reason: byHand ? "pg_hba.conf was changed outside dbform" : "pg_hba.conf rules differ from tls.force / allowedIps",
+      before: byHand ? { pg_hba: "edited by hand" } : parsed,
       after,
-      hazards: hazardsOf(before, after),
+      hazards: byHand ? [{ code: "ACCESS_CHANGE", message: "rules added to pg_hba.conf by hand are removed" }] : hazardsOf(parsed, after),
       steps: [{ type: "hba.write", addon: desired.name, content: desired.hba }]
     }
   ];
@@ -90235,8 +90239,10 @@ async function mergedPullRequestOf(api, repo, sha) {
 }
 
 // src/action/run.ts
+import { mkdirSync as mkdirSync2 } from "node:fs";
 import { join as join2 } from "node:path";
 function savePlan(ctx, configPath, plan) {
+  mkdirSync2(ctx.tempDir, { recursive: true });
   const path = join2(ctx.tempDir, `dbform-${configPath.replace(/[^A-Za-z0-9._-]+/g, "_")}.plan.json`);
   writePlanFile(path, plan);
   return path;

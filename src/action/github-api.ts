@@ -66,6 +66,10 @@ export function gitHubApi(opts: { apiUrl: string; token: string }): GitHubApi {
       },
       body: body ? JSON.stringify(redactStrings(body)) : undefined,
       signal: AbortSignal.timeout(TIMEOUT_MS),
+    }).catch((e: Error) => {
+      // fetch says only "fetch failed"; the reason (refused, DNS, timeout) is in its cause.
+      const cause = (e.cause as Error | undefined)?.message ?? e.message;
+      throw new GitHubApiError(`GitHub API ${method} ${path}: cannot reach ${base}: ${cause}`, 0);
     });
     const text = await res.text();
     if (!res.ok) {

@@ -1,6 +1,7 @@
 // What every command of the action gets and gives back. index.ts turns a RunResult into the action's
 // outputs and its exit status.
 
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writePlanFile } from '../cli/plan-file.js';
 import type { Plan } from '../plan/types.js';
@@ -33,6 +34,7 @@ export interface RunResult {
 
 /** Saves the plan in the runner's temp directory, named after the config so several configs can coexist. */
 export function savePlan(ctx: ActionContext, configPath: string, plan: Plan): string {
+  mkdirSync(ctx.tempDir, { recursive: true });
   const path = join(ctx.tempDir, `dbform-${configPath.replace(/[^A-Za-z0-9._-]+/g, '_')}.plan.json`);
   writePlanFile(path, plan);
   return path;

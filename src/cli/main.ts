@@ -21,7 +21,7 @@ Commands:
   drift [--format markdown|text|json]   exit 2 with a report when the live state differs from the file
   apply [PLANFILE] [--auto-approve] [--allow-hazards CODE,...] [--lock-timeout SECONDS]
                                 [--expect-fingerprint FP]  refuse unless the plan is exactly the reviewed one
-  output ADDON [--user NAME | --all]   connection URLs (DATABASE_URL)
+  output ADDON [--user NAME | --all | --ca]   connection URLs (DATABASE_URL), or the CA certificate
   hosts keyscan HOST            print the hostKey line to pin for a host (name in the file, or ADDRESS[:PORT])
 
 Exit codes: 0 success or nothing to do, 1 error, 2 changes present (--detailed-exitcode).`;
@@ -53,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
       'expect-fingerprint': { type: 'string' },
       user: { type: 'string' },
       all: { type: 'boolean', default: false },
+      ca: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -83,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
       return keyscanCommand(file, rest[1]);
     case 'output':
       if (!rest[0]) throw new UserError('usage: dbform output ADDON [--user NAME | --all]');
-      return outputCommand({ file, addon: rest[0], user: values.user, all: values.all! });
+      return outputCommand({ file, addon: rest[0], user: values.user, all: values.all!, ca: values.ca! });
     default:
       throw new UserError(`unknown command ${command}\n\n${USAGE}`);
   }

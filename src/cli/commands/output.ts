@@ -1,6 +1,7 @@
 import { UserError } from '../../util/errors.js';
 import { userPasswordKey } from '../../resources/desired.js';
 import { err } from '../output.js';
+import { shq } from '../../util/shell.js';
 import { openSession } from '../session.js';
 
 export interface OutputOptions {
@@ -8,10 +9,13 @@ export interface OutputOptions {
   addon: string;
   user?: string;
   all: boolean;
+  /** Print the fleet CA certificate (PEM) instead, for clients using sslmode=verify-full. */
+  ca: boolean;
 }
 
-function url(user: string, password: string, host: string, port: number, database: string): string {
-  return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
+function url(user: string, password: string, host: string, port: number, database: string, forced: boolean): string {
+  const base = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
+  return forced ? `${base}?sslmode=require` : base;
 }
 
 // Prints connection URLs, the way a managed offer shows DATABASE_URL: this is the one command whose
@@ -23,13 +27,18 @@ export async function outputCommand(opts: OutputOptions): Promise<number> {
     if (!addon) throw new UserError(`no add-on named ${opts.addon} in ${opts.file}`);
     const host = session.hosts.get(addon.host)!;
     const keystore = session.keystores.get(addon.host)!;
+    if (opts.ca) {
+      const pem = await host.exec(`cat ${shq(`${session.config.hosts.find((h) => h.name === addon.host)!.dataDir}/${addon.name}/pgdata/root.crt`)}`);
+      process.stdout.write(pem.code === 0 && pem.stdout.includes('BEGIN CERTIFICATE') ? pem.stdout : await session.ca.certPem());
+      return 0;
+    }
     const names = opts.all ? [addon.name, ...addon.users.map((u) => u.name)] : [opts.user ?? addon.name];
     for (const name of names) {
       const user = addon.users.find((u) => u.name === name);
       if (!user && name !== addon.name) throw new UserError(`add-on ${addon.name} has no user ${name}`);
       const password = user?.passwordEnv ? process.env[user.passwordEnv] : await keystore.get(userPasswordKey(addon.name, name));
       if (!password) throw new UserError(`add-on ${addon.name}, user ${name}: no password yet; run dbform apply first`);
-      const value = url(name, password, host.clientAddress, addon.port, addon.name);
+      const value = url(name, password, host.clientAddress, addon.port, addon.name, addon.tls.force);
       const variable = name === addon.name ? 'DATABASE_URL' : `DATABASE_URL_${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
       // Written raw: redaction would hide exactly what the user asked for.
       process.stdout.write(`${variable}=${value}\n`);

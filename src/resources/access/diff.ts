@@ -40,8 +40,10 @@ function hazardsOf(before: AccessRules | null, after: AccessRules): Hazard[] {
 
 export function diffAccess(desired: DesiredAddon, catalog: ObservedCatalog | null): Change[] {
   if (!catalog || catalog.hba === desired.hba) return []; // a new instance is created with its rules
-  const before = parseRules(catalog.hba);
+  const parsed = parseRules(catalog.hba);
   const after: AccessRules = { tls_forced: desired.tls.force, allowed_ips: desired.allowedIps };
+  // Same declared rules but another text: someone edited the file; reverting it is an access change too.
+  const byHand = !parsed || (parsed.tls_forced === after.tls_forced && parsed.allowed_ips.join(',') === after.allowed_ips.join(','));
   return [
     {
       address: `addon.${desired.name}.access`,
@@ -49,10 +51,12 @@ export function diffAccess(desired: DesiredAddon, catalog: ObservedCatalog | nul
       host: desired.host,
       addon: desired.name,
       action: 'update',
-      reason: before ? 'pg_hba.conf rules differ from tls.force / allowedIps' : 'pg_hba.conf was changed outside dbform',
-      before: (before ?? { pg_hba: 'edited by hand' }) as unknown as Attrs,
+      reason: byHand ? 'pg_hba.conf was changed outside dbform' : 'pg_hba.conf rules differ from tls.force / allowedIps',
+      before: byHand ? { pg_hba: 'edited by hand' } : (parsed as unknown as Attrs),
       after: after as unknown as Attrs,
-      hazards: hazardsOf(before, after),
+      hazards: byHand
+        ? [{ code: 'ACCESS_CHANGE', message: 'rules added to pg_hba.conf by hand are removed' }]
+        : hazardsOf(parsed, after),
       steps: [{ type: 'hba.write', addon: desired.name, content: desired.hba }],
     },
   ];
