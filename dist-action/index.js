@@ -24,11 +24,11 @@ var __esm = (fn2, res, err2) => function __init() {
     throw err2 = [e], e;
   }
 };
-var __commonJS = (cb, mod) => function __require2() {
+var __commonJS = (cb, mod5) => function __require2() {
   try {
-    return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
+    return mod5 || (0, cb[__getOwnPropNames(cb)[0]])((mod5 = { exports: {} }).exports, mod5), mod5.exports;
   } catch (e) {
-    throw mod = 0, e;
+    throw mod5 = 0, e;
   }
 };
 var __export = (target, all) => {
@@ -43,15 +43,15 @@ var __copyProps = (to2, from, except, desc) => {
   }
   return to2;
 };
-var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
+var __toESM = (mod5, isNodeMode, target) => (target = mod5 != null ? __create(__getProtoOf(mod5)) : {}, __copyProps(
   // If the importer is in node compatibility mode or this is not an ESM
   // file that has been converted to a CommonJS file using a Babel-
   // compatible transform (i.e. "__esModule" has not been set), then set
   // "default" to the CommonJS "module.exports" for node compatibility.
-  isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
-  mod
+  isNodeMode || !mod5 || !mod5.__esModule ? __defProp(target, "default", { value: mod5, enumerable: true }) : target,
+  mod5
 ));
-var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
+var __toCommonJS = (mod5) => __copyProps(__defProp({}, "__esModule", { value: true }), mod5);
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -983,7 +983,7 @@ var require_util = __commonJS({
     var assert = __require("node:assert");
     var { kDestroyed, kBodyUsed, kListeners, kBody } = require_symbols();
     var { IncomingMessage } = __require("node:http");
-    var stream = __require("node:stream");
+    var stream2 = __require("node:stream");
     var net = __require("node:net");
     var { Blob: Blob2 } = __require("node:buffer");
     var nodeUtil = __require("node:util");
@@ -1157,24 +1157,24 @@ var require_util = __commonJS({
       return null;
     }
     function isDestroyed(body) {
-      return body && !!(body.destroyed || body[kDestroyed] || stream.isDestroyed?.(body));
+      return body && !!(body.destroyed || body[kDestroyed] || stream2.isDestroyed?.(body));
     }
-    function destroy(stream2, err2) {
-      if (stream2 == null || !isStream(stream2) || isDestroyed(stream2)) {
+    function destroy(stream3, err2) {
+      if (stream3 == null || !isStream(stream3) || isDestroyed(stream3)) {
         return;
       }
-      if (typeof stream2.destroy === "function") {
-        if (Object.getPrototypeOf(stream2).constructor === IncomingMessage) {
-          stream2.socket = null;
+      if (typeof stream3.destroy === "function") {
+        if (Object.getPrototypeOf(stream3).constructor === IncomingMessage) {
+          stream3.socket = null;
         }
-        stream2.destroy(err2);
+        stream3.destroy(err2);
       } else if (err2) {
         queueMicrotask(() => {
-          stream2.emit("error", err2);
+          stream3.emit("error", err2);
         });
       }
-      if (stream2.destroyed !== true) {
-        stream2[kDestroyed] = true;
+      if (stream3.destroyed !== true) {
+        stream3[kDestroyed] = true;
       }
     }
     var KEEPALIVE_TIMEOUT_EXPR = /timeout=(\d+)/;
@@ -1273,13 +1273,13 @@ var require_util = __commonJS({
       }
     }
     function isDisturbed(body) {
-      return !!(body && (stream.isDisturbed(body) || body[kBodyUsed]));
+      return !!(body && (stream2.isDisturbed(body) || body[kBodyUsed]));
     }
     function isErrored(body) {
-      return !!(body && stream.isErrored(body));
+      return !!(body && stream2.isErrored(body));
     }
     function isReadable(body) {
-      return !!(body && stream.isReadable(body));
+      return !!(body && stream2.isReadable(body));
     }
     function getSocketInfo(socket) {
       return {
@@ -2136,14 +2136,14 @@ var require_dispatcher_base = __commonJS({
     var kWebSocketOptions = /* @__PURE__ */ Symbol("webSocketOptions");
     var kEventSourceOptions = /* @__PURE__ */ Symbol("eventSourceOptions");
     var DispatcherBase = class extends Dispatcher {
-      constructor(opts) {
+      constructor(opts2) {
         super();
         this[kDestroyed] = false;
         this[kOnDestroyed] = null;
         this[kClosed] = false;
         this[kOnClosed] = [];
-        this[kWebSocketOptions] = opts?.webSocket ?? {};
-        this[kEventSourceOptions] = opts?.eventSource ?? {};
+        this[kWebSocketOptions] = opts2?.webSocket ?? {};
+        this[kEventSourceOptions] = opts2?.eventSource ?? {};
       }
       get webSocketOptions() {
         return {
@@ -2178,9 +2178,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             this.close((err2, data) => {
-              return err2 ? reject(err2) : resolve(data);
+              return err2 ? reject(err2) : resolve2(data);
             });
           });
         }
@@ -2218,12 +2218,12 @@ var require_dispatcher_base = __commonJS({
           err2 = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             this.destroy(err2, (err3, data) => {
               return err3 ? (
                 /* istanbul ignore next: should never error */
                 reject(err3)
-              ) : resolve(data);
+              ) : resolve2(data);
             });
           });
         }
@@ -2255,24 +2255,24 @@ var require_dispatcher_base = __commonJS({
           queueMicrotask(onDestroyed);
         });
       }
-      [kInterceptedDispatch](opts, handler) {
+      [kInterceptedDispatch](opts2, handler) {
         if (!this[kInterceptors] || this[kInterceptors].length === 0) {
           this[kInterceptedDispatch] = this[kDispatch];
-          return this[kDispatch](opts, handler);
+          return this[kDispatch](opts2, handler);
         }
         let dispatch = this[kDispatch].bind(this);
         for (let i = this[kInterceptors].length - 1; i >= 0; i--) {
           dispatch = this[kInterceptors][i](dispatch);
         }
         this[kInterceptedDispatch] = dispatch;
-        return dispatch(opts, handler);
+        return dispatch(opts2, handler);
       }
-      dispatch(opts, handler) {
+      dispatch(opts2, handler) {
         if (!handler || typeof handler !== "object") {
           throw new InvalidArgumentError2("handler must be an object");
         }
         try {
-          if (!opts || typeof opts !== "object") {
+          if (!opts2 || typeof opts2 !== "object") {
             throw new InvalidArgumentError2("opts must be an object.");
           }
           if (this[kDestroyed] || this[kOnDestroyed]) {
@@ -2281,7 +2281,7 @@ var require_dispatcher_base = __commonJS({
           if (this[kClosed]) {
             throw new ClientClosedError();
           }
-          return this[kInterceptedDispatch](opts, handler);
+          return this[kInterceptedDispatch](opts2, handler);
         } catch (err2) {
           if (typeof handler.onError !== "function") {
             throw new InvalidArgumentError2("invalid onError method");
@@ -2587,11 +2587,11 @@ var require_connect = __commonJS({
         }
       };
     }
-    function buildConnector({ allowH2, maxCachedSessions, socketPath, timeout, session: customSession, ...opts }) {
+    function buildConnector({ allowH2, maxCachedSessions, socketPath, timeout, session: customSession, ...opts2 }) {
       if (maxCachedSessions != null && (!Number.isInteger(maxCachedSessions) || maxCachedSessions < 0)) {
         throw new InvalidArgumentError2("maxCachedSessions must be a positive integer or zero");
       }
-      const options = { path: socketPath, ...opts };
+      const options = { path: socketPath, ...opts2 };
       const sessionCache = new SessionCache(maxCachedSessions == null ? 100 : maxCachedSessions);
       timeout = timeout == null ? 1e4 : timeout;
       allowH2 = allowH2 != null ? allowH2 : false;
@@ -2658,38 +2658,38 @@ var require_connect = __commonJS({
         return socket;
       };
     }
-    var setupConnectTimeout = process.platform === "win32" ? (socketWeakRef, opts) => {
-      if (!opts.timeout) {
+    var setupConnectTimeout = process.platform === "win32" ? (socketWeakRef, opts2) => {
+      if (!opts2.timeout) {
         return noop;
       }
       let s1 = null;
       let s2 = null;
       const fastTimer = timers.setFastTimeout(() => {
         s1 = setImmediate(() => {
-          s2 = setImmediate(() => onConnectTimeout(socketWeakRef.deref(), opts));
+          s2 = setImmediate(() => onConnectTimeout(socketWeakRef.deref(), opts2));
         });
-      }, opts.timeout);
+      }, opts2.timeout);
       return () => {
         timers.clearFastTimeout(fastTimer);
         clearImmediate(s1);
         clearImmediate(s2);
       };
-    } : (socketWeakRef, opts) => {
-      if (!opts.timeout) {
+    } : (socketWeakRef, opts2) => {
+      if (!opts2.timeout) {
         return noop;
       }
       let s1 = null;
       const fastTimer = timers.setFastTimeout(() => {
         s1 = setImmediate(() => {
-          onConnectTimeout(socketWeakRef.deref(), opts);
+          onConnectTimeout(socketWeakRef.deref(), opts2);
         });
-      }, opts.timeout);
+      }, opts2.timeout);
       return () => {
         timers.clearFastTimeout(fastTimer);
         clearImmediate(s1);
       };
     };
-    function onConnectTimeout(socket, opts) {
+    function onConnectTimeout(socket, opts2) {
       if (socket == null) {
         return;
       }
@@ -2697,9 +2697,9 @@ var require_connect = __commonJS({
       if (Array.isArray(socket.autoSelectFamilyAttemptedAddresses)) {
         message += ` (attempted addresses: ${socket.autoSelectFamilyAttemptedAddresses.join(", ")},`;
       } else {
-        message += ` (attempted address: ${opts.hostname}:${opts.port},`;
+        message += ` (attempted address: ${opts2.hostname}:${opts2.port},`;
       }
-      message += ` timeout: ${opts.timeout}ms)`;
+      message += ` timeout: ${opts2.timeout}ms)`;
       util.destroy(socket, new ConnectTimeoutError(message));
     }
     module.exports = buildConnector;
@@ -3699,8 +3699,8 @@ var require_webidl = __commonJS({
         message: `"${context.value}" is an invalid ${context.type}.`
       });
     };
-    webidl.brandCheck = function(V3, I3, opts) {
-      if (opts?.strict !== false) {
+    webidl.brandCheck = function(V3, I3, opts2) {
+      if (opts2?.strict !== false) {
         if (!(V3 instanceof I3)) {
           const err2 = new TypeError("Illegal invocation");
           err2.code = "ERR_INVALID_THIS";
@@ -3753,7 +3753,7 @@ var require_webidl = __commonJS({
     };
     webidl.util.markAsUncloneable = markAsUncloneable || (() => {
     });
-    webidl.util.ConvertToInt = function(V3, bitLength, signedness, opts) {
+    webidl.util.ConvertToInt = function(V3, bitLength, signedness, opts2) {
       let upperBound;
       let lowerBound;
       if (bitLength === 64) {
@@ -3774,7 +3774,7 @@ var require_webidl = __commonJS({
       if (x3 === 0) {
         x3 = 0;
       }
-      if (opts?.enforceRange === true) {
+      if (opts2?.enforceRange === true) {
         if (Number.isNaN(x3) || x3 === Number.POSITIVE_INFINITY || x3 === Number.NEGATIVE_INFINITY) {
           throw webidl.errors.exception({
             header: "Integer conversion",
@@ -3790,7 +3790,7 @@ var require_webidl = __commonJS({
         }
         return x3;
       }
-      if (!Number.isNaN(x3) && opts?.clamp === true) {
+      if (!Number.isNaN(x3) && opts2?.clamp === true) {
         x3 = Math.min(Math.max(x3, lowerBound), upperBound);
         if (Math.floor(x3) % 2 === 0) {
           x3 = Math.floor(x3);
@@ -3887,8 +3887,8 @@ var require_webidl = __commonJS({
       };
     };
     webidl.interfaceConverter = function(i) {
-      return (V3, prefix, argument, opts) => {
-        if (opts?.strict !== false && !(V3 instanceof i)) {
+      return (V3, prefix, argument, opts2) => {
+        if (opts2?.strict !== false && !(V3 instanceof i)) {
           throw webidl.errors.exception({
             header: prefix,
             message: `Expected ${argument} ("${webidl.util.Stringify(V3)}") to be an instance of ${i.name}.`
@@ -3946,8 +3946,8 @@ var require_webidl = __commonJS({
         return converter(V3, prefix, argument);
       };
     };
-    webidl.converters.DOMString = function(V3, prefix, argument, opts) {
-      if (V3 === null && opts?.legacyNullToEmptyString) {
+    webidl.converters.DOMString = function(V3, prefix, argument, opts2) {
+      if (V3 === null && opts2?.legacyNullToEmptyString) {
         return "";
       }
       if (typeof V3 === "symbol") {
@@ -3989,11 +3989,11 @@ var require_webidl = __commonJS({
       const x3 = webidl.util.ConvertToInt(V3, 32, "unsigned", void 0, prefix, argument);
       return x3;
     };
-    webidl.converters["unsigned short"] = function(V3, prefix, argument, opts) {
-      const x3 = webidl.util.ConvertToInt(V3, 16, "unsigned", opts, prefix, argument);
+    webidl.converters["unsigned short"] = function(V3, prefix, argument, opts2) {
+      const x3 = webidl.util.ConvertToInt(V3, 16, "unsigned", opts2, prefix, argument);
       return x3;
     };
-    webidl.converters.ArrayBuffer = function(V3, prefix, argument, opts) {
+    webidl.converters.ArrayBuffer = function(V3, prefix, argument, opts2) {
       if (webidl.util.Type(V3) !== "Object" || !types2.isAnyArrayBuffer(V3)) {
         throw webidl.errors.conversionFailed({
           prefix,
@@ -4001,7 +4001,7 @@ var require_webidl = __commonJS({
           types: ["ArrayBuffer"]
         });
       }
-      if (opts?.allowShared === false && types2.isSharedArrayBuffer(V3)) {
+      if (opts2?.allowShared === false && types2.isSharedArrayBuffer(V3)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -4015,7 +4015,7 @@ var require_webidl = __commonJS({
       }
       return V3;
     };
-    webidl.converters.TypedArray = function(V3, T2, prefix, name, opts) {
+    webidl.converters.TypedArray = function(V3, T2, prefix, name, opts2) {
       if (webidl.util.Type(V3) !== "Object" || !types2.isTypedArray(V3) || V3.constructor.name !== T2.name) {
         throw webidl.errors.conversionFailed({
           prefix,
@@ -4023,7 +4023,7 @@ var require_webidl = __commonJS({
           types: [T2.name]
         });
       }
-      if (opts?.allowShared === false && types2.isSharedArrayBuffer(V3.buffer)) {
+      if (opts2?.allowShared === false && types2.isSharedArrayBuffer(V3.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -4037,14 +4037,14 @@ var require_webidl = __commonJS({
       }
       return V3;
     };
-    webidl.converters.DataView = function(V3, prefix, name, opts) {
+    webidl.converters.DataView = function(V3, prefix, name, opts2) {
       if (webidl.util.Type(V3) !== "Object" || !types2.isDataView(V3)) {
         throw webidl.errors.exception({
           header: prefix,
           message: `${name} is not a DataView.`
         });
       }
-      if (opts?.allowShared === false && types2.isSharedArrayBuffer(V3.buffer)) {
+      if (opts2?.allowShared === false && types2.isSharedArrayBuffer(V3.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -4058,15 +4058,15 @@ var require_webidl = __commonJS({
       }
       return V3;
     };
-    webidl.converters.BufferSource = function(V3, prefix, name, opts) {
+    webidl.converters.BufferSource = function(V3, prefix, name, opts2) {
       if (types2.isAnyArrayBuffer(V3)) {
-        return webidl.converters.ArrayBuffer(V3, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.ArrayBuffer(V3, prefix, name, { ...opts2, allowShared: false });
       }
       if (types2.isTypedArray(V3)) {
-        return webidl.converters.TypedArray(V3, V3.constructor, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.TypedArray(V3, V3.constructor, prefix, name, { ...opts2, allowShared: false });
       }
       if (types2.isDataView(V3)) {
-        return webidl.converters.DataView(V3, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.DataView(V3, prefix, name, { ...opts2, allowShared: false });
       }
       throw webidl.errors.conversionFailed({
         prefix,
@@ -4490,8 +4490,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve, reject) => {
-        res = resolve;
+      const promise = new Promise((resolve2, reject) => {
+        res = resolve2;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -4656,8 +4656,8 @@ var require_util2 = __commonJS({
         errorSteps(e);
       }
     }
-    function isReadableStreamLike(stream) {
-      return stream instanceof ReadableStream || stream[Symbol.toStringTag] === "ReadableStream" && typeof stream.tee === "function";
+    function isReadableStreamLike(stream2) {
+      return stream2 instanceof ReadableStream || stream2[Symbol.toStringTag] === "ReadableStream" && typeof stream2.tee === "function";
     }
     function readableStreamClose(controller) {
       try {
@@ -5473,20 +5473,20 @@ var require_body = __commonJS({
     var streamRegistry;
     if (hasFinalizationRegistry) {
       streamRegistry = new FinalizationRegistry((weakRef) => {
-        const stream = weakRef.deref();
-        if (stream && !stream.locked && !isDisturbed(stream) && !isErrored(stream)) {
-          stream.cancel("Response object has been garbage collected").catch(noop);
+        const stream2 = weakRef.deref();
+        if (stream2 && !stream2.locked && !isDisturbed(stream2) && !isErrored(stream2)) {
+          stream2.cancel("Response object has been garbage collected").catch(noop);
         }
       });
     }
     function extractBody(object, keepalive = false) {
-      let stream = null;
+      let stream2 = null;
       if (object instanceof ReadableStream) {
-        stream = object;
+        stream2 = object;
       } else if (isBlobLike(object)) {
-        stream = object.stream();
+        stream2 = object.stream();
       } else {
-        stream = new ReadableStream({
+        stream2 = new ReadableStream({
           async pull(controller) {
             const buffer = typeof source === "string" ? textEncoder.encode(source) : source;
             if (buffer.byteLength) {
@@ -5499,7 +5499,7 @@ var require_body = __commonJS({
           type: "bytes"
         });
       }
-      assert(isReadableStreamLike(stream));
+      assert(isReadableStreamLike(stream2));
       let action = null;
       let source = null;
       let length = null;
@@ -5578,14 +5578,14 @@ Content-Type: ${value.type || "application/octet-stream"}\r
             "Response body object should not be disturbed or locked"
           );
         }
-        stream = object instanceof ReadableStream ? object : ReadableStreamFrom(object);
+        stream2 = object instanceof ReadableStream ? object : ReadableStreamFrom(object);
       }
       if (typeof source === "string" || util.isBuffer(source)) {
         length = Buffer.byteLength(source);
       }
       if (action != null) {
         let iterator;
-        stream = new ReadableStream({
+        stream2 = new ReadableStream({
           async start() {
             iterator = action(object)[Symbol.asyncIterator]();
           },
@@ -5597,7 +5597,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                 controller.byobRequest?.respond(0);
               });
             } else {
-              if (!isErrored(stream)) {
+              if (!isErrored(stream2)) {
                 const buffer = new Uint8Array(value);
                 if (buffer.byteLength) {
                   controller.enqueue(buffer);
@@ -5612,7 +5612,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           type: "bytes"
         });
       }
-      const body = { stream, source, length };
+      const body = { stream: stream2, source, length };
       return [body, type];
     }
     function safelyExtractBody(object, keepalive = false) {
@@ -5814,13 +5814,13 @@ var require_client_h1 = __commonJS({
     var extractBody;
     async function lazyllhttp() {
       const llhttpWasmData = process.env.JEST_WORKER_ID ? require_llhttp_wasm() : void 0;
-      let mod;
+      let mod5;
       try {
-        mod = await WebAssembly.compile(require_llhttp_simd_wasm());
+        mod5 = await WebAssembly.compile(require_llhttp_simd_wasm());
       } catch (e) {
-        mod = await WebAssembly.compile(llhttpWasmData || require_llhttp_wasm());
+        mod5 = await WebAssembly.compile(llhttpWasmData || require_llhttp_wasm());
       }
-      return await WebAssembly.instantiate(mod, {
+      return await WebAssembly.instantiate(mod5, {
         env: {
           /* eslint-disable camelcase */
           wasm_on_url: (p2, at2, len) => {
@@ -6742,12 +6742,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve, reject) => {
+      const waitForDrain = () => new Promise((resolve2, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve;
+          callback = resolve2;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7106,7 +7106,7 @@ var require_client_h2 = __commonJS({
           headers[key] = val;
         }
       }
-      let stream;
+      let stream2;
       const { hostname: hostname2, port } = client[kUrl];
       headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname2}${port ? `:${port}` : ""}`;
       headers[HTTP2_HEADER_METHOD] = method;
@@ -7115,15 +7115,15 @@ var require_client_h2 = __commonJS({
           return;
         }
         if (request.completed) {
-          if (method === "CONNECT" && stream != null) {
-            util.destroy(stream, error2 || new RequestAbortedError());
+          if (method === "CONNECT" && stream2 != null) {
+            util.destroy(stream2, error2 || new RequestAbortedError());
           }
           return;
         }
         error2 = error2 || new RequestAbortedError();
         util.errorRequest(client, request, error2);
-        if (stream != null) {
-          util.destroy(stream, error2);
+        if (stream2 != null) {
+          util.destroy(stream2, error2);
         }
         util.destroy(body, error2);
         client[kQueue][client[kRunningIdx]++] = null;
@@ -7139,42 +7139,42 @@ var require_client_h2 = __commonJS({
       }
       if (method === "CONNECT") {
         session.ref();
-        stream = session.request(headers, { endStream: false, signal });
+        stream2 = session.request(headers, { endStream: false, signal });
         let upgradeResponseFinished = false;
         const onResponse = (headers2) => {
           upgradeResponseFinished = true;
-          stream.off(errorMonitor, onUpgradeError);
+          stream2.off(errorMonitor, onUpgradeError);
           request.onUpgradeResponse(Number(headers2[HTTP2_HEADER_STATUS]), headers2, parseH2ResponseHeaders);
         };
         const onUpgradeError = (error2) => {
           upgradeResponseFinished = true;
-          stream.off("response", onResponse);
+          stream2.off("response", onResponse);
           request.onUpgradeError(error2);
         };
         const onReady = () => {
           try {
-            request.onUpgrade(null, null, stream);
+            request.onUpgrade(null, null, stream2);
           } catch (error2) {
-            stream.off("response", onResponse);
+            stream2.off("response", onResponse);
             abort(error2);
             return;
           }
           if (request.aborted) {
             return;
           }
-          stream.off("error", abort);
-          stream.once(errorMonitor, onUpgradeError);
+          stream2.off("error", abort);
+          stream2.once(errorMonitor, onUpgradeError);
           client[kQueue][client[kRunningIdx]++] = null;
         };
-        stream.once("response", onResponse);
-        stream.once("error", abort);
+        stream2.once("response", onResponse);
+        stream2.once("error", abort);
         ++session[kOpenStreams];
         onReady();
-        stream.once("close", () => {
+        stream2.once("close", () => {
           if (!upgradeResponseFinished && request.completed) {
-            stream.off("response", onResponse);
-            stream.off(errorMonitor, onUpgradeError);
-            request.onUpgradeError(new InformationalError(`HTTP/2: "stream error" received - code ${stream.rstCode}`));
+            stream2.off("response", onResponse);
+            stream2.off(errorMonitor, onUpgradeError);
+            request.onUpgradeError(new InformationalError(`HTTP/2: "stream error" received - code ${stream2.rstCode}`));
           }
           session[kOpenStreams] -= 1;
           if (session[kOpenStreams] === 0) session.unref();
@@ -7216,36 +7216,36 @@ var require_client_h2 = __commonJS({
       const shouldEndStream = method === "GET" || method === "HEAD" || body === null;
       if (expectContinue) {
         headers[HTTP2_HEADER_EXPECT] = "100-continue";
-        stream = session.request(headers, { endStream: shouldEndStream, signal });
-        stream.once("continue", writeBodyH2);
+        stream2 = session.request(headers, { endStream: shouldEndStream, signal });
+        stream2.once("continue", writeBodyH2);
       } else {
-        stream = session.request(headers, {
+        stream2 = session.request(headers, {
           endStream: shouldEndStream,
           signal
         });
         writeBodyH2();
       }
       ++session[kOpenStreams];
-      stream.once("response", (headers2) => {
+      stream2.once("response", (headers2) => {
         const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
         request.onResponseStarted();
         if (request.aborted) {
           const err2 = new RequestAbortedError();
           util.errorRequest(client, request, err2);
-          util.destroy(stream, err2);
+          util.destroy(stream2, err2);
           return;
         }
-        if (request.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream.resume.bind(stream), "") === false) {
-          stream.pause();
+        if (request.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream2.resume.bind(stream2), "") === false) {
+          stream2.pause();
         }
-        stream.on("data", (chunk) => {
+        stream2.on("data", (chunk) => {
           if (request.onData(chunk) === false) {
-            stream.pause();
+            stream2.pause();
           }
         });
       });
-      stream.once("end", () => {
-        if (stream.state?.state == null || stream.state.state < 6) {
+      stream2.once("end", () => {
+        if (stream2.state?.state == null || stream2.state.state < 6) {
           request.onComplete([]);
         }
         if (session[kOpenStreams] === 0) {
@@ -7256,16 +7256,16 @@ var require_client_h2 = __commonJS({
         client[kPendingIdx] = client[kRunningIdx];
         client[kResume]();
       });
-      stream.once("close", () => {
+      stream2.once("close", () => {
         session[kOpenStreams] -= 1;
         if (session[kOpenStreams] === 0) {
           session.unref();
         }
       });
-      stream.once("error", function(err2) {
+      stream2.once("error", function(err2) {
         abort(err2);
       });
-      stream.once("frameError", (type, code) => {
+      stream2.once("frameError", (type, code) => {
         abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`));
       });
       return true;
@@ -7273,7 +7273,7 @@ var require_client_h2 = __commonJS({
         if (!body || contentLength === 0) {
           writeBuffer(
             abort,
-            stream,
+            stream2,
             null,
             client,
             request,
@@ -7284,7 +7284,7 @@ var require_client_h2 = __commonJS({
         } else if (util.isBuffer(body)) {
           writeBuffer(
             abort,
-            stream,
+            stream2,
             body,
             client,
             request,
@@ -7296,7 +7296,7 @@ var require_client_h2 = __commonJS({
           if (typeof body.stream === "function") {
             writeIterable(
               abort,
-              stream,
+              stream2,
               body.stream(),
               client,
               request,
@@ -7307,7 +7307,7 @@ var require_client_h2 = __commonJS({
           } else {
             writeBlob(
               abort,
-              stream,
+              stream2,
               body,
               client,
               request,
@@ -7321,7 +7321,7 @@ var require_client_h2 = __commonJS({
             abort,
             client[kSocket],
             expectsPayload,
-            stream,
+            stream2,
             body,
             client,
             request,
@@ -7330,7 +7330,7 @@ var require_client_h2 = __commonJS({
         } else if (util.isIterable(body)) {
           writeIterable(
             abort,
-            stream,
+            stream2,
             body,
             client,
             request,
@@ -7417,12 +7417,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve, reject) => {
+      const waitForDrain = () => new Promise((resolve2, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve;
+          callback = resolve2;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7476,15 +7476,15 @@ var require_redirect_handler = __commonJS({
       }
     };
     var RedirectHandler = class {
-      constructor(dispatch, maxRedirections, opts, handler) {
+      constructor(dispatch, maxRedirections, opts2, handler) {
         if (maxRedirections != null && (!Number.isInteger(maxRedirections) || maxRedirections < 0)) {
           throw new InvalidArgumentError2("maxRedirections must be a positive number");
         }
-        util.validateHandler(handler, opts.method, opts.upgrade);
+        util.validateHandler(handler, opts2.method, opts2.upgrade);
         this.dispatch = dispatch;
         this.location = null;
         this.abort = null;
-        this.opts = { ...opts, maxRedirections: 0 };
+        this.opts = { ...opts2, maxRedirections: 0 };
         this.maxRedirections = maxRedirections;
         this.handler = handler;
         this.history = [];
@@ -7619,14 +7619,14 @@ var require_redirect_interceptor = __commonJS({
     var RedirectHandler = require_redirect_handler();
     function createRedirectInterceptor({ maxRedirections: defaultMaxRedirections }) {
       return (dispatch) => {
-        return function Intercept(opts, handler) {
-          const { maxRedirections = defaultMaxRedirections } = opts;
+        return function Intercept(opts2, handler) {
+          const { maxRedirections = defaultMaxRedirections } = opts2;
           if (!maxRedirections) {
-            return dispatch(opts, handler);
+            return dispatch(opts2, handler);
           }
-          const redirectHandler = new RedirectHandler(dispatch, maxRedirections, opts, handler);
-          opts = { ...opts, maxRedirections: 0 };
-          return dispatch(opts, redirectHandler);
+          const redirectHandler = new RedirectHandler(dispatch, maxRedirections, opts2, handler);
+          opts2 = { ...opts2, maxRedirections: 0 };
+          return dispatch(opts2, redirectHandler);
         };
       };
     }
@@ -7884,9 +7884,9 @@ var require_client = __commonJS({
         connect(this);
         this.once("connect", cb);
       }
-      [kDispatch](opts, handler) {
-        const origin = opts.origin || this[kUrl].origin;
-        const request = new Request(origin, opts, handler);
+      [kDispatch](opts2, handler) {
+        const origin = opts2.origin || this[kUrl].origin;
+        const request = new Request(origin, opts2, handler);
         this[kQueue].push(request);
         if (this[kResuming]) {
         } else if (util.bodyLength(request.body) == null && util.isIterable(request.body)) {
@@ -7901,16 +7901,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve) => {
+        return new Promise((resolve2) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve;
+            this[kClosedResolve] = resolve2;
           } else {
-            resolve(null);
+            resolve2(null);
           }
         });
       }
       async [kDestroy](err2) {
-        return new Promise((resolve) => {
+        return new Promise((resolve2) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -7921,7 +7921,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve(null);
+            resolve2(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err2, callback);
@@ -7972,7 +7972,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve, reject) => {
+        const socket = await new Promise((resolve2, reject) => {
           client[kConnector]({
             host,
             hostname: hostname2,
@@ -7984,7 +7984,7 @@ var require_client = __commonJS({
             if (err2) {
               reject(err2);
             } else {
-              resolve(socket2);
+              resolve2(socket2);
             }
           });
         });
@@ -8246,8 +8246,8 @@ var require_pool_base = __commonJS({
     var kRemoveClient = /* @__PURE__ */ Symbol("remove client");
     var kStats = /* @__PURE__ */ Symbol("stats");
     var PoolBase = class extends DispatcherBase {
-      constructor(opts) {
-        super(opts);
+      constructor(opts2) {
+        super(opts2);
         this[kQueue] = new FixedQueue();
         this[kClients] = [];
         this[kQueued] = 0;
@@ -8320,8 +8320,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c3) => c3.close()));
         } else {
-          await new Promise((resolve) => {
-            this[kClosedResolve] = resolve;
+          await new Promise((resolve2) => {
+            this[kClosedResolve] = resolve2;
           });
         }
       }
@@ -8335,13 +8335,13 @@ var require_pool_base = __commonJS({
         }
         await Promise.all(this[kClients].map((c3) => c3.destroy(err2)));
       }
-      [kDispatch](opts, handler) {
+      [kDispatch](opts2, handler) {
         const dispatcher = this[kGetDispatcher]();
         if (!dispatcher) {
           this[kNeedDrain] = true;
-          this[kQueue].push({ opts, handler });
+          this[kQueue].push({ opts: opts2, handler });
           this[kQueued]++;
-        } else if (!dispatcher.dispatch(opts, handler)) {
+        } else if (!dispatcher.dispatch(opts2, handler)) {
           dispatcher[kNeedDrain] = true;
           this[kNeedDrain] = !this[kGetDispatcher]();
         }
@@ -8401,8 +8401,8 @@ var require_pool = __commonJS({
     var kOptions = /* @__PURE__ */ Symbol("options");
     var kConnections = /* @__PURE__ */ Symbol("connections");
     var kFactory = /* @__PURE__ */ Symbol("factory");
-    function defaultFactory(origin, opts) {
-      return new Client2(origin, opts);
+    function defaultFactory(origin, opts2) {
+      return new Client2(origin, opts2);
     }
     var Pool2 = class extends PoolBase {
       constructor(origin, {
@@ -8507,13 +8507,13 @@ var require_balanced_pool = __commonJS({
       }
       return a;
     }
-    function defaultFactory(origin, opts) {
-      return new Pool2(origin, opts);
+    function defaultFactory(origin, opts2) {
+      return new Pool2(origin, opts2);
     }
     var BalancedPool = class extends PoolBase {
-      constructor(upstreams = [], { factory = defaultFactory, ...opts } = {}) {
+      constructor(upstreams = [], { factory = defaultFactory, ...opts2 } = {}) {
         super();
-        this[kOptions] = opts;
+        this[kOptions] = opts2;
         this[kIndex] = -1;
         this[kCurrentWeight] = 0;
         this[kMaxWeightPerServer] = this[kOptions].maxWeightPerServer || 100;
@@ -8524,7 +8524,7 @@ var require_balanced_pool = __commonJS({
         if (typeof factory !== "function") {
           throw new InvalidArgumentError2("factory must be a function.");
         }
-        this[kInterceptors] = opts.interceptors?.BalancedPool && Array.isArray(opts.interceptors.BalancedPool) ? opts.interceptors.BalancedPool : [];
+        this[kInterceptors] = opts2.interceptors?.BalancedPool && Array.isArray(opts2.interceptors.BalancedPool) ? opts2.interceptors.BalancedPool : [];
         this[kFactory] = factory;
         for (const upstream of upstreams) {
           this.addUpstream(upstream);
@@ -8633,8 +8633,8 @@ var require_agent = __commonJS({
     var kOnDrain = /* @__PURE__ */ Symbol("onDrain");
     var kFactory = /* @__PURE__ */ Symbol("factory");
     var kOptions = /* @__PURE__ */ Symbol("options");
-    function defaultFactory(origin, opts) {
-      return opts && opts.connections === 1 ? new Client2(origin, opts) : new Pool2(origin, opts);
+    function defaultFactory(origin, opts2) {
+      return opts2 && opts2.connections === 1 ? new Client2(origin, opts2) : new Pool2(origin, opts2);
     }
     var Agent = class extends DispatcherBase {
       constructor({ factory = defaultFactory, maxRedirections = 0, connect, tls, ...options } = {}) {
@@ -8680,19 +8680,19 @@ var require_agent = __commonJS({
         }
         return ret;
       }
-      [kDispatch](opts, handler) {
+      [kDispatch](opts2, handler) {
         let key;
-        if (opts.origin && (typeof opts.origin === "string" || opts.origin instanceof URL)) {
-          key = String(opts.origin);
+        if (opts2.origin && (typeof opts2.origin === "string" || opts2.origin instanceof URL)) {
+          key = String(opts2.origin);
         } else {
           throw new InvalidArgumentError2("opts.origin must be a non-empty string or URL.");
         }
         let dispatcher = this[kClients].get(key);
         if (!dispatcher) {
-          dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", this[kOnConnect]).on("disconnect", this[kOnDisconnect]).on("connectionError", this[kOnConnectionError]);
+          dispatcher = this[kFactory](opts2.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", this[kOnConnect]).on("disconnect", this[kOnDisconnect]).on("connectionError", this[kOnConnectionError]);
           this[kClients].set(key, dispatcher);
         }
-        return dispatcher.dispatch(opts, handler);
+        return dispatcher.dispatch(opts2, handler);
       }
       async [kClose]() {
         const closePromises = [];
@@ -8737,16 +8737,16 @@ var require_proxy_agent = __commonJS({
     function defaultProtocolPort(protocol) {
       return protocol === "https:" ? 443 : 80;
     }
-    function defaultFactory(origin, opts) {
-      return new Pool2(origin, opts);
+    function defaultFactory(origin, opts2) {
+      return new Pool2(origin, opts2);
     }
     var noop = () => {
     };
-    function defaultAgentFactory(origin, opts) {
-      if (opts.connections === 1) {
-        return new Client2(origin, opts);
+    function defaultAgentFactory(origin, opts2) {
+      if (opts2.connections === 1) {
+        return new Client2(origin, opts2);
       }
-      return new Pool2(origin, opts);
+      return new Pool2(origin, opts2);
     }
     var Http1ProxyWrapper = class extends DispatcherBase {
       #client;
@@ -8762,7 +8762,7 @@ var require_proxy_agent = __commonJS({
           this.#client = new Client2(proxyUrl, { connect });
         }
       }
-      [kDispatch](opts, handler) {
+      [kDispatch](opts2, handler) {
         const onHeaders = handler.onHeaders;
         handler.onHeaders = function(statusCode, data, resume) {
           if (statusCode === 407) {
@@ -8777,14 +8777,14 @@ var require_proxy_agent = __commonJS({
           origin,
           path = "/",
           headers = {}
-        } = opts;
-        opts.path = origin + path;
+        } = opts2;
+        opts2.path = origin + path;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
         }
-        opts.headers = { ...this[kProxyHeaders], ...headers };
-        return this.#client[kDispatch](opts, handler);
+        opts2.headers = { ...this[kProxyHeaders], ...headers };
+        return this.#client[kDispatch](opts2, handler);
       }
       async [kClose]() {
         return this.#client.close();
@@ -8794,36 +8794,36 @@ var require_proxy_agent = __commonJS({
       }
     };
     var ProxyAgent2 = class extends DispatcherBase {
-      constructor(opts) {
+      constructor(opts2) {
         super();
-        if (!opts || typeof opts === "object" && !(opts instanceof URL2) && !opts.uri) {
+        if (!opts2 || typeof opts2 === "object" && !(opts2 instanceof URL2) && !opts2.uri) {
           throw new InvalidArgumentError2("Proxy uri is mandatory");
         }
-        const { clientFactory = defaultFactory } = opts;
+        const { clientFactory = defaultFactory } = opts2;
         if (typeof clientFactory !== "function") {
           throw new InvalidArgumentError2("Proxy opts.clientFactory must be a function.");
         }
-        const { proxyTunnel = true } = opts;
-        const url = this.#getUrl(opts);
+        const { proxyTunnel = true } = opts2;
+        const url = this.#getUrl(opts2);
         const { href, origin, port, protocol, username, password, hostname: proxyHostname } = url;
         this[kProxy] = { uri: href, protocol };
-        this[kInterceptors] = opts.interceptors?.ProxyAgent && Array.isArray(opts.interceptors.ProxyAgent) ? opts.interceptors.ProxyAgent : [];
-        this[kRequestTls] = opts.requestTls;
-        this[kProxyTls] = opts.proxyTls;
-        this[kProxyHeaders] = opts.headers || {};
+        this[kInterceptors] = opts2.interceptors?.ProxyAgent && Array.isArray(opts2.interceptors.ProxyAgent) ? opts2.interceptors.ProxyAgent : [];
+        this[kRequestTls] = opts2.requestTls;
+        this[kProxyTls] = opts2.proxyTls;
+        this[kProxyHeaders] = opts2.headers || {};
         this[kTunnelProxy] = proxyTunnel;
-        if (opts.auth && opts.token) {
+        if (opts2.auth && opts2.token) {
           throw new InvalidArgumentError2("opts.auth cannot be used in combination with opts.token");
-        } else if (opts.auth) {
-          this[kProxyHeaders]["proxy-authorization"] = `Basic ${opts.auth}`;
-        } else if (opts.token) {
-          this[kProxyHeaders]["proxy-authorization"] = opts.token;
+        } else if (opts2.auth) {
+          this[kProxyHeaders]["proxy-authorization"] = `Basic ${opts2.auth}`;
+        } else if (opts2.token) {
+          this[kProxyHeaders]["proxy-authorization"] = opts2.token;
         } else if (username && password) {
           this[kProxyHeaders]["proxy-authorization"] = `Basic ${Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`).toString("base64")}`;
         }
-        const connect = buildConnector({ ...opts.proxyTls });
-        this[kConnectEndpoint] = buildConnector({ ...opts.requestTls });
-        const agentFactory = opts.factory || defaultAgentFactory;
+        const connect = buildConnector({ ...opts2.proxyTls });
+        this[kConnectEndpoint] = buildConnector({ ...opts2.requestTls });
+        const agentFactory = opts2.factory || defaultAgentFactory;
         const factory = (origin2, options) => {
           const { protocol: protocol2 } = new URL2(origin2);
           if (!this[kTunnelProxy] && protocol2 === "http:" && this[kProxy].protocol === "http:") {
@@ -8837,22 +8837,22 @@ var require_proxy_agent = __commonJS({
         };
         this[kClient] = clientFactory(url, { connect });
         this[kAgent] = new Agent({
-          ...opts,
+          ...opts2,
           factory,
-          connect: async (opts2, callback) => {
-            let requestedPath = opts2.host;
-            if (!opts2.port) {
-              requestedPath += `:${defaultProtocolPort(opts2.protocol)}`;
+          connect: async (opts3, callback) => {
+            let requestedPath = opts3.host;
+            if (!opts3.port) {
+              requestedPath += `:${defaultProtocolPort(opts3.protocol)}`;
             }
             try {
               const { socket, statusCode } = await this[kClient].connect({
                 origin,
                 port,
                 path: requestedPath,
-                signal: opts2.signal,
+                signal: opts3.signal,
                 headers: {
                   ...this[kProxyHeaders],
-                  host: opts2.host
+                  host: opts3.host
                 },
                 servername: this[kProxyTls]?.servername || proxyHostname
               });
@@ -8860,7 +8860,7 @@ var require_proxy_agent = __commonJS({
                 socket.on("error", noop).destroy();
                 callback(new RequestAbortedError(`Proxy response (${statusCode}) !== 200 when HTTP Tunneling`));
               }
-              if (opts2.protocol !== "https:") {
+              if (opts3.protocol !== "https:") {
                 callback(null, socket);
                 return;
               }
@@ -8868,9 +8868,9 @@ var require_proxy_agent = __commonJS({
               if (this[kRequestTls]) {
                 servername = this[kRequestTls].servername;
               } else {
-                servername = opts2.servername;
+                servername = opts3.servername;
               }
-              this[kConnectEndpoint]({ ...opts2, servername, httpSocket: socket }, callback);
+              this[kConnectEndpoint]({ ...opts3, servername, httpSocket: socket }, callback);
             } catch (err2) {
               if (err2.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
                 callback(new SecureProxyConnectionError(err2));
@@ -8881,16 +8881,16 @@ var require_proxy_agent = __commonJS({
           }
         });
       }
-      dispatch(opts, handler) {
-        const headers = buildHeaders(opts.headers);
+      dispatch(opts2, handler) {
+        const headers = buildHeaders(opts2.headers);
         throwIfProxyAuthIsSent(headers);
         if (headers && !("host" in headers) && !("Host" in headers)) {
-          const { host } = new URL2(opts.origin);
+          const { host } = new URL2(opts2.origin);
           headers.host = host;
         }
         return this[kAgent].dispatch(
           {
-            ...opts,
+            ...opts2,
             headers
           },
           handler
@@ -8900,13 +8900,13 @@ var require_proxy_agent = __commonJS({
        * @param {import('../types/proxy-agent').ProxyAgent.Options | string | URL} opts
        * @returns {URL}
        */
-      #getUrl(opts) {
-        if (typeof opts === "string") {
-          return new URL2(opts);
-        } else if (opts instanceof URL2) {
-          return opts;
+      #getUrl(opts2) {
+        if (typeof opts2 === "string") {
+          return new URL2(opts2);
+        } else if (opts2 instanceof URL2) {
+          return opts2;
         } else {
-          return new URL2(opts.uri);
+          return new URL2(opts2.uri);
         }
       }
       async [kClose]() {
@@ -8955,16 +8955,16 @@ var require_env_http_proxy_agent = __commonJS({
       #noProxyValue = null;
       #noProxyEntries = null;
       #opts = null;
-      constructor(opts = {}) {
+      constructor(opts2 = {}) {
         super();
-        this.#opts = opts;
+        this.#opts = opts2;
         if (!experimentalWarned) {
           experimentalWarned = true;
           process.emitWarning("EnvHttpProxyAgent is experimental, expect them to change at any time.", {
             code: "UNDICI-EHPA"
           });
         }
-        const { httpProxy, httpsProxy, noProxy, ...agentOpts } = opts;
+        const { httpProxy, httpsProxy, noProxy, ...agentOpts } = opts2;
         this[kNoProxyAgent] = new Agent(agentOpts);
         const HTTP_PROXY = httpProxy ?? process.env.http_proxy ?? process.env.HTTP_PROXY;
         if (HTTP_PROXY) {
@@ -8980,10 +8980,10 @@ var require_env_http_proxy_agent = __commonJS({
         }
         this.#parseNoProxy();
       }
-      [kDispatch](opts, handler) {
-        const url = new URL(opts.origin);
+      [kDispatch](opts2, handler) {
+        const url = new URL(opts2.origin);
         const agent = this.#getProxyAgentForUrl(url);
-        return agent.dispatch(opts, handler);
+        return agent.dispatch(opts2, handler);
       }
       async [kClose]() {
         await this[kNoProxyAgent].close();
@@ -9110,8 +9110,8 @@ var require_retry_handler = __commonJS({
       return null;
     }
     var RetryHandler = class _RetryHandler {
-      constructor(opts, handlers) {
-        const { retryOptions, ...dispatchOpts } = opts;
+      constructor(opts2, handlers) {
+        const { retryOptions, ...dispatchOpts } = opts2;
         const {
           // Retry scoped
           retry: retryFn,
@@ -9127,7 +9127,7 @@ var require_retry_handler = __commonJS({
         } = retryOptions ?? {};
         this.dispatch = handlers.dispatch;
         this.handler = handlers.handler;
-        this.opts = { ...dispatchOpts, body: wrapRequestBody(opts.body) };
+        this.opts = { ...dispatchOpts, body: wrapRequestBody(opts2.body) };
         this.abort = null;
         this.aborted = false;
         this.retryOpts = {
@@ -9203,9 +9203,9 @@ var require_retry_handler = __commonJS({
       onBodySent(chunk) {
         if (this.handler.onBodySent) return this.handler.onBodySent(chunk);
       }
-      static [kRetryHandlerDefaultRetry](err2, { state, opts }, cb) {
+      static [kRetryHandlerDefaultRetry](err2, { state, opts: opts2 }, cb) {
         const { statusCode, code, headers } = err2;
-        const { method, retryOptions } = opts;
+        const { method, retryOptions } = opts2;
         const {
           maxRetries,
           minTimeout,
@@ -9437,15 +9437,15 @@ var require_retry_agent = __commonJS({
         this.#agent = agent;
         this.#options = options;
       }
-      dispatch(opts, handler) {
+      dispatch(opts2, handler) {
         const retry = new RetryHandler({
-          ...opts,
+          ...opts2,
           retryOptions: this.#options
         }, {
           dispatch: this.#agent.dispatch.bind(this.#agent),
           handler
         });
-        return this.#agent.dispatch(opts, retry);
+        return this.#agent.dispatch(opts2, retry);
       }
       close() {
         return this.#agent.close();
@@ -9580,9 +9580,9 @@ var require_readable = __commonJS({
         }
         return this[kBody];
       }
-      async dump(opts) {
-        let limit = Number.isFinite(opts?.limit) ? opts.limit : 128 * 1024;
-        const signal = opts?.signal;
+      async dump(opts2) {
+        let limit = Number.isFinite(opts2?.limit) ? opts2.limit : 128 * 1024;
+        const signal = opts2?.signal;
         if (signal != null && (typeof signal !== "object" || !("aborted" in signal))) {
           throw new InvalidArgumentError2("signal must be an AbortSignal");
         }
@@ -9590,7 +9590,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve, reject) => {
+        return await new Promise((resolve2, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9603,7 +9603,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve(null);
+              resolve2(null);
             }
           }).on("error", noop).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9620,13 +9620,13 @@ var require_readable = __commonJS({
     function isUnusable(self2) {
       return util.isDisturbed(self2) || isLocked(self2);
     }
-    async function consume(stream, type) {
-      assert(!stream[kConsume]);
-      return new Promise((resolve, reject) => {
-        if (isUnusable(stream)) {
-          const rState = stream._readableState;
+    async function consume(stream2, type) {
+      assert(!stream2[kConsume]);
+      return new Promise((resolve2, reject) => {
+        if (isUnusable(stream2)) {
+          const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
-            stream.on("error", (err2) => {
+            stream2.on("error", (err2) => {
               reject(err2);
             }).on("close", () => {
               reject(new TypeError("unusable"));
@@ -9636,22 +9636,22 @@ var require_readable = __commonJS({
           }
         } else {
           queueMicrotask(() => {
-            stream[kConsume] = {
+            stream2[kConsume] = {
               type,
-              stream,
-              resolve,
+              stream: stream2,
+              resolve: resolve2,
               reject,
               length: 0,
               body: []
             };
-            stream.on("error", function(err2) {
+            stream2.on("error", function(err2) {
               consumeFinish(this[kConsume], err2);
             }).on("close", function() {
               if (this[kConsume].body !== null) {
                 consumeFinish(this[kConsume], new RequestAbortedError());
               }
             });
-            consumeStart(stream[kConsume]);
+            consumeStart(stream2[kConsume]);
           });
         }
       });
@@ -9709,22 +9709,22 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve, stream, length } = consume2;
+      const { type, body, resolve: resolve2, stream: stream2, length } = consume2;
       try {
         if (type === "text") {
-          resolve(chunksDecode(body, length));
+          resolve2(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve(JSON.parse(chunksDecode(body, length)));
+          resolve2(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve(chunksConcat(body, length).buffer);
+          resolve2(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve(new Blob(body, { type: stream[kContentType] }));
+          resolve2(new Blob(body, { type: stream2[kContentType] }));
         } else if (type === "bytes") {
-          resolve(chunksConcat(body, length));
+          resolve2(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err2) {
-        stream.destroy(err2);
+        stream2.destroy(err2);
       }
     }
     function consumePush(consume2, chunk) {
@@ -9823,11 +9823,11 @@ var require_api_request = __commonJS({
     var { getResolveErrorBodyCallback } = require_util3();
     var { AsyncResource } = __require("node:async_hooks");
     var RequestHandler = class extends AsyncResource {
-      constructor(opts, callback) {
-        if (!opts || typeof opts !== "object") {
+      constructor(opts2, callback) {
+        if (!opts2 || typeof opts2 !== "object") {
           throw new InvalidArgumentError2("invalid opts");
         }
-        const { signal, method, opaque, body, onInfo, responseHeaders, throwOnError, highWaterMark } = opts;
+        const { signal, method, opaque, body, onInfo, responseHeaders, throwOnError, highWaterMark } = opts2;
         try {
           if (typeof callback !== "function") {
             throw new InvalidArgumentError2("invalid callback");
@@ -9975,21 +9975,21 @@ var require_api_request = __commonJS({
         }
       }
     };
-    function request(opts, callback) {
+    function request(opts2, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
-          request.call(this, opts, (err2, data) => {
-            return err2 ? reject(err2) : resolve(data);
+        return new Promise((resolve2, reject) => {
+          request.call(this, opts2, (err2, data) => {
+            return err2 ? reject(err2) : resolve2(data);
           });
         });
       }
       try {
-        this.dispatch(opts, new RequestHandler(opts, callback));
+        this.dispatch(opts2, new RequestHandler(opts2, callback));
       } catch (err2) {
         if (typeof callback !== "function") {
           throw err2;
         }
-        const opaque = opts?.opaque;
+        const opaque = opts2?.opaque;
         queueMicrotask(() => callback(err2, { opaque }));
       }
     }
@@ -10061,11 +10061,11 @@ var require_api_stream = __commonJS({
     var { AsyncResource } = __require("node:async_hooks");
     var { addSignal, removeSignal } = require_abort_signal();
     var StreamHandler = class extends AsyncResource {
-      constructor(opts, factory, callback) {
-        if (!opts || typeof opts !== "object") {
+      constructor(opts2, factory, callback) {
+        if (!opts2 || typeof opts2 !== "object") {
           throw new InvalidArgumentError2("invalid opts");
         }
-        const { signal, method, opaque, body, onInfo, responseHeaders, throwOnError } = opts;
+        const { signal, method, opaque, body, onInfo, responseHeaders, throwOnError } = opts2;
         try {
           if (typeof callback !== "function") {
             throw new InvalidArgumentError2("invalid callback");
@@ -10200,25 +10200,25 @@ var require_api_stream = __commonJS({
         }
       }
     };
-    function stream(opts, factory, callback) {
+    function stream2(opts2, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
-          stream.call(this, opts, factory, (err2, data) => {
-            return err2 ? reject(err2) : resolve(data);
+        return new Promise((resolve2, reject) => {
+          stream2.call(this, opts2, factory, (err2, data) => {
+            return err2 ? reject(err2) : resolve2(data);
           });
         });
       }
       try {
-        this.dispatch(opts, new StreamHandler(opts, factory, callback));
+        this.dispatch(opts2, new StreamHandler(opts2, factory, callback));
       } catch (err2) {
         if (typeof callback !== "function") {
           throw err2;
         }
-        const opaque = opts?.opaque;
+        const opaque = opts2?.opaque;
         queueMicrotask(() => callback(err2, { opaque }));
       }
     }
-    module.exports = stream;
+    module.exports = stream2;
   }
 });
 
@@ -10274,14 +10274,14 @@ var require_api_pipeline = __commonJS({
       }
     };
     var PipelineHandler = class extends AsyncResource {
-      constructor(opts, handler) {
-        if (!opts || typeof opts !== "object") {
+      constructor(opts2, handler) {
+        if (!opts2 || typeof opts2 !== "object") {
           throw new InvalidArgumentError2("invalid opts");
         }
         if (typeof handler !== "function") {
           throw new InvalidArgumentError2("invalid handler");
         }
-        const { signal, method, opaque, onInfo, responseHeaders } = opts;
+        const { signal, method, opaque, onInfo, responseHeaders } = opts2;
         if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
           throw new InvalidArgumentError2("signal must be an EventEmitter or EventTarget");
         }
@@ -10300,7 +10300,7 @@ var require_api_pipeline = __commonJS({
         this.onInfo = onInfo || null;
         this.req = new PipelineRequest().on("error", util.nop);
         this.ret = new Duplex2({
-          readableObjectMode: opts.objectMode,
+          readableObjectMode: opts2.objectMode,
           autoDestroy: true,
           read: () => {
             const { body } = this;
@@ -10409,10 +10409,10 @@ var require_api_pipeline = __commonJS({
         util.destroy(ret, err2);
       }
     };
-    function pipeline(opts, handler) {
+    function pipeline(opts2, handler) {
       try {
-        const pipelineHandler = new PipelineHandler(opts, handler);
-        this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
+        const pipelineHandler = new PipelineHandler(opts2, handler);
+        this.dispatch({ ...opts2, body: pipelineHandler.req }, pipelineHandler);
         return pipelineHandler.ret;
       } catch (err2) {
         return new PassThrough2().destroy(err2);
@@ -10432,14 +10432,14 @@ var require_api_upgrade = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
     var UpgradeHandler = class extends AsyncResource {
-      constructor(opts, callback) {
-        if (!opts || typeof opts !== "object") {
+      constructor(opts2, callback) {
+        if (!opts2 || typeof opts2 !== "object") {
           throw new InvalidArgumentError2("invalid opts");
         }
         if (typeof callback !== "function") {
           throw new InvalidArgumentError2("invalid callback");
         }
-        const { signal, opaque, responseHeaders } = opts;
+        const { signal, opaque, responseHeaders } = opts2;
         if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
           throw new InvalidArgumentError2("signal must be an EventEmitter or EventTarget");
         }
@@ -10487,26 +10487,26 @@ var require_api_upgrade = __commonJS({
         }
       }
     };
-    function upgrade(opts, callback) {
+    function upgrade(opts2, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
-          upgrade.call(this, opts, (err2, data) => {
-            return err2 ? reject(err2) : resolve(data);
+        return new Promise((resolve2, reject) => {
+          upgrade.call(this, opts2, (err2, data) => {
+            return err2 ? reject(err2) : resolve2(data);
           });
         });
       }
       try {
-        const upgradeHandler = new UpgradeHandler(opts, callback);
+        const upgradeHandler = new UpgradeHandler(opts2, callback);
         this.dispatch({
-          ...opts,
-          method: opts.method || "GET",
-          upgrade: opts.protocol || "Websocket"
+          ...opts2,
+          method: opts2.method || "GET",
+          upgrade: opts2.protocol || "Websocket"
         }, upgradeHandler);
       } catch (err2) {
         if (typeof callback !== "function") {
           throw err2;
         }
-        const opaque = opts?.opaque;
+        const opaque = opts2?.opaque;
         queueMicrotask(() => callback(err2, { opaque }));
       }
     }
@@ -10524,14 +10524,14 @@ var require_api_connect = __commonJS({
     var util = require_util();
     var { addSignal, removeSignal } = require_abort_signal();
     var ConnectHandler = class extends AsyncResource {
-      constructor(opts, callback) {
-        if (!opts || typeof opts !== "object") {
+      constructor(opts2, callback) {
+        if (!opts2 || typeof opts2 !== "object") {
           throw new InvalidArgumentError2("invalid opts");
         }
         if (typeof callback !== "function") {
           throw new InvalidArgumentError2("invalid callback");
         }
-        const { signal, opaque, responseHeaders } = opts;
+        const { signal, opaque, responseHeaders } = opts2;
         if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
           throw new InvalidArgumentError2("signal must be an EventEmitter or EventTarget");
         }
@@ -10581,22 +10581,22 @@ var require_api_connect = __commonJS({
         }
       }
     };
-    function connect(opts, callback) {
+    function connect(opts2, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
-          connect.call(this, opts, (err2, data) => {
-            return err2 ? reject(err2) : resolve(data);
+        return new Promise((resolve2, reject) => {
+          connect.call(this, opts2, (err2, data) => {
+            return err2 ? reject(err2) : resolve2(data);
           });
         });
       }
       try {
-        const connectHandler = new ConnectHandler(opts, callback);
-        this.dispatch({ ...opts, method: "CONNECT" }, connectHandler);
+        const connectHandler = new ConnectHandler(opts2, callback);
+        this.dispatch({ ...opts2, method: "CONNECT" }, connectHandler);
       } catch (err2) {
         if (typeof callback !== "function") {
           throw err2;
         }
-        const opaque = opts?.opaque;
+        const opaque = opts2?.opaque;
         queueMicrotask(() => callback(err2, { opaque }));
       }
     }
@@ -10822,8 +10822,8 @@ var require_mock_utils = __commonJS({
         mockDispatches.splice(index, 1);
       }
     }
-    function buildKey(opts) {
-      const { path, method, body, headers, query } = opts;
+    function buildKey(opts2) {
+      const { path, method, body, headers, query } = opts2;
       return {
         path,
         method,
@@ -10859,12 +10859,12 @@ var require_mock_utils = __commonJS({
       }
       return Buffer.concat(buffers).toString("utf8");
     }
-    function mockDispatch(opts, handler) {
-      const key = buildKey(opts);
+    function mockDispatch(opts2, handler) {
+      const key = buildKey(opts2);
       const mockDispatch2 = getMockDispatch(this[kDispatches], key);
       mockDispatch2.timesInvoked++;
       if (mockDispatch2.data.callback) {
-        mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
+        mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts2) };
       }
       const { data: { statusCode, data, headers, trailers, error: error2 }, delay, persist } = mockDispatch2;
       const { timesInvoked, times } = mockDispatch2;
@@ -10883,8 +10883,8 @@ var require_mock_utils = __commonJS({
         handleReply(this[kDispatches]);
       }
       function handleReply(mockDispatches, _data = data) {
-        const optsHeaders = Array.isArray(opts.headers) ? buildHeadersFromArray(opts.headers) : opts.headers;
-        const body = typeof _data === "function" ? _data({ ...opts, headers: optsHeaders }) : _data;
+        const optsHeaders = Array.isArray(opts2.headers) ? buildHeadersFromArray(opts2.headers) : opts2.headers;
+        const body = typeof _data === "function" ? _data({ ...opts2, headers: optsHeaders }) : _data;
         if (isPromise(body)) {
           body.then((newData) => handleReply(mockDispatches, newData));
           return;
@@ -10906,10 +10906,10 @@ var require_mock_utils = __commonJS({
       const agent = this[kMockAgent];
       const origin = this[kOrigin];
       const originalDispatch = this[kOriginalDispatch];
-      return function dispatch(opts, handler) {
+      return function dispatch(opts2, handler) {
         if (agent.isMockActive) {
           try {
-            mockDispatch.call(this, opts, handler);
+            mockDispatch.call(this, opts2, handler);
           } catch (error2) {
             if (error2 instanceof MockNotMatchedError) {
               const netConnect = agent[kGetNetConnect]();
@@ -10917,7 +10917,7 @@ var require_mock_utils = __commonJS({
                 throw new MockNotMatchedError(`${error2.message}: subsequent request to origin ${origin} was not allowed (net.connect disabled)`);
               }
               if (checkNetConnect(netConnect, origin)) {
-                originalDispatch.call(this, opts, handler);
+                originalDispatch.call(this, opts2, handler);
               } else {
                 throw new MockNotMatchedError(`${error2.message}: subsequent request to origin ${origin} was not allowed (net.connect is not enabled for this origin)`);
               }
@@ -10926,7 +10926,7 @@ var require_mock_utils = __commonJS({
             }
           }
         } else {
-          originalDispatch.call(this, opts, handler);
+          originalDispatch.call(this, opts2, handler);
         }
       };
     }
@@ -10939,9 +10939,9 @@ var require_mock_utils = __commonJS({
       }
       return false;
     }
-    function buildMockOptions(opts) {
-      if (opts) {
-        const { agent, ...mockOptions } = opts;
+    function buildMockOptions(opts2) {
+      if (opts2) {
+        const { agent, ...mockOptions } = opts2;
         return mockOptions;
       }
     }
@@ -11013,28 +11013,28 @@ var require_mock_interceptor = __commonJS({
       }
     };
     var MockInterceptor = class {
-      constructor(opts, mockDispatches) {
-        if (typeof opts !== "object") {
+      constructor(opts2, mockDispatches) {
+        if (typeof opts2 !== "object") {
           throw new InvalidArgumentError2("opts must be an object");
         }
-        if (typeof opts.path === "undefined") {
+        if (typeof opts2.path === "undefined") {
           throw new InvalidArgumentError2("opts.path must be defined");
         }
-        if (typeof opts.method === "undefined") {
-          opts.method = "GET";
+        if (typeof opts2.method === "undefined") {
+          opts2.method = "GET";
         }
-        if (typeof opts.path === "string") {
-          if (opts.query) {
-            opts.path = buildURL(opts.path, opts.query);
+        if (typeof opts2.path === "string") {
+          if (opts2.query) {
+            opts2.path = buildURL(opts2.path, opts2.query);
           } else {
-            const parsedURL = new URL(opts.path, "data://");
-            opts.path = parsedURL.pathname + parsedURL.search;
+            const parsedURL = new URL(opts2.path, "data://");
+            opts2.path = parsedURL.pathname + parsedURL.search;
           }
         }
-        if (typeof opts.method === "string") {
-          opts.method = opts.method.toUpperCase();
+        if (typeof opts2.method === "string") {
+          opts2.method = opts2.method.toUpperCase();
         }
-        this[kDispatchKey] = buildKey(opts);
+        this[kDispatchKey] = buildKey(opts2);
         this[kDispatches] = mockDispatches;
         this[kDefaultHeaders] = {};
         this[kDefaultTrailers] = {};
@@ -11060,8 +11060,8 @@ var require_mock_interceptor = __commonJS({
        */
       reply(replyOptionsCallbackOrStatusCode) {
         if (typeof replyOptionsCallbackOrStatusCode === "function") {
-          const wrappedDefaultsCallback = (opts) => {
-            const resolvedData = replyOptionsCallbackOrStatusCode(opts);
+          const wrappedDefaultsCallback = (opts2) => {
+            const resolvedData = replyOptionsCallbackOrStatusCode(opts2);
             if (typeof resolvedData !== "object" || resolvedData === null) {
               throw new InvalidArgumentError2("reply options callback must return an object");
             }
@@ -11147,12 +11147,12 @@ var require_mock_client = __commonJS({
     var Symbols = require_symbols();
     var { InvalidArgumentError: InvalidArgumentError2 } = require_errors();
     var MockClient = class extends Client2 {
-      constructor(origin, opts) {
-        super(origin, opts);
-        if (!opts || !opts.agent || typeof opts.agent.dispatch !== "function") {
+      constructor(origin, opts2) {
+        super(origin, opts2);
+        if (!opts2 || !opts2.agent || typeof opts2.agent.dispatch !== "function") {
           throw new InvalidArgumentError2("Argument opts.agent must implement Agent");
         }
-        this[kMockAgent] = opts.agent;
+        this[kMockAgent] = opts2.agent;
         this[kOrigin] = origin;
         this[kDispatches] = [];
         this[kConnected] = 1;
@@ -11167,8 +11167,8 @@ var require_mock_client = __commonJS({
       /**
        * Sets up the base interceptor for mocking replies from undici.
        */
-      intercept(opts) {
-        return new MockInterceptor(opts, this[kDispatches]);
+      intercept(opts2) {
+        return new MockInterceptor(opts2, this[kDispatches]);
       }
       async [kClose]() {
         await promisify(this[kOriginalClose])();
@@ -11200,12 +11200,12 @@ var require_mock_pool = __commonJS({
     var Symbols = require_symbols();
     var { InvalidArgumentError: InvalidArgumentError2 } = require_errors();
     var MockPool = class extends Pool2 {
-      constructor(origin, opts) {
-        super(origin, opts);
-        if (!opts || !opts.agent || typeof opts.agent.dispatch !== "function") {
+      constructor(origin, opts2) {
+        super(origin, opts2);
+        if (!opts2 || !opts2.agent || typeof opts2.agent.dispatch !== "function") {
           throw new InvalidArgumentError2("Argument opts.agent must implement Agent");
         }
-        this[kMockAgent] = opts.agent;
+        this[kMockAgent] = opts2.agent;
         this[kOrigin] = origin;
         this[kDispatches] = [];
         this[kConnected] = 1;
@@ -11220,8 +11220,8 @@ var require_mock_pool = __commonJS({
       /**
        * Sets up the base interceptor for mocking replies from undici.
        */
-      intercept(opts) {
-        return new MockInterceptor(opts, this[kDispatches]);
+      intercept(opts2) {
+        return new MockInterceptor(opts2, this[kDispatches]);
       }
       async [kClose]() {
         await promisify(this[kOriginalClose])();
@@ -11330,17 +11330,17 @@ var require_mock_agent = __commonJS({
     var Pluralizer = require_pluralizer();
     var PendingInterceptorsFormatter = require_pending_interceptors_formatter();
     var MockAgent = class extends Dispatcher {
-      constructor(opts) {
-        super(opts);
+      constructor(opts2) {
+        super(opts2);
         this[kNetConnect] = true;
         this[kIsMockActive] = true;
-        if (opts?.agent && typeof opts.agent.dispatch !== "function") {
+        if (opts2?.agent && typeof opts2.agent.dispatch !== "function") {
           throw new InvalidArgumentError2("Argument opts.agent must implement Agent");
         }
-        const agent = opts?.agent ? opts.agent : new Agent(opts);
+        const agent = opts2?.agent ? opts2.agent : new Agent(opts2);
         this[kAgent] = agent;
         this[kClients] = agent[kClients];
-        this[kOptions] = buildMockOptions(opts);
+        this[kOptions] = buildMockOptions(opts2);
       }
       get(origin) {
         let dispatcher = this[kMockAgentGet](origin);
@@ -11350,9 +11350,9 @@ var require_mock_agent = __commonJS({
         }
         return dispatcher;
       }
-      dispatch(opts, handler) {
-        this.get(opts.origin);
-        return this[kAgent].dispatch(opts, handler);
+      dispatch(opts2, handler) {
+        this.get(opts2.origin);
+        return this[kAgent].dispatch(opts2, handler);
       }
       async close() {
         await this[kAgent].close();
@@ -11511,18 +11511,18 @@ var require_redirect = __commonJS({
   "node_modules/undici/lib/interceptor/redirect.js"(exports, module) {
     "use strict";
     var RedirectHandler = require_redirect_handler();
-    module.exports = (opts) => {
-      const globalMaxRedirections = opts?.maxRedirections;
+    module.exports = (opts2) => {
+      const globalMaxRedirections = opts2?.maxRedirections;
       return (dispatch) => {
-        return function redirectInterceptor(opts2, handler) {
-          const { maxRedirections = globalMaxRedirections, ...baseOpts } = opts2;
+        return function redirectInterceptor(opts3, handler) {
+          const { maxRedirections = globalMaxRedirections, ...baseOpts } = opts3;
           if (!maxRedirections) {
-            return dispatch(opts2, handler);
+            return dispatch(opts3, handler);
           }
           const redirectHandler = new RedirectHandler(
             dispatch,
             maxRedirections,
-            opts2,
+            opts3,
             handler
           );
           return dispatch(baseOpts, redirectHandler);
@@ -11539,11 +11539,11 @@ var require_retry = __commonJS({
     var RetryHandler = require_retry_handler();
     module.exports = (globalOpts) => {
       return (dispatch) => {
-        return function retryInterceptor(opts, handler) {
+        return function retryInterceptor(opts2, handler) {
           return dispatch(
-            opts,
+            opts2,
             new RetryHandler(
-              { ...opts, retryOptions: { ...globalOpts, ...opts.retryOptions } },
+              { ...opts2, retryOptions: { ...globalOpts, ...opts2.retryOptions } },
               {
                 handler,
                 dispatch
@@ -11640,13 +11640,13 @@ var require_dump = __commonJS({
       maxSize: 1024 * 1024
     }) {
       return (dispatch) => {
-        return function Intercept(opts, handler) {
-          const { dumpMaxSize = defaultMaxSize } = opts;
+        return function Intercept(opts2, handler) {
+          const { dumpMaxSize = defaultMaxSize } = opts2;
           const dumpHandler = new DumpHandler(
             { maxSize: dumpMaxSize },
             handler
           );
-          return dispatch(opts, dumpHandler);
+          return dispatch(opts2, dumpHandler);
         };
       };
     }
@@ -11671,18 +11671,18 @@ var require_dns = __commonJS({
       affinity = null;
       lookup = null;
       pick = null;
-      constructor(opts) {
-        this.#maxTTL = opts.maxTTL;
-        this.#maxItems = opts.maxItems;
-        this.dualStack = opts.dualStack;
-        this.affinity = opts.affinity;
-        this.lookup = opts.lookup ?? this.#defaultLookup;
-        this.pick = opts.pick ?? this.#defaultPick;
+      constructor(opts2) {
+        this.#maxTTL = opts2.maxTTL;
+        this.#maxItems = opts2.maxItems;
+        this.dualStack = opts2.dualStack;
+        this.affinity = opts2.affinity;
+        this.lookup = opts2.lookup ?? this.#defaultLookup;
+        this.pick = opts2.pick ?? this.#defaultPick;
       }
       get full() {
         return this.#records.size === this.#maxItems;
       }
-      runLookup(origin, opts, cb) {
+      runLookup(origin, opts2, cb) {
         const ips = this.#records.get(origin.hostname);
         if (ips == null && this.full) {
           cb(null, origin.origin);
@@ -11693,7 +11693,7 @@ var require_dns = __commonJS({
           dualStack: this.dualStack,
           lookup: this.lookup,
           pick: this.pick,
-          ...opts.dns,
+          ...opts2.dns,
           maxTTL: this.#maxTTL,
           maxItems: this.#maxItems
         };
@@ -11731,7 +11731,7 @@ var require_dns = __commonJS({
           );
           if (ip == null) {
             this.#records.delete(origin.hostname);
-            this.runLookup(origin, opts, cb);
+            this.runLookup(origin, opts2, cb);
             return;
           }
           let port;
@@ -11748,7 +11748,7 @@ var require_dns = __commonJS({
           );
         }
       }
-      #defaultLookup(origin, opts, cb) {
+      #defaultLookup(origin, opts2, cb) {
         lookup(
           origin.hostname,
           {
@@ -11825,8 +11825,8 @@ var require_dns = __commonJS({
         }
         this.#records.set(origin.hostname, records);
       }
-      getHandler(meta, opts) {
-        return new DNSDispatchHandler(this, meta, opts);
+      getHandler(meta, opts2) {
+        return new DNSDispatchHandler(this, meta, opts2);
       }
     };
     var DNSDispatchHandler = class extends DecoratorHandler {
@@ -11835,11 +11835,11 @@ var require_dns = __commonJS({
       #dispatch = null;
       #handler = null;
       #origin = null;
-      constructor(state, { origin, handler, dispatch }, opts) {
+      constructor(state, { origin, handler, dispatch }, opts2) {
         super(handler);
         this.#origin = origin;
         this.#handler = handler;
-        this.#opts = { ...opts };
+        this.#opts = { ...opts2 };
         this.#state = state;
         this.#dispatch = dispatch;
       }
@@ -11900,7 +11900,7 @@ var require_dns = __commonJS({
       } else {
         affinity = interceptorOpts?.affinity ?? 4;
       }
-      const opts = {
+      const opts2 = {
         maxTTL: interceptorOpts?.maxTTL ?? 1e4,
         // Expressed in ms
         lookup: interceptorOpts?.lookup ?? null,
@@ -11909,7 +11909,7 @@ var require_dns = __commonJS({
         affinity,
         maxItems: interceptorOpts?.maxItems ?? Infinity
       };
-      const instance = new DNSInstance(opts);
+      const instance = new DNSInstance(opts2);
       return (dispatch) => {
         return function dnsInterceptor(origDispatchOpts, handler) {
           const origin = origDispatchOpts.origin.constructor === URL ? origDispatchOpts.origin : new URL(origDispatchOpts.origin);
@@ -14368,7 +14368,7 @@ var require_fetch = __commonJS({
           fetchParams.controller.abort(reason);
         }
       };
-      const stream = new ReadableStream(
+      const stream2 = new ReadableStream(
         {
           async start(controller) {
             fetchParams.controller.controller = controller;
@@ -14382,7 +14382,7 @@ var require_fetch = __commonJS({
           type: "bytes"
         }
       );
-      response.body = { stream, source: null, length: null };
+      response.body = { stream: stream2, source: null, length: null };
       if (!fetchParams.controller.resume) {
         fetchParams.controller.on("terminated", onAborted);
       }
@@ -14418,7 +14418,7 @@ var require_fetch = __commonJS({
           if (buffer.byteLength) {
             fetchParams.controller.controller.enqueue(buffer);
           }
-          if (isErrored(stream)) {
+          if (isErrored(stream2)) {
             fetchParams.controller.terminate();
             return;
           }
@@ -14430,13 +14430,13 @@ var require_fetch = __commonJS({
       function onAborted(reason) {
         if (isAborted(fetchParams)) {
           response.aborted = true;
-          if (isReadable(stream)) {
+          if (isReadable(stream2)) {
             fetchParams.controller.controller.error(
               fetchParams.controller.serializedAbortReason
             );
           }
         } else {
-          if (isReadable(stream)) {
+          if (isReadable(stream2)) {
             fetchParams.controller.controller.error(new TypeError("terminated", {
               cause: isErrorLike(reason) ? reason : void 0
             }));
@@ -14448,7 +14448,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve, reject) => agent.dispatch(
+        return new Promise((resolve2, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -14524,7 +14524,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve({
+              resolve2({
                 status,
                 statusText,
                 headersList,
@@ -14567,7 +14567,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve({
+              resolve2({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -14986,8 +14986,8 @@ var require_util4 = __commonJS({
       fr2[kState] = "loading";
       fr2[kResult] = null;
       fr2[kError] = null;
-      const stream = blob.stream();
-      const reader = stream.getReader();
+      const stream2 = blob.stream();
+      const reader = stream2.getReader();
       const bytes = [];
       let chunkPromise = reader.read();
       let isFirstChunk = true;
@@ -15646,8 +15646,8 @@ var require_cache = __commonJS({
         const clonedResponse = cloneResponse(innerResponse);
         const bodyReadPromise = createDeferredPromise();
         if (innerResponse.body != null) {
-          const stream = innerResponse.body.stream;
-          const reader = stream.getReader();
+          const stream2 = innerResponse.body.stream;
+          const reader = stream2.getReader();
           readAllBytes(reader).then(bodyReadPromise.resolve, bodyReadPromise.reject);
         } else {
           bodyReadPromise.resolve(void 0);
@@ -18308,8 +18308,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms2) {
-      return new Promise((resolve) => {
-        setTimeout(resolve, ms2).unref();
+      return new Promise((resolve2) => {
+        setTimeout(resolve2, ms2).unref();
       });
     }
     module.exports = {
@@ -19077,41 +19077,41 @@ var require_undici = __commonJS({
       headerNameToString: util.headerNameToString
     };
     function makeDispatcher(fn2) {
-      return (url, opts, handler) => {
-        if (typeof opts === "function") {
-          handler = opts;
-          opts = null;
+      return (url, opts2, handler) => {
+        if (typeof opts2 === "function") {
+          handler = opts2;
+          opts2 = null;
         }
         if (!url || typeof url !== "string" && typeof url !== "object" && !(url instanceof URL)) {
           throw new InvalidArgumentError2("invalid url");
         }
-        if (opts != null && typeof opts !== "object") {
+        if (opts2 != null && typeof opts2 !== "object") {
           throw new InvalidArgumentError2("invalid opts");
         }
-        if (opts && opts.path != null) {
-          if (typeof opts.path !== "string") {
+        if (opts2 && opts2.path != null) {
+          if (typeof opts2.path !== "string") {
             throw new InvalidArgumentError2("invalid opts.path");
           }
-          let path = opts.path;
-          if (!opts.path.startsWith("/")) {
+          let path = opts2.path;
+          if (!opts2.path.startsWith("/")) {
             path = `/${path}`;
           }
           url = new URL(util.parseOrigin(url).origin + path);
         } else {
-          if (!opts) {
-            opts = typeof url === "object" ? url : {};
+          if (!opts2) {
+            opts2 = typeof url === "object" ? url : {};
           }
           url = util.parseURL(url);
         }
-        const { agent, dispatcher = getGlobalDispatcher() } = opts;
+        const { agent, dispatcher = getGlobalDispatcher() } = opts2;
         if (agent) {
           throw new InvalidArgumentError2("unsupported opts.agent. Did you mean opts.client?");
         }
         return fn2.call(dispatcher, {
-          ...opts,
+          ...opts2,
           origin: url.origin,
           path: url.search ? `${url.pathname}${url.search}` : url.pathname,
-          method: opts.method || (opts.body ? "PUT" : "GET")
+          method: opts2.method || (opts2.body ? "PUT" : "GET")
         }, handler);
       };
     }
@@ -19382,11 +19382,11 @@ var require_scope = __commonJS({
     exports.ValueScopeName = ValueScopeName;
     var line = (0, code_1._)`\n`;
     var ValueScope = class extends Scope {
-      constructor(opts) {
-        super(opts);
+      constructor(opts2) {
+        super(opts2);
         this._values = {};
-        this._scope = opts.scope;
-        this.opts = { ...opts, _n: opts.lines ? line : code_1.nil };
+        this._scope = opts2.scope;
+        this.opts = { ...opts2, _n: opts2.lines ? line : code_1.nil };
       }
       get() {
         return this._scope;
@@ -19642,8 +19642,8 @@ var require_codegen = __commonJS({
         super();
         this.nodes = nodes;
       }
-      render(opts) {
-        return this.nodes.reduce((code, n2) => code + n2.render(opts), "");
+      render(opts2) {
+        return this.nodes.reduce((code, n2) => code + n2.render(opts2), "");
       }
       optimizeNodes() {
         const { nodes } = this;
@@ -19676,8 +19676,8 @@ var require_codegen = __commonJS({
       }
     };
     var BlockNode = class extends ParentNode {
-      render(opts) {
-        return "{" + opts._n + super.render(opts) + "}" + opts._n;
+      render(opts2) {
+        return "{" + opts2._n + super.render(opts2) + "}" + opts2._n;
       }
     };
     var Root = class extends ParentNode {
@@ -19690,10 +19690,10 @@ var require_codegen = __commonJS({
         super(nodes);
         this.condition = condition;
       }
-      render(opts) {
-        let code = `if(${this.condition})` + super.render(opts);
+      render(opts2) {
+        let code = `if(${this.condition})` + super.render(opts2);
         if (this.else)
-          code += "else " + this.else.render(opts);
+          code += "else " + this.else.render(opts2);
         return code;
       }
       optimizeNodes() {
@@ -19742,8 +19742,8 @@ var require_codegen = __commonJS({
         super();
         this.iteration = iteration;
       }
-      render(opts) {
-        return `for(${this.iteration})` + super.render(opts);
+      render(opts2) {
+        return `for(${this.iteration})` + super.render(opts2);
       }
       optimizeNames(names, constants3) {
         if (!super.optimizeNames(names, constants3))
@@ -19763,10 +19763,10 @@ var require_codegen = __commonJS({
         this.from = from;
         this.to = to2;
       }
-      render(opts) {
-        const varKind = opts.es5 ? scope_1.varKinds.var : this.varKind;
+      render(opts2) {
+        const varKind = opts2.es5 ? scope_1.varKinds.var : this.varKind;
         const { name, from, to: to2 } = this;
-        return `for(${varKind} ${name}=${from}; ${name}<${to2}; ${name}++)` + super.render(opts);
+        return `for(${varKind} ${name}=${from}; ${name}<${to2}; ${name}++)` + super.render(opts2);
       }
       get names() {
         const names = addExprNames(super.names, this.from);
@@ -19781,8 +19781,8 @@ var require_codegen = __commonJS({
         this.name = name;
         this.iterable = iterable;
       }
-      render(opts) {
-        return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts);
+      render(opts2) {
+        return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts2);
       }
       optimizeNames(names, constants3) {
         if (!super.optimizeNames(names, constants3))
@@ -19801,25 +19801,25 @@ var require_codegen = __commonJS({
         this.args = args;
         this.async = async;
       }
-      render(opts) {
+      render(opts2) {
         const _async = this.async ? "async " : "";
-        return `${_async}function ${this.name}(${this.args})` + super.render(opts);
+        return `${_async}function ${this.name}(${this.args})` + super.render(opts2);
       }
     };
     Func.kind = "func";
     var Return = class extends ParentNode {
-      render(opts) {
-        return "return " + super.render(opts);
+      render(opts2) {
+        return "return " + super.render(opts2);
       }
     };
     Return.kind = "return";
     var Try = class extends BlockNode {
-      render(opts) {
-        let code = "try" + super.render(opts);
+      render(opts2) {
+        let code = "try" + super.render(opts2);
         if (this.catch)
-          code += this.catch.render(opts);
+          code += this.catch.render(opts2);
         if (this.finally)
-          code += this.finally.render(opts);
+          code += this.finally.render(opts2);
         return code;
       }
       optimizeNodes() {
@@ -19850,23 +19850,23 @@ var require_codegen = __commonJS({
         super();
         this.error = error2;
       }
-      render(opts) {
-        return `catch(${this.error})` + super.render(opts);
+      render(opts2) {
+        return `catch(${this.error})` + super.render(opts2);
       }
     };
     Catch.kind = "catch";
     var Finally = class extends BlockNode {
-      render(opts) {
-        return "finally" + super.render(opts);
+      render(opts2) {
+        return "finally" + super.render(opts2);
       }
     };
     Finally.kind = "finally";
     var CodeGen = class {
-      constructor(extScope, opts = {}) {
+      constructor(extScope, opts2 = {}) {
         this._values = {};
         this._blockStarts = [];
         this._constants = {};
-        this.opts = { ...opts, _n: opts.lines ? "\n" : "" };
+        this.opts = { ...opts2, _n: opts2.lines ? "\n" : "" };
         this._extScope = extScope;
         this._scope = new scope_1.Scope({ parent: extScope });
         this._nodes = [new Root()];
@@ -20211,8 +20211,8 @@ var require_util9 = __commonJS({
     }
     exports.alwaysValidSchema = alwaysValidSchema;
     function checkUnknownRules(it2, schema = it2.schema) {
-      const { opts, self: self2 } = it2;
-      if (!opts.strictSchema)
+      const { opts: opts2, self: self2 } = it2;
+      if (!opts2.strictSchema)
         return;
       if (typeof schema === "boolean")
         return;
@@ -20500,12 +20500,12 @@ var require_errors2 = __commonJS({
     }
     function extraErrorProps(cxt, { params, message }, keyValues) {
       const { keyword, data, schemaValue, it: it2 } = cxt;
-      const { opts, propertyName, topSchemaRef, schemaPath } = it2;
+      const { opts: opts2, propertyName, topSchemaRef, schemaPath } = it2;
       keyValues.push([E3.keyword, keyword], [E3.params, typeof params == "function" ? params(cxt) : params || (0, codegen_1._)`{}`]);
-      if (opts.messages) {
+      if (opts2.messages) {
         keyValues.push([E3.message, typeof message == "function" ? message(cxt) : message]);
       }
-      if (opts.verbose) {
+      if (opts2.verbose) {
         keyValues.push([E3.schema, schemaValue], [E3.parentSchema, (0, codegen_1._)`${topSchemaRef}${schemaPath}`], [names_1.default.data, data]);
       }
       if (propertyName)
@@ -20659,11 +20659,11 @@ var require_dataType = __commonJS({
     }
     exports.getJSONTypes = getJSONTypes;
     function coerceAndCheckDataType(it2, types2) {
-      const { gen, data, opts } = it2;
-      const coerceTo = coerceToTypes(types2, opts.coerceTypes);
+      const { gen, data, opts: opts2 } = it2;
+      const coerceTo = coerceToTypes(types2, opts2.coerceTypes);
       const checkTypes = types2.length > 0 && !(coerceTo.length === 0 && types2.length === 1 && (0, applicability_1.schemaHasRulesForType)(it2, types2[0]));
       if (checkTypes) {
-        const wrongType = checkDataTypes(types2, data, opts.strictNumbers, DataType.Wrong);
+        const wrongType = checkDataTypes(types2, data, opts2.strictNumbers, DataType.Wrong);
         gen.if(wrongType, () => {
           if (coerceTo.length)
             coerceData(it2, types2, coerceTo);
@@ -20679,15 +20679,15 @@ var require_dataType = __commonJS({
       return coerceTypes ? types2.filter((t2) => COERCIBLE.has(t2) || coerceTypes === "array" && t2 === "array") : [];
     }
     function coerceData(it2, types2, coerceTo) {
-      const { gen, data, opts } = it2;
+      const { gen, data, opts: opts2 } = it2;
       const dataType = gen.let("dataType", (0, codegen_1._)`typeof ${data}`);
       const coerced = gen.let("coerced", (0, codegen_1._)`undefined`);
-      if (opts.coerceTypes === "array") {
-        gen.if((0, codegen_1._)`${dataType} == 'object' && Array.isArray(${data}) && ${data}.length == 1`, () => gen.assign(data, (0, codegen_1._)`${data}[0]`).assign(dataType, (0, codegen_1._)`typeof ${data}`).if(checkDataTypes(types2, data, opts.strictNumbers), () => gen.assign(coerced, data)));
+      if (opts2.coerceTypes === "array") {
+        gen.if((0, codegen_1._)`${dataType} == 'object' && Array.isArray(${data}) && ${data}.length == 1`, () => gen.assign(data, (0, codegen_1._)`${data}[0]`).assign(dataType, (0, codegen_1._)`typeof ${data}`).if(checkDataTypes(types2, data, opts2.strictNumbers), () => gen.assign(coerced, data)));
       }
       gen.if((0, codegen_1._)`${coerced} !== undefined`);
       for (const t2 of coerceTo) {
-        if (COERCIBLE.has(t2) || t2 === "array" && opts.coerceTypes === "array") {
+        if (COERCIBLE.has(t2) || t2 === "array" && opts2.coerceTypes === "array") {
           coerceSpecificType(t2);
         }
       }
@@ -20823,7 +20823,7 @@ var require_defaults = __commonJS({
     }
     exports.assignDefaults = assignDefaults;
     function assignDefault(it2, prop, defaultValue) {
-      const { gen, compositeRule, data, opts } = it2;
+      const { gen, compositeRule, data, opts: opts2 } = it2;
       if (defaultValue === void 0)
         return;
       const childData = (0, codegen_1._)`${data}${(0, codegen_1.getProperty)(prop)}`;
@@ -20832,7 +20832,7 @@ var require_defaults = __commonJS({
         return;
       }
       let condition = (0, codegen_1._)`${childData} === undefined`;
-      if (opts.useDefaults === "empty") {
+      if (opts2.useDefaults === "empty") {
         condition = (0, codegen_1._)`${condition} || ${childData} === null || ${childData} === ""`;
       }
       gen.if(condition, (0, codegen_1._)`${childData} = ${(0, codegen_1.stringify)(defaultValue)}`);
@@ -20858,8 +20858,8 @@ var require_code2 = __commonJS({
       });
     }
     exports.checkReportMissingProp = checkReportMissingProp;
-    function checkMissingProp({ gen, data, it: { opts } }, properties, missing) {
-      return (0, codegen_1.or)(...properties.map((prop) => (0, codegen_1.and)(noPropertyInData(gen, data, prop, opts.ownProperties), (0, codegen_1._)`${missing} = ${prop}`)));
+    function checkMissingProp({ gen, data, it: { opts: opts2 } }, properties, missing) {
+      return (0, codegen_1.or)(...properties.map((prop) => (0, codegen_1.and)(noPropertyInData(gen, data, prop, opts2.ownProperties), (0, codegen_1._)`${missing} = ${prop}`)));
     }
     exports.checkMissingProp = checkMissingProp;
     function reportMissingProp(cxt, missing) {
@@ -20912,9 +20912,9 @@ var require_code2 = __commonJS({
     }
     exports.callValidateCode = callValidateCode;
     var newRegExp = (0, codegen_1._)`new RegExp`;
-    function usePattern({ gen, it: { opts } }, pattern) {
-      const u2 = opts.unicodeRegExp ? "u" : "";
-      const { regExp } = opts.code;
+    function usePattern({ gen, it: { opts: opts2 } }, pattern) {
+      const u2 = opts2.unicodeRegExp ? "u" : "";
+      const { regExp } = opts2.code;
       const rx = regExp(pattern, u2);
       return gen.scopeValue("pattern", {
         key: rx.toString(),
@@ -21068,7 +21068,7 @@ var require_keyword = __commonJS({
       return !schemaType.length || schemaType.some((st2) => st2 === "array" ? Array.isArray(schema) : st2 === "object" ? schema && typeof schema == "object" && !Array.isArray(schema) : typeof schema == st2 || allowUndefined && typeof schema == "undefined");
     }
     exports.validSchemaType = validSchemaType;
-    function validateKeywordUsage({ schema, opts, self: self2, errSchemaPath }, def, keyword) {
+    function validateKeywordUsage({ schema, opts: opts2, self: self2, errSchemaPath }, def, keyword) {
       if (Array.isArray(def.keyword) ? !def.keyword.includes(keyword) : def.keyword !== keyword) {
         throw new Error("ajv implementation error");
       }
@@ -21080,7 +21080,7 @@ var require_keyword = __commonJS({
         const valid = def.validateSchema(schema[keyword]);
         if (!valid) {
           const msg = `keyword "${keyword}" value is invalid at path "${errSchemaPath}": ` + self2.errorsText(def.validateSchema.errors);
-          if (opts.validateSchema === "log")
+          if (opts2.validateSchema === "log")
             self2.logger.error(msg);
           else
             throw new Error(msg);
@@ -21135,10 +21135,10 @@ var require_subschema = __commonJS({
       }
       const { gen } = it2;
       if (dataProp !== void 0) {
-        const { errorPath, dataPathArr, opts } = it2;
+        const { errorPath, dataPathArr, opts: opts2 } = it2;
         const nextData = gen.let("data", (0, codegen_1._)`${it2.data}${(0, codegen_1.getProperty)(dataProp)}`, true);
         dataContextProps(nextData);
-        subschema.errorPath = (0, codegen_1.str)`${errorPath}${(0, util_1.getErrorPath)(dataProp, dpType, opts.jsPropertySyntax)}`;
+        subschema.errorPath = (0, codegen_1.str)`${errorPath}${(0, util_1.getErrorPath)(dataProp, dpType, opts2.jsPropertySyntax)}`;
         subschema.parentDataProperty = (0, codegen_1._)`${dataProp}`;
         subschema.dataPathArr = [...dataPathArr, subschema.parentDataProperty];
       }
@@ -21213,17 +21213,17 @@ var require_fast_deep_equal = __commonJS({
 var require_json_schema_traverse = __commonJS({
   "node_modules/json-schema-traverse/index.js"(exports, module) {
     "use strict";
-    var traverse = module.exports = function(schema, opts, cb) {
-      if (typeof opts == "function") {
-        cb = opts;
-        opts = {};
+    var traverse = module.exports = function(schema, opts2, cb) {
+      if (typeof opts2 == "function") {
+        cb = opts2;
+        opts2 = {};
       }
-      cb = opts.cb || cb;
+      cb = opts2.cb || cb;
       var pre = typeof cb == "function" ? cb : cb.pre || function() {
       };
       var post = cb.post || function() {
       };
-      _traverse(opts, pre, post, schema, "", schema);
+      _traverse(opts2, pre, post, schema, "", schema);
     };
     traverse.keywords = {
       additionalItems: true,
@@ -21269,7 +21269,7 @@ var require_json_schema_traverse = __commonJS({
       maxProperties: true,
       minProperties: true
     };
-    function _traverse(opts, pre, post, schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex) {
+    function _traverse(opts2, pre, post, schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex) {
       if (schema && typeof schema == "object" && !Array.isArray(schema)) {
         pre(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
         for (var key in schema) {
@@ -21277,15 +21277,15 @@ var require_json_schema_traverse = __commonJS({
           if (Array.isArray(sch)) {
             if (key in traverse.arrayKeywords) {
               for (var i = 0; i < sch.length; i++)
-                _traverse(opts, pre, post, sch[i], jsonPtr + "/" + key + "/" + i, rootSchema, jsonPtr, key, schema, i);
+                _traverse(opts2, pre, post, sch[i], jsonPtr + "/" + key + "/" + i, rootSchema, jsonPtr, key, schema, i);
             }
           } else if (key in traverse.propsKeywords) {
             if (sch && typeof sch == "object") {
               for (var prop in sch)
-                _traverse(opts, pre, post, sch[prop], jsonPtr + "/" + key + "/" + escapeJsonPtr(prop), rootSchema, jsonPtr, key, schema, prop);
+                _traverse(opts2, pre, post, sch[prop], jsonPtr + "/" + key + "/" + escapeJsonPtr(prop), rootSchema, jsonPtr, key, schema, prop);
             }
-          } else if (key in traverse.keywords || opts.allKeys && !(key in traverse.skipKeywords)) {
-            _traverse(opts, pre, post, sch, jsonPtr + "/" + key, rootSchema, jsonPtr, key, schema);
+          } else if (key in traverse.keywords || opts2.allKeys && !(key in traverse.skipKeywords)) {
+            _traverse(opts2, pre, post, sch, jsonPtr + "/" + key, rootSchema, jsonPtr, key, schema);
           }
         }
         post(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
@@ -21482,46 +21482,46 @@ var require_validate = __commonJS({
       validateFunction(it2, () => (0, boolSchema_1.topBoolOrEmptySchema)(it2));
     }
     exports.validateFunctionCode = validateFunctionCode;
-    function validateFunction({ gen, validateName, schema, schemaEnv, opts }, body) {
-      if (opts.code.es5) {
+    function validateFunction({ gen, validateName, schema, schemaEnv, opts: opts2 }, body) {
+      if (opts2.code.es5) {
         gen.func(validateName, (0, codegen_1._)`${names_1.default.data}, ${names_1.default.valCxt}`, schemaEnv.$async, () => {
-          gen.code((0, codegen_1._)`"use strict"; ${funcSourceUrl(schema, opts)}`);
-          destructureValCxtES5(gen, opts);
+          gen.code((0, codegen_1._)`"use strict"; ${funcSourceUrl(schema, opts2)}`);
+          destructureValCxtES5(gen, opts2);
           gen.code(body);
         });
       } else {
-        gen.func(validateName, (0, codegen_1._)`${names_1.default.data}, ${destructureValCxt(opts)}`, schemaEnv.$async, () => gen.code(funcSourceUrl(schema, opts)).code(body));
+        gen.func(validateName, (0, codegen_1._)`${names_1.default.data}, ${destructureValCxt(opts2)}`, schemaEnv.$async, () => gen.code(funcSourceUrl(schema, opts2)).code(body));
       }
     }
-    function destructureValCxt(opts) {
-      return (0, codegen_1._)`{${names_1.default.instancePath}="", ${names_1.default.parentData}, ${names_1.default.parentDataProperty}, ${names_1.default.rootData}=${names_1.default.data}${opts.dynamicRef ? (0, codegen_1._)`, ${names_1.default.dynamicAnchors}={}` : codegen_1.nil}}={}`;
+    function destructureValCxt(opts2) {
+      return (0, codegen_1._)`{${names_1.default.instancePath}="", ${names_1.default.parentData}, ${names_1.default.parentDataProperty}, ${names_1.default.rootData}=${names_1.default.data}${opts2.dynamicRef ? (0, codegen_1._)`, ${names_1.default.dynamicAnchors}={}` : codegen_1.nil}}={}`;
     }
-    function destructureValCxtES5(gen, opts) {
+    function destructureValCxtES5(gen, opts2) {
       gen.if(names_1.default.valCxt, () => {
         gen.var(names_1.default.instancePath, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.instancePath}`);
         gen.var(names_1.default.parentData, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.parentData}`);
         gen.var(names_1.default.parentDataProperty, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.parentDataProperty}`);
         gen.var(names_1.default.rootData, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.rootData}`);
-        if (opts.dynamicRef)
+        if (opts2.dynamicRef)
           gen.var(names_1.default.dynamicAnchors, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.dynamicAnchors}`);
       }, () => {
         gen.var(names_1.default.instancePath, (0, codegen_1._)`""`);
         gen.var(names_1.default.parentData, (0, codegen_1._)`undefined`);
         gen.var(names_1.default.parentDataProperty, (0, codegen_1._)`undefined`);
         gen.var(names_1.default.rootData, names_1.default.data);
-        if (opts.dynamicRef)
+        if (opts2.dynamicRef)
           gen.var(names_1.default.dynamicAnchors, (0, codegen_1._)`{}`);
       });
     }
     function topSchemaObjCode(it2) {
-      const { schema, opts, gen } = it2;
+      const { schema, opts: opts2, gen } = it2;
       validateFunction(it2, () => {
-        if (opts.$comment && schema.$comment)
+        if (opts2.$comment && schema.$comment)
           commentKeyword(it2);
         checkNoDefault(it2);
         gen.let(names_1.default.vErrors, null);
         gen.let(names_1.default.errors, 0);
-        if (opts.unevaluated)
+        if (opts2.unevaluated)
           resetEvaluated(it2);
         typeAndKeywords(it2);
         returnResults(it2);
@@ -21534,9 +21534,9 @@ var require_validate = __commonJS({
       gen.if((0, codegen_1._)`${it2.evaluated}.dynamicProps`, () => gen.assign((0, codegen_1._)`${it2.evaluated}.props`, (0, codegen_1._)`undefined`));
       gen.if((0, codegen_1._)`${it2.evaluated}.dynamicItems`, () => gen.assign((0, codegen_1._)`${it2.evaluated}.items`, (0, codegen_1._)`undefined`));
     }
-    function funcSourceUrl(schema, opts) {
-      const schId = typeof schema == "object" && schema[opts.schemaId];
-      return schId && (opts.code.source || opts.code.process) ? (0, codegen_1._)`/*# sourceURL=${schId} */` : codegen_1.nil;
+    function funcSourceUrl(schema, opts2) {
+      const schId = typeof schema == "object" && schema[opts2.schemaId];
+      return schId && (opts2.code.source || opts2.code.process) ? (0, codegen_1._)`/*# sourceURL=${schId} */` : codegen_1.nil;
     }
     function subschemaCode(it2, valid) {
       if (isSchemaObj(it2)) {
@@ -21560,8 +21560,8 @@ var require_validate = __commonJS({
       return typeof it2.schema != "boolean";
     }
     function subSchemaObjCode(it2, valid) {
-      const { schema, gen, opts } = it2;
-      if (opts.$comment && schema.$comment)
+      const { schema, gen, opts: opts2 } = it2;
+      if (opts2.$comment && schema.$comment)
         commentKeyword(it2);
       updateContext(it2);
       checkAsyncSchema(it2);
@@ -21581,14 +21581,14 @@ var require_validate = __commonJS({
       schemaKeywords(it2, types2, !checkedTypes, errsCount);
     }
     function checkRefsAndKeywords(it2) {
-      const { schema, errSchemaPath, opts, self: self2 } = it2;
-      if (schema.$ref && opts.ignoreKeywordsWithRef && (0, util_1.schemaHasRulesButRef)(schema, self2.RULES)) {
+      const { schema, errSchemaPath, opts: opts2, self: self2 } = it2;
+      if (schema.$ref && opts2.ignoreKeywordsWithRef && (0, util_1.schemaHasRulesButRef)(schema, self2.RULES)) {
         self2.logger.warn(`$ref: keywords ignored in schema at path "${errSchemaPath}"`);
       }
     }
     function checkNoDefault(it2) {
-      const { schema, opts } = it2;
-      if (schema.default !== void 0 && opts.useDefaults && opts.strictSchema) {
+      const { schema, opts: opts2 } = it2;
+      if (schema.default !== void 0 && opts2.useDefaults && opts2.strictSchema) {
         (0, util_1.checkStrictMode)(it2, "default is ignored in the schema root");
       }
     }
@@ -21601,23 +21601,23 @@ var require_validate = __commonJS({
       if (it2.schema.$async && !it2.schemaEnv.$async)
         throw new Error("async schema in sync schema");
     }
-    function commentKeyword({ gen, schemaEnv, schema, errSchemaPath, opts }) {
+    function commentKeyword({ gen, schemaEnv, schema, errSchemaPath, opts: opts2 }) {
       const msg = schema.$comment;
-      if (opts.$comment === true) {
+      if (opts2.$comment === true) {
         gen.code((0, codegen_1._)`${names_1.default.self}.logger.log(${msg})`);
-      } else if (typeof opts.$comment == "function") {
+      } else if (typeof opts2.$comment == "function") {
         const schemaPath = (0, codegen_1.str)`${errSchemaPath}/$comment`;
         const rootName = gen.scopeValue("root", { ref: schemaEnv.root });
         gen.code((0, codegen_1._)`${names_1.default.self}.opts.$comment(${msg}, ${schemaPath}, ${rootName}.schema)`);
       }
     }
     function returnResults(it2) {
-      const { gen, schemaEnv, validateName, ValidationError, opts } = it2;
+      const { gen, schemaEnv, validateName, ValidationError, opts: opts2 } = it2;
       if (schemaEnv.$async) {
         gen.if((0, codegen_1._)`${names_1.default.errors} === 0`, () => gen.return(names_1.default.data), () => gen.throw((0, codegen_1._)`new ${ValidationError}(${names_1.default.vErrors})`));
       } else {
         gen.assign((0, codegen_1._)`${validateName}.errors`, names_1.default.vErrors);
-        if (opts.unevaluated)
+        if (opts2.unevaluated)
           assignEvaluated(it2);
         gen.return((0, codegen_1._)`${names_1.default.errors} === 0`);
       }
@@ -21629,13 +21629,13 @@ var require_validate = __commonJS({
         gen.assign((0, codegen_1._)`${evaluated}.items`, items);
     }
     function schemaKeywords(it2, types2, typeErrors, errsCount) {
-      const { gen, schema, data, allErrors, opts, self: self2 } = it2;
+      const { gen, schema, data, allErrors, opts: opts2, self: self2 } = it2;
       const { RULES } = self2;
-      if (schema.$ref && (opts.ignoreKeywordsWithRef || !(0, util_1.schemaHasRulesButRef)(schema, RULES))) {
+      if (schema.$ref && (opts2.ignoreKeywordsWithRef || !(0, util_1.schemaHasRulesButRef)(schema, RULES))) {
         gen.block(() => keywordCode(it2, "$ref", RULES.all.$ref.definition));
         return;
       }
-      if (!opts.jtd)
+      if (!opts2.jtd)
         checkStrictTypes(it2, types2);
       gen.block(() => {
         for (const group of RULES.rules)
@@ -21646,7 +21646,7 @@ var require_validate = __commonJS({
         if (!(0, applicability_1.shouldUseGroup)(schema, group))
           return;
         if (group.type) {
-          gen.if((0, dataType_2.checkDataType)(group.type, data, opts.strictNumbers));
+          gen.if((0, dataType_2.checkDataType)(group.type, data, opts2.strictNumbers));
           iterateKeywords(it2, group);
           if (types2.length === 1 && types2[0] === group.type && typeErrors) {
             gen.else();
@@ -22007,20 +22007,20 @@ var require_compile = __commonJS({
     var util_1 = require_util9();
     var validate_1 = require_validate();
     var SchemaEnv = class {
-      constructor(env2) {
+      constructor(env3) {
         var _a;
         this.refs = {};
         this.dynamicAnchors = {};
         let schema;
-        if (typeof env2.schema == "object")
-          schema = env2.schema;
-        this.schema = env2.schema;
-        this.schemaId = env2.schemaId;
-        this.root = env2.root || this;
-        this.baseId = (_a = env2.baseId) !== null && _a !== void 0 ? _a : (0, resolve_1.normalizeId)(schema === null || schema === void 0 ? void 0 : schema[env2.schemaId || "$id"]);
-        this.schemaPath = env2.schemaPath;
-        this.localRefs = env2.localRefs;
-        this.meta = env2.meta;
+        if (typeof env3.schema == "object")
+          schema = env3.schema;
+        this.schema = env3.schema;
+        this.schemaId = env3.schemaId;
+        this.root = env3.root || this;
+        this.baseId = (_a = env3.baseId) !== null && _a !== void 0 ? _a : (0, resolve_1.normalizeId)(schema === null || schema === void 0 ? void 0 : schema[env3.schemaId || "$id"]);
+        this.schemaPath = env3.schemaPath;
+        this.localRefs = env3.localRefs;
+        this.meta = env3.meta;
         this.$async = schema === null || schema === void 0 ? void 0 : schema.$async;
         this.refs = {};
       }
@@ -22118,7 +22118,7 @@ var require_compile = __commonJS({
       const schOrFunc = root.refs[ref];
       if (schOrFunc)
         return schOrFunc;
-      let _sch = resolve.call(this, root, ref);
+      let _sch = resolve2.call(this, root, ref);
       if (_sch === void 0) {
         const schema = (_a = root.localRefs) === null || _a === void 0 ? void 0 : _a[ref];
         const { schemaId } = this.opts;
@@ -22145,7 +22145,7 @@ var require_compile = __commonJS({
     function sameSchemaEnv(s1, s2) {
       return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
     }
-    function resolve(root, ref) {
+    function resolve2(root, ref) {
       let sch;
       while (typeof (sch = this.refs[ref]) == "string")
         ref = sch;
@@ -22204,15 +22204,15 @@ var require_compile = __commonJS({
           baseId = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schId);
         }
       }
-      let env2;
+      let env3;
       if (typeof schema != "boolean" && schema.$ref && !(0, util_1.schemaHasRulesButRef)(schema, this.RULES)) {
         const $ref = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schema.$ref);
-        env2 = resolveSchema.call(this, root, $ref);
+        env3 = resolveSchema.call(this, root, $ref);
       }
       const { schemaId } = this.opts;
-      env2 = env2 || new SchemaEnv({ schema, schemaId, root, baseId });
-      if (env2.schema !== env2.root.schema)
-        return env2;
+      env3 = env3 || new SchemaEnv({ schema, schemaId, root, baseId });
+      if (env3.schema !== env3.root.schema)
+        return env3;
       return void 0;
     }
   }
@@ -23009,7 +23009,7 @@ var require_fast_uri = __commonJS({
       }
       return uri;
     }
-    function resolve(baseURI, relativeURI, options) {
+    function resolve2(baseURI, relativeURI, options) {
       const schemelessOptions = options ? Object.assign({ scheme: "null" }, options) : { scheme: "null" };
       const {
         parsed: baseParsed,
@@ -23104,7 +23104,7 @@ var require_fast_uri = __commonJS({
       const normalizedB = normalizeComparableURI(uriB, options);
       return normalizedA !== void 0 && normalizedB !== void 0 && normalizedA === normalizedB;
     }
-    function serialize(cmpts, opts) {
+    function serialize(cmpts, opts2) {
       const component = {
         host: cmpts.host,
         scheme: cmpts.scheme,
@@ -23121,7 +23121,7 @@ var require_fast_uri = __commonJS({
         secure: cmpts.secure,
         error: ""
       };
-      const options = Object.assign({}, opts);
+      const options = Object.assign({}, opts2);
       const uriTokens = [];
       if (component.scheme) {
         component.scheme = validateScheme(component.scheme);
@@ -23232,8 +23232,8 @@ var require_fast_uri = __commonJS({
     function isHostOnlyURL(url) {
       return url.username === "" && url.password === "" && url.port === "" && url.pathname === "/" && url.search === "" && url.hash === "" && url.hostname !== "";
     }
-    function parseWithStatus(uri, opts) {
-      const options = Object.assign({}, opts);
+    function parseWithStatus(uri, opts2) {
+      const options = Object.assign({}, opts2);
       const parsed = {
         scheme: void 0,
         userinfo: void 0,
@@ -23367,16 +23367,16 @@ var require_fast_uri = __commonJS({
       }
       return { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme };
     }
-    function parse2(uri, opts) {
-      return parseWithStatus(uri, opts).parsed;
+    function parse2(uri, opts2) {
+      return parseWithStatus(uri, opts2).parsed;
     }
-    function normalizeString(uri, opts) {
-      return normalizeStringWithStatus(uri, opts).normalized;
+    function normalizeString(uri, opts2) {
+      return normalizeStringWithStatus(uri, opts2).normalized;
     }
-    function normalizeStringWithStatus(uri, opts) {
-      const { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = parseWithStatus(uri, opts);
+    function normalizeStringWithStatus(uri, opts2) {
+      const { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = parseWithStatus(uri, opts2);
       return {
-        normalized: malformedAuthorityOrPort || malformedPercentEncoding || malformedSchemeSpecific || malformedHost || malformedScheme ? uri : serialize(parsed, opts),
+        normalized: malformedAuthorityOrPort || malformedPercentEncoding || malformedSchemeSpecific || malformedHost || malformedScheme ? uri : serialize(parsed, opts2),
         malformedAuthorityOrPort,
         malformedPercentEncoding,
         malformedSchemeSpecific,
@@ -23384,23 +23384,23 @@ var require_fast_uri = __commonJS({
         malformedScheme
       };
     }
-    function normalizeComparableURI(uri, opts) {
+    function normalizeComparableURI(uri, opts2) {
       if (typeof uri !== "string" && typeof uri !== "object") {
         return void 0;
       }
       let value;
       try {
-        value = typeof uri === "string" ? uri : serialize(uri, opts);
+        value = typeof uri === "string" ? uri : serialize(uri, opts2);
       } catch {
         return void 0;
       }
-      const { normalized, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = normalizeStringWithStatus(value, opts);
+      const { normalized, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = normalizeStringWithStatus(value, opts2);
       return malformedAuthorityOrPort || malformedPercentEncoding || malformedSchemeSpecific || malformedHost || malformedScheme ? void 0 : normalized;
     }
     var fastUri = {
       SCHEMES,
       normalize,
-      resolve,
+      resolve: resolve2,
       resolveComponent,
       equal,
       serialize,
@@ -23532,33 +23532,33 @@ var require_core = __commonJS({
       };
     }
     var Ajv2 = class {
-      constructor(opts = {}) {
+      constructor(opts2 = {}) {
         this.schemas = {};
         this.refs = {};
         this.formats = /* @__PURE__ */ Object.create(null);
         this._compilations = /* @__PURE__ */ new Set();
         this._loading = {};
         this._cache = /* @__PURE__ */ new Map();
-        opts = this.opts = { ...opts, ...requiredOptions(opts) };
+        opts2 = this.opts = { ...opts2, ...requiredOptions(opts2) };
         const { es5, lines } = this.opts.code;
         this.scope = new codegen_2.ValueScope({ scope: {}, prefixes: EXT_SCOPE_NAMES, es5, lines });
-        this.logger = getLogger(opts.logger);
-        const formatOpt = opts.validateFormats;
-        opts.validateFormats = false;
+        this.logger = getLogger(opts2.logger);
+        const formatOpt = opts2.validateFormats;
+        opts2.validateFormats = false;
         this.RULES = (0, rules_1.getRules)();
-        checkOptions.call(this, removedOptions, opts, "NOT SUPPORTED");
-        checkOptions.call(this, deprecatedOptions, opts, "DEPRECATED", "warn");
+        checkOptions.call(this, removedOptions, opts2, "NOT SUPPORTED");
+        checkOptions.call(this, deprecatedOptions, opts2, "DEPRECATED", "warn");
         this._metaOpts = getMetaSchemaOptions.call(this);
-        if (opts.formats)
+        if (opts2.formats)
           addInitialFormats.call(this);
         this._addVocabularies();
         this._addDefaultMetaSchema();
-        if (opts.keywords)
-          addInitialKeywords.call(this, opts.keywords);
-        if (typeof opts.meta == "object")
-          this.addMetaSchema(opts.meta);
+        if (opts2.keywords)
+          addInitialKeywords.call(this, opts2.keywords);
+        if (typeof opts2.meta == "object")
+          this.addMetaSchema(opts2.meta);
         addInitialSchemas.call(this);
-        opts.validateFormats = formatOpt;
+        opts2.validateFormats = formatOpt;
       }
       _addVocabularies() {
         this.addKeyword("$async");
@@ -24066,8 +24066,8 @@ var require_ref = __commonJS({
       schemaType: "string",
       code(cxt) {
         const { gen, schema: $ref, it: it2 } = cxt;
-        const { baseId, schemaEnv: env2, validateName, opts, self: self2 } = it2;
-        const { root } = env2;
+        const { baseId, schemaEnv: env3, validateName, opts: opts2, self: self2 } = it2;
+        const { root } = env3;
         if (($ref === "#" || $ref === "#/") && baseId === root.baseId)
           return callRootRef();
         const schOrEnv = compile_1.resolveRef.call(self2, root, baseId, $ref);
@@ -24077,8 +24077,8 @@ var require_ref = __commonJS({
           return callValidate(schOrEnv);
         return inlineRefSchema(schOrEnv);
         function callRootRef() {
-          if (env2 === root)
-            return callRef(cxt, validateName, env2, env2.$async);
+          if (env3 === root)
+            return callRef(cxt, validateName, env3, env3.$async);
           const rootName = gen.scopeValue("root", { ref: root });
           return callRef(cxt, (0, codegen_1._)`${rootName}.validate`, root, root.$async);
         }
@@ -24087,7 +24087,7 @@ var require_ref = __commonJS({
           callRef(cxt, v2, sch, sch.$async);
         }
         function inlineRefSchema(sch) {
-          const schName = gen.scopeValue("schema", opts.code.source === true ? { ref: sch, code: (0, codegen_1.stringify)(sch) } : { ref: sch });
+          const schName = gen.scopeValue("schema", opts2.code.source === true ? { ref: sch, code: (0, codegen_1.stringify)(sch) } : { ref: sch });
           const valid = gen.name("valid");
           const schCxt = cxt.subschema({
             schema: sch,
@@ -24108,14 +24108,14 @@ var require_ref = __commonJS({
     exports.getValidate = getValidate;
     function callRef(cxt, v2, sch, $async) {
       const { gen, it: it2 } = cxt;
-      const { allErrors, schemaEnv: env2, opts } = it2;
-      const passCxt = opts.passContext ? names_1.default.this : codegen_1.nil;
+      const { allErrors, schemaEnv: env3, opts: opts2 } = it2;
+      const passCxt = opts2.passContext ? names_1.default.this : codegen_1.nil;
       if ($async)
         callAsyncRef();
       else
         callSyncRef();
       function callAsyncRef() {
-        if (!env2.$async)
+        if (!env3.$async)
           throw new Error("async schema referenced by sync schema");
         const valid = gen.let("valid");
         gen.try(() => {
@@ -24396,15 +24396,15 @@ var require_required = __commonJS({
       error: error2,
       code(cxt) {
         const { gen, schema, schemaCode, data, $data, it: it2 } = cxt;
-        const { opts } = it2;
+        const { opts: opts2 } = it2;
         if (!$data && schema.length === 0)
           return;
-        const useLoop = schema.length >= opts.loopRequired;
+        const useLoop = schema.length >= opts2.loopRequired;
         if (it2.allErrors)
           allErrorsMode();
         else
           exitOnErrorMode();
-        if (opts.strictRequired) {
+        if (opts2.strictRequired) {
           const props = cxt.parentSchema.properties;
           const { definedProperties } = cxt.it;
           for (const requiredKey of schema) {
@@ -24439,13 +24439,13 @@ var require_required = __commonJS({
         function loopAllRequired() {
           gen.forOf("prop", schemaCode, (prop) => {
             cxt.setParams({ missingProperty: prop });
-            gen.if((0, code_1.noPropertyInData)(gen, data, prop, opts.ownProperties), () => cxt.error());
+            gen.if((0, code_1.noPropertyInData)(gen, data, prop, opts2.ownProperties), () => cxt.error());
           });
         }
         function loopUntilMissing(missing, valid) {
           cxt.setParams({ missingProperty: missing });
           gen.forOf(missing, schemaCode, () => {
-            gen.assign(valid, (0, code_1.propertyInData)(gen, data, missing, opts.ownProperties));
+            gen.assign(valid, (0, code_1.propertyInData)(gen, data, missing, opts2.ownProperties));
             gen.if((0, codegen_1.not)(valid), () => {
               cxt.error();
               gen.break();
@@ -24777,12 +24777,12 @@ var require_items = __commonJS({
         cxt.ok(valid);
       });
       function checkStrictTuple(sch) {
-        const { opts, errSchemaPath } = it2;
+        const { opts: opts2, errSchemaPath } = it2;
         const l4 = schArr.length;
         const fullTuple = l4 === sch.minItems && (l4 === sch.maxItems || sch[extraItems] === false);
-        if (opts.strictTuples && !fullTuple) {
+        if (opts2.strictTuples && !fullTuple) {
           const msg = `"${keyword}" is ${l4}-tuple, but minItems or maxItems/${extraItems} are not specified or different at path "${errSchemaPath}"`;
-          (0, util_1.checkStrictMode)(it2, msg, opts.strictTuples);
+          (0, util_1.checkStrictMode)(it2, msg, opts2.strictTuples);
         }
       }
     }
@@ -25098,9 +25098,9 @@ var require_additionalProperties = __commonJS({
         const { gen, schema, parentSchema, data, errsCount, it: it2 } = cxt;
         if (!errsCount)
           throw new Error("ajv implementation error");
-        const { allErrors, opts } = it2;
+        const { allErrors, opts: opts2 } = it2;
         it2.props = true;
-        if (opts.removeAdditional !== "all" && (0, util_1.alwaysValidSchema)(it2, schema))
+        if (opts2.removeAdditional !== "all" && (0, util_1.alwaysValidSchema)(it2, schema))
           return;
         const props = (0, code_1.allSchemaProperties)(parentSchema.properties);
         const patProps = (0, code_1.allSchemaProperties)(parentSchema.patternProperties);
@@ -25133,7 +25133,7 @@ var require_additionalProperties = __commonJS({
           gen.code((0, codegen_1._)`delete ${data}[${key}]`);
         }
         function additionalPropertyCode(key) {
-          if (opts.removeAdditional === "all" || opts.removeAdditional && schema === false) {
+          if (opts2.removeAdditional === "all" || opts2.removeAdditional && schema === false) {
             deleteAdditional(key);
             return;
           }
@@ -25146,7 +25146,7 @@ var require_additionalProperties = __commonJS({
           }
           if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it2, schema)) {
             const valid = gen.name("valid");
-            if (opts.removeAdditional === "failing") {
+            if (opts2.removeAdditional === "failing") {
               applyAdditionalSchema(key, valid, false);
               gen.if((0, codegen_1.not)(valid), () => {
                 cxt.reset();
@@ -25253,13 +25253,13 @@ var require_patternProperties = __commonJS({
       schemaType: "object",
       code(cxt) {
         const { gen, schema, data, parentSchema, it: it2 } = cxt;
-        const { opts } = it2;
+        const { opts: opts2 } = it2;
         const patterns = (0, code_1.allSchemaProperties)(schema);
         const alwaysValidPatterns = patterns.filter((p2) => (0, util_1.alwaysValidSchema)(it2, schema[p2]));
         if (patterns.length === 0 || alwaysValidPatterns.length === patterns.length && (!it2.opts.unevaluated || it2.props === true)) {
           return;
         }
-        const checkProperties = opts.strictSchema && !opts.allowMatchingProperties && parentSchema.properties;
+        const checkProperties = opts2.strictSchema && !opts2.allowMatchingProperties && parentSchema.properties;
         const valid = gen.name("valid");
         if (it2.props !== true && !(it2.props instanceof codegen_1.Name)) {
           it2.props = (0, util_2.evaluatedPropsToName)(gen, it2.props);
@@ -25598,8 +25598,8 @@ var require_format = __commonJS({
       error: error2,
       code(cxt, ruleType) {
         const { gen, data, $data, schema, schemaCode, it: it2 } = cxt;
-        const { opts, errSchemaPath, schemaEnv, self: self2 } = it2;
-        if (!opts.validateFormats)
+        const { opts: opts2, errSchemaPath, schemaEnv, self: self2 } = it2;
+        if (!opts2.validateFormats)
           return;
         if ($data)
           validate$DataFormat();
@@ -25608,7 +25608,7 @@ var require_format = __commonJS({
         function validate$DataFormat() {
           const fmts = gen.scopeValue("formats", {
             ref: self2.formats,
-            code: opts.code.formats
+            code: opts2.code.formats
           });
           const fDef = gen.const("fDef", (0, codegen_1._)`${fmts}[${schemaCode}]`);
           const fType = gen.let("fType");
@@ -25616,7 +25616,7 @@ var require_format = __commonJS({
           gen.if((0, codegen_1._)`typeof ${fDef} == "object" && !(${fDef} instanceof RegExp)`, () => gen.assign(fType, (0, codegen_1._)`${fDef}.type || "string"`).assign(format, (0, codegen_1._)`${fDef}.validate`), () => gen.assign(fType, (0, codegen_1._)`"string"`).assign(format, fDef));
           cxt.fail$data((0, codegen_1.or)(unknownFmt(), invalidFmt()));
           function unknownFmt() {
-            if (opts.strictSchema === false)
+            if (opts2.strictSchema === false)
               return codegen_1.nil;
             return (0, codegen_1._)`${schemaCode} && !${format}`;
           }
@@ -25638,7 +25638,7 @@ var require_format = __commonJS({
           if (fmtType === ruleType)
             cxt.pass(validCondition());
           function unknownFormat() {
-            if (opts.strictSchema === false) {
+            if (opts2.strictSchema === false) {
               self2.logger.warn(unknownMsg());
               return;
             }
@@ -25648,7 +25648,7 @@ var require_format = __commonJS({
             }
           }
           function getFormat(fmtDef) {
-            const code = fmtDef instanceof RegExp ? (0, codegen_1.regexpCode)(fmtDef) : opts.code.formats ? (0, codegen_1._)`${opts.code.formats}${(0, codegen_1.getProperty)(schema)}` : void 0;
+            const code = fmtDef instanceof RegExp ? (0, codegen_1.regexpCode)(fmtDef) : opts2.code.formats ? (0, codegen_1._)`${opts2.code.formats}${(0, codegen_1.getProperty)(schema)}` : void 0;
             const fmt = gen.scopeValue("formats", { key: schema, ref: fmtDef, code });
             if (typeof fmtDef == "object" && !(fmtDef instanceof RegExp)) {
               return [fmtDef.type || "string", fmtDef.validate, (0, codegen_1._)`${fmt}.validate`];
@@ -27056,7 +27056,7 @@ var require_foldFlowLines = __commonJS({
         else
           end = lineWidth - indentAtStart;
       }
-      let split = void 0;
+      let split2 = void 0;
       let prev = void 0;
       let overflow = false;
       let i = -1;
@@ -27089,18 +27089,18 @@ var require_foldFlowLines = __commonJS({
           if (mode === FOLD_BLOCK)
             i = consumeMoreIndentedLines(text, i, indent.length);
           end = i + indent.length + endStep;
-          split = void 0;
+          split2 = void 0;
         } else {
           if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
             const next = text[i + 1];
             if (next && next !== " " && next !== "\n" && next !== "	")
-              split = i;
+              split2 = i;
           }
           if (i >= end) {
-            if (split) {
-              folds.push(split);
-              end = split + endStep;
-              split = void 0;
+            if (split2) {
+              folds.push(split2);
+              end = split2 + endStep;
+              split2 = void 0;
             } else if (mode === FOLD_QUOTED) {
               while (prev === " " || prev === "	") {
                 prev = ch;
@@ -27113,7 +27113,7 @@ var require_foldFlowLines = __commonJS({
               folds.push(j3);
               escapedFolds[j3] = true;
               end = j3 + endStep;
-              split = void 0;
+              split2 = void 0;
             } else {
               overflow = true;
             }
@@ -28082,7 +28082,7 @@ var require_YAMLMap = __commonJS({
       static from(schema, obj, ctx) {
         const { keepUndefined, replacer } = ctx;
         const map = new this(schema);
-        const add = (key, value) => {
+        const add2 = (key, value) => {
           if (typeof replacer === "function")
             value = replacer.call(obj, key, value);
           else if (Array.isArray(replacer) && !replacer.includes(key))
@@ -28092,10 +28092,10 @@ var require_YAMLMap = __commonJS({
         };
         if (obj instanceof Map) {
           for (const [key, value] of obj)
-            add(key, value);
+            add2(key, value);
         } else if (obj && typeof obj === "object") {
           for (const key of Object.keys(obj))
-            add(key, obj[key]);
+            add2(key, obj[key]);
         }
         if (typeof schema.sortMapEntries === "function") {
           map.items.sort(schema.sortMapEntries);
@@ -30647,13 +30647,13 @@ var require_resolve_block_scalar = __commonJS({
       return { mode, indent, chomp, comment, length };
     }
     function splitLines(source) {
-      const split = source.split(/\n( *)/);
-      const first = split[0];
+      const split2 = source.split(/\n( *)/);
+      const first = split2[0];
       const m2 = first.match(/^( *)/);
       const line0 = m2?.[1] ? [m2[1], first.slice(m2[1].length)] : ["", first];
       const lines = [line0];
-      for (let i = 1; i < split.length; i += 2)
-        lines.push([split[i], split[i + 1]]);
+      for (let i = 1; i < split2.length; i += 2)
+        lines.push([split2[i], split2[i + 1]]);
       return lines;
     }
     exports.resolveBlockScalar = resolveBlockScalar;
@@ -31107,8 +31107,8 @@ var require_compose_doc = __commonJS({
     var resolveEnd = require_resolve_end();
     var resolveProps = require_resolve_props();
     function composeDoc(options, directives, { offset: offset2, start: start2, value, end }, onError) {
-      const opts = Object.assign({ _directives: directives }, options);
-      const doc = new Document.Document(void 0, opts);
+      const opts2 = Object.assign({ _directives: directives }, options);
+      const doc = new Document.Document(void 0, opts2);
       const ctx = {
         atKey: false,
         atRoot: true,
@@ -31335,8 +31335,8 @@ ${end.comment}` : end.comment;
           yield this.doc;
           this.doc = null;
         } else if (forceDoc) {
-          const opts = Object.assign({ _directives: this.directives }, this.options);
-          const doc = new Document.Document(void 0, opts);
+          const opts2 = Object.assign({ _directives: this.directives }, this.options);
+          const doc = new Document.Document(void 0, opts2);
           if (this.atDirectives)
             this.onError(endOffset, "MISSING_CHAR", "Missing directives-end indicator line");
           doc.range = [0, endOffset, endOffset];
@@ -34606,11 +34606,11 @@ function __metadata(metadataKey, metadataValue) {
 }
 function __awaiter2(thisArg, _arguments, P3, generator) {
   function adopt(value) {
-    return value instanceof P3 ? value : new P3(function(resolve) {
-      resolve(value);
+    return value instanceof P3 ? value : new P3(function(resolve2) {
+      resolve2(value);
     });
   }
-  return new (P3 || (P3 = Promise))(function(resolve, reject) {
+  return new (P3 || (P3 = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -34626,7 +34626,7 @@ function __awaiter2(thisArg, _arguments, P3, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -34817,14 +34817,14 @@ function __asyncValues(o2) {
   }, i);
   function verb(n2) {
     i[n2] = o2[n2] && function(v2) {
-      return new Promise(function(resolve, reject) {
-        v2 = o2[n2](v2), settle(resolve, reject, v2.done, v2.value);
+      return new Promise(function(resolve2, reject) {
+        v2 = o2[n2](v2), settle(resolve2, reject, v2.done, v2.value);
       });
     };
   }
-  function settle(resolve, reject, d2, v2) {
+  function settle(resolve2, reject, d2, v2) {
     Promise.resolve(v2).then(function(v3) {
-      resolve({ value: v3, done: d2 });
+      resolve2({ value: v3, done: d2 });
     }, reject);
   }
 }
@@ -34836,17 +34836,17 @@ function __makeTemplateObject(cooked, raw) {
   }
   return cooked;
 }
-function __importStar(mod) {
-  if (mod && mod.__esModule) return mod;
+function __importStar(mod5) {
+  if (mod5 && mod5.__esModule) return mod5;
   var result = {};
-  if (mod != null) {
-    for (var k2 = ownKeys(mod), i = 0; i < k2.length; i++) if (k2[i] !== "default") __createBinding(result, mod, k2[i]);
+  if (mod5 != null) {
+    for (var k2 = ownKeys(mod5), i = 0; i < k2.length; i++) if (k2[i] !== "default") __createBinding(result, mod5, k2[i]);
   }
-  __setModuleDefault(result, mod);
+  __setModuleDefault(result, mod5);
   return result;
 }
-function __importDefault(mod) {
-  return mod && mod.__esModule ? mod : { default: mod };
+function __importDefault(mod5) {
+  return mod5 && mod5.__esModule ? mod5 : { default: mod5 };
 }
 function __classPrivateFieldGet(receiver, state, kind, f3) {
   if (kind === "a" && !f3) throw new TypeError("Private accessor was defined without a getter");
@@ -34863,7 +34863,7 @@ function __classPrivateFieldIn(state, receiver) {
   if (receiver === null || typeof receiver !== "object" && typeof receiver !== "function") throw new TypeError("Cannot use 'in' operator on non-object");
   return typeof state === "function" ? receiver === state : state.has(receiver);
 }
-function __addDisposableResource(env2, value, async) {
+function __addDisposableResource(env3, value, async) {
   if (value !== null && value !== void 0) {
     if (typeof value !== "object" && typeof value !== "function") throw new TypeError("Object expected.");
     var dispose, inner;
@@ -34884,22 +34884,22 @@ function __addDisposableResource(env2, value, async) {
         return Promise.reject(e);
       }
     };
-    env2.stack.push({ value, dispose, async });
+    env3.stack.push({ value, dispose, async });
   } else if (async) {
-    env2.stack.push({ async: true });
+    env3.stack.push({ async: true });
   }
   return value;
 }
-function __disposeResources(env2) {
+function __disposeResources(env3) {
   function fail(e) {
-    env2.error = env2.hasError ? new _SuppressedError(e, env2.error, "An error was suppressed during disposal.") : e;
-    env2.hasError = true;
+    env3.error = env3.hasError ? new _SuppressedError(e, env3.error, "An error was suppressed during disposal.") : e;
+    env3.hasError = true;
   }
   var r2, s2 = 0;
   function next() {
-    while (r2 = env2.stack.pop()) {
+    while (r2 = env3.stack.pop()) {
       try {
-        if (!r2.async && s2 === 1) return s2 = 0, env2.stack.push(r2), Promise.resolve().then(next);
+        if (!r2.async && s2 === 1) return s2 = 0, env3.stack.push(r2), Promise.resolve().then(next);
         if (r2.dispose) {
           var result = r2.dispose.call(r2.value);
           if (r2.async) return s2 |= 2, Promise.resolve(result).then(next, function(e) {
@@ -34911,8 +34911,8 @@ function __disposeResources(env2) {
         fail(e);
       }
     }
-    if (s2 === 1) return env2.hasError ? Promise.reject(env2.error) : Promise.resolve();
-    if (env2.hasError) throw env2.error;
+    if (s2 === 1) return env3.hasError ? Promise.reject(env3.error) : Promise.resolve();
+    if (env3.hasError) throw env3.error;
   }
   return next();
 }
@@ -35705,9 +35705,9 @@ var require_utils3 = __commonJS({
       }
       return resultBuffer;
     }
-    var log2 = Math.log(2);
+    var log22 = Math.log(2);
     function nearestPowerOf2(length) {
-      const base = Math.log(length) / log2;
+      const base = Math.log(length) / log22;
       const floor = Math.floor(base);
       const round = Math.round(base);
       return floor === round ? floor : round;
@@ -35831,7 +35831,7 @@ var require_build2 = __commonJS({
     var TO_BER = "toBER";
     var LOCAL = "local";
     var EMPTY_STRING = "";
-    var EMPTY_BUFFER = new ArrayBuffer(0);
+    var EMPTY_BUFFER2 = new ArrayBuffer(0);
     var EMPTY_VIEW = new Uint8Array(0);
     var END_OF_CONTENT_NAME = "EndOfContent";
     var OCTET_STRING_NAME = "OCTET STRING";
@@ -35869,7 +35869,7 @@ var require_build2 = __commonJS({
         toBER(sizeOnly = false) {
           if (!this.isHexOnly) {
             this.error = "Flag 'isHexOnly' is not set, abort";
-            return EMPTY_BUFFER;
+            return EMPTY_BUFFER2;
           }
           if (sizeOnly) {
             return new ArrayBuffer(this.valueHexView.byteLength);
@@ -35957,7 +35957,7 @@ var require_build2 = __commonJS({
             break;
           default:
             this.error = "Unknown tag class";
-            return EMPTY_BUFFER;
+            return EMPTY_BUFFER2;
         }
         if (this.isConstructed)
           firstOctet |= 32;
@@ -36159,7 +36159,7 @@ var require_build2 = __commonJS({
           const encodedBuf = pvutils__namespace.utilToBase(this.length, 8);
           if (encodedBuf.byteLength > 127) {
             this.error = "Too big length";
-            return EMPTY_BUFFER;
+            return EMPTY_BUFFER2;
           }
           retBuf = new ArrayBuffer(encodedBuf.byteLength + 1);
           if (sizeOnly)
@@ -36524,7 +36524,7 @@ var require_build2 = __commonJS({
         throw RangeError("Built-in encoding is too large");
       return { id, len, payload, length, total, indefinite: node.indefinite, prefix: node.prefix };
     }
-    function flatten(node, output, offset2, sizeOnly) {
+    function flatten2(node, output, offset2, sizeOnly) {
       output.set(new Uint8Array(node.id), offset2);
       offset2 += node.id.byteLength;
       output.set(new Uint8Array(node.len), offset2);
@@ -36539,7 +36539,7 @@ var require_build2 = __commonJS({
           output.set(node.payload, offset2);
         offset2 += node.payload.byteLength;
       } else {
-        offset2 = flatten(node.payload, output, offset2, sizeOnly);
+        offset2 = flatten2(node.payload, output, offset2, sizeOnly);
       }
       if (node.indefinite)
         offset2 += 2;
@@ -36554,7 +36554,7 @@ var require_build2 = __commonJS({
         return void 0;
       const node = buildNode(validated, sizeOnly, registry);
       const output = new Uint8Array(node.total);
-      flatten(node, output, 0, sizeOnly);
+      flatten2(node, output, 0, sizeOnly);
       return output.buffer;
     }
     var BaseBlock = class extends LocalBaseBlock {
@@ -36611,7 +36611,7 @@ var require_build2 = __commonJS({
         if (!writer) {
           return _writer.final();
         }
-        return EMPTY_BUFFER;
+        return EMPTY_BUFFER2;
       }
       toJSON() {
         const object = {
@@ -37131,7 +37131,7 @@ var require_build2 = __commonJS({
         if (!writer) {
           return _writer.final();
         }
-        return EMPTY_BUFFER;
+        return EMPTY_BUFFER2;
       }
       toJSON() {
         const object = {
@@ -37188,7 +37188,7 @@ ${values.join("\n")}` : `${blockName} :`;
         return inputOffset;
       }
       toBER(_sizeOnly) {
-        return EMPTY_BUFFER;
+        return EMPTY_BUFFER2;
       }
     };
     LocalEndOfContentValueBlock.override = "EndOfContentValueBlock";
@@ -37875,7 +37875,7 @@ ${values.join("\n")}` : `${blockName} :`;
         const encodedBuf = pvutils__namespace.utilToBase(this.valueDec, 7);
         if (encodedBuf.byteLength === 0) {
           this.error = "Error during encoding SID value";
-          return EMPTY_BUFFER;
+          return EMPTY_BUFFER2;
         }
         const retView = new Uint8Array(encodedBuf.byteLength);
         if (!sizeOnly) {
@@ -37952,7 +37952,7 @@ ${values.join("\n")}` : `${blockName} :`;
           const valueBuf = this.value[i].toBER(sizeOnly);
           if (valueBuf.byteLength === 0) {
             this.error = this.value[i].error;
-            return EMPTY_BUFFER;
+            return EMPTY_BUFFER2;
           }
           retBuffers.push(valueBuf);
         }
@@ -38137,7 +38137,7 @@ ${values.join("\n")}` : `${blockName} :`;
         const encodedBuf = pvutils__namespace.utilToBase(this.valueDec, 7);
         if (encodedBuf.byteLength === 0) {
           this.error = "Error during encoding SID value";
-          return EMPTY_BUFFER;
+          return EMPTY_BUFFER2;
         }
         const retView = new Uint8Array(encodedBuf.byteLength);
         if (!sizeOnly) {
@@ -38196,7 +38196,7 @@ ${values.join("\n")}` : `${blockName} :`;
           const valueBuf = this.value[i].toBER(sizeOnly);
           if (valueBuf.byteLength === 0) {
             this.error = this.value[i].error;
-            return EMPTY_BUFFER;
+            return EMPTY_BUFFER2;
           }
           retBuffers.push(valueBuf);
         }
@@ -39353,7 +39353,7 @@ var require_buffer_source = __commonJS({
       const view = value;
       return typeof view.byteOffset === "number" && typeof view.byteLength === "number" && isArrayBufferLike(view.buffer);
     }
-    function copyBytes(data) {
+    function copyBytes4(data) {
       const view = toUint8Array(data);
       const copy = new Uint8Array(view.byteLength);
       copy.set(view);
@@ -39387,7 +39387,7 @@ var require_buffer_source = __commonJS({
       return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     }
     function toUint8ArrayCopy(data) {
-      return copyBytes(data);
+      return copyBytes4(data);
     }
     function toArrayBuffer(data) {
       assertBufferSource(data);
@@ -39406,7 +39406,7 @@ var require_buffer_source = __commonJS({
       if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) {
         return data.buffer;
       }
-      return copyBytes(data).buffer;
+      return copyBytes4(data).buffer;
     }
     function toView(data, type) {
       assertBufferSource(data);
@@ -47063,11 +47063,11 @@ function __metadata2(metadataKey, metadataValue) {
 }
 function __awaiter3(thisArg, _arguments, P3, generator) {
   function adopt(value) {
-    return value instanceof P3 ? value : new P3(function(resolve) {
-      resolve(value);
+    return value instanceof P3 ? value : new P3(function(resolve2) {
+      resolve2(value);
     });
   }
-  return new (P3 || (P3 = Promise))(function(resolve, reject) {
+  return new (P3 || (P3 = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -47083,7 +47083,7 @@ function __awaiter3(thisArg, _arguments, P3, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -47261,14 +47261,14 @@ function __asyncValues2(o2) {
   }, i);
   function verb(n2) {
     i[n2] = o2[n2] && function(v2) {
-      return new Promise(function(resolve, reject) {
-        v2 = o2[n2](v2), settle(resolve, reject, v2.done, v2.value);
+      return new Promise(function(resolve2, reject) {
+        v2 = o2[n2](v2), settle(resolve2, reject, v2.done, v2.value);
       });
     };
   }
-  function settle(resolve, reject, d2, v2) {
+  function settle(resolve2, reject, d2, v2) {
     Promise.resolve(v2).then(function(v3) {
-      resolve({ value: v3, done: d2 });
+      resolve2({ value: v3, done: d2 });
     }, reject);
   }
 }
@@ -47280,17 +47280,17 @@ function __makeTemplateObject2(cooked, raw) {
   }
   return cooked;
 }
-function __importStar2(mod) {
-  if (mod && mod.__esModule) return mod;
+function __importStar2(mod5) {
+  if (mod5 && mod5.__esModule) return mod5;
   var result = {};
-  if (mod != null) {
-    for (var k2 in mod) if (Object.hasOwnProperty.call(mod, k2)) result[k2] = mod[k2];
+  if (mod5 != null) {
+    for (var k2 in mod5) if (Object.hasOwnProperty.call(mod5, k2)) result[k2] = mod5[k2];
   }
-  result.default = mod;
+  result.default = mod5;
   return result;
 }
-function __importDefault2(mod) {
-  return mod && mod.__esModule ? mod : { default: mod };
+function __importDefault2(mod5) {
+  return mod5 && mod5.__esModule ? mod5 : { default: mod5 };
 }
 function __classPrivateFieldGet2(receiver, privateMap) {
   if (!privateMap.has(receiver)) {
@@ -47452,14 +47452,14 @@ var require_lazy_helpers = __commonJS({
       }
       createHandler(delayedObject) {
         const handler = {};
-        const install = (name) => {
+        const install2 = (name) => {
           handler[name] = (...args) => {
             args[0] = delayedObject();
             const method = Reflect[name];
             return method(...args);
           };
         };
-        this.reflectMethods.forEach(install);
+        this.reflectMethods.forEach(install2);
         return handler;
       }
     };
@@ -53572,15 +53572,15 @@ var require_pg_int8 = __commonJS({
 var require_binaryParsers = __commonJS({
   "node_modules/pg-types/lib/binaryParsers.js"(exports, module) {
     var parseInt64 = require_pg_int8();
-    var parseBits = function(data, bits, offset2, invert, callback) {
+    var parseBits = function(data, bits, offset2, invert3, callback) {
       offset2 = offset2 || 0;
-      invert = invert || false;
+      invert3 = invert3 || false;
       callback = callback || function(lastValue, newValue, bits2) {
         return lastValue * Math.pow(2, bits2) + newValue;
       };
       var offsetBytes = offset2 >> 3;
       var inv = function(value) {
-        if (invert) {
+        if (invert3) {
           return ~value & 255;
         }
         return value;
@@ -54116,9 +54116,9 @@ var require_utils5 = __commonJS({
     var nodeCrypto = __require("crypto");
     module.exports = {
       postgresMd5PasswordHash,
-      randomBytes: randomBytes6,
+      randomBytes: randomBytes10,
       deriveKey: deriveKey2,
-      sha256,
+      sha256: sha2562,
       hashByName,
       hmacSha256,
       md5
@@ -54126,7 +54126,7 @@ var require_utils5 = __commonJS({
     var webCrypto = nodeCrypto.webcrypto || globalThis.crypto;
     var subtleCrypto = webCrypto.subtle;
     var textEncoder = new TextEncoder();
-    function randomBytes6(length) {
+    function randomBytes10(length) {
       return webCrypto.getRandomValues(Buffer.alloc(length));
     }
     async function md5(string) {
@@ -54143,7 +54143,7 @@ var require_utils5 = __commonJS({
       const outer = await md5(Buffer.concat([Buffer.from(inner), salt]));
       return "md5" + outer;
     }
-    async function sha256(text) {
+    async function sha2562(text) {
       return await subtleCrypto.digest("SHA-256", text);
     }
     async function hashByName(hashName, text) {
@@ -54286,18 +54286,18 @@ var require_sasl = __commonJS({
       return password.replace(nonAsciiSpace, " ").replace(mappedToNothing, "").normalize("NFKC");
     }
     var DEFAULT_MAX_SCRAM_ITERATIONS = 1e5;
-    function startSession(mechanisms, stream, scramMaxIterations = DEFAULT_MAX_SCRAM_ITERATIONS) {
+    function startSession(mechanisms, stream2, scramMaxIterations = DEFAULT_MAX_SCRAM_ITERATIONS) {
       const candidates = ["SCRAM-SHA-256"];
-      if (stream) candidates.unshift("SCRAM-SHA-256-PLUS");
+      if (stream2) candidates.unshift("SCRAM-SHA-256-PLUS");
       const mechanism = candidates.find((candidate) => mechanisms.includes(candidate));
       if (!mechanism) {
         throw new Error("SASL: Only mechanism(s) " + candidates.join(" and ") + " are supported");
       }
-      if (mechanism === "SCRAM-SHA-256-PLUS" && typeof stream.getPeerCertificate !== "function") {
+      if (mechanism === "SCRAM-SHA-256-PLUS" && typeof stream2.getPeerCertificate !== "function") {
         throw new Error("SASL: Mechanism SCRAM-SHA-256-PLUS requires a certificate");
       }
       const clientNonce = crypto3.randomBytes(18).toString("base64");
-      const gs2Header = mechanism === "SCRAM-SHA-256-PLUS" ? "p=tls-server-end-point" : stream ? "y" : "n";
+      const gs2Header = mechanism === "SCRAM-SHA-256-PLUS" ? "p=tls-server-end-point" : stream2 ? "y" : "n";
       return {
         mechanism,
         clientNonce,
@@ -54306,7 +54306,7 @@ var require_sasl = __commonJS({
         scramMaxIterations
       };
     }
-    async function continueSession(session, password, serverData, stream) {
+    async function continueSession(session, password, serverData, stream2) {
       if (session.message !== "SASLInitialResponse") {
         throw new Error("SASL: Last message was not SASLInitialResponse");
       }
@@ -54333,9 +54333,9 @@ var require_sasl = __commonJS({
       }
       const clientFirstMessageBare = "n=*,r=" + session.clientNonce;
       const serverFirstMessage = "r=" + sv.nonce + ",s=" + sv.salt + ",i=" + sv.iteration;
-      let channelBinding = stream ? "eSws" : "biws";
+      let channelBinding = stream2 ? "eSws" : "biws";
       if (session.mechanism === "SCRAM-SHA-256-PLUS") {
-        const peerCert = stream.getPeerCertificate().raw;
+        const peerCert = stream2.getPeerCertificate().raw;
         let hashName = signatureAlgorithmHashFromCertificate(peerCert);
         if (hashName === "MD5" || hashName === "SHA-1") hashName = "SHA-256";
         const certHash = await crypto3.hashByName(hashName, peerCert);
@@ -54718,7 +54718,7 @@ var require_connection_parameters = __commonJS({
     var quoteParamValue = function(value) {
       return "'" + ("" + value).replace(/\\/g, "\\\\").replace(/'/g, "\\'") + "'";
     };
-    var add = function(params, config, paramName) {
+    var add2 = function(params, config, paramName) {
       const value = config[paramName];
       if (value !== void 0 && value !== null) {
         params.push(paramName + "=" + quoteParamValue(value));
@@ -54793,20 +54793,20 @@ var require_connection_parameters = __commonJS({
       }
       getLibpqConnectionString(cb) {
         const params = [];
-        add(params, this, "user");
-        add(params, this, "password");
-        add(params, this, "port");
-        add(params, this, "application_name");
-        add(params, this, "fallback_application_name");
-        add(params, this, "connect_timeout");
-        add(params, this, "options");
+        add2(params, this, "user");
+        add2(params, this, "password");
+        add2(params, this, "port");
+        add2(params, this, "application_name");
+        add2(params, this, "fallback_application_name");
+        add2(params, this, "connect_timeout");
+        add2(params, this, "options");
         const ssl = typeof this.ssl === "object" ? this.ssl : this.ssl ? { sslmode: this.ssl } : {};
-        add(params, ssl, "sslmode");
-        add(params, ssl, "sslca");
-        add(params, ssl, "sslkey");
-        add(params, ssl, "sslcert");
-        add(params, ssl, "sslrootcert");
-        add(params, this, "sslnegotiation");
+        add2(params, ssl, "sslmode");
+        add2(params, ssl, "sslca");
+        add2(params, ssl, "sslkey");
+        add2(params, ssl, "sslcert");
+        add2(params, ssl, "sslrootcert");
+        add2(params, this, "sslnegotiation");
         if (this.database) {
           params.push("dbname=" + quoteParamValue(this.database));
         }
@@ -55189,7 +55189,7 @@ var require_messages = __commonJS({
       }
     };
     exports.CopyResponse = CopyResponse;
-    var Field = class {
+    var Field3 = class {
       constructor(name, tableID, columnID, dataTypeID, dataTypeSize, dataTypeModifier, format) {
         this.name = name;
         this.tableID = tableID;
@@ -55200,7 +55200,7 @@ var require_messages = __commonJS({
         this.format = format;
       }
     };
-    exports.Field = Field;
+    exports.Field = Field3;
     var RowDescriptionMessage = class {
       constructor(length, fieldCount) {
         this.length = length;
@@ -55412,10 +55412,10 @@ var require_serializer2 = __commonJS({
     exports.serialize = void 0;
     var buffer_writer_1 = require_buffer_writer();
     var writer = new buffer_writer_1.Writer();
-    var startup = (opts) => {
+    var startup = (opts2) => {
       writer.addInt16(3).addInt16(0);
-      for (const key of Object.keys(opts)) {
-        writer.addCString(key).addCString(opts[key]);
+      for (const key of Object.keys(opts2)) {
+        writer.addCString(key).addCString(opts2[key]);
       }
       writer.addCString("client_encoding").addCString("UTF8");
       const bodyBuffer = writer.addCString("").flush();
@@ -55691,15 +55691,15 @@ var require_parser3 = __commonJS({
     var LATEINIT_LENGTH = -1;
     var emptyBuffer = Buffer.allocUnsafe(0);
     var Parser = class {
-      constructor(opts) {
+      constructor(opts2) {
         this.buffer = emptyBuffer;
         this.bufferLength = 0;
         this.bufferOffset = 0;
         this.reader = new buffer_reader_1.BufferReader();
-        if ((opts === null || opts === void 0 ? void 0 : opts.mode) === "binary") {
+        if ((opts2 === null || opts2 === void 0 ? void 0 : opts2.mode) === "binary") {
           throw new Error("Binary mode not supported yet");
         }
-        this.mode = (opts === null || opts === void 0 ? void 0 : opts.mode) || "text";
+        this.mode = (opts2 === null || opts2 === void 0 ? void 0 : opts2.mode) || "text";
       }
       parse(buffer, callback) {
         this.mergeBuffer(buffer);
@@ -56000,10 +56000,10 @@ var require_dist2 = __commonJS({
       return serializer_1.serialize;
     } });
     var parser_1 = require_parser3();
-    function parse2(stream, callback) {
+    function parse2(stream2, callback) {
       const parser = new parser_1.Parser();
-      stream.on("data", (buffer) => parser.parse(buffer, callback));
-      return new Promise((resolve) => stream.on("end", () => resolve()));
+      stream2.on("data", (buffer) => parser.parse(buffer, callback));
+      return new Promise((resolve2) => stream2.on("end", () => resolve2()));
     }
   }
 });
@@ -56089,8 +56089,8 @@ var require_connection2 = __commonJS({
     "use strict";
     var EventEmitter = __require("events").EventEmitter;
     var { parse: parse2, serialize } = require_dist2();
-    var stream = require_stream();
-    var { getStream } = stream;
+    var stream2 = require_stream();
+    var { getStream } = stream2;
     var flushBuffer = serialize.flush();
     var syncBuffer = serialize.sync();
     var endBuffer = serialize.end();
@@ -56185,7 +56185,7 @@ var require_connection2 = __commonJS({
           options.servername = host;
         }
         try {
-          self2.stream = stream.getSecureStream(options);
+          self2.stream = stream2.getSecureStream(options);
         } catch (err2) {
           return self2.emit("error", err2);
         }
@@ -56193,8 +56193,8 @@ var require_connection2 = __commonJS({
         self2.stream.on("error", reportStreamError);
         self2.emit("sslconnect");
       }
-      attachListeners(stream2) {
-        parse2(stream2, (msg) => {
+      attachListeners(stream3) {
+        parse2(stream3, (msg) => {
           const eventName = msg.name === "error" ? "errorMessage" : msg.name;
           if (this._emitMessage) {
             this.emit("message", msg);
@@ -56339,7 +56339,7 @@ var require_split2 = __commonJS({
     function noop(incoming) {
       return incoming;
     }
-    function split(matcher, mapper, options) {
+    function split2(matcher, mapper, options) {
       matcher = matcher || /\r?\n/;
       mapper = mapper || noop;
       options = options || {};
@@ -56368,21 +56368,21 @@ var require_split2 = __commonJS({
       options.transform = transform;
       options.flush = flush;
       options.readableObjectMode = true;
-      const stream = new Transform(options);
-      stream[kLast] = "";
-      stream[kDecoder] = new StringDecoder("utf8");
-      stream.matcher = matcher;
-      stream.mapper = mapper;
-      stream.maxLength = options.maxLength;
-      stream.skipOverflow = options.skipOverflow || false;
-      stream.overflow = false;
-      stream._destroy = function(err2, cb) {
+      const stream2 = new Transform(options);
+      stream2[kLast] = "";
+      stream2[kDecoder] = new StringDecoder("utf8");
+      stream2.matcher = matcher;
+      stream2.mapper = mapper;
+      stream2.maxLength = options.maxLength;
+      stream2.skipOverflow = options.skipOverflow || false;
+      stream2.overflow = false;
+      stream2._destroy = function(err2, cb) {
         this._writableState.errorEmitted = false;
         cb(err2);
       };
-      return stream;
+      return stream2;
     }
-    module.exports = split;
+    module.exports = split2;
   }
 });
 
@@ -56392,7 +56392,7 @@ var require_helper2 = __commonJS({
     "use strict";
     var path = __require("path");
     var Stream = __require("stream").Stream;
-    var split = require_split2();
+    var split2 = require_split2();
     var util = __require("util");
     var defaultPort = 5432;
     var isWin = process.platform === "win32";
@@ -56422,14 +56422,14 @@ var require_helper2 = __commonJS({
         isWin = val;
       }
     });
-    module.exports.warnTo = function(stream) {
+    module.exports.warnTo = function(stream2) {
       var old = warnStream;
-      warnStream = stream;
+      warnStream = stream2;
       return old;
     };
     module.exports.getFileName = function(rawEnv) {
-      var env2 = rawEnv || process.env;
-      var file = env2.PGPASSFILE || (isWin ? path.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path.join(env2.HOME || "./", ".pgpass"));
+      var env3 = rawEnv || process.env;
+      var file = env3.PGPASSFILE || (isWin ? path.join(env3.APPDATA || "./", "postgresql", "pgpass.conf") : path.join(env3.HOME || "./", ".pgpass"));
       return file;
     };
     module.exports.usePgPass = function(stats, fname) {
@@ -56460,9 +56460,9 @@ var require_helper2 = __commonJS({
         return prev && (entry[field2] === "*" || entry[field2] === connInfo[field2]);
       }, true);
     };
-    module.exports.getPassword = function(connInfo, stream, cb) {
+    module.exports.getPassword = function(connInfo, stream2, cb) {
       var pass;
-      var lineStream = stream.pipe(split());
+      var lineStream = stream2.pipe(split2());
       function onLine(line) {
         var entry = parseLine(line);
         if (entry && isValidEntry(entry) && matcher(connInfo, entry)) {
@@ -56471,15 +56471,15 @@ var require_helper2 = __commonJS({
         }
       }
       var onEnd = function() {
-        stream.destroy();
+        stream2.destroy();
         cb(pass);
       };
       var onErr = function(err2) {
-        stream.destroy();
+        stream2.destroy();
         warn("WARNING: error on reading file: %s", err2);
         cb(void 0);
       };
-      stream.on("error", onErr);
+      stream2.on("error", onErr);
       lineStream.on("data", onLine).on("end", onEnd).on("error", onErr);
     };
     var parseLine = module.exports.parseLine = function(line) {
@@ -56772,12 +56772,12 @@ var require_client2 = __commonJS({
           this._connect(callback);
           return;
         }
-        return new this._Promise((resolve, reject) => {
+        return new this._Promise((resolve2, reject) => {
           this._connect((error2) => {
             if (error2) {
               reject(error2);
             } else {
-              resolve(this);
+              resolve2(this);
             }
           });
         });
@@ -57159,8 +57159,8 @@ var require_client2 = __commonJS({
         } else {
           query = new Query2(config, values, callback);
           if (!query.callback) {
-            result = new this._Promise((resolve, reject) => {
-              query.callback = (err2, res) => err2 ? reject(err2) : resolve(res);
+            result = new this._Promise((resolve2, reject) => {
+              query.callback = (err2, res) => err2 ? reject(err2) : resolve2(res);
             }).catch((err2) => {
               Error.captureStackTrace(err2);
               throw err2;
@@ -57260,8 +57260,8 @@ var require_client2 = __commonJS({
         if (cb) {
           this.connection.once("end", cb);
         } else {
-          return new this._Promise((resolve) => {
-            this.connection.once("end", resolve);
+          return new this._Promise((resolve2) => {
+            this.connection.once("end", resolve2);
           });
         }
       }
@@ -57310,8 +57310,8 @@ var require_pg_pool = __commonJS({
       const cb = function(err2, client) {
         err2 ? rej(err2) : res(client);
       };
-      const result = new Promise2(function(resolve, reject) {
-        res = resolve;
+      const result = new Promise2(function(resolve2, reject) {
+        res = resolve2;
         rej = reject;
       }).catch((err2) => {
         Error.captureStackTrace(err2);
@@ -57372,7 +57372,7 @@ var require_pg_pool = __commonJS({
         if (typeof Promise2.try === "function") {
           return Promise2.try(f3);
         }
-        return new Promise2((resolve) => resolve(f3()));
+        return new Promise2((resolve2) => resolve2(f3()));
       }
       _isFull() {
         return this._clients.length >= this.options.max;
@@ -57767,8 +57767,8 @@ var require_query2 = __commonJS({
     NativeQuery.prototype._getPromise = function() {
       if (this._promise) return this._promise;
       this._promise = new Promise(
-        function(resolve, reject) {
-          this._once("end", resolve);
+        function(resolve2, reject) {
+          this._once("end", resolve2);
           this._once("error", reject);
         }.bind(this)
       );
@@ -57947,12 +57947,12 @@ var require_client3 = __commonJS({
         this._connect(callback);
         return;
       }
-      return new this._Promise((resolve, reject) => {
+      return new this._Promise((resolve2, reject) => {
         this._connect((error2) => {
           if (error2) {
             reject(error2);
           } else {
-            resolve(this);
+            resolve2(this);
           }
         });
       });
@@ -57976,8 +57976,8 @@ var require_client3 = __commonJS({
         query = new NativeQuery(config, values, callback);
         if (!query.callback) {
           let resolveOut, rejectOut;
-          result = new this._Promise((resolve, reject) => {
-            resolveOut = resolve;
+          result = new this._Promise((resolve2, reject) => {
+            resolveOut = resolve2;
             rejectOut = reject;
           }).catch((err2) => {
             Error.captureStackTrace(err2);
@@ -58040,8 +58040,8 @@ var require_client3 = __commonJS({
       }
       let result;
       if (!cb) {
-        result = new this._Promise(function(resolve, reject) {
-          cb = (err2) => err2 ? reject(err2) : resolve();
+        result = new this._Promise(function(resolve2, reject) {
+          cb = (err2) => err2 ? reject(err2) : resolve2();
         });
       }
       const doEnd = function() {
@@ -60603,7 +60603,7 @@ var require_nacl_fast = __commonJS({
         for (i = 0; i < 8; i++) ts64(out2, 8 * i, hh[i], hl[i]);
         return 0;
       }
-      function add(p2, q3) {
+      function add2(p2, q3) {
         var a = gf(), b3 = gf(), c3 = gf(), d2 = gf(), e = gf(), f3 = gf(), g2 = gf(), h3 = gf(), t2 = gf();
         Z3(a, p2[1], p2[0]);
         Z3(t2, q3[1], q3[0]);
@@ -60624,7 +60624,7 @@ var require_nacl_fast = __commonJS({
         M4(p2[2], g2, f3);
         M4(p2[3], e, h3);
       }
-      function cswap(p2, q3, b3) {
+      function cswap2(p2, q3, b3) {
         var i;
         for (i = 0; i < 4; i++) {
           sel25519(p2[i], q3[i], b3);
@@ -60646,10 +60646,10 @@ var require_nacl_fast = __commonJS({
         set25519(p2[3], gf0);
         for (i = 255; i >= 0; --i) {
           b3 = s2[i / 8 | 0] >> (i & 7) & 1;
-          cswap(p2, q3, b3);
-          add(q3, p2);
-          add(p2, p2);
-          cswap(p2, q3, b3);
+          cswap2(p2, q3, b3);
+          add2(q3, p2);
+          add2(p2, p2);
+          cswap2(p2, q3, b3);
         }
       }
       function scalarbase(p2, s2) {
@@ -60774,7 +60774,7 @@ var require_nacl_fast = __commonJS({
         reduce(h3);
         scalarmult(p2, q3, h3);
         scalarbase(q3, sm.subarray(32));
-        add(p2, q3);
+        add2(p2, q3);
         pack(t2, p2);
         n2 -= 64;
         if (crypto_verify_32(sm, 0, t2, 0)) {
@@ -62104,7 +62104,7 @@ var require_bcrypt_pbkdf = __commonJS({
         2306472731
       ]);
     };
-    function F3(S3, x8, i) {
+    function F4(S3, x8, i) {
       return (S3[0][x8[i + 3]] + S3[1][x8[i + 2]] ^ S3[2][x8[i + 1]]) + S3[3][x8[i]];
     }
     Blowfish.prototype.encipher = function(x3, x8) {
@@ -62115,8 +62115,8 @@ var require_bcrypt_pbkdf = __commonJS({
       }
       x3[0] ^= this.P[0];
       for (var i = 1; i < 16; i += 2) {
-        x3[1] ^= F3(this.S, x8, 0) ^ this.P[i];
-        x3[0] ^= F3(this.S, x8, 4) ^ this.P[i + 1];
+        x3[1] ^= F4(this.S, x8, 0) ^ this.P[i];
+        x3[0] ^= F4(this.S, x8, 4) ^ this.P[i + 1];
       }
       var t2 = x3[0];
       x3[0] = x3[1] ^ this.P[17];
@@ -62128,8 +62128,8 @@ var require_bcrypt_pbkdf = __commonJS({
         x8 = x8.subarray(x3.byteOffset);
       x3[0] ^= this.P[17];
       for (var i = 16; i > 0; i -= 2) {
-        x3[1] ^= F3(this.S, x8, 0) ^ this.P[i];
-        x3[0] ^= F3(this.S, x8, 4) ^ this.P[i - 1];
+        x3[1] ^= F4(this.S, x8, 0) ^ this.P[i];
+        x3[0] ^= F4(this.S, x8, 4) ^ this.P[i - 1];
       }
       var t2 = x3[0];
       x3[0] = x3[1] ^ this.P[0];
@@ -63021,14 +63021,14 @@ var require_poly1305 = __commonJS({
         });
         var u2 = {}, w2;
         for (w2 in b3) b3.hasOwnProperty(w2) && (u2[w2] = b3[w2]);
-        var x3 = "object" === typeof window, y2 = "function" === typeof importScripts, z3 = "object" === typeof process && "object" === typeof process.versions && "string" === typeof process.versions.node, B3 = "", C2, D2, E3, F3, G3;
+        var x3 = "object" === typeof window, y2 = "function" === typeof importScripts, z3 = "object" === typeof process && "object" === typeof process.versions && "string" === typeof process.versions.node, B3 = "", C2, D2, E3, F4, G3;
         if (z3) B3 = y2 ? __require("path").dirname(B3) + "/" : __dirname + "/", C2 = function(a, c3) {
           var d2 = H3(a);
           if (d2) return c3 ? d2 : d2.toString();
-          F3 || (F3 = __require("fs"));
+          F4 || (F4 = __require("fs"));
           G3 || (G3 = __require("path"));
           a = G3.normalize(a);
-          return F3.readFileSync(a, c3 ? null : "utf8");
+          return F4.readFileSync(a, c3 ? null : "utf8");
         }, E3 = function(a) {
           a = C2(a, true);
           a.buffer || (a = new Uint8Array(a));
@@ -63037,10 +63037,10 @@ var require_poly1305 = __commonJS({
         }, D2 = function(a, c3, d2) {
           var e = H3(a);
           e && c3(e);
-          F3 || (F3 = __require("fs"));
+          F4 || (F4 = __require("fs"));
           G3 || (G3 = __require("path"));
           a = G3.normalize(a);
-          F3.readFile(a, function(f3, l4) {
+          F4.readFile(a, function(f3, l4) {
             f3 ? d2(f3) : c3(l4.buffer);
           });
         }, 1 < process.argv.length && process.argv[1].replace(/\\/g, "/"), process.argv.slice(2), b3.inspect = function() {
@@ -63101,7 +63101,7 @@ var require_poly1305 = __commonJS({
         function assert(a, c3) {
           a || K3("Assertion failed: " + c3);
         }
-        function N3(a) {
+        function N4(a) {
           var c3 = b3["_" + a];
           assert(c3, "Cannot call unknown function " + a + ", make sure it is exported");
           return c3;
@@ -63148,9 +63148,9 @@ var require_poly1305 = __commonJS({
             return p2;
           }, array: function(g2) {
             var p2 = O3(g2.length);
-            Q3.set(g2, p2);
+            Q4.set(g2, p2);
             return p2;
-          } }, l4 = N3(a), A3 = [];
+          } }, l4 = N4(a), A3 = [];
           a = 0;
           if (e) for (var t2 = 0; t2 < e.length; t2++) {
             var aa = f3[d2[t2]];
@@ -63183,11 +63183,11 @@ var require_poly1305 = __commonJS({
           0 !== a && fa(a);
           return d2;
         }
-        var ea = "undefined" !== typeof TextDecoder ? new TextDecoder("utf8") : void 0, ha, Q3, P3;
+        var ea = "undefined" !== typeof TextDecoder ? new TextDecoder("utf8") : void 0, ha, Q4, P3;
         function ia() {
           var a = L3.buffer;
           ha = a;
-          b3.HEAP8 = Q3 = new Int8Array(a);
+          b3.HEAP8 = Q4 = new Int8Array(a);
           b3.HEAP16 = new Int16Array(a);
           b3.HEAP32 = new Int32Array(a);
           b3.HEAPU8 = P3 = new Uint8Array(a);
@@ -63382,7 +63382,7 @@ var require_poly1305 = __commonJS({
           var f3 = d2.every(function(l4) {
             return "number" === l4;
           });
-          return "string" !== c3 && f3 && !e ? N3(a) : function() {
+          return "string" !== c3 && f3 && !e ? N4(a) : function() {
             return ca(a, c3, d2, arguments);
           };
         };
@@ -63446,7 +63446,7 @@ var require_crypto = __commonJS({
     var { readUInt32BE, writeUInt32BE } = require_utils6();
     var FastBuffer = Buffer[Symbol.species];
     var MAX_SEQNO = 2 ** 32 - 1;
-    var EMPTY_BUFFER = Buffer.alloc(0);
+    var EMPTY_BUFFER2 = Buffer.alloc(0);
     var BUF_INT = Buffer.alloc(4);
     var DISCARD_CACHE = /* @__PURE__ */ new Map();
     var MAX_PACKET_SIZE = 35e3;
@@ -63920,7 +63920,7 @@ var require_crypto = __commonJS({
             if (this._packetPos < this._len)
               return;
           }
-          const payload = !this._packet ? EMPTY_BUFFER : new FastBuffer(
+          const payload = !this._packet ? EMPTY_BUFFER2 : new FastBuffer(
             this._packet.buffer,
             this._packet.byteOffset + 1,
             this._packet.length - this._packet[0] - 1
@@ -64227,7 +64227,7 @@ var require_crypto = __commonJS({
                 this._packet = decrypted;
             }
           }
-          const payload = !this._packet ? EMPTY_BUFFER : new FastBuffer(
+          const payload = !this._packet ? EMPTY_BUFFER2 : new FastBuffer(
             this._packet.buffer,
             this._packet.byteOffset + 1,
             this._packet.length - this._packet[0] - 1
@@ -64733,7 +64733,7 @@ var require_crypto = __commonJS({
       MAC_INFO,
       bindingAvailable: !!binding,
       init: (() => {
-        return new Promise(async (resolve, reject) => {
+        return new Promise(async (resolve2, reject) => {
           try {
             POLY1305_WASM_MODULE = await require_poly1305()();
             POLY1305_RESULT_MALLOC = POLY1305_WASM_MODULE._malloc(16);
@@ -64745,7 +64745,7 @@ var require_crypto = __commonJS({
           } catch (ex) {
             return reject(ex);
           }
-          resolve();
+          resolve2();
         });
       })(),
       NullCipher,
@@ -64763,7 +64763,7 @@ var require_keyParser = __commonJS({
     var {
       createDecipheriv: createDecipheriv2,
       createECDH: createECDH2,
-      createHash: createHash6,
+      createHash: createHash7,
       createHmac: createHmac2,
       createSign,
       createVerify,
@@ -64980,7 +64980,7 @@ ${formatted}-----END ${type} KEY-----`;
       asnWriter.endSequence();
       return makePEM("PRIVATE", asnWriter.buffer);
     }
-    function genOpenSSLECDSAPub(oid, Q3) {
+    function genOpenSSLECDSAPub(oid, Q4) {
       const asnWriter = new Ber.Writer();
       asnWriter.startSequence();
       asnWriter.startSequence();
@@ -64989,14 +64989,14 @@ ${formatted}-----END ${type} KEY-----`;
       asnWriter.endSequence();
       asnWriter.startSequence(Ber.BitString);
       asnWriter.writeByte(0);
-      asnWriter._ensure(Q3.length);
-      asnWriter._buf.set(Q3, asnWriter._offset);
-      asnWriter._offset += Q3.length;
+      asnWriter._ensure(Q4.length);
+      asnWriter._buf.set(Q4, asnWriter._offset);
+      asnWriter._offset += Q4.length;
       asnWriter.endSequence();
       asnWriter.endSequence();
       return makePEM("PUBLIC", asnWriter.buffer);
     }
-    function genOpenSSHECDSAPub(oid, Q3) {
+    function genOpenSSHECDSAPub(oid, Q4) {
       let curveName;
       switch (oid) {
         case "1.2.840.10045.3.1.7":
@@ -65011,13 +65011,13 @@ ${formatted}-----END ${type} KEY-----`;
         default:
           return;
       }
-      const publicKey = Buffer.allocUnsafe(4 + 19 + 4 + 8 + 4 + Q3.length);
+      const publicKey = Buffer.allocUnsafe(4 + 19 + 4 + 8 + 4 + Q4.length);
       writeUInt32BE(publicKey, 19, 0);
       publicKey.utf8Write(`ecdsa-sha2-${curveName}`, 4, 19);
       writeUInt32BE(publicKey, 8, 23);
       publicKey.utf8Write(curveName, 27, 8);
-      writeUInt32BE(publicKey, Q3.length, 35);
-      publicKey.set(Q3, 39);
+      writeUInt32BE(publicKey, Q4.length, 35);
+      publicKey.set(Q4, 39);
       return publicKey;
     }
     function genOpenSSLECDSAPriv(oid, pub, priv) {
@@ -65451,11 +65451,11 @@ ${formatted}-----END ${type} KEY-----`;
                 );
               }
               const ivSlice = bufferSlice(cipherIV, 0, 8);
-              let cipherKey = createHash6("md5").update(passphrase).update(ivSlice).digest();
+              let cipherKey = createHash7("md5").update(passphrase).update(ivSlice).digest();
               while (cipherKey.length < encInfo.keyLen) {
                 cipherKey = combineBuffers(
                   cipherKey,
-                  createHash6("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
+                  createHash7("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
                 );
               }
               if (cipherKey.length > encInfo.keyLen)
@@ -65620,8 +65620,8 @@ ${formatted}-----END ${type} KEY-----`;
         if (encrypted) {
           const encInfo = CIPHER_INFO[cipherName];
           let cipherKey = combineBuffers(
-            createHash6("sha1").update(PPK_PP1).update(passphrase).digest(),
-            createHash6("sha1").update(PPK_PP2).update(passphrase).digest()
+            createHash7("sha1").update(PPK_PP1).update(passphrase).digest(),
+            createHash7("sha1").update(PPK_PP2).update(passphrase).digest()
           );
           if (cipherKey.length > encInfo.keyLen)
             cipherKey = bufferSlice(cipherKey, 0, encInfo.keyLen);
@@ -65661,7 +65661,7 @@ ${formatted}-----END ${type} KEY-----`;
           passphrase = EMPTY_PASSPHRASE;
         const calcMAC = createHmac2(
           "sha1",
-          createHash6("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
+          createHash7("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
         ).update(macData).digest("hex");
         if (calcMAC !== mac) {
           if (encrypted) {
@@ -66003,7 +66003,7 @@ var require_agent2 = __commonJS({
     "use strict";
     var { Socket } = __require("net");
     var { Duplex: Duplex2 } = __require("stream");
-    var { resolve } = __require("path");
+    var { resolve: resolve2 } = __require("path");
     var { readFile } = __require("fs");
     var { execFile, spawn: spawn2 } = __require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
@@ -66065,11 +66065,11 @@ var require_agent2 = __commonJS({
       }
       getIdentities(cb) {
         cb = once(cb);
-        this.getStream((err2, stream) => {
+        this.getStream((err2, stream2) => {
           function onFail(err3) {
-            if (stream) {
+            if (stream2) {
               try {
-                stream.destroy();
+                stream2.destroy();
               } catch {
               }
             }
@@ -66081,13 +66081,13 @@ var require_agent2 = __commonJS({
             return onFail(err2);
           const protocol = new AgentProtocol(true);
           protocol.on("error", onFail);
-          protocol.pipe(stream).pipe(protocol);
-          stream.on("close", onFail).on("end", onFail).on("error", onFail);
+          protocol.pipe(stream2).pipe(protocol);
+          stream2.on("close", onFail).on("end", onFail).on("error", onFail);
           protocol.getIdentities((err3, keys2) => {
             if (err3)
               return onFail(err3);
             try {
-              stream.destroy();
+              stream2.destroy();
             } catch {
             }
             cb(null, keys2);
@@ -66102,11 +66102,11 @@ var require_agent2 = __commonJS({
           options = void 0;
         }
         cb = once(cb);
-        this.getStream((err2, stream) => {
+        this.getStream((err2, stream2) => {
           function onFail(err3) {
-            if (stream) {
+            if (stream2) {
               try {
-                stream.destroy();
+                stream2.destroy();
               } catch {
               }
             }
@@ -66118,13 +66118,13 @@ var require_agent2 = __commonJS({
             return onFail(err2);
           const protocol = new AgentProtocol(true);
           protocol.on("error", onFail);
-          protocol.pipe(stream).pipe(protocol);
-          stream.on("close", onFail).on("end", onFail).on("error", onFail);
+          protocol.pipe(stream2).pipe(protocol);
+          stream2.on("close", onFail).on("end", onFail).on("error", onFail);
           protocol.sign(pubKey, data, options, (err3, sig) => {
             if (err3)
               return onFail(err3);
             try {
-              stream.destroy();
+              stream2.destroy();
             } catch {
             }
             cb(null, sig);
@@ -66139,7 +66139,7 @@ var require_agent2 = __commonJS({
       const RET_ERR_BINSTDIN = 13;
       const RET_ERR_BINSTDOUT = 14;
       const RET_ERR_BADLEN = 15;
-      const EXEPATH = resolve(__dirname, "..", "util/pagent.exe");
+      const EXEPATH = resolve2(__dirname, "..", "util/pagent.exe");
       const ERROR = {
         [RET_ERR_BADARGS]: new Error("Invalid pagent.exe arguments"),
         [RET_ERR_UNAVAILABLE]: new Error("Pageant is not running"),
@@ -66148,11 +66148,11 @@ var require_agent2 = __commonJS({
         [RET_ERR_BINSTDOUT]: new Error("pagent.exe could not set mode for stdout"),
         [RET_ERR_BADLEN]: new Error("pagent.exe did not get expected input payload")
       };
-      function destroy(stream) {
-        stream.buffer = null;
-        if (stream.proc) {
-          stream.proc.kill();
-          stream.proc = void 0;
+      function destroy(stream2) {
+        stream2.buffer = null;
+        if (stream2.proc) {
+          stream2.proc.kill();
+          stream2.proc = void 0;
         }
       }
       class PageantSocket extends Duplex2 {
@@ -67983,7 +67983,7 @@ var require_kex = __commonJS({
       createDiffieHellman,
       createDiffieHellmanGroup,
       createECDH: createECDH2,
-      createHash: createHash6,
+      createHash: createHash7,
       createPublicKey: createPublicKey3,
       diffieHellman,
       generateKeyPairSync,
@@ -68026,7 +68026,7 @@ var require_kex = __commonJS({
     var MESSAGE_HANDLERS;
     var GEX_MIN_BITS = 2048;
     var GEX_MAX_BITS = 8192;
-    var EMPTY_BUFFER = Buffer.alloc(0);
+    var EMPTY_BUFFER2 = Buffer.alloc(0);
     function kexinit(self2) {
       let payload;
       if (self2._compatFlags & COMPAT.BAD_DHGEX) {
@@ -68409,7 +68409,7 @@ var require_kex = __commonJS({
               DISCONNECT_REASON.KEY_EXCHANGE_FAILED
             );
           }
-          const hash = createHash6(this.hashName);
+          const hash = createHash7(this.hashName);
           hashString(hash, isServer ? this._remoteIdentRaw : this._identRaw);
           hashString(hash, isServer ? this._identRaw : this._remoteIdentRaw);
           hashString(hash, isServer ? this._remoteKexinit : this._kexinit);
@@ -69417,9 +69417,9 @@ var require_kex = __commonJS({
     function generateKEXVal(len, hashName, secret, exchangeHash, sessionID, char) {
       let ret;
       if (len) {
-        let digest = createHash6(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
+        let digest = createHash7(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
         while (digest.length < len) {
-          const chunk = createHash6(hashName).update(secret).update(exchangeHash).update(digest).digest();
+          const chunk = createHash7(hashName).update(secret).update(exchangeHash).update(digest).digest();
           const extended = Buffer.allocUnsafe(digest.length + chunk.length);
           extended.set(digest, 0);
           extended.set(chunk, digest.length);
@@ -69430,7 +69430,7 @@ var require_kex = __commonJS({
         else
           ret = new FastBuffer(digest.buffer, digest.byteOffset, len);
       } else {
-        ret = EMPTY_BUFFER;
+        ret = EMPTY_BUFFER2;
       }
       return ret;
     }
@@ -69808,7 +69808,7 @@ var require_Protocol = __commonJS({
           write: new PacketWriter(this)
         };
         this._hostVerifier = !this._server && typeof config.hostVerifier === "function" ? config.hostVerifier : void 0;
-        this._parse = parseHeader;
+        this._parse = parseHeader2;
         this._buffer = void 0;
         this._authsQueue = [];
         this._authenticated = false;
@@ -71016,7 +71016,7 @@ var require_Protocol = __commonJS({
       }
     };
     var RE_IDENT = /^SSH-(2\.0|1\.99)-([^ ]+)(?: (.*))?$/;
-    function parseHeader(chunk, p2, len) {
+    function parseHeader2(chunk, p2, len) {
       let data;
       let chunkOffset;
       if (this._buffer) {
@@ -71711,15 +71711,15 @@ var require_SFTP = __commonJS({
       writeData(handle, buf, off, len, position, cb) {
         this.write(handle, buf, off, len, position, cb);
       }
-      fastGet(remotePath, localPath, opts, cb) {
+      fastGet(remotePath, localPath, opts2, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(this, fs4, remotePath, localPath, opts, cb);
+        fastXfer(this, fs4, remotePath, localPath, opts2, cb);
       }
-      fastPut(localPath, remotePath, opts, cb) {
+      fastPut(localPath, remotePath, opts2, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(fs4, this, localPath, remotePath, opts, cb);
+        fastXfer(fs4, this, localPath, remotePath, opts2, cb);
       }
       readFile(path, options, callback_) {
         if (this.server)
@@ -71747,7 +71747,7 @@ var require_SFTP = __commonJS({
         let handle;
         let bytesRead = 0;
         const flag = options.flag || "r";
-        const read = () => {
+        const read2 = () => {
           if (size === 0) {
             buffer = Buffer.allocUnsafe(8192);
             this.read(handle, buffer, 0, 8192, bytesRead, afterRead);
@@ -71775,10 +71775,10 @@ var require_SFTP = __commonJS({
             if (pos === size)
               close();
             else
-              read();
+              read2();
           } else {
             buffers.push(bufferSlice(buffer, 0, nbytes));
-            read();
+            read2();
           }
         };
         afterRead._wantEOFError = true;
@@ -71813,10 +71813,10 @@ var require_SFTP = __commonJS({
             size = st2.size || 0;
             if (size === 0) {
               buffers = [];
-              return read();
+              return read2();
             }
             buffer = Buffer.allocUnsafe(size);
-            read();
+            read2();
           };
           this.fstat(handle, tryStat);
         });
@@ -71990,16 +71990,16 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RMDIR`
         );
       }
-      readdir(where, opts, cb) {
+      readdir(where, opts2, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        if (typeof opts === "function") {
-          cb = opts;
-          opts = {};
+        if (typeof opts2 === "function") {
+          cb = opts2;
+          opts2 = {};
         }
-        if (typeof opts !== "object" || opts === null)
-          opts = {};
-        const doFilter = opts && opts.full ? false : true;
+        if (typeof opts2 !== "object" || opts2 === null)
+          opts2 = {};
+        const doFilter = opts2 && opts2.full ? false : true;
         if (!Buffer.isBuffer(where) && typeof where !== "string")
           throw new Error("missing directory handle or path");
         if (typeof where === "string") {
@@ -72008,7 +72008,7 @@ var require_SFTP = __commonJS({
           const reread = (err2, handle) => {
             if (err2)
               return cb(err2);
-            this.readdir(handle, opts, (err3, list2) => {
+            this.readdir(handle, opts2, (err3, list2) => {
               const eof = err3 && err3.code === STATUS_CODE.EOF;
               if (err3 && !eof)
                 return this.close(handle, () => cb(err3));
@@ -72938,28 +72938,28 @@ var require_SFTP = __commonJS({
         `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} READ`
       );
     }
-    function fastXfer(src, dst, srcPath, dstPath, opts, cb) {
+    function fastXfer(src, dst, srcPath, dstPath, opts2, cb) {
       let concurrency = 64;
       let chunkSize = 32768;
       let onstep;
       let mode;
       let fileSize;
-      if (typeof opts === "function") {
-        cb = opts;
-      } else if (typeof opts === "object" && opts !== null) {
-        if (typeof opts.concurrency === "number" && opts.concurrency > 0 && !isNaN(opts.concurrency)) {
-          concurrency = opts.concurrency;
+      if (typeof opts2 === "function") {
+        cb = opts2;
+      } else if (typeof opts2 === "object" && opts2 !== null) {
+        if (typeof opts2.concurrency === "number" && opts2.concurrency > 0 && !isNaN(opts2.concurrency)) {
+          concurrency = opts2.concurrency;
         }
-        if (typeof opts.chunkSize === "number" && opts.chunkSize > 0 && !isNaN(opts.chunkSize)) {
-          chunkSize = opts.chunkSize;
+        if (typeof opts2.chunkSize === "number" && opts2.chunkSize > 0 && !isNaN(opts2.chunkSize)) {
+          chunkSize = opts2.chunkSize;
         }
-        if (typeof opts.fileSize === "number" && opts.fileSize > 0 && !isNaN(opts.fileSize)) {
-          fileSize = opts.fileSize;
+        if (typeof opts2.fileSize === "number" && opts2.fileSize > 0 && !isNaN(opts2.fileSize)) {
+          fileSize = opts2.fileSize;
         }
-        if (typeof opts.step === "function")
-          onstep = opts.step;
-        if (typeof opts.mode === "string" || typeof opts.mode === "number")
-          mode = modeNum(opts.mode);
+        if (typeof opts2.step === "function")
+          onstep = opts2.step;
+        if (typeof opts2.mode === "string" || typeof opts2.mode === "number")
+          mode = modeNum(opts2.mode);
       }
       let fsize;
       let pdst = 0;
@@ -74139,16 +74139,16 @@ var require_SFTP = __commonJS({
       this.handle = null;
       this._opening = false;
     };
-    function closeStream(stream, cb, err2) {
-      if (!stream.handle)
+    function closeStream(stream2, cb, err2) {
+      if (!stream2.handle)
         return onclose();
-      stream.sftp.close(stream.handle, onclose);
+      stream2.sftp.close(stream2.handle, onclose);
       function onclose(er2) {
         er2 = er2 || err2;
         cb(er2);
-        stream.isClosed = true;
+        stream2.isClosed = true;
         if (!er2)
-          stream.emit("close");
+          stream2.emit("close");
       }
     }
     ReadStream.prototype.close = function(cb) {
@@ -74406,15 +74406,15 @@ var require_Channel = __commonJS({
       }
     };
     var Channel = class extends DuplexStream {
-      constructor(client, info2, opts) {
+      constructor(client, info2, opts2) {
         const streamOpts = {
           highWaterMark: MAX_WINDOW,
-          allowHalfOpen: !opts || opts && opts.allowHalfOpen !== false,
+          allowHalfOpen: !opts2 || opts2 && opts2.allowHalfOpen !== false,
           emitClose: false
         };
         super(streamOpts);
         this.allowHalfOpen = streamOpts.allowHalfOpen;
-        const server = !!(opts && opts.server);
+        const server = !!(opts2 && opts2.server);
         this.server = server;
         this.type = info2.type;
         this.subtype = void 0;
@@ -74779,19 +74779,19 @@ var require_utils7 = __commonJS({
                 val = [val];
               if (Array.isArray(val)) {
                 for (let j3 = val.length; j3 >= 0; --j3) {
-                  const prepend = val[j3];
-                  if (typeof prepend === "string") {
-                    if (!prepend || list2.indexOf(prepend) !== -1)
+                  const prepend2 = val[j3];
+                  if (typeof prepend2 === "string") {
+                    if (!prepend2 || list2.indexOf(prepend2) !== -1)
                       continue;
-                    if (supportedList.indexOf(prepend) === -1)
-                      throw new Error(`Unsupported algorithm: ${prepend}`);
+                    if (supportedList.indexOf(prepend2) === -1)
+                      throw new Error(`Unsupported algorithm: ${prepend2}`);
                     if (list2 === defaultList)
                       list2 = list2.slice();
-                    list2.unshift(prepend);
-                  } else if (isRegExp(prepend)) {
+                    list2.unshift(prepend2);
+                  } else if (isRegExp(prepend2)) {
                     for (let k2 = supportedList.length; k2 >= 0; --k2) {
                       const algo = supportedList[k2];
-                      if (prepend.test(algo)) {
+                      if (prepend2.test(algo)) {
                         if (list2.indexOf(algo) !== -1)
                           continue;
                         if (list2 === defaultList)
@@ -74842,8 +74842,8 @@ var require_utils7 = __commonJS({
       generateAlgorithmList,
       onChannelOpenFailure,
       onCHANNEL_CLOSE,
-      isWritable: (stream) => {
-        return stream && stream.writable && stream._readableState && stream._readableState.ended === false;
+      isWritable: (stream2) => {
+        return stream2 && stream2.writable && stream2._readableState && stream2._readableState.ended === false;
       }
     };
   }
@@ -74854,7 +74854,7 @@ var require_client4 = __commonJS({
   "node_modules/ssh2/lib/client.js"(exports, module) {
     "use strict";
     var {
-      createHash: createHash6,
+      createHash: createHash7,
       getHashes,
       randomFillSync
     } = __require("crypto");
@@ -75076,7 +75076,7 @@ var require_client4 = __commonJS({
           }
           hostVerifier = (key, verify) => {
             if (hashAlgo)
-              key = createHash6(hashAlgo).update(key).digest("hex");
+              key = createHash7(hashAlgo).update(key).digest("hex");
             const ret = hashCb(key, verify);
             if (ret !== void 0)
               verify(ret);
@@ -75234,8 +75234,8 @@ var require_client4 = __commonJS({
               if (curAuth.type === "agent") {
                 const key = curAuth.agentCtx.currentKey();
                 proto2.authPK(curAuth.username, key, keyAlgo, (buf, cb) => {
-                  const opts = { hash: hashAlgo };
-                  curAuth.agentCtx.sign(key, buf, opts, (err2, signed) => {
+                  const opts2 = { hash: hashAlgo };
+                  curAuth.agentCtx.sign(key, buf, opts2, (err2, signed) => {
                     if (err2) {
                       err2.level = "agent";
                       this.emit("error", err2);
@@ -75882,14 +75882,14 @@ var require_client4 = __commonJS({
         this._sock && isWritable(this._sock) && this._sock.destroy();
         return this;
       }
-      exec(cmd, opts, cb) {
+      exec(cmd, opts2, cb) {
         if (!this._sock || !isWritable(this._sock))
           throw new Error("Not connected");
-        if (typeof opts === "function") {
-          cb = opts;
-          opts = {};
+        if (typeof opts2 === "function") {
+          cb = opts2;
+          opts2 = {};
         }
-        const extraOpts = { allowHalfOpen: opts.allowHalfOpen !== false };
+        const extraOpts = { allowHalfOpen: opts2.allowHalfOpen !== false };
         openChannel(this, "session", extraOpts, (err2, chan) => {
           if (err2) {
             cb(err2);
@@ -75905,36 +75905,36 @@ var require_client4 = __commonJS({
             if (todo.length)
               todo.shift()();
           }
-          if (this.config.allowAgentFwd === true || opts && opts.agentForward === true && this._agent !== void 0) {
+          if (this.config.allowAgentFwd === true || opts2 && opts2.agentForward === true && this._agent !== void 0) {
             todo.push(() => reqAgentFwd(chan, reqCb));
           }
-          if (typeof opts === "object" && opts !== null) {
-            if (typeof opts.env === "object" && opts.env !== null)
-              reqEnv(chan, opts.env);
-            if (typeof opts.pty === "object" && opts.pty !== null || opts.pty === true) {
-              todo.push(() => reqPty(chan, opts.pty, reqCb));
+          if (typeof opts2 === "object" && opts2 !== null) {
+            if (typeof opts2.env === "object" && opts2.env !== null)
+              reqEnv(chan, opts2.env);
+            if (typeof opts2.pty === "object" && opts2.pty !== null || opts2.pty === true) {
+              todo.push(() => reqPty(chan, opts2.pty, reqCb));
             }
-            if (typeof opts.x11 === "object" && opts.x11 !== null || opts.x11 === "number" || opts.x11 === true) {
-              todo.push(() => reqX11(chan, opts.x11, reqCb));
+            if (typeof opts2.x11 === "object" && opts2.x11 !== null || opts2.x11 === "number" || opts2.x11 === true) {
+              todo.push(() => reqX11(chan, opts2.x11, reqCb));
             }
           }
-          todo.push(() => reqExec(chan, cmd, opts, cb));
+          todo.push(() => reqExec(chan, cmd, opts2, cb));
           todo.shift()();
         });
         return this;
       }
-      shell(wndopts, opts, cb) {
+      shell(wndopts, opts2, cb) {
         if (!this._sock || !isWritable(this._sock))
           throw new Error("Not connected");
         if (typeof wndopts === "function") {
           cb = wndopts;
-          wndopts = opts = void 0;
-        } else if (typeof opts === "function") {
-          cb = opts;
-          opts = void 0;
+          wndopts = opts2 = void 0;
+        } else if (typeof opts2 === "function") {
+          cb = opts2;
+          opts2 = void 0;
         }
         if (wndopts && (wndopts.x11 !== void 0 || wndopts.env !== void 0)) {
-          opts = wndopts;
+          opts2 = wndopts;
           wndopts = void 0;
         }
         openChannel(this, "session", (err2, chan) => {
@@ -75952,16 +75952,16 @@ var require_client4 = __commonJS({
             if (todo.length)
               todo.shift()();
           }
-          if (this.config.allowAgentFwd === true || opts && opts.agentForward === true && this._agent !== void 0) {
+          if (this.config.allowAgentFwd === true || opts2 && opts2.agentForward === true && this._agent !== void 0) {
             todo.push(() => reqAgentFwd(chan, reqCb));
           }
           if (wndopts !== false)
             todo.push(() => reqPty(chan, wndopts, reqCb));
-          if (typeof opts === "object" && opts !== null) {
-            if (typeof opts.env === "object" && opts.env !== null)
-              reqEnv(chan, opts.env);
-            if (typeof opts.x11 === "object" && opts.x11 !== null || opts.x11 === "number" || opts.x11 === true) {
-              todo.push(() => reqX11(chan, opts.x11, reqCb));
+          if (typeof opts2 === "object" && opts2 !== null) {
+            if (typeof opts2.env === "object" && opts2.env !== null)
+              reqEnv(chan, opts2.env);
+            if (typeof opts2.x11 === "object" && opts2.x11 !== null || opts2.x11 === "number" || opts2.x11 === true) {
+              todo.push(() => reqX11(chan, opts2.x11, reqCb));
             }
           }
           todo.push(() => reqShell(chan, cb));
@@ -75977,12 +75977,12 @@ var require_client4 = __commonJS({
             cb(err2);
             return;
           }
-          reqSubsystem(chan, name, (err3, stream) => {
+          reqSubsystem(chan, name, (err3, stream2) => {
             if (err3) {
               cb(err3);
               return;
             }
-            cb(void 0, stream);
+            cb(void 0, stream2);
           });
         });
         return this;
@@ -76141,12 +76141,12 @@ var require_client4 = __commonJS({
         );
         return this;
       }
-      sftp(env2, cb) {
+      sftp(env3, cb) {
         if (!this._sock || !isWritable(this._sock))
           throw new Error("Not connected");
-        if (typeof env2 === "function") {
-          cb = env2;
-          env2 = void 0;
+        if (typeof env3 === "function") {
+          cb = env3;
+          env3 = void 0;
         }
         openChannel(this, "sftp", (err2, sftp) => {
           if (err2) {
@@ -76189,8 +76189,8 @@ var require_client4 = __commonJS({
             sftp.on("ready", onReady).on("error", onError).on("exit", onExit).on("close", onExit);
             sftp._init();
           };
-          if (typeof env2 === "object" && env2 !== null) {
-            reqEnv(sftp, env2, (err3) => {
+          if (typeof env3 === "object" && env3 !== null) {
+            reqEnv(sftp, env3, (err3) => {
               if (err3) {
                 cb(err3);
                 return;
@@ -76209,15 +76209,15 @@ var require_client4 = __commonJS({
         return this;
       }
     };
-    function openChannel(self2, type, opts, cb) {
+    function openChannel(self2, type, opts2, cb) {
       const initWindow = MAX_WINDOW;
       const maxPacket = PACKET_SIZE;
-      if (typeof opts === "function") {
-        cb = opts;
-        opts = {};
+      if (typeof opts2 === "function") {
+        cb = opts2;
+        opts2 = {};
       }
-      const wrapper = (err2, stream) => {
-        cb(err2, stream);
+      const wrapper = (err2, stream2) => {
+        cb(err2, stream2);
       };
       wrapper.type = type;
       const localChan = self2._chanMgr.add(wrapper);
@@ -76231,14 +76231,14 @@ var require_client4 = __commonJS({
           self2._protocol.session(localChan, initWindow, maxPacket);
           break;
         case "direct-tcpip":
-          self2._protocol.directTcpip(localChan, initWindow, maxPacket, opts);
+          self2._protocol.directTcpip(localChan, initWindow, maxPacket, opts2);
           break;
         case "direct-streamlocal@openssh.com":
           self2._protocol.openssh_directStreamLocal(
             localChan,
             initWindow,
             maxPacket,
-            opts
+            opts2
           );
           break;
         default:
@@ -76291,28 +76291,28 @@ var require_client4 = __commonJS({
       }
       chan._client._protocol.x11Forward(chan.outgoing.id, cfg, wantReply);
     }
-    function reqPty(chan, opts, cb) {
+    function reqPty(chan, opts2, cb) {
       let rows = 24;
       let cols = 80;
       let width = 640;
       let height = 480;
       let term = "vt100";
       let modes = null;
-      if (typeof opts === "function") {
-        cb = opts;
-      } else if (typeof opts === "object" && opts !== null) {
-        if (typeof opts.rows === "number")
-          rows = opts.rows;
-        if (typeof opts.cols === "number")
-          cols = opts.cols;
-        if (typeof opts.width === "number")
-          width = opts.width;
-        if (typeof opts.height === "number")
-          height = opts.height;
-        if (typeof opts.term === "string")
-          term = opts.term;
-        if (typeof opts.modes === "object")
-          modes = opts.modes;
+      if (typeof opts2 === "function") {
+        cb = opts2;
+      } else if (typeof opts2 === "object" && opts2 !== null) {
+        if (typeof opts2.rows === "number")
+          rows = opts2.rows;
+        if (typeof opts2.cols === "number")
+          cols = opts2.cols;
+        if (typeof opts2.width === "number")
+          width = opts2.width;
+        if (typeof opts2.height === "number")
+          height = opts2.height;
+        if (typeof opts2.term === "string")
+          term = opts2.term;
+        if (typeof opts2.modes === "object")
+          modes = opts2.modes;
       }
       const wantReply = typeof cb === "function";
       if (chan.outgoing.state !== "open") {
@@ -76379,7 +76379,7 @@ var require_client4 = __commonJS({
       });
       chan._client._protocol.shell(chan.outgoing.id, true);
     }
-    function reqExec(chan, cmd, opts, cb) {
+    function reqExec(chan, cmd, opts2, cb) {
       if (chan.outgoing.state !== "open") {
         cb(new Error("Channel is not open"));
         return;
@@ -76390,12 +76390,12 @@ var require_client4 = __commonJS({
           return;
         }
         chan.subtype = "exec";
-        chan.allowHalfOpen = opts.allowHalfOpen !== false;
+        chan.allowHalfOpen = opts2.allowHalfOpen !== false;
         cb(void 0, chan);
       });
       chan._client._protocol.exec(chan.outgoing.id, cmd, true);
     }
-    function reqEnv(chan, env2, cb) {
+    function reqEnv(chan, env3, cb) {
       const wantReply = typeof cb === "function";
       if (chan.outgoing.state !== "open") {
         if (wantReply)
@@ -76411,10 +76411,10 @@ var require_client4 = __commonJS({
           cb();
         });
       }
-      const keys2 = Object.keys(env2 || {});
+      const keys2 = Object.keys(env3 || {});
       for (let i = 0; i < keys2.length; ++i) {
         const key = keys2[i];
-        const val = env2[key];
+        const val = env3[key];
         chan._client._protocol.env(chan.outgoing.id, key, val, wantReply);
       }
     }
@@ -76452,15 +76452,15 @@ var require_client4 = __commonJS({
             state: "open"
           }
         };
-        const stream = new Channel(self2, chanInfo);
-        self2._chanMgr.update(localChan, stream);
+        const stream2 = new Channel(self2, chanInfo);
+        self2._chanMgr.update(localChan, stream2);
         self2._protocol.channelOpenConfirm(
           info2.sender,
           localChan,
           MAX_WINDOW,
           PACKET_SIZE
         );
-        return stream;
+        return stream2;
       };
       const reject = () => {
         if (reason === void 0) {
@@ -76505,11 +76505,11 @@ var require_client4 = __commonJS({
           break;
         case "auth-agent@openssh.com":
           if (self2._agentFwdEnabled && typeof self2._agent.getStream === "function" && reserveChannel()) {
-            self2._agent.getStream((err2, stream) => {
+            self2._agent.getStream((err2, stream2) => {
               if (err2)
                 return reject();
               const upstream = accept();
-              upstream.pipe(stream).pipe(upstream);
+              upstream.pipe(stream2).pipe(upstream);
             });
             return;
           }
@@ -76683,14 +76683,14 @@ var require_http_agents = __commonJS({
           const client = new Client2();
           let triedForward = false;
           client.on("ready", () => {
-            client.forwardOut(srcIP, srcPort, dstIP, dstPort, (err2, stream) => {
+            client.forwardOut(srcIP, srcPort, dstIP, dstPort, (err2, stream2) => {
               triedForward = true;
               if (err2) {
                 client.end();
                 return cb(err2);
               }
-              stream.once("close", () => client.end());
-              cb(null, decorateStream(stream, ctor, options));
+              stream2.once("close", () => client.end());
+              cb(null, decorateStream(stream2, ctor, options));
             });
           }).on("error", cb).on("close", () => {
             if (!triedForward)
@@ -76702,17 +76702,17 @@ var require_http_agents = __commonJS({
     }
     function noop() {
     }
-    function decorateStream(stream, ctor, options) {
+    function decorateStream(stream2, ctor, options) {
       if (ctor === HttpAgent) {
-        stream.setKeepAlive = noop;
-        stream.setNoDelay = noop;
-        stream.setTimeout = noop;
-        stream.ref = noop;
-        stream.unref = noop;
-        stream.destroySoon = stream.destroy;
-        return stream;
+        stream2.setKeepAlive = noop;
+        stream2.setNoDelay = noop;
+        stream2.setTimeout = noop;
+        stream2.ref = noop;
+        stream2.unref = noop;
+        stream2.destroySoon = stream2.destroy;
+        return stream2;
       }
-      options.socket = stream;
+      options.socket = stream2;
       const wrapped = tlsConnect(options);
       const onClose = /* @__PURE__ */ (() => {
         let called = false;
@@ -76720,8 +76720,8 @@ var require_http_agents = __commonJS({
           if (called)
             return;
           called = true;
-          if (stream.isPaused())
-            stream.resume();
+          if (stream2.isPaused())
+            stream2.resume();
         };
       })();
       wrapped.on("end", onClose).on("close", onClose);
@@ -77242,15 +77242,15 @@ var require_server = __commonJS({
                           state: "open"
                         }
                       };
-                      const stream = new Channel(this, chanInfo, { server: true });
-                      this._chanMgr.update(localChan, stream);
+                      const stream2 = new Channel(this, chanInfo, { server: true });
+                      this._chanMgr.update(localChan, stream2);
                       proto2.channelOpenConfirm(
                         info2.sender,
                         localChan,
                         MAX_WINDOW,
                         PACKET_SIZE
                       );
-                      return stream;
+                      return stream2;
                     };
                     this.emit("tcpip", accept, reject, data);
                     return;
@@ -77277,15 +77277,15 @@ var require_server = __commonJS({
                           state: "open"
                         }
                       };
-                      const stream = new Channel(this, chanInfo, { server: true });
-                      this._chanMgr.update(localChan, stream);
+                      const stream2 = new Channel(this, chanInfo, { server: true });
+                      this._chanMgr.update(localChan, stream2);
                       proto2.channelOpenConfirm(
                         info2.sender,
                         localChan,
                         MAX_WINDOW,
                         PACKET_SIZE
                       );
-                      return stream;
+                      return stream2;
                     };
                     this.emit("openssh.streamlocal", accept, reject, data);
                     return;
@@ -77829,18 +77829,18 @@ var require_server = __commonJS({
         return this;
       }
       x11(originAddr, originPort, cb) {
-        const opts = { originAddr, originPort };
-        openChannel(this, "x11", opts, cb);
+        const opts2 = { originAddr, originPort };
+        openChannel(this, "x11", opts2, cb);
         return this;
       }
       forwardOut(boundAddr, boundPort, remoteAddr, remotePort, cb) {
-        const opts = { boundAddr, boundPort, remoteAddr, remotePort };
-        openChannel(this, "forwarded-tcpip", opts, cb);
+        const opts2 = { boundAddr, boundPort, remoteAddr, remotePort };
+        openChannel(this, "forwarded-tcpip", opts2, cb);
         return this;
       }
       openssh_forwardOutStreamLocal(socketPath, cb) {
-        const opts = { socketPath };
-        openChannel(this, "forwarded-streamlocal@openssh.com", opts, cb);
+        const opts2 = { socketPath };
+        openChannel(this, "forwarded-streamlocal@openssh.com", opts2, cb);
         return this;
       }
       rekey(cb) {
@@ -77863,15 +77863,15 @@ var require_server = __commonJS({
         return this;
       }
     };
-    function openChannel(self2, type, opts, cb) {
+    function openChannel(self2, type, opts2, cb) {
       const initWindow = MAX_WINDOW;
       const maxPacket = PACKET_SIZE;
-      if (typeof opts === "function") {
-        cb = opts;
-        opts = {};
+      if (typeof opts2 === "function") {
+        cb = opts2;
+        opts2 = {};
       }
-      const wrapper = (err2, stream) => {
-        cb(err2, stream);
+      const wrapper = (err2, stream2) => {
+        cb(err2, stream2);
       };
       wrapper.type = type;
       const localChan = self2._chanMgr.add(wrapper);
@@ -77881,17 +77881,17 @@ var require_server = __commonJS({
       }
       switch (type) {
         case "forwarded-tcpip":
-          self2._protocol.forwardedTcpip(localChan, initWindow, maxPacket, opts);
+          self2._protocol.forwardedTcpip(localChan, initWindow, maxPacket, opts2);
           break;
         case "x11":
-          self2._protocol.x11(localChan, initWindow, maxPacket, opts);
+          self2._protocol.x11(localChan, initWindow, maxPacket, opts2);
           break;
         case "forwarded-streamlocal@openssh.com":
           self2._protocol.openssh_forwardedStreamLocal(
             localChan,
             initWindow,
             maxPacket,
-            opts
+            opts2
           );
           break;
         default:
@@ -77915,7 +77915,7 @@ var require_keygen = __commonJS({
       generateKeyPair: generateKeyPair_,
       generateKeyPairSync: generateKeyPairSync_,
       getCurves,
-      randomBytes: randomBytes6
+      randomBytes: randomBytes10
     } = __require("crypto");
     var { Ber } = require_lib3();
     var bcrypt_pbkdf = require_bcrypt_pbkdf().pbkdf;
@@ -77924,16 +77924,16 @@ var require_keygen = __commonJS({
     var DEFAULT_ROUNDS = 16;
     var curves = getCurves();
     var ciphers = new Map(Object.entries(CIPHER_INFO));
-    function makeArgs(type, opts) {
+    function makeArgs(type, opts2) {
       if (typeof type !== "string")
         throw new TypeError("Key type must be a string");
       const publicKeyEncoding = { type: "spki", format: "der" };
       const privateKeyEncoding = { type: "pkcs8", format: "der" };
       switch (type.toLowerCase()) {
         case "rsa": {
-          if (typeof opts !== "object" || opts === null)
+          if (typeof opts2 !== "object" || opts2 === null)
             throw new TypeError("Missing options object for RSA key");
-          const modulusLength = opts.bits;
+          const modulusLength = opts2.bits;
           if (!Number.isInteger(modulusLength))
             throw new TypeError("RSA bits must be an integer");
           if (modulusLength <= 0 || modulusLength > 16384)
@@ -77941,12 +77941,12 @@ var require_keygen = __commonJS({
           return ["rsa", { modulusLength, publicKeyEncoding, privateKeyEncoding }];
         }
         case "ecdsa": {
-          if (typeof opts !== "object" || opts === null)
+          if (typeof opts2 !== "object" || opts2 === null)
             throw new TypeError("Missing options object for ECDSA key");
-          if (!Number.isInteger(opts.bits))
+          if (!Number.isInteger(opts2.bits))
             throw new TypeError("ECDSA bits must be an integer");
           let namedCurve;
-          switch (opts.bits) {
+          switch (opts2.bits) {
             case 256:
               namedCurve = "prime256v1";
               break;
@@ -78148,38 +78148,38 @@ var require_keygen = __commonJS({
         }
       }
     }
-    function convertKeys(keyType, pub, priv, opts) {
+    function convertKeys(keyType, pub, priv, opts2) {
       let format = "new";
       let encrypted;
       let comment = "";
-      if (typeof opts === "object" && opts !== null) {
-        if (typeof opts.comment === "string" && opts.comment)
-          comment = opts.comment;
-        if (typeof opts.format === "string" && opts.format)
-          format = opts.format;
-        if (opts.passphrase) {
+      if (typeof opts2 === "object" && opts2 !== null) {
+        if (typeof opts2.comment === "string" && opts2.comment)
+          comment = opts2.comment;
+        if (typeof opts2.format === "string" && opts2.format)
+          format = opts2.format;
+        if (opts2.passphrase) {
           let passphrase;
-          if (typeof opts.passphrase === "string")
-            passphrase = Buffer.from(opts.passphrase);
-          else if (Buffer.isBuffer(opts.passphrase))
-            passphrase = opts.passphrase;
+          if (typeof opts2.passphrase === "string")
+            passphrase = Buffer.from(opts2.passphrase);
+          else if (Buffer.isBuffer(opts2.passphrase))
+            passphrase = opts2.passphrase;
           else
             throw new Error("Invalid passphrase");
-          if (opts.cipher === void 0)
+          if (opts2.cipher === void 0)
             throw new Error("Missing cipher name");
-          const cipher = ciphers.get(opts.cipher);
+          const cipher = ciphers.get(opts2.cipher);
           if (cipher === void 0)
             throw new Error("Invalid cipher name");
           if (format === "new") {
             let rounds = DEFAULT_ROUNDS;
-            if (opts.rounds !== void 0) {
-              if (!Number.isInteger(opts.rounds))
+            if (opts2.rounds !== void 0) {
+              if (!Number.isInteger(opts2.rounds))
                 throw new TypeError("rounds must be an integer");
-              if (opts.rounds > 0)
-                rounds = opts.rounds;
+              if (opts2.rounds > 0)
+                rounds = opts2.rounds;
             }
             const gen = Buffer.allocUnsafe(cipher.keyLen + cipher.ivLen);
-            const salt = randomBytes6(SALT_LEN);
+            const salt = randomBytes10(SALT_LEN);
             const r2 = bcrypt_pbkdf(
               passphrase,
               passphrase.length,
@@ -78200,7 +78200,7 @@ var require_keygen = __commonJS({
             }
             encrypted = {
               cipher,
-              cipherName: opts.cipher,
+              cipherName: opts2.cipher,
               kdfName: "bcrypt",
               kdfOptions,
               key: gen.slice(0, cipher.keyLen),
@@ -78218,7 +78218,7 @@ var require_keygen = __commonJS({
           const kdfOptions = encrypted ? encrypted.kdfOptions : Buffer.alloc(0);
           const blockLen = encrypted ? encrypted.cipher.blockLen : 8;
           const parsed = parseDERs(keyType, pub, priv);
-          const checkInt = randomBytes6(4);
+          const checkInt = randomBytes10(4);
           const commentBin = Buffer.from(comment);
           const privBlobLen = 4 + 4 + parsed.priv.length + 4 + commentBin.length;
           let padding = [];
@@ -78299,30 +78299,30 @@ var require_keygen = __commonJS({
     function noop() {
     }
     module.exports = {
-      generateKeyPair: (keyType, opts, cb) => {
-        if (typeof opts === "function") {
-          cb = opts;
-          opts = void 0;
+      generateKeyPair: (keyType, opts2, cb) => {
+        if (typeof opts2 === "function") {
+          cb = opts2;
+          opts2 = void 0;
         }
         if (typeof cb !== "function")
           cb = noop;
-        const args = makeArgs(keyType, opts);
+        const args = makeArgs(keyType, opts2);
         generateKeyPair_(...args, (err2, pub, priv) => {
           if (err2)
             return cb(err2);
           let ret;
           try {
-            ret = convertKeys(args[0], pub, priv, opts);
+            ret = convertKeys(args[0], pub, priv, opts2);
           } catch (ex) {
             return cb(ex);
           }
           cb(null, ret);
         });
       },
-      generateKeyPairSync: (keyType, opts) => {
-        const args = makeArgs(keyType, opts);
+      generateKeyPairSync: (keyType, opts2) => {
+        const args = makeArgs(keyType, opts2);
         const { publicKey: pub, privateKey: priv } = generateKeyPairSync_(...args);
-        return convertKeys(args[0], pub, priv, opts);
+        return convertKeys(args[0], pub, priv, opts2);
       }
     };
   }
@@ -78495,7 +78495,7 @@ var require_ms = __commonJS({
 // node_modules/debug/src/common.js
 var require_common = __commonJS({
   "node_modules/debug/src/common.js"(exports, module) {
-    function setup(env2) {
+    function setup(env3) {
       createDebug.debug = createDebug;
       createDebug.default = createDebug;
       createDebug.coerce = coerce;
@@ -78504,8 +78504,8 @@ var require_common = __commonJS({
       createDebug.enabled = enabled;
       createDebug.humanize = require_ms();
       createDebug.destroy = destroy;
-      Object.keys(env2).forEach((key) => {
-        createDebug[key] = env2[key];
+      Object.keys(env3).forEach((key) => {
+        createDebug[key] = env3[key];
       });
       createDebug.names = [];
       createDebug.skips = [];
@@ -78595,8 +78595,8 @@ var require_common = __commonJS({
         createDebug.namespaces = namespaces;
         createDebug.names = [];
         createDebug.skips = [];
-        const split = (typeof namespaces === "string" ? namespaces : "").trim().replace(/\s+/g, ",").split(",").filter(Boolean);
-        for (const ns2 of split) {
+        const split2 = (typeof namespaces === "string" ? namespaces : "").trim().replace(/\s+/g, ",").split(",").filter(Boolean);
+        for (const ns2 of split2) {
           if (ns2[0] === "-") {
             createDebug.skips.push(ns2.slice(1));
           } else {
@@ -78839,6 +78839,115 @@ var require_browser = __commonJS({
   }
 });
 
+// node_modules/has-flag/index.js
+var require_has_flag = __commonJS({
+  "node_modules/has-flag/index.js"(exports, module) {
+    "use strict";
+    module.exports = (flag, argv) => {
+      argv = argv || process.argv;
+      const prefix = flag.startsWith("-") ? "" : flag.length === 1 ? "-" : "--";
+      const pos = argv.indexOf(prefix + flag);
+      const terminatorPos = argv.indexOf("--");
+      return pos !== -1 && (terminatorPos === -1 ? true : pos < terminatorPos);
+    };
+  }
+});
+
+// node_modules/supports-color/index.js
+var require_supports_color = __commonJS({
+  "node_modules/supports-color/index.js"(exports, module) {
+    "use strict";
+    var os7 = __require("os");
+    var hasFlag2 = require_has_flag();
+    var env3 = process.env;
+    var forceColor;
+    if (hasFlag2("no-color") || hasFlag2("no-colors") || hasFlag2("color=false")) {
+      forceColor = false;
+    } else if (hasFlag2("color") || hasFlag2("colors") || hasFlag2("color=true") || hasFlag2("color=always")) {
+      forceColor = true;
+    }
+    if ("FORCE_COLOR" in env3) {
+      forceColor = env3.FORCE_COLOR.length === 0 || parseInt(env3.FORCE_COLOR, 10) !== 0;
+    }
+    function translateLevel2(level) {
+      if (level === 0) {
+        return false;
+      }
+      return {
+        level,
+        hasBasic: true,
+        has256: level >= 2,
+        has16m: level >= 3
+      };
+    }
+    function supportsColor2(stream2) {
+      if (forceColor === false) {
+        return 0;
+      }
+      if (hasFlag2("color=16m") || hasFlag2("color=full") || hasFlag2("color=truecolor")) {
+        return 3;
+      }
+      if (hasFlag2("color=256")) {
+        return 2;
+      }
+      if (stream2 && !stream2.isTTY && forceColor !== true) {
+        return 0;
+      }
+      const min = forceColor ? 1 : 0;
+      if (process.platform === "win32") {
+        const osRelease = os7.release().split(".");
+        if (Number(process.versions.node.split(".")[0]) >= 8 && Number(osRelease[0]) >= 10 && Number(osRelease[2]) >= 10586) {
+          return Number(osRelease[2]) >= 14931 ? 3 : 2;
+        }
+        return 1;
+      }
+      if ("CI" in env3) {
+        if (["TRAVIS", "CIRCLECI", "APPVEYOR", "GITLAB_CI"].some((sign) => sign in env3) || env3.CI_NAME === "codeship") {
+          return 1;
+        }
+        return min;
+      }
+      if ("TEAMCITY_VERSION" in env3) {
+        return /^(9\.(0*[1-9]\d*)\.|\d{2,}\.)/.test(env3.TEAMCITY_VERSION) ? 1 : 0;
+      }
+      if (env3.COLORTERM === "truecolor") {
+        return 3;
+      }
+      if ("TERM_PROGRAM" in env3) {
+        const version = parseInt((env3.TERM_PROGRAM_VERSION || "").split(".")[0], 10);
+        switch (env3.TERM_PROGRAM) {
+          case "iTerm.app":
+            return version >= 3 ? 3 : 2;
+          case "Apple_Terminal":
+            return 2;
+        }
+      }
+      if (/-256(color)?$/i.test(env3.TERM)) {
+        return 2;
+      }
+      if (/^screen|^xterm|^vt100|^vt220|^rxvt|color|ansi|cygwin|linux/i.test(env3.TERM)) {
+        return 1;
+      }
+      if ("COLORTERM" in env3) {
+        return 1;
+      }
+      if (env3.TERM === "dumb") {
+        return min;
+      }
+      return min;
+    }
+    function getSupportLevel(stream2) {
+      const level = supportsColor2(stream2);
+      return translateLevel2(level);
+    }
+    module.exports = {
+      supportsColor: getSupportLevel,
+      stdout: getSupportLevel(process.stdout),
+      stderr: getSupportLevel(process.stderr)
+    };
+  }
+});
+
 // node_modules/debug/src/node.js
 var require_node = __commonJS({
   "node_modules/debug/src/node.js"(exports, module) {
@@ -78857,7 +78966,7 @@ var require_node = __commonJS({
     );
     exports.colors = [6, 2, 3, 4, 5, 1];
     try {
-      const supportsColor2 = __require("supports-color");
+      const supportsColor2 = require_supports_color();
       if (supportsColor2 && (supportsColor2.stderr || supportsColor2).level >= 2) {
         exports.colors = [
           20,
@@ -79028,8 +79137,8 @@ var require_src = __commonJS({
 var require_src2 = __commonJS({
   "node_modules/@kwsites/file-exists/dist/src/index.js"(exports) {
     "use strict";
-    var __importDefault3 = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
+    var __importDefault3 = exports && exports.__importDefault || function(mod5) {
+      return mod5 && mod5.__esModule ? mod5 : { "default": mod5 };
     };
     Object.defineProperty(exports, "__esModule", { value: true });
     var fs_1 = __require("fs");
@@ -79284,11 +79393,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P3, generator) {
   function adopt(value) {
-    return value instanceof P3 ? value : new P3(function(resolve) {
-      resolve(value);
+    return value instanceof P3 ? value : new P3(function(resolve2) {
+      resolve2(value);
     });
   }
-  return new (P3 || (P3 = Promise))(function(resolve, reject) {
+  return new (P3 || (P3 = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -79304,7 +79413,7 @@ var __awaiter = function(thisArg, _arguments, P3, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -79585,9 +79694,6 @@ var ExitCode;
   ExitCode2[ExitCode2["Success"] = 0] = "Success";
   ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
 })(ExitCode || (ExitCode = {}));
-function setSecret(secret) {
-  issueCommand("add-mask", {}, secret);
-}
 function getInput(name, options) {
   const val = process.env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] || "";
   if (options && options.required && !val) {
@@ -80026,7 +80132,7 @@ var Zone = class {
    * @param {string} opts.locale - What locale to return the offset name in.
    * @return {string}
    */
-  offsetName(ts2, opts) {
+  offsetName(ts2, opts2) {
     throw new ZoneIsAbstractError();
   }
   /**
@@ -80311,42 +80417,42 @@ var IANAZone = class _IANAZone extends Zone {
   }
 };
 var intlLFCache = {};
-function getCachedLF(locString, opts = {}) {
-  const key = JSON.stringify([locString, opts]);
+function getCachedLF(locString, opts2 = {}) {
+  const key = JSON.stringify([locString, opts2]);
   let dtf = intlLFCache[key];
   if (!dtf) {
-    dtf = new Intl.ListFormat(locString, opts);
+    dtf = new Intl.ListFormat(locString, opts2);
     intlLFCache[key] = dtf;
   }
   return dtf;
 }
 var intlDTCache = /* @__PURE__ */ new Map();
-function getCachedDTF(locString, opts = {}) {
-  const key = JSON.stringify([locString, opts]);
+function getCachedDTF(locString, opts2 = {}) {
+  const key = JSON.stringify([locString, opts2]);
   let dtf = intlDTCache.get(key);
   if (dtf === void 0) {
-    dtf = new Intl.DateTimeFormat(locString, opts);
+    dtf = new Intl.DateTimeFormat(locString, opts2);
     intlDTCache.set(key, dtf);
   }
   return dtf;
 }
 var intlNumCache = /* @__PURE__ */ new Map();
-function getCachedINF(locString, opts = {}) {
-  const key = JSON.stringify([locString, opts]);
+function getCachedINF(locString, opts2 = {}) {
+  const key = JSON.stringify([locString, opts2]);
   let inf = intlNumCache.get(key);
   if (inf === void 0) {
-    inf = new Intl.NumberFormat(locString, opts);
+    inf = new Intl.NumberFormat(locString, opts2);
     intlNumCache.set(key, inf);
   }
   return inf;
 }
 var intlRelCache = /* @__PURE__ */ new Map();
-function getCachedRTF(locString, opts = {}) {
-  const { base, ...cacheKeyOpts } = opts;
+function getCachedRTF(locString, opts2 = {}) {
+  const { base, ...cacheKeyOpts } = opts2;
   const key = JSON.stringify([locString, cacheKeyOpts]);
   let inf = intlRelCache.get(key);
   if (inf === void 0) {
-    inf = new Intl.RelativeTimeFormat(locString, opts);
+    inf = new Intl.RelativeTimeFormat(locString, opts2);
     intlRelCache.set(key, inf);
   }
   return inf;
@@ -80362,12 +80468,12 @@ function systemLocale() {
 }
 var intlResolvedOptionsCache = /* @__PURE__ */ new Map();
 function getCachedIntResolvedOptions(locString) {
-  let opts = intlResolvedOptionsCache.get(locString);
-  if (opts === void 0) {
-    opts = new Intl.DateTimeFormat(locString).resolvedOptions();
-    intlResolvedOptionsCache.set(locString, opts);
+  let opts2 = intlResolvedOptionsCache.get(locString);
+  if (opts2 === void 0) {
+    opts2 = new Intl.DateTimeFormat(locString).resolvedOptions();
+    intlResolvedOptionsCache.set(locString, opts2);
   }
-  return opts;
+  return opts2;
 }
 var weekInfoCache = /* @__PURE__ */ new Map();
 function getCachedWeekInfo(locString) {
@@ -80455,13 +80561,13 @@ function supportsFastNumbers(loc) {
   }
 }
 var PolyNumberFormatter = class {
-  constructor(intl, forceSimple, opts) {
-    this.padTo = opts.padTo || 0;
-    this.floor = opts.floor || false;
-    const { padTo, floor, ...otherOpts } = opts;
+  constructor(intl, forceSimple, opts2) {
+    this.padTo = opts2.padTo || 0;
+    this.floor = opts2.floor || false;
+    const { padTo, floor, ...otherOpts } = opts2;
     if (!forceSimple || Object.keys(otherOpts).length > 0) {
-      const intlOpts = { useGrouping: false, ...opts };
-      if (opts.padTo > 0) intlOpts.minimumIntegerDigits = opts.padTo;
+      const intlOpts = { useGrouping: false, ...opts2 };
+      if (opts2.padTo > 0) intlOpts.minimumIntegerDigits = opts2.padTo;
       this.inf = getCachedINF(intl, intlOpts);
     }
   }
@@ -80476,8 +80582,8 @@ var PolyNumberFormatter = class {
   }
 };
 var PolyDateFormatter = class {
-  constructor(dt2, intl, opts) {
-    this.opts = opts;
+  constructor(dt2, intl, opts2) {
+    this.opts = opts2;
     this.originalZone = void 0;
     let z3 = void 0;
     if (this.opts.timeZone) {
@@ -80538,10 +80644,10 @@ var PolyDateFormatter = class {
   }
 };
 var PolyRelFormatter = class {
-  constructor(intl, isEnglish, opts) {
-    this.opts = { style: "long", ...opts };
+  constructor(intl, isEnglish, opts2) {
+    this.opts = { style: "long", ...opts2 };
     if (!isEnglish && hasRelative()) {
-      this.rtf = getCachedRTF(intl, opts);
+      this.rtf = getCachedRTF(intl, opts2);
     }
   }
   format(count, unit) {
@@ -80565,13 +80671,13 @@ var fallbackWeekSettings = {
   weekend: [6, 7]
 };
 var Locale = class _Locale {
-  static fromOpts(opts) {
+  static fromOpts(opts2) {
     return _Locale.create(
-      opts.locale,
-      opts.numberingSystem,
-      opts.outputCalendar,
-      opts.weekSettings,
-      opts.defaultToEN
+      opts2.locale,
+      opts2.numberingSystem,
+      opts2.outputCalendar,
+      opts2.weekSettings,
+      opts2.defaultToEN
     );
   }
   static create(locale, numberingSystem, outputCalendar, weekSettings, defaultToEN = false) {
@@ -80691,17 +80797,17 @@ var Locale = class _Locale {
     const df = this.dtFormatter(dt2, intlOpts), results = df.formatToParts(), matching = results.find((m2) => m2.type.toLowerCase() === field2);
     return matching ? matching.value : null;
   }
-  numberFormatter(opts = {}) {
-    return new PolyNumberFormatter(this.intl, opts.forceSimple || this.fastNumbers, opts);
+  numberFormatter(opts2 = {}) {
+    return new PolyNumberFormatter(this.intl, opts2.forceSimple || this.fastNumbers, opts2);
   }
   dtFormatter(dt2, intlOpts = {}) {
     return new PolyDateFormatter(dt2, this.intl, intlOpts);
   }
-  relFormatter(opts = {}) {
-    return new PolyRelFormatter(this.intl, this.isEnglish(), opts);
+  relFormatter(opts2 = {}) {
+    return new PolyRelFormatter(this.intl, this.isEnglish(), opts2);
   }
-  listFormatter(opts = {}) {
-    return getCachedLF(this.intl, opts);
+  listFormatter(opts2 = {}) {
+    return getCachedLF(this.intl, opts2);
   }
   isEnglish() {
     return this.locale === "en" || this.locale.toLowerCase() === "en-us" || getCachedIntResolvedOptions(this.intl).locale.startsWith("en-us");
@@ -81684,8 +81790,8 @@ var macroTokenToFormatOpts = {
   FFFF: DATETIME_HUGE_WITH_SECONDS
 };
 var Formatter = class _Formatter {
-  static create(locale, opts = {}) {
-    return new _Formatter(locale, opts);
+  static create(locale, opts2 = {}) {
+    return new _Formatter(locale, opts2);
   }
   static parseFormat(fmt) {
     let current = null, currentFull = "", bracketed = false;
@@ -81727,48 +81833,48 @@ var Formatter = class _Formatter {
     this.loc = locale;
     this.systemLoc = null;
   }
-  formatWithSystemDefault(dt2, opts) {
+  formatWithSystemDefault(dt2, opts2) {
     if (this.systemLoc === null) {
       this.systemLoc = this.loc.redefaultToSystem();
     }
-    const df = this.systemLoc.dtFormatter(dt2, { ...this.opts, ...opts });
+    const df = this.systemLoc.dtFormatter(dt2, { ...this.opts, ...opts2 });
     return df.format();
   }
-  dtFormatter(dt2, opts = {}) {
-    return this.loc.dtFormatter(dt2, { ...this.opts, ...opts });
+  dtFormatter(dt2, opts2 = {}) {
+    return this.loc.dtFormatter(dt2, { ...this.opts, ...opts2 });
   }
-  formatDateTime(dt2, opts) {
-    return this.dtFormatter(dt2, opts).format();
+  formatDateTime(dt2, opts2) {
+    return this.dtFormatter(dt2, opts2).format();
   }
-  formatDateTimeParts(dt2, opts) {
-    return this.dtFormatter(dt2, opts).formatToParts();
+  formatDateTimeParts(dt2, opts2) {
+    return this.dtFormatter(dt2, opts2).formatToParts();
   }
-  formatInterval(interval, opts) {
-    const df = this.dtFormatter(interval.start, opts);
+  formatInterval(interval, opts2) {
+    const df = this.dtFormatter(interval.start, opts2);
     return df.dtf.formatRange(interval.start.toJSDate(), interval.end.toJSDate());
   }
-  resolvedOptions(dt2, opts) {
-    return this.dtFormatter(dt2, opts).resolvedOptions();
+  resolvedOptions(dt2, opts2) {
+    return this.dtFormatter(dt2, opts2).resolvedOptions();
   }
   num(n2, p2 = 0, signDisplay = void 0) {
     if (this.opts.forceSimple) {
       return padStart(n2, p2);
     }
-    const opts = { ...this.opts };
+    const opts2 = { ...this.opts };
     if (p2 > 0) {
-      opts.padTo = p2;
+      opts2.padTo = p2;
     }
     if (signDisplay) {
-      opts.signDisplay = signDisplay;
+      opts2.signDisplay = signDisplay;
     }
-    return this.loc.numberFormatter(opts).format(n2);
+    return this.loc.numberFormatter(opts2).format(n2);
   }
   formatDateTimeFromString(dt2, fmt) {
-    const knownEnglish = this.loc.listingMode() === "en", useDateTimeFormatter = this.loc.outputCalendar && this.loc.outputCalendar !== "gregory", string = (opts, extract) => this.loc.extract(dt2, opts, extract), formatOffset2 = (opts) => {
-      if (dt2.isOffsetFixed && dt2.offset === 0 && opts.allowZ) {
+    const knownEnglish = this.loc.listingMode() === "en", useDateTimeFormatter = this.loc.outputCalendar && this.loc.outputCalendar !== "gregory", string = (opts2, extract2) => this.loc.extract(dt2, opts2, extract2), formatOffset2 = (opts2) => {
+      if (dt2.isOffsetFixed && dt2.offset === 0 && opts2.allowZ) {
         return "Z";
       }
-      return dt2.isValid ? dt2.zone.formatOffset(dt2.ts, opts.format) : "";
+      return dt2.isValid ? dt2.zone.formatOffset(dt2.ts, opts2.format) : "";
     }, meridiem = () => knownEnglish ? meridiemForDateTime(dt2) : string({ hour: "numeric", hourCycle: "h12" }, "dayperiod"), month = (length, standalone) => knownEnglish ? monthForDateTime(dt2, length) : string(standalone ? { month: length } : { month: length, day: "numeric" }, "month"), weekday = (length, standalone) => knownEnglish ? weekdayForDateTime(dt2, length) : string(
       standalone ? { weekday: length } : { weekday: length, month: "long", day: "numeric" },
       "weekday"
@@ -82383,8 +82489,8 @@ var Duration = class _Duration {
    * @param {string} [opts.conversionAccuracy='casual'] - the conversion system to use
    * @return {Duration}
    */
-  static fromMillis(count, opts) {
-    return _Duration.fromObject({ milliseconds: count }, opts);
+  static fromMillis(count, opts2) {
+    return _Duration.fromObject({ milliseconds: count }, opts2);
   }
   /**
    * Create a Duration from a JavaScript object with keys like 'years' and 'hours'.
@@ -82406,7 +82512,7 @@ var Duration = class _Duration {
    * @param {string} [opts.matrix=Object] - the custom conversion system to use
    * @return {Duration}
    */
-  static fromObject(obj, opts = {}) {
+  static fromObject(obj, opts2 = {}) {
     if (obj == null || typeof obj !== "object") {
       throw new InvalidArgumentError(
         `Duration.fromObject: argument expected to be an object, got ${obj === null ? "null" : typeof obj}`
@@ -82414,9 +82520,9 @@ var Duration = class _Duration {
     }
     return new _Duration({
       values: normalizeObject(obj, _Duration.normalizeUnit),
-      loc: Locale.fromObject(opts),
-      conversionAccuracy: opts.conversionAccuracy,
-      matrix: opts.matrix
+      loc: Locale.fromObject(opts2),
+      conversionAccuracy: opts2.conversionAccuracy,
+      matrix: opts2.matrix
     });
   }
   /**
@@ -82456,10 +82562,10 @@ var Duration = class _Duration {
    * @example Duration.fromISO('P5Y3M').toObject() //=> { years: 5, months: 3 }
    * @return {Duration}
    */
-  static fromISO(text, opts) {
+  static fromISO(text, opts2) {
     const [parsed] = parseISODuration(text);
     if (parsed) {
-      return _Duration.fromObject(parsed, opts);
+      return _Duration.fromObject(parsed, opts2);
     } else {
       return _Duration.invalid("unparsable", `the input "${text}" can't be parsed as ISO 8601`);
     }
@@ -82480,10 +82586,10 @@ var Duration = class _Duration {
    * @example Duration.fromISOTime('T1100').toObject() //=> { hours: 11, minutes: 0, seconds: 0 }
    * @return {Duration}
    */
-  static fromISOTime(text, opts) {
+  static fromISOTime(text, opts2) {
     const [parsed] = parseISOTimeOnly(text);
     if (parsed) {
-      return _Duration.fromObject(parsed, opts);
+      return _Duration.fromObject(parsed, opts2);
     } else {
       return _Duration.invalid("unparsable", `the input "${text}" can't be parsed as ISO 8601`);
     }
@@ -82581,10 +82687,10 @@ var Duration = class _Duration {
    * @example Duration.fromObject({ days: -6, seconds: -2 }).toFormat("d s", { signMode: "negativeLargestOnly" }) //=> "-6 2"
    * @return {string}
    */
-  toFormat(fmt, opts = {}) {
+  toFormat(fmt, opts2 = {}) {
     const fmtOpts = {
-      ...opts,
-      floor: opts.round !== false && opts.floor !== false
+      ...opts2,
+      floor: opts2.round !== false && opts2.floor !== false
     };
     return this.isValid ? Formatter.create(this.loc, fmtOpts).formatDurationFromString(this, fmt) : INVALID$2;
   }
@@ -82604,17 +82710,17 @@ var Duration = class _Duration {
    * dur.toHuman({ showZeros: false }) //=> '1 month, 5 hours, 6 minutes'
    * ```
    */
-  toHuman(opts = {}) {
+  toHuman(opts2 = {}) {
     if (!this.isValid) return INVALID$2;
-    const showZeros = opts.showZeros !== false;
+    const showZeros = opts2.showZeros !== false;
     const l4 = orderedUnits$1.map((unit) => {
       const val = this.values[unit];
       if (isUndefined(val) || val === 0 && !showZeros) {
         return null;
       }
-      return this.loc.numberFormatter({ style: "unit", unitDisplay: "long", ...opts, unit: unit.slice(0, -1) }).format(val);
+      return this.loc.numberFormatter({ style: "unit", unitDisplay: "long", ...opts2, unit: unit.slice(0, -1) }).format(val);
     }).filter((n2) => n2);
-    return this.loc.listFormatter({ type: "conjunction", style: opts.listStyle || "narrow", ...opts }).format(l4);
+    return this.loc.listFormatter({ type: "conjunction", style: opts2.listStyle || "narrow", ...opts2 }).format(l4);
   }
   /**
    * Returns a JavaScript object with this Duration's values.
@@ -82667,20 +82773,20 @@ var Duration = class _Duration {
    * @example Duration.fromObject({ hours: 11 }).toISOTime({ format: 'basic' }) //=> '110000.000'
    * @return {string}
    */
-  toISOTime(opts = {}) {
+  toISOTime(opts2 = {}) {
     if (!this.isValid) return null;
     const millis = this.toMillis();
     if (millis < 0 || millis >= 864e5) return null;
-    opts = {
+    opts2 = {
       suppressMilliseconds: false,
       suppressSeconds: false,
       includePrefix: false,
       format: "extended",
-      ...opts,
+      ...opts2,
       includeOffset: false
     };
     const dateTime = DateTime.fromMillis(millis, { zone: "UTC" });
-    return dateTime.toISOTime(opts);
+    return dateTime.toISOTime(opts2);
   }
   /**
    * Returns an ISO 8601 representation of this Duration appropriate for use in JSON.
@@ -82792,8 +82898,8 @@ var Duration = class _Duration {
    */
   reconfigure({ locale, numberingSystem, conversionAccuracy, matrix } = {}) {
     const loc = this.loc.clone({ locale, numberingSystem });
-    const opts = { loc, matrix, conversionAccuracy };
-    return clone$1(this, opts);
+    const opts2 = { loc, matrix, conversionAccuracy };
+    return clone$1(this, opts2);
   }
   /**
    * Return the length of the duration in the specified unit.
@@ -83115,19 +83221,19 @@ var Interval = class _Interval {
    * @see https://en.wikipedia.org/wiki/ISO_8601#Time_intervals
    * @return {Interval}
    */
-  static fromISO(text, opts) {
+  static fromISO(text, opts2) {
     const [s2, e] = (text || "").split("/", 2);
     if (s2 && e) {
       let start2, startIsValid;
       try {
-        start2 = DateTime.fromISO(s2, opts);
+        start2 = DateTime.fromISO(s2, opts2);
         startIsValid = start2.isValid;
       } catch (e2) {
         startIsValid = false;
       }
       let end, endIsValid;
       try {
-        end = DateTime.fromISO(e, opts);
+        end = DateTime.fromISO(e, opts2);
         endIsValid = end.isValid;
       } catch (e2) {
         endIsValid = false;
@@ -83136,12 +83242,12 @@ var Interval = class _Interval {
         return _Interval.fromDateTimes(start2, end);
       }
       if (startIsValid) {
-        const dur = Duration.fromISO(e, opts);
+        const dur = Duration.fromISO(e, opts2);
         if (dur.isValid) {
           return _Interval.after(start2, dur);
         }
       } else if (endIsValid) {
-        const dur = Duration.fromISO(s2, opts);
+        const dur = Duration.fromISO(s2, opts2);
         if (dur.isValid) {
           return _Interval.before(end, dur);
         }
@@ -83217,16 +83323,16 @@ var Interval = class _Interval {
    * @param {boolean} [opts.useLocaleWeeks=false] - If true, use weeks based on the locale, i.e. use the locale-dependent start of the week; this operation will always use the locale of the start DateTime
    * @return {number}
    */
-  count(unit = "milliseconds", opts) {
+  count(unit = "milliseconds", opts2) {
     if (!this.isValid) return NaN;
-    const start2 = this.start.startOf(unit, opts);
+    const start2 = this.start.startOf(unit, opts2);
     let end;
-    if (opts?.useLocaleWeeks) {
+    if (opts2?.useLocaleWeeks) {
       end = this.end.reconfigure({ locale: start2.locale });
     } else {
       end = this.end;
     }
-    end = end.startOf(unit, opts);
+    end = end.startOf(unit, opts2);
     return Math.floor(end.diff(start2, unit).get(unit)) + (end.valueOf() !== this.end.valueOf());
   }
   /**
@@ -83499,8 +83605,8 @@ var Interval = class _Interval {
    * @example Interval.fromISO('2022-11-07T17:00Z/2022-11-07T19:00Z').toLocaleString({ weekday: 'short', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit' }); //=> Mon, Nov 07, 6:00 – 8:00 p
    * @return {string}
    */
-  toLocaleString(formatOpts = DATE_SHORT, opts = {}) {
-    return this.isValid ? Formatter.create(this.s.loc.clone(opts), formatOpts).formatInterval(this) : INVALID$1;
+  toLocaleString(formatOpts = DATE_SHORT, opts2 = {}) {
+    return this.isValid ? Formatter.create(this.s.loc.clone(opts2), formatOpts).formatInterval(this) : INVALID$1;
   }
   /**
    * Returns an ISO 8601-compliant string representation of this Interval.
@@ -83508,9 +83614,9 @@ var Interval = class _Interval {
    * @param {Object} opts - The same options as {@link DateTime#toISO}
    * @return {string}
    */
-  toISO(opts) {
+  toISO(opts2) {
     if (!this.isValid) return INVALID$1;
-    return `${this.s.toISO(opts)}/${this.e.toISO(opts)}`;
+    return `${this.s.toISO(opts2)}/${this.e.toISO(opts2)}`;
   }
   /**
    * Returns an ISO 8601-compliant string representation of date of this Interval.
@@ -83529,9 +83635,9 @@ var Interval = class _Interval {
    * @param {Object} opts - The same options as {@link DateTime#toISO}
    * @return {string}
    */
-  toISOTime(opts) {
+  toISOTime(opts2) {
     if (!this.isValid) return INVALID$1;
-    return `${this.s.toISOTime(opts)}/${this.e.toISOTime(opts)}`;
+    return `${this.s.toISOTime(opts2)}/${this.e.toISOTime(opts2)}`;
   }
   /**
    * Returns a string representation of this Interval formatted according to the specified format
@@ -83560,11 +83666,11 @@ var Interval = class _Interval {
    * @example Interval.fromDateTimes(dt1, dt2).toDuration('seconds').toObject() //=> { seconds: 88489.257 }
    * @return {Duration}
    */
-  toDuration(unit, opts) {
+  toDuration(unit, opts2) {
     if (!this.isValid) {
       return Duration.invalid(this.invalidReason);
     }
-    return this.e.diff(this.s, unit, opts);
+    return this.e.diff(this.s, unit, opts2);
   }
   /**
    * Run mapFn on the interval start and end, returning a new Interval from the resulting DateTimes
@@ -83789,7 +83895,7 @@ function highOrderDiffs(cursor, later, units) {
   }
   return [cursor, results, highWater, lowestOrder];
 }
-function diff(earlier, later, units, opts) {
+function diff(earlier, later, units, opts2) {
   let [cursor, results, highWater, lowestOrder] = highOrderDiffs(earlier, later, units);
   const remainingMillis = later - cursor;
   const lowerOrderUnits = units.filter(
@@ -83803,9 +83909,9 @@ function diff(earlier, later, units, opts) {
       results[lowestOrder] = (results[lowestOrder] || 0) + remainingMillis / (highWater - cursor);
     }
   }
-  const duration = Duration.fromObject(results, opts);
+  const duration = Duration.fromObject(results, opts2);
   if (lowerOrderUnits.length > 0) {
-    return Duration.fromMillis(remainingMillis, opts).shiftTo(...lowerOrderUnits).plus(duration);
+    return Duration.fromMillis(remainingMillis, opts2).shiftTo(...lowerOrderUnits).plus(duration);
   } else {
     return duration;
   }
@@ -84308,11 +84414,11 @@ function adjustTime(inst, dur) {
   }
   return { ts: ts2, o: o2 };
 }
-function parseDataToDateTime(parsed, parsedZone, opts, format, text, specificOffset) {
-  const { setZone, zone } = opts;
+function parseDataToDateTime(parsed, parsedZone, opts2, format, text, specificOffset) {
+  const { setZone, zone } = opts2;
   if (parsed && Object.keys(parsed).length !== 0 || parsedZone) {
     const interpretationZone = parsedZone || zone, inst = DateTime.fromObject(parsed, {
-      ...opts,
+      ...opts2,
       zone: interpretationZone,
       specificOffset
     });
@@ -84492,12 +84598,12 @@ function guessOffsetForZone(zone) {
   }
   return offsetGuess;
 }
-function quickDT(obj, opts) {
-  const zone = normalizeZone(opts.zone, Settings.defaultZone);
+function quickDT(obj, opts2) {
+  const zone = normalizeZone(opts2.zone, Settings.defaultZone);
   if (!zone.isValid) {
     return DateTime.invalid(unsupportedZone(zone));
   }
-  const loc = Locale.fromObject(opts);
+  const loc = Locale.fromObject(opts2);
   let ts2, o2;
   if (!isUndefined(obj.year)) {
     for (const u2 of orderedUnits) {
@@ -84516,13 +84622,13 @@ function quickDT(obj, opts) {
   }
   return new DateTime({ ts: ts2, zone, loc, o: o2 });
 }
-function diffRelative(start2, end, opts) {
-  const round = isUndefined(opts.round) ? true : opts.round, rounding = isUndefined(opts.rounding) ? "trunc" : opts.rounding, format = (c3, unit) => {
-    c3 = roundTo(c3, round || opts.calendary ? 0 : 2, opts.calendary ? "round" : rounding);
-    const formatter = end.loc.clone(opts).relFormatter(opts);
+function diffRelative(start2, end, opts2) {
+  const round = isUndefined(opts2.round) ? true : opts2.round, rounding = isUndefined(opts2.rounding) ? "trunc" : opts2.rounding, format = (c3, unit) => {
+    c3 = roundTo(c3, round || opts2.calendary ? 0 : 2, opts2.calendary ? "round" : rounding);
+    const formatter = end.loc.clone(opts2).relFormatter(opts2);
     return formatter.format(c3, unit);
   }, differ = (unit) => {
-    if (opts.calendary) {
+    if (opts2.calendary) {
       if (!end.hasSame(start2, unit)) {
         return end.startOf(unit).diff(start2.startOf(unit), unit).get(unit);
       } else return 0;
@@ -84530,26 +84636,26 @@ function diffRelative(start2, end, opts) {
       return end.diff(start2, unit).get(unit);
     }
   };
-  if (opts.unit) {
-    return format(differ(opts.unit), opts.unit);
+  if (opts2.unit) {
+    return format(differ(opts2.unit), opts2.unit);
   }
-  for (const unit of opts.units) {
+  for (const unit of opts2.units) {
     const count = differ(unit);
     if (Math.abs(count) >= 1) {
       return format(count, unit);
     }
   }
-  return format(start2 > end ? -0 : 0, opts.units[opts.units.length - 1]);
+  return format(start2 > end ? -0 : 0, opts2.units[opts2.units.length - 1]);
 }
 function lastOpts(argList) {
-  let opts = {}, args;
+  let opts2 = {}, args;
   if (argList.length > 0 && typeof argList[argList.length - 1] === "object") {
-    opts = argList[argList.length - 1];
+    opts2 = argList[argList.length - 1];
     args = Array.from(argList).slice(0, argList.length - 1);
   } else {
     args = Array.from(argList);
   }
-  return [opts, args];
+  return [opts2, args];
 }
 var zoneOffsetTs;
 var zoneOffsetGuessCache = /* @__PURE__ */ new Map();
@@ -84616,8 +84722,8 @@ var DateTime = class _DateTime {
    * @return {DateTime}
    */
   static local() {
-    const [opts, args] = lastOpts(arguments), [year, month, day, hour, minute, second, millisecond] = args;
-    return quickDT({ year, month, day, hour, minute, second, millisecond }, opts);
+    const [opts2, args] = lastOpts(arguments), [year, month, day, hour, minute, second, millisecond] = args;
+    return quickDT({ year, month, day, hour, minute, second, millisecond }, opts2);
   }
   /**
    * Create a DateTime in UTC
@@ -84645,9 +84751,9 @@ var DateTime = class _DateTime {
    * @return {DateTime}
    */
   static utc() {
-    const [opts, args] = lastOpts(arguments), [year, month, day, hour, minute, second, millisecond] = args;
-    opts.zone = FixedOffsetZone.utcInstance;
-    return quickDT({ year, month, day, hour, minute, second, millisecond }, opts);
+    const [opts2, args] = lastOpts(arguments), [year, month, day, hour, minute, second, millisecond] = args;
+    opts2.zone = FixedOffsetZone.utcInstance;
+    return quickDT({ year, month, day, hour, minute, second, millisecond }, opts2);
   }
   /**
    * Create a DateTime from a JavaScript Date object. Uses the default zone.
@@ -84752,16 +84858,16 @@ var DateTime = class _DateTime {
    * @example DateTime.fromObject({ localWeekYear: 2022, localWeekNumber: 1, localWeekday: 1 }, { locale: "en-US" }).toISODate() //=> '2021-12-26'
    * @return {DateTime}
    */
-  static fromObject(obj, opts = {}) {
+  static fromObject(obj, opts2 = {}) {
     obj = obj || {};
-    const zoneToUse = normalizeZone(opts.zone, Settings.defaultZone);
+    const zoneToUse = normalizeZone(opts2.zone, Settings.defaultZone);
     if (!zoneToUse.isValid) {
       return _DateTime.invalid(unsupportedZone(zoneToUse));
     }
-    const loc = Locale.fromObject(opts);
+    const loc = Locale.fromObject(opts2);
     const normalized = normalizeObject(obj, normalizeUnitWithLocalWeeks);
     const { minDaysInFirstWeek, startOfWeek } = usesLocalWeekValues(normalized, loc);
-    const tsNow = Settings.now(), offsetProvis = !isUndefined(opts.specificOffset) ? opts.specificOffset : zoneToUse.offset(tsNow), containsOrdinal = !isUndefined(normalized.ordinal), containsGregorYear = !isUndefined(normalized.year), containsGregorMD = !isUndefined(normalized.month) || !isUndefined(normalized.day), containsGregor = containsGregorYear || containsGregorMD, definiteWeekDef = normalized.weekYear || normalized.weekNumber;
+    const tsNow = Settings.now(), offsetProvis = !isUndefined(opts2.specificOffset) ? opts2.specificOffset : zoneToUse.offset(tsNow), containsOrdinal = !isUndefined(normalized.ordinal), containsGregorYear = !isUndefined(normalized.year), containsGregorMD = !isUndefined(normalized.month) || !isUndefined(normalized.day), containsGregor = containsGregorYear || containsGregorMD, definiteWeekDef = normalized.weekYear || normalized.weekNumber;
     if ((containsGregor || containsOrdinal) && definiteWeekDef) {
       throw new ConflictingSpecificationError(
         "Can't mix weekYear/weekNumber units with year/month/day or ordinals"
@@ -84833,9 +84939,9 @@ var DateTime = class _DateTime {
    * @example DateTime.fromISO('2016-W05-4')
    * @return {DateTime}
    */
-  static fromISO(text, opts = {}) {
+  static fromISO(text, opts2 = {}) {
     const [vals, parsedZone] = parseISODate(text);
-    return parseDataToDateTime(vals, parsedZone, opts, "ISO 8601", text);
+    return parseDataToDateTime(vals, parsedZone, opts2, "ISO 8601", text);
   }
   /**
    * Create a DateTime from an RFC 2822 string
@@ -84852,9 +84958,9 @@ var DateTime = class _DateTime {
    * @example DateTime.fromRFC2822('25 Nov 2016 13:23 Z')
    * @return {DateTime}
    */
-  static fromRFC2822(text, opts = {}) {
+  static fromRFC2822(text, opts2 = {}) {
     const [vals, parsedZone] = parseRFC2822Date(text);
-    return parseDataToDateTime(vals, parsedZone, opts, "RFC 2822", text);
+    return parseDataToDateTime(vals, parsedZone, opts2, "RFC 2822", text);
   }
   /**
    * Create a DateTime from an HTTP header date
@@ -84872,9 +84978,9 @@ var DateTime = class _DateTime {
    * @example DateTime.fromHTTP('Sun Nov  6 08:49:37 1994')
    * @return {DateTime}
    */
-  static fromHTTP(text, opts = {}) {
+  static fromHTTP(text, opts2 = {}) {
     const [vals, parsedZone] = parseHTTPDate(text);
-    return parseDataToDateTime(vals, parsedZone, opts, "HTTP", opts);
+    return parseDataToDateTime(vals, parsedZone, opts2, "HTTP", opts2);
   }
   /**
    * Create a DateTime from an input string and format string.
@@ -84890,11 +84996,11 @@ var DateTime = class _DateTime {
    * @param {string} opts.outputCalendar - the output calendar to set on the resulting DateTime instance
    * @return {DateTime}
    */
-  static fromFormat(text, fmt, opts = {}) {
+  static fromFormat(text, fmt, opts2 = {}) {
     if (isUndefined(text) || isUndefined(fmt)) {
       throw new InvalidArgumentError("fromFormat requires an input string and a format");
     }
-    const { locale = null, numberingSystem = null } = opts, localeToUse = Locale.fromOpts({
+    const { locale = null, numberingSystem = null } = opts2, localeToUse = Locale.fromOpts({
       locale,
       numberingSystem,
       defaultToEN: true
@@ -84902,14 +85008,14 @@ var DateTime = class _DateTime {
     if (invalid) {
       return _DateTime.invalid(invalid);
     } else {
-      return parseDataToDateTime(vals, parsedZone, opts, `format ${fmt}`, text, specificOffset);
+      return parseDataToDateTime(vals, parsedZone, opts2, `format ${fmt}`, text, specificOffset);
     }
   }
   /**
    * @deprecated use fromFormat instead
    */
-  static fromString(text, fmt, opts = {}) {
-    return _DateTime.fromFormat(text, fmt, opts);
+  static fromString(text, fmt, opts2 = {}) {
+    return _DateTime.fromFormat(text, fmt, opts2);
   }
   /**
    * Create a DateTime from a SQL date, time, or datetime
@@ -84932,9 +85038,9 @@ var DateTime = class _DateTime {
    * @example DateTime.fromSQL('09:12:34.342')
    * @return {DateTime}
    */
-  static fromSQL(text, opts = {}) {
+  static fromSQL(text, opts2 = {}) {
     const [vals, parsedZone] = parseSQL(text);
-    return parseDataToDateTime(vals, parsedZone, opts, "SQL", text);
+    return parseDataToDateTime(vals, parsedZone, opts2, "SQL", text);
   }
   /**
    * Create an invalid DateTime.
@@ -85370,10 +85476,10 @@ var DateTime = class _DateTime {
    * @param {Object} opts - the same options as toLocaleString
    * @return {Object}
    */
-  resolvedLocaleOptions(opts = {}) {
+  resolvedLocaleOptions(opts2 = {}) {
     const { locale, numberingSystem, calendar } = Formatter.create(
-      this.loc.clone(opts),
-      opts
+      this.loc.clone(opts2),
+      opts2
     ).resolvedOptions(this);
     return { locale, numberingSystem, outputCalendar: calendar };
   }
@@ -85386,8 +85492,8 @@ var DateTime = class _DateTime {
    * @param {Object} [opts={}] - options to pass to `setZone()`
    * @return {DateTime}
    */
-  toUTC(offset2 = 0, opts = {}) {
-    return this.setZone(FixedOffsetZone.instance(offset2), opts);
+  toUTC(offset2 = 0, opts2 = {}) {
+    return this.setZone(FixedOffsetZone.instance(offset2), opts2);
   }
   /**
    * "Set" the DateTime's zone to the host's local zone. Returns a newly-constructed DateTime.
@@ -85582,8 +85688,8 @@ var DateTime = class _DateTime {
    * @example DateTime.local(2014, 3, 3, 5, 30).endOf('hour').toISO(); //=> '2014-03-03T05:59:59.999-05:00'
    * @return {DateTime}
    */
-  endOf(unit, opts) {
-    return this.isValid ? this.plus({ [unit]: 1 }).startOf(unit, opts).minus(1) : this;
+  endOf(unit, opts2) {
+    return this.isValid ? this.plus({ [unit]: 1 }).startOf(unit, opts2).minus(1) : this;
   }
   // OUTPUT
   /**
@@ -85598,8 +85704,8 @@ var DateTime = class _DateTime {
    * @example DateTime.now().toFormat("HH 'hours and' mm 'minutes'") //=> '20 hours and 55 minutes'
    * @return {string}
    */
-  toFormat(fmt, opts = {}) {
-    return this.isValid ? Formatter.create(this.loc.redefaultToEN(opts)).formatDateTimeFromString(this, fmt) : INVALID;
+  toFormat(fmt, opts2 = {}) {
+    return this.isValid ? Formatter.create(this.loc.redefaultToEN(opts2)).formatDateTimeFromString(this, fmt) : INVALID;
   }
   /**
    * Returns a localized string representing this date. Accepts the same options as the Intl.DateTimeFormat constructor and any presets defined by Luxon, such as `DateTime.DATE_FULL` or `DateTime.TIME_SIMPLE`.
@@ -85620,8 +85726,8 @@ var DateTime = class _DateTime {
    * @example DateTime.now().toLocaleString({ hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }); //=> '11:32'
    * @return {string}
    */
-  toLocaleString(formatOpts = DATE_SHORT, opts = {}) {
-    return this.isValid ? Formatter.create(this.loc.clone(opts), formatOpts).formatDateTime(this) : INVALID;
+  toLocaleString(formatOpts = DATE_SHORT, opts2 = {}) {
+    return this.isValid ? Formatter.create(this.loc.clone(opts2), formatOpts).formatDateTime(this) : INVALID;
   }
   /**
    * Returns an array of format "parts", meaning individual tokens along with metadata. This is allows callers to post-process individual sections of the formatted output.
@@ -85636,8 +85742,8 @@ var DateTime = class _DateTime {
    *                                   //=>   { type: 'year', value: '1982' }
    *                                   //=> ]
    */
-  toLocaleParts(opts = {}) {
-    return this.isValid ? Formatter.create(this.loc.clone(opts), opts).formatDateTimeParts(this) : [];
+  toLocaleParts(opts2 = {}) {
+    return this.isValid ? Formatter.create(this.loc.clone(opts2), opts2).formatDateTimeParts(this) : [];
   }
   /**
    * Returns an ISO 8601-compliant string representation of this DateTime
@@ -85816,11 +85922,11 @@ var DateTime = class _DateTime {
    * @example DateTime.local(2014, 7, 13).toSQL({ includeZone: true }) //=> '2014-07-13 00:00:00.000 America/New_York'
    * @return {string}
    */
-  toSQL(opts = {}) {
+  toSQL(opts2 = {}) {
     if (!this.isValid) {
       return null;
     }
-    return `${this.toSQLDate()} ${this.toSQLTime(opts)}`;
+    return `${this.toSQLDate()} ${this.toSQLTime(opts2)}`;
   }
   /**
    * Returns a string representation of this DateTime appropriate for debugging
@@ -85889,10 +85995,10 @@ var DateTime = class _DateTime {
    * @example DateTime.now().toObject() //=> { year: 2017, month: 4, day: 22, hour: 20, minute: 49, second: 42, millisecond: 268 }
    * @return {Object}
    */
-  toObject(opts = {}) {
+  toObject(opts2 = {}) {
     if (!this.isValid) return {};
     const base = { ...this.c };
-    if (opts.includeConfig) {
+    if (opts2.includeConfig) {
       base.outputCalendar = this.outputCalendar;
       base.numberingSystem = this.loc.numberingSystem;
       base.locale = this.loc.locale;
@@ -85922,11 +86028,11 @@ var DateTime = class _DateTime {
    * i2.diff(i1, ['months', 'days', 'hours']).toObject() //=> { months: 16, days: 19, hours: 0.75 }
    * @return {Duration}
    */
-  diff(otherDateTime, unit = "milliseconds", opts = {}) {
+  diff(otherDateTime, unit = "milliseconds", opts2 = {}) {
     if (!this.isValid || !otherDateTime.isValid) {
       return Duration.invalid("created by diffing an invalid DateTime");
     }
-    const durOpts = { locale: this.locale, numberingSystem: this.numberingSystem, ...opts };
+    const durOpts = { locale: this.locale, numberingSystem: this.numberingSystem, ...opts2 };
     const units = maybeArray(unit).map(Duration.normalizeUnit), otherIsLater = otherDateTime.valueOf() > this.valueOf(), earlier = otherIsLater ? this : otherDateTime, later = otherIsLater ? otherDateTime : this, diffed = diff(earlier, later, units, durOpts);
     return otherIsLater ? diffed.negate() : diffed;
   }
@@ -85938,8 +86044,8 @@ var DateTime = class _DateTime {
    * @param {string} [opts.conversionAccuracy='casual'] - the conversion system to use
    * @return {Duration}
    */
-  diffNow(unit = "milliseconds", opts = {}) {
-    return this.diff(_DateTime.now(), unit, opts);
+  diffNow(unit = "milliseconds", opts2 = {}) {
+    return this.diff(_DateTime.now(), unit, opts2);
   }
   /**
    * Return an Interval spanning between this DateTime and another DateTime
@@ -85960,11 +86066,11 @@ var DateTime = class _DateTime {
    * @example DateTime.now().hasSame(otherDT, 'day'); //~> true if otherDT is in the same current calendar day
    * @return {boolean}
    */
-  hasSame(otherDateTime, unit, opts) {
+  hasSame(otherDateTime, unit, opts2) {
     if (!this.isValid) return false;
     const inputMs = otherDateTime.valueOf();
     const adjustedToZone = this.setZone(otherDateTime.zone, { keepLocalTime: true });
-    return adjustedToZone.startOf(unit, opts) <= inputMs && inputMs <= adjustedToZone.endOf(unit, opts);
+    return adjustedToZone.startOf(unit, opts2) <= inputMs && inputMs <= adjustedToZone.endOf(unit, opts2);
   }
   /**
    * Equality check
@@ -86107,13 +86213,13 @@ var DateTime = class _DateTime {
    * @param {Object} opts - options taken by fromFormat()
    * @returns {DateTime}
    */
-  static fromFormatParser(text, formatParser, opts = {}) {
+  static fromFormatParser(text, formatParser, opts2 = {}) {
     if (isUndefined(text) || isUndefined(formatParser)) {
       throw new InvalidArgumentError(
         "fromFormatParser requires an input string and a format parser"
       );
     }
-    const { locale = null, numberingSystem = null } = opts, localeToUse = Locale.fromOpts({
+    const { locale = null, numberingSystem = null } = opts2, localeToUse = Locale.fromOpts({
       locale,
       numberingSystem,
       defaultToEN: true
@@ -86130,7 +86236,7 @@ var DateTime = class _DateTime {
       return parseDataToDateTime(
         result,
         zone,
-        opts,
+        opts2,
         `format ${formatParser.format}`,
         text,
         specificOffset
@@ -86847,7 +86953,7 @@ function sortDiagnostics(ds2) {
   return [...ds2].sort((a, b3) => a.line - b3.line || a.col - b3.col || a.message.localeCompare(b3.message));
 }
 var byName = (a, b3) => a.name < b3.name ? -1 : a.name > b3.name ? 1 : 0;
-function buildConfig(file, sha256, raw, source) {
+function buildConfig(file, sha2562, raw, source) {
   const hosts = buildHosts(raw.hosts ?? {});
   const storage = buildStorage(raw.storage ?? {});
   const defaults2 = raw.defaults ?? {};
@@ -86884,7 +86990,7 @@ function buildConfig(file, sha256, raw, source) {
   });
   return {
     file,
-    sha256,
+    sha256: sha2562,
     version: 1,
     hosts,
     storage,
@@ -86953,25 +87059,25 @@ var UserError = class extends Error {
 };
 
 // src/action/context.ts
-function readContext(env2) {
-  const [owner, repo] = (env2.GITHUB_REPOSITORY ?? "").split("/");
-  const serverUrl = env2.GITHUB_SERVER_URL ?? "https://github.com";
+function readContext(env3) {
+  const [owner, repo] = (env3.GITHUB_REPOSITORY ?? "").split("/");
+  const serverUrl = env3.GITHUB_SERVER_URL ?? "https://github.com";
   let event = {};
-  if (env2.GITHUB_EVENT_PATH) {
+  if (env3.GITHUB_EVENT_PATH) {
     try {
-      event = JSON.parse(readFileSync2(env2.GITHUB_EVENT_PATH, "utf8"));
+      event = JSON.parse(readFileSync2(env3.GITHUB_EVENT_PATH, "utf8"));
     } catch (e) {
-      throw new UserError(`cannot read the event payload GITHUB_EVENT_PATH=${env2.GITHUB_EVENT_PATH}: ${e.message}`);
+      throw new UserError(`cannot read the event payload GITHUB_EVENT_PATH=${env3.GITHUB_EVENT_PATH}: ${e.message}`);
     }
   }
   return {
     repo: owner && repo ? { owner, repo } : void 0,
-    apiUrl: env2.GITHUB_API_URL || "https://api.github.com",
-    eventName: env2.GITHUB_EVENT_NAME ?? "",
+    apiUrl: env3.GITHUB_API_URL || "https://api.github.com",
+    eventName: env3.GITHUB_EVENT_NAME ?? "",
     event,
-    sha: env2.GITHUB_SHA ?? event.after ?? "",
-    runUrl: env2.GITHUB_REPOSITORY && env2.GITHUB_RUN_ID ? `${serverUrl}/${env2.GITHUB_REPOSITORY}/actions/runs/${env2.GITHUB_RUN_ID}` : void 0,
-    tempDir: env2.RUNNER_TEMP || tmpdir()
+    sha: env3.GITHUB_SHA ?? event.after ?? "",
+    runUrl: env3.GITHUB_REPOSITORY && env3.GITHUB_RUN_ID ? `${serverUrl}/${env3.GITHUB_REPOSITORY}/actions/runs/${env3.GITHUB_RUN_ID}` : void 0,
+    tempDir: env3.RUNNER_TEMP || tmpdir()
   };
 }
 function requireRepo(ctx) {
@@ -87007,14 +87113,14 @@ function hint(status) {
   }
   return "";
 }
-function gitHubApi(opts) {
-  const base = opts.apiUrl.replace(/\/+$/, "");
+function gitHubApi(opts2) {
+  const base = opts2.apiUrl.replace(/\/+$/, "");
   const request = async (method, path, body) => {
     const res = await fetch(base + path, {
       method,
       headers: {
         accept: "application/vnd.github+json",
-        authorization: `Bearer ${opts.token}`,
+        authorization: `Bearer ${opts2.token}`,
         "user-agent": "dbform-action",
         "x-github-api-version": "2022-11-28",
         ...body ? { "content-type": "application/json" } : {}
@@ -87052,21 +87158,21 @@ function gitHubApi(opts) {
 // src/plan/types.ts
 var HAZARD_CODES = ["DATA_LOSS", "RESTART", "ACCESS_CHANGE", "BACKUPS_DISABLED"];
 function summarize(plan) {
-  let add = 0;
+  let add2 = 0;
   let change = 0;
   let destroy = 0;
   const hazards = /* @__PURE__ */ new Set();
   for (const c3 of plan.changes) {
-    if (c3.action === "create") add++;
+    if (c3.action === "create") add2++;
     else if (c3.action === "update") change++;
     else if (c3.action === "delete") destroy++;
     else {
-      add++;
+      add2++;
       destroy++;
     }
     for (const h3 of c3.hazards) hazards.add(h3.code);
   }
-  return { add, change, destroy, hazards: HAZARD_CODES.filter((h3) => hazards.has(h3)) };
+  return { add: add2, change, destroy, hazards: HAZARD_CODES.filter((h3) => hazards.has(h3)) };
 }
 
 // src/apply/gate.ts
@@ -87424,9 +87530,9 @@ function _supportsColor(haveStream, { streamIsTTY, sniffFlags = true } = {}) {
   }
   return min;
 }
-function createSupportsColor(stream, options = {}) {
-  const level = _supportsColor(stream, {
-    streamIsTTY: stream && stream.isTTY,
+function createSupportsColor(stream2, options = {}) {
+  const level = _supportsColor(stream2, {
+    streamIsTTY: stream2 && stream2.isTTY,
     ...options
   });
   return translateLevel(level);
@@ -87705,8 +87811,8 @@ async function gatherCatalog(connect, desired) {
 }
 
 // src/hosts/host.ts
-async function run(host, what, command, opts) {
-  const r2 = await host.exec(command, opts);
+async function run(host, what, command, opts2) {
+  const r2 = await host.exec(command, opts2);
   if (r2.code !== 0) {
     const detail = (r2.stderr || r2.stdout).trim().split("\n").slice(-5).join("\n");
     throw new Error(`host ${host.name}: ${what} failed (exit ${r2.code}): ${detail}`);
@@ -87731,10 +87837,221 @@ function shellJoin(argv) {
   return argv.map(shq).join(" ");
 }
 
+// src/backups/host-script.ts
+import { createHash as createHash2 } from "node:crypto";
+import { readFileSync as readFileSync3 } from "node:fs";
+var HOST_SCRIPT = readFileSync3(new URL("../../host/dbform-backup.sh", import.meta.url), "utf8");
+var HOST_SCRIPT_SHA256 = createHash2("sha256").update(HOST_SCRIPT).digest("hex");
+
+// src/backups/settings.ts
+import { readFileSync as readFileSync4 } from "node:fs";
+import { dirname, resolve } from "node:path";
+
+// src/backups/schedule.ts
+var DEFAULT_STATE_DIR = "/var/lib/dbform";
+var DEFAULT_YEARS = { from: 2020, to: 2060 };
+var MINUTE_MS = 6e4;
+var DAY_MINUTES = 1440;
+function describeSchedule(scheduleAt, timezone) {
+  return `daily at ${hhmm(scheduleAt.hour, scheduleAt.minute)} ${scheduleAt.zone ?? timezone}`;
+}
+function schedulePlan(scheduleAt, timezone, years = DEFAULT_YEARS) {
+  const { hour, minute } = scheduleAt;
+  if (!Number.isInteger(hour) || hour < 0 || hour > 23 || !Number.isInteger(minute) || minute < 0 || minute > 59) {
+    throw new RangeError(`schedule: ${hour}:${minute} is not a time of day`);
+  }
+  const zone = scheduleAt.zone ?? timezone;
+  if (!IANAZone.isValidZone(zone)) throw new RangeError(`schedule: unknown time zone ${JSON.stringify(zone)}`);
+  const target = hour * 60 + minute;
+  const facts = zoneFacts(zone, years.from, years.to);
+  const utcMinutes = /* @__PURE__ */ new Set();
+  for (const offset2 of facts.offsets) utcMinutes.add(mod(target - offset2, DAY_MINUTES));
+  for (const gap of facts.gaps) {
+    if (mod(target - gap.localStart, DAY_MINUTES) < gap.length) utcMinutes.add(gap.utcMinute);
+  }
+  const byMinute = /* @__PURE__ */ new Map();
+  for (const m2 of utcMinutes) {
+    const hours = byMinute.get(m2 % 60) ?? [];
+    hours.push(Math.floor(m2 / 60));
+    byMinute.set(m2 % 60, hours);
+  }
+  const times = [...byMinute.entries()].sort((a, b3) => a[0] - b3[0]).map(([m2, hours]) => ({ minute: m2, hours: hours.sort((a, b3) => a - b3) }));
+  return { zone, hour, minute, times };
+}
+function cronEntries(scheduleAt, timezone, opts2) {
+  const plan = schedulePlan(scheduleAt, timezone, opts2.years);
+  const user = opts2.user ?? "root";
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(user)) throw new RangeError(`schedule: ${JSON.stringify(user)} is not a user name`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(opts2.addon)) {
+    throw new RangeError(`schedule: ${JSON.stringify(opts2.addon)} cannot name a state directory`);
+  }
+  if (/[\r\n\0]/.test(opts2.command) || opts2.command.trim() === "") throw new RangeError("schedule: the command must be one non-empty line");
+  if (opts2.command.includes("\\%")) throw new RangeError('schedule: the command cannot contain "\\%" (cron cannot express it)');
+  const dir = `${(opts2.stateDir ?? DEFAULT_STATE_DIR).replace(/\/+$/, "")}/${opts2.addon}`;
+  if (!/^\/[A-Za-z0-9_./-]*$/.test(dir)) throw new RangeError(`schedule: ${JSON.stringify(dir)} is not a plain absolute path`);
+  const stamp = `${dir}/last-backup-day`;
+  const threshold = `1${hhmm(plan.hour, plan.minute).replace(":", "")}`;
+  const guard = `now=$(TZ=${sq(plan.zone)} date '+%F 1%H%M'); day=\${now% *}; if [ "\${now#* }" -ge ${threshold} ] && [ "$(cat ${sq(stamp)} 2>/dev/null)" != "$day" ]; then mkdir -p ${sq(dir)} && echo "$day" > ${sq(`${stamp}.tmp`)} && mv -f ${sq(`${stamp}.tmp`)} ${sq(stamp)} && { ${opts2.command}; }; fi`;
+  const command = guard.replace(/%/g, "\\%");
+  return [
+    `# dbform: backups of ${opts2.addon}, ${describeSchedule(scheduleAt, timezone)}, exactly once per local day.`,
+    "# Cron runs in UTC here: each line below fires at a UTC time the local time can fall on; the guard runs the",
+    "# backup at the first firing at or after the local time and records the local day so that it runs once.",
+    ...plan.times.map((t2) => `${t2.minute} ${t2.hours.join(",")} * * * ${user} ${command}`)
+  ];
+}
+var factsCache = /* @__PURE__ */ new Map();
+function zoneFacts(zone, fromYear, toYear) {
+  const key = `${zone}|${fromYear}|${toYear}`;
+  const cached = factsCache.get(key);
+  if (cached) return cached;
+  const z3 = IANAZone.create(zone);
+  const offsetAt = (ms2) => Math.round(z3.offset(ms2));
+  const step = 7 * DAY_MINUTES * MINUTE_MS;
+  const end = Date.UTC(toYear + 1, 0, 1);
+  const offsets = /* @__PURE__ */ new Set();
+  const gaps = /* @__PURE__ */ new Map();
+  let prevMs = Date.UTC(fromYear, 0, 1);
+  let prev = offsetAt(prevMs);
+  offsets.add(prev);
+  for (let ms2 = prevMs + step; ms2 <= end; ms2 += step) {
+    const cur = offsetAt(ms2);
+    if (cur !== prev) {
+      let lo = prevMs;
+      let hi = ms2;
+      while (hi - lo > MINUTE_MS) {
+        const mid = lo + Math.floor((hi - lo) / 2 / MINUTE_MS) * MINUTE_MS;
+        if (offsetAt(mid) === prev) lo = mid;
+        else hi = mid;
+      }
+      offsets.add(cur);
+      if (cur > prev) {
+        const utcMinute = mod(Math.floor(hi / MINUTE_MS), DAY_MINUTES);
+        const gap = { utcMinute, localStart: mod(utcMinute + prev, DAY_MINUTES), length: cur - prev };
+        gaps.set(`${gap.utcMinute}|${gap.localStart}|${gap.length}`, gap);
+      }
+    }
+    prev = cur;
+    prevMs = ms2;
+  }
+  const facts = { offsets: [...offsets].sort((a, b3) => a - b3), gaps: [...gaps.values()] };
+  factsCache.set(key, facts);
+  return facts;
+}
+function hhmm(hour, minute) {
+  return `${String(hour).padStart(2, "0")}:${String(minute).padStart(2, "0")}`;
+}
+function mod(n2, m2) {
+  return (n2 % m2 + m2) % m2;
+}
+function sq(s2) {
+  return `'${s2.replace(/'/g, `'\\''`)}'`;
+}
+
+// src/backups/settings.ts
+var DEFAULT_SCHEDULE = "01:00";
+function backupConfDir(host, addon) {
+  return `${host.dataDir}/.backup/${addon}`;
+}
+function scriptPath(host) {
+  return `${host.dataDir}/.bin/dbform-backup`;
+}
+function cronPath(addon) {
+  return `/etc/cron.d/dbform-${addon}`;
+}
+function backupsEnabled(addon) {
+  return lookupPlan(addon.plan)?.backups ?? false;
+}
+function storageOf(config, addon) {
+  const name = config.defaults.storage;
+  const storage = config.storage.find((s2) => s2.name === name) ?? config.storage[0];
+  if (!storage) throw new UserError(`add-on ${addon.name}: no storage is declared for its backups`);
+  return storage;
+}
+function env2(name, what) {
+  const v2 = name ? process.env[name] : void 0;
+  if (!v2) throw new UserError(`${what}: environment variable ${name ?? "(not named)"} is not set`);
+  return v2;
+}
+function renderBackupFiles(config, addon, host, recipient, script) {
+  const storage = storageOf(config, addon);
+  const conf = backupConfDir(host, addon.name);
+  const lines = {
+    ADDON: addon.name,
+    CONTAINER: `dbform-${addon.name}`,
+    PORT: String(addon.port),
+    DATABASE: addon.name,
+    IMAGE: config.defaults.image,
+    HOST_NAME: host.name,
+    RECIPIENT: recipient
+  };
+  const files = {};
+  let where;
+  if (storage.type === "s3") {
+    const what = `storage ${storage.name}`;
+    Object.assign(lines, {
+      DEST: `store:${storage.bucket}`,
+      RCLONE_CONFIG_STORE_TYPE: "s3",
+      RCLONE_CONFIG_STORE_PROVIDER: "Other",
+      RCLONE_CONFIG_STORE_ENDPOINT: storage.endpoint,
+      RCLONE_CONFIG_STORE_REGION: storage.region ?? "us-east-1",
+      RCLONE_CONFIG_STORE_FORCE_PATH_STYLE: "true",
+      RCLONE_CONFIG_STORE_ACCESS_KEY_ID: env2(storage.accessKeyIdEnv, what),
+      RCLONE_CONFIG_STORE_SECRET_ACCESS_KEY: env2(storage.secretAccessKeyEnv, what)
+    });
+    if (storage.caFile) {
+      lines.RCLONE_CA_CERT = "/conf/ca.pem";
+      const caPath = resolve(dirname(config.file), storage.caFile);
+      try {
+        files[`${conf}/ca.pem`] = { content: readFileSync4(caPath, "utf8"), mode: "644" };
+      } catch (e) {
+        throw new UserError(`${what}: cannot read caFile ${caPath}: ${e.message}`);
+      }
+    }
+    where = `${storage.name} (s3 bucket ${storage.bucket})`;
+  } else {
+    Object.assign(lines, { DEST: "/backups", LOCAL_DIR: storage.path });
+    where = `${storage.name} (directory ${storage.path} on ${host.name})`;
+  }
+  files[`${conf}/backup.env`] = { content: Object.entries(lines).map(([k2, v2]) => `${k2}=${v2}
+`).join(""), mode: "600" };
+  files[scriptPath(host)] = { content: script, mode: "755" };
+  const at2 = parseScheduleAt(addon.backups.scheduleAt ?? DEFAULT_SCHEDULE);
+  if (typeof at2 === "string") throw new UserError(`add-on ${addon.name}: backups.scheduleAt: ${at2}`);
+  const cron = cronEntries(at2, config.defaults.timezone, {
+    addon: addon.name,
+    stateDir: `${host.dataDir}/.backup`,
+    command: `${scriptPath(host)} ${conf}/backup.env daily >/dev/null 2>>${conf}/cron.log`
+  });
+  files[cronPath(addon.name)] = { content: cron.join("\n") + "\n", mode: "644" };
+  return { files, summary: { schedule: describeSchedule(at2, config.defaults.timezone), storage: where } };
+}
+
+// src/util/canonical.ts
+import { createHash as createHash3 } from "node:crypto";
+function canonicalJson(value) {
+  return JSON.stringify(sortKeys(value));
+}
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === "object") {
+    const out2 = {};
+    for (const k2 of Object.keys(value).sort()) {
+      const v2 = value[k2];
+      if (v2 !== void 0) out2[k2] = sortKeys(v2);
+    }
+    return out2;
+  }
+  return value;
+}
+function sha256Hex(data) {
+  return createHash3("sha256").update(data).digest("hex");
+}
+
 // src/resources/access/hba.ts
-function renderHba(opts) {
-  const ranges = opts.allowedIps.length ? opts.allowedIps : ["0.0.0.0/0", "::/0"];
-  const type = opts.force ? "hostssl" : "host";
+function renderHba(opts2) {
+  const ranges = opts2.allowedIps.length ? opts2.allowedIps : ["0.0.0.0/0", "::/0"];
+  const type = opts2.force ? "hostssl" : "host";
   return [
     "# managed by dbform from databases.yaml: changes made here are reverted",
     "local   all  all       peer",
@@ -87774,6 +88091,15 @@ function tlsNames(host) {
   if (host.transport === "local") return ["127.0.0.1", "localhost"];
   return [.../* @__PURE__ */ new Set([host.address, host.name])];
 }
+function desiredBackups(config, addon, host, recipient) {
+  const base = { cronPath: cronPath(addon.name), confDir: backupConfDir(host, addon.name) };
+  if (!backupsEnabled(addon)) return { ...base, enabled: false, files: {}, summary: null };
+  const rendered = renderBackupFiles(config, addon, host, recipient, HOST_SCRIPT);
+  const files = Object.fromEntries(
+    Object.entries(rendered.files).map(([path, f3]) => [path, { ...f3, sha256: sha256Hex(f3.content) }])
+  );
+  return { ...base, enabled: true, files, summary: rendered.summary };
+}
 function desiredAddon(config, addon, ctx) {
   const { heldPassword } = ctx;
   const plan = lookupPlan(addon.plan);
@@ -87811,6 +88137,7 @@ function desiredAddon(config, addon, ctx) {
     allowedIps: addon.allowedIps,
     extensions: [...addon.extensions].sort(),
     now: ctx.now.toISOString(),
+    backups: desiredBackups(config, addon, host, ctx.backupRecipient(addon.name)),
     container: {
       name: containerName(addon.name),
       image: config.defaults.image,
@@ -88086,7 +88413,8 @@ var remove = async (step, ctx) => {
   await ctx.forget(addon);
   await run(ctx.host, `removing the container of ${addon}`, `docker rm -f ${shq(field(step, "name", "string"))} >/dev/null 2>&1; true`);
   if (dataDir && /^\/.+\/[a-z][a-z0-9-]{1,40}$/.test(dataDir) && dataDir.endsWith(`/${addon}`)) {
-    await run(ctx.host, `deleting the data of ${addon}`, `rm -rf ${shq(dataDir)}`);
+    const conf = `${dataDir.slice(0, -addon.length)}.backup/${addon}`;
+    await run(ctx.host, `deleting the data of ${addon}`, `rm -rf ${shq(dataDir)} ${shq(conf)} && rm -f ${shq(`/etc/cron.d/dbform-${addon}`)}`);
   }
 };
 var containerExecutors = {
@@ -88378,6 +88706,64 @@ var writeHba = async (step, ctx) => {
 };
 var accessExecutors = { "hba.write": writeHba };
 
+// src/resources/backups/apply.ts
+var install = async (step, ctx) => {
+  const addon = field(step, "addon", "string");
+  const planned = field(step, "files", "object");
+  const files = ctx.desired(addon).backups.files;
+  for (const [path, sha2562] of Object.entries(planned).sort(([a], [b3]) => a.localeCompare(b3))) {
+    const file = files[path];
+    if (!file || file.sha256 !== sha2562) throw new Error(`${path} would differ from the plan (config or credentials changed): run plan again`);
+    const tmp = `${path}.dbform-tmp.${process.pid}`;
+    await run(
+      ctx.host,
+      `writing ${path}`,
+      `umask 077 && mkdir -p ${shq(path.slice(0, path.lastIndexOf("/")))} && cat > ${shq(tmp)} && chmod ${file.mode} ${shq(tmp)} && mv -f ${shq(tmp)} ${shq(path)}`,
+      { stdin: file.content }
+    );
+  }
+};
+var remove2 = async (step, ctx) => {
+  const cron = field(step, "cronPath", "string");
+  const conf = field(step, "confDir", "string");
+  if (!/^\/etc\/cron\.d\/dbform-[a-z][a-z0-9-]*$/.test(cron) || !/\/\.backup\/[a-z][a-z0-9-]*$/.test(conf)) {
+    throw new Error("plan step backups.remove: unexpected paths");
+  }
+  await run(ctx.host, "removing the backup schedule", `rm -f ${shq(cron)} && rm -rf ${shq(conf)}`);
+};
+var backupExecutors = { "backups.install": install, "backups.remove": remove2 };
+
+// src/resources/backups/diff.ts
+function diffBackups(desired, observed) {
+  const b3 = desired.backups;
+  const base = { address: `addon.${desired.name}.backups`, kind: "backups", host: desired.host, addon: desired.name };
+  if (!b3.enabled) {
+    if (!observed.backupFiles[b3.cronPath]) return [];
+    return [{
+      ...base,
+      action: "delete",
+      reason: `plan ${desired.plan} takes no backups`,
+      before: { schedule: "installed" },
+      after: null,
+      hazards: [{ code: "BACKUPS_DISABLED", message: `no more scheduled backups of ${desired.name}; the ones already taken are kept` }],
+      steps: [{ type: "backups.remove", addon: desired.name, cronPath: b3.cronPath, confDir: b3.confDir }]
+    }];
+  }
+  const stale = Object.keys(b3.files).filter((path) => observed.backupFiles[path] !== b3.files[path].sha256).sort();
+  if (!stale.length) return [];
+  const fresh = stale.length === Object.keys(b3.files).length && !observed.backupFiles[b3.cronPath];
+  return [{
+    ...base,
+    action: fresh ? "create" : "update",
+    reason: fresh ? `daily backups of ${desired.name}` : `out of date on the host: ${stale.map((p2) => p2.split("/").pop()).join(", ")}`,
+    before: fresh ? null : { up_to_date: Object.keys(b3.files).length - stale.length, files: Object.keys(b3.files).length },
+    after: { ...b3.summary, files: Object.keys(b3.files).length },
+    hazards: [],
+    // Contents are rendered again at apply time (they hold credentials); the hashes pin what was planned.
+    steps: [{ type: "backups.install", addon: desired.name, files: Object.fromEntries(stale.map((p2) => [p2, b3.files[p2].sha256])) }]
+  }];
+}
+
 // src/resources/access/diff.ts
 function parseRules(hba) {
   if (!hba?.startsWith("# managed by dbform")) return null;
@@ -88522,14 +88908,14 @@ var sql = async (step, ctx) => {
 var sqlExecutors = { sql };
 
 // src/resources/users/scram.ts
-import { createHash as createHash2, createHmac, pbkdf2Sync, randomBytes as randomBytes2, timingSafeEqual } from "node:crypto";
+import { createHash as createHash4, createHmac, pbkdf2Sync, randomBytes as randomBytes2, timingSafeEqual } from "node:crypto";
 var PREFIX = "SCRAM-SHA-256$";
 var ITERATIONS = 4096;
 function keys(password, salt, iterations) {
   const salted = pbkdf2Sync(password.normalize("NFKC"), salt, iterations, 32, "sha256");
   const clientKey = createHmac("sha256", salted).update("Client Key").digest();
   return {
-    stored: createHash2("sha256").update(clientKey).digest(),
+    stored: createHash4("sha256").update(clientKey).digest(),
     server: createHmac("sha256", salted).update("Server Key").digest()
   };
 }
@@ -88709,7 +89095,8 @@ var KINDS = [
   { kind: "grants", inInstance: true, diff: (d2, o2) => diffGrants(d2, o2.catalog) },
   { kind: "extension", inInstance: true, diff: (d2, o2) => diffExtensions(d2, o2.catalog) },
   { kind: "tls", inInstance: true, diff: (d2, o2) => diffTls(d2, o2.catalog) },
-  { kind: "access", inInstance: true, diff: (d2, o2) => diffAccess(d2, o2.catalog) }
+  { kind: "access", inInstance: true, diff: (d2, o2) => diffAccess(d2, o2.catalog) },
+  { kind: "backups", inInstance: false, diff: (d2, o2) => diffBackups(d2, o2) }
 ];
 var CONVERGE_KIND = "instance";
 var EXECUTORS = {
@@ -88717,7 +89104,8 @@ var EXECUTORS = {
   ...userExecutors,
   ...sqlExecutors,
   ...tlsExecutors,
-  ...accessExecutors
+  ...accessExecutors,
+  ...backupExecutors
 };
 
 // src/apply/converge.ts
@@ -88725,7 +89113,7 @@ var converge = async (step, ctx) => {
   const addon = field(step, "addon", "string");
   const desired = ctx.desired(addon);
   const catalog = await gatherCatalog((db) => ctx.pg(addon, db), desired);
-  const observed = { container: null, catalog, dataInitialized: true };
+  const observed = { container: null, catalog, dataInitialized: true, backupFiles: {} };
   const changes = KINDS.filter((k2) => k2.inInstance).flatMap((k2) => k2.diff(desired, observed));
   const hazardous = changes.filter((c3) => c3.hazards.length);
   for (const change of changes.filter((c3) => !c3.hazards.length)) {
@@ -89078,8 +89466,8 @@ function footer(plan) {
 
 // src/render/text.ts
 var INDENT = "      ";
-function renderText(plan, opts) {
-  const c3 = new Chalk({ level: opts.color ? 1 : 0 });
+function renderText(plan, opts2) {
+  const c3 = new Chalk({ level: opts2.color ? 1 : 0 });
   const file = oneLine(plan.config.file);
   const lines = [];
   if (plan.changes.length > 0) {
@@ -89137,10 +89525,10 @@ function paint(c3, action, s2) {
 }
 
 // src/render/index.ts
-function render(plan, format, opts = {}) {
+function render(plan, format, opts2 = {}) {
   switch (format) {
     case "text":
-      return renderText(plan, { color: opts.color ?? false });
+      return renderText(plan, { color: opts2.color ?? false });
     case "markdown":
       return renderMarkdown(plan);
     case "json":
@@ -89148,33 +89536,5512 @@ function render(plan, format, opts = {}) {
   }
 }
 
-// src/util/canonical.ts
-import { createHash as createHash3 } from "node:crypto";
-function canonicalJson(value) {
-  return JSON.stringify(sortKeys(value));
-}
-function sortKeys(value) {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === "object") {
-    const out2 = {};
-    for (const k2 of Object.keys(value).sort()) {
-      const v2 = value[k2];
-      if (v2 !== void 0) out2[k2] = sortKeys(v2);
-    }
-    return out2;
-  }
-  return value;
-}
-function sha256Hex(data) {
-  return createHash3("sha256").update(data).digest("hex");
-}
-
 // src/plan/fingerprint.ts
 function planFingerprint(plan) {
   return sha256Hex(canonicalJson({ config: plan.config.sha256, observed: plan.observedFingerprint, changes: plan.changes })).slice(0, 16);
 }
 
+// src/backups/keys.ts
+import { hkdfSync } from "node:crypto";
+
+// node_modules/@scure/base/index.js
+var freeze = (fn2) => Object.freeze(fn2());
+function isBytes(a) {
+  return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
+}
+function abytes(b3) {
+  if (!isBytes(b3))
+    throw new TypeError("Uint8Array expected");
+}
+function isArrayOf(isString2, arr) {
+  if (!Array.isArray(arr))
+    return false;
+  if (arr.length === 0)
+    return true;
+  if (isString2) {
+    return arr.every((item) => typeof item === "string");
+  } else {
+    return arr.every((item) => Number.isSafeInteger(item));
+  }
+}
+function afn(input) {
+  if (typeof input !== "function")
+    throw new TypeError("function expected");
+  return true;
+}
+function astr(label, input) {
+  if (typeof input !== "string")
+    throw new TypeError(`${label}: string expected`);
+  return true;
+}
+function anumber(n2, title = "number") {
+  if (typeof n2 !== "number")
+    throw new TypeError(`${title}: expected number, got ${typeof n2}`);
+  if (!Number.isSafeInteger(n2))
+    throw new RangeError(`${title}: expected safe integer, got ${n2}`);
+}
+function anumArr(label, input) {
+  if (!isArrayOf(false, input))
+    throw new TypeError(`${label}: array of numbers expected`);
+}
+var powers = /* @__PURE__ */ (() => {
+  let res = [];
+  for (let i = 0; i < 40; i++)
+    res.push(2 ** i);
+  return res;
+})();
+function u8ToNumArr(u8, len = u8.length) {
+  const res = new Array(len);
+  for (let i = 0; i < len; i++)
+    res[i] = u8[i];
+  return res;
+}
+var asciiDecoder = /* @__PURE__ */ (() => {
+  try {
+    const decoder = new TextDecoder();
+    return decoder.decode(Uint8Array.of(65, 48, 43, 127)) === "A0+" ? decoder : void 0;
+  } catch (e) {
+    return void 0;
+  }
+})();
+var B2S_CHUNK = 8192;
+function charcodesToString(codes) {
+  const len = codes.length;
+  if (asciiDecoder !== void 0 && len >= 12)
+    return asciiDecoder.decode(codes);
+  if (len <= B2S_CHUNK)
+    return String.fromCharCode.apply(null, codes);
+  let res = "";
+  for (let i = 0; i < len; i += B2S_CHUNK)
+    res += String.fromCharCode.apply(null, codes.subarray(i, i + B2S_CHUNK));
+  return res;
+}
+function radix2(bits) {
+  anumber(bits);
+  if (bits <= 0 || bits > 8)
+    throw new RangeError("radix2: bits should be in (0..8]");
+  const mask = powers[bits] - 1;
+  return {
+    encode: (bytes) => {
+      abytes(bytes);
+      const len = bytes.length;
+      const res = new Uint8Array(Math.ceil(len * 8 / bits));
+      let carry = 0;
+      let pos = 0;
+      let j3 = 0;
+      for (let i = 0; i < len; ) {
+        if (i + 2 < len) {
+          carry = carry << 24 | bytes[i] << 16 | bytes[i + 1] << 8 | bytes[i + 2];
+          pos += 24;
+          i += 3;
+        } else {
+          carry = (carry << 8 | bytes[i]) & 65535;
+          pos += 8;
+          i++;
+        }
+        for (; ; ) {
+          pos -= bits;
+          res[j3++] = carry >> pos & mask;
+          if (pos < bits)
+            break;
+        }
+      }
+      if (pos > 0)
+        res[j3] = carry << bits - pos & mask;
+      return res;
+    },
+    decode: (digits) => {
+      const len = digits.length;
+      const res = new Uint8Array(Math.floor(len * bits / 8));
+      let carry = 0;
+      let pos = 0;
+      let j3 = 0;
+      for (let i = 0; i < len; i++) {
+        carry = (carry << bits | digits[i]) & 65535;
+        pos += bits;
+        for (; pos >= 8; pos -= 8)
+          res[j3++] = carry >> pos - 8 & 255;
+      }
+      carry = carry << 8 - pos & 255;
+      if (pos >= bits)
+        throw new Error("Excess padding");
+      if (carry > 0)
+        throw new Error(`Non-zero padding: ${carry}`);
+      return res;
+    }
+  };
+}
+function alphabet(letters, aliases) {
+  const len = letters.length;
+  if (len > 128)
+    throw new Error("alphabet: max 128 letters");
+  const encTable = new Uint8Array(len);
+  const decTable = new Int8Array(128).fill(-1);
+  for (let i = 0; i < len; i++) {
+    const code = letters.charCodeAt(i);
+    if (letters.codePointAt(i) !== code || code > 127)
+      throw new Error("alphabet: single-char ASCII letters only");
+    encTable[i] = code;
+    decTable[code] = i;
+  }
+  if (aliases !== void 0) {
+    for (const alias of Object.keys(aliases)) {
+      const code = alias.charCodeAt(0);
+      const target = decTable[aliases[alias].charCodeAt(0)];
+      if (alias.length !== 1 || code > 127 || target === void 0 || target === -1)
+        throw new Error(`alphabet: invalid alias ${alias}`);
+      decTable[code] = target;
+    }
+  }
+  return {
+    encode: (digits) => {
+      const codes = new Uint8Array(digits.length);
+      for (let i = 0; i < digits.length; i++) {
+        const d2 = digits[i];
+        const code = encTable[d2];
+        if (code === void 0)
+          throw new Error(`alphabet.encode: invalid digit ${d2}`);
+        codes[i] = code;
+      }
+      return charcodesToString(codes);
+    },
+    decode: (input) => {
+      astr("decode", input);
+      const slen = input.length;
+      const digits = new Uint8Array(slen);
+      for (let i = 0; i < slen; i++) {
+        const code = input.charCodeAt(i);
+        const digit = code < 128 ? decTable[code] : -1;
+        if (digit === -1)
+          throw new Error(`Unknown letter "${input[i]}". Allowed: ${letters}`);
+        digits[i] = digit;
+      }
+      return digits;
+    }
+  };
+}
+function unsafeWrapper(fn2) {
+  afn(fn2);
+  return function(...args) {
+    try {
+      return fn2.apply(null, args);
+    } catch (e) {
+    }
+  };
+}
+var BECH_ALPHABET = /* @__PURE__ */ alphabet("qpzry9x8gf2tvdw0s3jn54khce6mua7l");
+var BECH_UPPERCASE_PRINTABLE = /^[\x21-\x60\x7b-\x7e]+$/;
+function assertBech32Printable(label, value) {
+  for (let i = 0; i < value.length; i++) {
+    const c3 = value.charCodeAt(i);
+    if (c3 < 33 || c3 > 126)
+      throw new Error(`${label}: printable ASCII expected`);
+  }
+}
+function wordsToU8(words) {
+  const len = words.length;
+  const res = new Uint8Array(len);
+  for (let i = 0; i < len; i++) {
+    const w2 = words[i];
+    if (w2 < 0 || w2 >= 32)
+      throw new Error(`alphabet.encode: invalid digit ${w2}`);
+    res[i] = w2;
+  }
+  return res;
+}
+var POLYMOD_GENERATORS = [996825010, 642813549, 513874426, 1027748829, 705979059];
+function bech32Polymod(pre) {
+  const b3 = pre >> 25;
+  let chk = (pre & 33554431) << 5;
+  for (let i = 0; i < POLYMOD_GENERATORS.length; i++) {
+    if ((b3 >> i & 1) === 1)
+      chk ^= POLYMOD_GENERATORS[i];
+  }
+  return chk;
+}
+function bechChecksum(prefix, words, encodingConst = 1) {
+  const len = prefix.length;
+  let chk = 1;
+  for (let i = 0; i < len; i++) {
+    const c3 = prefix.charCodeAt(i);
+    if (c3 < 33 || c3 > 126)
+      throw new Error(`Invalid prefix (${prefix})`);
+    chk = bech32Polymod(chk) ^ c3 >> 5;
+  }
+  chk = bech32Polymod(chk);
+  for (let i = 0; i < len; i++)
+    chk = bech32Polymod(chk) ^ prefix.charCodeAt(i) & 31;
+  for (let v2 of words)
+    chk = bech32Polymod(chk) ^ v2;
+  for (let i = 0; i < 6; i++)
+    chk = bech32Polymod(chk);
+  chk ^= encodingConst;
+  const sum = new Uint8Array(6);
+  for (let i = 0; i < 6; i++)
+    sum[i] = chk >>> 5 * (5 - i) & 31;
+  return BECH_ALPHABET.encode(sum);
+}
+function genBech32(encoding) {
+  const ENCODING_CONST = encoding === "bech32" ? 1 : 734539939;
+  const _words = radix2(5);
+  const toWords = (from) => {
+    abytes(from);
+    const len = from.length;
+    const res = new Array(Math.ceil(len * 8 / 5));
+    let carry = 0;
+    let pos = 0;
+    let j3 = 0;
+    for (let i = 0; i < len; i++) {
+      carry = carry << 8 | from[i];
+      pos += 8;
+      for (; pos >= 5; pos -= 5)
+        res[j3++] = carry >> pos - 5 & 31;
+    }
+    if (pos > 0)
+      res[j3] = carry << 5 - pos & 31;
+    return res;
+  };
+  const fromWords = (to2) => {
+    anumArr("radix2.decode", to2);
+    const len = to2.length;
+    const digits = new Uint8Array(len);
+    for (let i = 0; i < len; i++) {
+      const w2 = to2[i];
+      if (w2 < 0 || w2 >= 32)
+        throw new Error(`convertRadix2: invalid word=${w2}`);
+      digits[i] = w2;
+    }
+    return _words.decode(digits);
+  };
+  const fromWordsUnsafe = unsafeWrapper(fromWords);
+  function encode(prefix, words, limit = 90) {
+    astr("bech32.encode prefix", prefix);
+    if (limit !== false)
+      anumber(limit, "limit");
+    if (isBytes(words))
+      words = u8ToNumArr(words);
+    anumArr("bech32.encode", words);
+    const plen = prefix.length;
+    if (plen === 0)
+      throw new TypeError(`Invalid prefix length ${plen}`);
+    const actualLength = plen + 7 + words.length;
+    if (limit !== false && actualLength > limit)
+      throw new TypeError(`Length ${actualLength} exceeds limit ${limit}`);
+    assertBech32Printable("bech32.encode prefix", prefix);
+    const lowered = prefix.toLowerCase();
+    const sum = bechChecksum(lowered, words, ENCODING_CONST);
+    return `${lowered}1${BECH_ALPHABET.encode(wordsToU8(words))}${sum}`;
+  }
+  function decode(str2, limit = 90) {
+    astr("bech32.decode input", str2);
+    if (limit !== false)
+      anumber(limit, "limit");
+    const slen = str2.length;
+    if (slen < 8 || limit !== false && slen > limit)
+      throw new TypeError(`invalid string length ${slen}, expected (8..${limit})`);
+    const lowered = str2.toLowerCase();
+    if (str2 !== lowered) {
+      if (!BECH_UPPERCASE_PRINTABLE.test(str2)) {
+        assertBech32Printable("bech32.decode input", str2);
+        throw new Error(`mixed-case string not allowed`);
+      }
+    }
+    const sepIndex = lowered.lastIndexOf("1");
+    if (sepIndex === 0 || sepIndex === -1)
+      throw new Error(`invalid separator "1"`);
+    const prefix = lowered.slice(0, sepIndex);
+    const data = lowered.slice(sepIndex + 1);
+    if (data.length < 6)
+      throw new Error("invalid data length");
+    const digits = BECH_ALPHABET.decode(data);
+    const words = u8ToNumArr(digits, digits.length - 6);
+    const sum = bechChecksum(prefix, words, ENCODING_CONST);
+    if (!data.endsWith(sum))
+      throw new Error(`Invalid checksum in ${str2}`);
+    return { prefix, words };
+  }
+  const decodeUnsafe = unsafeWrapper(decode);
+  function decodeToBytes(str2, limit = 90) {
+    const { prefix, words } = decode(str2, limit);
+    return {
+      prefix,
+      words,
+      bytes: fromWords(words)
+    };
+  }
+  function encodeFromBytes(prefix, bytes) {
+    return encode(prefix, toWords(bytes));
+  }
+  return {
+    encode,
+    decode,
+    encodeFromBytes,
+    decodeToBytes,
+    decodeUnsafe,
+    fromWords,
+    fromWordsUnsafe,
+    toWords
+  };
+}
+var bech32 = /* @__PURE__ */ freeze(() => genBech32("bech32"));
+
+// node_modules/@noble/hashes/utils.js
+function isBytes2(a) {
+  return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
+}
+var atitle = (title) => title ? `"${title}" ` : "";
+function anumber2(n2, title = "") {
+  if (typeof n2 !== "number")
+    throw new TypeError(atitle(title) + "expected number, got " + typeof n2);
+  if (!Number.isSafeInteger(n2) || n2 < 0)
+    throw new RangeError(atitle(title) + "expected integer >= 0, got " + n2);
+  return n2;
+}
+function abytes2(value, length, title = "") {
+  if (isBytes2(value) && (length === void 0 || value.length === length))
+    return value;
+  if (length !== void 0)
+    anumber2(length, "length");
+  const bytes = isBytes2(value);
+  const ofLen = length !== void 0 ? ` of length ${length}` : "";
+  const got = bytes ? `length=${value.length}` : `type=${typeof value}`;
+  const message = atitle(title) + "expected Uint8Array" + ofLen + ", got " + got;
+  if (!bytes)
+    throw new TypeError(message);
+  throw new RangeError(message);
+}
+var hasHexBuiltin = /* @__PURE__ */ (() => (
+  // @ts-ignore
+  typeof Uint8Array.from([]).toHex === "function" && typeof Uint8Array.fromHex === "function"
+))();
+var hexes = /* @__PURE__ */ Array.from({ length: 256 }, (_3, i) => i.toString(16).padStart(2, "0"));
+function bytesToHex(bytes) {
+  abytes2(bytes);
+  if (hasHexBuiltin)
+    return bytes.toHex();
+  let hex = "";
+  for (let i = 0; i < bytes.length; i++) {
+    hex += hexes[bytes[i]];
+  }
+  return hex;
+}
+function asciiToBase16(ch) {
+  return ch >= 48 && ch <= 57 ? ch - 48 : ch >= 65 && ch <= 70 ? ch - (65 - 10) : ch >= 97 && ch <= 102 ? ch - (97 - 10) : void 0;
+}
+function hexToBytes(hex) {
+  if (typeof hex !== "string")
+    throw new TypeError("hex string expected, got " + typeof hex);
+  if (hasHexBuiltin) {
+    try {
+      return Uint8Array.fromHex(hex);
+    } catch (error2) {
+      if (error2 instanceof SyntaxError)
+        throw new RangeError(error2.message);
+      throw error2;
+    }
+  }
+  const hl = hex.length;
+  const al = hl / 2;
+  if (hl % 2)
+    throw new RangeError("hex string expected, got unpadded hex of length " + hl);
+  const array = new Uint8Array(al);
+  for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
+    const n1 = asciiToBase16(hex.charCodeAt(hi));
+    const n2 = asciiToBase16(hex.charCodeAt(hi + 1));
+    if (n1 === void 0 || n2 === void 0) {
+      const char = hex[hi] + hex[hi + 1];
+      throw new RangeError('hex string expected, got non-hex character "' + char + '" at index ' + hi);
+    }
+    array[ai] = n1 * 16 + n2;
+  }
+  return array;
+}
+function randomBytes3(bytesLength = 32) {
+  anumber2(bytesLength, "bytesLength");
+  const cr2 = typeof globalThis === "object" ? globalThis.crypto : null;
+  if (typeof cr2?.getRandomValues !== "function")
+    throw new Error("crypto.getRandomValues must be defined");
+  if (bytesLength > 65536)
+    throw new RangeError(`"bytesLength" expected <= 65536, got ${bytesLength}`);
+  return cr2.getRandomValues(new Uint8Array(bytesLength));
+}
+
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/utils.js
+function isBytes3(a) {
+  return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array";
+}
+function anumber3(n2, title = "") {
+  if (!Number.isSafeInteger(n2) || n2 < 0) {
+    const prefix = title && `"${title}" `;
+    throw new Error(`${prefix}expected integer >= 0, got ${n2}`);
+  }
+}
+function abytes3(value, length, title = "") {
+  const bytes = isBytes3(value);
+  const len = value?.length;
+  const needsLen = length !== void 0;
+  if (!bytes || needsLen && len !== length) {
+    const prefix = title && `"${title}" `;
+    const ofLen = needsLen ? ` of length ${length}` : "";
+    const got = bytes ? `length=${len}` : `type=${typeof value}`;
+    throw new Error(prefix + "expected Uint8Array" + ofLen + ", got " + got);
+  }
+  return value;
+}
+function ahash(h3) {
+  if (typeof h3 !== "function" || typeof h3.create !== "function")
+    throw new Error("Hash must wrapped by utils.createHasher");
+  anumber3(h3.outputLen);
+  anumber3(h3.blockLen);
+}
+function aexists(instance, checkFinished = true) {
+  if (instance.destroyed)
+    throw new Error("Hash instance has been destroyed");
+  if (checkFinished && instance.finished)
+    throw new Error("Hash#digest() has already been called");
+}
+function aoutput(out2, instance) {
+  abytes3(out2, void 0, "digestInto() output");
+  const min = instance.outputLen;
+  if (out2.length < min) {
+    throw new Error('"digestInto() output" expected to be of length >=' + min);
+  }
+}
+function u32(arr) {
+  return new Uint32Array(arr.buffer, arr.byteOffset, Math.floor(arr.byteLength / 4));
+}
+function clean(...arrays) {
+  for (let i = 0; i < arrays.length; i++) {
+    arrays[i].fill(0);
+  }
+}
+function createView(arr) {
+  return new DataView(arr.buffer, arr.byteOffset, arr.byteLength);
+}
+function rotr(word, shift) {
+  return word << 32 - shift | word >>> shift;
+}
+var isLE = /* @__PURE__ */ (() => new Uint8Array(new Uint32Array([287454020]).buffer)[0] === 68)();
+function byteSwap(word) {
+  return word << 24 & 4278190080 | word << 8 & 16711680 | word >>> 8 & 65280 | word >>> 24 & 255;
+}
+function byteSwap32(arr) {
+  for (let i = 0; i < arr.length; i++) {
+    arr[i] = byteSwap(arr[i]);
+  }
+  return arr;
+}
+var swap32IfBE = isLE ? (u2) => u2 : byteSwap32;
+var hasHexBuiltin2 = /* @__PURE__ */ (() => (
+  // @ts-ignore
+  typeof Uint8Array.from([]).toHex === "function" && typeof Uint8Array.fromHex === "function"
+))();
+var hexes2 = /* @__PURE__ */ Array.from({ length: 256 }, (_3, i) => i.toString(16).padStart(2, "0"));
+function bytesToHex2(bytes) {
+  abytes3(bytes);
+  if (hasHexBuiltin2)
+    return bytes.toHex();
+  let hex = "";
+  for (let i = 0; i < bytes.length; i++) {
+    hex += hexes2[bytes[i]];
+  }
+  return hex;
+}
+var asciis = { _0: 48, _9: 57, A: 65, F: 70, a: 97, f: 102 };
+function asciiToBase162(ch) {
+  if (ch >= asciis._0 && ch <= asciis._9)
+    return ch - asciis._0;
+  if (ch >= asciis.A && ch <= asciis.F)
+    return ch - (asciis.A - 10);
+  if (ch >= asciis.a && ch <= asciis.f)
+    return ch - (asciis.a - 10);
+  return;
+}
+function hexToBytes2(hex) {
+  if (typeof hex !== "string")
+    throw new Error("hex string expected, got " + typeof hex);
+  if (hasHexBuiltin2)
+    return Uint8Array.fromHex(hex);
+  const hl = hex.length;
+  const al = hl / 2;
+  if (hl % 2)
+    throw new Error("hex string expected, got unpadded hex of length " + hl);
+  const array = new Uint8Array(al);
+  for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
+    const n1 = asciiToBase162(hex.charCodeAt(hi));
+    const n2 = asciiToBase162(hex.charCodeAt(hi + 1));
+    if (n1 === void 0 || n2 === void 0) {
+      const char = hex[hi] + hex[hi + 1];
+      throw new Error('hex string expected, got non-hex character "' + char + '" at index ' + hi);
+    }
+    array[ai] = n1 * 16 + n2;
+  }
+  return array;
+}
+function concatBytes(...arrays) {
+  let sum = 0;
+  for (let i = 0; i < arrays.length; i++) {
+    const a = arrays[i];
+    abytes3(a);
+    sum += a.length;
+  }
+  const res = new Uint8Array(sum);
+  for (let i = 0, pad = 0; i < arrays.length; i++) {
+    const a = arrays[i];
+    res.set(a, pad);
+    pad += a.length;
+  }
+  return res;
+}
+function createHasher(hashCons, info2 = {}) {
+  const hashC = (msg, opts2) => hashCons(opts2).update(msg).digest();
+  const tmp = hashCons(void 0);
+  hashC.outputLen = tmp.outputLen;
+  hashC.blockLen = tmp.blockLen;
+  hashC.create = (opts2) => hashCons(opts2);
+  Object.assign(hashC, info2);
+  return Object.freeze(hashC);
+}
+function randomBytes4(bytesLength = 32) {
+  const cr2 = typeof globalThis === "object" ? globalThis.crypto : null;
+  if (typeof cr2?.getRandomValues !== "function")
+    throw new Error("crypto.getRandomValues must be defined");
+  return cr2.getRandomValues(new Uint8Array(bytesLength));
+}
+var oidNist = (suffix) => ({
+  oid: Uint8Array.from([6, 9, 96, 134, 72, 1, 101, 3, 4, 2, suffix])
+});
+
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/utils.js
+var _0n = /* @__PURE__ */ BigInt(0);
+var _1n = /* @__PURE__ */ BigInt(1);
+function abool(value, title = "") {
+  if (typeof value !== "boolean") {
+    const prefix = title && `"${title}" `;
+    throw new Error(prefix + "expected boolean, got type=" + typeof value);
+  }
+  return value;
+}
+function abignumber(n2) {
+  if (typeof n2 === "bigint") {
+    if (!isPosBig(n2))
+      throw new Error("positive bigint expected, got " + n2);
+  } else
+    anumber3(n2);
+  return n2;
+}
+function numberToHexUnpadded(num) {
+  const hex = abignumber(num).toString(16);
+  return hex.length & 1 ? "0" + hex : hex;
+}
+function hexToNumber(hex) {
+  if (typeof hex !== "string")
+    throw new Error("hex string expected, got " + typeof hex);
+  return hex === "" ? _0n : BigInt("0x" + hex);
+}
+function bytesToNumberBE(bytes) {
+  return hexToNumber(bytesToHex2(bytes));
+}
+function bytesToNumberLE(bytes) {
+  return hexToNumber(bytesToHex2(copyBytes(abytes3(bytes)).reverse()));
+}
+function numberToBytesBE(n2, len) {
+  anumber3(len);
+  n2 = abignumber(n2);
+  const res = hexToBytes2(n2.toString(16).padStart(len * 2, "0"));
+  if (res.length !== len)
+    throw new Error("number too large");
+  return res;
+}
+function numberToBytesLE(n2, len) {
+  return numberToBytesBE(n2, len).reverse();
+}
+function copyBytes(bytes) {
+  return Uint8Array.from(bytes);
+}
+function asciiToBytes(ascii2) {
+  return Uint8Array.from(ascii2, (c3, i) => {
+    const charCode = c3.charCodeAt(0);
+    if (c3.length !== 1 || charCode > 127) {
+      throw new Error(`string contains non-ASCII character "${ascii2[i]}" with code ${charCode} at position ${i}`);
+    }
+    return charCode;
+  });
+}
+var isPosBig = (n2) => typeof n2 === "bigint" && _0n <= n2;
+function inRange(n2, min, max) {
+  return isPosBig(n2) && isPosBig(min) && isPosBig(max) && min <= n2 && n2 < max;
+}
+function aInRange(title, n2, min, max) {
+  if (!inRange(n2, min, max))
+    throw new Error("expected valid " + title + ": " + min + " <= n < " + max + ", got " + n2);
+}
+function bitLen(n2) {
+  let len;
+  for (len = 0; n2 > _0n; n2 >>= _1n, len += 1)
+    ;
+  return len;
+}
+var bitMask = (n2) => (_1n << BigInt(n2)) - _1n;
+function createHmacDrbg(hashLen, qByteLen, hmacFn) {
+  anumber3(hashLen, "hashLen");
+  anumber3(qByteLen, "qByteLen");
+  if (typeof hmacFn !== "function")
+    throw new Error("hmacFn must be a function");
+  const u8n = (len) => new Uint8Array(len);
+  const NULL = Uint8Array.of();
+  const byte0 = Uint8Array.of(0);
+  const byte1 = Uint8Array.of(1);
+  const _maxDrbgIters = 1e3;
+  let v2 = u8n(hashLen);
+  let k2 = u8n(hashLen);
+  let i = 0;
+  const reset = () => {
+    v2.fill(1);
+    k2.fill(0);
+    i = 0;
+  };
+  const h3 = (...msgs) => hmacFn(k2, concatBytes(v2, ...msgs));
+  const reseed = (seed = NULL) => {
+    k2 = h3(byte0, seed);
+    v2 = h3();
+    if (seed.length === 0)
+      return;
+    k2 = h3(byte1, seed);
+    v2 = h3();
+  };
+  const gen = () => {
+    if (i++ >= _maxDrbgIters)
+      throw new Error("drbg: tried max amount of iterations");
+    let len = 0;
+    const out2 = [];
+    while (len < qByteLen) {
+      v2 = h3();
+      const sl = v2.slice();
+      out2.push(sl);
+      len += v2.length;
+    }
+    return concatBytes(...out2);
+  };
+  const genUntil = (seed, pred) => {
+    reset();
+    reseed(seed);
+    let res = void 0;
+    while (!(res = pred(gen())))
+      reseed();
+    reset();
+    return res;
+  };
+  return genUntil;
+}
+function validateObject(object, fields = {}, optFields = {}) {
+  if (!object || typeof object !== "object")
+    throw new Error("expected valid options object");
+  function checkField(fieldName, expectedType, isOpt) {
+    const val = object[fieldName];
+    if (isOpt && val === void 0)
+      return;
+    const current = typeof val;
+    if (current !== expectedType || val === null)
+      throw new Error(`param "${fieldName}" is invalid: expected ${expectedType}, got ${current}`);
+  }
+  const iter = (f3, isOpt) => Object.entries(f3).forEach(([k2, v2]) => checkField(k2, v2, isOpt));
+  iter(fields, false);
+  iter(optFields, true);
+}
+function memoized(fn2) {
+  const map = /* @__PURE__ */ new WeakMap();
+  return (arg, ...args) => {
+    const val = map.get(arg);
+    if (val !== void 0)
+      return val;
+    const computed = fn2(arg, ...args);
+    map.set(arg, computed);
+    return computed;
+  };
+}
+
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/modular.js
+var _0n2 = /* @__PURE__ */ BigInt(0);
+var _1n2 = /* @__PURE__ */ BigInt(1);
+var _2n = /* @__PURE__ */ BigInt(2);
+var _3n = /* @__PURE__ */ BigInt(3);
+var _4n = /* @__PURE__ */ BigInt(4);
+var _5n = /* @__PURE__ */ BigInt(5);
+var _7n = /* @__PURE__ */ BigInt(7);
+var _8n = /* @__PURE__ */ BigInt(8);
+var _9n = /* @__PURE__ */ BigInt(9);
+var _16n = /* @__PURE__ */ BigInt(16);
+function mod2(a, b3) {
+  const result = a % b3;
+  return result >= _0n2 ? result : b3 + result;
+}
+function pow2(x3, power, modulo) {
+  let res = x3;
+  while (power-- > _0n2) {
+    res *= res;
+    res %= modulo;
+  }
+  return res;
+}
+function invert(number, modulo) {
+  if (number === _0n2)
+    throw new Error("invert: expected non-zero number");
+  if (modulo <= _0n2)
+    throw new Error("invert: expected positive modulus, got " + modulo);
+  let a = mod2(number, modulo);
+  let b3 = modulo;
+  let x3 = _0n2, y2 = _1n2, u2 = _1n2, v2 = _0n2;
+  while (a !== _0n2) {
+    const q3 = b3 / a;
+    const r2 = b3 % a;
+    const m2 = x3 - u2 * q3;
+    const n2 = y2 - v2 * q3;
+    b3 = a, a = r2, x3 = u2, y2 = v2, u2 = m2, v2 = n2;
+  }
+  const gcd = b3;
+  if (gcd !== _1n2)
+    throw new Error("invert: does not exist");
+  return mod2(x3, modulo);
+}
+function assertIsSquare(Fp, root, n2) {
+  if (!Fp.eql(Fp.sqr(root), n2))
+    throw new Error("Cannot find square root");
+}
+function sqrt3mod4(Fp, n2) {
+  const p1div4 = (Fp.ORDER + _1n2) / _4n;
+  const root = Fp.pow(n2, p1div4);
+  assertIsSquare(Fp, root, n2);
+  return root;
+}
+function sqrt5mod8(Fp, n2) {
+  const p5div8 = (Fp.ORDER - _5n) / _8n;
+  const n22 = Fp.mul(n2, _2n);
+  const v2 = Fp.pow(n22, p5div8);
+  const nv = Fp.mul(n2, v2);
+  const i = Fp.mul(Fp.mul(nv, _2n), v2);
+  const root = Fp.mul(nv, Fp.sub(i, Fp.ONE));
+  assertIsSquare(Fp, root, n2);
+  return root;
+}
+function sqrt9mod16(P3) {
+  const Fp_ = Field(P3);
+  const tn2 = tonelliShanks(P3);
+  const c1 = tn2(Fp_, Fp_.neg(Fp_.ONE));
+  const c22 = tn2(Fp_, c1);
+  const c3 = tn2(Fp_, Fp_.neg(c1));
+  const c4 = (P3 + _7n) / _16n;
+  return (Fp, n2) => {
+    let tv1 = Fp.pow(n2, c4);
+    let tv2 = Fp.mul(tv1, c1);
+    const tv3 = Fp.mul(tv1, c22);
+    const tv4 = Fp.mul(tv1, c3);
+    const e1 = Fp.eql(Fp.sqr(tv2), n2);
+    const e2 = Fp.eql(Fp.sqr(tv3), n2);
+    tv1 = Fp.cmov(tv1, tv2, e1);
+    tv2 = Fp.cmov(tv4, tv3, e2);
+    const e3 = Fp.eql(Fp.sqr(tv2), n2);
+    const root = Fp.cmov(tv1, tv2, e3);
+    assertIsSquare(Fp, root, n2);
+    return root;
+  };
+}
+function tonelliShanks(P3) {
+  if (P3 < _3n)
+    throw new Error("sqrt is not defined for small field");
+  let Q4 = P3 - _1n2;
+  let S3 = 0;
+  while (Q4 % _2n === _0n2) {
+    Q4 /= _2n;
+    S3++;
+  }
+  let Z3 = _2n;
+  const _Fp = Field(P3);
+  while (FpLegendre(_Fp, Z3) === 1) {
+    if (Z3++ > 1e3)
+      throw new Error("Cannot find square root: probably non-prime P");
+  }
+  if (S3 === 1)
+    return sqrt3mod4;
+  let cc = _Fp.pow(Z3, Q4);
+  const Q1div2 = (Q4 + _1n2) / _2n;
+  return function tonelliSlow(Fp, n2) {
+    if (Fp.is0(n2))
+      return n2;
+    if (FpLegendre(Fp, n2) !== 1)
+      throw new Error("Cannot find square root");
+    let M4 = S3;
+    let c3 = Fp.mul(Fp.ONE, cc);
+    let t2 = Fp.pow(n2, Q4);
+    let R3 = Fp.pow(n2, Q1div2);
+    while (!Fp.eql(t2, Fp.ONE)) {
+      if (Fp.is0(t2))
+        return Fp.ZERO;
+      let i = 1;
+      let t_tmp = Fp.sqr(t2);
+      while (!Fp.eql(t_tmp, Fp.ONE)) {
+        i++;
+        t_tmp = Fp.sqr(t_tmp);
+        if (i === M4)
+          throw new Error("Cannot find square root");
+      }
+      const exponent = _1n2 << BigInt(M4 - i - 1);
+      const b3 = Fp.pow(c3, exponent);
+      M4 = i;
+      c3 = Fp.sqr(b3);
+      t2 = Fp.mul(t2, c3);
+      R3 = Fp.mul(R3, b3);
+    }
+    return R3;
+  };
+}
+function FpSqrt(P3) {
+  if (P3 % _4n === _3n)
+    return sqrt3mod4;
+  if (P3 % _8n === _5n)
+    return sqrt5mod8;
+  if (P3 % _16n === _9n)
+    return sqrt9mod16(P3);
+  return tonelliShanks(P3);
+}
+var FIELD_FIELDS = [
+  "create",
+  "isValid",
+  "is0",
+  "neg",
+  "inv",
+  "sqrt",
+  "sqr",
+  "eql",
+  "add",
+  "sub",
+  "mul",
+  "pow",
+  "div",
+  "addN",
+  "subN",
+  "mulN",
+  "sqrN"
+];
+function validateField(field2) {
+  const initial = {
+    ORDER: "bigint",
+    BYTES: "number",
+    BITS: "number"
+  };
+  const opts2 = FIELD_FIELDS.reduce((map, val) => {
+    map[val] = "function";
+    return map;
+  }, initial);
+  validateObject(field2, opts2);
+  return field2;
+}
+function FpPow(Fp, num, power) {
+  if (power < _0n2)
+    throw new Error("invalid exponent, negatives unsupported");
+  if (power === _0n2)
+    return Fp.ONE;
+  if (power === _1n2)
+    return num;
+  let p2 = Fp.ONE;
+  let d2 = num;
+  while (power > _0n2) {
+    if (power & _1n2)
+      p2 = Fp.mul(p2, d2);
+    d2 = Fp.sqr(d2);
+    power >>= _1n2;
+  }
+  return p2;
+}
+function FpInvertBatch(Fp, nums, passZero = false) {
+  const inverted = new Array(nums.length).fill(passZero ? Fp.ZERO : void 0);
+  const multipliedAcc = nums.reduce((acc, num, i) => {
+    if (Fp.is0(num))
+      return acc;
+    inverted[i] = acc;
+    return Fp.mul(acc, num);
+  }, Fp.ONE);
+  const invertedAcc = Fp.inv(multipliedAcc);
+  nums.reduceRight((acc, num, i) => {
+    if (Fp.is0(num))
+      return acc;
+    inverted[i] = Fp.mul(acc, inverted[i]);
+    return Fp.mul(acc, num);
+  }, invertedAcc);
+  return inverted;
+}
+function FpLegendre(Fp, n2) {
+  const p1mod2 = (Fp.ORDER - _1n2) / _2n;
+  const powered = Fp.pow(n2, p1mod2);
+  const yes = Fp.eql(powered, Fp.ONE);
+  const zero = Fp.eql(powered, Fp.ZERO);
+  const no2 = Fp.eql(powered, Fp.neg(Fp.ONE));
+  if (!yes && !zero && !no2)
+    throw new Error("invalid Legendre symbol result");
+  return yes ? 1 : zero ? 0 : -1;
+}
+function nLength(n2, nBitLength) {
+  if (nBitLength !== void 0)
+    anumber3(nBitLength);
+  const _nBitLength = nBitLength !== void 0 ? nBitLength : n2.toString(2).length;
+  const nByteLength = Math.ceil(_nBitLength / 8);
+  return { nBitLength: _nBitLength, nByteLength };
+}
+var _Field = class {
+  ORDER;
+  BITS;
+  BYTES;
+  isLE;
+  ZERO = _0n2;
+  ONE = _1n2;
+  _lengths;
+  _sqrt;
+  // cached sqrt
+  _mod;
+  constructor(ORDER, opts2 = {}) {
+    if (ORDER <= _0n2)
+      throw new Error("invalid field: expected ORDER > 0, got " + ORDER);
+    let _nbitLength = void 0;
+    this.isLE = false;
+    if (opts2 != null && typeof opts2 === "object") {
+      if (typeof opts2.BITS === "number")
+        _nbitLength = opts2.BITS;
+      if (typeof opts2.sqrt === "function")
+        this.sqrt = opts2.sqrt;
+      if (typeof opts2.isLE === "boolean")
+        this.isLE = opts2.isLE;
+      if (opts2.allowedLengths)
+        this._lengths = opts2.allowedLengths?.slice();
+      if (typeof opts2.modFromBytes === "boolean")
+        this._mod = opts2.modFromBytes;
+    }
+    const { nBitLength, nByteLength } = nLength(ORDER, _nbitLength);
+    if (nByteLength > 2048)
+      throw new Error("invalid field: expected ORDER of <= 2048 bytes");
+    this.ORDER = ORDER;
+    this.BITS = nBitLength;
+    this.BYTES = nByteLength;
+    this._sqrt = void 0;
+    Object.preventExtensions(this);
+  }
+  create(num) {
+    return mod2(num, this.ORDER);
+  }
+  isValid(num) {
+    if (typeof num !== "bigint")
+      throw new Error("invalid field element: expected bigint, got " + typeof num);
+    return _0n2 <= num && num < this.ORDER;
+  }
+  is0(num) {
+    return num === _0n2;
+  }
+  // is valid and invertible
+  isValidNot0(num) {
+    return !this.is0(num) && this.isValid(num);
+  }
+  isOdd(num) {
+    return (num & _1n2) === _1n2;
+  }
+  neg(num) {
+    return mod2(-num, this.ORDER);
+  }
+  eql(lhs, rhs) {
+    return lhs === rhs;
+  }
+  sqr(num) {
+    return mod2(num * num, this.ORDER);
+  }
+  add(lhs, rhs) {
+    return mod2(lhs + rhs, this.ORDER);
+  }
+  sub(lhs, rhs) {
+    return mod2(lhs - rhs, this.ORDER);
+  }
+  mul(lhs, rhs) {
+    return mod2(lhs * rhs, this.ORDER);
+  }
+  pow(num, power) {
+    return FpPow(this, num, power);
+  }
+  div(lhs, rhs) {
+    return mod2(lhs * invert(rhs, this.ORDER), this.ORDER);
+  }
+  // Same as above, but doesn't normalize
+  sqrN(num) {
+    return num * num;
+  }
+  addN(lhs, rhs) {
+    return lhs + rhs;
+  }
+  subN(lhs, rhs) {
+    return lhs - rhs;
+  }
+  mulN(lhs, rhs) {
+    return lhs * rhs;
+  }
+  inv(num) {
+    return invert(num, this.ORDER);
+  }
+  sqrt(num) {
+    if (!this._sqrt)
+      this._sqrt = FpSqrt(this.ORDER);
+    return this._sqrt(this, num);
+  }
+  toBytes(num) {
+    return this.isLE ? numberToBytesLE(num, this.BYTES) : numberToBytesBE(num, this.BYTES);
+  }
+  fromBytes(bytes, skipValidation = false) {
+    abytes3(bytes);
+    const { _lengths: allowedLengths, BYTES, isLE: isLE2, ORDER, _mod: modFromBytes } = this;
+    if (allowedLengths) {
+      if (!allowedLengths.includes(bytes.length) || bytes.length > BYTES) {
+        throw new Error("Field.fromBytes: expected " + allowedLengths + " bytes, got " + bytes.length);
+      }
+      const padded = new Uint8Array(BYTES);
+      padded.set(bytes, isLE2 ? 0 : padded.length - bytes.length);
+      bytes = padded;
+    }
+    if (bytes.length !== BYTES)
+      throw new Error("Field.fromBytes: expected " + BYTES + " bytes, got " + bytes.length);
+    let scalar = isLE2 ? bytesToNumberLE(bytes) : bytesToNumberBE(bytes);
+    if (modFromBytes)
+      scalar = mod2(scalar, ORDER);
+    if (!skipValidation) {
+      if (!this.isValid(scalar))
+        throw new Error("invalid field element: outside of range 0..ORDER");
+    }
+    return scalar;
+  }
+  // TODO: we don't need it here, move out to separate fn
+  invertBatch(lst) {
+    return FpInvertBatch(this, lst);
+  }
+  // We can't move this out because Fp6, Fp12 implement it
+  // and it's unclear what to return in there.
+  cmov(a, b3, condition) {
+    return condition ? b3 : a;
+  }
+};
+function Field(ORDER, opts2 = {}) {
+  return new _Field(ORDER, opts2);
+}
+function getFieldBytesLength(fieldOrder) {
+  if (typeof fieldOrder !== "bigint")
+    throw new Error("field order must be bigint");
+  const bitLength = fieldOrder.toString(2).length;
+  return Math.ceil(bitLength / 8);
+}
+function getMinHashLength(fieldOrder) {
+  const length = getFieldBytesLength(fieldOrder);
+  return length + Math.ceil(length / 2);
+}
+function mapHashToField(key, fieldOrder, isLE2 = false) {
+  abytes3(key);
+  const len = key.length;
+  const fieldLen = getFieldBytesLength(fieldOrder);
+  const minLen = getMinHashLength(fieldOrder);
+  if (len < 16 || len < minLen || len > 1024)
+    throw new Error("expected " + minLen + "-1024 bytes of input, got " + len);
+  const num = isLE2 ? bytesToNumberLE(key) : bytesToNumberBE(key);
+  const reduced = mod2(num, fieldOrder - _1n2) + _1n2;
+  return isLE2 ? numberToBytesLE(reduced, fieldLen) : numberToBytesBE(reduced, fieldLen);
+}
+
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/curve.js
+var _0n3 = /* @__PURE__ */ BigInt(0);
+var _1n3 = /* @__PURE__ */ BigInt(1);
+function negateCt(condition, item) {
+  const neg = item.negate();
+  return condition ? neg : item;
+}
+function normalizeZ(c3, points) {
+  const invertedZs = FpInvertBatch(c3.Fp, points.map((p2) => p2.Z));
+  return points.map((p2, i) => c3.fromAffine(p2.toAffine(invertedZs[i])));
+}
+function validateW(W3, bits) {
+  if (!Number.isSafeInteger(W3) || W3 <= 0 || W3 > bits)
+    throw new Error("invalid window size, expected [1.." + bits + "], got W=" + W3);
+}
+function calcWOpts(W3, scalarBits) {
+  validateW(W3, scalarBits);
+  const windows = Math.ceil(scalarBits / W3) + 1;
+  const windowSize = 2 ** (W3 - 1);
+  const maxNumber = 2 ** W3;
+  const mask = bitMask(W3);
+  const shiftBy = BigInt(W3);
+  return { windows, windowSize, mask, maxNumber, shiftBy };
+}
+function calcOffsets(n2, window2, wOpts) {
+  const { windowSize, mask, maxNumber, shiftBy } = wOpts;
+  let wbits = Number(n2 & mask);
+  let nextN = n2 >> shiftBy;
+  if (wbits > windowSize) {
+    wbits -= maxNumber;
+    nextN += _1n3;
+  }
+  const offsetStart = window2 * windowSize;
+  const offset2 = offsetStart + Math.abs(wbits) - 1;
+  const isZero = wbits === 0;
+  const isNeg = wbits < 0;
+  const isNegF = window2 % 2 !== 0;
+  const offsetF = offsetStart;
+  return { nextN, offset: offset2, isZero, isNeg, isNegF, offsetF };
+}
+var pointPrecomputes = /* @__PURE__ */ new WeakMap();
+var pointWindowSizes = /* @__PURE__ */ new WeakMap();
+function getW(P3) {
+  return pointWindowSizes.get(P3) || 1;
+}
+function assert0(n2) {
+  if (n2 !== _0n3)
+    throw new Error("invalid wNAF");
+}
+var wNAF = class {
+  BASE;
+  ZERO;
+  Fn;
+  bits;
+  // Parametrized with a given Point class (not individual point)
+  constructor(Point, bits) {
+    this.BASE = Point.BASE;
+    this.ZERO = Point.ZERO;
+    this.Fn = Point.Fn;
+    this.bits = bits;
+  }
+  // non-const time multiplication ladder
+  _unsafeLadder(elm, n2, p2 = this.ZERO) {
+    let d2 = elm;
+    while (n2 > _0n3) {
+      if (n2 & _1n3)
+        p2 = p2.add(d2);
+      d2 = d2.double();
+      n2 >>= _1n3;
+    }
+    return p2;
+  }
+  /**
+   * Creates a wNAF precomputation window. Used for caching.
+   * Default window size is set by `utils.precompute()` and is equal to 8.
+   * Number of precomputed points depends on the curve size:
+   * 2^(𝑊−1) * (Math.ceil(𝑛 / 𝑊) + 1), where:
+   * - 𝑊 is the window size
+   * - 𝑛 is the bitlength of the curve order.
+   * For a 256-bit curve and window size 8, the number of precomputed points is 128 * 33 = 4224.
+   * @param point Point instance
+   * @param W window size
+   * @returns precomputed point tables flattened to a single array
+   */
+  precomputeWindow(point, W3) {
+    const { windows, windowSize } = calcWOpts(W3, this.bits);
+    const points = [];
+    let p2 = point;
+    let base = p2;
+    for (let window2 = 0; window2 < windows; window2++) {
+      base = p2;
+      points.push(base);
+      for (let i = 1; i < windowSize; i++) {
+        base = base.add(p2);
+        points.push(base);
+      }
+      p2 = base.double();
+    }
+    return points;
+  }
+  /**
+   * Implements ec multiplication using precomputed tables and w-ary non-adjacent form.
+   * More compact implementation:
+   * https://github.com/paulmillr/noble-secp256k1/blob/47cb1669b6e506ad66b35fe7d76132ae97465da2/index.ts#L502-L541
+   * @returns real and fake (for const-time) points
+   */
+  wNAF(W3, precomputes, n2) {
+    if (!this.Fn.isValid(n2))
+      throw new Error("invalid scalar");
+    let p2 = this.ZERO;
+    let f3 = this.BASE;
+    const wo2 = calcWOpts(W3, this.bits);
+    for (let window2 = 0; window2 < wo2.windows; window2++) {
+      const { nextN, offset: offset2, isZero, isNeg, isNegF, offsetF } = calcOffsets(n2, window2, wo2);
+      n2 = nextN;
+      if (isZero) {
+        f3 = f3.add(negateCt(isNegF, precomputes[offsetF]));
+      } else {
+        p2 = p2.add(negateCt(isNeg, precomputes[offset2]));
+      }
+    }
+    assert0(n2);
+    return { p: p2, f: f3 };
+  }
+  /**
+   * Implements ec unsafe (non const-time) multiplication using precomputed tables and w-ary non-adjacent form.
+   * @param acc accumulator point to add result of multiplication
+   * @returns point
+   */
+  wNAFUnsafe(W3, precomputes, n2, acc = this.ZERO) {
+    const wo2 = calcWOpts(W3, this.bits);
+    for (let window2 = 0; window2 < wo2.windows; window2++) {
+      if (n2 === _0n3)
+        break;
+      const { nextN, offset: offset2, isZero, isNeg } = calcOffsets(n2, window2, wo2);
+      n2 = nextN;
+      if (isZero) {
+        continue;
+      } else {
+        const item = precomputes[offset2];
+        acc = acc.add(isNeg ? item.negate() : item);
+      }
+    }
+    assert0(n2);
+    return acc;
+  }
+  getPrecomputes(W3, point, transform) {
+    let comp = pointPrecomputes.get(point);
+    if (!comp) {
+      comp = this.precomputeWindow(point, W3);
+      if (W3 !== 1) {
+        if (typeof transform === "function")
+          comp = transform(comp);
+        pointPrecomputes.set(point, comp);
+      }
+    }
+    return comp;
+  }
+  cached(point, scalar, transform) {
+    const W3 = getW(point);
+    return this.wNAF(W3, this.getPrecomputes(W3, point, transform), scalar);
+  }
+  unsafe(point, scalar, transform, prev) {
+    const W3 = getW(point);
+    if (W3 === 1)
+      return this._unsafeLadder(point, scalar, prev);
+    return this.wNAFUnsafe(W3, this.getPrecomputes(W3, point, transform), scalar, prev);
+  }
+  // We calculate precomputes for elliptic curve point multiplication
+  // using windowed method. This specifies window size and
+  // stores precomputed values. Usually only base point would be precomputed.
+  createCache(P3, W3) {
+    validateW(W3, this.bits);
+    pointWindowSizes.set(P3, W3);
+    pointPrecomputes.delete(P3);
+  }
+  hasCache(elm) {
+    return getW(elm) !== 1;
+  }
+};
+function mulEndoUnsafe(Point, point, k1, k2) {
+  let acc = point;
+  let p1 = Point.ZERO;
+  let p2 = Point.ZERO;
+  while (k1 > _0n3 || k2 > _0n3) {
+    if (k1 & _1n3)
+      p1 = p1.add(acc);
+    if (k2 & _1n3)
+      p2 = p2.add(acc);
+    acc = acc.double();
+    k1 >>= _1n3;
+    k2 >>= _1n3;
+  }
+  return { p1, p2 };
+}
+function createField(order, field2, isLE2) {
+  if (field2) {
+    if (field2.ORDER !== order)
+      throw new Error("Field.ORDER must match order: Fp == p, Fn == n");
+    validateField(field2);
+    return field2;
+  } else {
+    return Field(order, { isLE: isLE2 });
+  }
+}
+function createCurveFields(type, CURVE, curveOpts = {}, FpFnLE) {
+  if (FpFnLE === void 0)
+    FpFnLE = type === "edwards";
+  if (!CURVE || typeof CURVE !== "object")
+    throw new Error(`expected valid ${type} CURVE object`);
+  for (const p2 of ["p", "n", "h"]) {
+    const val = CURVE[p2];
+    if (!(typeof val === "bigint" && val > _0n3))
+      throw new Error(`CURVE.${p2} must be positive bigint`);
+  }
+  const Fp = createField(CURVE.p, curveOpts.Fp, FpFnLE);
+  const Fn2 = createField(CURVE.n, curveOpts.Fn, FpFnLE);
+  const _b = type === "weierstrass" ? "b" : "d";
+  const params = ["Gx", "Gy", "a", _b];
+  for (const p2 of params) {
+    if (!Fp.isValid(CURVE[p2]))
+      throw new Error(`CURVE.${p2} must be valid field element of CURVE.Fp`);
+  }
+  CURVE = Object.freeze(Object.assign({}, CURVE));
+  return { CURVE, Fp, Fn: Fn2 };
+}
+function createKeygen(randomSecretKey, getPublicKey) {
+  return function keygen(seed) {
+    const secretKey = randomSecretKey(seed);
+    return { secretKey, publicKey: getPublicKey(secretKey) };
+  };
+}
+
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/montgomery.js
+var _0n4 = BigInt(0);
+var _1n4 = BigInt(1);
+var _2n2 = BigInt(2);
+function validateOpts(curve) {
+  validateObject(curve, {
+    adjustScalarBytes: "function",
+    powPminus2: "function"
+  });
+  return Object.freeze({ ...curve });
+}
+function montgomery(curveDef) {
+  const CURVE = validateOpts(curveDef);
+  const { P: P3, type, adjustScalarBytes: adjustScalarBytes3, powPminus2, randomBytes: rand } = CURVE;
+  const is25519 = type === "x25519";
+  if (!is25519 && type !== "x448")
+    throw new Error("invalid type");
+  const randomBytes_ = rand || randomBytes4;
+  const montgomeryBits = is25519 ? 255 : 448;
+  const fieldLen = is25519 ? 32 : 56;
+  const Gu = is25519 ? BigInt(9) : BigInt(5);
+  const a24 = is25519 ? BigInt(121665) : BigInt(39081);
+  const minScalar = is25519 ? _2n2 ** BigInt(254) : _2n2 ** BigInt(447);
+  const maxAdded = is25519 ? BigInt(8) * _2n2 ** BigInt(251) - _1n4 : BigInt(4) * _2n2 ** BigInt(445) - _1n4;
+  const maxScalar = minScalar + maxAdded + _1n4;
+  const modP = (n2) => mod2(n2, P3);
+  const GuBytes = encodeU(Gu);
+  function encodeU(u2) {
+    return numberToBytesLE(modP(u2), fieldLen);
+  }
+  function decodeU(u2) {
+    const _u = copyBytes(abytes3(u2, fieldLen, "uCoordinate"));
+    if (is25519)
+      _u[31] &= 127;
+    return modP(bytesToNumberLE(_u));
+  }
+  function decodeScalar(scalar) {
+    return bytesToNumberLE(adjustScalarBytes3(copyBytes(abytes3(scalar, fieldLen, "scalar"))));
+  }
+  function scalarMult2(scalar, u2) {
+    const pu = montgomeryLadder(decodeU(u2), decodeScalar(scalar));
+    if (pu === _0n4)
+      throw new Error("invalid private or public key received");
+    return encodeU(pu);
+  }
+  function scalarMultBase2(scalar) {
+    return scalarMult2(scalar, GuBytes);
+  }
+  const getPublicKey = scalarMultBase2;
+  const getSharedSecret = scalarMult2;
+  function cswap2(swap, x_2, x_3) {
+    const dummy = modP(swap * (x_2 - x_3));
+    x_2 = modP(x_2 - dummy);
+    x_3 = modP(x_3 + dummy);
+    return { x_2, x_3 };
+  }
+  function montgomeryLadder(u2, scalar) {
+    aInRange("u", u2, _0n4, P3);
+    aInRange("scalar", scalar, minScalar, maxScalar);
+    const k2 = scalar;
+    const x_1 = u2;
+    let x_2 = _1n4;
+    let z_2 = _0n4;
+    let x_3 = u2;
+    let z_3 = _1n4;
+    let swap = _0n4;
+    for (let t2 = BigInt(montgomeryBits - 1); t2 >= _0n4; t2--) {
+      const k_t = k2 >> t2 & _1n4;
+      swap ^= k_t;
+      ({ x_2, x_3 } = cswap2(swap, x_2, x_3));
+      ({ x_2: z_2, x_3: z_3 } = cswap2(swap, z_2, z_3));
+      swap = k_t;
+      const A3 = x_2 + z_2;
+      const AA = modP(A3 * A3);
+      const B3 = x_2 - z_2;
+      const BB = modP(B3 * B3);
+      const E3 = AA - BB;
+      const C2 = x_3 + z_3;
+      const D2 = x_3 - z_3;
+      const DA = modP(D2 * A3);
+      const CB = modP(C2 * B3);
+      const dacb = DA + CB;
+      const da_cb = DA - CB;
+      x_3 = modP(dacb * dacb);
+      z_3 = modP(x_1 * modP(da_cb * da_cb));
+      x_2 = modP(AA * BB);
+      z_2 = modP(E3 * (AA + modP(a24 * E3)));
+    }
+    ({ x_2, x_3 } = cswap2(swap, x_2, x_3));
+    ({ x_2: z_2, x_3: z_3 } = cswap2(swap, z_2, z_3));
+    const z22 = powPminus2(z_2);
+    return modP(x_2 * z22);
+  }
+  const lengths = {
+    secretKey: fieldLen,
+    publicKey: fieldLen,
+    seed: fieldLen
+  };
+  const randomSecretKey = (seed = randomBytes_(fieldLen)) => {
+    abytes3(seed, lengths.seed, "seed");
+    return seed;
+  };
+  const utils = { randomSecretKey };
+  return Object.freeze({
+    keygen: createKeygen(randomSecretKey, getPublicKey),
+    getSharedSecret,
+    getPublicKey,
+    scalarMult: scalarMult2,
+    scalarMultBase: scalarMultBase2,
+    utils,
+    GuBytes: GuBytes.slice(),
+    lengths
+  });
+}
+
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/hmac.js
+var _HMAC = class {
+  oHash;
+  iHash;
+  blockLen;
+  outputLen;
+  finished = false;
+  destroyed = false;
+  constructor(hash, key) {
+    ahash(hash);
+    abytes3(key, void 0, "key");
+    this.iHash = hash.create();
+    if (typeof this.iHash.update !== "function")
+      throw new Error("Expected instance of class which extends utils.Hash");
+    this.blockLen = this.iHash.blockLen;
+    this.outputLen = this.iHash.outputLen;
+    const blockLen = this.blockLen;
+    const pad = new Uint8Array(blockLen);
+    pad.set(key.length > blockLen ? hash.create().update(key).digest() : key);
+    for (let i = 0; i < pad.length; i++)
+      pad[i] ^= 54;
+    this.iHash.update(pad);
+    this.oHash = hash.create();
+    for (let i = 0; i < pad.length; i++)
+      pad[i] ^= 54 ^ 92;
+    this.oHash.update(pad);
+    clean(pad);
+  }
+  update(buf) {
+    aexists(this);
+    this.iHash.update(buf);
+    return this;
+  }
+  digestInto(out2) {
+    aexists(this);
+    abytes3(out2, this.outputLen, "output");
+    this.finished = true;
+    this.iHash.digestInto(out2);
+    this.oHash.update(out2);
+    this.oHash.digestInto(out2);
+    this.destroy();
+  }
+  digest() {
+    const out2 = new Uint8Array(this.oHash.outputLen);
+    this.digestInto(out2);
+    return out2;
+  }
+  _cloneInto(to2) {
+    to2 ||= Object.create(Object.getPrototypeOf(this), {});
+    const { oHash, iHash, finished, destroyed, blockLen, outputLen } = this;
+    to2 = to2;
+    to2.finished = finished;
+    to2.destroyed = destroyed;
+    to2.blockLen = blockLen;
+    to2.outputLen = outputLen;
+    to2.oHash = oHash._cloneInto(to2.oHash);
+    to2.iHash = iHash._cloneInto(to2.iHash);
+    return to2;
+  }
+  clone() {
+    return this._cloneInto();
+  }
+  destroy() {
+    this.destroyed = true;
+    this.oHash.destroy();
+    this.iHash.destroy();
+  }
+};
+var hmac = (hash, key, message) => new _HMAC(hash, key).update(message).digest();
+hmac.create = (hash, key) => new _HMAC(hash, key);
+
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/weierstrass.js
+var divNearest = (num, den) => (num + (num >= 0 ? den : -den) / _2n3) / den;
+function _splitEndoScalar(k2, basis, n2) {
+  const [[a1, b1], [a2, b22]] = basis;
+  const c1 = divNearest(b22 * k2, n2);
+  const c22 = divNearest(-b1 * k2, n2);
+  let k1 = k2 - c1 * a1 - c22 * a2;
+  let k22 = -c1 * b1 - c22 * b22;
+  const k1neg = k1 < _0n5;
+  const k2neg = k22 < _0n5;
+  if (k1neg)
+    k1 = -k1;
+  if (k2neg)
+    k22 = -k22;
+  const MAX_NUM = bitMask(Math.ceil(bitLen(n2) / 2)) + _1n5;
+  if (k1 < _0n5 || k1 >= MAX_NUM || k22 < _0n5 || k22 >= MAX_NUM) {
+    throw new Error("splitScalar (endomorphism): failed, k=" + k2);
+  }
+  return { k1neg, k1, k2neg, k2: k22 };
+}
+function validateSigFormat(format) {
+  if (!["compact", "recovered", "der"].includes(format))
+    throw new Error('Signature format must be "compact", "recovered", or "der"');
+  return format;
+}
+function validateSigOpts(opts2, def) {
+  const optsn = {};
+  for (let optName of Object.keys(def)) {
+    optsn[optName] = opts2[optName] === void 0 ? def[optName] : opts2[optName];
+  }
+  abool(optsn.lowS, "lowS");
+  abool(optsn.prehash, "prehash");
+  if (optsn.format !== void 0)
+    validateSigFormat(optsn.format);
+  return optsn;
+}
+var DERErr = class extends Error {
+  constructor(m2 = "") {
+    super(m2);
+  }
+};
+var DER = {
+  // asn.1 DER encoding utils
+  Err: DERErr,
+  // Basic building block is TLV (Tag-Length-Value)
+  _tlv: {
+    encode: (tag, data) => {
+      const { Err: E3 } = DER;
+      if (tag < 0 || tag > 256)
+        throw new E3("tlv.encode: wrong tag");
+      if (data.length & 1)
+        throw new E3("tlv.encode: unpadded data");
+      const dataLen = data.length / 2;
+      const len = numberToHexUnpadded(dataLen);
+      if (len.length / 2 & 128)
+        throw new E3("tlv.encode: long form length too big");
+      const lenLen = dataLen > 127 ? numberToHexUnpadded(len.length / 2 | 128) : "";
+      const t2 = numberToHexUnpadded(tag);
+      return t2 + lenLen + len + data;
+    },
+    // v - value, l - left bytes (unparsed)
+    decode(tag, data) {
+      const { Err: E3 } = DER;
+      let pos = 0;
+      if (tag < 0 || tag > 256)
+        throw new E3("tlv.encode: wrong tag");
+      if (data.length < 2 || data[pos++] !== tag)
+        throw new E3("tlv.decode: wrong tlv");
+      const first = data[pos++];
+      const isLong = !!(first & 128);
+      let length = 0;
+      if (!isLong)
+        length = first;
+      else {
+        const lenLen = first & 127;
+        if (!lenLen)
+          throw new E3("tlv.decode(long): indefinite length not supported");
+        if (lenLen > 4)
+          throw new E3("tlv.decode(long): byte length is too big");
+        const lengthBytes = data.subarray(pos, pos + lenLen);
+        if (lengthBytes.length !== lenLen)
+          throw new E3("tlv.decode: length bytes not complete");
+        if (lengthBytes[0] === 0)
+          throw new E3("tlv.decode(long): zero leftmost byte");
+        for (const b3 of lengthBytes)
+          length = length << 8 | b3;
+        pos += lenLen;
+        if (length < 128)
+          throw new E3("tlv.decode(long): not minimal encoding");
+      }
+      const v2 = data.subarray(pos, pos + length);
+      if (v2.length !== length)
+        throw new E3("tlv.decode: wrong value length");
+      return { v: v2, l: data.subarray(pos + length) };
+    }
+  },
+  // https://crypto.stackexchange.com/a/57734 Leftmost bit of first byte is 'negative' flag,
+  // since we always use positive integers here. It must always be empty:
+  // - add zero byte if exists
+  // - if next byte doesn't have a flag, leading zero is not allowed (minimal encoding)
+  _int: {
+    encode(num) {
+      const { Err: E3 } = DER;
+      if (num < _0n5)
+        throw new E3("integer: negative integers are not allowed");
+      let hex = numberToHexUnpadded(num);
+      if (Number.parseInt(hex[0], 16) & 8)
+        hex = "00" + hex;
+      if (hex.length & 1)
+        throw new E3("unexpected DER parsing assertion: unpadded hex");
+      return hex;
+    },
+    decode(data) {
+      const { Err: E3 } = DER;
+      if (data[0] & 128)
+        throw new E3("invalid signature integer: negative");
+      if (data[0] === 0 && !(data[1] & 128))
+        throw new E3("invalid signature integer: unnecessary leading zero");
+      return bytesToNumberBE(data);
+    }
+  },
+  toSig(bytes) {
+    const { Err: E3, _int: int2, _tlv: tlv } = DER;
+    const data = abytes3(bytes, void 0, "signature");
+    const { v: seqBytes, l: seqLeftBytes } = tlv.decode(48, data);
+    if (seqLeftBytes.length)
+      throw new E3("invalid signature: left bytes after parsing");
+    const { v: rBytes, l: rLeftBytes } = tlv.decode(2, seqBytes);
+    const { v: sBytes, l: sLeftBytes } = tlv.decode(2, rLeftBytes);
+    if (sLeftBytes.length)
+      throw new E3("invalid signature: left bytes after parsing");
+    return { r: int2.decode(rBytes), s: int2.decode(sBytes) };
+  },
+  hexFromSig(sig) {
+    const { _tlv: tlv, _int: int2 } = DER;
+    const rs2 = tlv.encode(2, int2.encode(sig.r));
+    const ss2 = tlv.encode(2, int2.encode(sig.s));
+    const seq = rs2 + ss2;
+    return tlv.encode(48, seq);
+  }
+};
+var _0n5 = BigInt(0);
+var _1n5 = BigInt(1);
+var _2n3 = BigInt(2);
+var _3n2 = BigInt(3);
+var _4n2 = BigInt(4);
+function weierstrass(params, extraOpts = {}) {
+  const validated = createCurveFields("weierstrass", params, extraOpts);
+  const { Fp, Fn: Fn2 } = validated;
+  let CURVE = validated.CURVE;
+  const { h: cofactor, n: CURVE_ORDER } = CURVE;
+  validateObject(extraOpts, {}, {
+    allowInfinityPoint: "boolean",
+    clearCofactor: "function",
+    isTorsionFree: "function",
+    fromBytes: "function",
+    toBytes: "function",
+    endo: "object"
+  });
+  const { endo } = extraOpts;
+  if (endo) {
+    if (!Fp.is0(CURVE.a) || typeof endo.beta !== "bigint" || !Array.isArray(endo.basises)) {
+      throw new Error('invalid endo: expected "beta": bigint and "basises": array');
+    }
+  }
+  const lengths = getWLengths(Fp, Fn2);
+  function assertCompressionIsSupported() {
+    if (!Fp.isOdd)
+      throw new Error("compression is not supported: Field does not have .isOdd()");
+  }
+  function pointToBytes(_c, point, isCompressed) {
+    const { x: x3, y: y2 } = point.toAffine();
+    const bx = Fp.toBytes(x3);
+    abool(isCompressed, "isCompressed");
+    if (isCompressed) {
+      assertCompressionIsSupported();
+      const hasEvenY = !Fp.isOdd(y2);
+      return concatBytes(pprefix(hasEvenY), bx);
+    } else {
+      return concatBytes(Uint8Array.of(4), bx, Fp.toBytes(y2));
+    }
+  }
+  function pointFromBytes(bytes) {
+    abytes3(bytes, void 0, "Point");
+    const { publicKey: comp, publicKeyUncompressed: uncomp } = lengths;
+    const length = bytes.length;
+    const head = bytes[0];
+    const tail2 = bytes.subarray(1);
+    if (length === comp && (head === 2 || head === 3)) {
+      const x3 = Fp.fromBytes(tail2);
+      if (!Fp.isValid(x3))
+        throw new Error("bad point: is not on curve, wrong x");
+      const y2 = weierstrassEquation(x3);
+      let y3;
+      try {
+        y3 = Fp.sqrt(y2);
+      } catch (sqrtError) {
+        const err2 = sqrtError instanceof Error ? ": " + sqrtError.message : "";
+        throw new Error("bad point: is not on curve, sqrt error" + err2);
+      }
+      assertCompressionIsSupported();
+      const evenY = Fp.isOdd(y3);
+      const evenH = (head & 1) === 1;
+      if (evenH !== evenY)
+        y3 = Fp.neg(y3);
+      return { x: x3, y: y3 };
+    } else if (length === uncomp && head === 4) {
+      const L3 = Fp.BYTES;
+      const x3 = Fp.fromBytes(tail2.subarray(0, L3));
+      const y2 = Fp.fromBytes(tail2.subarray(L3, L3 * 2));
+      if (!isValidXY(x3, y2))
+        throw new Error("bad point: is not on curve");
+      return { x: x3, y: y2 };
+    } else {
+      throw new Error(`bad point: got length ${length}, expected compressed=${comp} or uncompressed=${uncomp}`);
+    }
+  }
+  const encodePoint = extraOpts.toBytes || pointToBytes;
+  const decodePoint = extraOpts.fromBytes || pointFromBytes;
+  function weierstrassEquation(x3) {
+    const x22 = Fp.sqr(x3);
+    const x32 = Fp.mul(x22, x3);
+    return Fp.add(Fp.add(x32, Fp.mul(x3, CURVE.a)), CURVE.b);
+  }
+  function isValidXY(x3, y2) {
+    const left = Fp.sqr(y2);
+    const right = weierstrassEquation(x3);
+    return Fp.eql(left, right);
+  }
+  if (!isValidXY(CURVE.Gx, CURVE.Gy))
+    throw new Error("bad curve params: generator point");
+  const _4a3 = Fp.mul(Fp.pow(CURVE.a, _3n2), _4n2);
+  const _27b2 = Fp.mul(Fp.sqr(CURVE.b), BigInt(27));
+  if (Fp.is0(Fp.add(_4a3, _27b2)))
+    throw new Error("bad curve params: a or b");
+  function acoord(title, n2, banZero = false) {
+    if (!Fp.isValid(n2) || banZero && Fp.is0(n2))
+      throw new Error(`bad point coordinate ${title}`);
+    return n2;
+  }
+  function aprjpoint(other) {
+    if (!(other instanceof Point))
+      throw new Error("Weierstrass Point expected");
+  }
+  function splitEndoScalarN(k2) {
+    if (!endo || !endo.basises)
+      throw new Error("no endo");
+    return _splitEndoScalar(k2, endo.basises, Fn2.ORDER);
+  }
+  const toAffineMemo = memoized((p2, iz) => {
+    const { X: X3, Y: Y3, Z: Z3 } = p2;
+    if (Fp.eql(Z3, Fp.ONE))
+      return { x: X3, y: Y3 };
+    const is0 = p2.is0();
+    if (iz == null)
+      iz = is0 ? Fp.ONE : Fp.inv(Z3);
+    const x3 = Fp.mul(X3, iz);
+    const y2 = Fp.mul(Y3, iz);
+    const zz = Fp.mul(Z3, iz);
+    if (is0)
+      return { x: Fp.ZERO, y: Fp.ZERO };
+    if (!Fp.eql(zz, Fp.ONE))
+      throw new Error("invZ was invalid");
+    return { x: x3, y: y2 };
+  });
+  const assertValidMemo = memoized((p2) => {
+    if (p2.is0()) {
+      if (extraOpts.allowInfinityPoint && !Fp.is0(p2.Y))
+        return;
+      throw new Error("bad point: ZERO");
+    }
+    const { x: x3, y: y2 } = p2.toAffine();
+    if (!Fp.isValid(x3) || !Fp.isValid(y2))
+      throw new Error("bad point: x or y not field elements");
+    if (!isValidXY(x3, y2))
+      throw new Error("bad point: equation left != right");
+    if (!p2.isTorsionFree())
+      throw new Error("bad point: not in prime-order subgroup");
+    return true;
+  });
+  function finishEndo(endoBeta, k1p, k2p, k1neg, k2neg) {
+    k2p = new Point(Fp.mul(k2p.X, endoBeta), k2p.Y, k2p.Z);
+    k1p = negateCt(k1neg, k1p);
+    k2p = negateCt(k2neg, k2p);
+    return k1p.add(k2p);
+  }
+  class Point {
+    // base / generator point
+    static BASE = new Point(CURVE.Gx, CURVE.Gy, Fp.ONE);
+    // zero / infinity / identity point
+    static ZERO = new Point(Fp.ZERO, Fp.ONE, Fp.ZERO);
+    // 0, 1, 0
+    // math field
+    static Fp = Fp;
+    // scalar field
+    static Fn = Fn2;
+    X;
+    Y;
+    Z;
+    /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
+    constructor(X3, Y3, Z3) {
+      this.X = acoord("x", X3);
+      this.Y = acoord("y", Y3, true);
+      this.Z = acoord("z", Z3);
+      Object.freeze(this);
+    }
+    static CURVE() {
+      return CURVE;
+    }
+    /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
+    static fromAffine(p2) {
+      const { x: x3, y: y2 } = p2 || {};
+      if (!p2 || !Fp.isValid(x3) || !Fp.isValid(y2))
+        throw new Error("invalid affine point");
+      if (p2 instanceof Point)
+        throw new Error("projective point not allowed");
+      if (Fp.is0(x3) && Fp.is0(y2))
+        return Point.ZERO;
+      return new Point(x3, y2, Fp.ONE);
+    }
+    static fromBytes(bytes) {
+      const P3 = Point.fromAffine(decodePoint(abytes3(bytes, void 0, "point")));
+      P3.assertValidity();
+      return P3;
+    }
+    static fromHex(hex) {
+      return Point.fromBytes(hexToBytes2(hex));
+    }
+    get x() {
+      return this.toAffine().x;
+    }
+    get y() {
+      return this.toAffine().y;
+    }
+    /**
+     *
+     * @param windowSize
+     * @param isLazy true will defer table computation until the first multiplication
+     * @returns
+     */
+    precompute(windowSize = 8, isLazy = true) {
+      wnaf.createCache(this, windowSize);
+      if (!isLazy)
+        this.multiply(_3n2);
+      return this;
+    }
+    // TODO: return `this`
+    /** A point on curve is valid if it conforms to equation. */
+    assertValidity() {
+      assertValidMemo(this);
+    }
+    hasEvenY() {
+      const { y: y2 } = this.toAffine();
+      if (!Fp.isOdd)
+        throw new Error("Field doesn't support isOdd");
+      return !Fp.isOdd(y2);
+    }
+    /** Compare one point to another. */
+    equals(other) {
+      aprjpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X22, Y: Y22, Z: Z22 } = other;
+      const U1 = Fp.eql(Fp.mul(X1, Z22), Fp.mul(X22, Z1));
+      const U2 = Fp.eql(Fp.mul(Y1, Z22), Fp.mul(Y22, Z1));
+      return U1 && U2;
+    }
+    /** Flips point to one corresponding to (x, -y) in Affine coordinates. */
+    negate() {
+      return new Point(this.X, Fp.neg(this.Y), this.Z);
+    }
+    // Renes-Costello-Batina exception-free doubling formula.
+    // There is 30% faster Jacobian formula, but it is not complete.
+    // https://eprint.iacr.org/2015/1060, algorithm 3
+    // Cost: 8M + 3S + 3*a + 2*b3 + 15add.
+    double() {
+      const { a, b: b3 } = CURVE;
+      const b32 = Fp.mul(b3, _3n2);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      let X3 = Fp.ZERO, Y3 = Fp.ZERO, Z3 = Fp.ZERO;
+      let t0 = Fp.mul(X1, X1);
+      let t1 = Fp.mul(Y1, Y1);
+      let t2 = Fp.mul(Z1, Z1);
+      let t3 = Fp.mul(X1, Y1);
+      t3 = Fp.add(t3, t3);
+      Z3 = Fp.mul(X1, Z1);
+      Z3 = Fp.add(Z3, Z3);
+      X3 = Fp.mul(a, Z3);
+      Y3 = Fp.mul(b32, t2);
+      Y3 = Fp.add(X3, Y3);
+      X3 = Fp.sub(t1, Y3);
+      Y3 = Fp.add(t1, Y3);
+      Y3 = Fp.mul(X3, Y3);
+      X3 = Fp.mul(t3, X3);
+      Z3 = Fp.mul(b32, Z3);
+      t2 = Fp.mul(a, t2);
+      t3 = Fp.sub(t0, t2);
+      t3 = Fp.mul(a, t3);
+      t3 = Fp.add(t3, Z3);
+      Z3 = Fp.add(t0, t0);
+      t0 = Fp.add(Z3, t0);
+      t0 = Fp.add(t0, t2);
+      t0 = Fp.mul(t0, t3);
+      Y3 = Fp.add(Y3, t0);
+      t2 = Fp.mul(Y1, Z1);
+      t2 = Fp.add(t2, t2);
+      t0 = Fp.mul(t2, t3);
+      X3 = Fp.sub(X3, t0);
+      Z3 = Fp.mul(t2, t1);
+      Z3 = Fp.add(Z3, Z3);
+      Z3 = Fp.add(Z3, Z3);
+      return new Point(X3, Y3, Z3);
+    }
+    // Renes-Costello-Batina exception-free addition formula.
+    // There is 30% faster Jacobian formula, but it is not complete.
+    // https://eprint.iacr.org/2015/1060, algorithm 1
+    // Cost: 12M + 0S + 3*a + 3*b3 + 23add.
+    add(other) {
+      aprjpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X22, Y: Y22, Z: Z22 } = other;
+      let X3 = Fp.ZERO, Y3 = Fp.ZERO, Z3 = Fp.ZERO;
+      const a = CURVE.a;
+      const b3 = Fp.mul(CURVE.b, _3n2);
+      let t0 = Fp.mul(X1, X22);
+      let t1 = Fp.mul(Y1, Y22);
+      let t2 = Fp.mul(Z1, Z22);
+      let t3 = Fp.add(X1, Y1);
+      let t4 = Fp.add(X22, Y22);
+      t3 = Fp.mul(t3, t4);
+      t4 = Fp.add(t0, t1);
+      t3 = Fp.sub(t3, t4);
+      t4 = Fp.add(X1, Z1);
+      let t5 = Fp.add(X22, Z22);
+      t4 = Fp.mul(t4, t5);
+      t5 = Fp.add(t0, t2);
+      t4 = Fp.sub(t4, t5);
+      t5 = Fp.add(Y1, Z1);
+      X3 = Fp.add(Y22, Z22);
+      t5 = Fp.mul(t5, X3);
+      X3 = Fp.add(t1, t2);
+      t5 = Fp.sub(t5, X3);
+      Z3 = Fp.mul(a, t4);
+      X3 = Fp.mul(b3, t2);
+      Z3 = Fp.add(X3, Z3);
+      X3 = Fp.sub(t1, Z3);
+      Z3 = Fp.add(t1, Z3);
+      Y3 = Fp.mul(X3, Z3);
+      t1 = Fp.add(t0, t0);
+      t1 = Fp.add(t1, t0);
+      t2 = Fp.mul(a, t2);
+      t4 = Fp.mul(b3, t4);
+      t1 = Fp.add(t1, t2);
+      t2 = Fp.sub(t0, t2);
+      t2 = Fp.mul(a, t2);
+      t4 = Fp.add(t4, t2);
+      t0 = Fp.mul(t1, t4);
+      Y3 = Fp.add(Y3, t0);
+      t0 = Fp.mul(t5, t4);
+      X3 = Fp.mul(t3, X3);
+      X3 = Fp.sub(X3, t0);
+      t0 = Fp.mul(t3, t1);
+      Z3 = Fp.mul(t5, Z3);
+      Z3 = Fp.add(Z3, t0);
+      return new Point(X3, Y3, Z3);
+    }
+    subtract(other) {
+      return this.add(other.negate());
+    }
+    is0() {
+      return this.equals(Point.ZERO);
+    }
+    /**
+     * Constant time multiplication.
+     * Uses wNAF method. Windowed method may be 10% faster,
+     * but takes 2x longer to generate and consumes 2x memory.
+     * Uses precomputes when available.
+     * Uses endomorphism for Koblitz curves.
+     * @param scalar by which the point would be multiplied
+     * @returns New point
+     */
+    multiply(scalar) {
+      const { endo: endo2 } = extraOpts;
+      if (!Fn2.isValidNot0(scalar))
+        throw new Error("invalid scalar: out of range");
+      let point, fake;
+      const mul = (n2) => wnaf.cached(this, n2, (p2) => normalizeZ(Point, p2));
+      if (endo2) {
+        const { k1neg, k1, k2neg, k2 } = splitEndoScalarN(scalar);
+        const { p: k1p, f: k1f } = mul(k1);
+        const { p: k2p, f: k2f } = mul(k2);
+        fake = k1f.add(k2f);
+        point = finishEndo(endo2.beta, k1p, k2p, k1neg, k2neg);
+      } else {
+        const { p: p2, f: f3 } = mul(scalar);
+        point = p2;
+        fake = f3;
+      }
+      return normalizeZ(Point, [point, fake])[0];
+    }
+    /**
+     * Non-constant-time multiplication. Uses double-and-add algorithm.
+     * It's faster, but should only be used when you don't care about
+     * an exposed secret key e.g. sig verification, which works over *public* keys.
+     */
+    multiplyUnsafe(sc) {
+      const { endo: endo2 } = extraOpts;
+      const p2 = this;
+      if (!Fn2.isValid(sc))
+        throw new Error("invalid scalar: out of range");
+      if (sc === _0n5 || p2.is0())
+        return Point.ZERO;
+      if (sc === _1n5)
+        return p2;
+      if (wnaf.hasCache(this))
+        return this.multiply(sc);
+      if (endo2) {
+        const { k1neg, k1, k2neg, k2 } = splitEndoScalarN(sc);
+        const { p1, p2: p22 } = mulEndoUnsafe(Point, p2, k1, k2);
+        return finishEndo(endo2.beta, p1, p22, k1neg, k2neg);
+      } else {
+        return wnaf.unsafe(p2, sc);
+      }
+    }
+    /**
+     * Converts Projective point to affine (x, y) coordinates.
+     * @param invertedZ Z^-1 (inverted zero) - optional, precomputation is useful for invertBatch
+     */
+    toAffine(invertedZ) {
+      return toAffineMemo(this, invertedZ);
+    }
+    /**
+     * Checks whether Point is free of torsion elements (is in prime subgroup).
+     * Always torsion-free for cofactor=1 curves.
+     */
+    isTorsionFree() {
+      const { isTorsionFree } = extraOpts;
+      if (cofactor === _1n5)
+        return true;
+      if (isTorsionFree)
+        return isTorsionFree(Point, this);
+      return wnaf.unsafe(this, CURVE_ORDER).is0();
+    }
+    clearCofactor() {
+      const { clearCofactor } = extraOpts;
+      if (cofactor === _1n5)
+        return this;
+      if (clearCofactor)
+        return clearCofactor(Point, this);
+      return this.multiplyUnsafe(cofactor);
+    }
+    isSmallOrder() {
+      return this.multiplyUnsafe(cofactor).is0();
+    }
+    toBytes(isCompressed = true) {
+      abool(isCompressed, "isCompressed");
+      this.assertValidity();
+      return encodePoint(Point, this, isCompressed);
+    }
+    toHex(isCompressed = true) {
+      return bytesToHex2(this.toBytes(isCompressed));
+    }
+    toString() {
+      return `<Point ${this.is0() ? "ZERO" : this.toHex()}>`;
+    }
+  }
+  const bits = Fn2.BITS;
+  const wnaf = new wNAF(Point, extraOpts.endo ? Math.ceil(bits / 2) : bits);
+  Point.BASE.precompute(8);
+  return Point;
+}
+function pprefix(hasEvenY) {
+  return Uint8Array.of(hasEvenY ? 2 : 3);
+}
+function getWLengths(Fp, Fn2) {
+  return {
+    secretKey: Fn2.BYTES,
+    publicKey: 1 + Fp.BYTES,
+    publicKeyUncompressed: 1 + 2 * Fp.BYTES,
+    publicKeyHasPrefix: true,
+    signature: 2 * Fn2.BYTES
+  };
+}
+function ecdh(Point, ecdhOpts = {}) {
+  const { Fn: Fn2 } = Point;
+  const randomBytes_ = ecdhOpts.randomBytes || randomBytes4;
+  const lengths = Object.assign(getWLengths(Point.Fp, Fn2), { seed: getMinHashLength(Fn2.ORDER) });
+  function isValidSecretKey(secretKey) {
+    try {
+      const num = Fn2.fromBytes(secretKey);
+      return Fn2.isValidNot0(num);
+    } catch (error2) {
+      return false;
+    }
+  }
+  function isValidPublicKey(publicKey, isCompressed) {
+    const { publicKey: comp, publicKeyUncompressed } = lengths;
+    try {
+      const l4 = publicKey.length;
+      if (isCompressed === true && l4 !== comp)
+        return false;
+      if (isCompressed === false && l4 !== publicKeyUncompressed)
+        return false;
+      return !!Point.fromBytes(publicKey);
+    } catch (error2) {
+      return false;
+    }
+  }
+  function randomSecretKey(seed = randomBytes_(lengths.seed)) {
+    return mapHashToField(abytes3(seed, lengths.seed, "seed"), Fn2.ORDER);
+  }
+  function getPublicKey(secretKey, isCompressed = true) {
+    return Point.BASE.multiply(Fn2.fromBytes(secretKey)).toBytes(isCompressed);
+  }
+  function isProbPub(item) {
+    const { secretKey, publicKey, publicKeyUncompressed } = lengths;
+    if (!isBytes3(item))
+      return void 0;
+    if ("_lengths" in Fn2 && Fn2._lengths || secretKey === publicKey)
+      return void 0;
+    const l4 = abytes3(item, void 0, "key").length;
+    return l4 === publicKey || l4 === publicKeyUncompressed;
+  }
+  function getSharedSecret(secretKeyA, publicKeyB, isCompressed = true) {
+    if (isProbPub(secretKeyA) === true)
+      throw new Error("first arg must be private key");
+    if (isProbPub(publicKeyB) === false)
+      throw new Error("second arg must be public key");
+    const s2 = Fn2.fromBytes(secretKeyA);
+    const b3 = Point.fromBytes(publicKeyB);
+    return b3.multiply(s2).toBytes(isCompressed);
+  }
+  const utils = {
+    isValidSecretKey,
+    isValidPublicKey,
+    randomSecretKey
+  };
+  const keygen = createKeygen(randomSecretKey, getPublicKey);
+  return Object.freeze({ getPublicKey, getSharedSecret, keygen, Point, utils, lengths });
+}
+function ecdsa(Point, hash, ecdsaOpts = {}) {
+  ahash(hash);
+  validateObject(ecdsaOpts, {}, {
+    hmac: "function",
+    lowS: "boolean",
+    randomBytes: "function",
+    bits2int: "function",
+    bits2int_modN: "function"
+  });
+  ecdsaOpts = Object.assign({}, ecdsaOpts);
+  const randomBytes10 = ecdsaOpts.randomBytes || randomBytes4;
+  const hmac2 = ecdsaOpts.hmac || ((key, msg) => hmac(hash, key, msg));
+  const { Fp, Fn: Fn2 } = Point;
+  const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn2;
+  const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh(Point, ecdsaOpts);
+  const defaultSigOpts = {
+    prehash: true,
+    lowS: typeof ecdsaOpts.lowS === "boolean" ? ecdsaOpts.lowS : true,
+    format: "compact",
+    extraEntropy: false
+  };
+  const hasLargeCofactor = CURVE_ORDER * _2n3 < Fp.ORDER;
+  function isBiggerThanHalfOrder(number) {
+    const HALF = CURVE_ORDER >> _1n5;
+    return number > HALF;
+  }
+  function validateRS(title, num) {
+    if (!Fn2.isValidNot0(num))
+      throw new Error(`invalid signature ${title}: out of range 1..Point.Fn.ORDER`);
+    return num;
+  }
+  function assertSmallCofactor() {
+    if (hasLargeCofactor)
+      throw new Error('"recovered" sig type is not supported for cofactor >2 curves');
+  }
+  function validateSigLength(bytes, format) {
+    validateSigFormat(format);
+    const size = lengths.signature;
+    const sizer = format === "compact" ? size : format === "recovered" ? size + 1 : void 0;
+    return abytes3(bytes, sizer);
+  }
+  class Signature {
+    r;
+    s;
+    recovery;
+    constructor(r2, s2, recovery) {
+      this.r = validateRS("r", r2);
+      this.s = validateRS("s", s2);
+      if (recovery != null) {
+        assertSmallCofactor();
+        if (![0, 1, 2, 3].includes(recovery))
+          throw new Error("invalid recovery id");
+        this.recovery = recovery;
+      }
+      Object.freeze(this);
+    }
+    static fromBytes(bytes, format = defaultSigOpts.format) {
+      validateSigLength(bytes, format);
+      let recid;
+      if (format === "der") {
+        const { r: r3, s: s3 } = DER.toSig(abytes3(bytes));
+        return new Signature(r3, s3);
+      }
+      if (format === "recovered") {
+        recid = bytes[0];
+        format = "compact";
+        bytes = bytes.subarray(1);
+      }
+      const L3 = lengths.signature / 2;
+      const r2 = bytes.subarray(0, L3);
+      const s2 = bytes.subarray(L3, L3 * 2);
+      return new Signature(Fn2.fromBytes(r2), Fn2.fromBytes(s2), recid);
+    }
+    static fromHex(hex, format) {
+      return this.fromBytes(hexToBytes2(hex), format);
+    }
+    assertRecovery() {
+      const { recovery } = this;
+      if (recovery == null)
+        throw new Error("invalid recovery id: must be present");
+      return recovery;
+    }
+    addRecoveryBit(recovery) {
+      return new Signature(this.r, this.s, recovery);
+    }
+    recoverPublicKey(messageHash) {
+      const { r: r2, s: s2 } = this;
+      const recovery = this.assertRecovery();
+      const radj = recovery === 2 || recovery === 3 ? r2 + CURVE_ORDER : r2;
+      if (!Fp.isValid(radj))
+        throw new Error("invalid recovery id: sig.r+curve.n != R.x");
+      const x3 = Fp.toBytes(radj);
+      const R3 = Point.fromBytes(concatBytes(pprefix((recovery & 1) === 0), x3));
+      const ir2 = Fn2.inv(radj);
+      const h3 = bits2int_modN(abytes3(messageHash, void 0, "msgHash"));
+      const u1 = Fn2.create(-h3 * ir2);
+      const u2 = Fn2.create(s2 * ir2);
+      const Q4 = Point.BASE.multiplyUnsafe(u1).add(R3.multiplyUnsafe(u2));
+      if (Q4.is0())
+        throw new Error("invalid recovery: point at infinify");
+      Q4.assertValidity();
+      return Q4;
+    }
+    // Signatures should be low-s, to prevent malleability.
+    hasHighS() {
+      return isBiggerThanHalfOrder(this.s);
+    }
+    toBytes(format = defaultSigOpts.format) {
+      validateSigFormat(format);
+      if (format === "der")
+        return hexToBytes2(DER.hexFromSig(this));
+      const { r: r2, s: s2 } = this;
+      const rb = Fn2.toBytes(r2);
+      const sb = Fn2.toBytes(s2);
+      if (format === "recovered") {
+        assertSmallCofactor();
+        return concatBytes(Uint8Array.of(this.assertRecovery()), rb, sb);
+      }
+      return concatBytes(rb, sb);
+    }
+    toHex(format) {
+      return bytesToHex2(this.toBytes(format));
+    }
+  }
+  const bits2int = ecdsaOpts.bits2int || function bits2int_def(bytes) {
+    if (bytes.length > 8192)
+      throw new Error("input is too large");
+    const num = bytesToNumberBE(bytes);
+    const delta = bytes.length * 8 - fnBits;
+    return delta > 0 ? num >> BigInt(delta) : num;
+  };
+  const bits2int_modN = ecdsaOpts.bits2int_modN || function bits2int_modN_def(bytes) {
+    return Fn2.create(bits2int(bytes));
+  };
+  const ORDER_MASK = bitMask(fnBits);
+  function int2octets(num) {
+    aInRange("num < 2^" + fnBits, num, _0n5, ORDER_MASK);
+    return Fn2.toBytes(num);
+  }
+  function validateMsgAndHash(message, prehash) {
+    abytes3(message, void 0, "message");
+    return prehash ? abytes3(hash(message), void 0, "prehashed message") : message;
+  }
+  function prepSig(message, secretKey, opts2) {
+    const { lowS, prehash, extraEntropy } = validateSigOpts(opts2, defaultSigOpts);
+    message = validateMsgAndHash(message, prehash);
+    const h1int = bits2int_modN(message);
+    const d2 = Fn2.fromBytes(secretKey);
+    if (!Fn2.isValidNot0(d2))
+      throw new Error("invalid private key");
+    const seedArgs = [int2octets(d2), int2octets(h1int)];
+    if (extraEntropy != null && extraEntropy !== false) {
+      const e = extraEntropy === true ? randomBytes10(lengths.secretKey) : extraEntropy;
+      seedArgs.push(abytes3(e, void 0, "extraEntropy"));
+    }
+    const seed = concatBytes(...seedArgs);
+    const m2 = h1int;
+    function k2sig(kBytes) {
+      const k2 = bits2int(kBytes);
+      if (!Fn2.isValidNot0(k2))
+        return;
+      const ik = Fn2.inv(k2);
+      const q3 = Point.BASE.multiply(k2).toAffine();
+      const r2 = Fn2.create(q3.x);
+      if (r2 === _0n5)
+        return;
+      const s2 = Fn2.create(ik * Fn2.create(m2 + r2 * d2));
+      if (s2 === _0n5)
+        return;
+      let recovery = (q3.x === r2 ? 0 : 2) | Number(q3.y & _1n5);
+      let normS = s2;
+      if (lowS && isBiggerThanHalfOrder(s2)) {
+        normS = Fn2.neg(s2);
+        recovery ^= 1;
+      }
+      return new Signature(r2, normS, hasLargeCofactor ? void 0 : recovery);
+    }
+    return { seed, k2sig };
+  }
+  function sign(message, secretKey, opts2 = {}) {
+    const { seed, k2sig } = prepSig(message, secretKey, opts2);
+    const drbg = createHmacDrbg(hash.outputLen, Fn2.BYTES, hmac2);
+    const sig = drbg(seed, k2sig);
+    return sig.toBytes(opts2.format);
+  }
+  function verify(signature, message, publicKey, opts2 = {}) {
+    const { lowS, prehash, format } = validateSigOpts(opts2, defaultSigOpts);
+    publicKey = abytes3(publicKey, void 0, "publicKey");
+    message = validateMsgAndHash(message, prehash);
+    if (!isBytes3(signature)) {
+      const end = signature instanceof Signature ? ", use sig.toBytes()" : "";
+      throw new Error("verify expects Uint8Array signature" + end);
+    }
+    validateSigLength(signature, format);
+    try {
+      const sig = Signature.fromBytes(signature, format);
+      const P3 = Point.fromBytes(publicKey);
+      if (lowS && sig.hasHighS())
+        return false;
+      const { r: r2, s: s2 } = sig;
+      const h3 = bits2int_modN(message);
+      const is2 = Fn2.inv(s2);
+      const u1 = Fn2.create(h3 * is2);
+      const u2 = Fn2.create(r2 * is2);
+      const R3 = Point.BASE.multiplyUnsafe(u1).add(P3.multiplyUnsafe(u2));
+      if (R3.is0())
+        return false;
+      const v2 = Fn2.create(R3.x);
+      return v2 === r2;
+    } catch (e) {
+      return false;
+    }
+  }
+  function recoverPublicKey(signature, message, opts2 = {}) {
+    const { prehash } = validateSigOpts(opts2, defaultSigOpts);
+    message = validateMsgAndHash(message, prehash);
+    return Signature.fromBytes(signature, "recovered").recoverPublicKey(message).toBytes();
+  }
+  return Object.freeze({
+    keygen,
+    getPublicKey,
+    getSharedSecret,
+    utils,
+    lengths,
+    Point,
+    sign,
+    verify,
+    recoverPublicKey,
+    Signature,
+    hash
+  });
+}
+
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/_md.js
+function Chi(a, b3, c3) {
+  return a & b3 ^ ~a & c3;
+}
+function Maj(a, b3, c3) {
+  return a & b3 ^ a & c3 ^ b3 & c3;
+}
+var HashMD = class {
+  blockLen;
+  outputLen;
+  padOffset;
+  isLE;
+  // For partial updates less than block size
+  buffer;
+  view;
+  finished = false;
+  length = 0;
+  pos = 0;
+  destroyed = false;
+  constructor(blockLen, outputLen, padOffset, isLE2) {
+    this.blockLen = blockLen;
+    this.outputLen = outputLen;
+    this.padOffset = padOffset;
+    this.isLE = isLE2;
+    this.buffer = new Uint8Array(blockLen);
+    this.view = createView(this.buffer);
+  }
+  update(data) {
+    aexists(this);
+    abytes3(data);
+    const { view, buffer, blockLen } = this;
+    const len = data.length;
+    for (let pos = 0; pos < len; ) {
+      const take = Math.min(blockLen - this.pos, len - pos);
+      if (take === blockLen) {
+        const dataView = createView(data);
+        for (; blockLen <= len - pos; pos += blockLen)
+          this.process(dataView, pos);
+        continue;
+      }
+      buffer.set(data.subarray(pos, pos + take), this.pos);
+      this.pos += take;
+      pos += take;
+      if (this.pos === blockLen) {
+        this.process(view, 0);
+        this.pos = 0;
+      }
+    }
+    this.length += data.length;
+    this.roundClean();
+    return this;
+  }
+  digestInto(out2) {
+    aexists(this);
+    aoutput(out2, this);
+    this.finished = true;
+    const { buffer, view, blockLen, isLE: isLE2 } = this;
+    let { pos } = this;
+    buffer[pos++] = 128;
+    clean(this.buffer.subarray(pos));
+    if (this.padOffset > blockLen - pos) {
+      this.process(view, 0);
+      pos = 0;
+    }
+    for (let i = pos; i < blockLen; i++)
+      buffer[i] = 0;
+    view.setBigUint64(blockLen - 8, BigInt(this.length * 8), isLE2);
+    this.process(view, 0);
+    const oview = createView(out2);
+    const len = this.outputLen;
+    if (len % 4)
+      throw new Error("_sha2: outputLen must be aligned to 32bit");
+    const outLen = len / 4;
+    const state = this.get();
+    if (outLen > state.length)
+      throw new Error("_sha2: outputLen bigger than state");
+    for (let i = 0; i < outLen; i++)
+      oview.setUint32(4 * i, state[i], isLE2);
+  }
+  digest() {
+    const { buffer, outputLen } = this;
+    this.digestInto(buffer);
+    const res = buffer.slice(0, outputLen);
+    this.destroy();
+    return res;
+  }
+  _cloneInto(to2) {
+    to2 ||= new this.constructor();
+    to2.set(...this.get());
+    const { blockLen, buffer, length, finished, destroyed, pos } = this;
+    to2.destroyed = destroyed;
+    to2.finished = finished;
+    to2.length = length;
+    to2.pos = pos;
+    if (length % blockLen)
+      to2.buffer.set(buffer);
+    return to2;
+  }
+  clone() {
+    return this._cloneInto();
+  }
+};
+var SHA256_IV = /* @__PURE__ */ Uint32Array.from([
+  1779033703,
+  3144134277,
+  1013904242,
+  2773480762,
+  1359893119,
+  2600822924,
+  528734635,
+  1541459225
+]);
+var SHA384_IV = /* @__PURE__ */ Uint32Array.from([
+  3418070365,
+  3238371032,
+  1654270250,
+  914150663,
+  2438529370,
+  812702999,
+  355462360,
+  4144912697,
+  1731405415,
+  4290775857,
+  2394180231,
+  1750603025,
+  3675008525,
+  1694076839,
+  1203062813,
+  3204075428
+]);
+
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/_u64.js
+var U32_MASK64 = /* @__PURE__ */ BigInt(2 ** 32 - 1);
+var _32n = /* @__PURE__ */ BigInt(32);
+function fromBig(n2, le2 = false) {
+  if (le2)
+    return { h: Number(n2 & U32_MASK64), l: Number(n2 >> _32n & U32_MASK64) };
+  return { h: Number(n2 >> _32n & U32_MASK64) | 0, l: Number(n2 & U32_MASK64) | 0 };
+}
+function split(lst, le2 = false) {
+  const len = lst.length;
+  let Ah = new Uint32Array(len);
+  let Al = new Uint32Array(len);
+  for (let i = 0; i < len; i++) {
+    const { h: h3, l: l4 } = fromBig(lst[i], le2);
+    [Ah[i], Al[i]] = [h3, l4];
+  }
+  return [Ah, Al];
+}
+var shrSH = (h3, _l, s2) => h3 >>> s2;
+var shrSL = (h3, l4, s2) => h3 << 32 - s2 | l4 >>> s2;
+var rotrSH = (h3, l4, s2) => h3 >>> s2 | l4 << 32 - s2;
+var rotrSL = (h3, l4, s2) => h3 << 32 - s2 | l4 >>> s2;
+var rotrBH = (h3, l4, s2) => h3 << 64 - s2 | l4 >>> s2 - 32;
+var rotrBL = (h3, l4, s2) => h3 >>> s2 - 32 | l4 << 64 - s2;
+var rotlSH = (h3, l4, s2) => h3 << s2 | l4 >>> 32 - s2;
+var rotlSL = (h3, l4, s2) => l4 << s2 | h3 >>> 32 - s2;
+var rotlBH = (h3, l4, s2) => l4 << s2 - 32 | h3 >>> 64 - s2;
+var rotlBL = (h3, l4, s2) => h3 << s2 - 32 | l4 >>> 64 - s2;
+function add(Ah, Al, Bh, Bl) {
+  const l4 = (Al >>> 0) + (Bl >>> 0);
+  return { h: Ah + Bh + (l4 / 2 ** 32 | 0) | 0, l: l4 | 0 };
+}
+var add3L = (Al, Bl, Cl) => (Al >>> 0) + (Bl >>> 0) + (Cl >>> 0);
+var add3H = (low, Ah, Bh, Ch) => Ah + Bh + Ch + (low / 2 ** 32 | 0) | 0;
+var add4L = (Al, Bl, Cl, Dl) => (Al >>> 0) + (Bl >>> 0) + (Cl >>> 0) + (Dl >>> 0);
+var add4H = (low, Ah, Bh, Ch, Dh) => Ah + Bh + Ch + Dh + (low / 2 ** 32 | 0) | 0;
+var add5L = (Al, Bl, Cl, Dl, El) => (Al >>> 0) + (Bl >>> 0) + (Cl >>> 0) + (Dl >>> 0) + (El >>> 0);
+var add5H = (low, Ah, Bh, Ch, Dh, Eh) => Ah + Bh + Ch + Dh + Eh + (low / 2 ** 32 | 0) | 0;
+
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha2.js
+var SHA256_K = /* @__PURE__ */ Uint32Array.from([
+  1116352408,
+  1899447441,
+  3049323471,
+  3921009573,
+  961987163,
+  1508970993,
+  2453635748,
+  2870763221,
+  3624381080,
+  310598401,
+  607225278,
+  1426881987,
+  1925078388,
+  2162078206,
+  2614888103,
+  3248222580,
+  3835390401,
+  4022224774,
+  264347078,
+  604807628,
+  770255983,
+  1249150122,
+  1555081692,
+  1996064986,
+  2554220882,
+  2821834349,
+  2952996808,
+  3210313671,
+  3336571891,
+  3584528711,
+  113926993,
+  338241895,
+  666307205,
+  773529912,
+  1294757372,
+  1396182291,
+  1695183700,
+  1986661051,
+  2177026350,
+  2456956037,
+  2730485921,
+  2820302411,
+  3259730800,
+  3345764771,
+  3516065817,
+  3600352804,
+  4094571909,
+  275423344,
+  430227734,
+  506948616,
+  659060556,
+  883997877,
+  958139571,
+  1322822218,
+  1537002063,
+  1747873779,
+  1955562222,
+  2024104815,
+  2227730452,
+  2361852424,
+  2428436474,
+  2756734187,
+  3204031479,
+  3329325298
+]);
+var SHA256_W = /* @__PURE__ */ new Uint32Array(64);
+var SHA2_32B = class extends HashMD {
+  constructor(outputLen) {
+    super(64, outputLen, 8, false);
+  }
+  get() {
+    const { A: A3, B: B3, C: C2, D: D2, E: E3, F: F4, G: G3, H: H3 } = this;
+    return [A3, B3, C2, D2, E3, F4, G3, H3];
+  }
+  // prettier-ignore
+  set(A3, B3, C2, D2, E3, F4, G3, H3) {
+    this.A = A3 | 0;
+    this.B = B3 | 0;
+    this.C = C2 | 0;
+    this.D = D2 | 0;
+    this.E = E3 | 0;
+    this.F = F4 | 0;
+    this.G = G3 | 0;
+    this.H = H3 | 0;
+  }
+  process(view, offset2) {
+    for (let i = 0; i < 16; i++, offset2 += 4)
+      SHA256_W[i] = view.getUint32(offset2, false);
+    for (let i = 16; i < 64; i++) {
+      const W15 = SHA256_W[i - 15];
+      const W22 = SHA256_W[i - 2];
+      const s0 = rotr(W15, 7) ^ rotr(W15, 18) ^ W15 >>> 3;
+      const s1 = rotr(W22, 17) ^ rotr(W22, 19) ^ W22 >>> 10;
+      SHA256_W[i] = s1 + SHA256_W[i - 7] + s0 + SHA256_W[i - 16] | 0;
+    }
+    let { A: A3, B: B3, C: C2, D: D2, E: E3, F: F4, G: G3, H: H3 } = this;
+    for (let i = 0; i < 64; i++) {
+      const sigma1 = rotr(E3, 6) ^ rotr(E3, 11) ^ rotr(E3, 25);
+      const T1 = H3 + sigma1 + Chi(E3, F4, G3) + SHA256_K[i] + SHA256_W[i] | 0;
+      const sigma0 = rotr(A3, 2) ^ rotr(A3, 13) ^ rotr(A3, 22);
+      const T2 = sigma0 + Maj(A3, B3, C2) | 0;
+      H3 = G3;
+      G3 = F4;
+      F4 = E3;
+      E3 = D2 + T1 | 0;
+      D2 = C2;
+      C2 = B3;
+      B3 = A3;
+      A3 = T1 + T2 | 0;
+    }
+    A3 = A3 + this.A | 0;
+    B3 = B3 + this.B | 0;
+    C2 = C2 + this.C | 0;
+    D2 = D2 + this.D | 0;
+    E3 = E3 + this.E | 0;
+    F4 = F4 + this.F | 0;
+    G3 = G3 + this.G | 0;
+    H3 = H3 + this.H | 0;
+    this.set(A3, B3, C2, D2, E3, F4, G3, H3);
+  }
+  roundClean() {
+    clean(SHA256_W);
+  }
+  destroy() {
+    this.set(0, 0, 0, 0, 0, 0, 0, 0);
+    clean(this.buffer);
+  }
+};
+var _SHA256 = class extends SHA2_32B {
+  // We cannot use array here since array allows indexing by variable
+  // which means optimizer/compiler cannot use registers.
+  A = SHA256_IV[0] | 0;
+  B = SHA256_IV[1] | 0;
+  C = SHA256_IV[2] | 0;
+  D = SHA256_IV[3] | 0;
+  E = SHA256_IV[4] | 0;
+  F = SHA256_IV[5] | 0;
+  G = SHA256_IV[6] | 0;
+  H = SHA256_IV[7] | 0;
+  constructor() {
+    super(32);
+  }
+};
+var K512 = /* @__PURE__ */ (() => split([
+  "0x428a2f98d728ae22",
+  "0x7137449123ef65cd",
+  "0xb5c0fbcfec4d3b2f",
+  "0xe9b5dba58189dbbc",
+  "0x3956c25bf348b538",
+  "0x59f111f1b605d019",
+  "0x923f82a4af194f9b",
+  "0xab1c5ed5da6d8118",
+  "0xd807aa98a3030242",
+  "0x12835b0145706fbe",
+  "0x243185be4ee4b28c",
+  "0x550c7dc3d5ffb4e2",
+  "0x72be5d74f27b896f",
+  "0x80deb1fe3b1696b1",
+  "0x9bdc06a725c71235",
+  "0xc19bf174cf692694",
+  "0xe49b69c19ef14ad2",
+  "0xefbe4786384f25e3",
+  "0x0fc19dc68b8cd5b5",
+  "0x240ca1cc77ac9c65",
+  "0x2de92c6f592b0275",
+  "0x4a7484aa6ea6e483",
+  "0x5cb0a9dcbd41fbd4",
+  "0x76f988da831153b5",
+  "0x983e5152ee66dfab",
+  "0xa831c66d2db43210",
+  "0xb00327c898fb213f",
+  "0xbf597fc7beef0ee4",
+  "0xc6e00bf33da88fc2",
+  "0xd5a79147930aa725",
+  "0x06ca6351e003826f",
+  "0x142929670a0e6e70",
+  "0x27b70a8546d22ffc",
+  "0x2e1b21385c26c926",
+  "0x4d2c6dfc5ac42aed",
+  "0x53380d139d95b3df",
+  "0x650a73548baf63de",
+  "0x766a0abb3c77b2a8",
+  "0x81c2c92e47edaee6",
+  "0x92722c851482353b",
+  "0xa2bfe8a14cf10364",
+  "0xa81a664bbc423001",
+  "0xc24b8b70d0f89791",
+  "0xc76c51a30654be30",
+  "0xd192e819d6ef5218",
+  "0xd69906245565a910",
+  "0xf40e35855771202a",
+  "0x106aa07032bbd1b8",
+  "0x19a4c116b8d2d0c8",
+  "0x1e376c085141ab53",
+  "0x2748774cdf8eeb99",
+  "0x34b0bcb5e19b48a8",
+  "0x391c0cb3c5c95a63",
+  "0x4ed8aa4ae3418acb",
+  "0x5b9cca4f7763e373",
+  "0x682e6ff3d6b2b8a3",
+  "0x748f82ee5defb2fc",
+  "0x78a5636f43172f60",
+  "0x84c87814a1f0ab72",
+  "0x8cc702081a6439ec",
+  "0x90befffa23631e28",
+  "0xa4506cebde82bde9",
+  "0xbef9a3f7b2c67915",
+  "0xc67178f2e372532b",
+  "0xca273eceea26619c",
+  "0xd186b8c721c0c207",
+  "0xeada7dd6cde0eb1e",
+  "0xf57d4f7fee6ed178",
+  "0x06f067aa72176fba",
+  "0x0a637dc5a2c898a6",
+  "0x113f9804bef90dae",
+  "0x1b710b35131c471b",
+  "0x28db77f523047d84",
+  "0x32caab7b40c72493",
+  "0x3c9ebe0a15c9bebc",
+  "0x431d67c49c100d4c",
+  "0x4cc5d4becb3e42b6",
+  "0x597f299cfc657e2a",
+  "0x5fcb6fab3ad6faec",
+  "0x6c44198c4a475817"
+].map((n2) => BigInt(n2))))();
+var SHA512_Kh = /* @__PURE__ */ (() => K512[0])();
+var SHA512_Kl = /* @__PURE__ */ (() => K512[1])();
+var SHA512_W_H = /* @__PURE__ */ new Uint32Array(80);
+var SHA512_W_L = /* @__PURE__ */ new Uint32Array(80);
+var SHA2_64B = class extends HashMD {
+  constructor(outputLen) {
+    super(128, outputLen, 16, false);
+  }
+  // prettier-ignore
+  get() {
+    const { Ah, Al, Bh, Bl, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl } = this;
+    return [Ah, Al, Bh, Bl, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl];
+  }
+  // prettier-ignore
+  set(Ah, Al, Bh, Bl, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl) {
+    this.Ah = Ah | 0;
+    this.Al = Al | 0;
+    this.Bh = Bh | 0;
+    this.Bl = Bl | 0;
+    this.Ch = Ch | 0;
+    this.Cl = Cl | 0;
+    this.Dh = Dh | 0;
+    this.Dl = Dl | 0;
+    this.Eh = Eh | 0;
+    this.El = El | 0;
+    this.Fh = Fh | 0;
+    this.Fl = Fl | 0;
+    this.Gh = Gh | 0;
+    this.Gl = Gl | 0;
+    this.Hh = Hh | 0;
+    this.Hl = Hl | 0;
+  }
+  process(view, offset2) {
+    for (let i = 0; i < 16; i++, offset2 += 4) {
+      SHA512_W_H[i] = view.getUint32(offset2);
+      SHA512_W_L[i] = view.getUint32(offset2 += 4);
+    }
+    for (let i = 16; i < 80; i++) {
+      const W15h = SHA512_W_H[i - 15] | 0;
+      const W15l = SHA512_W_L[i - 15] | 0;
+      const s0h = rotrSH(W15h, W15l, 1) ^ rotrSH(W15h, W15l, 8) ^ shrSH(W15h, W15l, 7);
+      const s0l = rotrSL(W15h, W15l, 1) ^ rotrSL(W15h, W15l, 8) ^ shrSL(W15h, W15l, 7);
+      const W2h = SHA512_W_H[i - 2] | 0;
+      const W2l = SHA512_W_L[i - 2] | 0;
+      const s1h = rotrSH(W2h, W2l, 19) ^ rotrBH(W2h, W2l, 61) ^ shrSH(W2h, W2l, 6);
+      const s1l = rotrSL(W2h, W2l, 19) ^ rotrBL(W2h, W2l, 61) ^ shrSL(W2h, W2l, 6);
+      const SUMl = add4L(s0l, s1l, SHA512_W_L[i - 7], SHA512_W_L[i - 16]);
+      const SUMh = add4H(SUMl, s0h, s1h, SHA512_W_H[i - 7], SHA512_W_H[i - 16]);
+      SHA512_W_H[i] = SUMh | 0;
+      SHA512_W_L[i] = SUMl | 0;
+    }
+    let { Ah, Al, Bh, Bl, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl } = this;
+    for (let i = 0; i < 80; i++) {
+      const sigma1h = rotrSH(Eh, El, 14) ^ rotrSH(Eh, El, 18) ^ rotrBH(Eh, El, 41);
+      const sigma1l = rotrSL(Eh, El, 14) ^ rotrSL(Eh, El, 18) ^ rotrBL(Eh, El, 41);
+      const CHIh = Eh & Fh ^ ~Eh & Gh;
+      const CHIl = El & Fl ^ ~El & Gl;
+      const T1ll = add5L(Hl, sigma1l, CHIl, SHA512_Kl[i], SHA512_W_L[i]);
+      const T1h = add5H(T1ll, Hh, sigma1h, CHIh, SHA512_Kh[i], SHA512_W_H[i]);
+      const T1l = T1ll | 0;
+      const sigma0h = rotrSH(Ah, Al, 28) ^ rotrBH(Ah, Al, 34) ^ rotrBH(Ah, Al, 39);
+      const sigma0l = rotrSL(Ah, Al, 28) ^ rotrBL(Ah, Al, 34) ^ rotrBL(Ah, Al, 39);
+      const MAJh = Ah & Bh ^ Ah & Ch ^ Bh & Ch;
+      const MAJl = Al & Bl ^ Al & Cl ^ Bl & Cl;
+      Hh = Gh | 0;
+      Hl = Gl | 0;
+      Gh = Fh | 0;
+      Gl = Fl | 0;
+      Fh = Eh | 0;
+      Fl = El | 0;
+      ({ h: Eh, l: El } = add(Dh | 0, Dl | 0, T1h | 0, T1l | 0));
+      Dh = Ch | 0;
+      Dl = Cl | 0;
+      Ch = Bh | 0;
+      Cl = Bl | 0;
+      Bh = Ah | 0;
+      Bl = Al | 0;
+      const All = add3L(T1l, sigma0l, MAJl);
+      Ah = add3H(All, T1h, sigma0h, MAJh);
+      Al = All | 0;
+    }
+    ({ h: Ah, l: Al } = add(this.Ah | 0, this.Al | 0, Ah | 0, Al | 0));
+    ({ h: Bh, l: Bl } = add(this.Bh | 0, this.Bl | 0, Bh | 0, Bl | 0));
+    ({ h: Ch, l: Cl } = add(this.Ch | 0, this.Cl | 0, Ch | 0, Cl | 0));
+    ({ h: Dh, l: Dl } = add(this.Dh | 0, this.Dl | 0, Dh | 0, Dl | 0));
+    ({ h: Eh, l: El } = add(this.Eh | 0, this.El | 0, Eh | 0, El | 0));
+    ({ h: Fh, l: Fl } = add(this.Fh | 0, this.Fl | 0, Fh | 0, Fl | 0));
+    ({ h: Gh, l: Gl } = add(this.Gh | 0, this.Gl | 0, Gh | 0, Gl | 0));
+    ({ h: Hh, l: Hl } = add(this.Hh | 0, this.Hl | 0, Hh | 0, Hl | 0));
+    this.set(Ah, Al, Bh, Bl, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl);
+  }
+  roundClean() {
+    clean(SHA512_W_H, SHA512_W_L);
+  }
+  destroy() {
+    clean(this.buffer);
+    this.set(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  }
+};
+var _SHA384 = class extends SHA2_64B {
+  Ah = SHA384_IV[0] | 0;
+  Al = SHA384_IV[1] | 0;
+  Bh = SHA384_IV[2] | 0;
+  Bl = SHA384_IV[3] | 0;
+  Ch = SHA384_IV[4] | 0;
+  Cl = SHA384_IV[5] | 0;
+  Dh = SHA384_IV[6] | 0;
+  Dl = SHA384_IV[7] | 0;
+  Eh = SHA384_IV[8] | 0;
+  El = SHA384_IV[9] | 0;
+  Fh = SHA384_IV[10] | 0;
+  Fl = SHA384_IV[11] | 0;
+  Gh = SHA384_IV[12] | 0;
+  Gl = SHA384_IV[13] | 0;
+  Hh = SHA384_IV[14] | 0;
+  Hl = SHA384_IV[15] | 0;
+  constructor() {
+    super(48);
+  }
+};
+var sha256 = /* @__PURE__ */ createHasher(
+  () => new _SHA256(),
+  /* @__PURE__ */ oidNist(1)
+);
+var sha384 = /* @__PURE__ */ createHasher(
+  () => new _SHA384(),
+  /* @__PURE__ */ oidNist(2)
+);
+
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/ed25519.js
+var _1n6 = BigInt(1);
+var _2n4 = BigInt(2);
+var _3n3 = /* @__PURE__ */ BigInt(3);
+var _5n2 = BigInt(5);
+var _8n2 = BigInt(8);
+var ed25519_CURVE_p = BigInt("0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed");
+function ed25519_pow_2_252_3(x3) {
+  const _10n = BigInt(10), _20n = BigInt(20), _40n = BigInt(40), _80n = BigInt(80);
+  const P3 = ed25519_CURVE_p;
+  const x22 = x3 * x3 % P3;
+  const b22 = x22 * x3 % P3;
+  const b4 = pow2(b22, _2n4, P3) * b22 % P3;
+  const b5 = pow2(b4, _1n6, P3) * x3 % P3;
+  const b10 = pow2(b5, _5n2, P3) * b5 % P3;
+  const b20 = pow2(b10, _10n, P3) * b10 % P3;
+  const b40 = pow2(b20, _20n, P3) * b20 % P3;
+  const b80 = pow2(b40, _40n, P3) * b40 % P3;
+  const b160 = pow2(b80, _80n, P3) * b80 % P3;
+  const b240 = pow2(b160, _80n, P3) * b80 % P3;
+  const b250 = pow2(b240, _10n, P3) * b10 % P3;
+  const pow_p_5_8 = pow2(b250, _2n4, P3) * x3 % P3;
+  return { pow_p_5_8, b2: b22 };
+}
+function adjustScalarBytes(bytes) {
+  bytes[0] &= 248;
+  bytes[31] &= 127;
+  bytes[31] |= 64;
+  return bytes;
+}
+var x25519 = /* @__PURE__ */ (() => {
+  const P3 = ed25519_CURVE_p;
+  return montgomery({
+    P: P3,
+    type: "x25519",
+    powPminus2: (x3) => {
+      const { pow_p_5_8, b2: b22 } = ed25519_pow_2_252_3(x3);
+      return mod2(pow2(pow_p_5_8, _3n3, P3) * b22, P3);
+    },
+    adjustScalarBytes
+  });
+})();
+
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/nist.js
+var p256_CURVE = /* @__PURE__ */ (() => ({
+  p: BigInt("0xffffffff00000001000000000000000000000000ffffffffffffffffffffffff"),
+  n: BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"),
+  h: BigInt(1),
+  a: BigInt("0xffffffff00000001000000000000000000000000fffffffffffffffffffffffc"),
+  b: BigInt("0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b"),
+  Gx: BigInt("0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"),
+  Gy: BigInt("0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5")
+}))();
+var p384_CURVE = /* @__PURE__ */ (() => ({
+  p: BigInt("0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff"),
+  n: BigInt("0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973"),
+  h: BigInt(1),
+  a: BigInt("0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000fffffffc"),
+  b: BigInt("0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aef"),
+  Gx: BigInt("0xaa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7"),
+  Gy: BigInt("0x3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f")
+}))();
+var p256_Point = /* @__PURE__ */ weierstrass(p256_CURVE);
+var p256 = /* @__PURE__ */ ecdsa(p256_Point, sha256);
+var p384_Point = /* @__PURE__ */ weierstrass(p384_CURVE);
+var p384 = /* @__PURE__ */ ecdsa(p384_Point, sha384);
+
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/hkdf.js
+function extract(hash, ikm, salt) {
+  ahash(hash);
+  if (salt === void 0)
+    salt = new Uint8Array(hash.outputLen);
+  return hmac(hash, salt, ikm);
+}
+var HKDF_COUNTER = /* @__PURE__ */ Uint8Array.of(0);
+var EMPTY_BUFFER = /* @__PURE__ */ Uint8Array.of();
+function expand(hash, prk, info2, length = 32) {
+  ahash(hash);
+  anumber3(length, "length");
+  const olen = hash.outputLen;
+  if (length > 255 * olen)
+    throw new Error("Length must be <= 255*HashLen");
+  const blocks = Math.ceil(length / olen);
+  if (info2 === void 0)
+    info2 = EMPTY_BUFFER;
+  else
+    abytes3(info2, void 0, "info");
+  const okm = new Uint8Array(blocks * olen);
+  const HMAC = hmac.create(hash, prk);
+  const HMACTmp = HMAC._cloneInto();
+  const T2 = new Uint8Array(HMAC.outputLen);
+  for (let counter = 0; counter < blocks; counter++) {
+    HKDF_COUNTER[0] = counter + 1;
+    HMACTmp.update(counter === 0 ? EMPTY_BUFFER : T2).update(info2).update(HKDF_COUNTER).digestInto(T2);
+    okm.set(T2, olen * counter);
+    HMAC._cloneInto(HMACTmp);
+  }
+  HMAC.destroy();
+  HMACTmp.destroy();
+  clean(T2, HKDF_COUNTER);
+  return okm.slice(0, length);
+}
+
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha3.js
+var _0n6 = BigInt(0);
+var _1n7 = BigInt(1);
+var _2n5 = BigInt(2);
+var _7n2 = BigInt(7);
+var _256n = BigInt(256);
+var _0x71n = BigInt(113);
+var SHA3_PI = [];
+var SHA3_ROTL = [];
+var _SHA3_IOTA = [];
+for (let round = 0, R3 = _1n7, x3 = 1, y2 = 0; round < 24; round++) {
+  [x3, y2] = [y2, (2 * x3 + 3 * y2) % 5];
+  SHA3_PI.push(2 * (5 * y2 + x3));
+  SHA3_ROTL.push((round + 1) * (round + 2) / 2 % 64);
+  let t2 = _0n6;
+  for (let j3 = 0; j3 < 7; j3++) {
+    R3 = (R3 << _1n7 ^ (R3 >> _7n2) * _0x71n) % _256n;
+    if (R3 & _2n5)
+      t2 ^= _1n7 << (_1n7 << BigInt(j3)) - _1n7;
+  }
+  _SHA3_IOTA.push(t2);
+}
+var IOTAS = split(_SHA3_IOTA, true);
+var SHA3_IOTA_H = IOTAS[0];
+var SHA3_IOTA_L = IOTAS[1];
+var rotlH = (h3, l4, s2) => s2 > 32 ? rotlBH(h3, l4, s2) : rotlSH(h3, l4, s2);
+var rotlL = (h3, l4, s2) => s2 > 32 ? rotlBL(h3, l4, s2) : rotlSL(h3, l4, s2);
+function keccakP(s2, rounds = 24) {
+  const B3 = new Uint32Array(5 * 2);
+  for (let round = 24 - rounds; round < 24; round++) {
+    for (let x3 = 0; x3 < 10; x3++)
+      B3[x3] = s2[x3] ^ s2[x3 + 10] ^ s2[x3 + 20] ^ s2[x3 + 30] ^ s2[x3 + 40];
+    for (let x3 = 0; x3 < 10; x3 += 2) {
+      const idx1 = (x3 + 8) % 10;
+      const idx0 = (x3 + 2) % 10;
+      const B0 = B3[idx0];
+      const B1 = B3[idx0 + 1];
+      const Th = rotlH(B0, B1, 1) ^ B3[idx1];
+      const Tl = rotlL(B0, B1, 1) ^ B3[idx1 + 1];
+      for (let y2 = 0; y2 < 50; y2 += 10) {
+        s2[x3 + y2] ^= Th;
+        s2[x3 + y2 + 1] ^= Tl;
+      }
+    }
+    let curH = s2[2];
+    let curL = s2[3];
+    for (let t2 = 0; t2 < 24; t2++) {
+      const shift = SHA3_ROTL[t2];
+      const Th = rotlH(curH, curL, shift);
+      const Tl = rotlL(curH, curL, shift);
+      const PI = SHA3_PI[t2];
+      curH = s2[PI];
+      curL = s2[PI + 1];
+      s2[PI] = Th;
+      s2[PI + 1] = Tl;
+    }
+    for (let y2 = 0; y2 < 50; y2 += 10) {
+      for (let x3 = 0; x3 < 10; x3++)
+        B3[x3] = s2[y2 + x3];
+      for (let x3 = 0; x3 < 10; x3++)
+        s2[y2 + x3] ^= ~B3[(x3 + 2) % 10] & B3[(x3 + 4) % 10];
+    }
+    s2[0] ^= SHA3_IOTA_H[round];
+    s2[1] ^= SHA3_IOTA_L[round];
+  }
+  clean(B3);
+}
+var Keccak = class _Keccak {
+  state;
+  pos = 0;
+  posOut = 0;
+  finished = false;
+  state32;
+  destroyed = false;
+  blockLen;
+  suffix;
+  outputLen;
+  enableXOF = false;
+  rounds;
+  // NOTE: we accept arguments in bytes instead of bits here.
+  constructor(blockLen, suffix, outputLen, enableXOF = false, rounds = 24) {
+    this.blockLen = blockLen;
+    this.suffix = suffix;
+    this.outputLen = outputLen;
+    this.enableXOF = enableXOF;
+    this.rounds = rounds;
+    anumber3(outputLen, "outputLen");
+    if (!(0 < blockLen && blockLen < 200))
+      throw new Error("only keccak-f1600 function is supported");
+    this.state = new Uint8Array(200);
+    this.state32 = u32(this.state);
+  }
+  clone() {
+    return this._cloneInto();
+  }
+  keccak() {
+    swap32IfBE(this.state32);
+    keccakP(this.state32, this.rounds);
+    swap32IfBE(this.state32);
+    this.posOut = 0;
+    this.pos = 0;
+  }
+  update(data) {
+    aexists(this);
+    abytes3(data);
+    const { blockLen, state } = this;
+    const len = data.length;
+    for (let pos = 0; pos < len; ) {
+      const take = Math.min(blockLen - this.pos, len - pos);
+      for (let i = 0; i < take; i++)
+        state[this.pos++] ^= data[pos++];
+      if (this.pos === blockLen)
+        this.keccak();
+    }
+    return this;
+  }
+  finish() {
+    if (this.finished)
+      return;
+    this.finished = true;
+    const { state, suffix, pos, blockLen } = this;
+    state[pos] ^= suffix;
+    if ((suffix & 128) !== 0 && pos === blockLen - 1)
+      this.keccak();
+    state[blockLen - 1] ^= 128;
+    this.keccak();
+  }
+  writeInto(out2) {
+    aexists(this, false);
+    abytes3(out2);
+    this.finish();
+    const bufferOut = this.state;
+    const { blockLen } = this;
+    for (let pos = 0, len = out2.length; pos < len; ) {
+      if (this.posOut >= blockLen)
+        this.keccak();
+      const take = Math.min(blockLen - this.posOut, len - pos);
+      out2.set(bufferOut.subarray(this.posOut, this.posOut + take), pos);
+      this.posOut += take;
+      pos += take;
+    }
+    return out2;
+  }
+  xofInto(out2) {
+    if (!this.enableXOF)
+      throw new Error("XOF is not possible for this instance");
+    return this.writeInto(out2);
+  }
+  xof(bytes) {
+    anumber3(bytes);
+    return this.xofInto(new Uint8Array(bytes));
+  }
+  digestInto(out2) {
+    aoutput(out2, this);
+    if (this.finished)
+      throw new Error("digest() was already called");
+    this.writeInto(out2);
+    this.destroy();
+    return out2;
+  }
+  digest() {
+    return this.digestInto(new Uint8Array(this.outputLen));
+  }
+  destroy() {
+    this.destroyed = true;
+    clean(this.state);
+  }
+  _cloneInto(to2) {
+    const { blockLen, suffix, outputLen, rounds, enableXOF } = this;
+    to2 ||= new _Keccak(blockLen, suffix, outputLen, enableXOF, rounds);
+    to2.state32.set(this.state32);
+    to2.pos = this.pos;
+    to2.posOut = this.posOut;
+    to2.finished = this.finished;
+    to2.rounds = rounds;
+    to2.suffix = suffix;
+    to2.outputLen = outputLen;
+    to2.enableXOF = enableXOF;
+    to2.destroyed = this.destroyed;
+    return to2;
+  }
+};
+var genKeccak = (suffix, blockLen, outputLen, info2 = {}) => createHasher(() => new Keccak(blockLen, suffix, outputLen), info2);
+var sha3_256 = /* @__PURE__ */ genKeccak(
+  6,
+  136,
+  32,
+  /* @__PURE__ */ oidNist(8)
+);
+var sha3_512 = /* @__PURE__ */ genKeccak(
+  6,
+  72,
+  64,
+  /* @__PURE__ */ oidNist(10)
+);
+var genShake = (suffix, blockLen, outputLen, info2 = {}) => createHasher((opts2 = {}) => new Keccak(blockLen, suffix, opts2.dkLen === void 0 ? outputLen : opts2.dkLen, true), info2);
+var shake128 = /* @__PURE__ */ genShake(31, 168, 16, /* @__PURE__ */ oidNist(11));
+var shake256 = /* @__PURE__ */ genShake(31, 136, 32, /* @__PURE__ */ oidNist(12));
+
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/fft.js
+function checkU32(n2) {
+  if (!Number.isSafeInteger(n2) || n2 < 0 || n2 > 4294967295)
+    throw new Error("wrong u32 integer:" + n2);
+  return n2;
+}
+function isPowerOfTwo(x3) {
+  checkU32(x3);
+  return (x3 & x3 - 1) === 0 && x3 !== 0;
+}
+function reverseBits(n2, bits) {
+  checkU32(n2);
+  let reversed = 0;
+  for (let i = 0; i < bits; i++, n2 >>>= 1)
+    reversed = reversed << 1 | n2 & 1;
+  return reversed;
+}
+function log2(n2) {
+  checkU32(n2);
+  return 31 - Math.clz32(n2);
+}
+function bitReversalInplace(values) {
+  const n2 = values.length;
+  if (n2 < 2 || !isPowerOfTwo(n2))
+    throw new Error("n must be a power of 2 and greater than 1. Got " + n2);
+  const bits = log2(n2);
+  for (let i = 0; i < n2; i++) {
+    const j3 = reverseBits(i, bits);
+    if (i < j3) {
+      const tmp = values[i];
+      values[i] = values[j3];
+      values[j3] = tmp;
+    }
+  }
+  return values;
+}
+var FFTCore = (F4, coreOpts) => {
+  const { N: N4, roots, dit, invertButterflies = false, skipStages = 0, brp = true } = coreOpts;
+  const bits = log2(N4);
+  if (!isPowerOfTwo(N4))
+    throw new Error("FFT: Polynomial size should be power of two");
+  const isDit = dit !== invertButterflies;
+  isDit;
+  return (values) => {
+    if (values.length !== N4)
+      throw new Error("FFT: wrong Polynomial length");
+    if (dit && brp)
+      bitReversalInplace(values);
+    for (let i = 0, g2 = 1; i < bits - skipStages; i++) {
+      const s2 = dit ? i + 1 + skipStages : bits - i;
+      const m2 = 1 << s2;
+      const m22 = m2 >> 1;
+      const stride = N4 >> s2;
+      for (let k2 = 0; k2 < N4; k2 += m2) {
+        for (let j3 = 0, grp = g2++; j3 < m22; j3++) {
+          const rootPos = invertButterflies ? dit ? N4 - grp : grp : j3 * stride;
+          const i0 = k2 + j3;
+          const i1 = k2 + j3 + m22;
+          const omega = roots[rootPos];
+          const b3 = values[i1];
+          const a = values[i0];
+          if (isDit) {
+            const t2 = F4.mul(b3, omega);
+            values[i0] = F4.add(a, t2);
+            values[i1] = F4.sub(a, t2);
+          } else if (invertButterflies) {
+            values[i0] = F4.add(b3, a);
+            values[i1] = F4.mul(F4.sub(b3, a), omega);
+          } else {
+            values[i0] = F4.add(a, b3);
+            values[i1] = F4.mul(F4.sub(a, b3), omega);
+          }
+        }
+      }
+    }
+    if (!dit && brp)
+      bitReversalInplace(values);
+    return values;
+  };
+};
+
+// node_modules/@noble/post-quantum/utils.js
+var randomBytes5 = randomBytes4;
+function equalBytes(a, b3) {
+  if (a.length !== b3.length)
+    return false;
+  let diff2 = 0;
+  for (let i = 0; i < a.length; i++)
+    diff2 |= a[i] ^ b3[i];
+  return diff2 === 0;
+}
+function copyBytes2(bytes) {
+  return Uint8Array.from(bytes);
+}
+function splitCoder(label, ...lengths) {
+  const getLength = (c3) => typeof c3 === "number" ? c3 : c3.bytesLen;
+  const bytesLen = lengths.reduce((sum, a) => sum + getLength(a), 0);
+  return {
+    bytesLen,
+    encode: (bufs) => {
+      const res = new Uint8Array(bytesLen);
+      for (let i = 0, pos = 0; i < lengths.length; i++) {
+        const c3 = lengths[i];
+        const l4 = getLength(c3);
+        const b3 = typeof c3 === "number" ? bufs[i] : c3.encode(bufs[i]);
+        abytes3(b3, l4, label);
+        res.set(b3, pos);
+        if (typeof c3 !== "number")
+          b3.fill(0);
+        pos += l4;
+      }
+      return res;
+    },
+    decode: (buf) => {
+      abytes3(buf, bytesLen, label);
+      const res = [];
+      for (const c3 of lengths) {
+        const l4 = getLength(c3);
+        const b3 = buf.subarray(0, l4);
+        res.push(typeof c3 === "number" ? b3 : c3.decode(b3));
+        buf = buf.subarray(l4);
+      }
+      return res;
+    }
+  };
+}
+function vecCoder(c3, vecLen) {
+  const bytesLen = vecLen * c3.bytesLen;
+  return {
+    bytesLen,
+    encode: (u2) => {
+      if (u2.length !== vecLen)
+        throw new Error(`vecCoder.encode: wrong length=${u2.length}. Expected: ${vecLen}`);
+      const res = new Uint8Array(bytesLen);
+      for (let i = 0, pos = 0; i < u2.length; i++) {
+        const b3 = c3.encode(u2[i]);
+        res.set(b3, pos);
+        b3.fill(0);
+        pos += b3.length;
+      }
+      return res;
+    },
+    decode: (a) => {
+      abytes3(a, bytesLen);
+      const r2 = [];
+      for (let i = 0; i < a.length; i += c3.bytesLen)
+        r2.push(c3.decode(a.subarray(i, i + c3.bytesLen)));
+      return r2;
+    }
+  };
+}
+function cleanBytes(...list2) {
+  for (const t2 of list2) {
+    if (Array.isArray(t2))
+      for (const b3 of t2)
+        b3.fill(0);
+    else
+      t2.fill(0);
+  }
+}
+function getMask(bits) {
+  return (1 << bits) - 1;
+}
+var EMPTY = Uint8Array.of();
+
+// node_modules/@noble/post-quantum/_crystals.js
+var genCrystals = (opts2) => {
+  const { newPoly, N: N4, Q: Q4, F: F4, ROOT_OF_UNITY: ROOT_OF_UNITY2, brvBits, isKyber } = opts2;
+  const mod5 = (a, modulo = Q4) => {
+    const result = a % modulo | 0;
+    return (result >= 0 ? result | 0 : modulo + result | 0) | 0;
+  };
+  const smod = (a, modulo = Q4) => {
+    const r2 = mod5(a, modulo) | 0;
+    return (r2 > modulo >> 1 ? r2 - modulo | 0 : r2) | 0;
+  };
+  function getZettas() {
+    const out2 = newPoly(N4);
+    for (let i = 0; i < N4; i++) {
+      const b3 = reverseBits(i, brvBits);
+      const p2 = BigInt(ROOT_OF_UNITY2) ** BigInt(b3) % BigInt(Q4);
+      out2[i] = Number(p2) | 0;
+    }
+    return out2;
+  }
+  const nttZetas2 = getZettas();
+  const field2 = {
+    add: (a, b3) => mod5((a | 0) + (b3 | 0)) | 0,
+    sub: (a, b3) => mod5((a | 0) - (b3 | 0)) | 0,
+    mul: (a, b3) => mod5((a | 0) * (b3 | 0)) | 0,
+    inv: (_a) => {
+      throw new Error("not implemented");
+    }
+  };
+  const nttOpts = {
+    N: N4,
+    roots: nttZetas2,
+    invertButterflies: true,
+    skipStages: isKyber ? 1 : 0,
+    brp: false
+  };
+  const dif = FFTCore(field2, { dit: false, ...nttOpts });
+  const dit = FFTCore(field2, { dit: true, ...nttOpts });
+  const NTT2 = {
+    encode: (r2) => {
+      return dif(r2);
+    },
+    decode: (r2) => {
+      dit(r2);
+      for (let i = 0; i < r2.length; i++)
+        r2[i] = mod5(F4 * r2[i]);
+      return r2;
+    }
+  };
+  const bitsCoder2 = (d2, c3) => {
+    const mask = getMask(d2);
+    const bytesLen = d2 * (N4 / 8);
+    return {
+      bytesLen,
+      encode: (poly) => {
+        const r2 = new Uint8Array(bytesLen);
+        for (let i = 0, buf = 0, bufLen = 0, pos = 0; i < poly.length; i++) {
+          buf |= (c3.encode(poly[i]) & mask) << bufLen;
+          bufLen += d2;
+          for (; bufLen >= 8; bufLen -= 8, buf >>= 8)
+            r2[pos++] = buf & getMask(bufLen);
+        }
+        return r2;
+      },
+      decode: (bytes) => {
+        const r2 = newPoly(N4);
+        for (let i = 0, buf = 0, bufLen = 0, pos = 0; i < bytes.length; i++) {
+          buf |= bytes[i] << bufLen;
+          bufLen += 8;
+          for (; bufLen >= d2; bufLen -= d2, buf >>= d2)
+            r2[pos++] = c3.decode(buf & mask);
+        }
+        return r2;
+      }
+    };
+  };
+  return { mod: mod5, smod, nttZetas: nttZetas2, NTT: NTT2, bitsCoder: bitsCoder2 };
+};
+var createXofShake = (shake) => (seed, blockLen) => {
+  if (!blockLen)
+    blockLen = shake.blockLen;
+  const _seed = new Uint8Array(seed.length + 2);
+  _seed.set(seed);
+  const seedLen = seed.length;
+  const buf = new Uint8Array(blockLen);
+  let h3 = shake.create({});
+  let calls = 0;
+  let xofs = 0;
+  return {
+    stats: () => ({ calls, xofs }),
+    get: (x3, y2) => {
+      _seed[seedLen + 0] = x3;
+      _seed[seedLen + 1] = y2;
+      h3.destroy();
+      h3 = shake.create({}).update(_seed);
+      calls++;
+      return () => {
+        xofs++;
+        return h3.xofInto(buf);
+      };
+    },
+    clean: () => {
+      h3.destroy();
+      cleanBytes(buf, _seed);
+    }
+  };
+};
+var XOF128 = /* @__PURE__ */ createXofShake(shake128);
+
+// node_modules/@noble/post-quantum/ml-kem.js
+var N = 256;
+var Q = 3329;
+var F = 3303;
+var ROOT_OF_UNITY = 17;
+var { mod: mod3, nttZetas, NTT, bitsCoder } = genCrystals({
+  N,
+  Q,
+  F,
+  ROOT_OF_UNITY,
+  newPoly: (n2) => new Uint16Array(n2),
+  brvBits: 7,
+  isKyber: true
+});
+var PARAMS = {
+  512: { N, Q, K: 2, ETA1: 3, ETA2: 2, du: 10, dv: 4, RBGstrength: 128 },
+  768: { N, Q, K: 3, ETA1: 2, ETA2: 2, du: 10, dv: 4, RBGstrength: 192 },
+  1024: { N, Q, K: 4, ETA1: 2, ETA2: 2, du: 11, dv: 5, RBGstrength: 256 }
+};
+var compress = (d2) => {
+  if (d2 >= 12)
+    return { encode: (i) => i, decode: (i) => i };
+  const a = 2 ** (d2 - 1);
+  return {
+    // const compress = (i: number) => round((2 ** d / Q) * i) % 2 ** d;
+    encode: (i) => ((i << d2) + Q / 2) / Q,
+    // const decompress = (i: number) => round((Q / 2 ** d) * i);
+    decode: (i) => i * Q + a >>> d2
+  };
+};
+var polyCoder = (d2) => bitsCoder(d2, compress(d2));
+function polyAdd(a, b3) {
+  for (let i = 0; i < N; i++)
+    a[i] = mod3(a[i] + b3[i]);
+}
+function polySub(a, b3) {
+  for (let i = 0; i < N; i++)
+    a[i] = mod3(a[i] - b3[i]);
+}
+function BaseCaseMultiply(a0, a1, b0, b1, zeta) {
+  const c0 = mod3(a1 * b1 * zeta + a0 * b0);
+  const c1 = mod3(a0 * b1 + a1 * b0);
+  return { c0, c1 };
+}
+function MultiplyNTTs(f3, g2) {
+  for (let i = 0; i < N / 2; i++) {
+    let z3 = nttZetas[64 + (i >> 1)];
+    if (i & 1)
+      z3 = -z3;
+    const { c0, c1 } = BaseCaseMultiply(f3[2 * i + 0], f3[2 * i + 1], g2[2 * i + 0], g2[2 * i + 1], z3);
+    f3[2 * i + 0] = c0;
+    f3[2 * i + 1] = c1;
+  }
+  return f3;
+}
+function SampleNTT(xof) {
+  const r2 = new Uint16Array(N);
+  for (let j3 = 0; j3 < N; ) {
+    const b3 = xof();
+    if (b3.length % 3)
+      throw new Error("SampleNTT: unaligned block");
+    for (let i = 0; j3 < N && i + 3 <= b3.length; i += 3) {
+      const d1 = (b3[i + 0] >> 0 | b3[i + 1] << 8) & 4095;
+      const d2 = (b3[i + 1] >> 4 | b3[i + 2] << 4) & 4095;
+      if (d1 < Q)
+        r2[j3++] = d1;
+      if (j3 < N && d2 < Q)
+        r2[j3++] = d2;
+    }
+  }
+  return r2;
+}
+function sampleCBD(PRF, seed, nonce, eta) {
+  const buf = PRF(eta * N / 4, seed, nonce);
+  const r2 = new Uint16Array(N);
+  const b32 = u32(buf);
+  let len = 0;
+  for (let i = 0, p2 = 0, bb = 0, t0 = 0; i < b32.length; i++) {
+    let b3 = b32[i];
+    for (let j3 = 0; j3 < 32; j3++) {
+      bb += b3 & 1;
+      b3 >>= 1;
+      len += 1;
+      if (len === eta) {
+        t0 = bb;
+        bb = 0;
+      } else if (len === 2 * eta) {
+        r2[p2++] = mod3(t0 - bb);
+        bb = 0;
+        len = 0;
+      }
+    }
+  }
+  if (len)
+    throw new Error(`sampleCBD: leftover bits: ${len}`);
+  return r2;
+}
+var genKPKE = (opts2) => {
+  const { K: K3, PRF, XOF, HASH512, ETA1, ETA2, du, dv } = opts2;
+  const poly1 = polyCoder(1);
+  const polyV = polyCoder(dv);
+  const polyU = polyCoder(du);
+  const publicCoder = splitCoder("publicKey", vecCoder(polyCoder(12), K3), 32);
+  const secretCoder = vecCoder(polyCoder(12), K3);
+  const cipherCoder = splitCoder("ciphertext", vecCoder(polyU, K3), polyV);
+  const seedCoder = splitCoder("seed", 32, 32);
+  return {
+    secretCoder,
+    lengths: {
+      secretKey: secretCoder.bytesLen,
+      publicKey: publicCoder.bytesLen,
+      cipherText: cipherCoder.bytesLen
+    },
+    keygen: (seed) => {
+      abytes3(seed, 32, "seed");
+      const seedDst = new Uint8Array(33);
+      seedDst.set(seed);
+      seedDst[32] = K3;
+      const seedHash = HASH512(seedDst);
+      const [rho, sigma] = seedCoder.decode(seedHash);
+      const sHat = [];
+      const tHat = [];
+      for (let i = 0; i < K3; i++)
+        sHat.push(NTT.encode(sampleCBD(PRF, sigma, i, ETA1)));
+      const x3 = XOF(rho);
+      for (let i = 0; i < K3; i++) {
+        const e = NTT.encode(sampleCBD(PRF, sigma, K3 + i, ETA1));
+        for (let j3 = 0; j3 < K3; j3++) {
+          const aji = SampleNTT(x3.get(j3, i));
+          polyAdd(e, MultiplyNTTs(aji, sHat[j3]));
+        }
+        tHat.push(e);
+      }
+      x3.clean();
+      const res = {
+        publicKey: publicCoder.encode([tHat, rho]),
+        secretKey: secretCoder.encode(sHat)
+      };
+      cleanBytes(rho, sigma, sHat, tHat, seedDst, seedHash);
+      return res;
+    },
+    encrypt: (publicKey, msg, seed) => {
+      const [tHat, rho] = publicCoder.decode(publicKey);
+      const rHat = [];
+      for (let i = 0; i < K3; i++)
+        rHat.push(NTT.encode(sampleCBD(PRF, seed, i, ETA1)));
+      const x3 = XOF(rho);
+      const tmp2 = new Uint16Array(N);
+      const u2 = [];
+      for (let i = 0; i < K3; i++) {
+        const e1 = sampleCBD(PRF, seed, K3 + i, ETA2);
+        const tmp = new Uint16Array(N);
+        for (let j3 = 0; j3 < K3; j3++) {
+          const aij = SampleNTT(x3.get(i, j3));
+          polyAdd(tmp, MultiplyNTTs(aij, rHat[j3]));
+        }
+        polyAdd(e1, NTT.decode(tmp));
+        u2.push(e1);
+        polyAdd(tmp2, MultiplyNTTs(tHat[i], rHat[i]));
+        cleanBytes(tmp);
+      }
+      x3.clean();
+      const e2 = sampleCBD(PRF, seed, 2 * K3, ETA2);
+      polyAdd(e2, NTT.decode(tmp2));
+      const v2 = poly1.decode(msg);
+      polyAdd(v2, e2);
+      cleanBytes(tHat, rHat, tmp2, e2);
+      return cipherCoder.encode([u2, v2]);
+    },
+    decrypt: (cipherText, privateKey2) => {
+      const [u2, v2] = cipherCoder.decode(cipherText);
+      const sk = secretCoder.decode(privateKey2);
+      const tmp = new Uint16Array(N);
+      for (let i = 0; i < K3; i++)
+        polyAdd(tmp, MultiplyNTTs(sk[i], NTT.encode(u2[i])));
+      polySub(v2, NTT.decode(tmp));
+      cleanBytes(tmp, sk, u2);
+      return poly1.encode(v2);
+    }
+  };
+};
+function createKyber(opts2) {
+  const KPKE = genKPKE(opts2);
+  const { HASH256, HASH512, KDF } = opts2;
+  const { secretCoder: KPKESecretCoder, lengths } = KPKE;
+  const secretCoder = splitCoder("secretKey", lengths.secretKey, lengths.publicKey, 32, 32);
+  const msgLen = 32;
+  const seedLen = 64;
+  return {
+    info: { type: "ml-kem" },
+    lengths: {
+      ...lengths,
+      seed: 64,
+      msg: msgLen,
+      msgRand: msgLen,
+      secretKey: secretCoder.bytesLen
+    },
+    keygen: (seed = randomBytes5(seedLen)) => {
+      abytes3(seed, seedLen, "seed");
+      const { publicKey, secretKey: sk } = KPKE.keygen(seed.subarray(0, 32));
+      const publicKeyHash = HASH256(publicKey);
+      const secretKey = secretCoder.encode([sk, publicKey, publicKeyHash, seed.subarray(32)]);
+      cleanBytes(sk, publicKeyHash);
+      return { publicKey, secretKey };
+    },
+    getPublicKey: (secretKey) => {
+      const [_sk, publicKey, _publicKeyHash, _z] = secretCoder.decode(secretKey);
+      return Uint8Array.from(publicKey);
+    },
+    encapsulate: (publicKey, msg = randomBytes5(msgLen)) => {
+      abytes3(publicKey, lengths.publicKey, "publicKey");
+      abytes3(msg, msgLen, "message");
+      const eke = publicKey.subarray(0, 384 * opts2.K);
+      const ek = KPKESecretCoder.encode(KPKESecretCoder.decode(copyBytes2(eke)));
+      if (!equalBytes(ek, eke)) {
+        cleanBytes(ek);
+        throw new Error("ML-KEM.encapsulate: wrong publicKey modulus");
+      }
+      cleanBytes(ek);
+      const kr2 = HASH512.create().update(msg).update(HASH256(publicKey)).digest();
+      const cipherText = KPKE.encrypt(publicKey, msg, kr2.subarray(32, 64));
+      cleanBytes(kr2.subarray(32));
+      return { cipherText, sharedSecret: kr2.subarray(0, 32) };
+    },
+    decapsulate: (cipherText, secretKey) => {
+      abytes3(secretKey, secretCoder.bytesLen, "secretKey");
+      abytes3(cipherText, lengths.cipherText, "cipherText");
+      const k768 = secretCoder.bytesLen - 96;
+      const start2 = k768 + 32;
+      const test = HASH256(secretKey.subarray(k768 / 2, start2));
+      if (!equalBytes(test, secretKey.subarray(start2, start2 + 32)))
+        throw new Error("invalid secretKey: hash check failed");
+      const [sk, publicKey, publicKeyHash, z3] = secretCoder.decode(secretKey);
+      const msg = KPKE.decrypt(cipherText, sk);
+      const kr2 = HASH512.create().update(msg).update(publicKeyHash).digest();
+      const Khat = kr2.subarray(0, 32);
+      const cipherText2 = KPKE.encrypt(publicKey, msg, kr2.subarray(32, 64));
+      const isValid = equalBytes(cipherText, cipherText2);
+      const Kbar = KDF.create({ dkLen: 32 }).update(z3).update(cipherText).digest();
+      cleanBytes(msg, cipherText2, !isValid ? Khat : Kbar);
+      return isValid ? Khat : Kbar;
+    }
+  };
+}
+function shakePRF(dkLen, key, nonce) {
+  return shake256.create({ dkLen }).update(key).update(new Uint8Array([nonce])).digest();
+}
+var opts = {
+  HASH256: sha3_256,
+  HASH512: sha3_512,
+  KDF: shake256,
+  XOF: XOF128,
+  PRF: shakePRF
+};
+var ml_kem512 = /* @__PURE__ */ createKyber({
+  ...opts,
+  ...PARAMS[512]
+});
+var ml_kem768 = /* @__PURE__ */ createKyber({
+  ...opts,
+  ...PARAMS[768]
+});
+var ml_kem1024 = /* @__PURE__ */ createKyber({
+  ...opts,
+  ...PARAMS[1024]
+});
+
+// node_modules/@noble/post-quantum/hybrid.js
+function ecKeygen(curve, allowZeroKey = false) {
+  const lengths = curve.lengths;
+  let keygen = curve.keygen;
+  if (allowZeroKey) {
+    const wCurve = curve;
+    const Fn2 = wCurve.Point.Fn;
+    if (!Fn2)
+      throw new Error("No Point.Fn");
+    keygen = (seed = randomBytes5(lengths.seed)) => {
+      abytes3(seed, lengths.seed, "seed");
+      const seedScalar = Fn2.isLE ? bytesToNumberLE(seed) : bytesToNumberBE(seed);
+      const secretKey = Fn2.toBytes(Fn2.create(seedScalar));
+      return { secretKey, publicKey: curve.getPublicKey(secretKey) };
+    };
+  }
+  return {
+    lengths: { secretKey: lengths.secretKey, publicKey: lengths.publicKey, seed: lengths.seed },
+    keygen,
+    getPublicKey: (secretKey) => curve.getPublicKey(secretKey)
+  };
+}
+function ecdhKem(curve, allowZeroKey = false) {
+  const kg = ecKeygen(curve, allowZeroKey);
+  if (!curve.getSharedSecret)
+    throw new Error("wrong curve");
+  return {
+    lengths: { ...kg.lengths, msg: kg.lengths.seed, cipherText: kg.lengths.publicKey },
+    keygen: kg.keygen,
+    getPublicKey: kg.getPublicKey,
+    encapsulate(publicKey, rand = randomBytes5(curve.lengths.seed)) {
+      const ek = this.keygen(rand).secretKey;
+      const sharedSecret = this.decapsulate(publicKey, ek);
+      const cipherText = curve.getPublicKey(ek);
+      cleanBytes(ek);
+      return { sharedSecret, cipherText };
+    },
+    decapsulate(cipherText, secretKey) {
+      const res = curve.getSharedSecret(secretKey, cipherText);
+      return curve.lengths.publicKeyHasPrefix ? res.subarray(1) : res;
+    }
+  };
+}
+function splitLengths(lst, name) {
+  return splitCoder(name, ...lst.map((i) => {
+    if (typeof i.lengths[name] !== "number")
+      throw new Error("wrong length: " + name);
+    return i.lengths[name];
+  }));
+}
+function expandSeedXof(xof) {
+  return (seed, seedLen) => xof(seed, { dkLen: seedLen });
+}
+function combineKeys(realSeedLen, expandSeed, ...ck) {
+  const seedCoder = splitLengths(ck, "seed");
+  const pkCoder = splitLengths(ck, "publicKey");
+  if (realSeedLen === void 0)
+    realSeedLen = seedCoder.bytesLen;
+  anumber3(realSeedLen);
+  function expandDecapsulationKey(seed) {
+    abytes3(seed, realSeedLen);
+    const expanded = seedCoder.decode(expandSeed(seed, seedCoder.bytesLen));
+    const keys2 = ck.map((i, j3) => i.keygen(expanded[j3]));
+    const secretKey = keys2.map((i) => i.secretKey);
+    const publicKey = keys2.map((i) => i.publicKey);
+    return { secretKey, publicKey };
+  }
+  return {
+    info: { lengths: { seed: realSeedLen, publicKey: pkCoder.bytesLen, secretKey: realSeedLen } },
+    getPublicKey(secretKey) {
+      return this.keygen(secretKey).publicKey;
+    },
+    keygen(seed = randomBytes5(realSeedLen)) {
+      const { publicKey: pk, secretKey } = expandDecapsulationKey(seed);
+      const publicKey = pkCoder.encode(pk);
+      cleanBytes(pk);
+      cleanBytes(secretKey);
+      return { secretKey: seed, publicKey };
+    },
+    expandDecapsulationKey,
+    realSeedLen
+  };
+}
+function combineKEMS(realSeedLen, realMsgLen, expandSeed, combiner, ...kems) {
+  const keys2 = combineKeys(realSeedLen, expandSeed, ...kems);
+  const ctCoder = splitLengths(kems, "cipherText");
+  const pkCoder = splitLengths(kems, "publicKey");
+  const msgCoder = splitLengths(kems, "msg");
+  if (realMsgLen === void 0)
+    realMsgLen = msgCoder.bytesLen;
+  anumber3(realMsgLen);
+  return {
+    lengths: {
+      ...keys2.info.lengths,
+      msg: realMsgLen,
+      msgRand: msgCoder.bytesLen,
+      cipherText: ctCoder.bytesLen
+    },
+    getPublicKey: keys2.getPublicKey,
+    keygen: keys2.keygen,
+    encapsulate(pk, randomness = randomBytes5(msgCoder.bytesLen)) {
+      const pks = pkCoder.decode(pk);
+      const rand = msgCoder.decode(randomness);
+      const enc = kems.map((i, j3) => i.encapsulate(pks[j3], rand[j3]));
+      const sharedSecret = enc.map((i) => i.sharedSecret);
+      const cipherText = enc.map((i) => i.cipherText);
+      const res = {
+        sharedSecret: combiner(pks, cipherText, sharedSecret),
+        cipherText: ctCoder.encode(cipherText)
+      };
+      cleanBytes(sharedSecret, cipherText);
+      return res;
+    },
+    decapsulate(ct2, seed) {
+      const cts = ctCoder.decode(ct2);
+      const { publicKey, secretKey } = keys2.expandDecapsulationKey(seed);
+      const sharedSecret = kems.map((i, j3) => i.decapsulate(cts[j3], secretKey[j3]));
+      return combiner(publicKey, cts, sharedSecret);
+    }
+  };
+}
+function QSF(label, pqc, curveKEM, xof, kdf) {
+  ahash(xof);
+  ahash(kdf);
+  return combineKEMS(32, 32, expandSeedXof(xof), (pk, ct2, ss2) => kdf(concatBytes(ss2[0], ss2[1], ct2[1], pk[1], asciiToBytes(label))), pqc, curveKEM);
+}
+var QSF_ml_kem768_p256 = QSF("QSF-KEM(ML-KEM-768,P-256)-XOF(SHAKE256)-KDF(SHA3-256)", ml_kem768, ecdhKem(p256, true), shake256, sha3_256);
+var QSF_ml_kem1024_p384 = QSF("QSF-KEM(ML-KEM-1024,P-384)-XOF(SHAKE256)-KDF(SHA3-256)", ml_kem1024, ecdhKem(p384, true), shake256, sha3_256);
+function createKitchenSink(label, pqc, curveKEM, xof, hash) {
+  ahash(xof);
+  ahash(hash);
+  return combineKEMS(32, 32, expandSeedXof(xof), (pk, ct2, ss2) => {
+    const preimage = concatBytes(ss2[0], ss2[1], ct2[0], pk[0], ct2[1], pk[1], asciiToBytes(label));
+    const len = 32;
+    const ikm = concatBytes(asciiToBytes("hybrid_prk"), preimage);
+    const prk = extract(hash, ikm);
+    const info2 = concatBytes(numberToBytesBE(len, 2), asciiToBytes("shared_secret"), asciiToBytes(""));
+    const res = expand(hash, prk, info2, len);
+    cleanBytes(prk, info2, ikm, preimage);
+    return res;
+  }, pqc, curveKEM);
+}
+var x25519kem = ecdhKem(x25519);
+var KitchenSink_ml_kem768_x25519 = createKitchenSink("KitchenSink-KEM(ML-KEM-768,X25519)-XOF(SHAKE256)-KDF(HKDF-SHA-256)", ml_kem768, x25519kem, shake256, sha256);
+var ml_kem768_x25519 = /* @__PURE__ */ (() => combineKEMS(
+  32,
+  32,
+  expandSeedXof(shake256),
+  // Awesome label, so much escaping hell in a single line.
+  (pk, ct2, ss2) => sha3_256(concatBytes(ss2[0], ss2[1], ct2[1], pk[1], asciiToBytes("\\.//^\\"))),
+  ml_kem768,
+  x25519kem
+))();
+var MLKEM768X25519 = ml_kem768_x25519;
+
+// node_modules/@noble/curves/utils.js
+function aarray(item, title, inner = () => {
+}) {
+  if (!Array.isArray(item))
+    throw new TypeError(`"${title}" expected array, got type=${typeof item}`);
+  for (let i = 0; i < item.length; i++)
+    inner(item[i], `${title}[${i}]`);
+  return item;
+}
+var abytes4 = (value, length, title) => abytes2(value, length, title);
+var anumber4 = anumber2;
+function aobject(value, title = "object") {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new TypeError(title === "object" ? "expected valid options object" : `"${title}" expected object, got type=${typeof value}`);
+  return value;
+}
+function afunction(value, title) {
+  if (typeof value !== "function")
+    throw new TypeError(`"${title}" is invalid: expected function, got ${typeof value}`);
+  return value;
+}
+var bytesToHex3 = bytesToHex;
+var hexToBytes3 = (hex) => hexToBytes(hex);
+var isBytes4 = isBytes2;
+var randomBytes6 = (bytesLength) => randomBytes3(bytesLength);
+var _0n7 = /* @__PURE__ */ BigInt(0);
+var _1n8 = /* @__PURE__ */ BigInt(1);
+var atitle2 = (title) => title ? `"${title}" ` : "";
+function abool2(value, title = "") {
+  if (typeof value !== "boolean")
+    throw new TypeError(atitle2(title) + "expected boolean, got type=" + typeof value);
+  return value;
+}
+function abignumber2(n2) {
+  if (typeof n2 === "bigint") {
+    if (!isPosBig2(n2))
+      throw new RangeError("positive bigint expected, got " + n2);
+  } else
+    anumber4(n2);
+  return n2;
+}
+function asafenumber(value, title = "") {
+  if (typeof value !== "number") {
+    const prefix = title && `"${title}" `;
+    throw new TypeError(prefix + "expected number, got type=" + typeof value);
+  }
+  if (!Number.isSafeInteger(value)) {
+    const prefix = title && `"${title}" `;
+    throw new RangeError(prefix + "expected safe integer, got " + value);
+  }
+}
+function hexToNumber2(hex) {
+  if (typeof hex !== "string")
+    throw new TypeError("hex string expected, got " + typeof hex);
+  return hex === "" ? _0n7 : BigInt("0x" + hex);
+}
+function bytesToNumberBE2(bytes) {
+  return hexToNumber2(bytesToHex(bytes));
+}
+function bytesToNumberLE2(bytes) {
+  return hexToNumber2(bytesToHex(copyBytes3(abytes2(bytes)).reverse()));
+}
+function numberToBytesBE2(n2, len) {
+  anumber2(len);
+  if (len === 0)
+    throw new Error("zero output length is invalid");
+  n2 = abignumber2(n2);
+  const expectedLen = len * 2;
+  const hex = n2.toString(16);
+  if (hex.length > expectedLen)
+    throw new RangeError("number is too large");
+  return hexToBytes(hex.padStart(expectedLen, "0"));
+}
+function numberToBytesLE2(n2, len) {
+  return numberToBytesBE2(n2, len).reverse();
+}
+function copyBytes3(bytes) {
+  return Uint8Array.from(abytes4(bytes));
+}
+function isPosBig2(n2) {
+  return typeof n2 === "bigint" && _0n7 <= n2;
+}
+function inRange2(n2, min, max) {
+  return isPosBig2(n2) && isPosBig2(min) && isPosBig2(max) && min <= n2 && n2 < max;
+}
+function aInRange2(title, n2, min, max) {
+  if (!inRange2(n2, min, max))
+    throw new RangeError("expected valid " + title + ": " + min + " <= n < " + max + ", got " + n2);
+}
+function bitLen2(n2) {
+  if (n2 < _0n7)
+    throw new Error("expected non-negative bigint, got " + n2);
+  return n2 === _0n7 ? 0 : n2.toString(2).length;
+}
+var bitMask2 = (n2) => {
+  asafenumber(n2, "n");
+  return (_1n8 << BigInt(n2)) - _1n8;
+};
+function validateObject2(object, fields = {}, optFields = {}, title = "object") {
+  aobject(object, title);
+  aobject(fields, "fields");
+  aobject(optFields, "optFields");
+  function checkField(fieldName, expectedType, isOpt) {
+    const label = title === "object" ? `param "${String(fieldName)}"` : `"${title}.${String(fieldName)}"`;
+    const val = object[fieldName];
+    if (!Object.hasOwn(object, fieldName) && (isOpt ? val !== void 0 : expectedType !== "function")) {
+      throw new TypeError(`${label} is invalid: expected own property`);
+    }
+    if (isOpt && val === void 0)
+      return;
+    const current = typeof val;
+    if (current !== expectedType || val === null)
+      throw new TypeError(`${label} is invalid: expected ${expectedType}, got ${current}`);
+  }
+  const iter = (f3, isOpt) => Object.entries(f3).forEach(([k2, v2]) => checkField(k2, v2, isOpt));
+  iter(fields, false);
+  iter(optFields, true);
+}
+
+// node_modules/@noble/curves/abstract/modular.js
+var _0n8 = /* @__PURE__ */ BigInt(0);
+var _1n9 = /* @__PURE__ */ BigInt(1);
+var _2n6 = /* @__PURE__ */ BigInt(2);
+var _3n4 = /* @__PURE__ */ BigInt(3);
+var _4n3 = /* @__PURE__ */ BigInt(4);
+var _5n3 = /* @__PURE__ */ BigInt(5);
+var _7n3 = /* @__PURE__ */ BigInt(7);
+var _8n3 = /* @__PURE__ */ BigInt(8);
+var _9n2 = /* @__PURE__ */ BigInt(9);
+var _15n = /* @__PURE__ */ BigInt(15);
+var _16n2 = /* @__PURE__ */ BigInt(16);
+var POW_WINDOWED_MIN = /* @__PURE__ */ BigInt("0x10000000000000000");
+function mod4(a, b3) {
+  if (b3 <= _0n8)
+    throw new Error("mod: expected positive modulus, got " + b3);
+  const result = a % b3;
+  return result >= _0n8 ? result : b3 + result;
+}
+function pow(num, power, modulo) {
+  if (modulo <= _1n9)
+    throw new Error("pow: expected modulus > 1, got " + modulo);
+  if (typeof power !== "bigint")
+    throw new TypeError("invalid exponent: expected bigint, got " + typeof power);
+  if (power < _0n8)
+    throw new Error("invalid exponent, negatives unsupported");
+  if (power === _0n8)
+    return _1n9;
+  if (power === _1n9)
+    return num;
+  let d2 = num % modulo;
+  if (d2 < _0n8)
+    d2 += modulo;
+  if (power < POW_WINDOWED_MIN) {
+    let p3 = _1n9;
+    while (power > _0n8) {
+      if (power & _1n9)
+        p3 = p3 * d2 % modulo;
+      d2 = d2 * d2 % modulo;
+      power >>= _1n9;
+    }
+    return p3;
+  }
+  const digits = [];
+  while (power > _0n8) {
+    digits.push(Number(power & _15n));
+    power >>= _4n3;
+  }
+  const table2 = new Array(16);
+  table2[0] = _1n9;
+  table2[1] = d2;
+  for (let i = 2; i < 16; i++)
+    table2[i] = table2[i - 1] * d2 % modulo;
+  let p2 = table2[digits[digits.length - 1]];
+  for (let w2 = digits.length - 2; w2 >= 0; w2--) {
+    p2 = p2 * p2 % modulo;
+    p2 = p2 * p2 % modulo;
+    p2 = p2 * p2 % modulo;
+    p2 = p2 * p2 % modulo;
+    const digit = digits[w2];
+    if (digit !== 0)
+      p2 = p2 * table2[digit] % modulo;
+  }
+  return p2;
+}
+function pow22(x3, power, modulo) {
+  if (modulo <= _1n9)
+    throw new Error("pow2: expected modulus > 1, got " + modulo);
+  if (power < _0n8)
+    throw new Error("pow2: expected non-negative exponent, got " + power);
+  let res = x3;
+  while (power-- > _0n8) {
+    res *= res;
+    res %= modulo;
+  }
+  return res;
+}
+function invert2(number, modulo) {
+  if (number === _0n8)
+    throw new Error("invert: expected non-zero number");
+  if (modulo <= _1n9)
+    throw new Error("invert: expected modulus > 1, got " + modulo);
+  let a = mod4(number, modulo);
+  let b3 = modulo;
+  let x3 = _0n8, u2 = _1n9;
+  while (a !== _0n8) {
+    const q3 = b3 / a;
+    const r2 = b3 - a * q3;
+    const m2 = x3 - u2 * q3;
+    b3 = a, a = r2, x3 = u2, u2 = m2;
+  }
+  const gcd = b3;
+  if (gcd !== _1n9)
+    throw new Error("invert: does not exist");
+  return mod4(x3, modulo);
+}
+function assertIsSquare2(Fp, root, n2) {
+  const F4 = Fp;
+  if (!F4.eql(F4.sqr(root), n2))
+    throw new Error("Cannot find square root");
+}
+function aoddModulus(order, fnName) {
+  if ((order & _1n9) === _0n8)
+    throw new Error(fnName + ": expected odd modulus, got " + order);
+}
+function sqrt3mod42(Fp, n2) {
+  const F4 = Fp;
+  const p1div4 = (F4.ORDER + _1n9) / _4n3;
+  const root = F4.pow(n2, p1div4);
+  assertIsSquare2(F4, root, n2);
+  return root;
+}
+function sqrt5mod82(Fp, n2) {
+  const F4 = Fp;
+  const p5div8 = (F4.ORDER - _5n3) / _8n3;
+  const n22 = F4.mul(n2, _2n6);
+  const v2 = F4.pow(n22, p5div8);
+  const nv = F4.mul(n2, v2);
+  const i = F4.mul(F4.mul(nv, _2n6), v2);
+  const root = F4.mul(nv, F4.sub(i, F4.ONE));
+  assertIsSquare2(F4, root, n2);
+  return root;
+}
+function sqrt9mod162(P3) {
+  const Fp_ = Field2(P3);
+  const tn2 = tonelliShanks2(P3);
+  const c1 = tn2(Fp_, Fp_.neg(Fp_.ONE));
+  const c22 = tn2(Fp_, c1);
+  const c3 = tn2(Fp_, Fp_.neg(c1));
+  const c4 = (P3 + _7n3) / _16n2;
+  return ((Fp, n2) => {
+    const F4 = Fp;
+    let tv1 = F4.pow(n2, c4);
+    let tv2 = F4.mul(tv1, c1);
+    const tv3 = F4.mul(tv1, c22);
+    const tv4 = F4.mul(tv1, c3);
+    const e1 = F4.eql(F4.sqr(tv2), n2);
+    const e2 = F4.eql(F4.sqr(tv3), n2);
+    tv1 = F4.cmov(tv1, tv2, e1);
+    tv2 = F4.cmov(tv4, tv3, e2);
+    const e3 = F4.eql(F4.sqr(tv2), n2);
+    const root = F4.cmov(tv1, tv2, e3);
+    assertIsSquare2(F4, root, n2);
+    return root;
+  });
+}
+function tonelliShanks2(P3) {
+  if (P3 < _3n4)
+    throw new Error("sqrt is not defined for small field");
+  aoddModulus(P3, "tonelliShanks");
+  let Q4 = P3 - _1n9;
+  let S3 = 0;
+  while (Q4 % _2n6 === _0n8) {
+    Q4 /= _2n6;
+    S3++;
+  }
+  let Z3 = _2n6;
+  const _Fp = Field2(P3);
+  while (FpLegendre2(_Fp, Z3) === 1) {
+    if (Z3++ > 1e3)
+      throw new Error("Cannot find square root: probably non-prime P");
+  }
+  if (S3 === 1)
+    return sqrt3mod42;
+  let cc = _Fp.pow(Z3, Q4);
+  const Q1div2 = (Q4 + _1n9) / _2n6;
+  return function tonelliSlow(Fp, n2) {
+    const F4 = Fp;
+    if (F4.is0(n2))
+      return n2;
+    if (FpLegendre2(F4, n2) !== 1)
+      throw new Error("Cannot find square root");
+    let M4 = S3;
+    let c3 = F4.mul(F4.ONE, cc);
+    let t2 = F4.pow(n2, Q4);
+    let R3 = F4.pow(n2, Q1div2);
+    while (!F4.eql(t2, F4.ONE)) {
+      if (F4.is0(t2))
+        throw new Error("Cannot find square root: probably non-prime P");
+      let i = 1;
+      let t_tmp = F4.sqr(t2);
+      while (!F4.eql(t_tmp, F4.ONE)) {
+        i++;
+        t_tmp = F4.sqr(t_tmp);
+        if (i === M4)
+          throw new Error("Cannot find square root");
+      }
+      const exponent = _1n9 << BigInt(M4 - i - 1);
+      const b3 = F4.pow(c3, exponent);
+      M4 = i;
+      c3 = F4.sqr(b3);
+      t2 = F4.mul(t2, c3);
+      R3 = F4.mul(R3, b3);
+    }
+    return R3;
+  };
+}
+function FpSqrt2(P3) {
+  aoddModulus(P3, "Fp.sqrt");
+  if (P3 % _4n3 === _3n4)
+    return sqrt3mod42;
+  if (P3 % _8n3 === _5n3)
+    return sqrt5mod82;
+  if (P3 % _16n2 === _9n2)
+    return sqrt9mod162(P3);
+  return tonelliShanks2(P3);
+}
+var isNegativeLE2 = (num, modulo) => (mod4(num, modulo) & _1n9) === _1n9;
+var FIELD_FIELDS2 = [
+  "create",
+  "isValid",
+  "is0",
+  "neg",
+  "inv",
+  "sqrt",
+  "sqr",
+  "eql",
+  "add",
+  "sub",
+  "mul",
+  "pow",
+  "div",
+  "addN",
+  "subN",
+  "mulN",
+  "sqrN"
+];
+function validateField2(field2) {
+  aobject(field2, "field");
+  if (typeof field2.ORDER !== "bigint")
+    throw new TypeError('param "ORDER" is invalid: expected bigint, got ' + typeof field2.ORDER);
+  asafenumber(field2.BYTES, "BYTES");
+  asafenumber(field2.BITS, "BITS");
+  for (const name of FIELD_FIELDS2)
+    afunction(field2[name], "field." + name);
+  if (field2.BYTES < 1 || field2.BITS < 1)
+    throw new Error("invalid field: expected BYTES/BITS > 0");
+  if (field2.ORDER <= _1n9)
+    throw new Error("invalid field: expected ORDER > 1, got " + field2.ORDER);
+  return field2;
+}
+function FpInvertBatch2(Fp, nums, passZero = false) {
+  validateField2(Fp);
+  aarray(nums, "nums");
+  abool2(passZero, "passZero");
+  const F4 = Fp;
+  const inverted = new Array(nums.length).fill(passZero ? F4.ZERO : void 0);
+  const multipliedAcc = nums.reduce((acc, num, i) => {
+    if (F4.is0(num))
+      return acc;
+    inverted[i] = acc;
+    return F4.mul(acc, num);
+  }, F4.ONE);
+  const invertedAcc = F4.inv(multipliedAcc);
+  nums.reduceRight((acc, num, i) => {
+    if (F4.is0(num))
+      return acc;
+    inverted[i] = F4.mul(acc, inverted[i]);
+    return F4.mul(acc, num);
+  }, invertedAcc);
+  return inverted;
+}
+function FpLegendre2(Fp, n2) {
+  validateField2(Fp);
+  const F4 = Fp;
+  aoddModulus(F4.ORDER, "FpLegendre");
+  const p1mod2 = (F4.ORDER - _1n9) / _2n6;
+  const powered = F4.pow(n2, p1mod2);
+  const yes = F4.eql(powered, F4.ONE);
+  const zero = F4.eql(powered, F4.ZERO);
+  const no2 = F4.eql(powered, F4.neg(F4.ONE));
+  if (!yes && !zero && !no2)
+    throw new Error("invalid Legendre symbol result");
+  return yes ? 1 : zero ? 0 : -1;
+}
+function nLength2(n2, nBitLength) {
+  if (nBitLength !== void 0)
+    anumber4(nBitLength);
+  if (n2 <= _0n8)
+    throw new Error("invalid n length: expected positive n, got " + n2);
+  if (nBitLength !== void 0 && nBitLength < 1)
+    throw new Error("invalid n length: expected positive bit length, got " + nBitLength);
+  const bits = bitLen2(n2);
+  if (nBitLength !== void 0 && nBitLength < bits)
+    throw new Error(`invalid n length: expected nBitLength (${nBitLength}) >= bitLen(n) (${bits})`);
+  const _nBitLength = nBitLength !== void 0 ? nBitLength : bits;
+  const nByteLength = Math.ceil(_nBitLength / 8);
+  return { nBitLength: _nBitLength, nByteLength };
+}
+var FIELD_SQRT = /* @__PURE__ */ new WeakMap();
+var _Field2 = class {
+  ORDER;
+  BITS;
+  BYTES;
+  isLE;
+  ZERO = _0n8;
+  ONE = _1n9;
+  _lengths;
+  _mod;
+  constructor(ORDER, opts2 = {}) {
+    if (ORDER <= _1n9)
+      throw new Error("invalid field: expected ORDER > 1, got " + ORDER);
+    let _nbitLength = void 0;
+    this.isLE = false;
+    if (opts2 != null && typeof opts2 === "object") {
+      if (typeof opts2.BITS === "number")
+        _nbitLength = opts2.BITS;
+      if (typeof opts2.sqrt === "function")
+        Object.defineProperty(this, "sqrt", { value: opts2.sqrt, enumerable: true });
+      if (typeof opts2.isLE === "boolean")
+        this.isLE = opts2.isLE;
+      if (opts2.allowedLengths)
+        this._lengths = Object.freeze(opts2.allowedLengths.slice());
+      if (typeof opts2.modFromBytes === "boolean")
+        this._mod = opts2.modFromBytes;
+    }
+    const { nBitLength, nByteLength } = nLength2(ORDER, _nbitLength);
+    if (nByteLength > 2048)
+      throw new Error("invalid field: expected ORDER of <= 2048 bytes");
+    this.ORDER = ORDER;
+    this.BITS = nBitLength;
+    this.BYTES = nByteLength;
+    Object.freeze(this);
+  }
+  create(num) {
+    return mod4(num, this.ORDER);
+  }
+  isValid(num) {
+    if (typeof num !== "bigint")
+      throw new TypeError("invalid field element: expected bigint, got " + typeof num);
+    return _0n8 <= num && num < this.ORDER;
+  }
+  is0(num) {
+    return num === _0n8;
+  }
+  // is valid and invertible
+  isValidNot0(num) {
+    return !this.is0(num) && this.isValid(num);
+  }
+  isOdd(num) {
+    return (num & _1n9) === _1n9;
+  }
+  neg(num) {
+    return mod4(-num, this.ORDER);
+  }
+  eql(lhs, rhs) {
+    return lhs === rhs;
+  }
+  sqr(num) {
+    return mod4(num * num, this.ORDER);
+  }
+  add(lhs, rhs) {
+    return mod4(lhs + rhs, this.ORDER);
+  }
+  sub(lhs, rhs) {
+    return mod4(lhs - rhs, this.ORDER);
+  }
+  mul(lhs, rhs) {
+    return mod4(lhs * rhs, this.ORDER);
+  }
+  pow(num, power) {
+    return pow(num, power, this.ORDER);
+  }
+  div(lhs, rhs) {
+    return mod4(lhs * invert2(rhs, this.ORDER), this.ORDER);
+  }
+  // Same as above, but doesn't normalize
+  sqrN(num) {
+    return num * num;
+  }
+  addN(lhs, rhs) {
+    return lhs + rhs;
+  }
+  subN(lhs, rhs) {
+    return lhs - rhs;
+  }
+  mulN(lhs, rhs) {
+    return lhs * rhs;
+  }
+  inv(num) {
+    return invert2(num, this.ORDER);
+  }
+  sqrt(num) {
+    let sqrt = FIELD_SQRT.get(this);
+    if (!sqrt)
+      FIELD_SQRT.set(this, sqrt = FpSqrt2(this.ORDER));
+    return sqrt(this, num);
+  }
+  toBytes(num) {
+    return this.isLE ? numberToBytesLE2(num, this.BYTES) : numberToBytesBE2(num, this.BYTES);
+  }
+  fromBytes(bytes, skipValidation = false) {
+    abytes4(bytes);
+    const { _lengths: allowedLengths, BYTES, isLE: isLE2, ORDER, _mod: modFromBytes } = this;
+    if (allowedLengths) {
+      if (bytes.length < 1 || !allowedLengths.includes(bytes.length) || bytes.length > BYTES) {
+        throw new Error("Field.fromBytes: expected " + allowedLengths + " bytes, got " + bytes.length);
+      }
+      const padded = new Uint8Array(BYTES);
+      padded.set(bytes, isLE2 ? 0 : padded.length - bytes.length);
+      bytes = padded;
+    }
+    if (bytes.length !== BYTES)
+      throw new Error("Field.fromBytes: expected " + BYTES + " bytes, got " + bytes.length);
+    let scalar = isLE2 ? bytesToNumberLE2(bytes) : bytesToNumberBE2(bytes);
+    if (modFromBytes)
+      scalar = mod4(scalar, ORDER);
+    if (!skipValidation) {
+      if (!this.isValid(scalar))
+        throw new Error("invalid field element: outside of range 0..ORDER");
+    }
+    return scalar;
+  }
+  // TODO: we don't need it here, move out to separate fn
+  invertBatch(lst) {
+    return FpInvertBatch2(this, lst, true);
+  }
+  // We can't move this out because Fp6, Fp12 implement it
+  // and it's unclear what to return in there.
+  cmov(a, b3, condition) {
+    abool2(condition, "condition");
+    return condition ? b3 : a;
+  }
+};
+function Field2(ORDER, opts2 = {}) {
+  Object.freeze(_Field2.prototype);
+  return new _Field2(ORDER, opts2);
+}
+
+// node_modules/@noble/curves/abstract/curve.js
+var _0n9 = /* @__PURE__ */ BigInt(0);
+var _1n10 = /* @__PURE__ */ BigInt(1);
+var _4n4 = /* @__PURE__ */ BigInt(4);
+var BLIND_BYTES = 16;
+var BLIND_BITS = 128;
+var FW_WINDOW = 5;
+var TABLE_BYTES_MAX = /* @__PURE__ */ (() => 2 ** 31)();
+function validatePointCons(Point) {
+  const pc = Point;
+  if (typeof pc !== "function")
+    throw new TypeError('"Point" expected constructor, got type=' + typeof Point);
+  afunction(pc.fromAffine, "Point.fromAffine");
+  afunction(pc.fromBytes, "Point.fromBytes");
+  afunction(pc.fromHex, "Point.fromHex");
+  aobject(pc.BASE, "Point.BASE");
+  aobject(pc.ZERO, "Point.ZERO");
+  validateField2(pc.Fp);
+  validateField2(pc.Fn);
+}
+function normalizeZ2(c3, points) {
+  validatePointCons(c3);
+  validateMSMPoints(points, c3);
+  const invertedZs = FpInvertBatch2(c3.Fp, points.map((p2) => p2.Z));
+  return points.map((p2, i) => c3.fromAffine(p2.toAffine(invertedZs[i])));
+}
+function validateW2(W3, bits, min = 1) {
+  if (!Number.isSafeInteger(W3) || W3 < min || W3 > bits)
+    throw new Error("invalid window size, expected [" + min + ".." + bits + "], got W=" + W3);
+}
+function validateTableBytes(numPoints, fpBytes) {
+  const bytes = numPoints * (4 * fpBytes + 128);
+  if (bytes > TABLE_BYTES_MAX)
+    throw new Error("invalid window size: table would need ~" + Math.ceil(bytes / 2 ** 20) + " MiB, max " + TABLE_BYTES_MAX / 2 ** 20 + " MiB");
+}
+function probeRandomBytes(randomBytes10, length) {
+  if (randomBytes10 === void 0)
+    return void 0;
+  afunction(randomBytes10, "randomBytes");
+  try {
+    const probe = randomBytes10(length);
+    if (!isBytes4(probe) || probe.length !== length)
+      return void 0;
+  } catch {
+    return void 0;
+  }
+  return randomBytes10;
+}
+function validateMSMPoints(points, c3) {
+  aarray(points, "points");
+  points.forEach((p2, i) => {
+    if (!(p2 instanceof c3))
+      throw new Error("invalid point at index " + i);
+  });
+}
+function validateMSMScalars(scalars, field2, maxScalar) {
+  if (!Array.isArray(scalars))
+    throw new Error("array of scalars expected");
+  scalars.forEach((s2, i) => {
+    const ok = maxScalar === void 0 ? field2.isValid(s2) : isPosBig2(s2) && s2 < maxScalar;
+    if (!ok)
+      throw new Error("invalid scalar at index " + i);
+  });
+}
+var pointWindowSizes2 = /* @__PURE__ */ new WeakMap();
+function getWindowSize(P3) {
+  return pointWindowSizes2.get(P3) || 1;
+}
+function oddMultiples(p2, size) {
+  const dbl = p2.double();
+  const t2 = [p2];
+  for (let j3 = 1; j3 < size; j3++)
+    t2.push(t2[j3 - 1].add(dbl));
+  return t2;
+}
+function wnafDigits(n2, W3) {
+  const size = 2 ** W3;
+  const half = size / 2;
+  const mask = BigInt(size - 1);
+  const d2 = [];
+  while (n2 > _0n9) {
+    let w2 = 0;
+    if (n2 & _1n10) {
+      w2 = Number(n2 & mask);
+      if (w2 >= half)
+        w2 -= size;
+      n2 -= BigInt(w2);
+    }
+    d2.push(w2);
+    n2 >>= _1n10;
+  }
+  return d2;
+}
+function signedWindowDigits(n2, W3, windows) {
+  const size = 2 ** W3;
+  const half = size / 2;
+  const mask = BigInt(size - 1);
+  const shiftBy = BigInt(W3);
+  const d2 = [];
+  for (let w2 = 0; w2 < windows; w2++) {
+    let v2 = Number(n2 & mask);
+    n2 >>= shiftBy;
+    if (v2 > half) {
+      v2 -= size;
+      n2 += _1n10;
+    }
+    d2.push(v2);
+  }
+  if (n2 !== _0n9)
+    throw new Error("invalid wnaf");
+  return d2;
+}
+function wnafWalk(zero, tables, digits) {
+  let max = 0;
+  for (const d2 of digits)
+    max = Math.max(max, d2.length);
+  let acc = zero;
+  for (let bit = max - 1; bit >= 0; bit--) {
+    if (bit !== max - 1)
+      acc = acc.double();
+    for (let i = 0; i < digits.length; i++) {
+      const w2 = digits[i][bit];
+      if (w2) {
+        const item = tables[i][Math.abs(w2) - 1 >> 1];
+        acc = acc.add(w2 < 0 ? item.negate() : item);
+      }
+    }
+  }
+  return acc;
+}
+var ScalarMultiplier = class {
+  Point;
+  BASE;
+  ZERO;
+  randomBytes;
+  wnafPrecomputes = /* @__PURE__ */ new WeakMap();
+  baseCanBeBlinded;
+  bits;
+  // Parametrized with a given Point class (not individual point)
+  constructor(Point, randomBytes10) {
+    validatePointCons(Point);
+    this.randomBytes = probeRandomBytes(randomBytes10, BLIND_BYTES);
+    this.Point = Point;
+    this.BASE = Point.BASE;
+    this.ZERO = Point.ZERO;
+    this.bits = Point.Fn.BITS;
+  }
+  /**
+   * Creates a signed fixed-window wNAF precomputation table: for every window w, the
+   * multiples `[1..2^(W−1)]⋅2^(w⋅W)⋅P`, flattened. All doublings are baked into the table,
+   * so cached multiplication is additions-only. `windows = ceil(bits/W) + 1`: the extra
+   * window absorbs the final carry of signed-digit recoding.
+   * For a 256-bit curve and W=6, the table is 44⋅32 = 1408 points.
+   * @param point - Point instance
+   * @param W - window size
+   * @param bits - scalar bitlength the table must cover
+   */
+  buildWnafTable(point, W3, bits) {
+    const windows = Math.ceil(bits / W3) + 1;
+    const half = 2 ** (W3 - 1);
+    const comp = [];
+    let base = point;
+    for (let w2 = 0; w2 < windows; w2++) {
+      let acc = base;
+      for (let i = 0; i < half; i++) {
+        comp.push(acc);
+        acc = acc.add(base);
+      }
+      base = comp[comp.length - 1].double();
+    }
+    return { W: W3, bits, windows, comp };
+  }
+  /**
+   * Implements ec multiplication using precomputed signed fixed-window wNAF tables.
+   * Constant-time: fixed window count with one table addition per window — zero digits feed
+   * the fake accumulator — and no doublings; the lookup scans the whole window slice.
+   * Scalar bounds are validated by the public entry points ({@link ScalarMultiplier.mulCT},
+   * {@link ScalarMultiplier.mulCTBlinded}, {@link ScalarMultiplier.mulUnsafe});
+   * signedWindowDigits throws if `n` exceeds the table.
+   * @returns real and fake (for const-time) points
+   */
+  wnafCachedCT(precomputes, n2) {
+    const { W: W3, windows, comp } = precomputes;
+    const half = 2 ** (W3 - 1);
+    const digits = signedWindowDigits(n2, W3, windows);
+    let p2 = this.ZERO;
+    let f3 = this.BASE;
+    for (let w2 = 0; w2 < windows; w2++) {
+      const digit = digits[w2];
+      const start2 = w2 * half;
+      const idx = Math.abs(digit) - 1;
+      let sel = comp[start2];
+      for (let i = 1; i < half; i++)
+        sel = i === idx ? comp[start2 + i] : sel;
+      const neg = sel.negate();
+      if (digit === 0)
+        f3 = f3.add(comp[start2]);
+      else
+        p2 = p2.add(digit < 0 ? neg : sel);
+    }
+    return { p: p2, f: f3 };
+  }
+  // Cache key is point identity plus (W, bits); at most two entries exist per point (public-width
+  // `Fn.BITS` and blinded `Fn.BITS + BLIND_BITS`). Callers must not reuse the same point with
+  // incompatible `transform(...)` layouts and expect a separate cache entry.
+  getWnafPrecomputes(W3, point, bits, transform) {
+    let entries = this.wnafPrecomputes.get(point);
+    let comp = entries?.find((entry) => entry.W === W3 && entry.bits === bits);
+    if (!comp) {
+      comp = this.buildWnafTable(point, W3, bits);
+      if (typeof transform === "function")
+        comp = { ...comp, comp: transform(comp.comp) };
+      if (!entries) {
+        entries = [];
+        this.wnafPrecomputes.set(point, entries);
+      }
+      entries.push(comp);
+    }
+    return comp;
+  }
+  assertPoint(point) {
+    if (!(point instanceof this.Point))
+      throw new TypeError('"point" expected Point instance, got type=' + typeof point);
+  }
+  // Shared prologue of the constant-time entry points. Rejects scalar 0: in key/signature-style
+  // callers a zero scalar means broken upstream plumbing, and concrete Points already reject it.
+  // Uses inRange instead of Fn.isValidNot0: validateField() only certifies the arithmetic subset.
+  validateMulInput(point, scalar) {
+    this.assertPoint(point);
+    if (!inRange2(scalar, _1n10, this.Point.Fn.ORDER))
+      throw new Error("invalid scalar");
+  }
+  // Constant-time dispatch shared by mulCT / mulCTBlinded. Un-precomputed points (W===1, e.g.
+  // ECDH peer keys) skip building a throwaway cached table in favor of a small fixed-window
+  // multiply. `n` must be < 2^bits.
+  runCT(point, n2, bits, transform) {
+    const W3 = getWindowSize(point);
+    if (W3 === 1)
+      return this.fixedWindowCT(point, n2, bits);
+    return this.wnafCachedCT(this.getWnafPrecomputes(W3, point, bits, transform), n2);
+  }
+  mulCT(point, scalar, transform) {
+    this.validateMulInput(point, scalar);
+    return this.runCT(point, scalar, this.bits, transform);
+  }
+  mulCTBlinded(point, scalar, transform) {
+    this.validateMulInput(point, scalar);
+    if (this.randomBytes === void 0)
+      throw new Error("randomBytes is required for scalar blinding");
+    const bits = this.Point.Fn.BITS + BLIND_BITS;
+    const blind = this.randomBytes(BLIND_BYTES);
+    if (!isBytes4(blind) || blind.length !== BLIND_BYTES)
+      throw new Error("randomBytes returned invalid byte array");
+    blind[0] = blind[0] & 63 | 128;
+    const n2 = scalar + bytesToNumberBE2(blind) * this.Point.Fn.ORDER;
+    return this.runCT(point, n2, bits, transform);
+  }
+  /**
+   * Constant-time multiplication `n*point` for an un-precomputed point, via a small fixed window.
+   * A cached wNAF table only pays off when reused; a flat 2^FW_WINDOW table (`size-1` adds) is
+   * far cheaper to build for a single use. The point-operation sequence is independent of `n`:
+   * build the table, then per window exactly FW_WINDOW doublings, a data-oblivious scan over
+   * every table entry, and one addition (adds the identity when the window digit is 0 — never
+   * skipped).
+   *
+   * `n` must be `< 2^bits`. Assumes complete addition (adding the identity costs the same as any
+   * add), which holds for the Weierstrass/Edwards point types used here. The table is left in
+   * projective form (no normalizeZ): normalizing this small a table costs more than the
+   * mixed-add savings it would buy for a single multiply.
+   * @returns real point `p`; `f` duplicates it only to match {@link wnafCachedCT}'s return shape
+   * (this path needs no fake accumulator — its op-count is already scalar-independent).
+   */
+  fixedWindowCT(point, n2, bits) {
+    const W3 = FW_WINDOW;
+    const size = 1 << W3;
+    const mask = bitMask2(W3);
+    const table2 = new Array(size);
+    table2[0] = this.ZERO;
+    for (let i = 1; i < size; i++)
+      table2[i] = table2[i - 1].add(point);
+    const windows = Math.ceil(bits / W3);
+    let acc = this.ZERO;
+    for (let window2 = windows - 1; window2 >= 0; window2--) {
+      if (window2 !== windows - 1)
+        for (let d2 = 0; d2 < W3; d2++)
+          acc = acc.double();
+      const digit = Number(n2 >> BigInt(window2 * W3) & mask);
+      let sel = table2[0];
+      for (let i = 1; i < size; i++)
+        sel = i === digit ? table2[i] : sel;
+      acc = acc.add(sel);
+    }
+    return { p: acc, f: acc };
+  }
+  shouldBlind(point, cofactor) {
+    if (this.randomBytes === void 0)
+      return false;
+    if (cofactor === _1n10)
+      return true;
+    if (point !== this.BASE)
+      return false;
+    if (this.baseCanBeBlinded === void 0)
+      this.baseCanBeBlinded = this.mulUnsafe(this.BASE, this.Point.Fn.ORDER).is0();
+    return this.baseCanBeBlinded;
+  }
+  mulSecret(point, scalar, cofactor, transform) {
+    return this.shouldBlind(point, cofactor) ? this.mulCTBlinded(point, scalar, transform) : this.mulCT(point, scalar, transform);
+  }
+  mulUnsafe(point, scalar, transform) {
+    this.assertPoint(point);
+    if (!isPosBig2(scalar))
+      throw new Error("invalid scalar");
+    const W3 = getWindowSize(point);
+    if (W3 === 1 || scalar >= this.Point.Fn.ORDER)
+      return mulAddUnsafe(this.Point, [point], [scalar], true);
+    const precomputes = this.getWnafPrecomputes(W3, point, this.bits, transform);
+    return this.wnafCachedCT(precomputes, scalar).p;
+  }
+  // Remembers the window size used for precomputed wNAF multiplication of the given point
+  // and drops any previously built tables. Usually only the base point is precomputed.
+  // W=1 resets the point to the un-precomputed (table-less) paths.
+  // W is additionally capped so tables stay under ~2 GiB ({@link TABLE_BYTES_MAX}).
+  setWindowSize(point, W3) {
+    this.assertPoint(point);
+    validateW2(W3, this.bits);
+    const windows = Math.ceil((this.bits + BLIND_BITS) / W3) + 1;
+    validateTableBytes(windows * 2 ** (W3 - 1), this.Point.Fp.BYTES);
+    pointWindowSizes2.set(point, W3);
+    this.wnafPrecomputes.delete(point);
+  }
+  // True when a window size is set: tables themselves are built lazily on first multiply.
+  hasWindowSize(point) {
+    return getWindowSize(point) !== 1;
+  }
+};
+function mulAddUnsafe(c3, points, scalars, allowOversized = false) {
+  validatePointCons(c3);
+  validateMSMPoints(points, c3);
+  abool2(allowOversized, "allowOversized");
+  validateMSMScalars(scalars, c3.Fn, allowOversized ? c3.Fn.ORDER ** _4n4 : void 0);
+  if (points.length !== scalars.length)
+    throw new Error("arrays of points and scalars must have equal length");
+  const tables = points.map((p2) => oddMultiples(p2, 4));
+  const digits = scalars.map((n2) => wnafDigits(n2, 4));
+  return wnafWalk(c3.ZERO, tables, digits);
+}
+function createField2(order, field2, isLE2) {
+  if (field2) {
+    if (field2.ORDER !== order)
+      throw new Error("Field.ORDER must match order: Fp == p, Fn == n");
+    validateField2(field2);
+    return field2;
+  } else {
+    return Field2(order, { isLE: isLE2 });
+  }
+}
+function createCurveFields2(type, CURVE, curveOpts = {}, FpFnLE) {
+  if (type !== "weierstrass" && type !== "edwards")
+    throw new Error('expected curve type "weierstrass" or "edwards"');
+  if (FpFnLE === void 0)
+    FpFnLE = type === "edwards";
+  if (!CURVE || typeof CURVE !== "object")
+    throw new Error(`expected valid ${type} CURVE object`);
+  validateObject2(curveOpts);
+  for (const p2 of ["p", "n", "h"]) {
+    const val = CURVE[p2];
+    if (!(isPosBig2(val) && val !== _0n9))
+      throw new Error(`CURVE.${p2} must be positive bigint`);
+  }
+  const Fp = createField2(CURVE.p, curveOpts.Fp, FpFnLE);
+  const Fn2 = createField2(CURVE.n, curveOpts.Fn, FpFnLE);
+  const _b = type === "weierstrass" ? "b" : "d";
+  const params = ["Gx", "Gy", "a", _b];
+  for (const p2 of params) {
+    if (!Fp.isValid(CURVE[p2]))
+      throw new Error(`CURVE.${p2} must be valid field element of CURVE.Fp`);
+  }
+  CURVE = Object.freeze(Object.assign({}, CURVE));
+  return { CURVE, Fp, Fn: Fn2 };
+}
+function createKeygen2(randomSecretKey, getPublicKey) {
+  return function keygen(seed) {
+    const secretKey = randomSecretKey(seed);
+    return { secretKey, publicKey: getPublicKey(secretKey) };
+  };
+}
+
+// node_modules/@noble/curves/abstract/edwards.js
+var _0n10 = /* @__PURE__ */ BigInt(0);
+var _1n11 = /* @__PURE__ */ BigInt(1);
+var _2n7 = /* @__PURE__ */ BigInt(2);
+var _4n5 = /* @__PURE__ */ BigInt(4);
+var _8n4 = /* @__PURE__ */ BigInt(8);
+function isEdValidXY(Fp, CURVE, x3, y2) {
+  const x22 = Fp.sqr(x3);
+  const y22 = Fp.sqr(y2);
+  const left = Fp.add(Fp.mul(CURVE.a, x22), y22);
+  const right = Fp.add(Fp.ONE, Fp.mul(CURVE.d, Fp.mul(x22, y22)));
+  return Fp.eql(left, right);
+}
+function edwards(params, extraOpts = {}) {
+  validateObject2(extraOpts, {}, {}, "extraOpts");
+  const opts2 = extraOpts;
+  const validated = createCurveFields2("edwards", params, opts2, opts2.FpFnLE);
+  const { Fp, Fn: Fn2 } = validated;
+  let CURVE = validated.CURVE;
+  const { h: cofactor } = CURVE;
+  if (FpLegendre2(Fp, CURVE.a) !== 1)
+    throw new Error("edwards: CURVE.a must be a square in Fp for complete addition formulas");
+  if (FpLegendre2(Fp, CURVE.d) !== -1)
+    throw new Error("edwards: CURVE.d must be a non-square in Fp for complete addition formulas");
+  validateObject2(opts2, {}, { uvRatio: "function", randomBytes: "function" });
+  const randomBytes10 = opts2.randomBytes === void 0 ? randomBytes6 : opts2.randomBytes;
+  const MASK = _2n7 << BigInt(Fp.BYTES * 8) - _1n11;
+  function isOdd(n2) {
+    if (!Fp.isOdd)
+      throw new Error("Field does not have .isOdd()");
+    return Fp.isOdd(n2);
+  }
+  const uvRatio2 = opts2.uvRatio === void 0 ? (u2, v2) => {
+    try {
+      return { isValid: true, value: Fp.sqrt(Fp.div(u2, v2)) };
+    } catch (e) {
+      return { isValid: false, value: _0n10 };
+    }
+  } : opts2.uvRatio;
+  if (!isEdValidXY(Fp, CURVE, CURVE.Gx, CURVE.Gy))
+    throw new Error("bad curve params: generator point");
+  const mulA = Fp.eql(CURVE.a, Fp.neg(Fp.ONE)) ? (x3) => Fp.neg(x3) : Fp.eql(CURVE.a, Fp.ONE) ? (x3) => x3 : (x3) => Fp.mul(CURVE.a, x3);
+  function acoord(title, n2, banZero = false) {
+    const min = banZero ? _1n11 : _0n10;
+    aInRange2("coordinate " + title, n2, min, MASK);
+    return n2;
+  }
+  function aedpoint(other) {
+    if (!(other instanceof Point))
+      throw new Error("EdwardsPoint expected");
+  }
+  class Point {
+    static BASE = new Point(CURVE.Gx, CURVE.Gy, Fp.ONE, Fp.mul(CURVE.Gx, CURVE.Gy));
+    static ZERO = new Point(Fp.ZERO, Fp.ONE, Fp.ONE, Fp.ZERO);
+    static Fp = Fp;
+    static Fn = Fn2;
+    X;
+    Y;
+    Z;
+    T;
+    constructor(X3, Y3, Z3, T2) {
+      this.X = acoord("x", X3);
+      this.Y = acoord("y", Y3);
+      this.Z = acoord("z", Z3, true);
+      this.T = acoord("t", T2);
+      Object.freeze(this);
+    }
+    static CURVE() {
+      return CURVE;
+    }
+    /**
+     * Create one extended Edwards point from affine coordinates.
+     * Does NOT validate that the point is on-curve or torsion-free.
+     * Use `.assertValidity()` on adversarial inputs.
+     */
+    static fromAffine(p2) {
+      if (p2 instanceof Point)
+        throw new Error("extended point not allowed");
+      const { x: x3, y: y2 } = p2 || {};
+      acoord("x", x3);
+      acoord("y", y2);
+      return new Point(x3, y2, Fp.ONE, Fp.mul(x3, y2));
+    }
+    // Uses algo from RFC8032 5.1.3.
+    static fromBytes(bytes, zip215 = false) {
+      const len = Fp.BYTES;
+      const { a, d: d2 } = CURVE;
+      bytes = copyBytes3(abytes4(bytes, len, "point"));
+      abool2(zip215, "zip215");
+      const normed = copyBytes3(bytes);
+      const lastByte = bytes[len - 1];
+      normed[len - 1] = lastByte & ~128;
+      const y2 = bytesToNumberLE2(normed);
+      const max = zip215 ? MASK : Fp.ORDER;
+      aInRange2("point.y", y2, _0n10, max);
+      const y22 = Fp.sqr(y2);
+      const u2 = Fp.sub(y22, Fp.ONE);
+      const v2 = Fp.sub(Fp.mulN(d2, y22), a);
+      let { isValid, value: x3 } = uvRatio2(u2, v2);
+      if (!isValid)
+        throw new Error("bad point: invalid y coordinate");
+      const isXOdd = isOdd(x3);
+      const isLastByteOdd = (lastByte & 128) !== 0;
+      if (!zip215 && Fp.is0(x3) && isLastByteOdd)
+        throw new Error("bad point: x=0 and x_0=1");
+      if (isLastByteOdd !== isXOdd)
+        x3 = Fp.neg(x3);
+      return Point.fromAffine({ x: x3, y: y2 });
+    }
+    static fromHex(hex, zip215 = false) {
+      return Point.fromBytes(hexToBytes3(hex), zip215);
+    }
+    get x() {
+      return this.toAffine().x;
+    }
+    get y() {
+      return this.toAffine().y;
+    }
+    precompute(windowSize = 6, isLazy = true) {
+      wnaf.setWindowSize(this, windowSize);
+      if (!isLazy)
+        this.multiply(_2n7);
+      return this;
+    }
+    // Useful in fromAffine() - not for fromBytes(), which always created valid points.
+    assertValidity() {
+      const p2 = this;
+      const { a, d: d2 } = CURVE;
+      if (p2.is0())
+        throw new Error("bad point: ZERO");
+      const { X: X3, Y: Y3, Z: Z3, T: T2 } = p2;
+      const X22 = Fp.sqr(X3);
+      const Y22 = Fp.sqr(Y3);
+      const Z22 = Fp.sqr(Z3);
+      const Z4 = Fp.sqr(Z22);
+      const aX2 = Fp.mul(X22, a);
+      const left = Fp.mul(Fp.add(aX2, Y22), Z22);
+      const right = Fp.add(Z4, Fp.mul(d2, Fp.mul(X22, Y22)));
+      if (!Fp.eql(left, right))
+        throw new Error("bad point: equation left != right (1)");
+      const XY = Fp.mul(X3, Y3);
+      const ZT = Fp.mul(Z3, T2);
+      if (!Fp.eql(XY, ZT))
+        throw new Error("bad point: equation left != right (2)");
+    }
+    // Compare one point to another.
+    equals(other) {
+      aedpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X22, Y: Y22, Z: Z22 } = other;
+      const X1Z2 = Fp.mul(X1, Z22);
+      const X2Z1 = Fp.mul(X22, Z1);
+      const Y1Z2 = Fp.mul(Y1, Z22);
+      const Y2Z1 = Fp.mul(Y22, Z1);
+      return Fp.eql(X1Z2, X2Z1) && Fp.eql(Y1Z2, Y2Z1);
+    }
+    is0() {
+      return this.equals(Point.ZERO);
+    }
+    negate() {
+      return new Point(Fp.neg(this.X), this.Y, this.Z, Fp.neg(this.T));
+    }
+    // Fast algo for doubling Extended Point.
+    // https://hyperelliptic.org/EFD/g1p/auto-twisted-extended.html#doubling-dbl-2008-hwcd
+    // Cost: 4M + 4S + 1*a + 6add + 1*2.
+    double() {
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const A3 = Fp.sqr(X1);
+      const B3 = Fp.sqr(Y1);
+      const C2 = Fp.mul(Fp.sqr(Z1), _2n7);
+      const D2 = mulA(A3);
+      const x1y1 = Fp.addN(X1, Y1);
+      const E3 = Fp.sub(Fp.subN(Fp.sqr(x1y1), A3), B3);
+      const G3 = Fp.addN(D2, B3);
+      const F4 = Fp.subN(G3, C2);
+      const H3 = Fp.subN(D2, B3);
+      const X3 = Fp.mul(E3, F4);
+      const Y3 = Fp.mul(G3, H3);
+      const T3 = Fp.mul(E3, H3);
+      const Z3 = Fp.mul(F4, G3);
+      return new Point(X3, Y3, Z3, T3);
+    }
+    // Fast algo for adding 2 Extended Points.
+    // https://hyperelliptic.org/EFD/g1p/auto-twisted-extended.html#addition-add-2008-hwcd
+    // Cost: 9M + 1*a + 1*d + 7add.
+    add(other) {
+      aedpoint(other);
+      const { d: d2 } = CURVE;
+      const { X: X1, Y: Y1, Z: Z1, T: T1 } = this;
+      const { X: X22, Y: Y22, Z: Z22, T: T2 } = other;
+      const A3 = Fp.mul(X1, X22);
+      const B3 = Fp.mul(Y1, Y22);
+      const C2 = Fp.mul(Fp.mulN(T1, d2), T2);
+      const D2 = Fp.mul(Z1, Z22);
+      const E3 = Fp.sub(Fp.subN(Fp.mulN(Fp.addN(X1, Y1), Fp.addN(X22, Y22)), A3), B3);
+      const F4 = Fp.subN(D2, C2);
+      const G3 = Fp.addN(D2, C2);
+      const H3 = Fp.sub(B3, mulA(A3));
+      const X3 = Fp.mul(E3, F4);
+      const Y3 = Fp.mul(G3, H3);
+      const T3 = Fp.mul(E3, H3);
+      const Z3 = Fp.mul(F4, G3);
+      return new Point(X3, Y3, Z3, T3);
+    }
+    subtract(other) {
+      aedpoint(other);
+      return this.add(other.negate());
+    }
+    // Constant-time multiplication.
+    multiply(scalar) {
+      if (!Fn2.isValidNot0(scalar))
+        throw new RangeError("invalid scalar: expected 1 <= sc < curve.n");
+      const { p: p2, f: f3 } = wnaf.mulSecret(this, scalar, cofactor, normalize);
+      return normalize([p2, f3])[0];
+    }
+    // Non-constant-time multiplication. Uses double-and-add algorithm.
+    // It's faster, but should only be used when you don't care about
+    // an exposed private key e.g. sig verification.
+    // Keeps the same subgroup-scalar contract: 0 is allowed for public-scalar callers, but
+    // n and larger values are rejected instead of being reduced mod n to the identity point.
+    multiplyUnsafe(scalar) {
+      if (!Fn2.isValid(scalar))
+        throw new RangeError("invalid scalar: expected 0 <= sc < curve.n");
+      if (scalar === _0n10)
+        return Point.ZERO;
+      if (this.is0() || scalar === _1n11)
+        return this;
+      return wnaf.mulUnsafe(this, scalar, normalize);
+    }
+    // Checks if point is of small order.
+    // If you add something to small order point, you will have "dirty"
+    // point with torsion component.
+    // Clears cofactor and checks if the result is 0.
+    isSmallOrder() {
+      return this.clearCofactor().is0();
+    }
+    // Multiplies point by curve order and checks if the result is 0.
+    // Returns `false` is the point is dirty.
+    isTorsionFree() {
+      return wnaf.mulUnsafe(this, CURVE.n).is0();
+    }
+    // Converts Extended point to default (x, y) coordinates.
+    // Can accept precomputed Z^-1 - for example, from invertBatch.
+    toAffine(invertedZ) {
+      const p2 = this;
+      let iz = invertedZ;
+      if (iz != null && typeof iz !== "bigint")
+        throw new TypeError('"invertedZ" expected bigint, got type=' + typeof iz);
+      const { X: X3, Y: Y3, Z: Z3 } = p2;
+      const is0 = p2.is0();
+      if (iz == null)
+        iz = is0 ? Fp.create(_8n4) : Fp.inv(Z3);
+      const x3 = Fp.mul(X3, iz);
+      const y2 = Fp.mul(Y3, iz);
+      const zz = Fp.mul(Z3, iz);
+      if (is0)
+        return { x: Fp.ZERO, y: Fp.ONE };
+      if (!Fp.eql(zz, Fp.ONE))
+        throw new Error("invZ was invalid");
+      return { x: x3, y: y2 };
+    }
+    clearCofactor() {
+      if (cofactor === _1n11)
+        return this;
+      if (cofactor === _2n7)
+        return this.double();
+      if (cofactor === _4n5)
+        return this.double().double();
+      if (cofactor === _8n4)
+        return this.double().double().double();
+      return this.multiplyUnsafe(cofactor);
+    }
+    toBytes() {
+      const { x: x3, y: y2 } = this.toAffine();
+      const bytes = Fp.toBytes(y2);
+      bytes[bytes.length - 1] |= isOdd(x3) ? 128 : 0;
+      return bytes;
+    }
+    toHex() {
+      return bytesToHex3(this.toBytes());
+    }
+    toString() {
+      return `<Point ${this.is0() ? "ZERO" : this.toHex()}>`;
+    }
+  }
+  const normalize = (points) => normalizeZ2(Point, points);
+  const wnaf = new ScalarMultiplier(Point, randomBytes10);
+  if (wnaf.bits >= 6)
+    Point.BASE.precompute(6);
+  Object.freeze(Point.prototype);
+  Object.freeze(Point);
+  return Point;
+}
+
+// node_modules/@noble/curves/abstract/montgomery.js
+var _0n11 = /* @__PURE__ */ BigInt(0);
+var _1n12 = /* @__PURE__ */ BigInt(1);
+var _2n8 = /* @__PURE__ */ BigInt(2);
+function cmask(P3, swap) {
+  return P3 + swap - (swap >> _1n12 << _1n12);
+}
+function cswap(P3) {
+  const offset2 = BigInt(6) * P3;
+  return (mask, x_2, x_3) => {
+    const sum = x_2 + x_3;
+    const d2 = offset2 + x_3 - x_2;
+    const a = (d2 * mask + x_2) % P3;
+    return { x_2: a, x_3: sum - a };
+  };
+}
+function validateOpts2(curve) {
+  validateObject2(curve, {
+    P: "bigint",
+    type: "string",
+    adjustScalarBytes: "function",
+    powPminus2: "function"
+  }, {
+    randomBytes: "function",
+    scalarMultBase: "function"
+  });
+  return Object.freeze({ ...curve });
+}
+function montgomery2(curveDef) {
+  const CURVE = validateOpts2(curveDef);
+  const { P: P3, type, adjustScalarBytes: adjustScalarBytes3, powPminus2, randomBytes: rand } = CURVE;
+  const mulBaseHook = CURVE.scalarMultBase;
+  const is25519 = type === "x25519";
+  if (!is25519 && type !== "x448")
+    throw new Error("invalid type");
+  const randomBytes_ = rand === void 0 ? randomBytes6 : rand;
+  const montgomeryBits = is25519 ? 255 : 448;
+  const swap = cswap(P3);
+  const fieldLen = is25519 ? 32 : 56;
+  const Gu = is25519 ? BigInt(9) : BigInt(5);
+  const a24 = is25519 ? BigInt(121665) : BigInt(39081);
+  const minScalar = is25519 ? _2n8 ** BigInt(254) : _2n8 ** BigInt(447);
+  const maxAdded = is25519 ? BigInt(8) * (_2n8 ** BigInt(251) - _1n12) : BigInt(4) * (_2n8 ** BigInt(445) - _1n12);
+  const maxScalar = minScalar + maxAdded + _1n12;
+  const modP = (n2) => mod4(n2, P3);
+  const GuBytes = encodeU(Gu);
+  function encodeU(u2) {
+    return numberToBytesLE2(modP(u2), fieldLen);
+  }
+  function decodeU(u2) {
+    const _u = copyBytes3(abytes4(u2, fieldLen, "uCoordinate"));
+    if (is25519)
+      _u[31] &= 127;
+    return modP(bytesToNumberLE2(_u));
+  }
+  function decodeScalar(scalar) {
+    return bytesToNumberLE2(adjustScalarBytes3(copyBytes3(abytes4(scalar, fieldLen, "scalar"))));
+  }
+  const lowOrderU = new Set(is25519 ? [
+    _0n11,
+    _1n12,
+    P3 - _1n12,
+    BigInt("325606250916557431795983626356110631294008115727848805560023387167927233504"),
+    BigInt("39382357235489614581723060781553021112529911719440698176882885853963445705823")
+  ] : [_0n11, _1n12, P3 - _1n12]);
+  function scalarMult2(scalar, u2) {
+    const pointU = decodeU(u2);
+    if (lowOrderU.has(pointU))
+      throw new Error("invalid private or public key received");
+    const pu = montgomeryLadder(pointU, decodeScalar(scalar));
+    if (pu === _0n11)
+      throw new Error("invalid private or public key received");
+    return encodeU(pu);
+  }
+  function scalarMultBase2(scalar) {
+    if (mulBaseHook === void 0)
+      return scalarMult2(scalar, GuBytes);
+    const k2 = decodeScalar(scalar);
+    aInRange2("scalar", k2, minScalar, maxScalar);
+    const pu = modP(mulBaseHook(k2));
+    if (pu === _0n11)
+      throw new Error("invalid private or public key received");
+    return encodeU(pu);
+  }
+  const getPublicKey = scalarMultBase2;
+  const getSharedSecret = scalarMult2;
+  function montgomeryLadder(u2, scalar) {
+    aInRange2("u", u2, _0n11, P3);
+    aInRange2("scalar", scalar, minScalar, maxScalar);
+    const k2 = scalar;
+    const x_1 = u2;
+    let x_2 = _1n12;
+    let z_2 = _0n11;
+    let x_3 = u2;
+    let z_3 = _1n12;
+    const kx = k2 ^ k2 >> _1n12;
+    for (let t2 = BigInt(montgomeryBits - 1); t2 >= _0n11; t2--) {
+      const mask2 = cmask(P3, kx >> t2);
+      ({ x_2, x_3 } = swap(mask2, x_2, x_3));
+      ({ x_2: z_2, x_3: z_3 } = swap(mask2, z_2, z_3));
+      const A3 = x_2 + z_2;
+      const AA = modP(A3 * A3);
+      const B3 = x_2 - z_2;
+      const BB = modP(B3 * B3);
+      const E3 = AA - BB;
+      const C2 = x_3 + z_3;
+      const D2 = x_3 - z_3;
+      const DA = modP(D2 * A3);
+      const CB = modP(C2 * B3);
+      const dacb = DA + CB;
+      const da_cb = DA - CB;
+      x_3 = modP(dacb * dacb);
+      z_3 = modP(x_1 * modP(da_cb * da_cb));
+      x_2 = modP(AA * BB);
+      z_2 = modP(E3 * (AA + modP(a24 * E3)));
+    }
+    const mask = cmask(P3, k2);
+    ({ x_2, x_3 } = swap(mask, x_2, x_3));
+    ({ x_2: z_2, x_3: z_3 } = swap(mask, z_2, z_3));
+    const z22 = powPminus2(z_2);
+    return modP(x_2 * z22);
+  }
+  const lengths = {
+    secretKey: fieldLen,
+    publicKey: fieldLen,
+    seed: fieldLen
+  };
+  const randomSecretKey = (seed) => {
+    seed = seed === void 0 ? randomBytes_(fieldLen) : seed;
+    abytes4(seed, lengths.seed, "seed");
+    return seed;
+  };
+  const utils = { randomSecretKey };
+  Object.freeze(lengths);
+  Object.freeze(utils);
+  return Object.freeze({
+    keygen: createKeygen2(randomSecretKey, getPublicKey),
+    getSharedSecret,
+    getPublicKey,
+    scalarMult: scalarMult2,
+    scalarMultBase: scalarMultBase2,
+    utils,
+    GuBytes: GuBytes.slice(),
+    lengths
+  });
+}
+
+// node_modules/@noble/curves/ed25519.js
+var _0n12 = /* @__PURE__ */ BigInt(0);
+var _1n13 = /* @__PURE__ */ BigInt(1);
+var _2n9 = /* @__PURE__ */ BigInt(2);
+var _3n5 = /* @__PURE__ */ BigInt(3);
+var _5n4 = /* @__PURE__ */ BigInt(5);
+var _8n5 = /* @__PURE__ */ BigInt(8);
+var ed25519_CURVE_p2 = /* @__PURE__ */ BigInt("0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed");
+var ed25519_CURVE = /* @__PURE__ */ (() => ({
+  p: ed25519_CURVE_p2,
+  n: BigInt("0x1000000000000000000000000000000014def9dea2f79cd65812631a5cf5d3ed"),
+  h: _8n5,
+  a: BigInt("0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffec"),
+  d: BigInt("0x52036cee2b6ffe738cc740797779e89800700a4d4141d8ab75eb4dca135978a3"),
+  Gx: BigInt("0x216936d3cd6e53fec0a4e231fdd6dc5c692cc7609525a7b2c9562d608f25d51a"),
+  Gy: BigInt("0x6666666666666666666666666666666666666666666666666666666666666658")
+}))();
+function ed25519_pow_2_252_32(x3) {
+  const _10n = BigInt(10), _20n = BigInt(20), _40n = BigInt(40), _80n = BigInt(80);
+  const P3 = ed25519_CURVE_p2;
+  const x22 = x3 * x3 % P3;
+  const b22 = x22 * x3 % P3;
+  const b4 = pow22(b22, _2n9, P3) * b22 % P3;
+  const b5 = pow22(b4, _1n13, P3) * x3 % P3;
+  const b10 = pow22(b5, _5n4, P3) * b5 % P3;
+  const b20 = pow22(b10, _10n, P3) * b10 % P3;
+  const b40 = pow22(b20, _20n, P3) * b20 % P3;
+  const b80 = pow22(b40, _40n, P3) * b40 % P3;
+  const b160 = pow22(b80, _80n, P3) * b80 % P3;
+  const b240 = pow22(b160, _80n, P3) * b80 % P3;
+  const b250 = pow22(b240, _10n, P3) * b10 % P3;
+  const pow_p_5_8 = pow22(b250, _2n9, P3) * x3 % P3;
+  return { pow_p_5_8, b2: b22 };
+}
+function adjustScalarBytes2(bytes) {
+  bytes[0] &= 248;
+  bytes[31] &= 127;
+  bytes[31] |= 64;
+  return bytes;
+}
+var ED25519_SQRT_M1 = /* @__PURE__ */ BigInt("19681161376707505956807079304988542015446066515923890162744021073123829784752");
+function uvRatio(u2, v2) {
+  const P3 = ed25519_CURVE_p2;
+  const v3 = mod4(v2 * v2 * v2, P3);
+  const v7 = mod4(v3 * v3 * v2, P3);
+  const pow3 = ed25519_pow_2_252_32(u2 * v7).pow_p_5_8;
+  let x3 = mod4(u2 * v3 * pow3, P3);
+  const vx2 = mod4(v2 * x3 * x3, P3);
+  const root1 = x3;
+  const root2 = mod4(x3 * ED25519_SQRT_M1, P3);
+  const useRoot1 = vx2 === u2;
+  const useRoot2 = vx2 === mod4(-u2, P3);
+  const noRoot = vx2 === mod4(-u2 * ED25519_SQRT_M1, P3);
+  if (useRoot1)
+    x3 = root1;
+  if (useRoot2 || noRoot)
+    x3 = root2;
+  if (isNegativeLE2(x3, P3))
+    x3 = mod4(-x3, P3);
+  return { isValid: useRoot1 || useRoot2, value: x3 };
+}
+var ed25519_Point = /* @__PURE__ */ edwards(ed25519_CURVE, { uvRatio });
+var x255192 = /* @__PURE__ */ (() => {
+  const P3 = ed25519_CURVE_p2;
+  const powPminus2 = (x3) => {
+    const { pow_p_5_8, b2: b22 } = ed25519_pow_2_252_32(x3);
+    return mod4(pow22(pow_p_5_8, _3n5, P3) * b22, P3);
+  };
+  return montgomery2({
+    P: P3,
+    type: "x25519",
+    powPminus2,
+    adjustScalarBytes: adjustScalarBytes2,
+    // ~3x faster fixed-base: [k]B on the birationally-equivalent Edwards curve using cached
+    // base tables, mapped back via u = (1+y)/(1-y) = (Z+Y)/(Z-Y) with one Fermat inversion.
+    // Same construction as libsodium's crypto_scalarmult_curve25519_base.
+    scalarMultBase: (k2) => {
+      const kn2 = mod4(k2, ed25519_Point.Fn.ORDER);
+      if (kn2 === _0n12)
+        return _0n12;
+      const p2 = ed25519_Point.BASE.multiply(kn2);
+      return mod4((p2.Z + p2.Y) * powPminus2(mod4(p2.Z - p2.Y, P3)), P3);
+    }
+  });
+})();
+
+// node_modules/age-encryption/dist/x25519.js
+var exportable = false;
+var webCryptoOff = false;
+async function webCryptoFallback(func, fallback) {
+  if (webCryptoOff) {
+    return await fallback();
+  }
+  try {
+    return await func();
+  } catch (error2) {
+    if (error2 instanceof ReferenceError || error2 instanceof DOMException && error2.name === "NotSupportedError") {
+      return await fallback();
+    } else {
+      throw error2;
+    }
+  }
+}
+async function scalarMult(scalar, u2) {
+  return await webCryptoFallback(async () => {
+    const key = isCryptoKey(scalar) ? scalar : await importX25519Key(scalar);
+    const peer = await crypto.subtle.importKey("raw", domBuffer(u2), { name: "X25519" }, exportable, []);
+    return new Uint8Array(await crypto.subtle.deriveBits({ name: "X25519", public: peer }, key, 256));
+  }, () => {
+    if (isCryptoKey(scalar)) {
+      throw new Error("CryptoKey provided but X25519 WebCrypto is not supported");
+    }
+    return x255192.scalarMult(scalar, u2);
+  });
+}
+async function scalarMultBase(scalar) {
+  return await webCryptoFallback(async () => {
+    return scalarMult(scalar, x255192.GuBytes);
+  }, () => {
+    if (isCryptoKey(scalar)) {
+      throw new Error("CryptoKey provided but X25519 WebCrypto is not supported");
+    }
+    return x255192.scalarMultBase(scalar);
+  });
+}
+var pkcs8Prefix = /* @__PURE__ */ new Uint8Array([
+  48,
+  46,
+  2,
+  1,
+  0,
+  48,
+  5,
+  6,
+  3,
+  43,
+  101,
+  110,
+  4,
+  34,
+  4,
+  32
+]);
+async function importX25519Key(key) {
+  if (key.length !== 32) {
+    throw new Error("X25519 private key must be 32 bytes");
+  }
+  const pkcs8 = new Uint8Array([...pkcs8Prefix, ...key]);
+  return crypto.subtle.importKey("pkcs8", pkcs8, { name: "X25519" }, exportable, ["deriveBits"]);
+}
+function isCryptoKey(key) {
+  return typeof CryptoKey !== "undefined" && key instanceof CryptoKey;
+}
+function domBuffer(arr) {
+  return arr;
+}
+
+// node_modules/age-encryption/dist/recipients.js
+async function identityToRecipient(identity2) {
+  let scalar;
+  if (isCryptoKey2(identity2)) {
+    scalar = identity2;
+  } else if (identity2.startsWith("AGE-SECRET-KEY-PQ-1")) {
+    const res = bech32.decodeToBytes(identity2);
+    if (res.prefix.toUpperCase() !== "AGE-SECRET-KEY-PQ-" || res.bytes.length !== 32) {
+      throw Error("invalid identity");
+    }
+    const recipient2 = MLKEM768X25519.getPublicKey(res.bytes);
+    return bech32.encode("age1pq", bech32.toWords(recipient2), false);
+  } else {
+    const res = bech32.decodeToBytes(identity2);
+    if (!identity2.startsWith("AGE-SECRET-KEY-1") || res.prefix.toUpperCase() !== "AGE-SECRET-KEY-" || res.bytes.length !== 32) {
+      throw Error("invalid identity");
+    }
+    scalar = res.bytes;
+  }
+  const recipient = await scalarMultBase(scalar);
+  return bech32.encodeFromBytes("age", recipient);
+}
+function isCryptoKey2(key) {
+  return typeof CryptoKey !== "undefined" && key instanceof CryptoKey;
+}
+
+// src/backups/keys.ts
+function backupIdentity(masterKey, addon) {
+  const secret = Buffer.from(hkdfSync("sha256", Buffer.from(masterKey, "utf8"), "dbform/backups", `age-x25519/v1/${addon}`, 32));
+  return bech32.encode("age-secret-key-", bech32.toWords(secret), false).toUpperCase();
+}
+async function backupRecipient(masterKey, addon) {
+  return identityToRecipient(backupIdentity(masterKey, addon));
+}
+
 // src/gather/gather.ts
+async function fileHashes(host, paths) {
+  const unique = [...new Set(paths)];
+  if (!unique.length) return /* @__PURE__ */ new Map();
+  const r2 = await host.exec(`sha256sum ${unique.map(shq).join(" ")} 2>/dev/null; true`);
+  const out2 = /* @__PURE__ */ new Map();
+  for (const line of r2.stdout.split("\n")) {
+    const m2 = /^([0-9a-f]{64})  (.+)$/.exec(line);
+    if (m2) out2.set(m2[2], m2[1]);
+  }
+  return out2;
+}
 async function gatherHost(input, hostName) {
   const host = input.hosts.get(hostName);
   const keystore = input.keystores.get(hostName);
@@ -89186,12 +95053,19 @@ async function gatherHost(input, hostName) {
       held.set(key, await keystore.get(key));
     }
   }
-  const desired = [];
+  const desired = addons.map(
+    (a) => desiredAddon(input.config, a, {
+      caPublicKeyPem: input.caPublicKeyPem,
+      now: input.now,
+      heldPassword: (key) => held.get(key),
+      backupRecipient: input.backupRecipient
+    })
+  );
+  const backupFiles = await fileHashes(host, desired.flatMap((d2) => [...Object.keys(d2.backups.files), d2.backups.cronPath]));
   const observed = /* @__PURE__ */ new Map();
   await Promise.all(
-    addons.map(async (a) => {
-      const d2 = desiredAddon(input.config, a, { caPublicKeyPem: input.caPublicKeyPem, now: input.now, heldPassword: (key) => held.get(key) });
-      desired.push(d2);
+    addons.map(async (a, i) => {
+      const d2 = desired[i];
       const container = containers.get(a.name) ?? null;
       let catalog = null;
       if (container?.running) {
@@ -89206,7 +95080,8 @@ async function gatherHost(input, hostName) {
         });
       }
       const dataInitialized = container !== null || (await host.exec(`test -s ${shq(`${d2.container.dataDir}/pgdata/PG_VERSION`)}`)).code === 0;
-      observed.set(a.name, { container, catalog, dataInitialized });
+      const files = Object.fromEntries([...Object.keys(d2.backups.files), d2.backups.cronPath].map((p2) => [p2, backupFiles.get(p2) ?? null]));
+      observed.set(a.name, { container, catalog, dataInitialized, backupFiles: files });
     })
   );
   const dataDir = input.config.hosts.find((h3) => h3.name === hostName).dataDir;
@@ -89266,7 +95141,7 @@ function convergeLater(d2) {
 function buildPlan(config, desired, observed) {
   const changes = [];
   for (const d2 of desired) {
-    const o2 = observed.addons.get(d2.name) ?? { container: null, catalog: null, dataInitialized: false };
+    const o2 = observed.addons.get(d2.name) ?? { container: null, catalog: null, dataInitialized: false, backupFiles: {} };
     const unknownInside = o2.catalog === null && o2.dataInitialized;
     for (const kind of KINDS) if (!(kind.inInstance && unknownInside)) changes.push(...kind.diff(d2, o2));
     if (unknownInside) changes.push(convergeLater(d2));
@@ -89291,7 +95166,7 @@ function notYetApplied(config) {
   for (const a of config.addons) {
     const unapplied = [];
     if (a.encryptionAtRest) unapplied.push("encryptionAtRest");
-    if (a.backups.scheduleAt || a.backups.pitr) unapplied.push("backups");
+    if (a.backups.pitr) unapplied.push("backups.pitr");
     if (unapplied.length) out2.push(`add-on ${a.name}: ${unapplied.join(", ")} ${unapplied.length === 1 ? "is" : "are"} accepted but not applied by this version of dbform yet`);
   }
   return out2;
@@ -89303,18 +95178,18 @@ import { spawn } from "node:child_process";
 // src/hosts/held.ts
 function heldCommand(stdin, stdout, exited) {
   let buffered = "";
-  const firstLine = new Promise((resolve) => {
+  const firstLine = new Promise((resolve2) => {
     const onData = (d2) => {
       buffered += d2.toString("utf8");
       const nl = buffered.indexOf("\n");
       if (nl >= 0) {
         stdout.off("data", onData);
         stdout.resume();
-        resolve({ line: buffered.slice(0, nl) });
+        resolve2({ line: buffered.slice(0, nl) });
       }
     };
     stdout.on("data", onData);
-    void exited.then((exit) => resolve({ exit, output: buffered }));
+    void exited.then((exit) => resolve2({ exit, output: buffered }));
   });
   return {
     firstLine,
@@ -89332,33 +95207,33 @@ var LocalHost = class {
   }
   name;
   clientAddress = "127.0.0.1";
-  exec(command, opts = {}) {
-    return new Promise((resolve, reject) => {
+  exec(command, opts2 = {}) {
+    return new Promise((resolve2, reject) => {
       const child = spawn("/bin/sh", ["-c", command], { stdio: ["pipe", "pipe", "pipe"] });
       const out2 = [];
       const err2 = [];
       let timer;
-      if (opts.timeoutMs) timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs);
+      if (opts2.timeoutMs) timer = setTimeout(() => child.kill("SIGKILL"), opts2.timeoutMs);
       child.stdout.on("data", (d2) => out2.push(d2));
       child.stderr.on("data", (d2) => err2.push(d2));
       child.on("error", reject);
       child.on("close", (code, signal) => {
         if (timer) clearTimeout(timer);
-        resolve({
+        resolve2({
           code: code ?? (signal ? 128 : 1),
           stdout: Buffer.concat(out2).toString("utf8"),
           stderr: Buffer.concat(err2).toString("utf8")
         });
       });
       child.stdin.on("error", () => void 0);
-      child.stdin.end(opts.stdin ?? "");
+      child.stdin.end(opts2.stdin ?? "");
     });
   }
   hold(command) {
     const child = spawn("/bin/sh", ["-c", command], { stdio: ["pipe", "pipe", "inherit"] });
-    const exited = new Promise((resolve) => {
-      child.on("close", (code) => resolve(code ?? 1));
-      child.on("error", () => resolve(127));
+    const exited = new Promise((resolve2) => {
+      child.on("close", (code) => resolve2(code ?? 1));
+      child.on("error", () => resolve2(127));
     });
     child.stdin.on("error", () => void 0);
     return heldCommand(child.stdin, child.stdout, exited);
@@ -89380,20 +95255,20 @@ var LocalHost = class {
 };
 
 // src/hosts/ssh.ts
-import { readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync5 } from "node:fs";
 import { homedir } from "node:os";
 var import_ssh2 = __toESM(require_lib4(), 1);
 import { PassThrough } from "node:stream";
 
 // src/hosts/host-key.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 function parseHostKey(text) {
   const [algorithm, b64] = text.trim().split(/\s+/);
   if (!algorithm || !b64) throw new Error(`hostKey must look like "ssh-ed25519 AAAA...", got ${JSON.stringify(text)}`);
   return { algorithm, blob: Buffer.from(b64, "base64") };
 }
 function fingerprint(blob) {
-  return `SHA256:${createHash4("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
+  return `SHA256:${createHash5("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
 }
 function blobAlgorithm(blob) {
   if (blob.length < 4) return "unknown";
@@ -89465,7 +95340,7 @@ function privateKey(cfg) {
   }
   const path = (cfg.identityFile ?? "~/.ssh/id_ed25519").replace(/^~(?=\/)/, homedir());
   try {
-    return readFileSync3(path);
+    return readFileSync5(path);
   } catch (e) {
     throw new Error(`cannot read identityFile ${path}: ${e.message}`);
   }
@@ -89485,10 +95360,10 @@ var SshHost = class _SshHost {
   static connect(cfg, timeoutMs = 15e3) {
     const pinned = parseHostKey(cfg.hostKey);
     const where = `${cfg.address}:${cfg.port}`;
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve2, reject) => {
       const ssh = new import_ssh2.Client();
       let presented;
-      ssh.on("ready", () => resolve(new _SshHost(cfg, ssh)));
+      ssh.on("ready", () => resolve2(new _SshHost(cfg, ssh)));
       ssh.on("error", (err2) => {
         if (presented && !presented.equals(pinned.blob)) {
           reject(
@@ -89528,40 +95403,40 @@ var SshHost = class _SshHost {
   wrap(command) {
     return this.cfg.user === "root" ? command : `sudo -n -- sh -c ${shq(command)}`;
   }
-  exec(command, opts = {}) {
-    return new Promise((resolve, reject) => {
-      this.ssh.exec(this.wrap(command), (err2, stream) => {
+  exec(command, opts2 = {}) {
+    return new Promise((resolve2, reject) => {
+      this.ssh.exec(this.wrap(command), (err2, stream2) => {
         if (err2) return reject(new Error(`host ${this.name}: cannot run a command: ${err2.message}`));
         const out2 = [];
         const errs = [];
         let timer;
-        if (opts.timeoutMs) timer = setTimeout(() => stream.close(), opts.timeoutMs);
-        stream.on("data", (d2) => out2.push(d2));
-        stream.stderr.on("data", (d2) => errs.push(d2));
-        stream.on("close", (code, signal) => {
+        if (opts2.timeoutMs) timer = setTimeout(() => stream2.close(), opts2.timeoutMs);
+        stream2.on("data", (d2) => out2.push(d2));
+        stream2.stderr.on("data", (d2) => errs.push(d2));
+        stream2.on("close", (code, signal) => {
           if (timer) clearTimeout(timer);
-          resolve({
+          resolve2({
             code: code ?? (signal ? 128 : 255),
             stdout: Buffer.concat(out2).toString("utf8"),
             stderr: Buffer.concat(errs).toString("utf8")
           });
         });
-        stream.end(opts.stdin ?? "");
+        stream2.end(opts2.stdin ?? "");
       });
     });
   }
   hold(command) {
     const stdin = new PassThrough();
     const stdout = new PassThrough();
-    const exited = new Promise((resolve) => {
+    const exited = new Promise((resolve2) => {
       this.ssh.exec(this.wrap(command), (err2, channel) => {
         if (err2) {
           stdout.end(`cannot run a command: ${err2.message}`);
-          return resolve(255);
+          return resolve2(255);
         }
         stdin.pipe(channel);
         channel.pipe(stdout);
-        channel.on("close", (code) => resolve(code ?? 255));
+        channel.on("close", (code) => resolve2(code ?? 255));
       });
     });
     return heldCommand(stdin, stdout, exited);
@@ -89591,13 +95466,13 @@ async function openHost(cfg) {
 }
 
 // src/keystore/cipher.ts
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes as randomBytes3 } from "node:crypto";
+import { createCipheriv, createDecipheriv, hkdfSync as hkdfSync2, randomBytes as randomBytes7 } from "node:crypto";
 var VERSION = "v1";
 function deriveKey(masterKey) {
-  return Buffer.from(hkdfSync("sha256", Buffer.from(masterKey, "utf8"), "dbform/keystore", "aes-256-gcm/v1", 32));
+  return Buffer.from(hkdfSync2("sha256", Buffer.from(masterKey, "utf8"), "dbform/keystore", "aes-256-gcm/v1", 32));
 }
 function seal(key, name, plaintext) {
-  const iv = randomBytes3(12);
+  const iv = randomBytes7(12);
   const cipher = createCipheriv("aes-256-gcm", key, iv);
   cipher.setAAD(Buffer.from(name, "utf8"));
   const data = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
@@ -89617,7 +95492,7 @@ function open2(key, name, sealed) {
 }
 
 // src/keystore/keystore.ts
-import { randomBytes as randomBytes4 } from "node:crypto";
+import { randomBytes as randomBytes8 } from "node:crypto";
 var HostKeystore = class {
   constructor(host, dir, key) {
     this.host = host;
@@ -89668,7 +95543,7 @@ var HostKeystore = class {
   async getOrCreatePassword(name) {
     const existing = await this.get(name);
     if (existing !== void 0) return existing;
-    const fresh = randomBytes4(24).toString("base64url");
+    const fresh = randomBytes8(24).toString("base64url");
     registerSecret(fresh);
     await this.set(name, fresh);
     return fresh;
@@ -89676,47 +95551,47 @@ var HostKeystore = class {
 };
 
 // src/keystore/master-key.ts
-import { chmodSync, existsSync as existsSync2, mkdirSync, readFileSync as readFileSync4, writeFileSync } from "node:fs";
+import { chmodSync, existsSync as existsSync2, mkdirSync, readFileSync as readFileSync6, writeFileSync } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import { dirname, join } from "node:path";
-import { randomBytes as randomBytes5 } from "node:crypto";
+import { dirname as dirname2, join } from "node:path";
+import { randomBytes as randomBytes9 } from "node:crypto";
 function masterKeyPath() {
   const base = process.env.XDG_CONFIG_HOME || join(homedir2(), ".config");
   return join(base, "dbform", "master.key");
 }
-function resolveMasterKey(opts) {
+function resolveMasterKey(opts2) {
   const fromEnv = process.env.DBFORM_MASTER_KEY;
   if (fromEnv) {
     if (fromEnv.length < 16) throw new UserError("DBFORM_MASTER_KEY is too short: use at least 16 characters (e.g. `openssl rand -base64 32`)");
     return fromEnv;
   }
   const path = masterKeyPath();
-  if (existsSync2(path)) return readFileSync4(path, "utf8").trim();
-  if (!opts.allowCreate) {
+  if (existsSync2(path)) return readFileSync6(path, "utf8").trim();
+  if (!opts2.allowCreate) {
     throw new UserError("DBFORM_MASTER_KEY is not set: it encrypts the passwords and keys dbform keeps on your hosts. Set it (e.g. `openssl rand -base64 32`, kept in your secret store).");
   }
-  mkdirSync(dirname(path), { recursive: true, mode: 448 });
-  writeFileSync(path, randomBytes5(32).toString("base64") + "\n", { mode: 384, flag: "wx" });
+  mkdirSync(dirname2(path), { recursive: true, mode: 448 });
+  writeFileSync(path, randomBytes9(32).toString("base64") + "\n", { mode: 384, flag: "wx" });
   chmodSync(path, 384);
-  opts.warn(`created a master key for the local sandbox at ${path}; back it up: without it the stored passwords cannot be read`);
-  return readFileSync4(path, "utf8").trim();
+  opts2.warn(`created a master key for the local sandbox at ${path}; back it up: without it the stored passwords cannot be read`);
+  return readFileSync6(path, "utf8").trim();
 }
 
 // src/tls/ca.ts
-import { createECDH, createHash as createHash5, hkdfSync as hkdfSync2 } from "node:crypto";
+import { createECDH, createHash as createHash6, hkdfSync as hkdfSync3 } from "node:crypto";
 var P256_ORDER = BigInt("0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551");
 function scalarFrom(masterKey) {
-  let seed = Buffer.from(hkdfSync2("sha256", Buffer.from(masterKey, "utf8"), "dbform/fleet-ca", "p-256/v1", 32));
+  let seed = Buffer.from(hkdfSync3("sha256", Buffer.from(masterKey, "utf8"), "dbform/fleet-ca", "p-256/v1", 32));
   while (BigInt(`0x${seed.toString("hex")}`) >= P256_ORDER || seed.every((b3) => b3 === 0)) {
-    seed = createHash5("sha256").update(seed).digest();
+    seed = createHash6("sha256").update(seed).digest();
   }
   return seed;
 }
 async function fleetCa(masterKey) {
   const d2 = scalarFrom(masterKey);
-  const ecdh = createECDH("prime256v1");
-  ecdh.setPrivateKey(d2);
-  const point = ecdh.getPublicKey();
+  const ecdh2 = createECDH("prime256v1");
+  ecdh2.setPrivateKey(d2);
+  const point = ecdh2.getPublicKey();
   const jwk = { kty: "EC", crv: "P-256", x: point.subarray(1, 33).toString("base64url"), y: point.subarray(33).toString("base64url") };
   const privateKey2 = await subtle.importKey("jwk", { ...jwk, d: d2.toString("base64url") }, EC_ALGORITHM, true, ["sign"]);
   const publicKey = await subtle.importKey("jwk", jwk, EC_ALGORITHM, true, ["verify"]);
@@ -89725,7 +95600,7 @@ async function fleetCa(masterKey) {
 ${spki.toString("base64").match(/.{1,64}/g).join("\n")}
 -----END PUBLIC KEY-----
 `;
-  const id = createHash5("sha256").update(spki).digest("hex").slice(0, 12);
+  const id = createHash6("sha256").update(spki).digest("hex").slice(0, 12);
   const name = `CN=dbform fleet CA ${id}`;
   return {
     privateKey: privateKey2,
@@ -89775,7 +95650,7 @@ async function openSession(file, warn, text) {
   const close = async () => {
     await Promise.all([...hosts.values()].map((h3) => h3.close().catch(() => void 0)));
   };
-  return { config, hosts, keystores, hostErrors, ca, close };
+  return { config, hosts, keystores, hostErrors, ca, masterKey, close };
 }
 function dropHost(session, host, reason) {
   session.hostErrors.set(host, hostReason(host, reason));
@@ -89789,7 +95664,11 @@ function hostReason(host, message) {
 
 // src/cli/compute-plan.ts
 async function computePlan(session) {
+  const recipients = new Map(
+    await Promise.all(session.config.addons.map(async (a) => [a.name, await backupRecipient(session.masterKey, a.name)]))
+  );
   const g2 = await gather({
+    backupRecipient: (addon) => recipients.get(addon),
     config: session.config,
     hosts: session.hosts,
     keystores: session.keystores,
@@ -89818,14 +95697,14 @@ function out(text) {
 function err(text) {
   process.stderr.write(redact(text.endsWith("\n") ? text : text + "\n"));
 }
-function useColor(stream = process.stdout) {
+function useColor(stream2 = process.stdout) {
   if (process.env.NO_COLOR) return false;
   if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== "0") return true;
-  return Boolean(stream.isTTY);
+  return Boolean(stream2.isTTY);
 }
 
 // src/cli/plan-file.ts
-import { readFileSync as readFileSync5, writeFileSync as writeFileSync2 } from "node:fs";
+import { readFileSync as readFileSync7, writeFileSync as writeFileSync2 } from "node:fs";
 var MAGIC = "dbform-plan";
 function writePlanFile(path, plan) {
   writeFileSync2(path, JSON.stringify({ kind: MAGIC, plan }, null, 2) + "\n", { mode: 384 });
@@ -89833,7 +95712,7 @@ function writePlanFile(path, plan) {
 function readPlanFile(path) {
   let parsed;
   try {
-    parsed = JSON.parse(readFileSync5(path, "utf8"));
+    parsed = JSON.parse(readFileSync7(path, "utf8"));
   } catch (e) {
     throw new UserError(`${path}: not a readable plan file (${e.message})`);
   }
@@ -89885,22 +95764,22 @@ function printSummary(results, session) {
   }
   return results.some((r2) => r2.failed > 0) || session.hostErrors.size > 0;
 }
-async function applyCommand(opts) {
-  const allowed = parseAllowedHazards(opts.allowHazards);
-  const saved = opts.planFile ? readPlanFile(opts.planFile) : void 0;
-  const session = await openSession(opts.file, (m2) => err(`Warning: ${m2}`));
-  const locks = await lockHosts(session, opts.lockTimeoutSeconds);
+async function applyCommand(opts2) {
+  const allowed = parseAllowedHazards(opts2.allowHazards);
+  const saved = opts2.planFile ? readPlanFile(opts2.planFile) : void 0;
+  const session = await openSession(opts2.file, (m2) => err(`Warning: ${m2}`));
+  const locks = await lockHosts(session, opts2.lockTimeoutSeconds);
   try {
     if (saved && saved.config.sha256 !== session.config.sha256) {
-      throw new UserError(`saved plan ${opts.planFile} is stale: ${opts.file} changed since it was made. Run dbform plan again.`);
+      throw new UserError(`saved plan ${opts2.planFile} is stale: ${opts2.file} changed since it was made. Run dbform plan again.`);
     }
     const { plan: fresh, desired } = await computePlan(session);
     if (saved && saved.observedFingerprint !== fresh.observedFingerprint) {
-      throw new UserError(`saved plan ${opts.planFile} is stale: the live state changed since it was made. Run dbform plan again and review it.`);
+      throw new UserError(`saved plan ${opts2.planFile} is stale: the live state changed since it was made. Run dbform plan again and review it.`);
     }
-    if (opts.expectFingerprint && planFingerprint(fresh) !== opts.expectFingerprint) {
+    if (opts2.expectFingerprint && planFingerprint(fresh) !== opts2.expectFingerprint) {
       throw new UserError(
-        `apply refused: the plan is not the one that was reviewed (fingerprint ${planFingerprint(fresh)}, expected ${opts.expectFingerprint}). The live state or the file changed since; review a new plan.`
+        `apply refused: the plan is not the one that was reviewed (fingerprint ${planFingerprint(fresh)}, expected ${opts2.expectFingerprint}). The live state or the file changed since; review a new plan.`
       );
     }
     const plan = saved ?? fresh;
@@ -89911,7 +95790,7 @@ async function applyCommand(opts) {
       return printSummaryIfFailed(session);
     }
     checkHazards(plan, allowed);
-    if (!saved && !opts.autoApprove && !await confirm()) {
+    if (!saved && !opts2.autoApprove && !await confirm()) {
       err("Apply cancelled.");
       return 1;
     }
@@ -89946,11 +95825,14 @@ function fingerprintMarker(fingerprint2) {
   return `<!-- dbform:fingerprint:${fingerprint2} -->`;
 }
 function hasMarker(body, kind, configPath) {
-  return (body ?? "").split("\n", 1)[0] === marker(kind, configPath);
+  return firstLines(body ?? "")[0] === marker(kind, configPath);
 }
 function readFingerprint(body) {
-  const second = body.split("\n", 2)[1] ?? "";
+  const second = firstLines(body)[1] ?? "";
   return /^<!-- dbform:fingerprint:([0-9a-f]{16}) -->$/.exec(second)?.[1];
+}
+function firstLines(body) {
+  return body.split(/\r?\n/, 2);
 }
 
 // src/action/fit.ts
@@ -90002,19 +95884,19 @@ var WARNINGS = 5;
 var CUT_ORDER = [DETAILS, RESOLVED, HAZARDS, DRIFT_ROWS, PR_ROWS, WARNINGS];
 var SECTION_NOUNS = ["changes", "accepted differences", "hazard lines", "drift table rows", "change table rows", "warnings"];
 function renderPlanComment(input, limit = GITHUB_BODY_LIMIT) {
-  const split = splitChanges(input.head, input.base);
+  const split2 = splitChanges(input.head, input.base);
   const hazardItems = (hazardList(input.head) ?? "").split("\n").slice(2);
   const totals = [
-    split.pr.length + split.drift.length,
-    split.resolved.length,
+    split2.pr.length + split2.drift.length,
+    split2.resolved.length,
     hazardItems.length,
-    split.drift.length,
-    split.pr.length,
+    split2.drift.length,
+    split2.pr.length,
     input.head.warnings.length
   ];
-  return fitToLimit((shown) => build(input, split, hazardItems, totals, shown), totals, CUT_ORDER, limit).text;
+  return fitToLimit((shown) => build(input, split2, hazardItems, totals, shown), totals, CUT_ORDER, limit).text;
 }
-function build(input, split, hazardItems, totals, shown) {
+function build(input, split2, hazardItems, totals, shown) {
   const { head, base } = input;
   const file = escapeInline(input.configPath);
   const blocks = [`${marker("plan", input.configPath)}
@@ -90022,7 +95904,7 @@ ${fingerprintMarker(planFingerprint(head))}
 ### dbform plan for ${file}`];
   if (head.changes.length === 0) blocks.push(`**No changes.** The live state matches ${file}${base.kind === "plan" ? " with this pull request" : ""}.`);
   else blocks.push(base.kind === "plan" ? `${summaryLine(head)}
-${breakdown(head, split)}` : summaryLine(head));
+${breakdown(head, split2)}` : summaryLine(head));
   const note = shortenedNote(totals, shown);
   if (note) blocks.push(note);
   if (base.kind === "new-file") blocks.push(`${file} is new in this pull request: every change below is the pull request's.`);
@@ -90032,20 +95914,20 @@ ${breakdown(head, split)}` : summaryLine(head));
   }
   if (base.kind === "plan") {
     if (head.changes.length > 0) {
-      blocks.push("#### Changes made by this pull request", split.pr.length ? table(split.pr, shown[PR_ROWS]) : "_None: this pull request changes nothing on the hosts._");
+      blocks.push("#### Changes made by this pull request", split2.pr.length ? table(split2.pr, shown[PR_ROWS]) : "_None: this pull request changes nothing on the hosts._");
     }
-    if (split.drift.length) {
+    if (split2.drift.length) {
       blocks.push(
         "#### Drift already on the hosts",
         "These differences are there without this pull request (changed by hand, or an earlier change not applied yet). Merging applies the whole file, so they are repaired too.",
-        table(split.drift, shown[DRIFT_ROWS])
+        table(split2.drift, shown[DRIFT_ROWS])
       );
     }
-    if (split.resolved.length) {
+    if (split2.resolved.length) {
       blocks.push(
         "#### Drift this pull request accepts",
         "The hosts differ from the base branch's file here, and this pull request's file matches them: nothing changes for these.",
-        list(split.resolved.map((c3) => `- ${escapeInline(c3.address)}: ${escapeInline(c3.reason)}`), shown[RESOLVED])
+        list(split2.resolved.map((c3) => `- ${escapeInline(c3.address)}: ${escapeInline(c3.reason)}`), shown[RESOLVED])
       );
     }
   } else if (head.changes.length > 0) {
@@ -90061,7 +95943,7 @@ ${list(hazardItems, shown[HAZARDS])}
 Apply on merge runs them only if its workflow sets the action's input \`allow-hazards: ${codes}\`.`);
   }
   if (head.warnings.length) blocks.push(warningBlock(head.warnings.slice(0, shown[WARNINGS])) + more(head.warnings.length - shown[WARNINGS], "\n>\n> "));
-  const detailed = [...split.pr, ...split.drift].slice(0, shown[DETAILS]);
+  const detailed = [...split2.pr, ...split2.drift].slice(0, shown[DETAILS]);
   if (detailed.length) blocks.push(details(detailed));
   blocks.push(footer2(input));
   return blocks.join("\n\n") + "\n";
@@ -90070,8 +95952,8 @@ function counts(changes, plan) {
   const s2 = summarize({ ...plan, changes });
   return `${s2.add} to add, ${s2.change} to change, ${s2.destroy} to destroy`;
 }
-function breakdown(head, split) {
-  return `This pull request: ${counts(split.pr, head)}. Drift already on the hosts: ${counts(split.drift, head)}.`;
+function breakdown(head, split2) {
+  return `This pull request: ${counts(split2.pr, head)}. Drift already on the hosts: ${counts(split2.drift, head)}.`;
 }
 function table(changes, shown) {
   if (shown === 0) return `_All ${changes.length} rows are left out to fit GitHub's size limit._`;
@@ -90131,7 +96013,7 @@ function renderApplyComment(input, limit = GITHUB_BODY_LIMIT) {
   const blocks = [
     head,
     `${icon} ${escapeInline(outcome.summary)}`,
-    `The plan run is the one this pull request showed (fingerprint \`${outcome.fingerprint}\`).`
+    `The plan applied is the one this pull request showed (fingerprint \`${outcome.fingerprint}\`).`
   ];
   const fixed = [...blocks, folded("Output", ""), foot].join("\n\n").length + 200;
   blocks.push(folded("Output", codeBlock(tail(outcome.log, limit - fixed))));
@@ -90163,10 +96045,10 @@ async function captureOutput(fn2) {
   const chunks = [];
   const streams = [process.stdout, process.stderr];
   const originals = streams.map((s2) => s2.write);
-  streams.forEach((stream, i) => {
-    stream.write = ((chunk, ...rest) => {
+  streams.forEach((stream2, i) => {
+    stream2.write = ((chunk, ...rest) => {
       chunks.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-      return originals[i].call(stream, chunk, ...rest);
+      return originals[i].call(stream2, chunk, ...rest);
     });
   });
   try {
@@ -90175,8 +96057,8 @@ async function captureOutput(fn2) {
   } catch (e) {
     throw Object.assign(e instanceof Error ? e : new Error(String(e)), { capturedOutput: chunks.join("") });
   } finally {
-    streams.forEach((stream, i) => {
-      stream.write = originals[i];
+    streams.forEach((stream2, i) => {
+      stream2.write = originals[i];
     });
   }
 }
@@ -90271,7 +96153,7 @@ async function runApply(d2) {
   const comment = await findComment(d2.api, target, "plan");
   const reviewed = comment?.body ? readFingerprint(comment.body) : void 0;
   if (!reviewed) {
-    const reason = `pull request #${number} has no dbform plan for ${inputs.config} to apply (no plan comment, or it shows errors). Nothing was applied.`;
+    const reason = `Pull request #${number} has no dbform plan for ${inputs.config} to apply (no plan comment, or it shows errors). Nothing was applied.`;
     await post({ kind: "refused", reason });
     return { exitcode: 1, hasChanges: false, failure: reason };
   }
@@ -90280,9 +96162,9 @@ async function runApply(d2) {
   const now2 = planFingerprint(fresh.plan);
   const base = { hasChanges: fresh.plan.changes.length > 0, fingerprint: now2, planFile: savePlan(ctx, inputs.config, fresh.plan) };
   if (now2 !== reviewed) {
-    const reason = `the plan is not the one this pull request showed: fingerprint ${reviewed} was reviewed, the plan is now ${now2}. The file or the live state changed after the plan comment was posted.`;
+    const reason = `The plan is not the one this pull request showed: fingerprint ${reviewed} was reviewed, the plan is now ${now2}. The file or the live state changed after the plan comment was posted.`;
     await post({ kind: "refused", reason, currentPlan: fresh.plan });
-    return { ...base, exitcode: 1, failure: `apply refused: ${reason}` };
+    return { ...base, exitcode: 1, failure: `Apply refused. ${reason}` };
   }
   try {
     const { result: code, output } = await captureOutput(
@@ -90398,7 +96280,7 @@ async function runDrift(d2) {
 }
 
 // src/action/run-plan.ts
-import { readFileSync as readFileSync6 } from "node:fs";
+import { readFileSync as readFileSync8 } from "node:fs";
 
 // node_modules/@simple-git/args-pathspec/dist/index.mjs
 var t = /* @__PURE__ */ new WeakMap();
@@ -90453,7 +96335,7 @@ var E = /* @__PURE__ */ new Set([
   "set",
   "unset"
 ]);
-var F = /* @__PURE__ */ new Set(["get", "get-color", "get-colorbool", "list"]);
+var F2 = /* @__PURE__ */ new Set(["get", "get-color", "get-colorbool", "list"]);
 function A(e, n2) {
   for (const { name: o2 } of x(e, "task")) {
     if (P.has(o2))
@@ -90462,7 +96344,7 @@ function A(e, n2) {
       return w(false, n2);
   }
   const t2 = n2.at(0)?.toLowerCase();
-  return t2 === void 0 ? null : E.has(t2) ? w(true, n2.slice(1)) : F.has(t2) ? w(false, n2.slice(1)) : n2.length === 1 ? w(false, n2) : w(true, n2);
+  return t2 === void 0 ? null : E.has(t2) ? w(true, n2.slice(1)) : F2.has(t2) ? w(false, n2.slice(1)) : n2.length === 1 ? w(false, n2) : w(true, n2);
 }
 function w(e = false, n2 = []) {
   const t2 = n2.at(0)?.toLowerCase();
@@ -90500,7 +96382,7 @@ function M(e) {
     }
   return "local";
 }
-function N({ name: e }) {
+function N2({ name: e }) {
   if (e === "-c" || e === "--config")
     return "inline";
   if (e === "--config-env")
@@ -90508,7 +96390,7 @@ function N({ name: e }) {
 }
 function* $(e) {
   for (const n2 of e) {
-    const t2 = N(n2), o2 = t2 && G(n2.value);
+    const t2 = N2(n2), o2 = t2 && G(n2.value);
     o2 && (yield {
       ...o2,
       scope: t2
@@ -90885,7 +96767,7 @@ var y = {
   ssh_askpass: "allowUnsafeAskPass",
   visual: "allowUnsafeEditor"
 };
-function* Q(e) {
+function* Q2(e) {
   const n2 = parseInt(e.git_config_count ?? "0", 10);
   for (let t2 = 0; t2 < n2; t2++) {
     const o2 = e[`git_config_key_${t2}`], a = e[`git_config_value_${t2}`];
@@ -90916,7 +96798,7 @@ function ee(e) {
 function ne(e) {
   const n2 = ee(e), t2 = {
     read: [],
-    write: [...Q(n2)]
+    write: [...Q2(n2)]
   }, o2 = [
     ...Z(n2),
     ...k(null, [], t2)
@@ -90973,7 +96855,7 @@ function Pe(t2, e) {
 function Me(t2, e = 0) {
   return Dt(t2) && t2.length > e ? t2[e] : void 0;
 }
-function N2(t2, e = 0) {
+function N3(t2, e = 0) {
   if (Dt(t2) && t2.length > e)
     return t2[t2.length - 1 - e];
 }
@@ -91029,7 +96911,7 @@ function U(t2, e) {
     n2.push(e, t2[r2]);
   return n2;
 }
-function F2(t2) {
+function F3(t2) {
   return (Array.isArray(t2) ? Buffer.concat(t2) : t2).toString("utf-8");
 }
 function Le(t2) {
@@ -91139,15 +97021,15 @@ function h2(t2, e = 0, n2 = false) {
   return It(ht(t2), r2), n2 || r2.push(...ze(t2)), r2;
 }
 function ze(t2) {
-  const e = typeof N2(t2) == "function";
-  return L2(d(N2(t2, e ? 1 : 0), K2, []));
+  const e = typeof N3(t2) == "function";
+  return L2(d(N3(t2, e ? 1 : 0), K2, []));
 }
 function ht(t2) {
-  const e = Ie(N2(t2));
-  return d(N2(t2, e ? 1 : 0), lt);
+  const e = Ie(N3(t2));
+  return d(N3(t2, e ? 1 : 0), lt);
 }
 function u(t2, e = true) {
-  const n2 = Ne(N2(t2));
+  const n2 = Ne(N3(t2));
   return e || $e(n2) ? n2 : void 0;
 }
 function Tt(t2, e) {
@@ -91313,7 +97195,7 @@ var mn = class {
   }
   addFile(e) {
     if (!(e in this.values)) {
-      const n2 = N2(this.files);
+      const n2 = N3(this.files);
       this.values[e] = n2 ? Object.create(this.values[n2]) : {}, this.files.push(e);
     }
     return this.values[e];
@@ -91784,7 +97666,7 @@ function St(t2, e) {
     return (e || n2).cwd = t2;
   });
 }
-function Q2(t2) {
+function Q3(t2) {
   const e = ["checkout", ...t2];
   return e[1] === "-b" && e.includes("-B") && (e[1] = ct(e, "-B")), g(e);
 }
@@ -91792,19 +97674,19 @@ function jn() {
   return {
     checkout() {
       return this._runTask(
-        Q2(h2(arguments, 1)),
+        Q3(h2(arguments, 1)),
         u(arguments)
       );
     },
     checkoutBranch(t2, e) {
       return this._runTask(
-        Q2(["-b", t2, e, ...h2(arguments)]),
+        Q3(["-b", t2, e, ...h2(arguments)]),
         u(arguments)
       );
     },
     checkoutLocalBranch(t2) {
       return this._runTask(
-        Q2(["-b", t2, ...h2(arguments)]),
+        Q3(["-b", t2, ...h2(arguments)]),
         u(arguments)
       );
     }
@@ -92986,7 +98868,7 @@ function cs(t2, e = false) {
       if (!de(String(i), r2))
         return c3(i);
       throw new at(
-        n2.parser(F2(o2), F2(s2)),
+        n2.parser(F3(o2), F3(s2)),
         String(i)
       );
     }
@@ -93086,8 +98968,8 @@ function Ts(t2, e, n2) {
     },
     onError(s2, o2, i, a) {
       const c3 = Rr(
-        F2(s2.stdOut),
-        F2(s2.stdErr)
+        F3(s2.stdOut),
+        F3(s2.stdErr)
       );
       if (c3)
         return a(new at(c3));
@@ -93876,7 +99758,7 @@ async function runPlan(d2) {
   let text;
   let head;
   try {
-    text = readFileSync6(inputs.config, "utf8");
+    text = readFileSync8(inputs.config, "utf8");
     head = await planConfig(inputs.config, text);
   } catch (e) {
     if (pr2 && e instanceof ConfigError) await upsertComment(d2.api, target(), "plan", configErrorComment(inputs.config, e));
@@ -93919,7 +99801,6 @@ var COMMANDS2 = { plan: runPlan, apply: runApply, drift: runDrift };
 async function main() {
   const inputs = readInputs((name) => getInput(name));
   registerEnvSecrets(inputs.token);
-  if (inputs.token) setSecret(inputs.token);
   if (inputs.workingDirectory) process.chdir(inputs.workingDirectory);
   const ctx = readContext(process.env);
   const log = { info: (m2) => info(redact(m2)), warning: (m2) => warning(redact(m2)) };
@@ -94066,4 +99947,31 @@ tslib/tslib.es6.js:
    * SOFTWARE.
    * 
    *)
+
+@scure/base/index.js:
+  (*! scure-base - MIT License (c) 2022 Paul Miller (paulmillr.com) *)
+
+@noble/hashes/utils.js:
+  (*! noble-hashes - MIT License (c) 2022 Paul Miller (paulmillr.com) *)
+
+@noble/curves/utils.js:
+@noble/curves/abstract/modular.js:
+@noble/curves/abstract/curve.js:
+@noble/curves/abstract/montgomery.js:
+@noble/curves/abstract/weierstrass.js:
+@noble/curves/ed25519.js:
+@noble/curves/nist.js:
+@noble/curves/utils.js:
+@noble/curves/abstract/modular.js:
+@noble/curves/abstract/curve.js:
+@noble/curves/abstract/edwards.js:
+@noble/curves/abstract/montgomery.js:
+@noble/curves/ed25519.js:
+  (*! noble-curves - MIT License (c) 2022 Paul Miller (paulmillr.com) *)
+
+@noble/post-quantum/utils.js:
+@noble/post-quantum/_crystals.js:
+@noble/post-quantum/ml-kem.js:
+@noble/post-quantum/hybrid.js:
+  (*! noble-post-quantum - MIT License (c) 2024 Paul Miller (paulmillr.com) *)
 */

@@ -46,7 +46,7 @@ export function renderApplyComment(input: ApplyCommentInput, limit = GITHUB_BODY
   const blocks = [
     head,
     `${icon} ${escapeInline(outcome.summary)}`,
-    `The plan run is the one this pull request showed (fingerprint \`${outcome.fingerprint}\`).`,
+    `The plan applied is the one this pull request showed (fingerprint \`${outcome.fingerprint}\`).`,
   ];
   const fixed = [...blocks, folded('Output', ''), foot].join('\n\n').length + 200;
   blocks.push(folded('Output', codeBlock(tail(outcome.log, limit - fixed))));

@@ -19,7 +19,6 @@ const COMMANDS: Record<ActionCommand, (d: RunDeps) => Promise<RunResult>> = { pl
 async function main(): Promise<void> {
   const inputs = readInputs((name) => core.getInput(name));
   registerEnvSecrets(inputs.token);
-  if (inputs.token) core.setSecret(inputs.token);
   if (inputs.workingDirectory) process.chdir(inputs.workingDirectory);
   const ctx = readContext(process.env);
   const log = { info: (m: string) => core.info(redact(m)), warning: (m: string) => core.warning(redact(m)) };

@@ -21,11 +21,16 @@ export function fingerprintMarker(fingerprint: string): string {
 
 /** True when `body` is the action's `kind` body for this config (the marker is its first line). */
 export function hasMarker(body: string | null | undefined, kind: MarkerKind, configPath: string): boolean {
-  return (body ?? '').split('\n', 1)[0] === marker(kind, configPath);
+  return firstLines(body ?? '')[0] === marker(kind, configPath);
 }
 
 /** The fingerprint of a plan comment: the line right after the plan marker, nothing else. */
 export function readFingerprint(body: string): string | undefined {
-  const second = body.split('\n', 2)[1] ?? '';
+  const second = firstLines(body)[1] ?? '';
   return /^<!-- dbform:fingerprint:([0-9a-f]{16}) -->$/.exec(second)?.[1];
+}
+
+/** GitHub may hand a body back with CRLF line ends (e.g. after an edit in the browser). */
+function firstLines(body: string): string[] {
+  return body.split(/\r?\n/, 2);
 }

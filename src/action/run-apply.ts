@@ -35,7 +35,7 @@ export async function runApply(d: RunDeps): Promise<RunResult> {
   const comment = await findComment(d.api, target, 'plan');
   const reviewed = comment?.body ? readFingerprint(comment.body) : undefined;
   if (!reviewed) {
-    const reason = `pull request #${number} has no dbform plan for ${inputs.config} to apply (no plan comment, or it shows errors). Nothing was applied.`;
+    const reason = `Pull request #${number} has no dbform plan for ${inputs.config} to apply (no plan comment, or it shows errors). Nothing was applied.`;
     await post({ kind: 'refused', reason });
     return { exitcode: 1, hasChanges: false, failure: reason };
   }
@@ -48,10 +48,10 @@ export async function runApply(d: RunDeps): Promise<RunResult> {
   const base = { hasChanges: fresh.plan.changes.length > 0, fingerprint: now, planFile: savePlan(ctx, inputs.config, fresh.plan) };
   if (now !== reviewed) {
     const reason =
-      `the plan is not the one this pull request showed: fingerprint ${reviewed} was reviewed, the plan is now ${now}. ` +
+      `The plan is not the one this pull request showed: fingerprint ${reviewed} was reviewed, the plan is now ${now}. ` +
       'The file or the live state changed after the plan comment was posted.';
     await post({ kind: 'refused', reason, currentPlan: fresh.plan });
-    return { ...base, exitcode: 1, failure: `apply refused: ${reason}` };
+    return { ...base, exitcode: 1, failure: `Apply refused. ${reason}` };
   }
 
   try {

@@ -11,7 +11,7 @@ const converge: Executor = async (step, ctx) => {
   const addon = field<string>(step, 'addon', 'string');
   const desired = ctx.desired(addon);
   const catalog = await gatherCatalog((db) => ctx.pg(addon, db), desired);
-  const observed = { container: null, catalog, dataInitialized: true };
+  const observed = { container: null, catalog, dataInitialized: true, backupFiles: {} };
   const changes = KINDS.filter((k) => k.inInstance).flatMap((k) => k.diff(desired, observed));
   // Hazardous changes were not reviewed (the plan could not show them): leave them to the next plan.
   const hazardous = changes.filter((c) => c.hazards.length);

@@ -19,6 +19,8 @@ export interface Session {
   hostErrors: Map<string, string>;
   /** The fleet's certificate authority, derived from the master key. */
   ca: FleetCa;
+  /** Derives keys (backups) from DBFORM_MASTER_KEY; the key itself never leaves this process. */
+  masterKey: string;
   close(): Promise<void>;
 }
 
@@ -46,7 +48,7 @@ export async function openSession(file: string, warn: (msg: string) => void, tex
   const close = async () => {
     await Promise.all([...hosts.values()].map((h) => h.close().catch(() => undefined)));
   };
-  return { config, hosts, keystores, hostErrors, ca, close };
+  return { config, hosts, keystores, hostErrors, ca, masterKey, close };
 }
 
 /** Takes a host out of the run after a failure, keeping the reason for the summary. */

@@ -26,6 +26,20 @@ export interface GatherInput {
   keystores: Map<string, HostKeystore>;
   caPublicKeyPem: string;
   now: Date;
+  backupRecipient: (addon: string) => string;
+}
+
+/** SHA-256 of files on a host in one round trip (missing files are absent from the result). */
+async function fileHashes(host: Host, paths: string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(paths)];
+  if (!unique.length) return new Map();
+  const r = await host.exec(`sha256sum ${unique.map(shq).join(' ')} 2>/dev/null; true`);
+  const out = new Map<string, string>();
+  for (const line of r.stdout.split('\n')) {
+    const m = /^([0-9a-f]{64})  (.+)$/.exec(line);
+    if (m) out.set(m[2]!, m[1]!);
+  }
+  return out;
 }
 
 async function gatherHost(input: GatherInput, hostName: string) {
@@ -39,12 +53,19 @@ async function gatherHost(input: GatherInput, hostName: string) {
       held.set(key, await keystore.get(key));
     }
   }
-  const desired: DesiredAddon[] = [];
+  const desired: DesiredAddon[] = addons.map((a) =>
+    desiredAddon(input.config, a, {
+      caPublicKeyPem: input.caPublicKeyPem,
+      now: input.now,
+      heldPassword: (key) => held.get(key),
+      backupRecipient: input.backupRecipient,
+    }),
+  );
+  const backupFiles = await fileHashes(host, desired.flatMap((d) => [...Object.keys(d.backups.files), d.backups.cronPath]));
   const observed = new Map<string, ObservedAddon>();
   await Promise.all(
-    addons.map(async (a) => {
-      const d = desiredAddon(input.config, a, { caPublicKeyPem: input.caPublicKeyPem, now: input.now, heldPassword: (key) => held.get(key) });
-      desired.push(d);
+    addons.map(async (a, i) => {
+      const d = desired[i]!;
       const container = containers.get(a.name) ?? null;
       let catalog = null;
       if (container?.running) {
@@ -59,7 +80,8 @@ async function gatherHost(input: GatherInput, hostName: string) {
         });
       }
       const dataInitialized = container !== null || (await host.exec(`test -s ${shq(`${d.container.dataDir}/pgdata/PG_VERSION`)}`)).code === 0;
-      observed.set(a.name, { container, catalog, dataInitialized });
+      const files = Object.fromEntries([...Object.keys(d.backups.files), d.backups.cronPath].map((p) => [p, backupFiles.get(p) ?? null]));
+      observed.set(a.name, { container, catalog, dataInitialized, backupFiles: files });
     }),
   );
   // A managed container is this config's to remove only if its data lives under this host's dataDir:

@@ -34,7 +34,7 @@ function convergeLater(d: DesiredAddon): Change {
 export function buildPlan(config: { file: string; sha256: string }, desired: DesiredAddon[], observed: ObservedFleet): Plan {
   const changes: Change[] = [];
   for (const d of desired) {
-    const o = observed.addons.get(d.name) ?? { container: null, catalog: null, dataInitialized: false };
+    const o = observed.addons.get(d.name) ?? { container: null, catalog: null, dataInitialized: false, backupFiles: {} };
     // An existing instance that is not running cannot be read: what is inside it is "known after apply".
     const unknownInside = o.catalog === null && o.dataInitialized;
     for (const kind of KINDS) if (!(kind.inInstance && unknownInside)) changes.push(...kind.diff(d, o));

@@ -2,7 +2,10 @@ import { lookupPlan, postgresSettings } from '../config/plans.js';
 import type { AddonConfig, Config, HostConfig } from '../config/types.js';
 import { UserError } from '../util/errors.js';
 import { registerSecret } from '../util/redact.js';
-import type { DesiredAddon, DesiredRole } from './model.js';
+import type { DesiredAddon, DesiredBackups, DesiredRole } from './model.js';
+import { HOST_SCRIPT } from '../backups/host-script.js';
+import { backupConfDir, backupsEnabled, cronPath, renderBackupFiles } from '../backups/settings.js';
+import { sha256Hex } from '../util/canonical.js';
 import { renderHba } from './access/hba.js';
 
 // Turns the validated config into the desired state the diff compares against. Passwords are looked
@@ -47,6 +50,18 @@ export interface DesiredContext {
   caPublicKeyPem: string;
   now: Date;
   heldPassword: (key: string) => string | undefined;
+  /** age recipient (public key) of each add-on's backups. */
+  backupRecipient: (addon: string) => string;
+}
+
+function desiredBackups(config: Config, addon: AddonConfig, host: HostConfig, recipient: string): DesiredBackups {
+  const base = { cronPath: cronPath(addon.name), confDir: backupConfDir(host, addon.name) };
+  if (!backupsEnabled(addon)) return { ...base, enabled: false, files: {}, summary: null };
+  const rendered = renderBackupFiles(config, addon, host, recipient, HOST_SCRIPT);
+  const files = Object.fromEntries(
+    Object.entries(rendered.files).map(([path, f]) => [path, { ...f, sha256: sha256Hex(f.content) }]),
+  );
+  return { ...base, enabled: true, files, summary: rendered.summary };
 }
 
 export function desiredAddon(config: Config, addon: AddonConfig, ctx: DesiredContext): DesiredAddon {
@@ -86,6 +101,7 @@ export function desiredAddon(config: Config, addon: AddonConfig, ctx: DesiredCon
     allowedIps: addon.allowedIps,
     extensions: [...addon.extensions].sort(),
     now: ctx.now.toISOString(),
+    backups: desiredBackups(config, addon, host, ctx.backupRecipient(addon.name)),
     container: {
       name: containerName(addon.name),
       image: config.defaults.image,

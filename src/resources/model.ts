@@ -33,6 +33,16 @@ export interface DesiredTls {
   force: boolean;
 }
 
+export interface DesiredBackups {
+  enabled: boolean;
+  /** Files on the host, with their content (in memory only: it holds credentials; plans carry hashes). */
+  files: Record<string, { content: string; mode: string; sha256: string }>;
+  /** Files to remove when backups are disabled. */
+  cronPath: string;
+  confDir: string;
+  summary: { schedule: string; storage: string } | null;
+}
+
 export interface DesiredAddon {
   name: string;
   host: string;
@@ -47,6 +57,7 @@ export interface DesiredAddon {
   extensions: string[];
   /** When the plan is made (certificate expiry is judged against it). */
   now: string;
+  backups: DesiredBackups;
   /** Keystore entry of the add-on's superuser password (used by dbform only, over the host's loopback). */
   superuserKey: string;
 }
@@ -111,6 +122,8 @@ export interface ObservedCatalog {
 }
 
 export interface ObservedAddon {
+  /** SHA-256 of the backup files on the host, by path (null: missing). */
+  backupFiles: Record<string, string | null>;
   container: ObservedContainer | null;
   /** null when the instance cannot be queried (no container, or not running). */
   catalog: ObservedCatalog | null;

@@ -5,6 +5,8 @@ import { diffContainer } from './container/diff.js';
 import { diffDatabase } from './database/diff.js';
 import { diffGrants } from './grants/diff.js';
 import { accessExecutors } from './access/apply.js';
+import { backupExecutors } from './backups/apply.js';
+import { diffBackups } from './backups/diff.js';
 import { diffAccess } from './access/diff.js';
 import { diffExtensions } from './extensions/diff.js';
 import { tlsExecutors } from './tls/apply.js';
@@ -32,6 +34,7 @@ export const KINDS: ResourceKind[] = [
   { kind: 'extension', inInstance: true, diff: (d, o) => diffExtensions(d, o.catalog) },
   { kind: 'tls', inInstance: true, diff: (d, o) => diffTls(d, o.catalog) },
   { kind: 'access', inInstance: true, diff: (d, o) => diffAccess(d, o.catalog) },
+  { kind: 'backups', inInstance: false, diff: (d, o) => diffBackups(d, o) },
 ];
 
 /** Kind of the change that stands for in-instance changes that can only be known once it runs. */
@@ -43,4 +46,5 @@ export const EXECUTORS: Record<string, Executor> = {
   ...sqlExecutors,
   ...tlsExecutors,
   ...accessExecutors,
+  ...backupExecutors,
 };

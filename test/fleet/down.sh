@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Tears the test fleet down: kills every host (its PID 1, which takes its
-# dockerd, containers, sshd and cron with it), deletes veths, network namespaces
-# and the bridge, removes leftover cgroups and mounts. Safe to run when nothing is up.
+# dockerd, containers, sshd and cron with it) and the S3 endpoint (netns dbf-s3),
+# deletes veths, network namespaces and the bridge, removes leftover cgroups and
+# mounts. Safe to run when nothing is up.
 #
 # Usage: test/fleet/down.sh [STATE_DIR] [--purge]
 #   STATE_DIR  default $DBFORM_FLEET_STATE or /fleet-state
-#   --purge    also delete the hosts' files and Docker data (image stores) and the
-#              client key; without it they stay for inspection and reuse (up.sh
+#   --purge    also delete the hosts' files and Docker data (image stores), the
+#              S3 endpoint's objects and certificates, and the client key; without it they stay for inspection and reuse (up.sh
 #              wipes the hosts' files but keeps the Docker data to skip re-imports).
 #
 # Fleet names (bridge dbf0, netns dbf-db-N) are machine-wide: this removes any
@@ -39,9 +40,19 @@ for pf in "$STATE"/hosts/*/pid; do
   fi
   rm -f "$pf"
 done
-# Everything still inside a fleet network namespace (any STATE_DIR).
+# The S3 endpoint, as recorded by up.sh.
+if [ -f "$STATE/s3/pid" ]; then
+  read -r pid start <"$STATE/s3/pid" || true
+  if [ -n "${pid:-}" ] && [ "$(pid_starttime "$pid")" = "${start:-x}" ]; then
+    pids+=("$pid")
+  fi
+  rm -f "$STATE/s3/pid"
+fi
+# Everything still inside a fleet network namespace (any STATE_DIR), S3's included.
 mapfile -t namespaces < <(fleet_netns)
-for ns in "${namespaces[@]}"; do
+s3ns=()
+ip netns list 2>/dev/null | awk -v n="$FLEET_S3_NS" '$1 == n { f = 1 } END { exit !f }' && s3ns=("$FLEET_S3_NS")
+for ns in "${namespaces[@]}" "${s3ns[@]}"; do
   while read -r pid; do [ -n "$pid" ] && pids+=("$pid"); done < <(ip netns pids "$ns" 2>/dev/null || true)
 done
 
@@ -54,7 +65,7 @@ if [ "${#pids[@]}" -gt 0 ]; then
     for pid in "${pids[@]}"; do
       [ -d "/proc/$pid" ] && [ "$(awk '/^State:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)" != Z ] && alive+=("$pid")
     done
-    for ns in "${namespaces[@]}"; do
+    for ns in "${namespaces[@]}" "${s3ns[@]}"; do
       while read -r pid; do [ -n "$pid" ] && alive+=("$pid"); done < <(ip netns pids "$ns" 2>/dev/null || true)
     done
     [ "${#alive[@]}" -eq 0 ] && break
@@ -70,7 +81,8 @@ fi
 while read -r link; do
   ip link del "$link" 2>/dev/null || true
 done < <(ip -o link show 2>/dev/null | awk -F': ' -v p="$FLEET_VETH_PREFIX" '{ sub(/@.*/, "", $2) } index($2, p) == 1 && $2 ~ /[0-9]+$/ { print $2 }')
-for ns in "${namespaces[@]}"; do
+ip link del "$FLEET_S3_NS" 2>/dev/null || true
+for ns in "${namespaces[@]}" "${s3ns[@]}"; do
   ip netns del "$ns" 2>/dev/null || true
 done
 if ip link show "$FLEET_BRIDGE" >/dev/null 2>&1; then
@@ -90,10 +102,10 @@ done
 
 rm -f "$STATE/fleet.json" "$STATE/known_hosts" "$STATE/ssh_config"
 if [ "$purge" = 1 ] && [ -d "$STATE" ]; then
-  rm -rf "$STATE/hosts" "$STATE/hosts.list" "$STATE/id_ed25519" "$STATE/id_ed25519.pub"
+  rm -rf "$STATE/hosts" "$STATE/s3" "$STATE/hosts.list" "$STATE/id_ed25519" "$STATE/id_ed25519.pub"
   rmdir "$STATE" 2>/dev/null || true
 fi
 
-msg="down: ${#namespaces[@]} host(s) removed in $(( $(now_ms) - t0 )) ms"
+msg="down: ${#namespaces[@]} host(s)${s3ns:+ and the S3 endpoint} removed in $(( $(now_ms) - t0 )) ms"
 [ "$purge" = 1 ] && msg+=", state purged"
 flog "$msg"

@@ -41,3 +41,49 @@ fleet_netns() {
 
 # Start time (clock ticks since boot) of a pid, to tell a recycled pid apart.
 pid_starttime() { awk '{ sub(/^.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
+
+# --- S3 endpoint (s3rver over TLS in netns dbf-s3) --------------------------------
+FLEET_S3_NS=dbf-s3            # its netns; the root-side veth has the same name
+FLEET_S3_ADDR=10.77.0.2
+FLEET_S3_PORT=443
+FLEET_S3_NAME=s3.fleet        # in every host's /etc/hosts
+FLEET_S3_BUCKET=dbform-backups
+FLEET_S3_REGION=us-east-1
+FLEET_S3_KEY_ID=S3RVER        # the only key pair s3rver knows
+FLEET_S3_SECRET=S3RVER
+
+# A fresh CA and a server certificate for NAME and IP, in DIR:
+# ca.pem (give this to clients), ca.key, server.key, server.crt. EC P-256 (fast).
+fleet_s3_certs() {
+  local dir=$1 name=$2 ip=$3 tmp
+  tmp=$(mktemp -d)
+  (
+    set -e
+    cd "$tmp"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -keyout ca.key -out ca.pem -days 3650 -subj "/CN=dbform test fleet CA $(date -u +%FT%TZ)" \
+      -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign' 2>/dev/null
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -keyout server.key -out server.csr -subj "/CN=$name" 2>/dev/null
+    printf 'subjectAltName=DNS:%s,IP:%s\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' \
+      "$name" "$ip" >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -set_serial "0x$(openssl rand -hex 16)" \
+      -days 825 -extfile server.ext -out server.crt 2>/dev/null
+    chmod 600 ca.key server.key
+    chmod 644 ca.pem server.crt
+    mv -f ca.key ca.pem server.key server.crt "$dir/"
+  )
+  local rc=$?
+  rm -rf "$tmp"
+  return $rc
+}
+
+# rclone flags for an on-the-fly remote on the fleet's endpoint (:s3:BUCKET/KEY), one
+# line, no quoting needed. $1 (required): the CA file's path where rclone runs.
+# --s3-no-check-bucket: the bucket exists; do not try to create it (as with a
+# least-privilege key on a real provider).
+fleet_s3_rclone_flags() {
+  local ca=${1:?fleet_s3_rclone_flags CA_FILE}
+  printf -- '--config /dev/null --s3-provider Other --s3-endpoint https://%s --s3-region %s --s3-access-key-id %s --s3-secret-access-key %s --s3-force-path-style --s3-no-check-bucket --ca-cert %s\n' \
+    "$FLEET_S3_NAME" "$FLEET_S3_REGION" "$FLEET_S3_KEY_ID" "$FLEET_S3_SECRET" "$ca"
+}

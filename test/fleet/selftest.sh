@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the test fleet end to end: up 3 hosts, containers and files isolated
-# per host, sudo for the non-root user, (optionally) cron, then down and
-# nothing left behind.
+# per host, sudo for the non-root user, the S3 endpoint (rclone in the image on
+# one host, curl on another and from the machine), (optionally) cron, then down
+# and nothing left behind.
 #
 # Usage: test/fleet/selftest.sh [STATE_DIR] [--cron]   (--cron waits up to ~70 s)
 set -euo pipefail
@@ -56,6 +57,26 @@ ok "dbform@ logs in with the same key and has passwordless sudo"
 v=$(S db-2 'docker run --rm dbform-postgresql:15 sh -c "postgres --version; id -u postgres"' | tr '\n' ' ')
 case "$v" in *"PostgreSQL) 15."*" 100 ") ok "image on db-2: $v" ;; *) bad "image on db-2: $v" ;; esac
 
+# S3: upload from a container on db-1 (rclone rcat, age-encrypted, multipart), read on db-2 and from the machine.
+CA=$STATE/s3/ca.pem
+grep -q '"s3": { "endpoint": "https://s3.fleet:443"' "$STATE/fleet.json" || bad "fleet.json lacks s3"
+S db-1 "docker run --rm --network host -v $CA:/ca.pem:ro dbform-postgresql:15 sh -ec '
+  age-keygen -o /tmp/k 2>/dev/null; r=\$(age-keygen -y /tmp/k)
+  echo hello | rclone rcat $(fleet_s3_rclone_flags /ca.pem) :s3:$FLEET_S3_BUCKET/selftest/hello.txt
+  head -c 12000000 /dev/urandom | age -r \$r | rclone rcat $(fleet_s3_rclone_flags /ca.pem) :s3:$FLEET_S3_BUCKET/selftest/big.age
+  rclone cat $(fleet_s3_rclone_flags /ca.pem) :s3:$FLEET_S3_BUCKET/selftest/big.age | age -d -i /tmp/k | wc -c'" >"$STATE/selftest.out" 2>&1 \
+  || { cat "$STATE/selftest.out" >&2; bad "rclone/age in a container on db-1"; }
+[ "$(tail -n1 "$STATE/selftest.out")" = 12000000 ] || { cat "$STATE/selftest.out" >&2; bad "age+rclone round trip"; }
+[ "$(S db-2 "curl -sSf --cacert $CA https://s3.fleet/$FLEET_S3_BUCKET/selftest/hello.txt")" = hello ] || bad "curl https://s3.fleet on db-2"
+[ "$(curl -sSf --cacert "$CA" "https://$FLEET_S3_ADDR/$FLEET_S3_BUCKET/selftest/hello.txt")" = hello ] || bad "curl https://$FLEET_S3_ADDR from the machine"
+want="get selftest/hello.txt 6 $(printf 'hello\n' | sha256sum | cut -d' ' -f1)"
+NODE_NO_WARNINGS=1 node "$HERE/s3-check.mjs" "$STATE/fleet.json" selftest/ selftest/hello.txt >"$STATE/selftest.out" 2>&1 \
+  || { cat "$STATE/selftest.out" >&2; bad "AWS SDK (s3-check.mjs) from the machine"; }
+grep -qx "$want" "$STATE/selftest.out" && grep -q '^selftest/big.age ' "$STATE/selftest.out" \
+  || { cat "$STATE/selftest.out" >&2; bad "s3-check.mjs output"; }
+rm -f "$STATE/selftest.out"
+ok "S3: rclone rcat (age, 12 MB multipart) from db-1's container; read on db-2 by name, from the machine by IP (curl, AWS SDK)"
+
 if [ "$cron" = 1 ]; then
   S db-3 'printf "* * * * * root date +\\%%T >/tmp/cron-ran\n" >/etc/cron.d/dbfselftest'
   for _ in $(seq 1 70); do
@@ -67,15 +88,16 @@ if [ "$cron" = 1 ]; then
   ok "cron ran /etc/cron.d/dbfselftest at $r"
 fi
 
-pids=$(awk '{ print $1 }' "$STATE"/hosts/*/pid)
+pids=$(awk '{ print $1 }' "$STATE"/hosts/*/pid "$STATE/s3/pid")
 t=$(now_ms); bash "$HERE/down.sh" "$STATE"; ok "down in $(( $(now_ms) - t )) ms"
 
 [ -z "$(fleet_netns)" ] || bad "netns left: $(fleet_netns)"
-! ip -o link show | grep -qE ": (dbf0|dbf-v[0-9]+)[@:]" || bad "links left"
+! ip netns list | grep -q "^$FLEET_S3_NS\b" || bad "netns $FLEET_S3_NS left"
+! ip -o link show | grep -qE ": (dbf0|dbf-v[0-9]+|$FLEET_S3_NS)[@:]" || bad "links left"
 ! grep -q " $STATE/" /proc/mounts || bad "mounts left under $STATE"
 for p in $pids; do
   [ ! -d "/proc/$p" ] || [ "$(awk '/^State:/ { print $2 }' "/proc/$p/status")" = Z ] || bad "host pid $p still alive"
 done
 ! ps -eo args | grep -q '^sleep 300$' || bad "container process left"
 ! ls -d /sys/fs/cgroup/*/dbf-db-* >/dev/null 2>&1 || bad "cgroups left"
-ok "nothing left: netns, links, mounts, host processes, container processes, cgroups"
+ok "nothing left: netns, links, mounts, host and S3 processes, container processes, cgroups"

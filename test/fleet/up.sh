@@ -11,6 +11,8 @@
 # Writes STATE_DIR/fleet.json, STATE_DIR/id_ed25519 (client key for root@ and
 # dbform@ every host), STATE_DIR/known_hosts and STATE_DIR/ssh_config
 # (ssh -F STATE_DIR/ssh_config db-1). Any fleet already up is torn down first.
+# Also starts an S3 endpoint (s3rver over TLS, netns dbf-s3, https://s3.fleet at
+# 10.77.0.2:443, bucket dbform-backups, CA in STATE_DIR/s3/ca.pem): fleet.json "s3".
 #
 # Environment:
 #   DBFORM_FLEET_IMAGE    image imported into every host's engine (default dbform-postgresql:15)
@@ -30,10 +32,11 @@ STATE=$(resolve_state_dir "${2:-}")
 IMAGE=${DBFORM_FLEET_IMAGE:-dbform-postgresql:15}
 WAIT=${DBFORM_FLEET_WAIT:-30}
 
-for c in ip nsenter unshare setsid dockerd docker cron ssh ssh-keygen ssh-keyscan sudo useradd; do
+for c in ip nsenter unshare setsid dockerd docker cron ssh ssh-keygen ssh-keyscan sudo useradd openssl node; do
   command -v "$c" >/dev/null 2>&1 || fdie "$c not found (run scripts/install-prereqs.sh)"
 done
 [ -x /usr/sbin/sshd ] || fdie "/usr/sbin/sshd not found (run scripts/install-prereqs.sh)"
+[ -f "$REPO/node_modules/s3rver/package.json" ] || fdie "npm package s3rver missing (run npm install in $REPO)"
 
 t0=$(now_ms)
 bash "$HERE/down.sh" "$STATE"
@@ -60,9 +63,20 @@ if [ ! -s "$STATE/id_ed25519" ] || [ ! -s "$STATE/id_ed25519.pub" ]; then
   rm -f "$STATE/id_ed25519" "$STATE/id_ed25519.pub"
   ssh-keygen -q -t ed25519 -N '' -C dbform-fleet -f "$STATE/id_ed25519"
 fi
-for i in $(seq 1 "$N"); do
-  printf '%s\t%s\n' "$(host_addr "$i")" "$(host_name "$i")"
-done >"$STATE/hosts.list"
+{
+  for i in $(seq 1 "$N"); do
+    printf '%s\t%s\n' "$(host_addr "$i")" "$(host_name "$i")"
+  done
+  printf '%s\t%s\n' "$FLEET_S3_ADDR" "$FLEET_S3_NAME"
+} >"$STATE/hosts.list"
+
+# S3: a fresh CA + server certificate and an empty store for every fleet.
+S3=$STATE/s3
+rm -rf "$S3/data"
+rm -f "$S3/pid" "$S3/s3.log"
+mkdir -p "$S3/data"
+chmod 755 "$S3"
+fleet_s3_certs "$S3" "$FLEET_S3_NAME" "$FLEET_S3_ADDR" || fdie "could not make the S3 endpoint's certificates"
 
 # --- network -------------------------------------------------------------------
 started=1
@@ -83,6 +97,27 @@ for i in $(seq 1 "$N"); do
   ip -n "$ns" link set eth0 up
   ip -n "$ns" link set lo up
 done
+
+# The S3 endpoint's namespace: one more veth on the bridge, no route off the subnet.
+ip netns add "$FLEET_S3_NS"
+ip link add "$FLEET_S3_NS" type veth peer name eth0 netns "$FLEET_S3_NS"
+disable_ipv6 "$FLEET_S3_NS"
+ip link set "$FLEET_S3_NS" master "$FLEET_BRIDGE" up
+ip -n "$FLEET_S3_NS" addr add "$FLEET_S3_ADDR/$FLEET_PREFIX" dev eth0
+ip -n "$FLEET_S3_NS" link set eth0 up
+ip -n "$FLEET_S3_NS" link set lo up
+
+# --- S3 endpoint (node takes ~1 s to answer: started first, waited for last) ---------
+(
+  cd /
+  exec setsid env -i PATH="$FLEET_PATH" LANG=C.UTF-8 HOME=/ NODE_OPTIONS= \
+    DBFORM_FLEET_S3_VERBOSE="${DBFORM_FLEET_S3_VERBOSE:-0}" \
+    nsenter --net="/run/netns/$FLEET_S3_NS" -- \
+    node --openssl-legacy-provider "$HERE/s3-server.mjs" \
+    "$FLEET_S3_ADDR" "$FLEET_S3_PORT" "$S3" "$FLEET_S3_BUCKET" >"$S3/s3.log" 2>&1 </dev/null
+) &
+S3PID=$!
+disown "$S3PID"
 
 # --- hosts ---------------------------------------------------------------------
 for i in $(seq 1 "$N"); do
@@ -216,6 +251,22 @@ if [ -n "$failed" ]; then
 fi
 t_setup=$(now_ms)
 
+# --- the S3 endpoint answers (the bucket exists before the port opens) ---------------
+deadline=$(( $(now_ms) + WAIT * 1000 ))
+until (exec 3<>"/dev/tcp/$FLEET_S3_ADDR/$FLEET_S3_PORT") 2>/dev/null; do
+  if ! kill -0 "$S3PID" 2>/dev/null; then
+    tail -n 20 "$S3/s3.log" >&2 || true
+    fdie "the S3 endpoint died during startup (see $S3/s3.log)"
+  fi
+  if [ "$(now_ms)" -ge "$deadline" ]; then
+    tail -n 20 "$S3/s3.log" >&2 || true
+    fdie "the S3 endpoint did not answer on $FLEET_S3_ADDR:$FLEET_S3_PORT within ${WAIT}s (see $S3/s3.log)"
+  fi
+  sleep 0.05
+done
+echo "$S3PID $(pid_starttime "$S3PID")" >"$S3/pid"
+t_s3=$(now_ms)
+
 # --- fleet.json, ssh_config ----------------------------------------------------------
 {
   printf '{\n  "hosts": [\n'
@@ -232,7 +283,12 @@ t_setup=$(now_ms)
   printf '  "image": "%s",\n' "$IMAGE"
   printf '  "bridge": "%s",\n' "$FLEET_BRIDGE"
   printf '  "bridgeAddress": "%s",\n' "$FLEET_BRIDGE_ADDR"
-  printf '  "subnet": "10.77.0.0/%s"\n' "$FLEET_PREFIX"
+  printf '  "subnet": "10.77.0.0/%s",\n' "$FLEET_PREFIX"
+  printf '  "s3": { "endpoint": "https://%s:%s", "address": "%s", "port": %s, "region": "%s", "bucket": "%s",\n' \
+    "$FLEET_S3_NAME" "$FLEET_S3_PORT" "$FLEET_S3_ADDR" "$FLEET_S3_PORT" "$FLEET_S3_REGION" "$FLEET_S3_BUCKET"
+  printf '          "caFile": "%s/ca.pem", "accessKeyId": "%s", "secretAccessKey": "%s", "forcePathStyle": true,\n' \
+    "$S3" "$FLEET_S3_KEY_ID" "$FLEET_S3_SECRET"
+  printf '          "netns": "%s", "pid": %s, "dataDir": "%s/data" }\n' "$FLEET_S3_NS" "$S3PID" "$S3"
   printf '}\n'
 } >"$STATE/fleet.json.tmp"
 mv -f "$STATE/fleet.json.tmp" "$STATE/fleet.json"
@@ -247,5 +303,5 @@ mv -f "$STATE/fleet.json.tmp" "$STATE/fleet.json"
 } >"$STATE/ssh_config"
 
 imports=$(for i in $(seq 1 "$N"); do printf ' %s' "$(cat "$STATE/hosts/$(host_name "$i")/import.ms")"; done)
-flog "up: $N host(s) in $(( $(now_ms) - t0 )) ms (teardown+tarball $((t_tar - t0)), start $((t_start - t_tar)), ready $((t_ready - t_start)), logins+image $((t_setup - t_ready)); image ms per host:$imports)"
-flog "fleet: $STATE/fleet.json   ssh: ssh -F $STATE/ssh_config db-1"
+flog "up: $N host(s) in $(( $(now_ms) - t0 )) ms (teardown+tarball $((t_tar - t0)), start $((t_start - t_tar)), ready $((t_ready - t_start)), logins+image $((t_setup - t_ready)), s3 wait $((t_s3 - t_setup)); image ms per host:$imports)"
+flog "fleet: $STATE/fleet.json   ssh: ssh -F $STATE/ssh_config db-1   s3: https://$FLEET_S3_NAME ($FLEET_S3_ADDR:$FLEET_S3_PORT, CA $S3/ca.pem)"

@@ -192,7 +192,7 @@ describe('GitHub Action from its bundle', () => {
     const r = await applyOnMerge();
     expect(r.code).toBe(1);
     expect(r.outputs.exitcode).toBe('1');
-    expect(r.stdout).toMatch(/::error::apply refused: the plan is not the one this pull request showed/);
+    expect(r.stdout).toMatch(/::error::Apply refused. The plan is not the one this pull request showed/);
     expect(applyComments()).toHaveLength(1);
     const body = applyComments()[0]!.body;
     expect(body).toContain('### dbform apply of databases.yaml: refused');

@@ -53,7 +53,10 @@ export class Workspace {
   }
 
   cleanup(addons: string[]): void {
-    for (const a of addons) spawnSync('docker', ['rm', '-f', `dbform-${a}`], { stdio: 'ignore' });
+    for (const a of addons) {
+      spawnSync('docker', ['rm', '-f', `dbform-${a}`], { stdio: 'ignore' });
+      rmSync(`/etc/cron.d/dbform-${a}`, { force: true }); // the local host's backup schedule
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

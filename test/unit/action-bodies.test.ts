@@ -41,10 +41,10 @@ describe('apply comment', () => {
     const md = renderApplyComment({
       configPath: 'databases.yaml',
       sha: SHA,
-      outcome: { kind: 'refused', reason: 'the plan is not the one this pull request showed.', currentPlan: update },
+      outcome: { kind: 'refused', reason: 'The plan is not the one this pull request showed.', currentPlan: update },
     });
     expect(md).toContain('### dbform apply of databases.yaml: refused');
-    expect(md).toContain(':no_entry: **Nothing was applied.** the plan is not the one this pull request showed.');
+    expect(md).toContain(':no_entry: **Nothing was applied.** The plan is not the one this pull request showed.');
     expect(md).toContain("re-run this pull request's plan job");
     expect(md).toContain('<details><summary>Current plan</summary>\n\n**Plan:** 1 to add, 2 to change, 4 to destroy.');
   });

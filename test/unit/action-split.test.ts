@@ -56,6 +56,9 @@ describe('markers', () => {
     expect(hasMarker(`text\n${body}`, 'plan', 'infra/databases.yaml')).toBe(false);
     expect(hasMarker(null, 'plan', 'infra/databases.yaml')).toBe(false);
     expect(readFingerprint(body)).toBe('0123456789abcdef');
+    const crlf = body.replaceAll('\n', '\r\n');
+    expect(hasMarker(crlf, 'plan', 'infra/databases.yaml')).toBe(true);
+    expect(readFingerprint(crlf)).toBe('0123456789abcdef');
   });
 
   it('cannot be closed early by a config path', () => {

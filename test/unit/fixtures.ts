@@ -26,6 +26,7 @@ export function desired(roles: DesiredRole[] = [role('shop', 'owner'), role('rep
     allowedIps: [],
     extensions: [],
     now: '2026-11-22T00:00:00.000Z',
+    backups: { enabled: false, files: {}, cronPath: '/etc/cron.d/dbform-shop', confDir: '/var/lib/dbform/.backup/shop', summary: null },
     container: {
       name: 'dbform-shop',
       image: 'dbform-postgresql:15',

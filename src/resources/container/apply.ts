@@ -96,7 +96,9 @@ const remove: Executor = async (step, ctx) => {
   await run(ctx.host, `removing the container of ${addon}`, `docker rm -f ${shq(field<string>(step, 'name', 'string'))} >/dev/null 2>&1; true`);
   // Refuse anything but a per-add-on directory: a tampered plan must not be able to `rm -rf /`.
   if (dataDir && /^\/.+\/[a-z][a-z0-9-]{1,40}$/.test(dataDir) && dataDir.endsWith(`/${addon}`)) {
-    await run(ctx.host, `deleting the data of ${addon}`, `rm -rf ${shq(dataDir)}`);
+    // Its schedule and backup settings go too; the backups already taken stay in their storage.
+    const conf = `${dataDir.slice(0, -addon.length)}.backup/${addon}`;
+    await run(ctx.host, `deleting the data of ${addon}`, `rm -rf ${shq(dataDir)} ${shq(conf)} && rm -f ${shq(`/etc/cron.d/dbform-${addon}`)}`);
   }
 };
 

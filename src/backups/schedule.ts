@@ -1,0 +1,305 @@
+// The daily backup schedule of an add-on as `/etc/cron.d` lines (SPEC "Backups, retention, PITR"; issue 5):
+// a local hour of the day in the add-on's time zone ("03:00", or "4:00 UTC" with its own zone) must give exactly
+// one backup per local day, at that local time, across daylight-saving changes.
+//
+// ASSUMPTION: cron on our hosts runs in UTC (the hosts' clock and zone are UTC). We do not use CRON_TZ: Debian's
+// cron does not honour it reliably. So the zone is handled by the command itself:
+//
+//  - Cron fires at every UTC time that the chosen local time can fall on (one per UTC offset the zone uses:
+//    Europe/Paris 03:00 -> 01:00 UTC in summer and 02:00 UTC in winter), plus, when the chosen time can fall in a
+//    spring-forward gap (02:30 in Paris on the last Sunday of March does not exist), the UTC time of that change,
+//    which is the first local minute that exists after the gap (03:00 local that day).
+//  - Each firing runs a guard: it reads the local date and time in the add-on's zone (`TZ=zone date`), and runs the
+//    backup only when the local time is at or after the chosen time AND the stamp file
+//    `/var/lib/dbform/ADDON/last-backup-day` does not already hold today's local date. It writes the date to the
+//    stamp (atomically, before the backup starts) and then runs the command.
+//
+// Why that gives exactly one backup per local day at the chosen time: before the first instant of a local day at
+// which the local clock reads at least the chosen time, every firing is refused (too early). That first instant is
+// either the chosen time itself (reached by the candidate for the offset in force then) or, in a spring-forward
+// gap, the change itself (reached by the gap candidate). It runs and stamps the day, so every later firing that day
+// (the other offset's candidate, or the chosen time occurring a second time on a fall-back day) is refused.
+// A firing missed while the host was down is made up by a later candidate the same local day, never twice.
+//
+// The host needs the zone's tzdata (`/usr/share/zoneinfo/ZONE`): without it `date` silently falls back to UTC.
+//
+// `simulateFirings`/`firingsForDay` read the cron lines back (cron field matching + this guard's semantics) and
+// compute when the backup actually runs, so tests prove the property on the lines we install, not on a model.
+
+import { DateTime, IANAZone } from 'luxon';
+import type { ScheduleAt } from '../config/semantic.js';
+
+export type { ScheduleAt } from '../config/semantic.js';
+
+export interface CronOptions {
+  /** The shell command that takes the backup (run by /bin/sh after the guard). */
+  command: string;
+  /** The add-on's name: names its stamp file. */
+  addon: string;
+  /** The user the cron job runs as; default root. */
+  user?: string;
+  /** Directory of the per-add-on state; default /var/lib/dbform. */
+  stateDir?: string;
+  /** Years whose UTC offsets and daylight-saving changes are considered; default 2020 to 2060. */
+  years?: { from: number; to: number };
+}
+
+/** A cron time in UTC: `minute` past each of `hours`. */
+export interface UtcCronTime {
+  minute: number;
+  hours: number[];
+}
+
+export interface SchedulePlan {
+  /** The zone the chosen time is in: scheduleAt.zone, else the add-on's time zone. */
+  zone: string;
+  hour: number;
+  minute: number;
+  /** The UTC cron times that fire the guard, sorted by minute. */
+  times: UtcCronTime[];
+}
+
+const DEFAULT_STATE_DIR = '/var/lib/dbform';
+const DEFAULT_YEARS = { from: 2020, to: 2060 };
+const MINUTE_MS = 60_000;
+const DAY_MINUTES = 1440;
+
+/** "daily at 03:00 Europe/Paris". */
+export function describeSchedule(scheduleAt: ScheduleAt, timezone: string): string {
+  return `daily at ${hhmm(scheduleAt.hour, scheduleAt.minute)} ${scheduleAt.zone ?? timezone}`;
+}
+
+/** The UTC times at which cron must fire the guard for `scheduleAt` (see the comment at the top of this file). */
+export function schedulePlan(scheduleAt: ScheduleAt, timezone: string, years: { from: number; to: number } = DEFAULT_YEARS): SchedulePlan {
+  const { hour, minute } = scheduleAt;
+  if (!Number.isInteger(hour) || hour < 0 || hour > 23 || !Number.isInteger(minute) || minute < 0 || minute > 59) {
+    throw new RangeError(`schedule: ${hour}:${minute} is not a time of day`);
+  }
+  const zone = scheduleAt.zone ?? timezone;
+  if (!IANAZone.isValidZone(zone)) throw new RangeError(`schedule: unknown time zone ${JSON.stringify(zone)}`);
+  const target = hour * 60 + minute;
+  const facts = zoneFacts(zone, years.from, years.to);
+  const utcMinutes = new Set<number>();
+  for (const offset of facts.offsets) utcMinutes.add(mod(target - offset, DAY_MINUTES));
+  for (const gap of facts.gaps) {
+    if (mod(target - gap.localStart, DAY_MINUTES) < gap.length) utcMinutes.add(gap.utcMinute);
+  }
+  const byMinute = new Map<number, number[]>();
+  for (const m of utcMinutes) {
+    const hours = byMinute.get(m % 60) ?? [];
+    hours.push(Math.floor(m / 60));
+    byMinute.set(m % 60, hours);
+  }
+  const times = [...byMinute.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([m, hours]) => ({ minute: m, hours: hours.sort((a, b) => a - b) }));
+  return { zone, hour, minute, times };
+}
+
+/**
+ * The lines of the add-on's `/etc/cron.d` file (comments, then one job line per distinct UTC minute).
+ * Join them with "\n" and end the file with a newline (cron ignores a last line without one).
+ */
+export function cronEntries(scheduleAt: ScheduleAt, timezone: string, opts: CronOptions): string[] {
+  const plan = schedulePlan(scheduleAt, timezone, opts.years);
+  const user = opts.user ?? 'root';
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(user)) throw new RangeError(`schedule: ${JSON.stringify(user)} is not a user name`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(opts.addon)) {
+    throw new RangeError(`schedule: ${JSON.stringify(opts.addon)} cannot name a state directory`);
+  }
+  if (/[\r\n\0]/.test(opts.command) || opts.command.trim() === '') throw new RangeError('schedule: the command must be one non-empty line');
+  if (opts.command.includes('\\%')) throw new RangeError('schedule: the command cannot contain "\\%" (cron cannot express it)');
+  const dir = `${(opts.stateDir ?? DEFAULT_STATE_DIR).replace(/\/+$/, '')}/${opts.addon}`;
+  if (!/^\/[A-Za-z0-9_./-]*$/.test(dir)) throw new RangeError(`schedule: ${JSON.stringify(dir)} is not a plain absolute path`);
+  const stamp = `${dir}/last-backup-day`;
+  const threshold = `1${hhmm(plan.hour, plan.minute).replace(':', '')}`;
+  // POSIX sh (dash). `date '+%F 1%H%M'` prints "2026-03-29 10300": the leading 1 keeps the number decimal.
+  const guard =
+    `now=$(TZ=${sq(plan.zone)} date '+%F 1%H%M'); day=\${now% *}; ` +
+    `if [ "\${now#* }" -ge ${threshold} ] && [ "$(cat ${sq(stamp)} 2>/dev/null)" != "$day" ]; then ` +
+    `mkdir -p ${sq(dir)} && echo "$day" > ${sq(`${stamp}.tmp`)} && mv -f ${sq(`${stamp}.tmp`)} ${sq(stamp)} && { ${opts.command}; }; fi`;
+  const command = guard.replace(/%/g, '\\%');
+  return [
+    `# dbform: backups of ${opts.addon}, ${describeSchedule(scheduleAt, timezone)}, exactly once per local day.`,
+    '# Cron runs in UTC here: each line below fires at a UTC time the local time can fall on; the guard runs the',
+    '# backup at the first firing at or after the local time and records the local day so that it runs once.',
+    ...plan.times.map((t) => `${t.minute} ${t.hours.join(',')} * * * ${user} ${command}`),
+  ];
+}
+
+/**
+ * The instants at which the backup runs between `from` (inclusive) and `to` (exclusive), ISO instants, given the
+ * cron lines (evaluated in UTC, minute by minute) and the guard's semantics, starting with no stamp file.
+ * Lines without our guard fire on every match. Returned in UTC.
+ */
+export function simulateFirings(entries: readonly string[], from: string, to: string): DateTime[] {
+  const start = DateTime.fromISO(from, { zone: 'utc' });
+  const end = DateTime.fromISO(to, { zone: 'utc' });
+  if (!start.isValid || !end.isValid) throw new RangeError('simulateFirings: from and to must be ISO instants');
+  const jobs = entries.map(parseCronLine).filter((j): j is CronJob => j !== undefined);
+  const stamps = new Map<string, string>();
+  const fired: DateTime[] = [];
+  const first = Math.ceil(start.toMillis() / MINUTE_MS) * MINUTE_MS;
+  for (let ms = first; ms < end.toMillis(); ms += MINUTE_MS) {
+    const d = new Date(ms);
+    let ran = false;
+    for (const job of jobs) {
+      if (!cronMatches(job, d)) continue;
+      const guard = job.guard;
+      if (guard === undefined) {
+        ran = true;
+        continue;
+      }
+      const local = DateTime.fromMillis(ms, { zone: guard.zone });
+      const day = local.toISODate() ?? '';
+      if (Number(`1${local.toFormat('HHmm')}`) < guard.threshold || stamps.get(guard.stamp) === day) continue;
+      stamps.set(guard.stamp, day);
+      ran = true;
+    }
+    if (ran) fired.push(DateTime.fromMillis(ms, { zone: 'utc' }));
+  }
+  return fired;
+}
+
+/**
+ * The instants (in `timezone`) at which the backup runs on the local day `localDate` ("2026-03-29"), simulating
+ * from the local day before, so that the stamp file holds what the previous day left in it.
+ */
+export function firingsForDay(entries: readonly string[], localDate: string, timezone: string): DateTime[] {
+  const day = DateTime.fromISO(localDate, { zone: timezone });
+  if (!day.isValid) throw new RangeError(`firingsForDay: ${JSON.stringify(localDate)} is not a date in ${timezone}`);
+  const from = day.startOf('day').minus({ hours: 36 });
+  const to = day.startOf('day').plus({ hours: 36 });
+  return simulateFirings(entries, from.toUTC().toISO() ?? '', to.toUTC().toISO() ?? '')
+    .map((t) => t.setZone(timezone))
+    .filter((t) => t.toISODate() === localDate);
+}
+
+// ---- zones -------------------------------------------------------------------------------------------------
+
+interface ZoneFacts {
+  /** Every UTC offset (minutes) in force during the years scanned. */
+  offsets: number[];
+  /** Spring-forward gaps: the change's UTC minute of day, and the local times of day that do not exist. */
+  gaps: { utcMinute: number; localStart: number; length: number }[];
+}
+
+const factsCache = new Map<string, ZoneFacts>();
+
+/** Offsets and gaps of `zone` from `fromYear` to `toYear`, scanning weekly and bisecting each change to the minute. */
+function zoneFacts(zone: string, fromYear: number, toYear: number): ZoneFacts {
+  const key = `${zone}|${fromYear}|${toYear}`;
+  const cached = factsCache.get(key);
+  if (cached) return cached;
+  const z = IANAZone.create(zone);
+  const offsetAt = (ms: number): number => Math.round(z.offset(ms));
+  const step = 7 * DAY_MINUTES * MINUTE_MS;
+  const end = Date.UTC(toYear + 1, 0, 1);
+  const offsets = new Set<number>();
+  const gaps = new Map<string, ZoneFacts['gaps'][number]>();
+  let prevMs = Date.UTC(fromYear, 0, 1);
+  let prev = offsetAt(prevMs);
+  offsets.add(prev);
+  for (let ms = prevMs + step; ms <= end; ms += step) {
+    const cur = offsetAt(ms);
+    if (cur !== prev) {
+      // Bisect to the first minute with the new offset.
+      let lo = prevMs;
+      let hi = ms;
+      while (hi - lo > MINUTE_MS) {
+        const mid = lo + Math.floor((hi - lo) / 2 / MINUTE_MS) * MINUTE_MS;
+        if (offsetAt(mid) === prev) lo = mid;
+        else hi = mid;
+      }
+      offsets.add(cur);
+      if (cur > prev) {
+        const utcMinute = mod(Math.floor(hi / MINUTE_MS), DAY_MINUTES);
+        const gap = { utcMinute, localStart: mod(utcMinute + prev, DAY_MINUTES), length: cur - prev };
+        gaps.set(`${gap.utcMinute}|${gap.localStart}|${gap.length}`, gap);
+      }
+    }
+    prev = cur;
+    prevMs = ms;
+  }
+  const facts = { offsets: [...offsets].sort((a, b) => a - b), gaps: [...gaps.values()] };
+  factsCache.set(key, facts);
+  return facts;
+}
+
+// ---- reading cron lines back ---------------------------------------------------------------------------------
+
+interface CronJob {
+  minute: FieldMatcher;
+  hour: FieldMatcher;
+  dom: FieldMatcher;
+  month: FieldMatcher;
+  dow: FieldMatcher;
+  domStar: boolean;
+  dowStar: boolean;
+  guard?: { zone: string; threshold: number; stamp: string };
+}
+
+type FieldMatcher = (n: number) => boolean;
+
+function parseCronLine(line: string): CronJob | undefined {
+  const trimmed = line.trim();
+  if (trimmed === '' || trimmed.startsWith('#') || /^[A-Za-z_][A-Za-z0-9_]*\s*=/.test(trimmed)) return undefined;
+  const m = /^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(.+)$/.exec(trimmed);
+  if (!m) throw new RangeError(`not a cron.d line: ${line}`);
+  const [, min, hr, dom, mon, dow, , rawCommand] = m as unknown as [string, string, string, string, string, string, string, string];
+  // Cron turns "\%" into "%" (and a bare "%" into a newline, which we never write).
+  const command = rawCommand.replace(/\\%/g, '%');
+  const zone = /TZ='([^']+)' date '\+%F 1%H%M'/.exec(command)?.[1];
+  const threshold = /-ge (1\d{4})\b/.exec(command)?.[1];
+  const stamp = /cat '([^']+)' 2>\/dev\/null/.exec(command)?.[1];
+  return {
+    minute: field(min, 0, 59),
+    hour: field(hr, 0, 23),
+    dom: field(dom, 1, 31),
+    month: field(mon, 1, 12),
+    dow: field(dow, 0, 7),
+    domStar: dom === '*',
+    dowStar: dow === '*',
+    guard: zone && threshold && stamp ? { zone, threshold: Number(threshold), stamp } : undefined,
+  };
+}
+
+function cronMatches(job: CronJob, d: Date): boolean {
+  if (!job.minute(d.getUTCMinutes()) || !job.hour(d.getUTCHours()) || !job.month(d.getUTCMonth() + 1)) return false;
+  const domOk = job.dom(d.getUTCDate());
+  const dow = d.getUTCDay();
+  const dowOk = job.dow(dow) || (dow === 0 && job.dow(7));
+  // Cron's rule: when both day fields are restricted, either one matching is enough.
+  if (!job.domStar && !job.dowStar) return domOk || dowOk;
+  return domOk && dowOk;
+}
+
+/** A cron field: "*", "N", "A-B", any of them with "/STEP", comma-separated. */
+function field(text: string, min: number, max: number): FieldMatcher {
+  const allowed = new Set<number>();
+  for (const part of text.split(',')) {
+    const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
+    if (!m) throw new RangeError(`unsupported cron field ${JSON.stringify(text)}`);
+    const lo = m[1] === '*' ? min : Number(m[2]);
+    const hi = m[1] === '*' ? max : m[3] !== undefined ? Number(m[3]) : m[4] !== undefined ? max : lo;
+    const stepBy = m[4] !== undefined ? Number(m[4]) : 1;
+    if (lo < min || hi > max || lo > hi || stepBy < 1) throw new RangeError(`cron field ${JSON.stringify(text)} is out of range`);
+    for (let n = lo; n <= hi; n += stepBy) allowed.add(n);
+  }
+  return (n) => allowed.has(n);
+}
+
+// ---- helpers -------------------------------------------------------------------------------------------------
+
+function hhmm(hour: number, minute: number): string {
+  return `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`;
+}
+
+function mod(n: number, m: number): number {
+  return ((n % m) + m) % m;
+}
+
+/** Single-quoted for /bin/sh. */
+function sq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
