@@ -3,6 +3,7 @@ import { ConfigError } from '../config/load.js';
 import { RENDER_FORMATS, type RenderFormat } from '../render/index.js';
 import { UserError } from '../util/errors.js';
 import { applyCommand } from './commands/apply.js';
+import { backupsCommand } from './commands/backups.js';
 import { driftCommand } from './commands/drift.js';
 import { keyscanCommand } from './commands/keyscan.js';
 import { outputCommand } from './commands/output.js';
@@ -22,6 +23,7 @@ Commands:
   apply [PLANFILE] [--auto-approve] [--allow-hazards CODE,...] [--lock-timeout SECONDS]
                                 [--expect-fingerprint FP]  refuse unless the plan is exactly the reviewed one
   output ADDON [--user NAME | --all | --ca]   connection URLs (DATABASE_URL), or the CA certificate
+  backups list|create|download|verify ADDON [--backup ID] [--out FILE]
   hosts keyscan HOST            print the hostKey line to pin for a host (name in the file, or ADDRESS[:PORT])
 
 Exit codes: 0 success or nothing to do, 1 error, 2 changes present (--detailed-exitcode).`;
@@ -54,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
       user: { type: 'string' },
       all: { type: 'boolean', default: false },
       ca: { type: 'boolean', default: false },
+      backup: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -79,6 +82,9 @@ async function main(argv: string[]): Promise<number> {
         lockTimeoutSeconds: seconds(values['lock-timeout']!, '--lock-timeout'),
         expectFingerprint: values['expect-fingerprint'],
       });
+    case 'backups':
+      if (!rest[0] || !rest[1]) throw new UserError('usage: dbform backups list|create|download|verify ADDON [--backup ID] [--out FILE]');
+      return backupsCommand({ file, action: rest[0], addon: rest[1], backup: values.backup, out: values.out });
     case 'hosts':
       if (rest[0] !== 'keyscan' || !rest[1]) throw new UserError('usage: dbform hosts keyscan HOST|ADDRESS[:PORT]');
       return keyscanCommand(file, rest[1]);

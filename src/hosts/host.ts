@@ -30,6 +30,12 @@ export interface HeldCommand {
   release(): Promise<void>;
 }
 
+export interface StreamedCommand {
+  stdout: import('node:stream').Readable;
+  /** Exit code and the end of stderr, once the command ends. */
+  done: Promise<{ code: number; stderr: string }>;
+}
+
 export interface Host {
   readonly name: string;
   /** Address clients use to reach add-ons on this host (DATABASE_URL). */
@@ -41,6 +47,8 @@ export interface Host {
    * channel that closes when dbform exits or is killed, so whatever it holds is released with it.
    */
   hold(command: string): HeldCommand;
+  /** Runs a command whose output is streamed, not buffered (downloads of large files). */
+  stream(command: string): StreamedCommand;
   /** Opens a PostgreSQL connection to an add-on listening on the host's loopback. */
   connectPg(login: PgLogin): Promise<pg.Client>;
   close(): Promise<void>;

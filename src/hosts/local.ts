@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import pg from 'pg';
-import type { ExecOptions, ExecResult, HeldCommand, Host, PgLogin } from './host.js';
+import type { ExecOptions, ExecResult, HeldCommand, Host, PgLogin, StreamedCommand } from './host.js';
 import { heldCommand } from './held.js';
 
 // The machine dbform runs on ("transport: local"): commands run through sh, SQL goes to 127.0.0.1.
@@ -29,6 +29,17 @@ export class LocalHost implements Host {
       child.stdin.on('error', () => undefined); // a command that does not read stdin closes it early
       child.stdin.end(opts.stdin ?? '');
     });
+  }
+
+  stream(command: string): StreamedCommand {
+    const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    const done = new Promise<{ code: number; stderr: string }>((resolve) => {
+      child.on('close', (code) => resolve({ code: code ?? 1, stderr }));
+      child.on('error', () => resolve({ code: 127, stderr }));
+    });
+    return { stdout: child.stdout, done };
   }
 
   hold(command: string): HeldCommand {

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { Client as SshClient } from 'ssh2';
 import type { SshHost as SshHostConfig } from '../config/types.js';
 import { shq } from '../util/shell.js';
-import type { ExecOptions, ExecResult, HeldCommand, Host, PgLogin } from './host.js';
+import type { ExecOptions, ExecResult, HeldCommand, Host, PgLogin, StreamedCommand } from './host.js';
 import { heldCommand } from './held.js';
 import { PassThrough } from 'node:stream';
 import { blobAlgorithm, fingerprint, parseHostKey, serverHostKeyAlgorithms } from './host-key.js';
@@ -112,6 +112,24 @@ export class SshHost implements Host {
         stream.end(opts.stdin ?? '');
       });
     });
+  }
+
+  stream(command: string): StreamedCommand {
+    const stdout = new PassThrough();
+    let stderr = '';
+    const done = new Promise<{ code: number; stderr: string }>((resolve) => {
+      this.ssh.exec(this.wrap(command), (err, channel) => {
+        if (err) {
+          stdout.end();
+          return resolve({ code: 255, stderr: err.message });
+        }
+        channel.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+        channel.pipe(stdout);
+        channel.on('close', (code: number | null) => resolve({ code: code ?? 255, stderr }));
+        channel.end();
+      });
+    });
+    return { stdout, done };
   }
 
   hold(command: string): HeldCommand {

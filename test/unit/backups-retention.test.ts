@@ -72,7 +72,7 @@ describe('retention, in the seeds\' words', () => {
     );
   });
 
-  it('business: 7 daily, 8 weekly, 12 monthly, 50 manual', () => {
+  it('business: 7 daily, 8 weekly, 12 monthly, 50 manual', { timeout: 60_000 }, () => {
     const history = [...dailyRun('2026-06-15', 500), ...Array.from({ length: 60 }, (_, i) => manual(`m${String(i).padStart(2, '0')}`, DateTime.fromISO('2026-04-01').plus({ days: i }).toISODate()!))];
     const { keep } = keptBackups(history, BUSINESS, opts);
     const kept = [...keep].filter((id) => id.startsWith('d-')).map((id) => id.slice(2)).sort();
@@ -270,7 +270,7 @@ const scenarioArb = fc
   });
 
 describe('retention property', () => {
-  it('keeps exactly what the rules keep, and never a forbidden deletion', () => {
+  it('keeps exactly what the rules keep, and never a forbidden deletion', { timeout: 60_000 }, () => {
     fc.assert(
       fc.property(scenarioArb, ({ zone, nowIso, policy, records }) => {
         const { keep, prune } = keptBackups(records, policy, { now: nowIso, timezone: zone });
@@ -322,7 +322,7 @@ describe('retention property', () => {
     );
   });
 
-  it('a daily history keeps at most daily + weekly + monthly scheduled backups and at most `manual` manual ones', () => {
+  it('a daily history keeps at most daily + weekly + monthly scheduled backups and at most `manual` manual ones', { timeout: 60_000 }, () => {
     fc.assert(
       fc.property(scenarioArb, ({ zone, nowIso, policy, records }) => {
         const good = records.filter((r) => r.status === 'ok' && !Number.isNaN(Date.parse(r.startedAt)) && Date.parse(r.startedAt) <= Date.parse(nowIso));

@@ -5,6 +5,8 @@ import { acquireHostLock, currentHolder, type HostLock } from '../../hosts/lock.
 import { checkHazards, parseAllowedHazards } from '../../apply/gate.js';
 import { render } from '../../render/index.js';
 import { summarize } from '../../plan/types.js';
+import { pruneBackups, storeFor } from '../../backups/service.js';
+import { backupsEnabled } from '../../backups/settings.js';
 import { planFingerprint } from '../../plan/fingerprint.js';
 import { UserError } from '../../util/errors.js';
 import { computePlan } from '../compute-plan.js';
@@ -101,6 +103,7 @@ export async function applyCommand(opts: ApplyOptions): Promise<number> {
     }
     const t0 = Date.now();
     const results = await applyPlan({ plan, hosts: session.hosts, keystores: session.keystores, desired, ca: session.ca, hooks: hooks(color) });
+    await pruneAfterApply(session);
     const failed = printSummary(results, session);
     const s = summarize(plan);
     const applied = results.reduce((n, r) => n + r.applied, 0);
@@ -113,6 +116,18 @@ export async function applyCommand(opts: ApplyOptions): Promise<number> {
   } finally {
     await Promise.all(locks.map((l) => l.release().catch(() => undefined)));
     await session.close();
+  }
+}
+
+/** Retention is applied on every apply (and after each manual backup); backups of removed add-ons stay. */
+async function pruneAfterApply(session: Session): Promise<void> {
+  for (const addon of session.config.addons.filter((a) => backupsEnabled(a) && session.hosts.has(a.host))) {
+    try {
+      const store = await storeFor(session.config, session.hosts, addon.name);
+      for (const p of await pruneBackups(session.config, store, addon.name)) out(`addon.${addon.name}.backups: pruned ${p.id}: ${p.reason}`);
+    } catch (e) {
+      err(`Warning: add-on ${addon.name}: backups were not pruned: ${(e as Error).message}`);
+    }
   }
 }
 

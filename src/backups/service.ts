@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { Readable, Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Decrypter } from 'age-encryption';
+import { lookupPlan } from '../config/plans.js';
+import type { Config } from '../config/types.js';
+import type { Host } from '../hosts/host.js';
+import { UserError } from '../util/errors.js';
+import { shq } from '../util/shell.js';
+import { HostDirStore } from './host-store.js';
+import { backupIdentity } from './keys.js';
+import { type BackupManifest, manifestKey, objectKey, parseManifest } from './manifest.js';
+import { keptBackups } from './retention.js';
+import { S3Store } from './s3-store.js';
+import { backupConfDir, scriptPath, storageOf } from './settings.js';
+import type { BackupStore } from './store.js';
+
+// What `dbform backups ...` and apply do with backups, from the machine running dbform.
+
+export async function storeFor(config: Config, hosts: Map<string, Host>, addon: string): Promise<BackupStore> {
+  const declared = config.addons.find((a) => a.name === addon);
+  const storage = declared ? storageOf(config, declared) : config.storage.find((s) => s.name === config.defaults.storage) ?? config.storage[0]!;
+  if (storage.type === 's3') return new S3Store(storage, config.file);
+  // A local directory lives on a host: the add-on's, or for a removed add-on the host that still has it.
+  const candidates = declared ? [declared.host] : [...hosts.keys()];
+  for (const name of candidates) {
+    const host = hosts.get(name);
+    if (!host) continue;
+    if (declared || (await host.exec(`test -d ${shq(`${storage.path}/${addon}`)}`)).code === 0) return new HostDirStore(host, storage.path!, storage.name);
+  }
+  throw new UserError(`no reachable host holds backups of ${addon} in ${storage.path}`);
+}
+
+export async function listBackups(store: BackupStore, addon: string): Promise<BackupManifest[]> {
+  const manifests = (await store.listManifests(addon)).map(parseManifest).filter((m): m is BackupManifest => m !== null);
+  return manifests.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id.localeCompare(a.id));
+}
+
+/** Runs the host program for a manual backup and waits for it; returns the new backup's id. */
+export async function createBackup(config: Config, host: Host, addon: string): Promise<string> {
+  const hostCfg = config.hosts.find((h) => h.name === host.name)!;
+  const r = await host.exec(`${shq(scriptPath(hostCfg))} ${shq(`${backupConfDir(hostCfg, addon)}/backup.env`)} manual`);
+  if (r.code !== 0) {
+    const missing = /No such file|not found/.test(r.stderr);
+    throw new UserError(
+      missing
+        ? `add-on ${addon}: backups are not set up on host ${host.name} yet: run dbform apply first`
+        : `add-on ${addon}: the backup failed on host ${host.name}: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`,
+    );
+  }
+  return r.stdout.trim().split('\n').pop()!;
+}
+
+export interface ReadResult {
+  sha256: string;
+  bytes: number;
+}
+
+/**
+ * Streams a stored backup: checks its SHA-256 against the manifest and decrypts it (age checks every
+ * chunk) into `sink` (null: decrypt and discard, to verify). Memory stays flat whatever the size.
+ */
+export async function readBackup(
+  store: BackupStore,
+  masterKey: string,
+  m: BackupManifest,
+  sink: Writable | null,
+  onBytes: (n: number) => void = () => undefined,
+): Promise<ReadResult> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      onBytes(bytes);
+      cb(null, chunk);
+    },
+  });
+  const { stream, done } = await store.openObject(objectKey(m.addon, m.id));
+  const decrypter = new Decrypter();
+  decrypter.addIdentity(backupIdentity(masterKey, m.addon));
+  const where = `backup ${m.id} of ${m.addon}`;
+  try {
+    const plain = await decrypter.decrypt(Readable.toWeb(stream.pipe(counter)) as ReadableStream<Uint8Array>);
+    const out = sink ?? new Writable({ write: (_c, _e, cb) => cb() });
+    await pipeline(Readable.fromWeb(plain as import('node:stream/web').ReadableStream), out);
+    await done;
+  } catch (e) {
+    throw new UserError(`${where} is damaged: it cannot be decrypted (${(e as Error).message})`);
+  }
+  const sha256 = hash.digest('hex');
+  if (m.sha256 && sha256 !== m.sha256) throw new UserError(`${where} is damaged: SHA-256 ${sha256} differs from the manifest's ${m.sha256}`);
+  if (m.size !== undefined && bytes !== m.size) throw new UserError(`${where} is damaged: ${bytes} bytes stored, the manifest says ${m.size}`);
+  return { sha256, bytes };
+}
+
+/** Applies the plan's retention to an add-on's backups; returns what was deleted and why. */
+export async function pruneBackups(config: Config, store: BackupStore, addon: string, now = new Date()): Promise<{ id: string; reason: string }[]> {
+  const declared = config.addons.find((a) => a.name === addon);
+  const plan = declared && lookupPlan(declared.plan);
+  if (!plan) return []; // a removed add-on's backups are kept
+  const manifests = await listBackups(store, addon);
+  const result = keptBackups(
+    manifests.map((m) => ({ id: m.id, addon, kind: m.kind, status: m.status, verified: m.verified === true, startedAt: m.startedAt, endedAt: m.endedAt })),
+    plan.retention,
+    { now: now.toISOString(), timezone: config.defaults.timezone },
+  );
+  await store.remove(result.prune.flatMap((p) => [objectKey(addon, p.id), manifestKey(addon, p.id)]));
+  return result.prune;
+}
+
+export async function hostOfAddon(config: Config, hosts: Map<string, Host>, addon: string): Promise<Host> {
+  const declared = config.addons.find((a) => a.name === addon);
+  if (!declared) throw new UserError(`no add-on named ${addon} in ${config.file}`);
+  const host = hosts.get(declared.host);
+  if (!host) throw new UserError(`host ${declared.host} of ${addon} cannot be reached`);
+  return host;
+}
+

@@ -1,0 +1,13 @@
+import type { Readable } from 'node:stream';
+
+// Where backups live, seen from the machine running dbform: list manifests, read an object as a stream,
+// delete a backup (object and manifest). Implementations: s3 (any S3-compatible endpoint) and local (a
+// directory on a database host, reached through that host).
+export interface BackupStore {
+  readonly description: string;
+  listManifests(addon: string): Promise<string[]>;
+  openObject(key: string): Promise<{ stream: Readable; done: Promise<void> }>;
+  remove(keys: string[]): Promise<void>;
+  /** Replaces an object (used by tests and repairs, never by normal operation). */
+  put?(key: string, body: Buffer): Promise<void>;
+}

@@ -1,0 +1,108 @@
+import { createWriteStream, rmSync } from 'node:fs';
+import { DateTime } from 'luxon';
+import { createBackup, hostOfAddon, listBackups, pruneBackups, readBackup, storeFor } from '../../backups/service.js';
+import type { BackupManifest } from '../../backups/manifest.js';
+import { UserError } from '../../util/errors.js';
+import { err, out } from '../output.js';
+import { openSession } from '../session.js';
+
+export interface BackupsOptions {
+  file: string;
+  action: string;
+  addon: string;
+  backup?: string;
+  out?: string;
+}
+
+function size(n: number | undefined): string {
+  if (n === undefined) return '-';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+function table(rows: BackupManifest[], timezone: string): string {
+  const head = ['ID', 'CREATED AT', 'SIZE', 'KIND', 'STATUS'];
+  const body = rows.map((m) => [
+    m.id,
+    DateTime.fromISO(m.startedAt).setZone(timezone).toFormat('yyyy-MM-dd HH:mm ZZZZ'),
+    size(m.size),
+    m.kind,
+    m.status === 'ok' ? (m.verified ? 'ok' : 'ok (unverified)') : m.status,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  return [head, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+function pick(manifests: BackupManifest[], id: string | undefined, addon: string): BackupManifest {
+  const m = id ? manifests.find((x) => x.id === id) : manifests.find((x) => x.status === 'ok');
+  if (!m) throw new UserError(id ? `add-on ${addon} has no backup ${id}` : `add-on ${addon} has no successful backup yet`);
+  if (m.status !== 'ok') throw new UserError(`backup ${m.id} of ${addon} is ${m.status}, not a usable backup`);
+  return m;
+}
+
+/** A progress bar on stderr, only for a terminal. */
+function progress(total: number | undefined): (n: number) => void {
+  if (!process.stderr.isTTY || !total) return () => undefined;
+  let last = -1;
+  return (n) => {
+    const pct = Math.floor((n / total) * 100);
+    if (pct === last) return;
+    last = pct;
+    const width = 30;
+    const done = Math.round((pct / 100) * width);
+    process.stderr.write(`\r[${'#'.repeat(done)}${' '.repeat(width - done)}] ${pct}% ${size(n)}/${size(total)}${pct === 100 ? '\n' : ''}`);
+  };
+}
+
+export async function backupsCommand(opts: BackupsOptions): Promise<number> {
+  const session = await openSession(opts.file, (m) => err(`Warning: ${m}`));
+  try {
+    const { config } = session;
+    const store = await storeFor(config, session.hosts, opts.addon);
+    switch (opts.action) {
+      case 'list': {
+        const manifests = await listBackups(store, opts.addon);
+        out(manifests.length ? table(manifests, config.defaults.timezone) : `No backups of ${opts.addon} in ${store.description}.`);
+        return 0;
+      }
+      case 'create': {
+        const host = await hostOfAddon(config, session.hosts, opts.addon);
+        const t0 = Date.now();
+        out(`Backing up ${opts.addon} on ${host.name} to ${store.description}...`);
+        const id = await createBackup(config, host, opts.addon);
+        const m = (await listBackups(store, opts.addon)).find((x) => x.id === id);
+        out(`Backup ${id} finished in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${size(m?.size)}, sha256 ${m?.sha256 ?? '?'}.`);
+        for (const p of await pruneBackups(config, store, opts.addon)) out(`Pruned ${p.id}: ${p.reason}`);
+        return 0;
+      }
+      case 'download': {
+        const m = pick(await listBackups(store, opts.addon), opts.backup, opts.addon);
+        const path = opts.out ?? `${opts.addon}-${m.id}.dump`;
+        try {
+          const r = await readBackup(store, session.masterKey, m, createWriteStream(path, { mode: 0o600 }), progress(m.size));
+          out(`Downloaded backup ${m.id} of ${opts.addon} to ${path} (checksum verified: sha256 ${r.sha256}). Restore it with: pg_restore --no-owner -d DATABASE_URL ${path}`);
+        } catch (e) {
+          rmSync(path, { force: true }); // never leave a file that looks like a good dump
+          throw e;
+        }
+        return 0;
+      }
+      case 'verify': {
+        const m = pick(await listBackups(store, opts.addon), opts.backup, opts.addon);
+        const r = await readBackup(store, session.masterKey, m, null, progress(m.size));
+        out(`Backup ${m.id} of ${opts.addon} is intact: ${size(r.bytes)}, sha256 ${r.sha256}, decrypts completely.`);
+        return 0;
+      }
+      default:
+        throw new UserError(`unknown backups command ${opts.action}: use list, create, download or verify`);
+    }
+  } finally {
+    await session.close();
+  }
+}
