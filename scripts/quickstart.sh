@@ -8,10 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-prereqs.sh
-bash scripts/build-image.sh
-[ -d node_modules ] || npm ci --no-audit --no-fund
-npm run --silent build
+bash scripts/prepare.sh
 dbform() { node bin/dbform.js "$@"; }
 
 if [ "${1:-}" = "--local" ]; then

@@ -5,8 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-prereqs.sh
-bash scripts/build-image.sh
-[ -d node_modules ] || npm ci --no-audit --no-fund
-npm run --silent build
+bash scripts/prepare.sh
 npx vitest run "$@"

@@ -54,6 +54,19 @@ export interface Host {
   close(): Promise<void>;
 }
 
+/** Connection settings of dbform's own SQL sessions: always to the host's loopback, where only the
+ *  superuser is let in (pg_hba), either directly (local) or through the SSH connection. */
+export function pgConfig(login: PgLogin): pg.ClientConfig {
+  return {
+    host: '127.0.0.1',
+    port: login.port,
+    user: login.user,
+    password: login.password,
+    database: login.database,
+    connectionTimeoutMillis: 10_000,
+  };
+}
+
 /** exec that throws a message naming the host and what was being done when the command fails. */
 export async function run(host: Host, what: string, command: string, opts?: ExecOptions): Promise<string> {
   const r = await host.exec(command, opts);

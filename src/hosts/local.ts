@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import pg from 'pg';
 import type { ExecOptions, ExecResult, HeldCommand, Host, PgLogin, StreamedCommand } from './host.js';
+import { pgConfig } from './host.js';
 import { heldCommand } from './held.js';
 
 // The machine dbform runs on ("transport: local"): commands run through sh, SQL goes to 127.0.0.1.
@@ -53,14 +54,7 @@ export class LocalHost implements Host {
   }
 
   async connectPg(login: PgLogin): Promise<pg.Client> {
-    const client = new pg.Client({
-      host: '127.0.0.1',
-      port: login.port,
-      user: login.user,
-      password: login.password,
-      database: login.database,
-      connectionTimeoutMillis: 10_000,
-    });
+    const client = new pg.Client(pgConfig(login));
     await client.connect();
     return client;
   }

@@ -5,6 +5,7 @@ import { Client as SshClient } from 'ssh2';
 import type { SshHost as SshHostConfig } from '../config/types.js';
 import { shq } from '../util/shell.js';
 import type { ExecOptions, ExecResult, HeldCommand, Host, PgLogin, StreamedCommand } from './host.js';
+import { pgConfig } from './host.js';
 import { heldCommand } from './held.js';
 import { PassThrough } from 'node:stream';
 import { blobAlgorithm, fingerprint, parseHostKey, serverHostKeyAlgorithms } from './host-key.js';
@@ -151,12 +152,7 @@ export class SshHost implements Host {
 
   async connectPg(login: PgLogin): Promise<pg.Client> {
     const client = new pg.Client({
-      host: '127.0.0.1',
-      port: login.port,
-      user: login.user,
-      password: login.password,
-      database: login.database,
-      connectionTimeoutMillis: 10_000,
+      ...pgConfig(login),
       stream: () => new SshPgStream(this.ssh, login.port) as never,
     });
     await client.connect();
