@@ -14,7 +14,7 @@ flock -w 3600 8
 
 ID=$(date -u +%Y%m%dT%H%M%SZ)-$KIND-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-PG_VERSION=$(docker exec "$CONTAINER" postgres --version | awk '{print $3}')
+PG_VERSION=$(docker exec "$CONTAINER" postgres --version 2>/dev/null | awk '{print $3}' || true)
 
 in_image() {
   local mounts=(-v "$CONF_DIR:/conf:ro")

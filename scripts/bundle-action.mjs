@@ -29,6 +29,20 @@ const inlineSchema = {
   },
 };
 
+// Likewise for the backup program that apply installs on hosts (host/dbform-backup.sh).
+const inlineHostScript = {
+  name: 'inline-host-script',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]backups[\\/]host-script\.ts$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const read = "readFileSync(new URL('../../host/dbform-backup.sh', import.meta.url), 'utf8')";
+      if (!source.includes(read)) throw new Error(`bundle-action: ${args.path} no longer reads the host script with ${read}; update scripts/bundle-action.mjs`);
+      const script = readFileSync(join(root, 'host', 'dbform-backup.sh'), 'utf8');
+      return { contents: source.replace(read, JSON.stringify(script)), loader: 'ts' };
+    });
+  },
+};
+
 export async function bundleAction(outfile = join(root, 'dist-action', 'index.js')) {
   await build({
     absWorkingDir: root,
@@ -51,7 +65,7 @@ export async function bundleAction(outfile = join(root, 'dist-action', 'index.js
     },
     // Optional native add-ons: each is loaded in a try/catch with a pure-JavaScript fallback.
     external: ['pg-native', 'cpu-features', '*.node'],
-    plugins: [inlineSchema],
+    plugins: [inlineSchema, inlineHostScript],
     legalComments: 'eof',
     charset: 'utf8',
     logLevel: 'warning',

@@ -68,7 +68,7 @@ beforeAll(() => {
   fleet = fleetUp(3) as typeof fleet;
   env = { S3_ACCESS_KEY_ID: fleet.s3.accessKeyId, S3_SECRET_ACCESS_KEY: fleet.s3.secretAccessKey, NODE_NO_WARNINGS: '1' };
   // A schedule two minutes ahead: the real cron of db-1 takes one backup while the other tests run.
-  cronAt = DateTime.utc().plus({ minutes: 2 }).startOf('minute');
+  cronAt = DateTime.utc().plus({ minutes: 2 }).startOf('minute'); // 60 to 120 s ahead
   ws.write(config());
   const r = ws.run(['apply', '--auto-approve'], env);
   expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -148,6 +148,20 @@ describe('backups to S3', () => {
       if (!daily) await new Promise((r) => setTimeout(r, 5000));
     }
     expect(daily, 'no daily backup appeared').toMatch(/daily\s+ok/);
+  });
+
+  it('a failed backup leaves a failed record and no object; older backups are untouched', () => {
+    const before = backups(['list', 'vault']).stdout;
+    spawnSync('docker', ['-H', db1().dockerHost, 'stop', 'dbform-vault'], { stdio: 'ignore' });
+    const r = backups(['create', 'vault']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the backup failed on host db-1: .*backup \S+-manual-\S+ of vault failed/);
+    const failedId = /backup (\S+-manual-\S+) of vault failed/.exec(r.stderr)![1]!;
+    const after = backups(['list', 'vault']).stdout;
+    expect(after).toMatch(new RegExp(`${failedId}\\s.*manual\\s+failed`));
+    expect(storedFiles().some((f) => f.includes(`${failedId}.dump.age`))).toBe(false);
+    for (const line of before.split('\n').slice(1)) expect(after).toContain(line.split(' ')[0]!);
+    expect(ws.run(['apply', '--auto-approve'], env).code).toBe(0); // starts the instance again
   });
 
   it('backups of an add-on removed from the file are kept: they still list and download', () => {
