@@ -39,14 +39,14 @@ export async function listBackups(store: BackupStore, addon: string): Promise<Ba
 /** Runs the host program for a manual backup and waits for it; returns the new backup's id. */
 export async function createBackup(config: Config, host: Host, addon: string): Promise<string> {
   const hostCfg = config.hosts.find((h) => h.name === host.name)!;
-  const r = await host.exec(`${shq(scriptPath(hostCfg))} ${shq(`${backupConfDir(hostCfg, addon)}/backup.env`)} manual`);
+  const script = scriptPath(hostCfg);
+  const env = `${backupConfDir(hostCfg, addon)}/backup.env`;
+  if ((await host.exec(`test -x ${shq(script)} && test -f ${shq(env)}`)).code !== 0) {
+    throw new UserError(`add-on ${addon}: backups are not set up on host ${host.name} yet: run dbform apply first`);
+  }
+  const r = await host.exec(`${shq(script)} ${shq(env)} manual`);
   if (r.code !== 0) {
-    const missing = /No such file|not found/.test(r.stderr);
-    throw new UserError(
-      missing
-        ? `add-on ${addon}: backups are not set up on host ${host.name} yet: run dbform apply first`
-        : `add-on ${addon}: the backup failed on host ${host.name}: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`,
-    );
+    throw new UserError(`add-on ${addon}: the backup failed on host ${host.name}: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
   }
   return r.stdout.trim().split('\n').pop()!;
 }

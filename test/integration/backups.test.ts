@@ -135,7 +135,10 @@ describe('backups to S3', () => {
   });
 
   it('the manual-backup cap of the plan is enforced (starter: 10)', () => {
-    for (let i = 0; i < 10; i++) expect(backups(['create', 'vault']).code).toBe(0);
+    for (let i = 0; i < 10; i++) {
+      const r = backups(['create', 'vault']);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+    }
     const manual = backups(['list', 'vault']).stdout.split('\n').filter((l) => / manual /.test(l));
     expect(manual).toHaveLength(10);
   });
