@@ -11,7 +11,6 @@ import { HostDirStore } from './host-store.js';
 import { backupIdentity } from './keys.js';
 import { type BackupManifest, manifestKey, objectKey, parseManifest } from './manifest.js';
 import { keptBackups } from './retention.js';
-import { S3Store } from './s3-store.js';
 import { backupConfDir, scriptPath, storageOf } from './settings.js';
 import type { BackupStore } from './store.js';
 
@@ -20,7 +19,8 @@ import type { BackupStore } from './store.js';
 export async function storeFor(config: Config, hosts: Map<string, Host>, addon: string): Promise<BackupStore> {
   const declared = config.addons.find((a) => a.name === addon);
   const storage = declared ? storageOf(config, declared) : config.storage.find((s) => s.name === config.defaults.storage) ?? config.storage[0]!;
-  if (storage.type === 's3') return new S3Store(storage, config.file);
+  // The AWS SDK takes long to load: only commands that reach an S3 storage pay for it.
+  if (storage.type === 's3') return new (await import('./s3-store.js')).S3Store(storage, config.file);
   // A local directory lives on a host: the add-on's, or for a removed add-on the host that still has it.
   const candidates = declared ? [declared.host] : [...hosts.keys()];
   for (const name of candidates) {

@@ -13,11 +13,8 @@ export interface ComputedPlan {
 
 /** gather (read-only) then diff (pure). Hosts that failed are named in the plan's warnings. */
 export async function computePlan(session: Session): Promise<ComputedPlan> {
-  const recipients = new Map(
-    await Promise.all(session.config.addons.map(async (a) => [a.name, await backupRecipient(session.masterKey, a.name)] as const)),
-  );
   const g = await gather({
-    backupRecipient: (addon) => recipients.get(addon)!,
+    backupRecipient: (addon) => backupRecipient(session.masterKey, addon),
     config: session.config,
     hosts: session.hosts,
     keystores: session.keystores,

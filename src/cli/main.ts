@@ -2,16 +2,10 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load.js';
 import { RENDER_FORMATS, type RenderFormat } from '../render/index.js';
 import { UserError } from '../util/errors.js';
-import { applyCommand } from './commands/apply.js';
-import { backupsCommand } from './commands/backups.js';
-import { driftCommand } from './commands/drift.js';
-import { keyscanCommand } from './commands/keyscan.js';
-import { outputCommand } from './commands/output.js';
-import { planCommand } from './commands/plan.js';
-import { validateCommand } from './commands/validate.js';
 import { err } from './output.js';
 
-// The only place that reads argv. Exit codes (SPEC): 0 success / nothing to do, 1 error,
+// The only place that reads argv. Commands are loaded on use: plan never pays for the S3 SDK or the
+// certificate library that only apply and backups need. Exit codes (SPEC): 0 success / nothing to do, 1 error,
 // 2 changes present (plan --detailed-exitcode, drift).
 
 const USAGE = `Usage: dbform <command> [-f databases.yaml] [options]
@@ -68,13 +62,13 @@ async function main(argv: string[]): Promise<number> {
   const file = values.file!;
   switch (command) {
     case 'validate':
-      return validateCommand(file);
+      return (await import('./commands/validate.js')).validateCommand(file);
     case 'plan':
-      return planCommand({ file, out: values.out, format: format(values.format, 'text'), detailedExitcode: values['detailed-exitcode']! });
+      return (await import('./commands/plan.js')).planCommand({ file, out: values.out, format: format(values.format, 'text'), detailedExitcode: values['detailed-exitcode']! });
     case 'drift':
-      return driftCommand({ file, format: format(values.format, 'markdown') });
+      return (await import('./commands/drift.js')).driftCommand({ file, format: format(values.format, 'markdown') });
     case 'apply':
-      return applyCommand({
+      return (await import('./commands/apply.js')).applyCommand({
         file,
         planFile: rest[0],
         autoApprove: values['auto-approve']!,
@@ -84,13 +78,13 @@ async function main(argv: string[]): Promise<number> {
       });
     case 'backups':
       if (!rest[0] || !rest[1]) throw new UserError('usage: dbform backups list|create|download|verify ADDON [--backup ID] [--out FILE]');
-      return backupsCommand({ file, action: rest[0], addon: rest[1], backup: values.backup, out: values.out });
+      return (await import('./commands/backups.js')).backupsCommand({ file, action: rest[0], addon: rest[1], backup: values.backup, out: values.out });
     case 'hosts':
       if (rest[0] !== 'keyscan' || !rest[1]) throw new UserError('usage: dbform hosts keyscan HOST|ADDRESS[:PORT]');
-      return keyscanCommand(file, rest[1]);
+      return (await import('./commands/keyscan.js')).keyscanCommand(file, rest[1]);
     case 'output':
       if (!rest[0]) throw new UserError('usage: dbform output ADDON [--user NAME | --all]');
-      return outputCommand({ file, addon: rest[0], user: values.user, all: values.all!, ca: values.ca! });
+      return (await import('./commands/output.js')).outputCommand({ file, addon: rest[0], user: values.user, all: values.all!, ca: values.ca! });
     default:
       throw new UserError(`unknown command ${command}\n\n${USAGE}`);
   }

@@ -1,5 +1,5 @@
 import { createECDH, createHash, hkdfSync } from 'node:crypto';
-import { EC_ALGORITHM, subtle, x509 } from './x509.js';
+import { EC_ALGORITHM, subtle } from './webcrypto.js';
 
 // The fleet's certificate authority. Its P-256 key is derived from DBFORM_MASTER_KEY, so every machine
 // that holds the master key has the same CA without any coordination or state to sync, and the key is
@@ -45,6 +45,7 @@ export async function fleetCa(masterKey: string): Promise<FleetCa> {
     publicKeyPem,
     name,
     async certPem() {
+      const { x509 } = await import('./x509.js');
       const cert = await x509.X509CertificateGenerator.createSelfSigned({
         serialNumber: id,
         name,

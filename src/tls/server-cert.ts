@@ -1,7 +1,7 @@
 import { X509Certificate, createPublicKey, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { FleetCa } from './ca.js';
-import { EC_ALGORITHM, subtle, x509 } from './x509.js';
+import { EC_ALGORITHM, subtle } from './webcrypto.js';
 
 // Server certificates: one per add-on, for the names and addresses clients use to reach its host,
 // valid a year and renewed by a plan change when under 30 days remain.
@@ -11,6 +11,7 @@ export const RENEW_BEFORE_DAYS = 30;
 const DAY = 24 * 3600 * 1000;
 
 export async function issueServerCert(ca: FleetCa, addon: string, names: string[], now = new Date()): Promise<{ certPem: string; keyPem: string }> {
+  const { x509 } = await import('./x509.js');
   const keys = (await subtle.generateKey(EC_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomBytes(12).toString('hex'),
