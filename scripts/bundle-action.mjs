@@ -14,34 +14,32 @@ import { build } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-// The config loader reads schemas/databases.schema.json next to its own module at run time; a bundle has
-// no such neighbour, so the schema text is put in its place. Fails loudly if the loader changes shape.
-const inlineSchema = {
-  name: 'inline-schema',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]src[\\/]config[\\/]schema-check\.ts$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      const read = "readFileSync(SCHEMA_URL, 'utf8')";
-      if (!source.includes(read)) throw new Error(`bundle-action: ${args.path} no longer reads the schema with ${read}; update scripts/bundle-action.mjs`);
-      const schema = readFileSync(join(root, 'schemas', 'databases.schema.json'), 'utf8');
-      return { contents: source.replace(read, JSON.stringify(schema)), loader: 'ts' };
-    });
-  },
-};
+// Some modules read a file next to themselves at run time (the config schema, the backup program that
+// apply installs on hosts); a bundle has no such neighbour, so the file's text is put in place of the
+// read. Fails loudly if a module stops reading its file the expected way.
+function inlineFile(name, moduleFilter, readExpression, file) {
+  return {
+    name,
+    setup(b) {
+      b.onLoad({ filter: moduleFilter }, (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        if (!source.includes(readExpression)) {
+          throw new Error(`bundle-action: ${args.path} no longer reads ${file} with ${readExpression}; update scripts/bundle-action.mjs`);
+        }
+        const text = readFileSync(join(root, file), 'utf8');
+        return { contents: source.replace(readExpression, JSON.stringify(text)), loader: 'ts' };
+      });
+    },
+  };
+}
 
-// Likewise for the backup program that apply installs on hosts (host/dbform-backup.sh).
-const inlineHostScript = {
-  name: 'inline-host-script',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]src[\\/]backups[\\/]host-script\.ts$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      const read = "readFileSync(new URL('../../host/dbform-backup.sh', import.meta.url), 'utf8')";
-      if (!source.includes(read)) throw new Error(`bundle-action: ${args.path} no longer reads the host script with ${read}; update scripts/bundle-action.mjs`);
-      const script = readFileSync(join(root, 'host', 'dbform-backup.sh'), 'utf8');
-      return { contents: source.replace(read, JSON.stringify(script)), loader: 'ts' };
-    });
-  },
-};
+const inlineSchema = inlineFile('inline-schema', /[\\/]src[\\/]config[\\/]schema-check\.ts$/, "readFileSync(SCHEMA_URL, 'utf8')", 'schemas/databases.schema.json');
+const inlineHostScript = inlineFile(
+  'inline-host-script',
+  /[\\/]src[\\/]backups[\\/]host-script\.ts$/,
+  "readFileSync(new URL('../../host/dbform-backup.sh', import.meta.url), 'utf8')",
+  'host/dbform-backup.sh',
+);
 
 export async function bundleAction(outfile = join(root, 'dist-action', 'index.js')) {
   await build({
