@@ -6,7 +6,7 @@ KIND=$2
 declare -A C
 while IFS='=' read -r k v; do [[ $k =~ ^[A-Z][A-Z0-9_]*$ ]] && C[$k]=$v; done <"$ENV_FILE"
 ADDON=${C[ADDON]} CONTAINER=${C[CONTAINER]} PORT=${C[PORT]} DATABASE=${C[DATABASE]} IMAGE=${C[IMAGE]}
-HOST=${C[HOST_NAME]} LOCAL_DIR=${C[LOCAL_DIR]:-} CONF_DIR=$(dirname "$ENV_FILE")
+HOST=${C[HOST_NAME]} LOCAL_DIR=${C[LOCAL_DIR]:-} CONF_DIR=$(dirname "$ENV_FILE") BIN_DIR=$(dirname "$(readlink -f "$0")")
 
 # One backup of an add-on at a time; a manual one waits for a running one.
 exec 8>"$CONF_DIR/.lock"
@@ -17,7 +17,7 @@ STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 PG_VERSION=$(docker exec "$CONTAINER" postgres --version 2>/dev/null | awk '{print $3}' || true)
 
 in_image() {
-  local mounts=(-v "$CONF_DIR:/conf:ro")
+  local mounts=(-v "$CONF_DIR:/conf:ro" -v "$BIN_DIR:/dbform-bin:ro")
   [ -n "$LOCAL_DIR" ] && mkdir -p "$LOCAL_DIR" && mounts+=(-v "$LOCAL_DIR:/backups")
   docker run --rm -i --network host --user root --env-file "$ENV_FILE" -e ID="$ID" "${mounts[@]}" "$IMAGE" bash -c "$1"
 }
@@ -42,6 +42,11 @@ if result=$(docker exec "$CONTAINER" pg_dump -h /tmp -p "$PORT" -U postgres --fo
   verified=false
   [ "$size" = "$remote" ] && verified=true
   manifest ok ",\"endedAt\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"size\":$size,\"sha256\":\"$sha\",\"verified\":$verified"
+  # Retention after each backup (dbform-prune: the plan's rules, the same as dbform's own).
+  in_image 'rclone cat --include "*.json" "$DEST/$ADDON" | perl /dbform-bin/dbform-prune | while read -r old; do
+      rclone deletefile "$DEST/$ADDON/$old.dump.age" 2>/dev/null || true
+      rclone deletefile "$DEST/$ADDON/$old.json" && echo "pruned $old"
+    done' || echo "backup $ID of $ADDON: pruning failed" >&2
   echo "$ID"
 else
   # No partial object may pass for a backup: remove it, keep the failure on record.

@@ -40,6 +40,12 @@ const inlineHostScript = inlineFile(
   "readFileSync(new URL('../../host/dbform-backup.sh', import.meta.url), 'utf8')",
   'host/dbform-backup.sh',
 );
+const inlinePruneScript = inlineFile(
+  'inline-prune-script',
+  /[\\/]src[\\/]backups[\\/]prune-script\.ts$/,
+  "readFileSync(new URL('../../host/dbform-prune.pl', import.meta.url), 'utf8')",
+  'host/dbform-prune.pl',
+);
 
 export async function bundleAction(outfile = join(root, 'dist-action', 'index.js')) {
   await build({
@@ -63,7 +69,7 @@ export async function bundleAction(outfile = join(root, 'dist-action', 'index.js
     },
     // Optional native add-ons: each is loaded in a try/catch with a pure-JavaScript fallback.
     external: ['pg-native', 'cpu-features', '*.node'],
-    plugins: [inlineSchema, inlineHostScript],
+    plugins: [inlineSchema, inlineHostScript, inlinePruneScript],
     legalComments: 'eof',
     charset: 'utf8',
     logLevel: 'warning',

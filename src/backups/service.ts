@@ -36,8 +36,9 @@ export async function listBackups(store: BackupStore, addon: string): Promise<Ba
   return manifests.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id.localeCompare(a.id));
 }
 
-/** Runs the host program for a manual backup and waits for it; returns the new backup's id. */
-export async function createBackup(config: Config, host: Host, addon: string): Promise<string> {
+/** Runs the host program for a manual backup and waits for it; returns the new backup's id and what the
+ *  host pruned after it. */
+export async function createBackup(config: Config, host: Host, addon: string): Promise<{ id: string; pruned: string[] }> {
   const hostCfg = config.hosts.find((h) => h.name === host.name)!;
   const script = scriptPath(hostCfg);
   const env = `${backupConfDir(hostCfg, addon)}/backup.env`;
@@ -48,7 +49,8 @@ export async function createBackup(config: Config, host: Host, addon: string): P
   if (r.code !== 0) {
     throw new UserError(`add-on ${addon}: the backup failed on host ${host.name}: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
   }
-  return r.stdout.trim().split('\n').pop()!;
+  const lines = r.stdout.trim().split('\n');
+  return { id: lines.pop()!, pruned: lines.filter((l) => l.startsWith('pruned ')).map((l) => l.slice(7)) };
 }
 
 export interface ReadResult {

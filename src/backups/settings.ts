@@ -50,7 +50,12 @@ function env(name: string | undefined, what: string): string {
   return v;
 }
 
-export function renderBackupFiles(config: Config, addon: AddonConfig, host: HostConfig, recipient: string, script: string): BackupFiles {
+export function pruneScriptPath(host: HostConfig): string {
+  return `${host.dataDir}/.bin/dbform-prune`;
+}
+
+export function renderBackupFiles(config: Config, addon: AddonConfig, host: HostConfig, recipient: string, script: string, pruneScript: string): BackupFiles {
+  const retention = lookupPlan(addon.plan)!.retention;
   const storage = storageOf(config, addon);
   const conf = backupConfDir(host, addon.name);
   const lines: Record<string, string> = {
@@ -61,6 +66,11 @@ export function renderBackupFiles(config: Config, addon: AddonConfig, host: Host
     IMAGE: config.defaults.image,
     HOST_NAME: host.name,
     RECIPIENT: recipient,
+    TIMEZONE: config.defaults.timezone,
+    RETENTION_DAILY: String(retention.daily),
+    RETENTION_WEEKLY: String(retention.weekly),
+    RETENTION_MONTHLY: String(retention.monthly),
+    RETENTION_MANUAL: String(retention.manual),
   };
   const files: BackupFiles['files'] = {};
   let where: string;
@@ -92,6 +102,7 @@ export function renderBackupFiles(config: Config, addon: AddonConfig, host: Host
   }
   files[`${conf}/backup.env`] = { content: Object.entries(lines).map(([k, v]) => `${k}=${v}\n`).join(''), mode: '600' };
   files[scriptPath(host)] = { content: script, mode: '755' };
+  files[pruneScriptPath(host)] = { content: pruneScript, mode: '755' };
   const at = parseScheduleAt(addon.backups.scheduleAt ?? DEFAULT_SCHEDULE);
   if (typeof at === 'string') throw new UserError(`add-on ${addon.name}: backups.scheduleAt: ${at}`);
   const cron = cronEntries(at, config.defaults.timezone, {

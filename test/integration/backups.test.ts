@@ -134,11 +134,14 @@ describe('backups to S3', () => {
     expect(r.stderr).toContain(`backup ${id} of vault is damaged`);
   });
 
-  it('the manual-backup cap of the plan is enforced (starter: 10)', () => {
+  it('the manual-backup cap of the plan is enforced (starter: 10), by the host right after each backup', () => {
+    const pruned: string[] = [];
     for (let i = 0; i < 10; i++) {
       const r = backups(['create', 'vault']);
       expect(r.code, r.stdout + r.stderr).toBe(0);
+      pruned.push(...[...r.stdout.matchAll(/^Pruned (\S+) /gm)].map((m) => m[1]!));
     }
+    expect(pruned).toHaveLength(1); // 11 manual backups made, the oldest one pruned on the host
     const manual = backups(['list', 'vault']).stdout.split('\n').filter((l) => / manual /.test(l));
     expect(manual).toHaveLength(10);
   });

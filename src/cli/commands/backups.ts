@@ -1,6 +1,6 @@
 import { createWriteStream, rmSync } from 'node:fs';
 import { DateTime } from 'luxon';
-import { createBackup, hostOfAddon, listBackups, pruneBackups, readBackup, storeFor } from '../../backups/service.js';
+import { createBackup, hostOfAddon, listBackups, readBackup, storeFor } from '../../backups/service.js';
 import type { BackupManifest } from '../../backups/manifest.js';
 import { UserError } from '../../util/errors.js';
 import { err, out } from '../output.js';
@@ -75,10 +75,11 @@ export async function backupsCommand(opts: BackupsOptions): Promise<number> {
         const host = await hostOfAddon(config, session.hosts, opts.addon);
         const t0 = Date.now();
         out(`Backing up ${opts.addon} on ${host.name} to ${store.description}...`);
-        const id = await createBackup(config, host, opts.addon);
+        const { id, pruned } = await createBackup(config, host, opts.addon);
         const m = (await listBackups(store, opts.addon)).find((x) => x.id === id);
         out(`Backup ${id} finished in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${size(m?.size)}, sha256 ${m?.sha256 ?? '?'}.`);
-        for (const p of await pruneBackups(config, store, opts.addon)) out(`Pruned ${p.id}: ${p.reason}`);
+        // The host applied the plan's retention right after the backup, as it does after cron's.
+        for (const p of pruned) out(`Pruned ${p} (retention of plan ${config.addons.find((a) => a.name === opts.addon)?.plan}).`);
         return 0;
       }
       case 'download': {
