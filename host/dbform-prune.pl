@@ -48,6 +48,7 @@ while (my $line = <STDIN>) {
   $r{at} = epoch_of($r{startedAt});
   if (!defined $r{at} || $r{at} > $now) { $keep{$r{id}} = 1; next }
   my $st = $r{status} // '';
+  $st = $r{status} = 'failed' if $st eq 'running' && $now - $r{at} >= 86400;    # died without its final record
   if ($st ne 'ok' && $st ne 'failed') { $keep{$r{id}} = 1; next }
   push @past, \%r;
 }

@@ -10,7 +10,8 @@
 //  1. Never pruned, whatever the plan says (the safety rules):
 //     - a record whose start time cannot be read (we cannot place it, so we do not judge it);
 //     - a record that started after `now` (a clock jump on a host or here: we do not trust our own window);
-//     - a backup still running (being written);
+//     - a backup still running (being written), unless it started 24 hours ago or more: then it died without
+//       writing its final record, and counts as a failed backup;
 //     - the newest verified good backup, of any kind;
 //     - a failed backup's evidence until a newer good backup exists: a failed backup started at or after the
 //       newest good backup that this pruning keeps is kept (a good backup pruned in the same pass does not count).
@@ -71,6 +72,9 @@ interface Placed {
   ms: number;
 }
 
+/** A backup still marked running this long after its start is taken for a failed one. */
+export const ABANDONED_AFTER_MS = 24 * 3600 * 1000;
+
 export function keptBackups(records: readonly BackupRecord[], policy: RetentionPolicy, opts: RetentionOptions): RetentionResult {
   if (!IANAZone.isValidZone(opts.timezone)) throw new RangeError(`retention: unknown time zone ${JSON.stringify(opts.timezone)}`);
   const nowMs = instantMs(opts.now);
@@ -88,6 +92,8 @@ export function keptBackups(records: readonly BackupRecord[], policy: RetentionP
   for (const rec of records) {
     const ms = instantMs(rec.startedAt);
     if (ms === undefined || ms > nowMs) keep.add(rec.id);
+    // A backup "running" for a day died without its final record (host or storage down): it is a failure.
+    else if (rec.status === 'running' && nowMs - ms >= ABANDONED_AFTER_MS) past.push({ rec: { ...rec, status: 'failed' }, ms });
     else if (rec.status !== 'ok' && rec.status !== 'failed') keep.add(rec.id); // running (or a status we do not know)
     else past.push({ rec, ms });
   }

@@ -75,4 +75,13 @@ describe('retention on the host (perl) agrees with dbform (TypeScript)', () => {
     expect(pruned).toContain('manual-2');
     expect(pruned).not.toContain('daily-20');
   });
+
+  it('a backup "running" for a day or more died: it is pruned like a failed one once a newer good one exists', () => {
+    const rec = (id: string, status: BackupRecord['status'], startedAt: string): BackupRecord => ({ id, addon: 'shop', kind: 'manual', status, verified: status === 'ok', startedAt });
+    const history = [rec('dead', 'running', '2026-11-19T00:00:00Z'), rec('busy', 'running', '2026-11-20T00:00:00Z'), rec('good', 'ok', '2026-11-19T12:00:00Z')];
+    const policy = { daily: 7, weekly: 4, monthly: 0, manual: 10 };
+    const now = Date.parse('2026-11-20T12:00:00Z');
+    expect(hostPrune(history, policy, 'UTC', now)).toEqual(['dead']);
+    expect(keptBackups(history, policy, { now: new Date(now).toISOString(), timezone: 'UTC' }).prune.map((p) => p.id)).toEqual(['dead']);
+  });
 });

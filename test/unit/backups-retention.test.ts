@@ -204,12 +204,13 @@ function expectedKeep(records: BackupRecord[], policy: RetentionPolicy, nowIso: 
   const verified = newestOf(inPast.filter((r) => r.status === 'ok' && r.verified));
   if (verified) keep.add(verified.id);
 
+  const abandoned = (r: BackupRecord) => r.status === 'running' && nowMs - time(r) >= 24 * 3600 * 1000;
   for (const r of records) {
-    if (Number.isNaN(time(r)) || time(r) > nowMs || r.status === 'running') keep.add(r.id);
+    if (Number.isNaN(time(r)) || time(r) > nowMs || (r.status === 'running' && !abandoned(r))) keep.add(r.id);
   }
   const newestKeptGood = newestOf(inPast.filter((r) => r.status === 'ok' && keep.has(r.id)));
   for (const r of inPast) {
-    if (r.status === 'failed' && (newestKeptGood === undefined || time(r) >= time(newestKeptGood))) keep.add(r.id);
+    if ((r.status === 'failed' || abandoned(r)) && (newestKeptGood === undefined || time(r) >= time(newestKeptGood))) keep.add(r.id);
   }
   return keep;
 }
@@ -303,7 +304,8 @@ describe('retention property', () => {
         );
         if (newestVerified) expect(keep.has(newestVerified.id)).toBe(true);
         for (const r of records) {
-          if (r.status === 'running') expect(keep.has(r.id)).toBe(true);
+          // In progress (under a day): always kept. Older "running" records are failures (checked by expectedKeep).
+          if (r.status === 'running' && Date.parse(nowIso) - Date.parse(r.startedAt) < 24 * 3600 * 1000) expect(keep.has(r.id)).toBe(true);
           if (Date.parse(r.startedAt) > Date.parse(nowIso)) expect(keep.has(r.id)).toBe(true);
         }
         const newestGoodKept = Math.max(-Infinity, ...readable.filter((r) => r.status === 'ok' && keep.has(r.id)).map((r) => Date.parse(r.startedAt)));
