@@ -5,6 +5,7 @@ import type { Change, Plan, SecretRef } from '../plan/types.js';
 import type { DesiredAddon } from '../resources/model.js';
 import type { FleetCa } from '../tls/ca.js';
 import { runSteps } from './converge.js';
+import { SHARED_TRANSACTION_KINDS } from '../resources/registry.js';
 import { UserError } from '../util/errors.js';
 import type { ApplyContext } from './context.js';
 
@@ -99,24 +100,25 @@ async function applyHost(input: ApplyInput, hostName: string, changes: Change[])
   // Changes of one add-on run in plan order; a failure skips the rest of that add-on only.
   const applyAddon = async (addonChanges: Change[]) => {
     let broken = false;
-    for (const change of addonChanges) {
+    for (const unit of transactionUnits(addonChanges)) {
       if (broken) {
-        result.skipped++;
-        input.hooks.skipped(change, `an earlier change of ${change.addon} failed`);
+        for (const change of unit) {
+          result.skipped++;
+          input.hooks.skipped(change, `an earlier change of ${change.addon} failed`);
+        }
         continue;
       }
-      input.hooks.start(change);
       const t0 = Date.now();
       try {
-        await runSteps(change.steps, ctx);
-        result.applied++;
-        input.hooks.done(change, Date.now() - t0);
+        await applyUnit(unit, ctx, input.hooks);
+        result.applied += unit.length;
+        for (const change of unit) input.hooks.done(change, Date.now() - t0);
       } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));
-        result.failed++;
-        result.errors.push(`${change.address}: ${e.message}`);
+        result.failed += unit.length;
+        result.errors.push(`${unit.map((c) => c.address).join(', ')}: ${e.message}`);
         broken = true;
-        input.hooks.failed(change, e);
+        for (const change of unit) input.hooks.failed(change, e);
       }
     }
   };
@@ -129,6 +131,43 @@ async function applyHost(input: ApplyInput, hostName: string, changes: Change[])
     await close();
   }
   return result;
+}
+
+/**
+ * Consecutive changes of kinds that share a transaction (grants: one transaction per database, so
+ * concurrent GRANTs can never meet) form one unit; every other change is a unit of its own.
+ */
+export function transactionUnits(changes: Change[]): Change[][] {
+  const units: Change[][] = [];
+  for (const change of changes) {
+    const last = units.at(-1);
+    if (last && SHARED_TRANSACTION_KINDS.has(change.kind) && last[0]!.kind === change.kind) last.push(change);
+    else units.push([change]);
+  }
+  return units;
+}
+
+async function applyUnit(unit: Change[], ctx: ApplyContext, hooks: ApplyHooks): Promise<void> {
+  const first = unit[0]!;
+  if (!SHARED_TRANSACTION_KINDS.has(first.kind)) {
+    hooks.start(first);
+    await runSteps(first.steps, ctx);
+    return;
+  }
+  const database = first.steps[0]?.database;
+  if (typeof database !== 'string') throw new Error(`plan step of ${first.address}: no database for its transaction`);
+  const client = await ctx.pg(first.addon, database);
+  await client.query('BEGIN');
+  try {
+    for (const change of unit) {
+      hooks.start(change);
+      await runSteps(change.steps, { ...ctx, inTransaction: true });
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
 }
 
 export async function applyPlan(input: ApplyInput): Promise<HostResult[]> {

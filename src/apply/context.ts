@@ -17,6 +17,8 @@ export interface ApplyContext {
   /** Drops cached connections of an add-on (its instance was restarted). */
   forget(addon: string): Promise<void>;
   progress(message: string): void;
+  /** Set while the steps run inside a transaction the engine opened: SQL steps must not open their own. */
+  inTransaction?: boolean;
   /** The declared add-on a step belongs to. */
   desired(addon: string): DesiredAddon;
 }

@@ -37,6 +37,9 @@ export const KINDS: ResourceKind[] = [
   { kind: 'backups', inInstance: false, diff: (d, o) => diffBackups(d, o) },
 ];
 
+/** Kinds whose consecutive changes on an add-on are applied in one transaction (see apply.ts). */
+export const SHARED_TRANSACTION_KINDS: ReadonlySet<string> = new Set(['grants']);
+
 /** Kind of the change that stands for in-instance changes that can only be known once it runs. */
 export const CONVERGE_KIND = 'instance';
 

@@ -2,7 +2,7 @@ import type { Executor } from '../apply/context.js';
 import { field } from '../apply/context.js';
 
 // Runs a step's statements on one database of an add-on, in one transaction unless the step says
-// otherwise (CREATE DATABASE cannot run in one). Statements are fully rendered at plan time, with every
+// otherwise (CREATE DATABASE cannot run in one) or the engine already opened one for several changes. Statements are fully rendered at plan time, with every
 // name quoted, and carry no secret.
 const sql: Executor = async (step, ctx) => {
   const addon = field<string>(step, 'addon', 'string');
@@ -12,7 +12,7 @@ const sql: Executor = async (step, ctx) => {
     throw new Error('plan step sql: statements must be a list of strings');
   }
   const client = await ctx.pg(addon, database);
-  if (step.transaction === false) {
+  if (step.transaction === false || ctx.inTransaction) {
     for (const s of statements as string[]) await client.query(s);
     return;
   }
