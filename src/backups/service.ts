@@ -41,7 +41,7 @@ export async function listBackups(store: BackupStore, addon: string): Promise<Ba
 export async function createBackup(config: Config, host: Host, addon: string): Promise<{ id: string; pruned: string[] }> {
   const hostCfg = config.hosts.find((h) => h.name === host.name)!;
   const script = scriptPath(hostCfg);
-  const env = `${backupConfDir(hostCfg, addon)}/backup.env`;
+  const env = `${backupConfDir(hostCfg.dataDir, addon)}/backup.env`;
   if ((await host.exec(`test -x ${shq(script)} && test -f ${shq(env)}`)).code !== 0) {
     throw new UserError(`add-on ${addon}: backups are not set up on host ${host.name} yet: run dbform apply first`);
   }

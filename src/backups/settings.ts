@@ -4,6 +4,7 @@ import { lookupPlan } from '../config/plans.js';
 import { parseScheduleAt } from '../config/semantic.js';
 import type { AddonConfig, Config, HostConfig, StorageConfig } from '../config/types.js';
 import { UserError } from '../util/errors.js';
+import { containerName } from '../resources/desired.js';
 import { cronEntries, describeSchedule } from './schedule.js';
 
 // Where an add-on's backups go and when, as files on its host: the backup program, the add-on's
@@ -20,8 +21,9 @@ export interface BackupFiles {
   summary: { schedule: string; storage: string };
 }
 
-export function backupConfDir(host: HostConfig, addon: string): string {
-  return `${host.dataDir}/.backup/${addon}`;
+/** Where an add-on's backup settings live, under its host's dataDir (outside the add-on's own directory). */
+export function backupConfDir(hostDataDir: string, addon: string): string {
+  return `${hostDataDir}/.backup/${addon}`;
 }
 
 export function scriptPath(host: HostConfig): string {
@@ -57,10 +59,10 @@ export function pruneScriptPath(host: HostConfig): string {
 export function renderBackupFiles(config: Config, addon: AddonConfig, host: HostConfig, recipient: string, script: string, pruneScript: string): BackupFiles {
   const retention = lookupPlan(addon.plan)!.retention;
   const storage = storageOf(config, addon);
-  const conf = backupConfDir(host, addon.name);
+  const conf = backupConfDir(host.dataDir, addon.name);
   const lines: Record<string, string> = {
     ADDON: addon.name,
-    CONTAINER: `dbform-${addon.name}`,
+    CONTAINER: containerName(addon.name),
     PORT: String(addon.port),
     DATABASE: addon.name,
     IMAGE: config.defaults.image,

@@ -27,11 +27,5 @@ export async function computePlan(session: Session): Promise<ComputedPlan> {
     plan.warnings.push(`host ${host} is left out of this plan: ${reason}`);
   }
   plan.warnings.push(...notYetApplied(session.config));
-  for (const d of g.desired) {
-    const p = session.config.addons.find((a) => a.name === d.name);
-    if (p && p.plan.startsWith('postgresql-business-')) {
-      plan.warnings.push(`add-on ${d.name}: business plans run as a single instance in this version (no replica, no gateway yet)`);
-    }
-  }
   return { plan, desired: new Map(g.desired.map((d) => [d.name, d])) };
 }

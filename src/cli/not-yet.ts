@@ -9,6 +9,9 @@ export function notYetApplied(config: Config): string[] {
     if (a.encryptionAtRest) unapplied.push('encryptionAtRest');
     if (a.backups.pitr) unapplied.push('backups.pitr');
     if (unapplied.length) out.push(`add-on ${a.name}: ${unapplied.join(', ')} ${unapplied.length === 1 ? 'is' : 'are'} accepted but not applied by this version of dbform yet`);
+    if (a.plan.startsWith('postgresql-business-')) {
+      out.push(`add-on ${a.name}: business plans run as a single instance in this version (no replica, no gateway yet)`);
+    }
   }
   return out;
 }

@@ -51,6 +51,11 @@ export async function openSession(file: string, warn: (msg: string) => void, tex
   return { config, hosts, keystores, hostErrors, ca, masterKey, close };
 }
 
+/** One line per host left out of the run, on stderr: `plan` and `drift` end with these and exit 1. */
+export function reportHostErrors(session: Session, print: (line: string) => void): void {
+  for (const [host, reason] of session.hostErrors) print(`Error: host ${host}: ${reason}`);
+}
+
 /** Takes a host out of the run after a failure, keeping the reason for the summary. */
 export function dropHost(session: Session, host: string, reason: string): void {
   session.hostErrors.set(host, hostReason(host, reason));

@@ -56,7 +56,7 @@ export interface DesiredContext {
 }
 
 function desiredBackups(config: Config, addon: AddonConfig, host: HostConfig, recipient: string): DesiredBackups {
-  const base = { cronPath: cronPath(addon.name), confDir: backupConfDir(host, addon.name) };
+  const base = { cronPath: cronPath(addon.name), confDir: backupConfDir(host.dataDir, addon.name) };
   if (!backupsEnabled(addon)) return { ...base, enabled: false, files: {}, summary: null };
   const rendered = renderBackupFiles(config, addon, host, recipient, HOST_SCRIPT, PRUNE_SCRIPT);
   const files = Object.fromEntries(

@@ -3,7 +3,7 @@ import { render } from '../../render/index.js';
 import { staleBackups } from '../../backups/freshness.js';
 import { computePlan } from '../compute-plan.js';
 import { err, out, useColor } from '../output.js';
-import { openSession } from '../session.js';
+import { openSession, reportHostErrors } from '../session.js';
 
 export interface DriftOptions {
   file: string;
@@ -26,7 +26,7 @@ export async function driftCommand(opts: DriftOptions): Promise<number> {
     }
     out(render(plan, opts.format, { color: useColor() }));
     if (session.hostErrors.size) {
-      for (const [host, reason] of session.hostErrors) err(`Error: host ${host}: ${reason}`);
+      reportHostErrors(session, err);
       return 1;
     }
     return 2;

@@ -2,6 +2,7 @@ import { UserError } from '../../util/errors.js';
 import { userPasswordKey } from '../../resources/desired.js';
 import { err } from '../output.js';
 import { shq } from '../../util/shell.js';
+import { hostPgdata } from '../../resources/data-files.js';
 import { openSession } from '../session.js';
 
 export interface OutputOptions {
@@ -28,7 +29,8 @@ export async function outputCommand(opts: OutputOptions): Promise<number> {
     const host = session.hosts.get(addon.host)!;
     const keystore = session.keystores.get(addon.host)!;
     if (opts.ca) {
-      const pem = await host.exec(`cat ${shq(`${session.config.hosts.find((h) => h.name === addon.host)!.dataDir}/${addon.name}/pgdata/root.crt`)}`);
+      const hostDataDir = session.config.hosts.find((h) => h.name === addon.host)!.dataDir;
+      const pem = await host.exec(`cat ${shq(`${hostPgdata(`${hostDataDir}/${addon.name}`)}/root.crt`)}`);
       process.stdout.write(pem.code === 0 && pem.stdout.includes('BEGIN CERTIFICATE') ? pem.stdout : await session.ca.certPem());
       return 0;
     }

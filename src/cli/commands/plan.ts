@@ -3,7 +3,7 @@ import { render } from '../../render/index.js';
 import { computePlan } from '../compute-plan.js';
 import { err, out, useColor } from '../output.js';
 import { writePlanFile } from '../plan-file.js';
-import { openSession } from '../session.js';
+import { openSession, reportHostErrors } from '../session.js';
 
 export interface PlanOptions {
   file: string;
@@ -22,7 +22,7 @@ export async function planCommand(opts: PlanOptions): Promise<number> {
       err(`Saved the plan to ${opts.out}; apply exactly it with: dbform apply ${opts.out}`);
     }
     if (session.hostErrors.size) {
-      for (const [host, reason] of session.hostErrors) err(`Error: host ${host}: ${reason}`);
+      reportHostErrors(session, err);
       return 1;
     }
     return opts.detailedExitcode && plan.changes.length > 0 ? 2 : 0;

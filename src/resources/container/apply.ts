@@ -5,6 +5,7 @@ import { shellJoin, shq } from '../../util/shell.js';
 import { ADDON_LABEL, MANAGED_LABEL } from './gather.js';
 import { CONTAINER_DATA_DIR, PGDATA } from '../desired.js';
 import { hostPgdata } from '../data-files.js';
+import { backupConfDir, cronPath } from '../../backups/settings.js';
 import { installServerCert } from '../tls/apply.js';
 
 // Executors of the container kind. Every one is idempotent: re-running after a failure converges.
@@ -97,8 +98,8 @@ const remove: Executor = async (step, ctx) => {
   // Refuse anything but a per-add-on directory: a tampered plan must not be able to `rm -rf /`.
   if (dataDir && /^\/.+\/[a-z][a-z0-9-]{1,40}$/.test(dataDir) && dataDir.endsWith(`/${addon}`)) {
     // Its schedule and backup settings go too; the backups already taken stay in their storage.
-    const conf = `${dataDir.slice(0, -addon.length)}.backup/${addon}`;
-    await run(ctx.host, `deleting the data of ${addon}`, `rm -rf ${shq(dataDir)} ${shq(conf)} && rm -f ${shq(`/etc/cron.d/dbform-${addon}`)}`);
+    const conf = backupConfDir(dataDir.slice(0, -addon.length - 1), addon);
+    await run(ctx.host, `deleting the data of ${addon}`, `rm -rf ${shq(dataDir)} ${shq(conf)} && rm -f ${shq(cronPath(addon))}`);
   }
 };
 
