@@ -25,6 +25,7 @@ export async function computePlan(session: Session): Promise<ComputedPlan> {
   const plan = buildPlan(session.config, g.desired, g.observed);
   for (const [host, reason] of [...session.hostErrors].sort(([a], [b]) => a.localeCompare(b))) {
     plan.warnings.push(`host ${host} is left out of this plan: ${reason}`);
+    plan.hostsNotRead.push({ host, reason });
   }
   plan.warnings.push(...notYetApplied(session.config));
   return { plan, desired: new Map(g.desired.map((d) => [d.name, d])) };

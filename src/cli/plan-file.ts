@@ -20,5 +20,6 @@ export function readPlanFile(path: string): Plan {
   if (parsed.kind !== MAGIC || parsed.plan?.formatVersion !== 1) {
     throw new UserError(`${path}: not a dbform plan file (made by \`dbform plan --out\`)`);
   }
-  return parsed.plan;
+  // Plans saved before hostsNotRead existed read every host they name.
+  return { ...parsed.plan, hostsNotRead: parsed.plan.hostsNotRead ?? [] };
 }

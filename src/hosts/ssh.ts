@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import pg from 'pg';
-import { Client as SshClient } from 'ssh2';
+import { Client as SshClient, type ClientChannel } from 'ssh2';
 import type { SshHost as SshHostConfig } from '../config/types.js';
 import { shq } from '../util/shell.js';
 import type { ExecOptions, ExecResult, HeldCommand, Host, PgLogin, StreamedCommand } from './host.js';
@@ -9,11 +9,13 @@ import { pgConfig } from './host.js';
 import { heldCommand } from './held.js';
 import { PassThrough } from 'node:stream';
 import { blobAlgorithm, fingerprint, parseHostKey, serverHostKeyAlgorithms } from './host-key.js';
+import { SessionSlots } from './session-slots.js';
 import { SshPgStream } from './ssh-pg-stream.js';
 
 // One SSH connection per host for the whole run: commands are exec channels on it, SQL goes through
 // direct-tcpip channels to the host's loopback. The host key is checked against the pinned key during
 // the handshake, before authentication: nothing (no command, no secret) is sent to an unknown host.
+// Commands queue for one of a bounded number of session channels (session-slots.ts): a stock sshd allows 10.
 
 function privateKey(cfg: SshHostConfig): Buffer {
   if (cfg.identityEnv) {
@@ -31,6 +33,7 @@ function privateKey(cfg: SshHostConfig): Buffer {
 
 export class SshHost implements Host {
   readonly clientAddress: string;
+  private readonly slots = new SessionSlots();
   private constructor(
     private readonly cfg: SshHostConfig,
     private readonly ssh: SshClient,
@@ -92,60 +95,77 @@ export class SshHost implements Host {
     return this.cfg.user === 'root' ? command : `sudo -n -- sh -c ${shq(command)}`;
   }
 
+  /** Opens a session channel running `command`, within the connection's session limit; `use` gets the channel
+   *  and resolves when the command is over (the slot is then free for the next one). */
+  private session<T>(command: string, use: (channel: ClientChannel) => Promise<T>): Promise<T> {
+    return this.slots.run(
+      () =>
+        new Promise<ClientChannel>((resolve, reject) => {
+          this.ssh.exec(this.wrap(command), (err, channel) => (err ? reject(err) : resolve(channel)));
+        }).then(use),
+    );
+  }
+
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    return new Promise((resolve, reject) => {
-      this.ssh.exec(this.wrap(command), (err, stream) => {
-        if (err) return reject(new Error(`host ${this.name}: cannot run a command: ${err.message}`));
-        const out: Buffer[] = [];
-        const errs: Buffer[] = [];
-        let timer: NodeJS.Timeout | undefined;
-        if (opts.timeoutMs) timer = setTimeout(() => stream.close(), opts.timeoutMs);
-        stream.on('data', (d: Buffer) => out.push(d));
-        stream.stderr.on('data', (d: Buffer) => errs.push(d));
-        stream.on('close', (code: number | null, signal?: string) => {
-          if (timer) clearTimeout(timer);
-          resolve({
-            code: code ?? (signal ? 128 : 255),
-            stdout: Buffer.concat(out).toString('utf8'),
-            stderr: Buffer.concat(errs).toString('utf8'),
+    return this.session(
+      command,
+      (stream) =>
+        new Promise<ExecResult>((resolve) => {
+          const out: Buffer[] = [];
+          const errs: Buffer[] = [];
+          let timer: NodeJS.Timeout | undefined;
+          if (opts.timeoutMs) timer = setTimeout(() => stream.close(), opts.timeoutMs);
+          stream.on('data', (d: Buffer) => out.push(d));
+          stream.stderr.on('data', (d: Buffer) => errs.push(d));
+          stream.on('close', (code: number | null, signal?: string) => {
+            if (timer) clearTimeout(timer);
+            resolve({
+              code: code ?? (signal ? 128 : 255),
+              stdout: Buffer.concat(out).toString('utf8'),
+              stderr: Buffer.concat(errs).toString('utf8'),
+            });
           });
-        });
-        stream.end(opts.stdin ?? '');
-      });
+          stream.end(opts.stdin ?? '');
+        }),
+    ).catch((err: Error) => {
+      throw new Error(`host ${this.name}: cannot run a command: ${err.message}`);
     });
   }
 
   stream(command: string): StreamedCommand {
     const stdout = new PassThrough();
     let stderr = '';
-    const done = new Promise<{ code: number; stderr: string }>((resolve) => {
-      this.ssh.exec(this.wrap(command), (err, channel) => {
-        if (err) {
-          stdout.end();
-          return resolve({ code: 255, stderr: err.message });
-        }
-        channel.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-        channel.pipe(stdout);
-        channel.on('close', (code: number | null) => resolve({ code: code ?? 255, stderr }));
-        channel.end();
-      });
+    const done = this.session(
+      command,
+      (channel) =>
+        new Promise<{ code: number; stderr: string }>((resolve) => {
+          channel.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+          channel.pipe(stdout);
+          channel.on('close', (code: number | null) => resolve({ code: code ?? 255, stderr }));
+          channel.end();
+        }),
+    ).catch((err: Error) => {
+      stdout.end();
+      return { code: 255, stderr: err.message };
     });
     return { stdout, done };
   }
 
+  /** The held command keeps its session slot for as long as it runs (the host lock: the whole run). */
   hold(command: string): HeldCommand {
     const stdin = new PassThrough();
     const stdout = new PassThrough();
-    const exited = new Promise<number>((resolve) => {
-      this.ssh.exec(this.wrap(command), (err, channel) => {
-        if (err) {
-          stdout.end(`cannot run a command: ${err.message}`);
-          return resolve(255);
-        }
-        stdin.pipe(channel);
-        channel.pipe(stdout);
-        channel.on('close', (code: number | null) => resolve(code ?? 255));
-      });
+    const exited = this.session(
+      command,
+      (channel) =>
+        new Promise<number>((resolve) => {
+          stdin.pipe(channel);
+          channel.pipe(stdout);
+          channel.on('close', (code: number | null) => resolve(code ?? 255));
+        }),
+    ).catch((err: Error) => {
+      stdout.end(`cannot run a command: ${err.message}`);
+      return 255;
     });
     return heldCommand(stdin, stdout, exited);
   }

@@ -55,5 +55,6 @@ export function buildPlan(config: { file: string; sha256: string }, desired: Des
     observedFingerprint: observed.fingerprint,
     changes: indexed.map((x) => x.c),
     warnings: [...observed.warnings].sort(),
+    hostsNotRead: [],
   };
 }

@@ -53,6 +53,24 @@ export interface Plan {
   changes: Change[];
   /** Things the user should know that are not changes (e.g. an unreachable add-on). */
   warnings: string[];
+  /** Hosts whose live state was not read (unreachable, or their state unreadable): nothing is known of them,
+   *  so an empty plan means "no changes on the other hosts", never "the live state matches". */
+  hostsNotRead: HostNotRead[];
+}
+
+export interface HostNotRead {
+  host: string;
+  reason: string;
+}
+
+/** The verdict of a plan without changes, which must not claim more than what was read. */
+export function noChangesVerdict(plan: Plan): { headline: string; detail: string } {
+  const n = plan.hostsNotRead.length;
+  if (n === 0) return { headline: 'No changes.', detail: `The live state matches ${plan.config.file}.` };
+  return {
+    headline: 'No changes on the hosts that were read;',
+    detail: `${n} host${n === 1 ? ' was' : 's were'} not read (${plan.hostsNotRead.map((h) => h.host).join(', ')}: see above).`,
+  };
 }
 
 export interface PlanSummary {

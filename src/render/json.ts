@@ -27,6 +27,8 @@ export function renderJson(plan: Plan): string {
       hazards: c.hazards.map((h) => ({ code: h.code, message: h.message })),
     })),
     warnings: [...plan.warnings],
+    // Present even when empty, so a script can tell "no changes" from "no changes on the hosts read".
+    hosts_not_read: plan.hostsNotRead.map((h) => ({ host: h.host, reason: h.reason })),
   };
   return JSON.stringify(doc, null, 2) + '\n';
 }

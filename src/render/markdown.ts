@@ -1,17 +1,17 @@
 // Pull-request comment rendering: the verdict first, a table to scan, hazards spelled out (they are what a
 // reviewer must approve), and the attribute diff folded away in a ```diff block that GitHub colours.
 
-import { HAZARD_CODES, summarize, type Change, type Plan } from '../plan/types.js';
+import { HAZARD_CODES, noChangesVerdict, summarize, type Change, type Plan } from '../plan/types.js';
 import { ACTION_GLYPH } from './actions.js';
 import { attributeLines, keyWidth } from './attributes.js';
 import { escapeInline, escapeLineStart, fenceFor } from './markdown-escape.js';
 import { oneLine } from './values.js';
 
 export function renderMarkdown(plan: Plan): string {
-  const file = escapeInline(plan.config.file);
   const blocks: string[] = [];
   if (plan.changes.length === 0) {
-    blocks.push(`**No changes.** The live state matches ${file}.`);
+    const v = noChangesVerdict(plan);
+    blocks.push(`**${v.headline}** ${escapeInline(v.detail)}`);
   } else {
     blocks.push(summaryLine(plan), changeTable(plan.changes));
     const hazards = hazardList(plan);

@@ -2,7 +2,7 @@
 // and TTY detection), so this module builds its own Chalk instance and never reads the environment.
 
 import { Chalk, type ChalkInstance } from 'chalk';
-import { summarize, type Action, type Change, type Plan } from '../plan/types.js';
+import { noChangesVerdict, summarize, type Action, type Change, type Plan } from '../plan/types.js';
 import { ACTION_GLYPH, ACTION_LEGEND } from './actions.js';
 import { attributeLines, keyWidth, type AttrLine } from './attributes.js';
 import { oneLine } from './values.js';
@@ -24,7 +24,7 @@ export function renderText(plan: Plan, opts: TextOptions): string {
   }
   // Warnings come last, just above the verdict, so an unreachable add-on is never scrolled out of sight.
   for (const w of plan.warnings) lines.push(`${c.yellow.bold('Warning:')} ${oneLine(w)}`, '');
-  lines.push(plan.changes.length > 0 ? summaryLine(plan, c) : `No changes. The live state matches ${file}.`);
+  lines.push(plan.changes.length > 0 ? summaryLine(plan, c) : noChanges(plan));
   return lines.join('\n') + '\n';
 }
 
@@ -57,6 +57,11 @@ function attrLine(line: AttrLine, width: number, c: ChalkInstance): string[] {
     ...line.items.removed.map((v) => `    ${c.red('-')} ${v}`),
     ...line.items.added.map((v) => `    ${c.green('+')} ${v}`),
   ];
+}
+
+function noChanges(plan: Plan): string {
+  const v = noChangesVerdict(plan);
+  return oneLine(`${v.headline} ${v.detail}`);
 }
 
 function summaryLine(plan: Plan, c: ChalkInstance): string {

@@ -103,6 +103,7 @@ export const empty: Plan = {
   observedFingerprint: '3b8e0c7d1f2a4b6c8d0e1f3a5b7c9d1e3f5a7b9c1d3e5f7a9b1c3d5e7f9a1b3c',
   changes: [],
   warnings: [],
+  hostsNotRead: [],
 };
 
 export const firstApply: Plan = {
@@ -111,6 +112,7 @@ export const firstApply: Plan = {
   observedFingerprint: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
   changes: [...firstApplyFor('blog', 'db-2', 31001, 256), ...firstApplyFor('shop', 'db-1', 31000, 256)],
   warnings: [],
+  hostsNotRead: [],
 };
 
 export const update: Plan = {
@@ -203,6 +205,7 @@ export const update: Plan = {
     }),
   ],
   warnings: [],
+  hostsNotRead: [],
 };
 
 // Names a user may legally choose in PostgreSQL, each aimed at one renderer: quotes and semicolons (JSON
@@ -251,6 +254,7 @@ export const weirdNames: Plan = {
     'addon.blog on host db-2 was not checked: ssh: connect to 10.77.0.12 port 22: connection timed out. Its changes are not in this plan.',
     `# user ${MARKUP} | has a password set outside dbform; it is kept`,
   ],
+  hostsNotRead: [],
 };
 
 /** Golden name -> plan; the names are the file names under expected/. */
