@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Host } from '../hosts/host.js';
 import type { HostKeystore } from '../keystore/keystore.js';
 import type { Change, Plan, SecretRef } from '../plan/types.js';
-import type { DesiredAddon } from '../resources/model.js';
+import { superuserKey } from '../resources/desired.js';
 import type { FleetCa } from '../tls/ca.js';
 import { runSteps } from './converge.js';
 import { SHARED_TRANSACTION_KINDS } from '../resources/registry.js';
@@ -34,7 +34,6 @@ export interface ApplyInput {
   plan: Plan;
   hosts: Map<string, Host>;
   keystores: Map<string, HostKeystore>;
-  desired: Map<string, DesiredAddon>;
   ca: FleetCa;
   hooks: ApplyHooks;
 }
@@ -49,11 +48,6 @@ function makeContext(input: ApplyInput, hostName: string): { ctx: ApplyContext; 
     keystore,
     ca: input.ca,
     progress: (m) => input.hooks.progress(hostName, m),
-    desired(addon) {
-      const d = input.desired.get(addon);
-      if (!d) throw new Error(`add-on ${addon} is not declared`);
-      return d;
-    },
     async secret(ref: SecretRef) {
       if (ref.source === 'env') {
         const v = process.env[ref.name];
@@ -68,10 +62,11 @@ function makeContext(input: ApplyInput, hostName: string): { ctx: ApplyContext; 
     async pg(addon, database) {
       const existing = clients.get(key(addon, database));
       if (existing) return existing;
-      const d = ctx.desired(addon);
-      const password = await keystore.get(d.superuserKey);
+      const endpoint = input.plan.instances[addon];
+      if (!endpoint || endpoint.host !== hostName) throw new Error(`the plan places no instance of ${addon} on host ${hostName}`);
+      const password = await keystore.get(superuserKey(addon));
       if (password === undefined) throw new UserError(`host ${hostName}, add-on ${addon}: no superuser password in the keystore`);
-      const client = await host.connectPg({ port: d.container.port, user: 'postgres', password, database });
+      const client = await host.connectPg({ port: endpoint.port, user: 'postgres', password, database });
       client.on('error', () => undefined); // a restarted instance drops connections; forget() replaces them
       clients.set(key(addon, database), client);
       return client;

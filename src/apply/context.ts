@@ -2,10 +2,10 @@ import type pg from 'pg';
 import type { Host } from '../hosts/host.js';
 import type { HostKeystore } from '../keystore/keystore.js';
 import type { SecretRef, Step } from '../plan/types.js';
-import type { DesiredAddon } from '../resources/model.js';
 import type { FleetCa } from '../tls/ca.js';
 
-// What an executor may use while applying the steps of one host.
+// What an executor may use while applying the steps of one host, besides its own step: the host, its
+// keystore, the fleet CA, secrets resolved by name, and SQL sessions to the add-ons the plan places there.
 export interface ApplyContext {
   host: Host;
   keystore: HostKeystore;
@@ -19,8 +19,6 @@ export interface ApplyContext {
   progress(message: string): void;
   /** Set while the steps run inside a transaction the engine opened: SQL steps must not open their own. */
   inTransaction?: boolean;
-  /** The declared add-on a step belongs to. */
-  desired(addon: string): DesiredAddon;
 }
 
 export type Executor = (step: Step, ctx: ApplyContext) => Promise<void>;

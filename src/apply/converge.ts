@@ -1,18 +1,39 @@
-import { gatherCatalog } from '../resources/catalog/gather.js';
+import type { Placed } from '../resources/kind.js';
+import type { DesiredAddon } from '../resources/model.js';
+import type { HostReader, InstanceState } from '../resources/reader.js';
 import { EXECUTORS, KINDS } from '../resources/registry.js';
+import { gatherCatalog } from '../resources/instance/catalog.js';
 import type { Step } from '../plan/types.js';
 import type { ApplyContext, Executor } from './context.js';
 import { field } from './context.js';
 
 // "Known after apply": an instance that was not running when the plan was made is read now that it
-// runs, and its users, database and grants are diffed and applied in the same run, so that one apply
-// always converges and the next plan is empty.
+// runs, and the instance kinds' changes are diffed and applied in the same run, so that one apply always
+// converges and the next plan is empty. The step carries the add-on's in-instance desired state (no
+// secret in it); the instance is read with the same gather functions as a plan, through this reader.
+
+/** Instance kinds read only the instance and secrets; the host's name is all they see of the host. */
+function readerAt(ctx: ApplyContext, desired: DesiredAddon): HostReader {
+  const unavailable = (what: string) => () => Promise.reject(new Error(`${what} is not read while converging an instance`));
+  let instance: Promise<InstanceState> | undefined;
+  return {
+    host: { name: ctx.host.name, transport: 'local', dataDir: '' },
+    containers: unavailable('the host\'s containers'),
+    fileHash: unavailable('a file\'s hash'),
+    fileExists: unavailable('a file'),
+    secret: (key) => ctx.keystore.get(key),
+    instance: () => (instance ??= gatherCatalog((db) => ctx.pg(desired.name, db), desired).then((catalog) => ({ state: 'running' as const, catalog }))),
+  };
+}
+
 const converge: Executor = async (step, ctx) => {
   const addon = field<string>(step, 'addon', 'string');
-  const desired = ctx.desired(addon);
-  const catalog = await gatherCatalog((db) => ctx.pg(addon, db), desired);
-  const observed = { container: null, catalog, dataInitialized: true, backupFiles: {} };
-  const changes = KINDS.filter((k) => k.inInstance).flatMap((k) => k.diff(desired, observed));
+  const desired = field<DesiredAddon>(step, 'desired', 'object');
+  if (desired.name !== addon) throw new Error('plan step instance.converge: desired state of another add-on');
+  const placed: Placed<DesiredAddon> = { key: addon, host: ctx.host.name, addon, desired };
+  const read = readerAt(ctx, desired);
+  const changes = [];
+  for (const kind of KINDS.filter((k) => k.reads === 'instance')) changes.push(...kind.diff(placed, await kind.gather(read, placed)));
   // Hazardous changes were not reviewed (the plan could not show them): leave them to the next plan.
   const hazardous = changes.filter((c) => c.hazards.length);
   for (const change of changes.filter((c) => !c.hazards.length)) {

@@ -5,12 +5,13 @@ import { parseScheduleAt } from '../config/semantic.js';
 import type { AddonConfig, Config, HostConfig, StorageConfig } from '../config/types.js';
 import { UserError } from '../util/errors.js';
 import { containerName } from '../resources/desired.js';
+import { envPlaceholder } from '../util/env-template.js';
 import { cronEntries, describeSchedule } from './schedule.js';
 
 // Where an add-on's backups go and when, as files on its host: the backup program, the add-on's
 // backup.env (storage and credentials, root-only, outside the add-on's data directory so its container
-// never sees it), the storage's CA, and the cron file. Rendered with the secrets they need: only their
-// SHA-256 is compared at plan time, and apply renders them again.
+// never sees it), the storage's CA, and the cron file. Credentials are `{{env:NAME}}` placeholders here
+// (util/env-template.ts): the plan compares the SHA-256 of the filled-in files, apply fills them in again.
 
 export const DEFAULT_SCHEDULE = '01:00'; // the seeds: "around 1:00 AM Central European Time"
 
@@ -46,10 +47,10 @@ export function storageOf(config: Config, addon: AddonConfig): StorageConfig {
   return storage;
 }
 
+/** A credential from the environment, as a placeholder: filled in where the file is hashed or written. */
 function env(name: string | undefined, what: string): string {
-  const v = name ? process.env[name] : undefined;
-  if (!v) throw new UserError(`${what}: environment variable ${name ?? '(not named)'} is not set`);
-  return v;
+  if (!name) throw new UserError(`${what}: the name of its environment variable is missing`);
+  return envPlaceholder(name);
 }
 
 export function pruneScriptPath(host: HostConfig): string {

@@ -21,5 +21,5 @@ export function readPlanFile(path: string): Plan {
     throw new UserError(`${path}: not a dbform plan file (made by \`dbform plan --out\`)`);
   }
   // Plans saved before hostsNotRead existed read every host they name.
-  return { ...parsed.plan, hostsNotRead: parsed.plan.hostsNotRead ?? [] };
+  return { ...parsed.plan, hostsNotRead: parsed.plan.hostsNotRead ?? [], instances: parsed.plan.instances ?? {} };
 }

@@ -6,6 +6,8 @@ import { deriveKey } from '../keystore/cipher.js';
 import { HostKeystore } from '../keystore/keystore.js';
 import { resolveMasterKey } from '../keystore/master-key.js';
 import { fleetCa, type FleetCa } from '../tls/ca.js';
+import { backupRecipient } from '../backups/keys.js';
+import { desiredFleet, type DesiredFleet } from '../gather/gather.js';
 
 // Everything a command needs to talk to the fleet: the validated config, one open Host per reachable
 // host, and each host's keystore. A host that cannot be reached is recorded in hostErrors, not thrown:
@@ -21,16 +23,26 @@ export interface Session {
   ca: FleetCa;
   /** Derives keys (backups) from DBFORM_MASTER_KEY; the key itself never leaves this process. */
   masterKey: string;
+  /** Every kind's declared resources, built from the config before any host is contacted. */
+  desired: DesiredFleet;
   close(): Promise<void>;
 }
 
-/** `text`: the config's content when it does not come from the file on disk (e.g. a pull request's base). */
-export async function openSession(file: string, warn: (msg: string) => void, text?: string): Promise<Session> {
+/**
+ * `text`: the config's content when it does not come from the file on disk (e.g. a pull request's base).
+ * `purpose`: 'plan' builds the desired state first, so that its errors (a missing passwordEnv) come before any
+ * host is contacted; 'read' (output, backups) builds it only if it is used, and needs no credential it does not use.
+ */
+export async function openSession(file: string, warn: (msg: string) => void, text?: string, purpose: 'plan' | 'read' = 'plan'): Promise<Session> {
   const config = loadConfig(file, text);
   const allLocal = config.hosts.every((h) => h.transport === 'local');
   const masterKey = resolveMasterKey({ allowCreate: allLocal, warn });
   const key = deriveKey(masterKey);
   const ca = await fleetCa(masterKey);
+  let desired: DesiredFleet | undefined;
+  const buildDesired = () =>
+    (desired ??= desiredFleet(config, { caPublicKeyPem: ca.publicKeyPem, now: new Date(), backupRecipient: (addon) => backupRecipient(masterKey, addon) }));
+  if (purpose === 'plan') buildDesired();
   const hosts = new Map<string, Host>();
   const keystores = new Map<string, HostKeystore>();
   const hostErrors = new Map<string, string>();
@@ -48,7 +60,18 @@ export async function openSession(file: string, warn: (msg: string) => void, tex
   const close = async () => {
     await Promise.all([...hosts.values()].map((h) => h.close().catch(() => undefined)));
   };
-  return { config, hosts, keystores, hostErrors, ca, masterKey, close };
+  return {
+    config,
+    hosts,
+    keystores,
+    hostErrors,
+    ca,
+    masterKey,
+    get desired() {
+      return buildDesired();
+    },
+    close,
+  };
 }
 
 /** One line per host left out of the run, on stderr: `plan` and `drift` end with these and exit 1. */

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { schemaIssues } from './schema-check.js';
 import { EMBEDDED_HOST_NAME, EMBEDDED_STORAGE_NAME, semanticIssues } from './semantic.js';
-import type { AddonConfig, Config, HostConfig, StorageConfig, UserConfig } from './types.js';
+import type { AddonConfig, Config, HostConfig, SourcePos, StorageConfig, UserConfig } from './types.js';
 import { parseYamlSource, type Issue, type ParsedSource } from './yaml-source.js';
 
 export const DEFAULT_TIMEZONE = 'Europe/Paris';
@@ -80,7 +80,7 @@ function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
 interface RawFile {
   version: 1;
   hosts?: Record<string, RawHost> | null;
-  storage?: Record<string, Omit<StorageConfig, 'name'>> | null;
+  storage?: Record<string, Omit<StorageConfig, 'name' | 'pos'>> | null;
   defaults?: { timezone?: string; image?: string; storage?: string } | null;
   addons?: Record<string, RawAddon> | null;
 }
@@ -113,11 +113,11 @@ const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.n
 
 function buildConfig(file: string, sha256: string, raw: RawFile, source: ParsedSource): Config {
   const hosts = buildHosts(raw.hosts ?? {});
-  const storage = buildStorage(raw.storage ?? {});
+  const pos = (path: Issue['path']) => ({ file, ...source.locate(path, 'key') });
+  const storage = buildStorage(raw.storage ?? {}, pos);
   const defaults = raw.defaults ?? {};
   const onlyHost = hosts.length === 1 ? hosts[0]?.name : undefined;
   const onlyStorage = storage.length === 1 ? storage[0]?.name : undefined;
-  const pos = (path: Issue['path']) => ({ file, ...source.locate(path, 'key') });
 
   const addons = Object.entries(raw.addons ?? {}).map(([name, a]): AddonConfig => {
     const users = Object.entries(a.users ?? {}).map(
@@ -186,10 +186,10 @@ function buildHosts(raw: Record<string, RawHost>): HostConfig[] {
     .sort(byName);
 }
 
-function buildStorage(raw: Record<string, Omit<StorageConfig, 'name'>>): StorageConfig[] {
+function buildStorage(raw: Record<string, Omit<StorageConfig, 'name' | 'pos'>>, pos: (path: Issue['path']) => SourcePos): StorageConfig[] {
   const entries = Object.entries(raw);
-  if (entries.length === 0) return [{ name: EMBEDDED_STORAGE_NAME, type: 'local', path: DEFAULT_LOCAL_BACKUP_DIR }];
-  return entries.map(([name, s]): StorageConfig => ({ name, ...s })).sort(byName);
+  if (entries.length === 0) return [{ name: EMBEDDED_STORAGE_NAME, type: 'local', path: DEFAULT_LOCAL_BACKUP_DIR, pos: { file: pos([]).file, line: 0, col: 0 } }];
+  return entries.map(([name, s]): StorageConfig => ({ name, ...s, pos: pos(['storage', name]) })).sort(byName);
 }
 
 /** pg_hba wants a mask: a bare address in allowedIps means that one host. */

@@ -41,6 +41,8 @@ export interface StorageConfig {
   secretAccessKeyEnv?: string;
   caFile?: string;
   path?: string;
+  /** Where it is declared (the embedded default storage: the file itself, line 0). */
+  pos: SourcePos;
 }
 
 export interface UserConfig {

@@ -1,133 +1,105 @@
+import type { AnyKind, DesiredContext, Placed } from '../resources/kind.js';
+import type { DesiredAddon } from '../resources/model.js';
+import type { HostReader } from '../resources/reader.js';
+import { KINDS } from '../resources/registry.js';
 import type { Config } from '../config/types.js';
-import type { Host } from '../hosts/host.js';
-import type { HostKeystore } from '../keystore/keystore.js';
-import type { ObservedFleet } from '../plan/build.js';
-import { gatherCatalog } from '../resources/catalog/gather.js';
-import { gatherContainers } from '../resources/container/gather.js';
-import { desiredAddon, superuserKey, userPasswordKey } from '../resources/desired.js';
-import type { DesiredAddon, ObservedAddon, ObservedContainer } from '../resources/model.js';
 import { canonicalJson, sha256Hex } from '../util/canonical.js';
-import { UserError } from '../util/errors.js';
-import { shq } from '../util/shell.js';
 
-// Reads the live state of every host, in parallel, without changing anything: one `docker inspect`
-// and one keystore read per host, one connection and one catalog query per running add-on.
+// The pipeline's first two stages. desiredFleet is pure (config -> every kind's resources); gather reads
+// the live state of those resources, every host in parallel, without changing anything. What a host
+// answers is plain data (ObservedFleet), so plans can be rebuilt from recorded observations.
+
+/** kind -> its declared resources. */
+export type DesiredFleet = Map<string, Placed<unknown>[]>;
+
+export interface UndeclaredResource {
+  key: string;
+  host: string;
+  addon: string;
+  observed: unknown;
+}
+
+export interface ObservedFleet {
+  /** Hosts whose state was read (the plan covers only these). */
+  hosts: string[];
+  /** kind -> resource key -> observed state. */
+  declared: Record<string, Record<string, unknown>>;
+  /** kind -> resources found on the hosts read that the config does not declare. */
+  undeclared: Record<string, UndeclaredResource[]>;
+  /** Keys of add-ons whose instance exists but is not running: what is inside is known after apply. */
+  stopped: string[];
+  /** SHA-256 of all of the above: apply refuses a saved plan made from another live state. */
+  fingerprint: string;
+}
 
 export interface Gathered {
-  desired: DesiredAddon[];
   observed: ObservedFleet;
   /** Hosts whose state could not be read (engine down, catalog unreadable): left out of the plan. */
   hostErrors: Map<string, string>;
 }
 
-export interface GatherInput {
-  config: Config;
-  hosts: Map<string, Host>;
-  keystores: Map<string, HostKeystore>;
-  caPublicKeyPem: string;
-  now: Date;
-  backupRecipient: (addon: string) => string;
+export function desiredFleet(config: Config, ctx: DesiredContext, kinds: readonly AnyKind[] = KINDS): DesiredFleet {
+  return new Map(kinds.map((k) => [k.kind, k.desired(config, ctx)]));
 }
 
-/** SHA-256 of files on a host in one round trip (missing files are absent from the result). */
-async function fileHashes(host: Host, paths: string[]): Promise<Map<string, string>> {
-  const unique = [...new Set(paths)];
-  if (!unique.length) return new Map();
-  const r = await host.exec(`sha256sum ${unique.map(shq).join(' ')} 2>/dev/null; true`);
-  const out = new Map<string, string>();
-  for (const line of r.stdout.split('\n')) {
-    const m = /^([0-9a-f]{64})  (.+)$/.exec(line);
-    if (m) out.set(m[2]!, m[1]!);
-  }
-  return out;
+interface HostObservation {
+  declared: Record<string, Record<string, unknown>>;
+  undeclared: Record<string, UndeclaredResource[]>;
+  stopped: string[];
 }
 
-async function gatherHost(input: GatherInput, hostName: string) {
-  const host = input.hosts.get(hostName)!;
-  const keystore = input.keystores.get(hostName)!;
-  const containers = await gatherContainers(host);
-  const addons = input.config.addons.filter((a) => a.host === hostName);
-  const held = new Map<string, string | undefined>();
-  for (const a of addons) {
-    for (const key of [superuserKey(a.name), userPasswordKey(a.name, a.name), ...a.users.map((u) => userPasswordKey(a.name, u.name))]) {
-      held.set(key, await keystore.get(key));
-    }
-  }
-  const desired: DesiredAddon[] = addons.map((a) =>
-    desiredAddon(input.config, a, {
-      caPublicKeyPem: input.caPublicKeyPem,
-      now: input.now,
-      heldPassword: (key) => held.get(key),
-      backupRecipient: input.backupRecipient,
-    }),
-  );
-  const backupFiles = await fileHashes(host, desired.flatMap((d) => [...Object.keys(d.backups.files), d.backups.cronPath]));
-  const observed = new Map<string, ObservedAddon>();
+async function gatherKindOnHost(kind: AnyKind, placed: Placed<unknown>[], read: HostReader, into: HostObservation): Promise<void> {
+  const observed: Record<string, unknown> = {};
   await Promise.all(
-    addons.map(async (a, i) => {
-      const d = desired[i]!;
-      const container = containers.get(a.name) ?? null;
-      let catalog = null;
-      if (container?.running) {
-        const password = held.get(d.superuserKey);
-        if (password === undefined) {
-          throw new UserError(
-            `host ${hostName}, add-on ${a.name}: the container exists but the keystore on the host has no superuser password for it; dbform cannot manage an instance it did not create`,
-          );
+    placed.map(async (p) => {
+      if (kind.reads === 'instance') {
+        // Instance kinds are add-on kinds: their desired state is the add-on's (resources/desired.ts).
+        const instance = await read.instance(p.desired as DesiredAddon);
+        if (instance.state === 'stopped') {
+          if (!into.stopped.includes(p.key)) into.stopped.push(p.key);
+          return;
         }
-        catalog = await withClient(host, container.port, password, (connect) => gatherCatalog(connect, d)).catch((err) => {
-          throw new UserError(`host ${hostName}, add-on ${a.name}: cannot read the database catalog: ${(err as Error).message}`);
-        });
       }
-      const dataInitialized = container !== null || (await host.exec(`test -s ${shq(`${d.container.dataDir}/pgdata/PG_VERSION`)}`)).code === 0;
-      const files = Object.fromEntries([...Object.keys(d.backups.files), d.backups.cronPath].map((p) => [p, backupFiles.get(p) ?? null]));
-      observed.set(a.name, { container, catalog, dataInitialized, backupFiles: files });
+      observed[p.key] = await kind.gather(read, p);
     }),
   );
-  // A managed container is this config's to remove only if its data lives under this host's dataDir:
-  // two configs (two teams, or a test next to the sandbox) can share a host with different dataDirs.
-  const dataDir = input.config.hosts.find((h) => h.name === hostName)!.dataDir;
-  const declared = new Set(addons.map((a) => a.name));
-  const orphans: { host: string; container: ObservedContainer }[] = [];
-  for (const [name, c] of containers) {
-    if (!declared.has(name) && c.dataDir.startsWith(`${dataDir}/`)) orphans.push({ host: hostName, container: c });
-  }
-  return { desired, observed, orphans };
+  into.declared[kind.kind] = observed;
+  if (kind.undeclared) into.undeclared[kind.kind] = await kind.undeclared(read, new Set(placed.map((p) => p.key)));
 }
 
-/** Opens connections on demand and closes them all when `fn` settles. */
-async function withClient<T>(
-  host: Host,
-  port: number,
-  password: string,
-  fn: (connect: (db: string) => Promise<import('pg').Client>) => Promise<T>,
-): Promise<T> {
-  const opened: import('pg').Client[] = [];
-  try {
-    return await fn(async (database) => {
-      const c = await host.connectPg({ port, user: 'postgres', password, database });
-      opened.push(c);
-      return c;
-    });
-  } finally {
-    await Promise.all(opened.map((c) => c.end().catch(() => undefined)));
-  }
+async function gatherHost(desired: DesiredFleet, read: HostReader, kinds: readonly AnyKind[]): Promise<HostObservation> {
+  const into: HostObservation = { declared: {}, undeclared: {}, stopped: [] };
+  await Promise.all(
+    kinds.map((kind) => gatherKindOnHost(kind, (desired.get(kind.kind) ?? []).filter((p) => p.host === read.host.name), read, into)),
+  );
+  return into;
 }
 
-export async function gather(input: GatherInput): Promise<Gathered> {
-  const names = [...input.hosts.keys()].sort();
-  const settled = await Promise.allSettled(names.map((h) => gatherHost(input, h)));
+function sortedRecord<T>(entries: Array<[string, T]>): Record<string, T> {
+  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+export async function gather(desired: DesiredFleet, readers: Map<string, HostReader>, kinds: readonly AnyKind[] = KINDS): Promise<Gathered> {
+  const names = [...readers.keys()].sort();
+  const settled = await Promise.allSettled(names.map((h) => gatherHost(desired, readers.get(h)!, kinds)));
   const hostErrors = new Map<string, string>();
-  const results = settled.flatMap((r, i) => {
-    if (r.status === 'fulfilled') return [r.value];
-    const msg = (r.reason as Error).message;
-    hostErrors.set(names[i]!, msg.startsWith(`host ${names[i]}`) ? msg : `host ${names[i]}: ${msg}`);
-    return [];
+  const read: Array<[string, HostObservation]> = [];
+  settled.forEach((r, i) => {
+    const host = names[i]!;
+    if (r.status === 'fulfilled') read.push([host, r.value]);
+    else {
+      const msg = (r.reason as Error).message;
+      hostErrors.set(host, msg.startsWith(`host ${host}`) ? msg : `host ${host}: ${msg}`);
+    }
   });
-  const desired = results.flatMap((r) => r.desired).sort((a, b) => a.name.localeCompare(b.name));
-  const addons = new Map<string, ObservedAddon>();
-  for (const r of results) for (const [k, v] of r.observed) addons.set(k, v);
-  const orphans = results.flatMap((r) => r.orphans).sort((a, b) => a.container.addon.localeCompare(b.container.addon));
-  const fingerprint = sha256Hex(canonicalJson({ addons: [...addons.entries()].sort(([a], [b]) => a.localeCompare(b)), orphans }));
-  return { desired, observed: { addons, orphans, fingerprint, warnings: [] }, hostErrors };
+  const declared: ObservedFleet['declared'] = {};
+  const undeclared: ObservedFleet['undeclared'] = {};
+  for (const kind of kinds) {
+    declared[kind.kind] = sortedRecord(read.flatMap(([, o]) => Object.entries(o.declared[kind.kind] ?? {})));
+    if (kind.undeclared) undeclared[kind.kind] = read.flatMap(([, o]) => o.undeclared[kind.kind] ?? []).sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+  const hosts = read.map(([h]) => h);
+  const stopped = read.flatMap(([, o]) => o.stopped).sort();
+  const fingerprint = sha256Hex(canonicalJson({ hosts, declared, undeclared, stopped }));
+  return { observed: { hosts, declared, undeclared, stopped, fingerprint }, hostErrors };
 }

@@ -1,47 +1,71 @@
-import type { ObservedAddon, ObservedContainer, DesiredAddon } from '../resources/model.js';
+import type { DesiredFleet, ObservedFleet } from '../gather/gather.js';
+import type { AnyKind, Placed } from '../resources/kind.js';
+import type { DesiredAddon } from '../resources/model.js';
 import { CONVERGE_KIND, KINDS } from '../resources/registry.js';
-import { diffOrphanContainer } from '../resources/container/diff.js';
-import type { Change, Plan } from './types.js';
+import type { Change, InstanceEndpoint, Plan } from './types.js';
 
-// Pure: desired add-ons + observed fleet -> plan. Deterministic: add-ons by name, then the kinds in
-// registry order (which is the order apply needs), then the order each kind emits.
+// Pure: desired fleet + observed fleet -> plan. Deterministic: add-ons by name, then hosts, then the kinds
+// in registry order (the order apply needs), then the order each kind emits. Only hosts that were read
+// are planned: nothing is known of the others.
 
-export interface ObservedFleet {
-  addons: Map<string, ObservedAddon>;
-  /** Managed containers of add-ons that are not in the file (or moved to another host). */
-  orphans: { host: string; container: ObservedContainer }[];
-  fingerprint: string;
-  warnings: string[];
+
+/** The in-instance part of an add-on's desired state: what converge diffs once the instance runs.
+ *  It holds no secret (passwords are named by their source), so it can travel in a plan step. */
+function instanceDesired(d: DesiredAddon): DesiredAddon {
+  return { ...d, backups: { ...d.backups, files: {} } };
 }
 
-const kindRank = new Map([...KINDS.map((k) => k.kind), CONVERGE_KIND].map((k, i) => [k, i]));
-
-function convergeLater(d: DesiredAddon): Change {
+function convergeLater(placed: Placed<DesiredAddon>): Change {
+  const d = placed.desired;
   return {
     address: `addon.${d.name}.instance`,
     kind: CONVERGE_KIND,
-    host: d.host,
+    host: placed.host,
     addon: d.name,
     action: 'update',
     reason: 'the instance is not running: its users, database and grants are read and converged once it is up (known after apply)',
     before: { users_database_grants: 'unknown while not running' },
     after: { users_database_grants: 'as declared' },
     hazards: [],
-    steps: [{ type: 'instance.converge', addon: d.name }],
+    steps: [{ type: 'instance.converge', addon: d.name, desired: instanceDesired(d) as never }],
   };
 }
 
-export function buildPlan(config: { file: string; sha256: string }, desired: DesiredAddon[], observed: ObservedFleet): Plan {
+function diffKinds(desired: DesiredFleet, observed: ObservedFleet, kinds: readonly AnyKind[]): Change[] {
+  const read = new Set(observed.hosts);
+  const stopped = new Set(observed.stopped);
   const changes: Change[] = [];
-  for (const d of desired) {
-    const o = observed.addons.get(d.name) ?? { container: null, catalog: null, dataInitialized: false, backupFiles: {} };
-    // An existing instance that is not running cannot be read: what is inside it is "known after apply".
-    const unknownInside = o.catalog === null && o.dataInitialized;
-    for (const kind of KINDS) if (!(kind.inInstance && unknownInside)) changes.push(...kind.diff(d, o));
-    if (unknownInside) changes.push(convergeLater(d));
+  for (const kind of kinds) {
+    const seen = observed.declared[kind.kind] ?? {};
+    for (const placed of desired.get(kind.kind) ?? []) {
+      if (!read.has(placed.host) || (kind.reads === 'instance' && stopped.has(placed.key))) continue;
+      changes.push(...kind.diff(placed, seen[placed.key]));
+    }
+    for (const u of observed.undeclared[kind.kind] ?? []) changes.push(...kind.diff({ key: u.key, host: u.host, addon: u.addon, desired: null }, u.observed));
   }
-  for (const orphan of observed.orphans) changes.push(diffOrphanContainer(orphan.host, orphan.container));
-  const indexed = changes.map((c, i) => ({ c, i }));
+  // Instance kinds share the add-on's desired state: any of them places the add-ons to converge later.
+  const instanceKind = kinds.find((k) => k.reads === 'instance');
+  for (const placed of instanceKind ? (desired.get(instanceKind.kind) as Placed<DesiredAddon>[]) : []) {
+    if (read.has(placed.host) && stopped.has(placed.key)) changes.push(convergeLater(placed));
+  }
+  return changes;
+}
+
+/** Where each add-on's instance listens once the plan is applied: SQL steps connect there. */
+function instanceEndpoints(desired: DesiredFleet, kinds: readonly AnyKind[]): Record<string, InstanceEndpoint> {
+  const instanceKind = kinds.find((k) => k.reads === 'instance');
+  const placed = instanceKind ? (desired.get(instanceKind.kind) as Placed<DesiredAddon>[]) : [];
+  return Object.fromEntries(placed.map((p) => [p.addon, { host: p.host, port: p.desired.container.port }]));
+}
+
+export function buildPlan(
+  config: { file: string; sha256: string },
+  desired: DesiredFleet,
+  observed: ObservedFleet,
+  kinds: readonly AnyKind[] = KINDS,
+): Plan {
+  const kindRank = new Map([...kinds.map((k) => k.kind), CONVERGE_KIND].map((k, i) => [k, i]));
+  const indexed = diffKinds(desired, observed, kinds).map((c, i) => ({ c, i }));
   indexed.sort(
     (a, b) =>
       a.c.addon.localeCompare(b.c.addon) ||
@@ -54,7 +78,8 @@ export function buildPlan(config: { file: string; sha256: string }, desired: Des
     config: { file: config.file, sha256: config.sha256 },
     observedFingerprint: observed.fingerprint,
     changes: indexed.map((x) => x.c),
-    warnings: [...observed.warnings].sort(),
+    warnings: [],
     hostsNotRead: [],
+    instances: instanceEndpoints(desired, kinds),
   };
 }

@@ -56,6 +56,13 @@ export interface Plan {
   /** Hosts whose live state was not read (unreachable, or their state unreadable): nothing is known of them,
    *  so an empty plan means "no changes on the other hosts", never "the live state matches". */
   hostsNotRead: HostNotRead[];
+  /** add-on -> where its instance listens once applied: apply's SQL sessions connect there. */
+  instances: Record<string, InstanceEndpoint>;
+}
+
+export interface InstanceEndpoint {
+  host: string;
+  port: number;
 }
 
 export interface HostNotRead {

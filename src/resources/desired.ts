@@ -1,16 +1,21 @@
 import { lookupPlan, postgresSettings } from '../config/plans.js';
 import type { AddonConfig, Config, HostConfig } from '../config/types.js';
+import { ConfigError } from '../config/load.js';
 import { UserError } from '../util/errors.js';
-import { registerSecret } from '../util/redact.js';
+import { fillEnv } from '../util/env-template.js';
+import type { DesiredContext, Placed } from './kind.js';
 import type { DesiredAddon, DesiredBackups, DesiredRole } from './model.js';
 import { HOST_SCRIPT } from '../backups/host-script.js';
 import { PRUNE_SCRIPT } from '../backups/prune-script.js';
-import { backupConfDir, backupsEnabled, cronPath, renderBackupFiles } from '../backups/settings.js';
+import { backupConfDir, backupsEnabled, cronPath, renderBackupFiles, storageOf } from '../backups/settings.js';
 import { sha256Hex } from '../util/canonical.js';
 import { renderHba } from './access/hba.js';
 
-// Turns the validated config into the desired state the diff compares against. Passwords are looked
-// up here (env now, keystore through `heldPassword`) so that diff stays pure.
+// Turns the validated config into the desired state of each add-on, which the add-on kinds compare
+// against. Pure: it reads the config and the environment, never a host, so a missing environment variable
+// is reported as `databases.yaml:LINE:COL` before anything is contacted. It holds no secret: passwords are
+// named by where they come from, and credentials in rendered files are placeholders (only their hashes
+// are computed with the values filled in).
 
 export const CONTAINER_DATA_DIR = '/var/lib/dbform';
 export const PGDATA = `${CONTAINER_DATA_DIR}/pgdata`;
@@ -46,57 +51,41 @@ export function tlsNames(host: HostConfig): string[] {
   return [...new Set([host.address, host.name])];
 }
 
-export interface DesiredContext {
-  /** Public key of the fleet CA (PEM). */
-  caPublicKeyPem: string;
-  now: Date;
-  heldPassword: (key: string) => string | undefined;
-  /** age recipient (public key) of each add-on's backups. */
-  backupRecipient: (addon: string) => string;
-}
-
 function desiredBackups(config: Config, addon: AddonConfig, host: HostConfig, recipient: string): DesiredBackups {
   const base = { cronPath: cronPath(addon.name), confDir: backupConfDir(host.dataDir, addon.name) };
   if (!backupsEnabled(addon)) return { ...base, enabled: false, files: {}, summary: null };
   const rendered = renderBackupFiles(config, addon, host, recipient, HOST_SCRIPT, PRUNE_SCRIPT);
+  const storage = storageOf(config, addon);
+  const where = { pos: storage.pos, what: `storage ${storage.name} (backups of add-on ${addon.name})` };
   const files = Object.fromEntries(
-    Object.entries(rendered.files).map(([path, f]) => [path, { ...f, sha256: sha256Hex(f.content) }]),
+    Object.entries(rendered.files).map(([path, f]) => [path, { ...f, sha256: sha256Hex(fillEnv(f.content, where)) }]),
   );
   return { ...base, enabled: true, files, summary: rendered.summary };
 }
 
+function desiredRoles(addon: AddonConfig): DesiredRole[] {
+  const owner: DesiredRole = { name: addon.name, access: 'owner', passwordSource: { source: 'keystore', key: userPasswordKey(addon.name, addon.name) } };
+  const users = addon.users.map((u): DesiredRole => {
+    if (!u.passwordEnv) return { name: u.name, access: u.access, passwordSource: { source: 'keystore', key: userPasswordKey(addon.name, u.name) } };
+    if (!process.env[u.passwordEnv]) {
+      throw new ConfigError([{ ...u.pos, message: `add-on ${addon.name}, user ${JSON.stringify(u.name)}: environment variable ${u.passwordEnv} (passwordEnv) is not set` }]);
+    }
+    return { name: u.name, access: u.access, passwordSource: { source: 'env', name: u.passwordEnv } };
+  });
+  return [owner, ...users];
+}
+
 export function desiredAddon(config: Config, addon: AddonConfig, ctx: DesiredContext): DesiredAddon {
-  const { heldPassword } = ctx;
   const plan = lookupPlan(addon.plan);
   if (!plan) throw new UserError(`add-on ${addon.name}: unknown plan ${addon.plan}`);
   const host = config.hosts.find((h) => h.name === addon.host) as HostConfig;
-  const owner: DesiredRole = {
-    name: addon.name,
-    access: 'owner',
-    passwordSource: { source: 'keystore', key: userPasswordKey(addon.name, addon.name) },
-    password: heldPassword(userPasswordKey(addon.name, addon.name)),
-  };
-  const users: DesiredRole[] = addon.users.map((u) => {
-    if (u.passwordEnv) {
-      const value = process.env[u.passwordEnv];
-      if (value === undefined || value === '') {
-        throw new UserError(
-          `${u.pos.file}:${u.pos.line}:${u.pos.col}: add-on ${addon.name}, user ${JSON.stringify(u.name)}: environment variable ${u.passwordEnv} (passwordEnv) is not set`,
-        );
-      }
-      registerSecret(value);
-      return { name: u.name, access: u.access, passwordSource: { source: 'env', name: u.passwordEnv }, password: value };
-    }
-    const key = userPasswordKey(addon.name, u.name);
-    return { name: u.name, access: u.access, passwordSource: { source: 'keystore', key }, password: heldPassword(key) };
-  });
   return {
     name: addon.name,
     host: addon.host,
     plan: addon.plan,
     database: addon.name,
     superuserKey: superuserKey(addon.name),
-    roles: [owner, ...users],
+    roles: desiredRoles(addon),
     tls: { names: tlsNames(host), caPublicKeyPem: ctx.caPublicKeyPem, force: addon.tls.force },
     hba: renderHba({ force: addon.tls.force, allowedIps: addon.allowedIps }),
     allowedIps: addon.allowedIps,
@@ -112,4 +101,22 @@ export function desiredAddon(config: Config, addon: AddonConfig, ctx: DesiredCon
       dataDir: `${host.dataDir}/${addon.name}`,
     },
   };
+}
+
+const placements = new WeakMap<Config, WeakMap<DesiredContext, Placed<DesiredAddon>[]>>();
+
+/**
+ * The desired state of every add-on, placed on its host: what every add-on kind's `desired` returns (they
+ * share it; each reads its part). Built once per config and context. An add-on has one member today; the
+ * business plans' members (primary, replicas) will each be one placement, keyed "addon@host".
+ */
+export function addonPlacements(config: Config, ctx: DesiredContext): Placed<DesiredAddon>[] {
+  let byCtx = placements.get(config);
+  if (!byCtx) placements.set(config, (byCtx = new WeakMap()));
+  let placed = byCtx.get(ctx);
+  if (!placed) {
+    placed = config.addons.map((a) => ({ key: a.name, host: a.host, addon: a.name, desired: desiredAddon(config, a, ctx) }));
+    byCtx.set(ctx, placed);
+  }
+  return placed;
 }

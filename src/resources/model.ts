@@ -8,10 +8,8 @@ export type RoleAccess = Access | typeof OWNER_ACCESS;
 export interface DesiredRole {
   name: string;
   access: RoleAccess;
-  /** Where apply takes the password from (plans show this, never the password). */
+  /** Where the password comes from (plans show this, never the password; gather compares with it). */
   passwordSource: { source: 'env'; name: string } | { source: 'keystore'; key: string };
-  /** The password dbform would set, when it is known at plan time (env, or already in the keystore). */
-  password: string | undefined;
 }
 
 export interface ContainerSpec {
@@ -33,10 +31,17 @@ export interface DesiredTls {
   force: boolean;
 }
 
+/** A file dbform renders on a host. Its content holds `{{env:NAME}}` where a credential goes, so that it can
+ *  travel in a plan step; sha256 is of the content with the credentials filled in (what is on the host). */
+export interface RenderedFile {
+  content: string;
+  mode: string;
+  sha256: string;
+}
+
 export interface DesiredBackups {
   enabled: boolean;
-  /** Files on the host, with their content (in memory only: it holds credentials; plans carry hashes). */
-  files: Record<string, { content: string; mode: string; sha256: string }>;
+  files: Record<string, RenderedFile>;
   /** Files to remove when backups are disabled. */
   cronPath: string;
   confDir: string;
@@ -121,12 +126,11 @@ export interface ObservedCatalog {
   extensions: ObservedExtension[];
 }
 
-export interface ObservedAddon {
-  /** SHA-256 of the backup files on the host, by path (null: missing). */
-  backupFiles: Record<string, string | null>;
-  container: ObservedContainer | null;
-  /** null when the instance cannot be queried (no container, or not running). */
+/** Whether the live verifier of each declared role that exists matches the password dbform holds for it. */
+export type PasswordState = 'matches' | 'differs' | 'not-held';
+
+/** What the user kind observes: the catalog, and the password states (never the passwords). */
+export interface ObservedUsers {
   catalog: ObservedCatalog | null;
-  /** The data directory holds an initialized cluster (its roles exist even while it is not running). */
-  dataInitialized: boolean;
+  passwords: Record<string, PasswordState>;
 }

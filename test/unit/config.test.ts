@@ -115,6 +115,7 @@ describe('loadConfig: a valid file', () => {
           accessKeyIdEnv: 'S3_ACCESS_KEY_ID',
           secretAccessKeyEnv: 'S3_SECRET_ACCESS_KEY',
           caFile: './ca.pem',
+          pos: { file: 'databases.yaml', line: 12, col: 3 },
         },
       ],
       defaults: { timezone: 'Europe/Paris', image: 'dbform-postgresql:15', storage: 'main' },
@@ -166,7 +167,7 @@ describe('loadConfig: a valid file', () => {
   it('uses the embedded local host and local storage when none is declared', () => {
     const config = loadConfig(FILE, yaml(...BASE));
     expect(config.hosts).toEqual([{ name: 'local', transport: 'local', dataDir: '/var/lib/dbform' }]);
-    expect(config.storage).toEqual([{ name: 'local', type: 'local', path: '/var/lib/dbform/backups' }]);
+    expect(config.storage).toEqual([{ name: 'local', type: 'local', path: '/var/lib/dbform/backups', pos: { file: 'databases.yaml', line: 0, col: 0 } }]);
     expect(config.defaults).toEqual({ timezone: 'Europe/Paris', image: 'dbform-postgresql:15', storage: 'local' });
     expect(config.addons[0]?.host).toBe('local');
     expect(config.addons[0]?.version).toBe('15');

@@ -35,7 +35,7 @@ describe('tls diff', async () => {
   it('renews a certificate with less than 30 days left, not one with 31', async () => {
     const old = diffTls(d, await catalogWith(ca, undefined, new Date(now.getTime() - 340 * DAY)));
     expect(old[0]!.reason).toMatch(/expires on 2026-12-17: renewed 30 days ahead/);
-    expect(old[0]!.steps).toEqual([{ type: 'tls.issue', addon: 'shop', names: ['10.77.0.11', 'db-1'] }]);
+    expect(old[0]!.steps).toEqual([{ type: 'tls.issue', addon: 'shop', names: ['10.77.0.11', 'db-1'], dataDir: '/var/lib/dbform/shop' }]);
     expect(diffTls(d, await catalogWith(ca, undefined, new Date(now.getTime() - 333 * DAY)))).toEqual([]);
   });
   it('replaces a certificate of another CA or for other names', async () => {

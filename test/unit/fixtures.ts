@@ -1,16 +1,23 @@
 // Plain-data builders for diff tests: a desired add-on and the observed state of one in sync with it.
-import type { DesiredAddon, DesiredRole, ObservedCatalog, ObservedContainer, ObservedRole } from '../../src/resources/model.js';
+import type { DesiredAddon, DesiredRole, ObservedCatalog, ObservedContainer, ObservedRole, ObservedUsers, PasswordState } from '../../src/resources/model.js';
 import { PRIVILEGES, isWriter } from '../../src/resources/grants/privileges.js';
 import { scramVerifier } from '../../src/resources/users/scram.js';
 import { renderHba } from '../../src/resources/access/hba.js';
 
-export function role(name: string, access: DesiredRole['access'], password = `pw-${name}`): DesiredRole {
+export function role(name: string, access: DesiredRole['access']): DesiredRole {
   return {
     name,
     access,
     passwordSource: access === 'read-only' ? { source: 'env', name: 'RO_PASSWORD' } : { source: 'keystore', key: `addon/shop/user/${name}` },
-    password,
   };
+}
+
+/** The password dbform holds for a fixture role (what syncedCatalog's verifiers are made from). */
+export const passwordOf = (name: string): string => `pw-${name}`;
+
+/** What the user kind observes: every role of the catalog with the password dbform holds, unless `states` says otherwise. */
+export function usersIn(catalog: ObservedCatalog | null, states: Record<string, PasswordState> = {}): ObservedUsers {
+  return { catalog, passwords: Object.fromEntries((catalog?.roles ?? []).map((r) => [r.name, states[r.name] ?? 'matches'])) };
 }
 
 export function desired(roles: DesiredRole[] = [role('shop', 'owner'), role('reporting', 'read-only'), role('writer', 'read-write')]): DesiredAddon {
@@ -56,7 +63,7 @@ export function syncedCatalog(d: DesiredAddon, tables = 3, seqs = 1): ObservedCa
       bypassrls: false,
       login: true,
       managed: true,
-      verifier: scramVerifier(r.password!),
+      verifier: scramVerifier(passwordOf(r.name)),
       memberOf: [],
       ownedObjects: 0,
       databasePrivs: p.database ?? 'CONNECT,CREATE,TEMPORARY',

@@ -79,7 +79,7 @@ export async function applyCommand(opts: ApplyOptions): Promise<number> {
     if (saved && saved.config.sha256 !== session.config.sha256) {
       throw new UserError(`saved plan ${opts.planFile} is stale: ${opts.file} changed since it was made. Run dbform plan again.`);
     }
-    const { plan: fresh, desired } = await computePlan(session);
+    const { plan: fresh } = await computePlan(session);
     if (saved && saved.observedFingerprint !== fresh.observedFingerprint) {
       throw new UserError(`saved plan ${opts.planFile} is stale: the live state changed since it was made. Run dbform plan again and review it.`);
     }
@@ -102,7 +102,7 @@ export async function applyCommand(opts: ApplyOptions): Promise<number> {
       return 1;
     }
     const t0 = Date.now();
-    const results = await applyPlan({ plan, hosts: session.hosts, keystores: session.keystores, desired, ca: session.ca, hooks: hooks(color) });
+    const results = await applyPlan({ plan, hosts: session.hosts, keystores: session.keystores, ca: session.ca, hooks: hooks(color) });
     await pruneAfterApply(session);
     const failed = printSummary(results, session);
     const s = summarize(plan);

@@ -61,7 +61,7 @@ function progress(total: number | undefined): (n: number) => void {
 }
 
 export async function backupsCommand(opts: BackupsOptions): Promise<number> {
-  const session = await openSession(opts.file, (m) => err(`Warning: ${m}`));
+  const session = await openSession(opts.file, (m) => err(`Warning: ${m}`), undefined, 'read');
   try {
     const { config } = session;
     const store = await storeFor(config, session.hosts, opts.addon);

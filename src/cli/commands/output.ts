@@ -22,7 +22,7 @@ function url(user: string, password: string, host: string, port: number, databas
 // Prints connection URLs, the way a managed offer shows DATABASE_URL: this is the one command whose
 // purpose is to reveal a secret, and it does so only on stdout, only when asked for one add-on.
 export async function outputCommand(opts: OutputOptions): Promise<number> {
-  const session = await openSession(opts.file, (m) => err(`Warning: ${m}`));
+  const session = await openSession(opts.file, (m) => err(`Warning: ${m}`), undefined, 'read');
   try {
     const addon = session.config.addons.find((a) => a.name === opts.addon);
     if (!addon) throw new UserError(`no add-on named ${opts.addon} in ${opts.file}`);

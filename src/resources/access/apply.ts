@@ -6,7 +6,7 @@ import { hostPgdata, writeDataFile } from '../data-files.js';
 // A file PostgreSQL cannot parse is reported (PostgreSQL then keeps the previous rules).
 const writeHba: Executor = async (step, ctx) => {
   const addon = field<string>(step, 'addon', 'string');
-  await writeDataFile(ctx.host, hostPgdata(ctx.desired(addon).container.dataDir), 'pg_hba.conf', field<string>(step, 'content', 'string'));
+  await writeDataFile(ctx.host, hostPgdata(field<string>(step, 'dataDir', 'string')), 'pg_hba.conf', field<string>(step, 'content', 'string'));
   const client = await ctx.pg(addon, 'postgres');
   await client.query('SELECT pg_reload_conf()');
   const bad = await client.query<{ line_number: number; error: string }>('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL');

@@ -57,7 +57,7 @@ export function diffAccess(desired: DesiredAddon, catalog: ObservedCatalog | nul
       hazards: byHand
         ? [{ code: 'ACCESS_CHANGE', message: 'rules added to pg_hba.conf by hand are removed' }]
         : hazardsOf(parsed, after),
-      steps: [{ type: 'hba.write', addon: desired.name, content: desired.hba }],
+      steps: [{ type: 'hba.write', addon: desired.name, content: desired.hba, dataDir: desired.container.dataDir }],
     },
   ];
 }

@@ -1,25 +1,33 @@
 import type { Executor } from '../../apply/context.js';
 import { field } from '../../apply/context.js';
 import { run } from '../../hosts/host.js';
+import { sha256Hex } from '../../util/canonical.js';
+import { fillEnvOrThrow } from '../../util/env-template.js';
 import { shq } from '../../util/shell.js';
 
 // Writes the backup files of an add-on on its host (atomically, root-owned, with their modes) and
-// removes them when backups are disabled. The content comes from the add-on's desired state, rendered
-// in this run: a file whose content no longer has the planned hash means the config or the credentials
-// changed since the plan, and apply stops rather than install something nobody reviewed.
+// removes them when backups are disabled. The step carries each file with `{{env:NAME}}` where a credential
+// goes: filled in from this run's environment, a file whose result no longer has the planned hash means the
+// credentials changed since the plan, and apply stops rather than install something nobody reviewed.
+interface PlannedFile {
+  content: string;
+  mode: string;
+  sha256: string;
+}
+
 const install: Executor = async (step, ctx) => {
   const addon = field<string>(step, 'addon', 'string');
-  const planned = field<Record<string, string>>(step, 'files', 'object');
-  const files = ctx.desired(addon).backups.files;
-  for (const [path, sha256] of Object.entries(planned).sort(([a], [b]) => a.localeCompare(b))) {
-    const file = files[path];
-    if (!file || file.sha256 !== sha256) throw new Error(`${path} would differ from the plan (config or credentials changed): run plan again`);
+  const planned = field<Record<string, PlannedFile>>(step, 'files', 'object');
+  for (const [path, file] of Object.entries(planned).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!/^[0-7]{3}$/.test(file.mode)) throw new Error(`plan step backups.install: bad mode for ${path}`);
+    const content = fillEnvOrThrow(file.content, `backups of ${addon}`);
+    if (sha256Hex(content) !== file.sha256) throw new Error(`${path} would differ from the plan (config or credentials changed): run plan again`);
     const tmp = `${path}.dbform-tmp.${process.pid}`;
     await run(
       ctx.host,
       `writing ${path}`,
       `umask 077 && mkdir -p ${shq(path.slice(0, path.lastIndexOf('/')))} && cat > ${shq(tmp)} && chmod ${file.mode} ${shq(tmp)} && mv -f ${shq(tmp)} ${shq(path)}`,
-      { stdin: file.content },
+      { stdin: content },
     );
   }
 };

@@ -1,15 +1,18 @@
 import type { Change } from '../../plan/types.js';
-import type { DesiredAddon, ObservedAddon } from '../model.js';
+import type { DesiredAddon } from '../model.js';
+
+/** SHA-256 of each of the add-on's backup files on its host, by path (null: missing). */
+export type BackupFileHashes = Record<string, string | null>;
 
 // Pure: the backup program, the add-on's backup.env (and CA) and its cron file are on the host exactly
 // as rendered (compared by SHA-256: their content holds credentials). A plan without backups (sandbox)
 // removes the schedule, a hazard; backups already taken are never deleted here.
 
-export function diffBackups(desired: DesiredAddon, observed: ObservedAddon): Change[] {
+export function diffBackups(desired: DesiredAddon, files: BackupFileHashes): Change[] {
   const b = desired.backups;
   const base = { address: `addon.${desired.name}.backups`, kind: 'backups', host: desired.host, addon: desired.name };
   if (!b.enabled) {
-    if (!observed.backupFiles[b.cronPath]) return [];
+    if (!files[b.cronPath]) return [];
     return [{
       ...base,
       action: 'delete',
@@ -21,10 +24,10 @@ export function diffBackups(desired: DesiredAddon, observed: ObservedAddon): Cha
     }];
   }
   const stale = Object.keys(b.files)
-    .filter((path) => observed.backupFiles[path] !== b.files[path]!.sha256)
+    .filter((path) => files[path] !== b.files[path]!.sha256)
     .sort();
   if (!stale.length) return [];
-  const fresh = stale.length === Object.keys(b.files).length && !observed.backupFiles[b.cronPath];
+  const fresh = stale.length === Object.keys(b.files).length && !files[b.cronPath];
   return [{
     ...base,
     action: fresh ? 'create' : 'update',
@@ -32,7 +35,7 @@ export function diffBackups(desired: DesiredAddon, observed: ObservedAddon): Cha
     before: fresh ? null : { up_to_date: Object.keys(b.files).length - stale.length, files: Object.keys(b.files).length },
     after: { ...b.summary!, files: Object.keys(b.files).length },
     hazards: [],
-    // Contents are rendered again at apply time (they hold credentials); the hashes pin what was planned.
-    steps: [{ type: 'backups.install', addon: desired.name, files: Object.fromEntries(stale.map((p) => [p, b.files[p]!.sha256])) }],
+    // Contents carry `{{env:NAME}}` where credentials go (filled in at apply); the hashes pin what was planned.
+    steps: [{ type: 'backups.install', addon: desired.name, files: Object.fromEntries(stale.map((p) => [p, { ...b.files[p]! }])) }],
   }];
 }

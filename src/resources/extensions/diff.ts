@@ -1,6 +1,6 @@
 import type { Change } from '../../plan/types.js';
 import { ident, literal } from '../../util/sql.js';
-import { MANAGED_COMMENT } from '../catalog/query.js';
+import { MANAGED_COMMENT } from '../instance/catalog-query.js';
 import type { DesiredAddon, ObservedCatalog } from '../model.js';
 
 // Pure: the declared extensions exist in the add-on's database. An extension dbform created and that

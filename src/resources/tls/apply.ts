@@ -18,7 +18,7 @@ const issue: Executor = async (step, ctx) => {
   const addon = field<string>(step, 'addon', 'string');
   const names = step.names;
   if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw new Error('plan step tls.issue: names must be strings');
-  await installServerCert(ctx, addon, ctx.desired(addon).container.dataDir, names as string[]);
+  await installServerCert(ctx, addon, field<string>(step, 'dataDir', 'string'), names as string[]);
   // PostgreSQL re-reads its certificate on reload: no restart, no dropped connection.
   await (await ctx.pg(addon, 'postgres')).query('SELECT pg_reload_conf()');
 };

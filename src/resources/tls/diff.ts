@@ -41,7 +41,7 @@ export function diffTls(desired: DesiredAddon, catalog: ObservedCatalog | null):
       before: facts ? { names: facts.names, expires: facts.notAfter.slice(0, 10), issuer: facts.signedByCa ? 'fleet CA' : 'another CA' } : null,
       after: { names: want, expires: 'in 365 days', issuer: 'fleet CA' },
       hazards: [],
-      steps: [{ type: 'tls.issue', addon: desired.name, names: desired.tls.names }],
+      steps: [{ type: 'tls.issue', addon: desired.name, names: desired.tls.names, dataDir: desired.container.dataDir }],
     },
   ];
 }

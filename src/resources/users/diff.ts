@@ -1,8 +1,7 @@
 import type { Attrs, Change, SecretRef, Step } from '../../plan/types.js';
 import { ident, literal } from '../../util/sql.js';
-import { MANAGED_COMMENT } from '../catalog/query.js';
-import type { DesiredAddon, DesiredRole, ObservedCatalog, ObservedRole } from '../model.js';
-import { verifierMatches } from './scram.js';
+import { MANAGED_COMMENT } from '../instance/catalog-query.js';
+import type { DesiredAddon, DesiredRole, ObservedRole, ObservedUsers, PasswordState } from '../model.js';
 
 // Pure: declared roles + observed roles -> create / update / drop changes. Only roles dbform manages
 // (declared, or carrying its comment) are ever altered or dropped.
@@ -69,7 +68,7 @@ function createChange(desired: DesiredAddon, role: DesiredRole): Change {
   };
 }
 
-function updateChange(desired: DesiredAddon, role: DesiredRole, observed: ObservedRole): Change | null {
+function updateChange(desired: DesiredAddon, role: DesiredRole, observed: ObservedRole, password: PasswordState): Change | null {
   const name = ident(role.name);
   const reasons: string[] = [];
   const before: Attrs = {};
@@ -97,12 +96,12 @@ function updateChange(desired: DesiredAddon, role: DesiredRole, observed: Observ
     statements.push(`COMMENT ON ROLE ${name} IS ${literal(MANAGED_COMMENT)}`);
   }
   const steps: Step[] = statements.length ? [sqlStep(desired.name, 'postgres', statements)] : [];
-  const passwordOk = role.password !== undefined && verifierMatches(observed.verifier, role.password);
+  const passwordOk = password === 'matches';
   if (!passwordOk) {
     before.password = observed.verifier ? 'differs' : 'none';
     after.password = passwordLabel(role);
     reasons.push(
-      role.password === undefined
+      password === 'not-held'
         ? 'the keystore holds no password for this user: a new one is generated'
         : observed.verifier
           ? 'password was changed outside dbform'
@@ -111,7 +110,7 @@ function updateChange(desired: DesiredAddon, role: DesiredRole, observed: Observ
     steps.push(passwordStep(desired.name, role));
   }
   if (!steps.length) return null;
-  const hazards = !passwordOk && role.password === undefined
+  const hazards = password === 'not-held'
     ? [{ code: 'ACCESS_CHANGE' as const, message: `clients using the current password of ${role.name} can no longer connect` }]
     : [];
   return {
@@ -155,14 +154,14 @@ function dropChange(desired: DesiredAddon, observed: ObservedRole, databaseExist
   };
 }
 
-export function diffUsers(desired: DesiredAddon, catalog: ObservedCatalog | null): Change[] {
+export function diffUsers(desired: DesiredAddon, { catalog, passwords }: ObservedUsers): Change[] {
   const observed = new Map((catalog?.roles ?? []).map((r) => [r.name, r]));
   const changes: Change[] = [];
   for (const role of desired.roles) {
     const have = observed.get(role.name);
     if (!have) changes.push(createChange(desired, role));
     else {
-      const update = updateChange(desired, role, have);
+      const update = updateChange(desired, role, have, passwords[role.name] ?? 'not-held');
       if (update) changes.push(update);
     }
   }

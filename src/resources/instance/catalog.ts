@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { DesiredAddon, ObservedCatalog } from '../model.js';
-import { CATALOG_SQL } from './query.js';
+import { CATALOG_SQL } from './catalog-query.js';
 
 // Read-only: one connection and one query per add-on. Connects to the add-on's database when it
 // exists, else to `postgres` (then only roles and the database's absence are known).

@@ -1,5 +1,5 @@
-import type { Executor } from '../apply/context.js';
-import { field } from '../apply/context.js';
+import type { Executor } from '../../apply/context.js';
+import { field } from '../../apply/context.js';
 
 // Runs a step's statements on one database of an add-on, in one transaction unless the step says
 // otherwise (CREATE DATABASE cannot run in one) or the engine already opened one for several changes. Statements are fully rendered at plan time, with every

@@ -1,0 +1,110 @@
+import DataLoader from 'dataloader';
+import type pg from 'pg';
+import type { HostConfig } from '../config/types.js';
+import type { Host } from '../hosts/host.js';
+import type { HostKeystore } from '../keystore/keystore.js';
+import { gatherCatalog } from '../resources/instance/catalog.js';
+import { gatherContainers } from '../resources/container/gather.js';
+import type { DesiredAddon, ObservedContainer } from '../resources/model.js';
+import type { HostReader, InstanceState } from '../resources/reader.js';
+import { UserError } from '../util/errors.js';
+import { shq } from '../util/shell.js';
+
+// The HostReader of one host for one run. Files asked for in the same tick are read in one command
+// (DataLoader batches them), and every answer is kept for the run, so a kind never costs a round trip of
+// its own for what another kind already read.
+
+/** SHA-256 of files in one command; missing files are absent from the result. */
+async function sha256s(host: Host, paths: readonly string[]): Promise<Map<string, string>> {
+  const r = await host.exec(`sha256sum ${paths.map(shq).join(' ')} 2>/dev/null; true`);
+  const out = new Map<string, string>();
+  for (const line of r.stdout.split('\n')) {
+    const m = /^([0-9a-f]{64}) {2}(.+)$/.exec(line);
+    if (m) out.set(m[2]!, m[1]!);
+  }
+  return out;
+}
+
+export class LiveHostReader implements HostReader {
+  private containersRead: Promise<Map<string, ObservedContainer>> | undefined;
+  private readonly instances = new Map<string, Promise<InstanceState>>();
+  private readonly hashes = new DataLoader<string, string | null>(async (paths) => {
+    const found = await sha256s(this.live, paths);
+    return paths.map((p) => found.get(p) ?? null);
+  });
+  private readonly nonEmpty = new DataLoader<string, boolean>(async (paths) => {
+    const r = await this.live.exec(`for f in ${paths.map(shq).join(' ')}; do [ -s "$f" ] && printf 'yes %s\\n' "$f"; done; true`);
+    const found = new Set(r.stdout.split('\n').filter((l) => l.startsWith('yes ')).map((l) => l.slice(4)));
+    return paths.map((p) => found.has(p));
+  });
+
+  // The loaders' batch functions run later, once the constructor has set `live`.
+  constructor(
+    readonly host: HostConfig,
+    private readonly live: Host,
+    private readonly keystore: HostKeystore,
+  ) {}
+
+  containers(): Promise<Map<string, ObservedContainer>> {
+    this.containersRead ??= gatherContainers(this.live);
+    return this.containersRead;
+  }
+
+  fileHash(path: string): Promise<string | null> {
+    return this.hashes.load(path);
+  }
+
+  fileExists(path: string): Promise<boolean> {
+    return this.nonEmpty.load(path);
+  }
+
+  secret(key: string): Promise<string | undefined> {
+    return this.keystore.get(key);
+  }
+
+  instance(desired: DesiredAddon): Promise<InstanceState> {
+    let read = this.instances.get(desired.name);
+    if (!read) {
+      read = this.readInstance(desired);
+      this.instances.set(desired.name, read);
+    }
+    return read;
+  }
+
+  private async readInstance(d: DesiredAddon): Promise<InstanceState> {
+    const container = (await this.containers()).get(d.name);
+    if (!container?.running) {
+      const initialized = container !== undefined || (await this.fileExists(`${d.container.dataDir}/pgdata/PG_VERSION`));
+      return { state: initialized ? 'stopped' : 'absent', catalog: null };
+    }
+    const password = await this.secret(d.superuserKey);
+    if (password === undefined) {
+      throw new UserError(
+        `host ${this.host.name}, add-on ${d.name}: the container exists but the keystore on the host has no superuser password for it; dbform cannot manage an instance it did not create`,
+      );
+    }
+    const catalog = await withClient(this.live, container.port, password, (connect) => gatherCatalog(connect, d)).catch((err) => {
+      throw new UserError(`host ${this.host.name}, add-on ${d.name}: cannot read the database catalog: ${(err as Error).message}`);
+    });
+    return { state: 'running', catalog };
+  }
+}
+
+/** Opens connections on demand and closes them all when `fn` settles. */
+async function withClient<T>(
+  host: Host,
+  port: number,
+  password: string,
+  fn: (connect: (db: string) => Promise<pg.Client>) => Promise<T>,
+): Promise<T> {
+  const opened: pg.Client[] = [];
+  try {
+    return await fn(async (database) => {
+      const c = await host.connectPg({ port, user: 'postgres', password, database });
+      opened.push(c);
+      return c;
+    });
+  } finally {
+    await Promise.all(opened.map((c) => c.end().catch(() => undefined)));
+  }
+}

@@ -1,0 +1,24 @@
+import type { ResourceKind } from '../kind.js';
+import { addonPlacements } from '../desired.js';
+import type { DesiredAddon, ObservedContainer } from '../model.js';
+import { containerExecutors } from './apply.js';
+import { diffContainer, diffOrphanContainer } from './diff.js';
+
+// The add-on's PostgreSQL container. Managed containers the config no longer declares on a host are
+// undeclared resources (deleted with their data), but only those whose data lives under this config's
+// dataDir for the host: two configs (two teams, a test beside the sandbox) can share a host.
+export const containerKind: ResourceKind<DesiredAddon, ObservedContainer | null> = {
+  kind: 'container',
+  scope: 'addon',
+  reads: 'host',
+  desired: addonPlacements,
+  gather: async (read, placed) => (await read.containers()).get(placed.key) ?? null,
+  async undeclared(read, declared) {
+    return [...(await read.containers())]
+      .filter(([addon, c]) => !declared.has(addon) && c.dataDir.startsWith(`${read.host.dataDir}/`))
+      .map(([addon, c]) => ({ key: addon, host: read.host.name, addon, observed: c }));
+  },
+  diff: (placed, observed) => (placed.desired ? diffContainer(placed.desired, observed) : observed ? [diffOrphanContainer(placed.host, observed)] : []),
+  executors: containerExecutors,
+  hazards: ['RESTART', 'DATA_LOSS'],
+};

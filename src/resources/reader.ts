@@ -1,0 +1,28 @@
+import type { HostConfig } from '../config/types.js';
+import type { DesiredAddon, ObservedCatalog, ObservedContainer } from './model.js';
+
+// What a kind's gather may read on a host. Every read is read-only and batched or cached per run, so
+// that kinds can ask for what they need one by one and a host still answers in a few round trips:
+// one `docker inspect`, one `sha256sum` of every file asked in the same tick, one keystore read, and
+// one catalog query per running instance.
+
+export interface InstanceState {
+  /** running: its catalog was read. stopped: an initialized instance that is not running, whose inside is
+   *  unknown until it runs. absent: nothing was created yet. */
+  state: 'running' | 'stopped' | 'absent';
+  catalog: ObservedCatalog | null;
+}
+
+export interface HostReader {
+  readonly host: HostConfig;
+  /** Containers dbform manages on the host (label dbform.managed), by add-on. */
+  containers(): Promise<Map<string, ObservedContainer>>;
+  /** SHA-256 of a file on the host, null when it does not exist. */
+  fileHash(path: string): Promise<string | null>;
+  /** Whether a regular file exists and is not empty. */
+  fileExists(path: string): Promise<boolean>;
+  /** The add-on's instance and its catalog (roles and database of `desired`), read once per run. */
+  instance(desired: DesiredAddon): Promise<InstanceState>;
+  /** A keystore entry. A secret: kinds compare with it and never put it in what they return. */
+  secret(key: string): Promise<string | undefined>;
+}

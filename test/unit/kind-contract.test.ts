@@ -1,0 +1,121 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { desiredFleet } from '../../src/gather/gather.js';
+import type { AnyKind, DesiredContext } from '../../src/resources/kind.js';
+import { KINDS } from '../../src/resources/registry.js';
+import { HAZARD_CODES } from '../../src/plan/types.js';
+import { usersIn } from './fixtures.js';
+
+// The kind contract (src/resources/README.md): every folder is a registered kind (or a declared shared
+// module), and every registered kind keeps the promises the pipeline relies on.
+
+const RESOURCES = fileURLToPath(new URL('../../src/resources/', import.meta.url));
+/** Folders that are not kinds: code shared by several kinds. */
+const SHARED_FOLDERS = ['instance'];
+
+const CANARY_PASSWORD = 'canary-password-7f3a';
+const CANARY_SECRET = 'canary-s3-secret-91bd';
+
+const YAML = `version: 1
+hosts:
+  db-1:
+    address: 10.77.0.11
+    user: root
+    hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl
+    identityFile: ~/.ssh/id_ed25519
+storage:
+  main:
+    type: s3
+    endpoint: https://s3.example:443
+    region: us-east-1
+    bucket: db-backups
+    accessKeyIdEnv: CONTRACT_S3_KEY
+    secretAccessKeyEnv: CONTRACT_S3_SECRET
+addons:
+  shop:
+    plan: postgresql-starter-512
+    port: 31001
+    tls:
+      force: true
+    allowedIps: [10.0.0.0/8]
+    extensions: [pg_trgm]
+    users:
+      reporting:
+        access: read-only
+        passwordEnv: CONTRACT_PASSWORD
+      writer:
+        access: read-write
+`;
+
+const ctx: DesiredContext = { caPublicKeyPem: '', now: new Date('2026-11-30T00:00:00Z'), backupRecipient: () => 'age1recipient' };
+
+/** What each kind observes on a host where nothing was created yet. */
+const NOTHING: Record<string, unknown> = { container: null, user: usersIn(null), database: null, grants: null, extension: null, tls: null, access: null, backups: {} };
+
+beforeEach(() => {
+  process.env.CONTRACT_PASSWORD = CANARY_PASSWORD;
+  process.env.CONTRACT_S3_KEY = 'key-id';
+  process.env.CONTRACT_S3_SECRET = CANARY_SECRET;
+});
+afterEach(() => {
+  for (const k of ['CONTRACT_PASSWORD', 'CONTRACT_S3_KEY', 'CONTRACT_S3_SECRET']) delete process.env[k];
+});
+
+describe('the registry', () => {
+  it('lists a kind for every folder of src/resources, and nothing else', () => {
+    const folders = readdirSync(RESOURCES).filter((f) => statSync(join(RESOURCES, f)).isDirectory());
+    const kindFolders = folders.filter((f) => !SHARED_FOLDERS.includes(f));
+    for (const f of kindFolders) expect(readdirSync(join(RESOURCES, f)), `src/resources/${f} has no kind.ts`).toContain('kind.ts');
+    expect(KINDS).toHaveLength(kindFolders.length);
+    expect(new Set(KINDS.map((k) => k.kind)).size).toBe(KINDS.length);
+  });
+
+  it('instance kinds belong to an add-on (their state lives in its instance)', () => {
+    for (const k of KINDS.filter((x) => x.reads === 'instance')) expect(k.scope, k.kind).toBe('addon');
+  });
+});
+
+describe.each(KINDS.map((k) => [k.kind, k] as [string, AnyKind]))('kind %s', (name, kind) => {
+  const config = () => loadConfig('databases.yaml', YAML);
+
+  it('builds its desired state from the config alone, without a secret in it', () => {
+    const placed = kind.desired(config(), ctx);
+    expect(placed.length).toBeGreaterThan(0);
+    for (const p of placed) expect(p.host).toBe('db-1');
+    const text = JSON.stringify(placed);
+    expect(text).not.toContain(CANARY_PASSWORD);
+    expect(text).not.toContain(CANARY_SECRET);
+  });
+
+  it('emits only the step types it executes, the hazards it declares, and changes of its own kind', () => {
+    expect(name in NOTHING, `add what ${name} observes on an empty host to NOTHING`).toBe(true);
+    for (const p of kind.desired(config(), ctx)) {
+      for (const change of kind.diff(p, NOTHING[name])) {
+        expect(change.kind).toBe(name);
+        for (const step of change.steps) expect(Object.keys(kind.executors), `${change.address}: step ${step.type}`).toContain(step.type);
+        for (const h of change.hazards) expect(kind.hazards).toContain(h.code);
+        expect(JSON.stringify(change)).not.toContain(CANARY_SECRET);
+      }
+    }
+    for (const h of kind.hazards) expect(HAZARD_CODES).toContain(h);
+  });
+});
+
+describe('desired state', () => {
+  it('reports a missing passwordEnv at the user declaration, before any host is contacted', () => {
+    delete process.env.CONTRACT_PASSWORD;
+    expect(() => desiredFleet(loadConfig('databases.yaml', YAML), ctx)).toThrow(
+      'databases.yaml:25:7: add-on shop, user "reporting": environment variable CONTRACT_PASSWORD (passwordEnv) is not set',
+    );
+  });
+
+  it('reports a missing storage credential at the storage declaration', () => {
+    delete process.env.CONTRACT_S3_SECRET;
+    expect(() => desiredFleet(loadConfig('databases.yaml', YAML), ctx)).toThrow(
+      'databases.yaml:9:3: storage main (backups of add-on shop): environment variable CONTRACT_S3_SECRET is not set',
+    );
+  });
+});
