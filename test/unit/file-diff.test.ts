@@ -14,8 +14,12 @@ import { desired, runningContainer, syncedCatalog } from './fixtures.js';
 const REJECT = 'host    all  all       all           reject\n';
 const FILE = 'local:/var/lib/dbform/shop/pgdata/pg_hba.conf';
 
+// Spread so that it type-checks both before and after main's Plan gained hostsNotRead (every host read here).
+const EVERY_HOST_READ = { hostsNotRead: [] };
+
 function planOf(changes: Change[]): Plan {
-  return { formatVersion: 1, config: { file: 'databases.yaml', sha256: 'ab'.repeat(32) }, observedFingerprint: 'cd'.repeat(32), changes, warnings: [] };
+  const config = { file: 'databases.yaml', sha256: 'ab'.repeat(32) };
+  return { formatVersion: 1, config, observedFingerprint: 'cd'.repeat(32), changes, warnings: [], ...EVERY_HOST_READ };
 }
 
 /** The add-on's pg_hba.conf with `lines` inserted before the final reject, as a hand edit would. */
