@@ -43,6 +43,21 @@ export interface Change {
   after: Attrs | null;
   hazards: Hazard[];
   steps: Step[];
+  /** Set when a file dbform renders on the host was edited by hand: what apply will undo, line by line. */
+  fileDiff?: FileDiff;
+}
+
+/**
+ * A unified diff of a file on a host (-) against what dbform will write there (+), for review. Only for
+ * files that hold no secret; bounded so that a mangled file cannot flood a plan or a pull-request comment.
+ */
+export interface FileDiff {
+  /** Where the file is: "HOST:PATH". */
+  file: string;
+  /** Hunks as in a unified diff: "@@ -a,b +c,d @@" headers, then " ", "-" and "+" lines. Tabs are expanded. */
+  lines: string[];
+  /** Diff lines left out after the first ones, to keep the plan short. */
+  omitted: number;
 }
 
 export interface Plan {

@@ -25,6 +25,8 @@ export function renderJson(plan: Plan): string {
       before: attrs(c.before),
       after: attrs(c.after),
       hazards: c.hazards.map((h) => ({ code: h.code, message: h.message })),
+      // Only on changes that have one (a file edited by hand), so plans without one keep their bytes.
+      ...(c.fileDiff ? { file_diff: { file: c.fileDiff.file, lines: [...c.fileDiff.lines], omitted: c.fileDiff.omitted } } : {}),
     })),
     warnings: [...plan.warnings],
     // Present even when empty, so a script can tell "no changes" from "no changes on the hosts read".

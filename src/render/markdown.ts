@@ -4,6 +4,7 @@
 import { HAZARD_CODES, noChangesVerdict, summarize, type Change, type Plan } from '../plan/types.js';
 import { ACTION_GLYPH } from './actions.js';
 import { attributeLines, keyWidth } from './attributes.js';
+import { fileDiffLines } from './file-diff.js';
 import { escapeInline, escapeLineStart, fenceFor } from './markdown-escape.js';
 import { oneLine } from './values.js';
 
@@ -75,10 +76,21 @@ export function details(changes: Change[]): string {
       else body.push(`  ${a.key}:`, ...a.items.removed.map((v) => `-   ${v}`), ...a.items.added.map((v) => `+   ${v}`));
     }
   }
-  const text = body.join('\n');
-  const fence = fenceFor(text);
   // The blank line after <summary> lets GitHub parse the markdown inside the HTML block.
-  return ['<details><summary>Details</summary>', '', `${fence}diff`, text, fence, '', '</details>'].join('\n');
+  return ['<details><summary>Details</summary>', '', diffBlock(body), ...changes.flatMap(fileDiffBlock), '', '</details>'].join('\n');
+}
+
+/** A hand-edited file's diff, in a block of its own below the attributes, captioned with its change. */
+function fileDiffBlock(ch: Change): string[] {
+  if (!ch.fileDiff) return [];
+  return ['', `${escapeLineStart(ch.address)}: edited by hand on the host, restored by apply:`, '', diffBlock(fileDiffLines(ch.fileDiff))];
+}
+
+/** A fenced diff block that no content can close early (a line of backticks in a hand-edited file). */
+function diffBlock(lines: string[]): string {
+  const text = lines.join('\n');
+  const fence = fenceFor(text);
+  return [`${fence}diff`, text, fence].join('\n');
 }
 
 function footer(plan: Plan): string {

@@ -5,6 +5,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { noChangesVerdict, summarize, type Action, type Change, type Plan } from '../plan/types.js';
 import { ACTION_GLYPH, ACTION_LEGEND } from './actions.js';
 import { attributeLines, keyWidth, type AttrLine } from './attributes.js';
+import { fileDiffLines } from './file-diff.js';
 import { oneLine } from './values.js';
 
 export interface TextOptions {
@@ -45,6 +46,7 @@ function renderChange(change: Change, c: ChalkInstance): string[] {
   const attrs = attributeLines(change);
   const width = keyWidth(attrs);
   for (const line of attrs) out.push(...attrLine(line, width, c).map((l) => INDENT + l));
+  if (change.fileDiff) out.push(...fileDiffLines(change.fileDiff).map((l) => INDENT + paintDiffLine(c, l)));
   for (const h of change.hazards) out.push(`${INDENT}${c.red.bold(`! ${h.code}`)}: ${oneLine(h.message)}`);
   return out;
 }
@@ -62,6 +64,14 @@ function attrLine(line: AttrLine, width: number, c: ChalkInstance): string[] {
 function noChanges(plan: Plan): string {
   const v = noChangesVerdict(plan);
   return oneLine(`${v.headline} ${v.detail}`);
+}
+
+function paintDiffLine(c: ChalkInstance, line: string): string {
+  if (line.startsWith('---') || line.startsWith('+++')) return c.bold(line);
+  if (line.startsWith('@@')) return c.cyan(line);
+  if (line.startsWith('-')) return c.red(line);
+  if (line.startsWith('+')) return c.green(line);
+  return line;
 }
 
 function summaryLine(plan: Plan, c: ChalkInstance): string {

@@ -104,6 +104,7 @@ export const empty: Plan = {
   changes: [],
   warnings: [],
   hostsNotRead: [],
+  instances: {},
 };
 
 export const firstApply: Plan = {
@@ -113,6 +114,7 @@ export const firstApply: Plan = {
   changes: [...firstApplyFor('blog', 'db-2', 31001, 256), ...firstApplyFor('shop', 'db-1', 31000, 256)],
   warnings: [],
   hostsNotRead: [],
+  instances: {},
 };
 
 export const update: Plan = {
@@ -206,6 +208,7 @@ export const update: Plan = {
   ],
   warnings: [],
   hostsNotRead: [],
+  instances: {},
 };
 
 // Names a user may legally choose in PostgreSQL, each aimed at one renderer: quotes and semicolons (JSON
@@ -255,6 +258,7 @@ export const weirdNames: Plan = {
     `# user ${MARKUP} | has a password set outside dbform; it is kept`,
   ],
   hostsNotRead: [],
+  instances: {},
 };
 
 /** Golden name -> plan; the names are the file names under expected/. */

@@ -132,6 +132,8 @@ describe('TLS and access rules', () => {
     const plan = ws.run(['plan', '--detailed-exitcode'], env);
     expect(plan.code).toBe(2);
     expect(plan.stdout).toContain('pg_hba.conf was changed outside dbform');
+    // The plan shows the hand edit as a unified diff of the host's file against what apply writes.
+    expect(plan.stdout).toMatch(/--- db-1:\S+\/pgdata\/pg_hba\.conf \(on the host\)\n.*\n(?:.*\n)*? *-host all all 0\.0\.0\.0\/0 trust\n/);
     expect(ws.run(['apply', '--auto-approve', '--allow-hazards', 'ACCESS_CHANGE'], env).code).toBe(0);
     expect(dockerOn(db1(), ['exec', 'dbform-secure', 'cat', '/var/lib/dbform/pgdata/pg_hba.conf'])).not.toContain('trust');
     planIsEmpty();

@@ -11,7 +11,7 @@ function change(address: string, action: Change['action'], after: Change['after'
 }
 
 function plan(changes: Change[]): Plan {
-  return { formatVersion: 1, config: { file: 'databases.yaml', sha256: 'x' }, observedFingerprint: 'o', changes, warnings: [], hostsNotRead: [] };
+  return { formatVersion: 1, config: { file: 'databases.yaml', sha256: 'x' }, observedFingerprint: 'o', changes, warnings: [], hostsNotRead: [], instances: {} };
 }
 
 describe('splitChanges', () => {

@@ -11,6 +11,7 @@ function plan(hostsNotRead: Plan['hostsNotRead']): Plan {
     changes: [],
     warnings: hostsNotRead.map((h) => `host ${h.host} is left out of this plan: ${h.reason}`),
     hostsNotRead,
+    instances: {},
   };
 }
 

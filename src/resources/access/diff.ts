@@ -1,8 +1,12 @@
-import type { Attrs, Change, Hazard } from '../../plan/types.js';
+import { fileDiff } from '../../plan/file-diff.js';
+import type { Attrs, Change, FileDiff, Hazard } from '../../plan/types.js';
+import { hostPgdata } from '../data-files.js';
 import type { DesiredAddon, ObservedCatalog } from '../model.js';
+import { maskHbaSecrets, renderHba } from './hba.js';
 
 // Pure: pg_hba.conf is exactly what dbform renders from tls.force and allowedIps. Any difference is
-// an access change (who may connect, and how), flagged as such.
+// an access change (who may connect, and how), flagged as such. A file edited by hand (one dbform's
+// renderer would not produce from any rules) comes with a diff of what apply will undo.
 
 interface AccessRules {
   tls_forced: boolean;
@@ -38,9 +42,17 @@ function hazardsOf(before: AccessRules | null, after: AccessRules): Hazard[] {
   return out;
 }
 
+/** The hand edits as a diff, or undefined when the file is exactly what dbform wrote for some rules. */
+function handEdits(desired: DesiredAddon, onHost: string, parsed: AccessRules | null): FileDiff | undefined {
+  if (parsed && renderHba({ force: parsed.tls_forced, allowedIps: parsed.allowed_ips }) === onHost) return undefined;
+  const file = `${desired.host}:${hostPgdata(desired.container.dataDir)}/pg_hba.conf`;
+  return fileDiff(file, maskHbaSecrets(onHost), desired.hba);
+}
+
 export function diffAccess(desired: DesiredAddon, catalog: ObservedCatalog | null): Change[] {
   if (!catalog || catalog.hba === desired.hba) return []; // a new instance is created with its rules
   const parsed = parseRules(catalog.hba);
+  const edits = handEdits(desired, catalog.hba ?? '', parsed); // a deleted file: everything is added back
   const after: AccessRules = { tls_forced: desired.tls.force, allowed_ips: desired.allowedIps };
   // Same declared rules but another text: someone edited the file; reverting it is an access change too.
   const byHand = !parsed || (parsed.tls_forced === after.tls_forced && parsed.allowed_ips.join(',') === after.allowed_ips.join(','));
@@ -58,6 +70,7 @@ export function diffAccess(desired: DesiredAddon, catalog: ObservedCatalog | nul
         ? [{ code: 'ACCESS_CHANGE', message: 'rules added to pg_hba.conf by hand are removed' }]
         : hazardsOf(parsed, after),
       steps: [{ type: 'hba.write', addon: desired.name, content: desired.hba, dataDir: desired.container.dataDir }],
+      ...(edits ? { fileDiff: edits } : {}),
     },
   ];
 }

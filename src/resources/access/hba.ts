@@ -16,3 +16,12 @@ export function renderHba(opts: { force: boolean; allowedIps: string[] }): strin
     '',
   ].join('\n');
 }
+
+// pg_hba.conf can carry credentials in auth options (ldapbindpasswd=..., radiussecrets=...), and a hand
+// edit may have added some: their values never reach a plan.
+const SECRET_OPTION = /\b([a-z_]*(?:passw|secret)[a-z_]*)([ \t]*=[ \t]*)("[^"]*"?|[^\s"]*)/gi;
+
+/** The file's text with the value of every password or secret option replaced by `***`. */
+export function maskHbaSecrets(hba: string): string {
+  return hba.replace(SECRET_OPTION, '$1$2***');
+}

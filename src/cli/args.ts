@@ -1,0 +1,156 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { RENDER_FORMATS, type RenderFormat } from '../render/index.js';
+import { COMMANDS, COMMON_FLAGS, DEFAULT_FILE, isCommandSpec, type CommandSpec, type FlagSpec } from './command-table.js';
+import { commandUsage, flagList, globalUsage, groupUsage, synopsis } from './usage.js';
+
+// Pure: argv -> the command to run with its typed options, a help text, or an error. Nothing here reads
+// the environment or prints, so every case is a unit test on plain data. Each command accepts only its
+// own flags (plus -f/--file and -h/--help): `dbform plan --user x` is an error, not a silently ignored flag.
+
+export type Invocation =
+  | { command: 'validate'; file: string }
+  | { command: 'plan'; file: string; out?: string; format: RenderFormat; detailedExitcode: boolean }
+  | { command: 'drift'; file: string; format: RenderFormat }
+  | {
+      command: 'apply';
+      file: string;
+      planFile?: string;
+      autoApprove: boolean;
+      allowHazards?: string;
+      lockTimeoutSeconds: number;
+      expectFingerprint?: string;
+    }
+  | { command: 'output'; file: string; addon: string; user?: string; all: boolean; ca: boolean }
+  | { command: 'backups'; file: string; action: string; addon: string; backup?: string; out?: string }
+  | { command: 'hosts keyscan'; file: string; target: string };
+
+export type ParseResult =
+  | { kind: 'run'; invocation: Invocation }
+  /** Usage to print on stdout; exit 1 when dbform was run without a command at all. */
+  | { kind: 'help'; text: string; exitCode: 0 | 1 }
+  /** A message for `Error: ...` on stderr, exit 1. */
+  | { kind: 'error'; message: string };
+
+class UsageError extends Error {}
+
+type Values = Record<string, string | boolean | undefined>;
+
+export function parseCommandLine(argv: string[]): ParseResult {
+  try {
+    return parse(argv);
+  } catch (e) {
+    if (e instanceof UsageError) return { kind: 'error', message: e.message };
+    throw e;
+  }
+}
+
+function parse(argv: string[]): ParseResult {
+  // A first, lenient pass that knows every command's flags finds the command words wherever the flags
+  // are (`dbform -f x.yaml plan` works), so that the strict pass can use that command's flags only.
+  const first = parseArgs({ args: argv, options: toParseArgs(everyFlag()), strict: false, allowPositionals: true, tokens: true });
+  const words = first.tokens.filter((t) => t.kind === 'positional');
+  const help = first.values.help === true;
+  const name = words[0]?.value;
+  if (name === undefined) return { kind: 'help', text: globalUsage(), exitCode: help ? 0 : 1 };
+  const entry = COMMANDS[name];
+  if (!entry) throw new UsageError(`unknown command ${name}\n\n${globalUsage()}`);
+  let spec: CommandSpec;
+  let used = 1;
+  if (isCommandSpec(entry)) spec = entry;
+  else {
+    const sub = words[1]?.value;
+    if (sub === undefined) {
+      if (help) return { kind: 'help', text: groupUsage(name), exitCode: 0 };
+      throw new UsageError(`usage: ${Object.values(entry).map(synopsis).join('\n       ')}`);
+    }
+    if (!entry[sub]) throw new UsageError(`unknown ${name} command ${sub}: use ${Object.keys(entry).join(', ').replace(/, ([^,]*)$/, ' or $1')}`);
+    spec = entry[sub]!;
+    used = 2;
+  }
+  if (help) return { kind: 'help', text: commandUsage(spec), exitCode: 0 };
+  const skip = new Set(words.slice(0, used).map((t) => t.index));
+  const rest = argv.filter((_, i) => !skip.has(i));
+  const { values, positionals } = parseFor(spec, rest);
+  return { kind: 'run', invocation: invocation(spec, values, positionals) };
+}
+
+/** The strict pass: only this command's flags, and its number of arguments. */
+function parseFor(spec: CommandSpec, args: string[]): { values: Values; positionals: string[] } {
+  const flags = { ...COMMON_FLAGS, ...spec.flags };
+  const lenient = parseArgs({ args, options: toParseArgs(flags), strict: false, allowPositionals: true, tokens: true });
+  const unknown = lenient.tokens.find((t) => t.kind === 'option' && !Object.hasOwn(flags, t.name));
+  if (unknown?.kind === 'option') throw new UsageError(`${spec.name} does not take ${unknown.rawName}; its flags: ${flagList(spec)}`);
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: toParseArgs(flags), strict: true, allowPositionals: true });
+  } catch (e) {
+    // Missing values, values given to switches: node's message names the flag.
+    if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError(`${spec.name}: ${(e as Error).message}`);
+    throw e;
+  }
+  const required = spec.args.filter((a) => !a.startsWith('[')).length;
+  const got = parsed.positionals;
+  if (got.length < required) throw new UsageError(`usage: ${synopsis(spec)}`);
+  if (got.length > spec.args.length) throw new UsageError(`${spec.name} does not take the argument ${got[spec.args.length]}; usage: ${synopsis(spec)}`);
+  return { values: parsed.values as Values, positionals: got };
+}
+
+function invocation(spec: CommandSpec, v: Values, args: string[]): Invocation {
+  const file = str(v.file) ?? DEFAULT_FILE;
+  const [command, action] = spec.name.split(' ') as [string, string | undefined];
+  switch (command) {
+    case 'validate':
+      return { command, file };
+    case 'plan':
+      return { command, file, out: str(v.out), format: format(v.format, 'text'), detailedExitcode: v['detailed-exitcode'] === true };
+    case 'drift':
+      return { command, file, format: format(v.format, 'markdown') };
+    case 'apply':
+      return {
+        command,
+        file,
+        planFile: args[0],
+        autoApprove: v['auto-approve'] === true,
+        allowHazards: str(v['allow-hazards']),
+        lockTimeoutSeconds: seconds(str(v['lock-timeout']) ?? '0', '--lock-timeout'),
+        expectFingerprint: str(v['expect-fingerprint']),
+      };
+    case 'output':
+      return { command, file, addon: args[0]!, user: str(v.user), all: v.all === true, ca: v.ca === true };
+    case 'backups':
+      return { command, file, action: action!, addon: args[0]!, backup: str(v.backup), out: str(v.out) };
+    case 'hosts':
+      return { command: 'hosts keyscan', file, target: args[0]! };
+    default:
+      throw new Error(`command table entry ${spec.name} has no invocation`);
+  }
+}
+
+function format(value: string | boolean | undefined, fallback: RenderFormat): RenderFormat {
+  const f = (str(value) ?? fallback) as RenderFormat;
+  if (!RENDER_FORMATS.includes(f)) throw new UsageError(`--format must be one of ${RENDER_FORMATS.join(', ')}`);
+  return f;
+}
+
+function seconds(value: string, flag: string): number {
+  const n = Number(value.replace(/s$/, ''));
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of seconds, got ${value}`);
+  return n;
+}
+
+function str(v: string | boolean | undefined): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Every flag of every command, for the first pass (a flag's type is the same in every command). */
+function everyFlag(): Record<string, FlagSpec> {
+  const all: Record<string, FlagSpec> = { ...COMMON_FLAGS };
+  for (const entry of Object.values(COMMANDS)) {
+    for (const spec of isCommandSpec(entry) ? [entry] : Object.values(entry)) Object.assign(all, spec.flags);
+  }
+  return all;
+}
+
+function toParseArgs(flags: Record<string, FlagSpec>): NonNullable<ParseArgsConfig['options']> {
+  return Object.fromEntries(Object.entries(flags).map(([name, f]) => [name, f.short ? { type: f.type, short: f.short } : { type: f.type }]));
+}
