@@ -1,7 +1,7 @@
 // Pull-request comment rendering: the verdict first, a table to scan, hazards spelled out (they are what a
 // reviewer must approve), and the attribute diff folded away in a ```diff block that GitHub colours.
 
-import { HAZARD_CODES, summarize, type Change, type Plan } from '../plan/types.js';
+import { HAZARD_CODES, summarize, type Change, type HazardCode, type Plan } from '../plan/types.js';
 import { ACTION_GLYPH } from './actions.js';
 import { attributeLines, keyWidth } from './attributes.js';
 import { escapeInline, escapeLineStart, fenceFor } from './markdown-escape.js';
@@ -44,16 +44,25 @@ export function changeTable(changes: Change[]): string {
 export function hazardList(plan: Plan): string | undefined {
   const codes = summarize(plan).hazards;
   if (codes.length === 0) return undefined;
-  const lines = [`**Hazards.** \`dbform apply\` refuses these changes unless run with \`--allow-hazards ${codes.join(',')}\`:`, ''];
-  // Grouped by code in the plan's hazard order, then in change order: all data loss reads together.
+  return [hazardHeader(codes), '', ...hazardItems(plan)].join('\n');
+}
+
+/** The sentence above the hazard list: what `dbform apply` needs to run these changes. */
+export function hazardHeader(codes: readonly HazardCode[]): string {
+  return `**Hazards.** \`dbform apply\` refuses these changes unless run with \`--allow-hazards ${codes.join(',')}\`:`;
+}
+
+/** One list item per hazard, grouped by code in the plan's hazard order, then in change order: all data loss reads together. */
+export function hazardItems(plan: Plan): string[] {
+  const items: string[] = [];
   for (const code of HAZARD_CODES) {
     for (const ch of plan.changes) {
       for (const h of ch.hazards) {
-        if (h.code === code) lines.push(`- :warning: **${code}** ${escapeInline(ch.address)}: ${escapeInline(h.message)}`);
+        if (h.code === code) items.push(`- :warning: **${code}** ${escapeInline(ch.address)}: ${escapeInline(h.message)}`);
       }
     }
   }
-  return lines.join('\n');
+  return items;
 }
 
 /** A GitHub alert: rendered as a yellow "Warning" box, and still a readable quote elsewhere. */
