@@ -21,11 +21,14 @@ export function applyReport(result: ApplyResult, reviewed: string): ApplyReport 
     case 'cancelled':
       return { outcome: { kind: 'refused', reason: 'The apply was cancelled.' }, failure: 'Apply cancelled.' };
     case 'no-changes': {
-      const summary = `No changes. The live state matches ${result.plan.config.file}.`;
-      if (!result.hostErrors.size) return { outcome: { kind: 'applied', summary, log: `${summary}\n`, fingerprint: reviewed } };
+      if (!result.hostErrors.size) {
+        const summary = `No changes. The live state matches ${result.plan.config.file}.`;
+        return { outcome: { kind: 'applied', summary, log: `${summary}\n`, fingerprint: reviewed } };
+      }
+      // Nothing is known of a host that was not read: no claim that it matches.
+      const summary = `No changes on the hosts that were read; not read: ${[...result.hostErrors.keys()].sort().join(', ')}.`;
       const log = [summary, ...hostSummaryLines({ hosts: [], hostErrors: result.hostErrors })].join('\n') + '\n';
-      const failure = `${summary} Not checked: ${[...result.hostErrors.keys()].sort().join(', ')}.`;
-      return { outcome: { kind: 'failed', summary: failure, log, fingerprint: reviewed }, failure };
+      return { outcome: { kind: 'failed', summary, log, fingerprint: reviewed }, failure: summary };
     }
     default: {
       const summary = applyVerdict(result);

@@ -1,7 +1,7 @@
 // Pull-request comment rendering: the verdict first, a table to scan, hazards spelled out (they are what a
 // reviewer must approve), and the attribute diff folded away in a ```diff block that GitHub colours.
 
-import { HAZARD_CODES, summarize, type Change, type HazardCode, type Plan } from '../plan/types.js';
+import { HAZARD_CODES, summarize, type Change, type Plan } from '../plan/types.js';
 import { ACTION_GLYPH } from './actions.js';
 import { attributeLines, keyWidth } from './attributes.js';
 import { escapeInline, escapeLineStart, fenceFor } from './markdown-escape.js';
@@ -48,7 +48,7 @@ export function hazardList(plan: Plan): string | undefined {
 }
 
 /** The sentence above the hazard list: what `dbform apply` needs to run these changes. */
-export function hazardHeader(codes: readonly HazardCode[]): string {
+export function hazardHeader(codes: readonly string[]): string {
   return `**Hazards.** \`dbform apply\` refuses these changes unless run with \`--allow-hazards ${codes.join(',')}\`:`;
 }
 

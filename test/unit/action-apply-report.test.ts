@@ -176,7 +176,8 @@ describe('the apply comment, from the result', () => {
     expect(clean.failure).toBeUndefined();
     expect(clean.outcome).toMatchObject({ kind: 'applied', summary: 'No changes. The live state matches databases.yaml.' });
     const partial = applyReport({ status: 'no-changes', plan: empty, hostErrors: new Map([['db-2', 'unreachable']]) }, reviewed);
-    expect(partial.failure).toBe('No changes. The live state matches databases.yaml. Not checked: db-2.');
+    expect(partial.failure).toBe('No changes on the hosts that were read; not read: db-2.');
+    expect(partial.outcome).toMatchObject({ log: 'No changes on the hosts that were read; not read: db-2.\n\nhost db-2: not applied: unreachable\n' });
     expect(partial.outcome).toMatchObject({ kind: 'failed' });
     expect(applyExitCode({ status: 'no-changes', plan: empty, hostErrors: new Map([['db-2', 'unreachable']]) })).toBe(1);
   });
