@@ -5,8 +5,14 @@ import type { ApplyHooks, HostResult } from './apply.js';
 import type { RefusedHazard } from './gate.js';
 
 /** What happened to one change of the plan. */
-export type ChangeOutcome = Pick<Change, 'address' | 'host' | 'addon' | 'action'> &
-  ({ status: 'applied'; ms: number } | { status: 'failed'; error: string } | { status: 'skipped'; because: string });
+export type ChangeOutcome = Pick<Change, 'address' | 'host' | 'addon' | 'action'> & OutcomeOnly;
+
+type OutcomeOnly = { status: 'applied'; ms: number } | { status: 'failed'; error: string } | { status: 'skipped'; because: string };
+
+/** The outcome of `change`, naming it by its address, host, add-on and action. */
+export function changeOutcome(change: Change, outcome: OutcomeOnly): ChangeOutcome {
+  return { address: change.address, host: change.host, addon: change.addon, action: change.action, ...outcome };
+}
 
 /** Why nothing was applied. */
 export type ApplyRefusal =
@@ -43,20 +49,20 @@ export function applyExitCode(result: ApplyResult): 0 | 1 {
 
 /** Passes every event on to `hooks`, keeping each change's outcome in `outcomes` (in the order they end). */
 export function recordOutcomes(hooks: ApplyHooks, outcomes: ChangeOutcome[]): ApplyHooks {
-  const id = (ch: Change) => ({ address: ch.address, host: ch.host, addon: ch.addon, action: ch.action });
+  const record = (outcome: ChangeOutcome) => outcomes.push(outcome);
   return {
     start: (ch) => hooks.start(ch),
     progress: (host, m) => hooks.progress(host, m),
     done: (ch, ms) => {
-      outcomes.push({ ...id(ch), status: 'applied', ms });
+      record(changeOutcome(ch, { status: 'applied', ms }));
       hooks.done(ch, ms);
     },
     failed: (ch, e) => {
-      outcomes.push({ ...id(ch), status: 'failed', error: e.message });
+      record(changeOutcome(ch, { status: 'failed', error: e.message }));
       hooks.failed(ch, e);
     },
     skipped: (ch, because) => {
-      outcomes.push({ ...id(ch), status: 'skipped', because });
+      record(changeOutcome(ch, { status: 'skipped', because }));
       hooks.skipped(ch, because);
     },
   };

@@ -3,7 +3,7 @@
 
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { ApplyHooks } from '../apply/apply.js';
-import type { ApplyRun, ChangeOutcome } from '../apply/result.js';
+import { changeOutcome, type ApplyRun, type ChangeOutcome } from '../apply/result.js';
 import { summarize, type Change } from '../plan/types.js';
 
 const VERB = { delete: 'deleting', create: 'creating', update: 'updating', replace: 'updating' } as const;
@@ -21,12 +21,11 @@ export function outcomeLine(o: ChangeOutcome, c: ChalkInstance = new Chalk({ lev
 /** Hooks that print each event as a line, as it happens. */
 export function printingHooks(print: (line: string) => void, color: boolean): ApplyHooks {
   const c = new Chalk({ level: color ? 1 : 0 });
-  const id = (ch: Change) => ({ address: ch.address, host: ch.host, addon: ch.addon, action: ch.action });
   return {
     start: (ch) => print(startLine(ch)),
-    done: (ch, ms) => print(outcomeLine({ ...id(ch), status: 'applied', ms }, c)),
-    failed: (ch, e) => print(outcomeLine({ ...id(ch), status: 'failed', error: e.message }, c)),
-    skipped: (ch, because) => print(outcomeLine({ ...id(ch), status: 'skipped', because }, c)),
+    done: (ch, ms) => print(outcomeLine(changeOutcome(ch, { status: 'applied', ms }), c)),
+    failed: (ch, e) => print(outcomeLine(changeOutcome(ch, { status: 'failed', error: e.message }), c)),
+    skipped: (ch, because) => print(outcomeLine(changeOutcome(ch, { status: 'skipped', because }), c)),
     progress: (host, m) => print(`  [${host}] ${m}`),
   };
 }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ApplyHooks } from '../../src/apply/apply.js';
 import { hazardRefusalMessage, parseAllowedHazards, refusedHazards } from '../../src/apply/gate.js';
-import { applyExitCode, recordOutcomes, type ApplyResult, type ApplyRun, type ChangeOutcome } from '../../src/apply/result.js';
+import { applyExitCode, changeOutcome, recordOutcomes, type ApplyResult, type ApplyRun, type ChangeOutcome } from '../../src/apply/result.js';
 import { renderApplyComment } from '../../src/action/apply-comment.js';
 import { applyReport } from '../../src/action/apply-report.js';
 import { renderDriftIssue } from '../../src/action/drift-body.js';
@@ -17,9 +17,7 @@ import { empty, update } from '../golden/plans.js';
 const SHA = '4f1c2d3e5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d';
 const [blog, legacyBackups, legacyContainer, shopContainer, analyst, reporting] = update.changes;
 
-function outcome(change: Plan['changes'][number], rest: { status: 'applied'; ms: number } | { status: 'failed'; error: string } | { status: 'skipped'; because: string }): ChangeOutcome {
-  return { address: change.address, host: change.host, addon: change.addon, action: change.action, ...rest };
-}
+const outcome = changeOutcome;
 
 const appliedRun: ApplyRun = {
   status: 'applied',
