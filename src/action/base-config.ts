@@ -4,8 +4,9 @@
 
 import { simpleGit } from 'simple-git';
 import type { BaseState } from './split.js';
+import { planFleet } from '../cli/commands/plan.js';
 import type { Plan } from '../plan/types.js';
-import { planConfig } from './plan-config.js';
+import { loadActionConfig } from './config.js';
 
 export type FileAtCommit = { kind: 'text'; text: string } | { kind: 'missing' } | { kind: 'unavailable'; reason: string };
 
@@ -30,14 +31,20 @@ export async function readFileAtCommit(cwd: string, sha: string, path: string): 
 }
 
 /** Plans the base commit's version of the config against the live state; never throws. */
-export async function planBase(cwd: string, sha: string, path: string, head: { text: string; plan: Plan }): Promise<BaseState> {
+export async function planBase(
+  cwd: string,
+  sha: string,
+  path: string,
+  head: { text: string; plan: Plan },
+  warn: (message: string) => void,
+): Promise<BaseState> {
   const file = await readFileAtCommit(cwd, sha, path);
   if (file.kind === 'missing') return { kind: 'new-file' };
   if (file.kind === 'unavailable') return file;
   // The pull request does not touch the file: the head plan is the base plan (and saves a second gather).
   if (file.text === head.text) return { kind: 'plan', plan: head.plan };
   try {
-    return { kind: 'plan', plan: (await planConfig(path, file.text)).plan };
+    return { kind: 'plan', plan: (await planFleet(loadActionConfig(path, file.text), warn)).plan };
   } catch (e) {
     return { kind: 'unavailable', reason: `the base commit's ${path} could not be planned: ${(e as Error).message.split('\n')[0]}` };
   }

@@ -1,5 +1,6 @@
 // The body of the drift issue: where the live state differs from the file, as the plan that would repair
-// it, under GitHub's size limit (the folded details are cut first, then table rows). Pure.
+// it, and the add-ons whose backups are late, under GitHub's size limit (the folded details are cut
+// first, then table rows). Pure.
 
 import type { Plan } from '../plan/types.js';
 import { escapeInline } from '../render/markdown-escape.js';
@@ -10,7 +11,10 @@ import { GITHUB_BODY_LIMIT } from './plan-comment.js';
 
 export interface DriftBodyInput {
   configPath: string;
+  /** The plan that would repair the drift (its warnings name the late backups too). */
   plan: Plan;
+  /** Add-ons whose backups are late: drift that applying the file does not repair. */
+  lateBackups?: string[];
   sha: string;
   runUrl?: string;
 }
@@ -34,6 +38,13 @@ function build(input: DriftBodyInput, shown: number[]): string {
       'This issue is updated by each check and closed once the hosts match the file again.',
   ];
   if (plan.changes.length) blocks.push(summaryLine(plan));
+  const late = input.lateBackups?.length ?? 0;
+  if (late) {
+    blocks.push(
+      `**Backups are late** for ${late} add-on${late === 1 ? '' : 's'} (named in the warnings below): applying the file does not repair that; ` +
+        '`dbform backups list ADDON` shows what the store holds.',
+    );
+  }
   const hidden = [plan.changes.length - shown[DETAILS]!, plan.changes.length - shown[ROWS]!];
   if (hidden[DETAILS]! > 0) {
     blocks.push(

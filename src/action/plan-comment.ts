@@ -3,9 +3,9 @@
 // merge checks. Pure: the same plans give the same bytes (the golden tests pin them).
 
 import { planFingerprint } from '../plan/fingerprint.js';
-import { summarize, type Change, type Plan } from '../plan/types.js';
+import { noChangesVerdict, summarize, type Change, type Plan } from '../plan/types.js';
 import { escapeInline } from '../render/markdown-escape.js';
-import { changeTable, details, hazardList, summaryLine, warningBlock } from '../render/markdown.js';
+import { changeTable, details, hazardHeader, hazardItems, summaryLine, warningBlock } from '../render/markdown.js';
 import { fitToLimit } from './fit.js';
 import { fingerprintMarker, marker } from './markers.js';
 import { splitChanges, type BaseState, type SplitChanges } from './split.js';
@@ -36,24 +36,27 @@ const SECTION_NOUNS = ['changes', 'accepted differences', 'hazard lines', 'drift
 
 export function renderPlanComment(input: PlanCommentInput, limit = GITHUB_BODY_LIMIT): string {
   const split = splitChanges(input.head, input.base);
-  const hazardItems = (hazardList(input.head) ?? '').split('\n').slice(2);
+  const hazards = hazardItems(input.head);
   const totals = [
     split.pr.length + split.drift.length,
     split.resolved.length,
-    hazardItems.length,
+    hazards.length,
     split.drift.length,
     split.pr.length,
     input.head.warnings.length,
   ];
-  return fitToLimit((shown) => build(input, split, hazardItems, totals, shown), totals, CUT_ORDER, limit).text;
+  return fitToLimit((shown) => build(input, split, hazards, totals, shown), totals, CUT_ORDER, limit).text;
 }
 
-function build(input: PlanCommentInput, split: SplitChanges, hazardItems: string[], totals: number[], shown: number[]): string {
+function build(input: PlanCommentInput, split: SplitChanges, hazards: string[], totals: number[], shown: number[]): string {
   const { head, base } = input;
   const file = escapeInline(input.configPath);
   const blocks = [`${marker('plan', input.configPath)}\n${fingerprintMarker(planFingerprint(head))}\n### dbform plan for ${file}`];
 
-  if (head.changes.length === 0) blocks.push(`**No changes.** The live state matches ${file}${base.kind === 'plan' ? ' with this pull request' : ''}.`);
+  if (head.changes.length === 0 && head.hostsNotRead.length > 0) {
+    const v = noChangesVerdict(head);
+    blocks.push(`**${v.headline}** ${escapeInline(v.detail)}`);
+  } else if (head.changes.length === 0) blocks.push(`**No changes.** The live state matches ${file}${base.kind === 'plan' ? ' with this pull request' : ''}.`);
   else blocks.push(base.kind === 'plan' ? `${summaryLine(head)}\n${breakdown(head, split)}` : summaryLine(head));
 
   const note = shortenedNote(totals, shown);
@@ -85,10 +88,9 @@ function build(input: PlanCommentInput, split: SplitChanges, hazardItems: string
     blocks.push('#### Changes', table(head.changes, shown[PR_ROWS]!));
   }
 
-  if (hazardItems.length) {
-    const header = (hazardList(head) ?? '').split('\n')[0]!;
-    const codes = summarize(head).hazards.join(',');
-    blocks.push(`${header}\n\n${list(hazardItems, shown[HAZARDS]!)}\n\nApply on merge runs them only if its workflow sets the action's input \`allow-hazards: ${codes}\`.`);
+  if (hazards.length) {
+    const codes = summarize(head).hazards;
+    blocks.push(`${hazardHeader(codes)}\n\n${list(hazards, shown[HAZARDS]!)}\n\nApply on merge runs them only if its workflow sets the action's input \`allow-hazards: ${codes.join(',')}\`.`);
   }
   if (head.warnings.length) blocks.push(warningBlock(head.warnings.slice(0, shown[WARNINGS])) + more(head.warnings.length - shown[WARNINGS]!, '\n>\n> '));
   const detailed = [...split.pr, ...split.drift].slice(0, shown[DETAILS]);

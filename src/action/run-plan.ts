@@ -2,17 +2,19 @@
 // state to tell the pull request's changes from drift, and posts or updates the one plan comment.
 
 import { readFileSync } from 'node:fs';
+import { planExitCode, planFleet } from '../cli/commands/plan.js';
 import { out } from '../cli/output.js';
 import { ConfigError } from '../config/load.js';
+import type { Config } from '../config/types.js';
 import { planFingerprint } from '../plan/fingerprint.js';
 import { render } from '../render/index.js';
 import { escapeInline, fenceFor } from '../render/markdown-escape.js';
 import { planBase } from './base-config.js';
 import { upsertComment, type CommentTarget } from './comments.js';
+import { loadActionConfig } from './config.js';
 import { requireRepo } from './context.js';
 import { marker } from './markers.js';
 import { renderPlanComment } from './plan-comment.js';
-import { planConfig } from './plan-config.js';
 import { hostFailure, savePlan, type RunDeps, type RunResult } from './run.js';
 
 export async function runPlan(d: RunDeps): Promise<RunResult> {
@@ -21,19 +23,20 @@ export async function runPlan(d: RunDeps): Promise<RunResult> {
   const target = (): CommentTarget => ({ repo: requireRepo(ctx), number: pr!.number, configPath: inputs.config, author: inputs.commentAuthor });
 
   let text: string;
-  let head: Awaited<ReturnType<typeof planConfig>>;
+  let config: Config;
   try {
     text = readFileSync(inputs.config, 'utf8');
-    head = await planConfig(inputs.config, text);
+    config = loadActionConfig(inputs.config, text);
   } catch (e) {
     // A config error belongs on the pull request, where the author will read it.
     if (pr && e instanceof ConfigError) await upsertComment(d.api, target(), 'plan', configErrorComment(inputs.config, e));
     throw e;
   }
-  const plan = head.plan;
+  const head = await planFleet(config, (m) => d.log.warning(m));
+  const { plan } = head;
   out(render(plan, 'text'));
   const result: RunResult = {
-    exitcode: head.hostErrors.size ? 1 : plan.changes.length ? 2 : 0,
+    exitcode: planExitCode(head, true),
     hasChanges: plan.changes.length > 0,
     fingerprint: planFingerprint(plan),
     planFile: savePlan(ctx, inputs.config, plan),
@@ -44,7 +47,7 @@ export async function runPlan(d: RunDeps): Promise<RunResult> {
     return result;
   }
 
-  const base = await planBase(process.cwd(), pr.base.sha, inputs.config, { text, plan });
+  const base = await planBase(process.cwd(), pr.base.sha, inputs.config, { text, plan }, (m) => d.log.warning(m));
   if (base.kind === 'unavailable') d.log.warning(`Drift is not told apart from the pull request's changes: ${base.reason}`);
   const body = renderPlanComment({ configPath: inputs.config, head: plan, base, headSha: pr.head.sha });
   const { comment, created } = await upsertComment(d.api, target(), 'plan', body);

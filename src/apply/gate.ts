@@ -17,14 +17,23 @@ export function parseAllowedHazards(value: string | undefined): Set<HazardCode> 
   return out;
 }
 
-/** Refuses a plan with hazards the user did not allow, naming each change and the exact flag to pass. */
-export function checkHazards(plan: Plan, allowed: Set<HazardCode>): void {
-  const refused = plan.changes.flatMap((c) => c.hazards.filter((h) => !allowed.has(h.code)).map((h) => ({ c, h })));
-  if (!refused.length) return;
-  const codes = HAZARD_CODES.filter((code) => plan.changes.some((c) => c.hazards.some((h) => h.code === code)));
-  const lines = refused.map(({ c, h }) => `  ${c.address}: ${h.code}: ${h.message}`);
-  throw new UserError(
-    `apply refused: the plan has hazardous changes that were not allowed:\n${lines.join('\n')}\n` +
-      `Review them, then run again with --allow-hazards ${codes.join(',')}`,
-  );
+/** A hazard of a change that the user did not allow: apply refuses the whole plan for it. */
+export interface RefusedHazard {
+  address: string;
+  code: HazardCode;
+  message: string;
+}
+
+/** The plan's hazards that are not allowed, in plan order; empty when apply may go ahead. */
+export function refusedHazards(plan: Plan, allowed: Set<HazardCode>): RefusedHazard[] {
+  return plan.changes.flatMap((c) => c.hazards.filter((h) => !allowed.has(h.code)).map((h) => ({ address: c.address, code: h.code, message: h.message })));
+}
+
+/**
+ * Names each refused change and says how to allow them: `howToAllow` is the end of the last sentence
+ * ("run again with --allow-hazards DATA_LOSS" for the CLI, the input to set for the GitHub Action).
+ */
+export function hazardRefusalMessage(refused: RefusedHazard[], howToAllow: string): string {
+  const lines = refused.map((r) => `  ${r.address}: ${r.code}: ${r.message}`);
+  return `apply refused: the plan has hazardous changes that were not allowed:\n${lines.join('\n')}\nReview them, then ${howToAllow}`;
 }

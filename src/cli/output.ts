@@ -14,3 +14,8 @@ export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
   if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') return true;
   return Boolean(stream.isTTY);
 }
+
+/** How commands report warnings (e.g. a master key just created): on stderr, so stdout stays the result. */
+export function warn(text: string): void {
+  err(`Warning: ${text}`);
+}

@@ -34,7 +34,11 @@ export interface Session {
  * host is contacted; 'read' (output, backups) builds it only if it is used, and needs no credential it does not use.
  */
 export async function openSession(file: string, warn: (msg: string) => void, text?: string, purpose: 'plan' | 'read' = 'plan'): Promise<Session> {
-  const config = loadConfig(file, text);
+  return openConfigSession(loadConfig(file, text), warn, purpose);
+}
+
+/** For a config already loaded (and checked) by the caller: it is read once per run. */
+export async function openConfigSession(config: Config, warn: (msg: string) => void, purpose: 'plan' | 'read' = 'plan'): Promise<Session> {
   const allLocal = config.hosts.every((h) => h.transport === 'local');
   const masterKey = resolveMasterKey({ allowCreate: allLocal, warn });
   const key = deriveKey(masterKey);
@@ -75,7 +79,7 @@ export async function openSession(file: string, warn: (msg: string) => void, tex
 }
 
 /** One line per host left out of the run, on stderr: `plan` and `drift` end with these and exit 1. */
-export function reportHostErrors(session: Session, print: (line: string) => void): void {
+export function reportHostErrors(session: Pick<Session, 'hostErrors'>, print: (line: string) => void): void {
   for (const [host, reason] of session.hostErrors) print(`Error: host ${host}: ${reason}`);
 }
 

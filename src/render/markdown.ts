@@ -45,16 +45,25 @@ export function changeTable(changes: Change[]): string {
 export function hazardList(plan: Plan): string | undefined {
   const codes = summarize(plan).hazards;
   if (codes.length === 0) return undefined;
-  const lines = [`**Hazards.** \`dbform apply\` refuses these changes unless run with \`--allow-hazards ${codes.join(',')}\`:`, ''];
-  // Grouped by code in the plan's hazard order, then in change order: all data loss reads together.
+  return [hazardHeader(codes), '', ...hazardItems(plan)].join('\n');
+}
+
+/** The sentence above the hazard list: what `dbform apply` needs to run these changes. */
+export function hazardHeader(codes: readonly string[]): string {
+  return `**Hazards.** \`dbform apply\` refuses these changes unless run with \`--allow-hazards ${codes.join(',')}\`:`;
+}
+
+/** One list item per hazard, grouped by code in the plan's hazard order, then in change order: all data loss reads together. */
+export function hazardItems(plan: Plan): string[] {
+  const items: string[] = [];
   for (const code of HAZARD_CODES) {
     for (const ch of plan.changes) {
       for (const h of ch.hazards) {
-        if (h.code === code) lines.push(`- :warning: **${code}** ${escapeInline(ch.address)}: ${escapeInline(h.message)}`);
+        if (h.code === code) items.push(`- :warning: **${code}** ${escapeInline(ch.address)}: ${escapeInline(h.message)}`);
       }
     }
   }
-  return lines.join('\n');
+  return items;
 }
 
 /** A GitHub alert: rendered as a yellow "Warning" box, and still a readable quote elsewhere. */

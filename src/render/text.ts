@@ -25,7 +25,7 @@ export function renderText(plan: Plan, opts: TextOptions): string {
   }
   // Warnings come last, just above the verdict, so an unreachable add-on is never scrolled out of sight.
   for (const w of plan.warnings) lines.push(`${c.yellow.bold('Warning:')} ${oneLine(w)}`, '');
-  lines.push(plan.changes.length > 0 ? summaryLine(plan, c) : noChanges(plan));
+  lines.push(plan.changes.length > 0 ? summaryLine(plan, c) : noChangesText(plan));
   return lines.join('\n') + '\n';
 }
 
@@ -61,7 +61,8 @@ function attrLine(line: AttrLine, width: number, c: ChalkInstance): string[] {
   ];
 }
 
-function noChanges(plan: Plan): string {
+/** The one-line verdict of a plan without changes (which hosts it could not read, if any). */
+export function noChangesText(plan: Plan): string {
   const v = noChangesVerdict(plan);
   return oneLine(`${v.headline} ${v.detail}`);
 }

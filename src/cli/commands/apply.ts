@@ -1,18 +1,96 @@
 import { createInterface } from 'node:readline/promises';
-import { Chalk } from 'chalk';
-import { applyPlan, type ApplyHooks, type HostResult } from '../../apply/apply.js';
+import { applyPlan, type ApplyHooks } from '../../apply/apply.js';
 import { acquireHostLock, currentHolder, type HostLock } from '../../hosts/lock.js';
-import { checkHazards, parseAllowedHazards } from '../../apply/gate.js';
+import { hazardRefusalMessage, parseAllowedHazards, refusedHazards } from '../../apply/gate.js';
+import { applyExitCode, recordOutcomes, type ApplyRefusal, type ApplyResult, type ChangeOutcome } from '../../apply/result.js';
+import { loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/types.js';
 import { render } from '../../render/index.js';
-import { summarize } from '../../plan/types.js';
+import { noChangesText } from '../../render/text.js';
+import { applyVerdict, hostSummaryLines, printingHooks } from '../../render/apply-text.js';
+import { summarize, type HazardCode, type Plan } from '../../plan/types.js';
 import { pruneBackups, storeFor } from '../../backups/service.js';
 import { backupsEnabled } from '../../backups/settings.js';
 import { planFingerprint } from '../../plan/fingerprint.js';
 import { UserError } from '../../util/errors.js';
 import { computePlan } from '../compute-plan.js';
-import { err, out, useColor } from '../output.js';
+import { err, out, useColor, warn } from '../output.js';
 import { readPlanFile } from '../plan-file.js';
-import { dropHost, openSession, type Session } from '../session.js';
+import { dropHost, openConfigSession, type Session } from '../session.js';
+
+// `apply` in two layers: applyFleet does the work and returns what happened as data (the GitHub Action
+// calls it too); applyCommand prints it, asks for the confirmation, and turns it into the exit code.
+
+export interface ApplyRequest {
+  config: Config;
+  /** A saved plan (`plan --out`): applied exactly, if the file and the live state are still the ones it saw. */
+  saved?: Plan;
+  allowed: Set<HazardCode>;
+  lockTimeoutSeconds: number;
+  /** Refuse unless the fresh plan is exactly this one (planFingerprint), e.g. the plan a pull request showed. */
+  expectFingerprint?: string;
+  warn(message: string): void;
+  /** Each change as it runs; `planned` gets the fresh plan once it passed the checks (never a saved plan). */
+  events: ApplyHooks & { planned?(plan: Plan): void };
+  /** Asked once the plan passed every check, with the host locks held; false cancels. Absent: approved. */
+  approve?(plan: Plan): Promise<boolean>;
+}
+
+/** Locks the hosts, plans under the locks, checks the plan, and applies it (then prunes backups). */
+export async function applyFleet(req: ApplyRequest): Promise<ApplyResult> {
+  const session = await openConfigSession(req.config, req.warn);
+  // Locks are taken before gathering, so the plan applied is the plan computed under the lock.
+  const locks = await lockHosts(session, req.lockTimeoutSeconds);
+  try {
+    return await applyLocked(session, req);
+  } finally {
+    await Promise.all(locks.map((l) => l.release().catch(() => undefined)));
+    await session.close();
+  }
+}
+
+async function applyLocked(session: Session, req: ApplyRequest): Promise<ApplyResult> {
+  const hostErrors = () => new Map(session.hostErrors);
+  const { saved } = req;
+  if (saved && saved.config.sha256 !== session.config.sha256) return { status: 'refused', refusal: { reason: 'stale-config' }, hostErrors: hostErrors() };
+  const { plan: fresh } = await computePlan(session);
+  const stale = freshnessRefusal(fresh, req);
+  if (stale) return { status: 'refused', refusal: stale, plan: fresh, hostErrors: hostErrors() };
+  const plan = saved ?? fresh;
+  if (!saved) req.events.planned?.(plan);
+  if (plan.changes.length === 0) return { status: 'no-changes', plan, hostErrors: hostErrors() };
+  const hazards = refusedHazards(plan, req.allowed);
+  if (hazards.length) {
+    return { status: 'refused', refusal: { reason: 'hazards', hazards, allowWith: summarize(plan).hazards }, plan, hostErrors: hostErrors() };
+  }
+  if (req.approve && !(await req.approve(plan))) return { status: 'cancelled', plan, hostErrors: hostErrors() };
+  const t0 = Date.now();
+  const changes: ChangeOutcome[] = [];
+  const hosts = await applyPlan({ plan, hosts: session.hosts, keystores: session.keystores, ca: session.ca, hooks: recordOutcomes(req.events, changes) });
+  await pruneAfterApply(session);
+  const failed = hosts.some((r) => r.failed > 0) || session.hostErrors.size > 0;
+  return { status: failed ? 'failed' : 'applied', plan, changes, hosts, hostErrors: hostErrors(), ms: Date.now() - t0 };
+}
+
+/** A saved plan whose live state moved, or a plan that is not the reviewed one. */
+function freshnessRefusal(fresh: Plan, req: ApplyRequest): ApplyRefusal | undefined {
+  if (req.saved && req.saved.observedFingerprint !== fresh.observedFingerprint) return { reason: 'stale-live' };
+  const actual = planFingerprint(fresh);
+  if (req.expectFingerprint && actual !== req.expectFingerprint) return { reason: 'not-reviewed', expected: req.expectFingerprint, actual };
+  return undefined;
+}
+
+async function lockHosts(session: Session, timeoutSeconds: number): Promise<HostLock[]> {
+  const holder = currentHolder();
+  const names = [...session.hosts.keys()];
+  const results = await Promise.allSettled(names.map((h) => acquireHostLock(session.hosts.get(h)!, holder, timeoutSeconds)));
+  const locks: HostLock[] = [];
+  results.forEach((r, i) => {
+    if (r.status === 'fulfilled') locks.push(r.value);
+    else dropHost(session, names[i]!, (r.reason as Error).message);
+  });
+  return locks;
+}
 
 export interface ApplyOptions {
   file: string;
@@ -34,88 +112,49 @@ async function confirm(): Promise<boolean> {
   return answer.trim() === 'yes';
 }
 
-function hooks(color: boolean): ApplyHooks {
-  const c = new Chalk({ level: color ? 1 : 0 });
-  return {
-    start: (ch) => out(`${ch.address}: ${ch.action === 'delete' ? 'deleting' : ch.action === 'create' ? 'creating' : 'updating'}...`),
-    done: (ch, ms) => out(`${ch.address}: ${c.green('done')} (${(ms / 1000).toFixed(1)}s)`),
-    failed: (ch, e) => out(`${ch.address}: ${c.red('failed')}: ${e.message}`),
-    skipped: (ch, why) => out(`${ch.address}: skipped (${why})`),
-    progress: (host, m) => out(`  [${host}] ${m}`),
-  };
-}
-
-async function lockHosts(session: Session, timeoutSeconds: number): Promise<HostLock[]> {
-  const holder = currentHolder();
-  const names = [...session.hosts.keys()];
-  const results = await Promise.allSettled(names.map((h) => acquireHostLock(session.hosts.get(h)!, holder, timeoutSeconds)));
-  const locks: HostLock[] = [];
-  results.forEach((r, i) => {
-    if (r.status === 'fulfilled') locks.push(r.value);
-    else dropHost(session, names[i]!, (r.reason as Error).message);
-  });
-  return locks;
-}
-
-function printSummary(results: HostResult[], session: Session): boolean {
-  out('');
-  for (const r of results) {
-    out(`host ${r.host}: ${r.applied} applied, ${r.failed} failed, ${r.skipped} skipped`);
-    for (const e of r.errors) out(`  ${e}`);
-  }
-  for (const [host, reason] of [...session.hostErrors].sort(([a], [b]) => a.localeCompare(b))) {
-    out(`host ${host}: not applied: ${reason}`);
-  }
-  return results.some((r) => r.failed > 0) || session.hostErrors.size > 0;
-}
-
 export async function applyCommand(opts: ApplyOptions): Promise<number> {
   const allowed = parseAllowedHazards(opts.allowHazards);
   const saved = opts.planFile ? readPlanFile(opts.planFile) : undefined;
-  const session = await openSession(opts.file, (m) => err(`Warning: ${m}`));
-  // Locks are taken before gathering, so the plan applied is the plan computed under the lock.
-  const locks = await lockHosts(session, opts.lockTimeoutSeconds);
-  try {
-    if (saved && saved.config.sha256 !== session.config.sha256) {
-      throw new UserError(`saved plan ${opts.planFile} is stale: ${opts.file} changed since it was made. Run dbform plan again.`);
-    }
-    const { plan: fresh } = await computePlan(session);
-    if (saved && saved.observedFingerprint !== fresh.observedFingerprint) {
-      throw new UserError(`saved plan ${opts.planFile} is stale: the live state changed since it was made. Run dbform plan again and review it.`);
-    }
-    if (opts.expectFingerprint && planFingerprint(fresh) !== opts.expectFingerprint) {
-      throw new UserError(
-        `apply refused: the plan is not the one that was reviewed (fingerprint ${planFingerprint(fresh)}, expected ${opts.expectFingerprint}). ` +
-          'The live state or the file changed since; review a new plan.',
-      );
-    }
-    const plan = saved ?? fresh;
-    const color = useColor();
-    if (!saved) out(render(plan, 'text', { color }));
-    if (plan.changes.length === 0) {
-      if (saved) out('No changes. The live state matches databases.yaml.');
-      return printSummaryIfFailed(session);
-    }
-    checkHazards(plan, allowed);
-    if (!saved && !opts.autoApprove && !(await confirm())) {
+  const color = useColor();
+  const result = await applyFleet({
+    config: loadConfig(opts.file),
+    saved,
+    allowed,
+    lockTimeoutSeconds: opts.lockTimeoutSeconds,
+    expectFingerprint: opts.expectFingerprint,
+    warn,
+    events: { ...printingHooks(out, color), planned: (plan) => out(render(plan, 'text', { color })) },
+    approve: saved || opts.autoApprove ? undefined : confirm,
+  });
+  switch (result.status) {
+    case 'refused':
+      throw new UserError(refusalMessage(result.refusal, opts));
+    case 'cancelled':
       err('Apply cancelled.');
-      return 1;
-    }
-    const t0 = Date.now();
-    const results = await applyPlan({ plan, hosts: session.hosts, keystores: session.keystores, ca: session.ca, hooks: hooks(color) });
-    await pruneAfterApply(session);
-    const failed = printSummary(results, session);
-    const s = summarize(plan);
-    const applied = results.reduce((n, r) => n + r.applied, 0);
-    out(
-      failed
-        ? `Apply failed on ${[...results.filter((r) => r.failed).map((r) => r.host), ...session.hostErrors.keys()].join(', ')}; the other hosts were applied. Fix the cause and run apply again.`
-        : `Apply complete: ${applied} change${applied === 1 ? '' : 's'} (${s.add} added, ${s.change} changed, ${s.destroy} destroyed) in ${((Date.now() - t0) / 1000).toFixed(1)}s.`,
-    );
-    return failed ? 1 : 0;
-  } finally {
-    await Promise.all(locks.map((l) => l.release().catch(() => undefined)));
-    await session.close();
+      break;
+    case 'no-changes':
+      if (saved) out(noChangesText(result.plan));
+      if (result.hostErrors.size) hostSummaryLines({ hosts: [], hostErrors: result.hostErrors }).forEach((l) => out(l));
+      break;
+    default:
+      [...hostSummaryLines(result), applyVerdict(result)].forEach((l) => out(l));
+  }
+  return applyExitCode(result);
+}
+
+function refusalMessage(refusal: ApplyRefusal, opts: ApplyOptions): string {
+  switch (refusal.reason) {
+    case 'stale-config':
+      return `saved plan ${opts.planFile} is stale: ${opts.file} changed since it was made. Run dbform plan again.`;
+    case 'stale-live':
+      return `saved plan ${opts.planFile} is stale: the live state changed since it was made. Run dbform plan again and review it.`;
+    case 'not-reviewed':
+      return (
+        `apply refused: the plan is not the one that was reviewed (fingerprint ${refusal.actual}, expected ${refusal.expected}). ` +
+        'The live state or the file changed since; review a new plan.'
+      );
+    case 'hazards':
+      return hazardRefusalMessage(refusal.hazards, `run again with --allow-hazards ${refusal.allowWith.join(',')}`);
   }
 }
 
@@ -129,10 +168,4 @@ async function pruneAfterApply(session: Session): Promise<void> {
       err(`Warning: add-on ${addon.name}: backups were not pruned: ${(e as Error).message}`);
     }
   }
-}
-
-function printSummaryIfFailed(session: Session): number {
-  if (!session.hostErrors.size) return 0;
-  printSummary([], session);
-  return 1;
 }

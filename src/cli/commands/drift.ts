@@ -1,36 +1,58 @@
+import type { Config } from '../../config/types.js';
+import { loadConfig } from '../../config/load.js';
+import type { Plan } from '../../plan/types.js';
 import type { RenderFormat } from '../../render/index.js';
 import { render } from '../../render/index.js';
 import { staleBackups } from '../../backups/freshness.js';
 import { computePlan } from '../compute-plan.js';
-import { err, out, useColor } from '../output.js';
-import { openSession, reportHostErrors } from '../session.js';
+import { err, out, useColor, warn } from '../output.js';
+import { openConfigSession, reportHostErrors } from '../session.js';
+
+// The scheduled check: the same gather and diff as plan, never a lock, never a change, plus the age of
+// each add-on's last good backup. checkDrift does the work and returns data (the GitHub Action calls it
+// too); driftCommand prints a report (markdown by default, for an issue or a chat message).
+
+/** What the exit code tells: `in-sync` 0; `drifted` (changes, or late backups) 2; `incomplete` (a host could not be checked) 1. */
+export type DriftStatus = 'in-sync' | 'drifted' | 'incomplete';
+
+export const DRIFT_EXIT_CODES: Readonly<Record<DriftStatus, 0 | 1 | 2>> = { 'in-sync': 0, drifted: 2, incomplete: 1 };
+
+export interface DriftResult {
+  /** The plan that would repair the drift; its warnings include the late backups. */
+  plan: Plan;
+  /** Add-ons whose backups are late or cannot be listed, one sentence each. */
+  lateBackups: string[];
+  /** Hosts that could not be checked, and why. */
+  hostErrors: Map<string, string>;
+  status: DriftStatus;
+}
+
+export async function checkDrift(config: Config, warnings: (message: string) => void): Promise<DriftResult> {
+  const session = await openConfigSession(config, warnings);
+  try {
+    const { plan } = await computePlan(session);
+    const lateBackups = await staleBackups(session.config, session.hosts);
+    plan.warnings.push(...lateBackups);
+    const hostErrors = new Map(session.hostErrors);
+    const drifted = plan.changes.length > 0 || lateBackups.length > 0;
+    return { plan, lateBackups, hostErrors, status: hostErrors.size ? 'incomplete' : drifted ? 'drifted' : 'in-sync' };
+  } finally {
+    await session.close();
+  }
+}
 
 export interface DriftOptions {
   file: string;
   format: RenderFormat;
 }
 
-// The scheduled check: the same gather and diff as plan, never a lock, never a change, plus the age of
-// each add-on's last good backup. Exit 2 with a report (markdown by default, for an issue or a chat
-// message) when the live state differs from the file or backups are late, 0 when all is well, 1 when a
-// host could not be checked.
 export async function driftCommand(opts: DriftOptions): Promise<number> {
-  const session = await openSession(opts.file, (m) => err(`Warning: ${m}`));
-  try {
-    const { plan } = await computePlan(session);
-    const backups = await staleBackups(session.config, session.hosts);
-    plan.warnings.push(...backups);
-    if (plan.changes.length === 0 && session.hostErrors.size === 0 && backups.length === 0) {
-      out(opts.format === 'json' ? render(plan, 'json') : 'No drift: the live state matches the file.');
-      return 0;
-    }
-    out(render(plan, opts.format, { color: useColor() }));
-    if (session.hostErrors.size) {
-      reportHostErrors(session, err);
-      return 1;
-    }
-    return 2;
-  } finally {
-    await session.close();
+  const result = await checkDrift(loadConfig(opts.file), warn);
+  if (result.status === 'in-sync') {
+    out(opts.format === 'json' ? render(result.plan, 'json') : 'No drift: the live state matches the file.');
+  } else {
+    out(render(result.plan, opts.format, { color: useColor() }));
+    reportHostErrors(result, err);
   }
+  return DRIFT_EXIT_CODES[result.status];
 }
