@@ -3,7 +3,7 @@
 
 export function shq(arg: string | number): string {
   const s = String(arg);
-  if (/^[A-Za-z0-9_\/.:=@%+,-]+$/.test(s)) return s;
+  if (/^[A-Za-z0-9_/.:=@%+,-]+$/.test(s)) return s;
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -23,7 +23,7 @@ function addonsYaml(extraUsersOnGamma = 0): string {
 
 function config(opts: { extraUsersOnGamma?: number; gammaPlan?: string; overrides?: Parameters<typeof hostsYaml>[1] } = {}): string {
   let addons = addonsYaml(opts.extraUsersOnGamma);
-  if (opts.gammaPlan) addons = addons.replace(/(  gamma:\n    plan: )postgresql-sandbox/, `$1${opts.gammaPlan}`);
+  if (opts.gammaPlan) addons = addons.replace(/( {2}gamma:\n {4}plan: )postgresql-sandbox/, `$1${opts.gammaPlan}`);
   return `version: 1\nhosts:\n${hostsYaml(fleet, opts.overrides)}addons:\n${addons}`;
 }
 
@@ -154,7 +154,7 @@ describe('a fleet of three SSH hosts', () => {
 
   it('a host that is down: the others are applied, the exit code is 1, and the summary names it', () => {
     process.kill(host('db-3').pid, 'SIGKILL'); // the host's PID 1: sshd, dockerd and PostgreSQL die with it
-    ws.write(config({ extraUsersOnGamma: 30, gammaPlan: 'postgresql-starter-512' }).replace(/(  (alpha|beta):\n(?:.*\n)*?    users:\n)/g, '$1      late:\n        access: read-write\n'));
+    ws.write(config({ extraUsersOnGamma: 30, gammaPlan: 'postgresql-starter-512' }).replace(/( {2}(alpha|beta):\n(?:.*\n)*? {4}users:\n)/g, '$1      late:\n        access: read-write\n'));
     const r = ws.run(['apply', '--auto-approve']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/host db-1: \d+ applied, 0 failed/);

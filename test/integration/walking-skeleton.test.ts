@@ -167,7 +167,7 @@ describe('walking skeleton on the local Docker engine', () => {
   });
 
   it('a user removed from the file is dropped after its objects are reassigned to the owner', async () => {
-    ws.write(CONFIG.slice(0, CONFIG.indexOf('  it-notes:')).replace(/      "app writer":\n        access: read-write\n/, ''));
+    ws.write(CONFIG.slice(0, CONFIG.indexOf('  it-notes:')).replace(/ {6}"app writer":\n {8}access: read-write\n/, ''));
     const plan = ws.run(['plan'], env);
     expect(plan.stdout).toMatch(/- addon\.it-shop\.user\.app writer/);
     expect(plan.stdout).toMatch(/owns \d+ objects?, reassigned to it-shop/);

@@ -51,7 +51,7 @@ describe('tls diff', async () => {
 describe('access diff', () => {
   it('renders hostssl lines only for forced TLS, one per allowed range, and a final reject', () => {
     const hba = renderHba({ force: true, allowedIps: ['10.0.0.0/8'] });
-    expect(hba).toMatch(/^hostssl all  all       10\.0\.0\.0\/8  scram-sha-256$/m);
+    expect(hba).toMatch(/^hostssl all {2}all {7}10\.0\.0\.0\/8 {2}scram-sha-256$/m);
     expect(hba).not.toMatch(/^host +all +all +0\.0\.0\.0/m);
     expect(hba.trim().split('\n').at(-1)).toBe('host    all  all       all           reject');
     expect(parseRules(hba)).toEqual({ tls_forced: true, allowed_ips: ['10.0.0.0/8'] });
