@@ -8,7 +8,7 @@ import { parseAllowedHazards } from '../apply/gate.js';
 import type { ApplyResult } from '../apply/result.js';
 import { applyExitCode } from '../apply/result.js';
 import { applyFleet } from '../cli/commands/apply.js';
-import { out } from '../cli/output.js';
+import { out } from '../cli/terminal.js';
 import { planFingerprint } from '../plan/fingerprint.js';
 import { printingHooks } from '../render/apply-text.js';
 import { render } from '../render/index.js';

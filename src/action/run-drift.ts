@@ -3,7 +3,7 @@
 // late, it opens (or updates) the one drift issue for the file; once all is well again, it closes it.
 
 import { checkDrift, DRIFT_EXIT_CODES } from '../cli/commands/drift.js';
-import { out } from '../cli/output.js';
+import { out } from '../cli/terminal.js';
 import { planFingerprint } from '../plan/fingerprint.js';
 import { render } from '../render/index.js';
 import { escapeInline } from '../render/markdown-escape.js';

@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { planExitCode, planFleet } from '../cli/commands/plan.js';
-import { out } from '../cli/output.js';
+import { out } from '../cli/terminal.js';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { planFingerprint } from '../plan/fingerprint.js';

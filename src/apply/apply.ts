@@ -3,7 +3,7 @@ import type { Host } from '../hosts/host.js';
 import type { HostKeystore } from '../keystore/keystore.js';
 import type { Change, Plan, SecretRef } from '../plan/types.js';
 import { superuserKey } from '../resources/desired.js';
-import type { FleetCa } from '../tls/ca.js';
+import type { FleetCa } from '../resources/tls/ca.js';
 import { runSteps } from './converge.js';
 import { SHARED_TRANSACTION_KINDS } from '../resources/registry.js';
 import { UserError } from '../util/errors.js';

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Host } from '../hosts/host.js';
 import type { HostKeystore } from '../keystore/keystore.js';
 import type { SecretRef, Step } from '../plan/types.js';
-import type { FleetCa } from '../tls/ca.js';
+import type { FleetCa } from '../resources/tls/ca.js';
 
 // What an executor may use while applying the steps of one host, besides its own step: the host, its
 // keystore, the fleet CA, secrets resolved by name, and SQL sessions to the add-ons the plan places there.

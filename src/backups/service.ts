@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Decrypter } from 'age-encryption';
-import { lookupPlan } from '../config/plans.js';
+import { lookupPlan } from '../config/tiers.js';
 import type { Config } from '../config/types.js';
 import type { Host } from '../hosts/host.js';
 import { UserError } from '../util/errors.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { lookupPlan } from '../config/plans.js';
+import { lookupPlan } from '../config/tiers.js';
 import { parseScheduleAt } from '../config/semantic.js';
 import type { AddonConfig, Config, HostConfig, StorageConfig } from '../config/types.js';
 import { UserError } from '../util/errors.js';

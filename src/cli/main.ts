@@ -1,7 +1,7 @@
 import { ConfigError } from '../config/load.js';
 import { UserError } from '../util/errors.js';
 import { parseCommandLine, type Invocation } from './args.js';
-import { err } from './output.js';
+import { err } from './terminal.js';
 
 // The only place that reads argv (parsed by ./args.ts, per command). Commands are loaded on use: plan never
 // pays for the S3 SDK or the certificate library that only apply and backups need. Exit codes (SPEC):

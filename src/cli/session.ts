@@ -5,7 +5,7 @@ import { openHost } from '../hosts/open.js';
 import { deriveKey } from '../keystore/cipher.js';
 import { HostKeystore } from '../keystore/keystore.js';
 import { resolveMasterKey } from '../keystore/master-key.js';
-import { fleetCa, type FleetCa } from '../tls/ca.js';
+import { fleetCa, type FleetCa } from '../resources/tls/ca.js';
 import { backupRecipient } from '../backups/keys.js';
 import { desiredFleet, type DesiredFleet } from '../gather/gather.js';
 

@@ -13,7 +13,7 @@ export {
   loadConfig,
   type Diagnostic,
 } from './load.js';
-export { PLANS, PLAN_NAMES, lookupPlan, postgresSettings, type PitrPolicy, type PlanSpec, type PlanTier, type Retention } from './plans.js';
+export { PLANS, PLAN_NAMES, lookupPlan, postgresSettings, type PitrPolicy, type PlanSpec, type PlanTier, type Retention } from './tiers.js';
 export {
   EMBEDDED_HOST_NAME,
   EMBEDDED_STORAGE_NAME,

@@ -6,7 +6,7 @@ import { ALLOWED_EXTENSIONS } from './extensions.js';
 import { isIP } from 'node:net';
 import { IANAZone } from 'luxon';
 import { closest, displayPath, show } from './messages.js';
-import { PLAN_NAMES, lookupPlan } from './plans.js';
+import { PLAN_NAMES, lookupPlan } from './tiers.js';
 import type { Issue, PathSeg } from './yaml-source.js';
 
 /** Used when the file declares no host at all: this machine, no SSH. */

@@ -1,4 +1,4 @@
-import { lookupPlan, postgresSettings } from '../config/plans.js';
+import { lookupPlan, postgresSettings } from '../config/tiers.js';
 import type { AddonConfig, Config, HostConfig } from '../config/types.js';
 import { ConfigError } from '../config/load.js';
 import { UserError } from '../util/errors.js';
@@ -9,7 +9,7 @@ import { HOST_SCRIPT } from '../backups/host-script.js';
 import { PRUNE_SCRIPT } from '../backups/prune-script.js';
 import { backupConfDir, backupsEnabled, cronPath, renderBackupFiles, storageOf } from '../backups/settings.js';
 import { sha256Hex } from '../util/canonical.js';
-import { renderHba } from './access/hba.js';
+import { renderHba } from './hba/hba.js';
 
 // Turns the validated config into the desired state of each add-on, which the add-on kinds compare
 // against. Pure: it reads the config and the environment, never a host, so a missing environment variable

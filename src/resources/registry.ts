@@ -1,5 +1,5 @@
 import type { Executor } from '../apply/context.js';
-import { accessKind } from './access/kind.js';
+import { accessKind } from './hba/kind.js';
 import { backupsKind } from './backups/kind.js';
 import { containerKind } from './container/kind.js';
 import { databaseKind } from './database/kind.js';

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { type BackupRecord, type RetentionPolicy, keptBackups } from '../../src/backups/retention.js';
-import { lookupPlan } from '../../src/config/plans.js';
+import { lookupPlan } from '../../src/config/tiers.js';
 
 const PARIS = 'Europe/Paris';
 const STARTER = lookupPlan('postgresql-starter-512')!.retention;

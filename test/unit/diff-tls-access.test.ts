@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { diffAccess, parseRules } from '../../src/resources/access/diff.js';
-import { renderHba } from '../../src/resources/access/hba.js';
+import { diffAccess, parseRules } from '../../src/resources/hba/diff.js';
+import { renderHba } from '../../src/resources/hba/hba.js';
 import { diffExtensions } from '../../src/resources/extensions/diff.js';
 import { diffTls } from '../../src/resources/tls/diff.js';
-import { fleetCa } from '../../src/tls/ca.js';
-import { issueServerCert } from '../../src/tls/server-cert.js';
+import { fleetCa } from '../../src/resources/tls/ca.js';
+import { issueServerCert } from '../../src/resources/tls/server-cert.js';
 import { desired, syncedCatalog } from './fixtures.js';
 
 const DAY = 24 * 3600 * 1000;

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { FILE_DIFF_MAX_LINES, fileDiff } from '../../src/plan/file-diff.js';
 import type { Change, Plan } from '../../src/plan/types.js';
 import { renderJson, renderMarkdown, renderText } from '../../src/render/index.js';
-import { diffAccess } from '../../src/resources/access/diff.js';
-import { renderHba } from '../../src/resources/access/hba.js';
+import { diffAccess } from '../../src/resources/hba/diff.js';
+import { renderHba } from '../../src/resources/hba/hba.js';
 import { diffBackups } from '../../src/resources/backups/diff.js';
 import { desired, syncedCatalog } from './fixtures.js';
 

@@ -2,7 +2,7 @@
 import type { DesiredAddon, DesiredRole, ObservedCatalog, ObservedContainer, ObservedRole, ObservedUsers, PasswordState } from '../../src/resources/model.js';
 import { PRIVILEGES, isWriter } from '../../src/resources/grants/privileges.js';
 import { scramVerifier } from '../../src/resources/users/scram.js';
-import { renderHba } from '../../src/resources/access/hba.js';
+import { renderHba } from '../../src/resources/hba/hba.js';
 
 export function role(name: string, access: DesiredRole['access']): DesiredRole {
   return {

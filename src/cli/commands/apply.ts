@@ -14,7 +14,7 @@ import { backupsEnabled } from '../../backups/settings.js';
 import { planFingerprint } from '../../plan/fingerprint.js';
 import { UserError } from '../../util/errors.js';
 import { computePlan } from '../compute-plan.js';
-import { err, out, useColor, warn } from '../output.js';
+import { err, out, useColor, warn } from '../terminal.js';
 import { readPlanFile } from '../plan-file.js';
 import { dropHost, openConfigSession, type Session } from '../session.js';
 

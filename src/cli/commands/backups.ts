@@ -3,7 +3,7 @@ import { DateTime } from 'luxon';
 import { createBackup, hostOfAddon, listBackups, readBackup, storeFor } from '../../backups/service.js';
 import type { BackupManifest } from '../../backups/manifest.js';
 import { UserError } from '../../util/errors.js';
-import { err, out } from '../output.js';
+import { err, out } from '../terminal.js';
 import { openSession } from '../session.js';
 
 export interface BackupsOptions {

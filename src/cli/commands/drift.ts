@@ -5,7 +5,7 @@ import type { RenderFormat } from '../../render/index.js';
 import { render } from '../../render/index.js';
 import { staleBackups } from '../../backups/freshness.js';
 import { computePlan } from '../compute-plan.js';
-import { err, out, useColor, warn } from '../output.js';
+import { err, out, useColor, warn } from '../terminal.js';
 import { openConfigSession, reportHostErrors } from '../session.js';
 
 // The scheduled check: the same gather and diff as plan, never a lock, never a change, plus the age of

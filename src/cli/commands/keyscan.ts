@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { loadConfig } from '../../config/load.js';
 import { fingerprint, parseHostKey } from '../../hosts/host-key.js';
 import { scanHostKey } from '../../hosts/keyscan.js';
-import { out } from '../output.js';
+import { out } from '../terminal.js';
 
 /** `dbform hosts keyscan db-1` (a host of the file) or `dbform hosts keyscan 10.0.0.5:22`. */
 export async function keyscanCommand(file: string, target: string): Promise<number> {

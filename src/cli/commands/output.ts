@@ -1,6 +1,6 @@
 import { UserError } from '../../util/errors.js';
 import { userPasswordKey } from '../../resources/desired.js';
-import { err } from '../output.js';
+import { err } from '../terminal.js';
 import { shq } from '../../util/shell.js';
 import { hostPgdata } from '../../resources/data-files.js';
 import { openSession } from '../session.js';

@@ -4,7 +4,7 @@ import type { Plan } from '../../plan/types.js';
 import type { RenderFormat } from '../../render/index.js';
 import { render } from '../../render/index.js';
 import { computePlan } from '../compute-plan.js';
-import { err, out, useColor, warn } from '../output.js';
+import { err, out, useColor, warn } from '../terminal.js';
 import { writePlanFile } from '../plan-file.js';
 import { openConfigSession, reportHostErrors } from '../session.js';
 

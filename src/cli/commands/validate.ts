@@ -1,5 +1,5 @@
 import { loadConfig } from '../../config/load.js';
-import { out } from '../output.js';
+import { out } from '../terminal.js';
 
 export function validateCommand(file: string): number {
   const config = loadConfig(file);

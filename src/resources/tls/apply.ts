@@ -1,6 +1,6 @@
 import type { ApplyContext, Executor } from '../../apply/context.js';
 import { field } from '../../apply/context.js';
-import { issueServerCert } from '../../tls/server-cert.js';
+import { issueServerCert } from './server-cert.js';
 import { hostPgdata, writeDataFile } from '../data-files.js';
 
 // Issues a server certificate for an add-on with the fleet CA and installs it with the CA certificate

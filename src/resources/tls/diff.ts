@@ -1,6 +1,6 @@
 import { X509Certificate, createPublicKey } from 'node:crypto';
 import type { Change } from '../../plan/types.js';
-import { inspectCert, needsRenewal } from '../../tls/server-cert.js';
+import { inspectCert, needsRenewal } from './server-cert.js';
 import type { DesiredAddon, ObservedCatalog } from '../model.js';
 
 // Pure: the instance's server certificate is signed by the fleet CA, covers the host's names and
