@@ -4,7 +4,7 @@ import { UserError } from '../util/errors.js';
 import { registerSecret } from '../util/redact.js';
 import type { DesiredAddon, DesiredBackups, DesiredRole } from './model.js';
 import { HOST_SCRIPT } from '../backups/host-script.js';
-import { PRUNE_SCRIPT } from '../backups/prune-script.js';
+import { hostProgram } from '../backups/host-program.js';
 import { backupConfDir, backupsEnabled, cronPath, renderBackupFiles } from '../backups/settings.js';
 import { sha256Hex } from '../util/canonical.js';
 import { renderHba } from './access/hba.js';
@@ -58,7 +58,7 @@ export interface DesiredContext {
 function desiredBackups(config: Config, addon: AddonConfig, host: HostConfig, recipient: string): DesiredBackups {
   const base = { cronPath: cronPath(addon.name), confDir: backupConfDir(host.dataDir, addon.name) };
   if (!backupsEnabled(addon)) return { ...base, enabled: false, files: {}, summary: null };
-  const rendered = renderBackupFiles(config, addon, host, recipient, HOST_SCRIPT, PRUNE_SCRIPT);
+  const rendered = renderBackupFiles(config, addon, host, recipient, HOST_SCRIPT, hostProgram());
   const files = Object.fromEntries(
     Object.entries(rendered.files).map(([path, f]) => [path, { ...f, sha256: sha256Hex(f.content) }]),
   );
