@@ -66,6 +66,9 @@ export async function bundleAction(outfile = join(root, 'dist-action', 'index.js
     bundle: true,
     platform: 'node',
     target: 'node20',
+    // The path comments name node_modules as seen from the checkout, even where it is a symlink (a git
+    // worktree's): the bytes must not depend on where the checkout or its node_modules live.
+    preserveSymlinks: true,
     format: 'esm',
     // CommonJS dependencies (pg, ssh2) call require() and read __dirname, which an ES module does not have.
     banner: {

@@ -26,6 +26,9 @@ export async function bundleHostProgram() {
     write: false,
     platform: 'node',
     target: 'node18',
+    // The path comments name node_modules as seen from the checkout, even where it is a symlink (a git
+    // worktree's): the bytes must not depend on where the checkout or its node_modules live.
+    preserveSymlinks: true,
     format: 'cjs',
     banner: { js: '// dbform-backup.cjs: installed and kept by dbform apply; changes made here are reverted.\n// Bundled from dbform\'s src/backups/host/main.ts (scripts/bundle-host.mjs); run by host/dbform-backup.sh.' },
     legalComments: 'eof',

@@ -5,15 +5,15 @@ import { readFileSync } from 'node:fs';
 // (host-script.ts) and keeps it at this exact content. Read on first use, not at import: only rendering
 // an add-on with backups needs it, and a source checkout that has not been built yet can still run the
 // rest (the path works from src/backups and dist/backups alike; the action bundle inlines the text).
-let text: string | undefined;
+let cachedBundle: string | undefined;
 
 export function hostProgram(): string {
-  if (text === undefined) {
+  if (cachedBundle === undefined) {
     try {
-      text = readFileSync(new URL('../../dist/host/dbform-backup.cjs', import.meta.url), 'utf8');
+      cachedBundle = readFileSync(new URL('../../dist/host/dbform-backup.cjs', import.meta.url), 'utf8');
     } catch (e) {
       throw new Error(`the backup program's bundle is missing (run npm run build): ${(e as Error).message}`);
     }
   }
-  return text;
+  return cachedBundle;
 }
