@@ -126,14 +126,17 @@ build_tar() {
   tar --numeric-owner -C "$work" -cf "$TAR.tmp" .
   mv -f "$TAR.tmp" "$TAR"
   rm -rf "$work"
-  # Tarballs of older recipes are dead weight (~450 MB each).
-  find "$CACHE" -maxdepth 1 -name 'rootfs-*.tar' ! -name "rootfs-$HASH.tar" -delete
+  # Tarballs of older recipes are dead weight (~450 MB each), but branches with different recipes share
+  # this cache: keep the three most recently used (each use touches its tarball) so they do not evict
+  # each other's on every run.
+  ls -1t "$CACHE"/rootfs-*.tar 2>/dev/null | tail -n +4 | xargs -r rm -f
   log "rootfs tarball ready ($(du -h "$TAR" | cut -f1), $((SECONDS - start))s)"
 }
 
 if [ ! -s "$TAR" ]; then
   build_tar
 fi
+touch -c "$TAR" 2>/dev/null || true   # most recently used (see build_tar's eviction)
 
 if [ "$mode" = tar ]; then
   printf '%s\n' "$TAR"
@@ -166,10 +169,10 @@ docker import \
 log "imported in $((SECONDS - start))s"
 
 if [ "${DBFORM_IMAGE_VERIFY:-1}" = 1 ]; then
-  out=$(docker run --rm --network none "$IMAGE_NAME" sh -c 'postgres --version && pgbackrest version && id' 2>&1) \
+  out=$(docker run --rm --network none "$IMAGE_NAME" sh -c 'postgres --version && pgbackrest version && node --version && id' 2>&1) \
     || die "image check failed: $out"
   case "$out" in
-    *"(PostgreSQL) 15."*) ;;
+    *"(PostgreSQL) 15."*v18.*) ;;
     *) die "image check: unexpected output: $out" ;;
   esac
   log "verified: $(printf '%s' "$out" | tr '\n' ';')"

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { bundleHostProgram } from './bundle-host.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -27,7 +28,7 @@ function inlineFile(name, moduleFilter, readExpression, file) {
           throw new Error(`bundle-action: ${args.path} no longer reads ${file} with ${readExpression}; update scripts/bundle-action.mjs`);
         }
         const text = readFileSync(join(root, file), 'utf8');
-        return { contents: source.replace(readExpression, JSON.stringify(text)), loader: 'ts' };
+        return { contents: source.replace(readExpression, () => JSON.stringify(text)), loader: 'ts' }; // a function: `$'` in the text is no pattern
       });
     },
   };
@@ -40,12 +41,22 @@ const inlineHostScript = inlineFile(
   "readFileSync(new URL('../../host/dbform-backup.sh', import.meta.url), 'utf8')",
   'host/dbform-backup.sh',
 );
-const inlinePruneScript = inlineFile(
-  'inline-prune-script',
-  /[\\/]src[\\/]backups[\\/]prune-script\.ts$/,
-  "readFileSync(new URL('../../host/dbform-prune.pl', import.meta.url), 'utf8')",
-  'host/dbform-prune.pl',
-);
+// The host program's JavaScript half is not a source file but a bundle of its own: built here, from the
+// same sources, rather than read from dist/ (which may be stale or absent).
+const inlineHostProgram = {
+  name: 'inline-host-program',
+  setup(b) {
+    const readExpression = "readFileSync(new URL('../../dist/host/dbform-backup.cjs', import.meta.url), 'utf8')";
+    b.onLoad({ filter: /[\\/]src[\\/]backups[\\/]host-program\.ts$/ }, async (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes(readExpression)) {
+        throw new Error(`bundle-action: ${args.path} no longer reads the host bundle with ${readExpression}; update scripts/bundle-action.mjs`);
+      }
+      const text = JSON.stringify(await bundleHostProgram());
+      return { contents: source.replace(readExpression, () => text), loader: 'ts' }; // a function: `$'` in the text is no pattern
+    });
+  },
+};
 
 export async function bundleAction(outfile = join(root, 'dist-action', 'index.js')) {
   await build({
@@ -55,6 +66,9 @@ export async function bundleAction(outfile = join(root, 'dist-action', 'index.js
     bundle: true,
     platform: 'node',
     target: 'node20',
+    // The path comments name node_modules as seen from the checkout, even where it is a symlink (a git
+    // worktree's): the bytes must not depend on where the checkout or its node_modules live.
+    preserveSymlinks: true,
     format: 'esm',
     // CommonJS dependencies (pg, ssh2) call require() and read __dirname, which an ES module does not have.
     banner: {
@@ -69,7 +83,7 @@ export async function bundleAction(outfile = join(root, 'dist-action', 'index.js
     },
     // Optional native add-ons: each is loaded in a try/catch with a pure-JavaScript fallback.
     external: ['pg-native', 'cpu-features', '*.node'],
-    plugins: [inlineSchema, inlineHostScript, inlinePruneScript],
+    plugins: [inlineSchema, inlineHostScript, inlineHostProgram],
     legalComments: 'eof',
     charset: 'utf8',
     logLevel: 'warning',

@@ -9,7 +9,7 @@ import { UserError } from '../util/errors.js';
 import { shq } from '../util/shell.js';
 import { HostDirStore } from './host-store.js';
 import { backupIdentity } from './keys.js';
-import { type BackupManifest, manifestKey, objectKey, parseManifest } from './manifest.js';
+import { type BackupManifest, manifestKey, objectKey, parseManifest, retentionRecord } from './manifest.js';
 import { keptBackups } from './retention.js';
 import { backupConfDir, scriptPath, storageOf } from './settings.js';
 import type { BackupStore } from './store.js';
@@ -103,11 +103,8 @@ export async function pruneBackups(config: Config, store: BackupStore, addon: st
   const plan = declared && lookupPlan(declared.plan);
   if (!plan) return []; // a removed add-on's backups are kept
   const manifests = await listBackups(store, addon);
-  const result = keptBackups(
-    manifests.map((m) => ({ id: m.id, addon, kind: m.kind, status: m.status, verified: m.verified === true, startedAt: m.startedAt, endedAt: m.endedAt })),
-    plan.retention,
-    { now: now.toISOString(), timezone: config.defaults.timezone },
-  );
+  // The same judgement as the host's after each backup (src/backups/host/program.ts).
+  const result = keptBackups(manifests.map(retentionRecord), plan.retention, { now: now.toISOString(), timezone: config.defaults.timezone });
   await store.remove(result.prune.flatMap((p) => [objectKey(addon, p.id), manifestKey(addon, p.id)]));
   return result.prune;
 }

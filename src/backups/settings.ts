@@ -8,7 +8,7 @@ import { containerName } from '../resources/desired.js';
 import { envPlaceholder } from '../util/env-template.js';
 import { cronEntries, describeSchedule } from './schedule.js';
 
-// Where an add-on's backups go and when, as files on its host: the backup program, the add-on's
+// Where an add-on's backups go and when, as files on its host: the backup program (both halves), the add-on's
 // backup.env (storage and credentials, root-only, outside the add-on's data directory so its container
 // never sees it), the storage's CA, and the cron file. Credentials are `{{env:NAME}}` placeholders here
 // (util/env-template.ts): the plan compares the SHA-256 of the filled-in files, apply fills them in again.
@@ -53,11 +53,12 @@ function env(name: string | undefined, what: string): string {
   return envPlaceholder(name);
 }
 
-export function pruneScriptPath(host: HostConfig): string {
-  return `${host.dataDir}/.bin/dbform-prune`;
+/** The JavaScript half of the backup program (manifests, retention), next to the shell half it serves. */
+export function hostProgramPath(host: HostConfig): string {
+  return `${host.dataDir}/.bin/dbform-backup.cjs`;
 }
 
-export function renderBackupFiles(config: Config, addon: AddonConfig, host: HostConfig, recipient: string, script: string, pruneScript: string): BackupFiles {
+export function renderBackupFiles(config: Config, addon: AddonConfig, host: HostConfig, recipient: string, script: string, program: string): BackupFiles {
   const retention = lookupPlan(addon.plan)!.retention;
   const storage = storageOf(config, addon);
   const conf = backupConfDir(host.dataDir, addon.name);
@@ -105,7 +106,7 @@ export function renderBackupFiles(config: Config, addon: AddonConfig, host: Host
   }
   files[`${conf}/backup.env`] = { content: Object.entries(lines).map(([k, v]) => `${k}=${v}\n`).join(''), mode: '600' };
   files[scriptPath(host)] = { content: script, mode: '755' };
-  files[pruneScriptPath(host)] = { content: pruneScript, mode: '755' };
+  files[hostProgramPath(host)] = { content: program, mode: '644' };
   const at = parseScheduleAt(addon.backups.scheduleAt ?? DEFAULT_SCHEDULE);
   if (typeof at === 'string') throw new UserError(`add-on ${addon.name}: backups.scheduleAt: ${at}`);
   const cron = cronEntries(at, config.defaults.timezone, {

@@ -6,7 +6,7 @@ import { fillEnv } from '../util/env-template.js';
 import type { DesiredContext, Placed } from './kind.js';
 import type { DesiredAddon, DesiredBackups, DesiredRole } from './model.js';
 import { HOST_SCRIPT } from '../backups/host-script.js';
-import { PRUNE_SCRIPT } from '../backups/prune-script.js';
+import { hostProgram } from '../backups/host-program.js';
 import { backupConfDir, backupsEnabled, cronPath, renderBackupFiles, storageOf } from '../backups/settings.js';
 import { sha256Hex } from '../util/canonical.js';
 import { renderHba } from './hba/hba.js';
@@ -54,7 +54,7 @@ export function tlsNames(host: HostConfig): string[] {
 function desiredBackups(config: Config, addon: AddonConfig, host: HostConfig, recipient: string): DesiredBackups {
   const base = { cronPath: cronPath(addon.name), confDir: backupConfDir(host.dataDir, addon.name) };
   if (!backupsEnabled(addon)) return { ...base, enabled: false, files: {}, summary: null };
-  const rendered = renderBackupFiles(config, addon, host, recipient, HOST_SCRIPT, PRUNE_SCRIPT);
+  const rendered = renderBackupFiles(config, addon, host, recipient, HOST_SCRIPT, hostProgram());
   const storage = storageOf(config, addon);
   const where = { pos: storage.pos, what: `storage ${storage.name} (backups of add-on ${addon.name})` };
   const files = Object.fromEntries(
