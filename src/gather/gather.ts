@@ -128,6 +128,10 @@ export async function gather(input: GatherInput): Promise<Gathered> {
   const addons = new Map<string, ObservedAddon>();
   for (const r of results) for (const [k, v] of r.observed) addons.set(k, v);
   const orphans = results.flatMap((r) => r.orphans).sort((a, b) => a.container.addon.localeCompare(b.container.addon));
-  const fingerprint = sha256Hex(canonicalJson({ addons: [...addons.entries()].sort(([a], [b]) => a.localeCompare(b)), orphans }));
-  return { desired, observed: { addons, orphans, fingerprint, warnings: [] }, hostErrors };
+  return { desired, observed: { addons, orphans, fingerprint: observedFingerprint(addons, orphans), warnings: [] }, hostErrors };
+}
+
+/** Identifies the gathered live state (a saved plan records it; apply refuses a plan of another state). */
+export function observedFingerprint(addons: Map<string, ObservedAddon>, orphans: ObservedFleet['orphans']): string {
+  return sha256Hex(canonicalJson({ addons: [...addons.entries()].sort(([a], [b]) => a.localeCompare(b)), orphans }));
 }
