@@ -91,6 +91,9 @@ describe('text colour', () => {
     const coloured = renderText(await planCase('weird-names'), { color: true });
     expect(coloured).not.toContain('\u001b[31mALERT');
     expect(coloured).toContain('red\\u001b[31mALERT\\nline');
+    // The same in a warning: the host's error quotes a file name holding an escape and a newline.
+    expect(coloured).not.toContain('\u001b[31mred');
+    expect(coloured).toContain('<b>k</b> \\u001b[31mred\\nkey: ENOENT');
   });
 });
 
@@ -122,6 +125,12 @@ describe('markdown escaping', () => {
     const outsideCode = md.replace(/^(`{3,})diff\n[\s\S]*?^\1$/m, '');
     expect(outsideCode).not.toContain('<b>');
     expect(outsideCode).toContain('&lt;b>z&lt;/b>');
+  });
+
+  it('keeps a warning on its line, its markup inert', () => {
+    const warnings = md.split('\n').filter((l) => l.startsWith('> - host db-2 is left out'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('/etc/dbform/# id &#124; x\\`y\\` &lt;b>k&lt;/b> \\\\u001b\\[31mred\\\\nkey');
   });
 
   it('cannot be closed early by backticks in names', () => {
