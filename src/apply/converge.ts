@@ -21,6 +21,8 @@ function readerAt(ctx: ApplyContext, desired: DesiredAddon): HostReader {
     containers: unavailable('the host\'s containers'),
     fileHash: unavailable('a file\'s hash'),
     fileExists: unavailable('a file'),
+    fileValues: unavailable('a settings file'),
+    backups: unavailable('the backups'),
     secret: (key) => ctx.keystore.get(key),
     instance: () => (instance ??= gatherCatalog((db) => ctx.pg(desired.name, db), desired).then((catalog) => ({ state: 'running' as const, catalog }))),
   };

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type pg from 'pg';
+import type { BackupRecord } from '../backups/retention.js';
 import type { HostConfig } from '../config/types.js';
 import type { Host } from '../hosts/host.js';
 import type { HostKeystore } from '../keystore/keystore.js';
@@ -38,12 +39,41 @@ export class LiveHostReader implements HostReader {
     return paths.map((p) => found.has(p));
   });
 
+  private readonly values = new DataLoader<string, Record<string, string> | null>(async (requests) => {
+    // One command for every file asked in this tick: a header line per file that exists, then its lines
+    // of the keys asked (grep on the host, so no other line crosses the connection).
+    const parts = requests.map((r, i) => {
+      const { path, keys } = JSON.parse(r) as { path: string; keys: string[] };
+      return `if [ -f ${shq(path)} ]; then echo '@@ ${i}'; grep -E ${shq(`^(${keys.join('|')})=`)} ${shq(path)}; fi`;
+    });
+    const r = await this.live.exec(`${parts.join('; ')}; true`);
+    const found = new Map<number, Record<string, string>>();
+    let current: Record<string, string> | undefined;
+    for (const line of r.stdout.split('\n')) {
+      const header = /^@@ (\d+)$/.exec(line);
+      if (header) found.set(Number(header[1]), (current = {}));
+      else if (current && line.includes('=')) current[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
+    }
+    return requests.map((_, i) => found.get(i) ?? null);
+  });
+
   // The loaders' batch functions run later, once the constructor has set `live`.
   constructor(
     readonly host: HostConfig,
     private readonly live: Host,
     private readonly keystore: HostKeystore,
+    /** Lists an add-on's backups in its storage (S3 from this machine, or a directory on a host). */
+    private readonly listBackups: (addon: string) => Promise<BackupRecord[]> = () => Promise.resolve([]),
   ) {}
+
+  fileValues(path: string, keys: readonly string[]): Promise<Record<string, string> | null> {
+    if (!keys.every((k) => /^[A-Z][A-Z0-9_]*$/.test(k))) return Promise.reject(new Error(`fileValues: not setting names: ${keys.join(', ')}`));
+    return this.values.load(JSON.stringify({ path, keys: [...keys].sort() }));
+  }
+
+  backups(addon: string): Promise<BackupRecord[]> {
+    return this.listBackups(addon);
+  }
 
   containers(): Promise<Map<string, ObservedContainer>> {
     this.containersRead ??= gatherContainers(this.live);

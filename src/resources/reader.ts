@@ -1,3 +1,4 @@
+import type { BackupRecord } from '../backups/retention.js';
 import type { HostConfig } from '../config/types.js';
 import type { DesiredAddon, ObservedCatalog, ObservedContainer } from './model.js';
 
@@ -25,4 +26,9 @@ export interface HostReader {
   instance(desired: DesiredAddon): Promise<InstanceState>;
   /** A keystore entry. A secret: kinds compare with it and never put it in what they return. */
   secret(key: string): Promise<string | undefined>;
+  /** Values of the named keys of a KEY=VALUE file on the host (null: no such file). Only those lines are
+   *  read, on the host: a settings file can hold credentials that must not travel. */
+  fileValues(path: string, keys: readonly string[]): Promise<Record<string, string> | null>;
+  /** The records of an add-on's backups in its storage (which may be reached from this machine, not the host). */
+  backups(addon: string): Promise<BackupRecord[]>;
 }

@@ -1,23 +1,22 @@
-// Golden tests for the pull-request comment: each case in comment-plans.ts is rendered and compared byte
-// for byte with test/golden/comment-expected/<name>.md. To accept an intended change:
-//   UPDATE_GOLDEN=1 npx vitest run test/golden/comment.golden.test.ts && git diff test/golden/comment-expected
+// Pull-request comments built from real inputs: each entry of a case's comments.json names the base
+// commit's state (a config file of the case, a new file, or a base that could not be planned); the head
+// and base plans are made by the harness against the case's observed.json. The byte-for-byte comparison
+// with <case>/comment-NAME.md is in render.golden.test.ts (one place for every golden file); here are the
+// properties a comment must have, and where each change goes.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { hasMarker, readFingerprint } from '../../src/action/markers.js';
-import { GITHUB_BODY_LIMIT, renderPlanComment } from '../../src/action/plan-comment.js';
+import { GITHUB_BODY_LIMIT } from '../../src/action/plan-comment.js';
 import { planFingerprint } from '../../src/plan/fingerprint.js';
-import { COMMENT_CASES, STEP_MARKER } from './comment-plans.js';
+import { escapeInline } from '../../src/render/markdown-escape.js';
+import { CONFIG_NAME, commentInput, listCases, readCommentSpecs, renderComment, type CommentInput } from './harness.js';
+import { stepTexts } from './steps.js';
 
-const EXPECTED = join(dirname(fileURLToPath(import.meta.url)), 'comment-expected');
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
-const CONFIG = 'databases.yaml';
+const COMMENTS = listCases().flatMap((c) => Object.entries(readCommentSpecs(c)).map(([name, spec]) => ({ case: c, name, spec })));
 
-function render(name: string): string {
-  const c = COMMENT_CASES[name]!;
-  return renderPlanComment({ configPath: CONFIG, head: c.head, base: c.base, headSha: c.headSha });
+async function comment(caseName: string, name: string): Promise<{ md: string; input: CommentInput }> {
+  const input = await commentInput(caseName, readCommentSpecs(caseName)[name]!);
+  return { md: renderComment(input), input };
 }
 
 /** The rows of the markdown table under a heading, as addresses. */
@@ -31,67 +30,112 @@ function tableAddresses(md: string, heading: string): string[] {
     .map((l) => l.split(' | ')[1]!);
 }
 
-describe.each(Object.keys(COMMENT_CASES))('comment %s', (name) => {
-  const md = render(name);
-  const c = COMMENT_CASES[name]!;
+it('covers every kind of base', () => {
+  expect(COMMENTS.map((c) => `${c.case}/${c.name}`)).toEqual([
+    'big-fleet/shortened',
+    'first-apply/new-file',
+    'first-apply/changes-only',
+    'no-change/no-changes',
+    'pr-with-drift/changes-and-drift',
+    'pr-with-drift/drift-only',
+    'pr-with-drift/base-unavailable',
+    'update/hazards',
+  ]);
+});
 
-  it('matches the golden file', () => {
-    const file = join(EXPECTED, `${name}.md`);
-    if (UPDATE) {
-      mkdirSync(EXPECTED, { recursive: true });
-      writeFileSync(file, md);
-    }
-    expect(existsSync(file), `${file} is missing; run with UPDATE_GOLDEN=1 to create it`).toBe(true);
-    expect(md).toBe(readFileSync(file, 'utf8'));
+describe.each(COMMENTS)('comment $case/$name', ({ case: caseName, name }) => {
+  let md: string;
+  let input: CommentInput;
+  beforeAll(async () => {
+    ({ md, input } = await comment(caseName, name));
   });
 
   it('starts with the markers apply on merge reads, and shows the fingerprint', () => {
-    expect(hasMarker(md, 'plan', CONFIG)).toBe(true);
-    expect(hasMarker(md, 'plan', `./${CONFIG}`)).toBe(true);
+    expect(hasMarker(md, 'plan', CONFIG_NAME)).toBe(true);
+    expect(hasMarker(md, 'plan', `./${CONFIG_NAME}`)).toBe(true);
     expect(hasMarker(md, 'plan', 'other.yaml')).toBe(false);
-    expect(readFingerprint(md)).toBe(planFingerprint(c.head));
-    expect(md).toContain(`**Fingerprint \`${planFingerprint(c.head)}\`.**`);
+    expect(readFingerprint(md)).toBe(planFingerprint(input.head));
+    expect(md).toContain(`**Fingerprint \`${planFingerprint(input.head)}\`.**`);
   });
 
   it('fits GitHub and never shows a step', () => {
     expect(md.length).toBeLessThanOrEqual(GITHUB_BODY_LIMIT);
-    expect(md).not.toContain(STEP_MARKER);
+    const texts = stepTexts(input.head);
+    if (input.head.changes.length) expect(texts.length).toBeGreaterThan(0);
+    for (const t of texts) expect(md).not.toContain(t);
   });
 });
 
 describe('what goes where', () => {
-  it('puts a change found in both plans under drift, and one only in the head plan under the pull request', () => {
-    const md = render('changes-and-drift');
+  it('puts a change found in both plans under drift, and one only in the head plan under the pull request', async () => {
+    const { md } = await comment('pr-with-drift', 'changes-and-drift');
     expect(tableAddresses(md, 'Changes made by this pull request')).toEqual(['addon.shop.container']);
-    expect(tableAddresses(md, 'Drift already on the hosts')).toEqual(['addon.shop.user.reporting']);
-    expect(md).toContain('This pull request: 0 to add, 1 to change, 0 to destroy. Drift already on the hosts: 0 to add, 1 to change, 0 to destroy.');
-    expect(md).toMatch(/#### Drift this pull request accepts\n\n[^\n]*\n\n- addon\.shop\.user\.analyst: /);
+    expect(tableAddresses(md, 'Drift already on the hosts')).toEqual(['addon.shop.user.reporting', 'addon.shop.grants.reporting']);
+    expect(md).toContain('This pull request: 0 to add, 1 to change, 0 to destroy. Drift already on the hosts: 0 to add, 2 to change, 0 to destroy.');
+    // citext was dropped by hand and the pull request removes it from the file.
+    expect(md).toMatch(/#### Drift this pull request accepts\n\n[^\n]*\n\n- addon\.shop\.extension\.citext: [^\n]*\n\n\*\*Hazards/);
   });
 
-  it('says so when the pull request itself changes nothing', () => {
-    const md = render('drift-only');
+  it('says so when the pull request itself changes nothing', async () => {
+    const { md } = await comment('pr-with-drift', 'drift-only');
     expect(md).toContain('_None: this pull request changes nothing on the hosts._');
-    expect(tableAddresses(md, 'Drift already on the hosts')).toEqual(['addon.shop.user.reporting']);
+    expect(tableAddresses(md, 'Drift already on the hosts')).toEqual([
+      'addon.shop.user.reporting',
+      'addon.shop.grants.reporting',
+      'addon.shop.extension.citext',
+    ]);
+    expect(md).not.toContain('#### Drift this pull request accepts');
   });
 
-  it('shows one undivided table, and why, when the base could not be planned', () => {
-    const md = render('base-unavailable');
+  it('shows one undivided table, and why, when the base could not be planned', async () => {
+    const { md } = await comment('pr-with-drift', 'base-unavailable');
     expect(md).toContain('Drift could not be told apart');
-    expect(tableAddresses(md, 'Changes')).toEqual(['addon.shop.container', 'addon.shop.user.reporting']);
+    expect(tableAddresses(md, 'Changes')).toEqual(['addon.shop.container', 'addon.shop.user.reporting', 'addon.shop.grants.reporting']);
     expect(md).not.toContain('#### Drift');
   });
 
-  it('names every hazard code and the flag apply needs', () => {
-    const md = render('hazards');
+  it('counts everything as the pull request when the file is new, or when the base plans nothing', async () => {
+    const { md: fresh, input } = await comment('first-apply', 'new-file');
+    expect(fresh).toContain('databases.yaml is new in this pull request');
+    expect(tableAddresses(fresh, 'Changes')).toEqual(input.head.changes.map((c) => escapeInline(c.address)));
+    const { md: fromEmpty } = await comment('first-apply', 'changes-only');
+    expect(tableAddresses(fromEmpty, 'Changes made by this pull request')).toEqual(input.head.changes.map((c) => escapeInline(c.address)));
+    expect(fromEmpty).not.toContain('#### Drift');
+  });
+
+  it('says there is nothing to do when the live state matches', async () => {
+    const { md } = await comment('no-change', 'no-changes');
+    expect(md).toContain('**No changes.** The live state matches databases.yaml with this pull request.');
+    expect(md).not.toContain('| `');
+  });
+
+  it('names every hazard code and the flag apply needs', async () => {
+    const { md } = await comment('update', 'hazards');
     expect(md).toContain('--allow-hazards DATA_LOSS,RESTART,ACCESS_CHANGE,BACKUPS_DISABLED');
     expect(md).toContain('> [!WARNING]\n> - host db-3 is left out of this plan');
+    // reporting's grants were changed by hand, but the pull request changes what they must be too (the
+    // default privileges of analyst go with analyst): the change is the pull request's, not drift.
+    expect(tableAddresses(md, 'Changes made by this pull request')).toEqual([
+      'addon.blog.backups',
+      'addon.legacy.container',
+      'addon.shop.container',
+      'addon.shop.user.analyst',
+      'addon.shop.grants.reporting',
+      'addon.shop.access',
+      'addon.shop.backups',
+    ]);
+    expect(md).not.toContain('#### Drift');
   });
 });
 
 describe('a plan too long for one comment', () => {
-  const c = COMMENT_CASES.shortened!;
-  const md = render('shortened');
-  const full = renderPlanComment({ configPath: CONFIG, head: c.head, base: c.base, headSha: c.headSha }, Number.MAX_SAFE_INTEGER);
+  let input: CommentInput;
+  let md: string;
+  let full: string;
+  beforeAll(async () => {
+    ({ md, input } = await comment('big-fleet', 'shortened'));
+    full = renderComment(input, Number.MAX_SAFE_INTEGER);
+  });
 
   it('would not fit whole, and is cut to just under the limit', () => {
     expect(full.length).toBeGreaterThan(GITHUB_BODY_LIMIT);
@@ -115,12 +159,12 @@ describe('a plan too long for one comment', () => {
   });
 
   it('cuts the tables too when even they do not fit, and says so', () => {
-    const small = renderPlanComment({ configPath: CONFIG, head: c.head, base: c.base }, 20_000);
+    const small = renderComment(input, 20_000);
     expect(small.length).toBeLessThanOrEqual(20_000);
     expect(small).toContain('**Plan:** 480 to add, 2 to change, 0 to destroy.');
     expect(small).toMatch(/the details of 482 of 482 changes; 2 of 2 drift table rows; \d+ of 480 change table rows are left out/);
     expect(small).toMatch(/\|\n\n_… and \d+ more, left out to fit GitHub's size limit\._\n\n#### Drift already/);
     expect(small).toContain("_All 2 rows are left out to fit GitHub's size limit._");
-    expect(readFingerprint(small)).toBe(planFingerprint(c.head));
+    expect(readFingerprint(small)).toBe(planFingerprint(input.head));
   });
 });

@@ -12,7 +12,7 @@ import { renderDriftIssue } from '../../src/action/drift-body.js';
 import { planFingerprint } from '../../src/plan/fingerprint.js';
 import type { Plan } from '../../src/plan/types.js';
 import { applyLog, applyVerdict, hostSummaryLines, printingHooks } from '../../src/render/apply-text.js';
-import { empty, update } from '../golden/plans.js';
+import { empty, update } from './sample-plans.js';
 
 const SHA = '4f1c2d3e5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d';
 const [blog, legacyBackups, legacyContainer, shopContainer, analyst, reporting] = update.changes;

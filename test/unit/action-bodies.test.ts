@@ -5,8 +5,7 @@ import { renderApplyComment } from '../../src/action/apply-comment.js';
 import { renderDriftIssue } from '../../src/action/drift-body.js';
 import { hasMarker } from '../../src/action/markers.js';
 import { GITHUB_BODY_LIMIT } from '../../src/action/plan-comment.js';
-import { COMMENT_CASES } from '../golden/comment-plans.js';
-import { update } from '../golden/plans.js';
+import { planCase } from '../golden/harness.js';
 
 const SHA = '4f1c2d3e5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d';
 const RUN = 'https://github.test/acme/fleet/actions/runs/42';
@@ -37,7 +36,8 @@ describe('apply comment', () => {
     expect(md).not.toContain('line 0\n');
   });
 
-  it('explains a refusal, what to do, and shows the plan as it is now', () => {
+  it('explains a refusal, what to do, and shows the plan as it is now', async () => {
+    const update = await planCase('update');
     const md = renderApplyComment({
       configPath: 'databases.yaml',
       sha: SHA,
@@ -46,11 +46,11 @@ describe('apply comment', () => {
     expect(md).toContain('### dbform apply of databases.yaml: refused');
     expect(md).toContain(':no_entry: **Nothing was applied.** The plan is not the one this pull request showed.');
     expect(md).toContain("re-run this pull request's plan job");
-    expect(md).toContain('<details><summary>Current plan</summary>\n\n**Plan:** 1 to add, 2 to change, 4 to destroy.');
+    expect(md).toContain('<details><summary>Current plan</summary>\n\n**Plan:** 0 to add, 4 to change, 3 to destroy.');
   });
 
-  it('still gets a refusal through when the current plan is too long to show', () => {
-    const big = COMMENT_CASES.shortened!.head;
+  it('still gets a refusal through when the current plan is too long to show', async () => {
+    const big = await planCase('big-fleet');
     const md = renderApplyComment({ configPath: 'databases.yaml', sha: SHA, outcome: { kind: 'refused', reason: 'changed', currentPlan: big } });
     expect(md.length).toBeLessThanOrEqual(GITHUB_BODY_LIMIT);
     expect(md).toContain("_The current plan is too long for this comment: it is in this job's log._");
@@ -58,18 +58,20 @@ describe('apply comment', () => {
 });
 
 describe('drift issue body', () => {
-  it('shows the plan that would repair the drift, and where it was found', () => {
-    const md = renderDriftIssue({ configPath: 'databases.yaml', plan: update, sha: SHA, runUrl: RUN });
+  it('shows the plan that would repair the drift, and where it was found', async () => {
+    // The base branch's file of that case against hosts changed by hand: a plan of drift only.
+    const drift = await planCase('pr-with-drift', 'base.yaml');
+    const md = renderDriftIssue({ configPath: 'databases.yaml', plan: drift, sha: SHA, runUrl: RUN });
     expect(hasMarker(md, 'drift', 'databases.yaml')).toBe(true);
     expect(md).toContain('### The live state differs from databases.yaml');
     expect(md).toContain(`commit 4f1c2d3 ([workflow run](${RUN}))`);
-    expect(md).toContain('**Plan:** 1 to add, 2 to change, 4 to destroy.');
+    expect(md).toContain('**Plan:** 1 to add, 2 to change, 0 to destroy.');
     expect(md).toContain('| `~` | addon.shop.user.reporting | update |');
     expect(md).toContain('<details><summary>Details</summary>');
   });
 
-  it('fits GitHub, cutting the details first', () => {
-    const plan = COMMENT_CASES.shortened!.head;
+  it('fits GitHub, cutting the details first', async () => {
+    const plan = await planCase('big-fleet');
     const md = renderDriftIssue({ configPath: 'databases.yaml', plan, sha: SHA });
     expect(md.length).toBeLessThanOrEqual(GITHUB_BODY_LIMIT);
     expect(md).toMatch(/the details of \d+ changes are left out/);

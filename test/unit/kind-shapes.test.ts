@@ -35,6 +35,8 @@ function recorded(config: Config, host: string, files: Record<string, string>): 
     containers: refuse,
     instance: refuse,
     secret: refuse,
+    fileValues: refuse,
+    backups: refuse,
   };
 }
 

@@ -1,0 +1,2 @@
+set -eu
+docker stop dbform-shop >/dev/null
