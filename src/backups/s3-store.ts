@@ -14,7 +14,8 @@ export class S3Store implements BackupStore {
   private readonly s3: S3Client;
   private readonly bucket: string;
 
-  constructor(storage: StorageConfig, configFile: string) {
+  /** `configFile`: a relative caFile is read next to it. */
+  constructor(storage: Omit<StorageConfig, 'pos'>, configFile: string) {
     const key = process.env[storage.accessKeyIdEnv ?? ''];
     const secret = process.env[storage.secretAccessKeyEnv ?? ''];
     if (!key || !secret) {

@@ -2,15 +2,13 @@ import { createHash } from 'node:crypto';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Decrypter } from 'age-encryption';
-import { lookupPlan } from '../config/tiers.js';
 import type { Config } from '../config/types.js';
 import type { Host } from '../hosts/host.js';
 import { UserError } from '../util/errors.js';
 import { shq } from '../util/shell.js';
 import { HostDirStore } from './host-store.js';
 import { backupIdentity } from './keys.js';
-import { type BackupManifest, manifestKey, objectKey, parseManifest, retentionRecord } from './manifest.js';
-import { keptBackups } from './retention.js';
+import { type BackupManifest, objectKey, parseManifest } from './manifest.js';
 import { backupConfDir, scriptPath, storageOf } from './settings.js';
 import type { BackupStore } from './store.js';
 
@@ -97,17 +95,6 @@ export async function readBackup(
   return { sha256, bytes };
 }
 
-/** Applies the plan's retention to an add-on's backups; returns what was deleted and why. */
-export async function pruneBackups(config: Config, store: BackupStore, addon: string, now = new Date()): Promise<{ id: string; reason: string }[]> {
-  const declared = config.addons.find((a) => a.name === addon);
-  const plan = declared && lookupPlan(declared.plan);
-  if (!plan) return []; // a removed add-on's backups are kept
-  const manifests = await listBackups(store, addon);
-  // The same judgement as the host's after each backup (src/backups/host/program.ts).
-  const result = keptBackups(manifests.map(retentionRecord), plan.retention, { now: now.toISOString(), timezone: config.defaults.timezone });
-  await store.remove(result.prune.flatMap((p) => [objectKey(addon, p.id), manifestKey(addon, p.id)]));
-  return result.prune;
-}
 
 export async function hostOfAddon(config: Config, hosts: Map<string, Host>, addon: string): Promise<Host> {
   const declared = config.addons.find((a) => a.name === addon);

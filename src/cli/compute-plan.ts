@@ -1,3 +1,5 @@
+import { retentionRecord } from '../backups/manifest.js';
+import { listBackups, storeFor } from '../backups/service.js';
 import { gather } from '../gather/gather.js';
 import { LiveHostReader } from '../gather/host-reader.js';
 import { buildPlan } from '../plan/build.js';
@@ -9,9 +11,11 @@ import { dropHost, type Session } from './session.js';
 /** gather (read-only) then diff (pure), from the desired state the session built before contacting a host.
  *  Hosts that failed are named in the plan (hostsNotRead) and its warnings. */
 export async function computePlan(session: Session): Promise<{ plan: Plan }> {
+  const listRecords = async (addon: string) =>
+    (await listBackups(await storeFor(session.config, session.hosts, addon), addon)).map(retentionRecord);
   const readers = new Map<string, HostReader>();
   for (const [name, host] of session.hosts) {
-    readers.set(name, new LiveHostReader(session.config.hosts.find((h) => h.name === name)!, host, session.keystores.get(name)!));
+    readers.set(name, new LiveHostReader(session.config.hosts.find((h) => h.name === name)!, host, session.keystores.get(name)!, listRecords));
   }
   const g = await gather(session.desired, readers);
   for (const [host, reason] of g.hostErrors) dropHost(session, host, reason);

@@ -16,9 +16,9 @@ const CANARY_ROW = 'canary-row-5e2b71c0';
 let env: Record<string, string>;
 let cronAt: DateTime;
 
-function config(withVault = true): string {
+function config(withVault = true, vaultPlan = 'postgresql-starter-256'): string {
   const vault = `  vault:
-    plan: postgresql-starter-256
+    plan: ${vaultPlan}
     host: db-1
     port: 31001
     backups:
@@ -168,6 +168,33 @@ describe('backups to S3', () => {
     expect(storedFiles().some((f) => f.includes(`${failedId}.dump.age`))).toBe(false);
     for (const line of before.split('\n').slice(1)) expect(after).toContain(line.split(' ')[0]!);
     expect(ws.run(['apply', '--auto-approve'], env).code).toBe(0); // starts the instance again
+  });
+
+  it('a smaller retention is a planned change: the backups it no longer keeps are named, with DATA_LOSS', () => {
+    const okManual = () => backups(['list', 'vault']).stdout.split('\n').filter((l) => / manual\s+ok/.test(l)).map((l) => l.split(' ')[0]!);
+    ws.write(config(true, 'postgresql-business-512'));
+    expect(ws.run(['apply', '--auto-approve', '--allow-hazards', 'RESTART'], env).code).toBe(0);
+    expect(backups(['create', 'vault']).code).toBe(0); // an 11th manual backup: the business plan keeps 50
+    const before = okManual();
+    expect(before).toHaveLength(11);
+
+    ws.write(config());
+    const plan = ws.run(['plan', '--detailed-exitcode'], env);
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toContain('- addon.vault.retention');
+    expect(plan.stdout).toMatch(/DATA_LOSS: \d+ backups? of vault that the retention in place keeps (is|are) deleted: .*-manual-/);
+    expect(plan.stdout).toContain(before.at(-1)!); // the oldest manual backup is the one named
+    const refused = ws.run(['apply', '--auto-approve', '--allow-hazards', 'RESTART'], env);
+    expect(refused.code).toBe(1);
+    expect(okManual()).toEqual(before); // nothing was deleted
+
+    const applied = ws.run(['apply', '--auto-approve', '--allow-hazards', 'RESTART,DATA_LOSS'], env);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('addon.vault.retention: done');
+    expect(okManual()).toEqual(before.slice(0, 10));
+    const again = ws.run(['plan', '--detailed-exitcode'], env);
+    expect(again.stdout).toContain('No changes.');
+    expect(again.code).toBe(0);
   });
 
   it('backups of an add-on removed from the file are kept: they still list and download', () => {

@@ -53,7 +53,7 @@ addons:
 const ctx: DesiredContext = { caPublicKeyPem: '', now: new Date('2026-11-30T00:00:00Z'), backupRecipient: () => 'age1recipient' };
 
 /** What each kind observes on a host where nothing was created yet. */
-const NOTHING: Record<string, unknown> = { container: null, user: usersIn(null), database: null, grants: null, extension: null, tls: null, access: null, backups: {} };
+const NOTHING: Record<string, unknown> = { container: null, user: usersIn(null), database: null, grants: null, extension: null, tls: null, access: null, backups: {}, retention: { records: [], installed: null } };
 
 beforeEach(() => {
   process.env.CONTRACT_PASSWORD = CANARY_PASSWORD;

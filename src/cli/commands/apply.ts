@@ -9,8 +9,6 @@ import { render } from '../../render/index.js';
 import { noChangesText } from '../../render/text.js';
 import { applyVerdict, hostSummaryLines, printingHooks } from '../../render/apply-text.js';
 import { summarize, type HazardCode, type Plan } from '../../plan/types.js';
-import { pruneBackups, storeFor } from '../../backups/service.js';
-import { backupsEnabled } from '../../backups/settings.js';
 import { planFingerprint } from '../../plan/fingerprint.js';
 import { UserError } from '../../util/errors.js';
 import { computePlan } from '../compute-plan.js';
@@ -67,7 +65,6 @@ async function applyLocked(session: Session, req: ApplyRequest): Promise<ApplyRe
   const t0 = Date.now();
   const changes: ChangeOutcome[] = [];
   const hosts = await applyPlan({ plan, hosts: session.hosts, keystores: session.keystores, ca: session.ca, hooks: recordOutcomes(req.events, changes) });
-  await pruneAfterApply(session);
   const failed = hosts.some((r) => r.failed > 0) || session.hostErrors.size > 0;
   return { status: failed ? 'failed' : 'applied', plan, changes, hosts, hostErrors: hostErrors(), ms: Date.now() - t0 };
 }
@@ -158,14 +155,3 @@ function refusalMessage(refusal: ApplyRefusal, opts: ApplyOptions): string {
   }
 }
 
-/** Retention is applied on every apply (and after each manual backup); backups of removed add-ons stay. */
-async function pruneAfterApply(session: Session): Promise<void> {
-  for (const addon of session.config.addons.filter((a) => backupsEnabled(a) && session.hosts.has(a.host))) {
-    try {
-      const store = await storeFor(session.config, session.hosts, addon.name);
-      for (const p of await pruneBackups(session.config, store, addon.name)) out(`addon.${addon.name}.backups: pruned ${p.id}: ${p.reason}`);
-    } catch (e) {
-      err(`Warning: add-on ${addon.name}: backups were not pruned: ${(e as Error).message}`);
-    }
-  }
-}
