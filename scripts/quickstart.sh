@@ -26,7 +26,7 @@ bash scripts/prepare.sh
 dbform() { node bin/dbform.js "$@"; }
 
 # One master key for both sandboxes: it encrypts what dbform keeps on the hosts (in real use it lives
-# in your secret store). Mode 600, in a directory only root reads.
+# in your secret store). Mode 600: root only.
 mkdir -p "$SANDBOX"
 chmod 755 "$SANDBOX"
 if [ ! -s "$SANDBOX/master.key" ]; then
@@ -47,13 +47,15 @@ else
     say "the sandbox fleet did not start (log: $SANDBOX/up.log)"
     exit 1
   fi
-  if grep -q 'kept as it is' "$SANDBOX/up.log"; then
-    say "the sandbox fleet was up and answering: kept, with its hosts' files, containers and data"
+  # A kept fleet keeps its databases.yaml too (with the user's edits); fresh hosts get a fresh one
+  # (their host keys are new).
+  if grep -q 'kept as it is' "$SANDBOX/up.log" && [ -s "$CONFIG" ]; then
+    say "the sandbox fleet was up and answering: kept, with its hosts' files, containers and data, and $CONFIG"
   else
     say "sandbox fleet started in $((SECONDS - t)) s (log: $SANDBOX/up.log)"
+    node scripts/quickstart-config.mjs "$SANDBOX/fleet.json" >"$CONFIG.tmp"
+    mv -f "$CONFIG.tmp" "$CONFIG"
   fi
-  node scripts/quickstart-config.mjs "$SANDBOX/fleet.json" >"$CONFIG.tmp"
-  mv -f "$CONFIG.tmp" "$CONFIG"
 fi
 
 dbform validate -f "$CONFIG"
