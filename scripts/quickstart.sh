@@ -2,7 +2,7 @@
 # The README's first command: a sandbox from nothing. Installs what is missing, builds the PostgreSQL
 # image, starts two SSH hosts of the *sandbox* fleet (network namespaces with their own sshd and Docker
 # engine, see test/fleet/README.md; never the test suite's fleet), writes a databases.yaml for them,
-# plans and applies it, prints DATABASE_URL, connects with it and plans again (nothing to do).
+# applies it (printing the plan), prints DATABASE_URL, connects with it and plans again (nothing to do).
 #   npm run quickstart               two SSH hosts (db-1, db-2); state, config and master key in /dbform-sandbox
 #   npm run quickstart -- --local    examples/quickstart/databases.yaml on this machine, no SSH
 #   npm run quickstart -- --down     removes both sandboxes (scripts/quickstart-down.sh)
@@ -59,9 +59,8 @@ else
 fi
 
 dbform validate -f "$CONFIG"
-say "planning (gathers the hosts' state over SSH and SQL; a few seconds)"
-dbform plan -f "$CONFIG"
-say "applying (the first time creates 2 PostgreSQL containers, users, TLS and backups: usually ~30 s; then nothing to do)"
+# apply prints its plan first (the same as `dbform plan`), so no separate plan is shown.
+say "applying: gathers the hosts' state over SSH and SQL, prints the plan, applies it (the first time 2 PostgreSQL containers, users, TLS, backups: usually ~10-30 s; then nothing to do)"
 dbform apply --auto-approve -f "$CONFIG"
 echo
 url=$(dbform output shop -f "$CONFIG" | sed -n 's/^DATABASE_URL=//p')
