@@ -7,7 +7,9 @@
 # Environment:
 #   DBFORM_DOCKERD_LOG   log file for a dockerd started here (default /var/log/dbform-dockerd.log)
 #   DBFORM_DOCKER_WAIT   seconds to wait for the engine to answer (default 30)
+#   DBFORM_APT_LOG       apt-get's and dpkg's output (default /var/log/dbform-apt.log)
 set -euo pipefail
+APT_LOG=${DBFORM_APT_LOG:-/var/log/dbform-apt.log}
 
 log() { printf 'install-prereqs: %s\n' "$*" >&2; }
 die() { printf 'install-prereqs: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -33,11 +35,15 @@ for p in "${PACKAGES[@]}"; do
 done
 
 if [ "${#missing[@]}" -gt 0 ]; then
-  log "installing: ${missing[*]}"
+  # apt's and dpkg's progress go to a log: one line here, the log's tail if it fails.
+  mkdir -p "$(dirname "$APT_LOG")"
+  : >"$APT_LOG"
+  log "installing $(printf '%s\n' "${missing[@]}" | paste -sd, | sed 's/,/, /g') (usually ~1 min for all of them; log: $APT_LOG)"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2 || die "apt-get update failed"
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 \
-    || die "apt-get install failed for: ${missing[*]}"
+  apt_failed() { tail -n 20 "$APT_LOG" >&2; die "$1 (log: $APT_LOG)"; }
+  apt-get update -q >>"$APT_LOG" 2>&1 || apt_failed "apt-get update failed"
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$APT_LOG" 2>&1 \
+    || apt_failed "apt-get install failed for: ${missing[*]}"
   for p in "${missing[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     [ "$status" = "install ok installed" ] || die "package $p is still not installed"

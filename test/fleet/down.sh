@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Tears the test fleet down: kills every host (its PID 1, which takes its
-# dockerd, containers, sshd and cron with it) and the S3 endpoint (netns dbf-s3),
-# deletes veths, network namespaces and the bridge, removes leftover cgroups and
-# mounts. Safe to run when nothing is up.
+# Tears one fleet down (DBFORM_FLEET_ID, default test; see lib.sh): kills every
+# host (its PID 1, which takes its dockerd, containers, sshd and cron with it) and
+# the S3 endpoint (netns dbf-s3), deletes veths, network namespaces and the bridge,
+# removes leftover cgroups and mounts. Safe to run when nothing is up.
 #
-# Usage: test/fleet/down.sh [STATE_DIR] [--purge]
-#   STATE_DIR  default $DBFORM_FLEET_STATE or /fleet-state
+# Usage: [DBFORM_FLEET_ID=sandbox] test/fleet/down.sh [STATE_DIR] [--purge]
+#   STATE_DIR  default $DBFORM_FLEET_STATE or the fleet's own (/fleet-state, /dbform-sandbox)
 #   --purge    also delete the hosts' files and Docker data (image stores), the
 #              S3 endpoint's objects and certificates, and the client key; without it they stay for inspection and reuse (up.sh
 #              wipes the hosts' files but keeps the Docker data to skip re-imports).
 #
-# Fleet names (bridge dbf0, netns dbf-db-N) are machine-wide: this removes any
-# fleet that exists, whatever STATE_DIR it was started with.
+# Only this fleet's names are touched (bridge dbf0, netns dbf-db-N, ... for the test
+# fleet; dbs0, dbs-db-N, ... for the sandbox), whatever STATE_DIR it was started
+# with; another fleet stays up.
 set -euo pipefail
 HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 # shellcheck source=lib.sh
@@ -27,6 +28,7 @@ for a in "$@"; do
 done
 [ "$(id -u)" = 0 ] || fdie "must run as root"
 STATE=$(resolve_state_dir "$state_arg")
+claim_state_dir "$STATE"
 t0=$(now_ms)
 
 # --- processes -----------------------------------------------------------------
@@ -48,7 +50,7 @@ if [ -f "$STATE/s3/pid" ]; then
   fi
   rm -f "$STATE/s3/pid"
 fi
-# Everything still inside a fleet network namespace (any STATE_DIR), S3's included.
+# Everything still inside this fleet's network namespaces (any STATE_DIR), S3's included.
 mapfile -t namespaces < <(fleet_netns)
 s3ns=()
 ip netns list 2>/dev/null | awk -v n="$FLEET_S3_NS" '$1 == n { f = 1 } END { exit !f }' && s3ns=("$FLEET_S3_NS")
@@ -90,7 +92,7 @@ if ip link show "$FLEET_BRIDGE" >/dev/null 2>&1; then
 fi
 
 # --- cgroups left by the hosts' engines (--cgroup-parent=/dbf-db-N) -------------
-for cg in /sys/fs/cgroup/*/dbf-db-* /sys/fs/cgroup/dbf-db-*; do
+for cg in /sys/fs/cgroup/*/"${FLEET_NS_PREFIX}"db-* /sys/fs/cgroup/"${FLEET_NS_PREFIX}"db-*; do
   [ -d "$cg" ] || continue
   find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
 done
@@ -102,10 +104,10 @@ done
 
 rm -f "$STATE/fleet.json" "$STATE/known_hosts" "$STATE/ssh_config"
 if [ "$purge" = 1 ] && [ -d "$STATE" ]; then
-  rm -rf "$STATE/hosts" "$STATE/s3" "$STATE/hosts.list" "$STATE/id_ed25519" "$STATE/id_ed25519.pub"
+  rm -rf "$STATE/hosts" "$STATE/s3" "$STATE/hosts.list" "$STATE/id_ed25519" "$STATE/id_ed25519.pub" "$STATE/fleet-id"
   rmdir "$STATE" 2>/dev/null || true
 fi
 
-msg="down: ${#namespaces[@]} host(s)${s3ns:+ and the S3 endpoint} removed in $(( $(now_ms) - t0 )) ms"
+msg="down ($FLEET_ID fleet): ${#namespaces[@]} host(s)${s3ns:+ and the S3 endpoint} removed in $(( $(now_ms) - t0 )) ms"
 [ "$purge" = 1 ] && msg+=", state purged"
 flog "$msg"

@@ -3,7 +3,10 @@
 # namespace as the first process of new mount + uts + pid namespaces:
 #
 #   nsenter --net=/run/netns/dbf-db-1 -- \
-#     unshare --mount --uts --pid --fork --mount-proc bash host-init.sh db-1 STATE_DIR
+#     unshare --mount --uts --pid --fork --mount-proc bash host-init.sh db-1 STATE_DIR /dbf-db-1
+#
+# (the last argument is the cgroup parent of the host's containers: the netns name, unique
+# across fleets)
 #
 # It gives the host a private copy-on-write view of /etc /var /root /home /srv /opt
 # and /usr/local (upper dirs in STATE_DIR/hosts/NAME), a read-only /usr,
@@ -17,8 +20,9 @@
 # that yet.
 set -euo pipefail
 
-NAME=${1:?usage: host-init.sh NAME STATE_DIR}
-STATE=${2:?usage: host-init.sh NAME STATE_DIR}
+NAME=${1:?usage: host-init.sh NAME STATE_DIR CGROUP_PARENT}
+STATE=${2:?usage: host-init.sh NAME STATE_DIR CGROUP_PARENT}
+CGROUP_PARENT=${3:?usage: host-init.sh NAME STATE_DIR CGROUP_PARENT}
 H=$STATE/hosts/$NAME
 
 T0=${EPOCHREALTIME/./}
@@ -81,9 +85,9 @@ if [ ! -e /etc/dbform-fleet-host ]; then
   printf '{}\n' >/etc/docker/daemon.json
   rm -f /etc/docker/key.json
 fi
-# Containers go to the /dbf-NAME cgroup so they can be told apart from the other hosts'.
+# Containers go to the host's own cgroup (/dbf-db-1) so they can be told apart from the other hosts'.
 dockerd --iptables=false --storage-driver=overlay2 --exec-opt native.cgroupdriver=cgroupfs \
-  --cgroup-parent="/dbf-$NAME" \
+  --cgroup-parent="$CGROUP_PARENT" \
   -H unix:///run/docker.sock -H "unix://$H/docker.sock" \
   >"$H/dockerd.log" 2>&1 </dev/null &
 
@@ -101,29 +105,17 @@ if [ ! -e /etc/dbform-fleet-host ]; then
     cat "$STATE/hosts.list"
   } >/etc/hosts
 
-  # sshd: its own host key, key-only logins.
+  # sshd exactly as Debian's openssh-server package installs it: the package's pristine
+  # sshd_config (the defaults: MaxSessions 10, MaxStartups 10:30:100, root by key only), an
+  # empty sshd_config.d, and host keys made the way its postinst makes them (ssh-keygen -A:
+  # rsa, ecdsa, ed25519, the stock HostKey defaults, so sshd starts without complaints;
+  # ed25519 is the key up.sh pins). Nothing a user would not do, so limits the tests hit
+  # are the ones users hit.
   rm -f /etc/ssh/ssh_host_*
-  ssh-keygen -q -t ed25519 -N '' -C "root@$NAME" -f /etc/ssh/ssh_host_ed25519_key
+  ssh-keygen -A
+  install -m 644 /usr/share/openssh/sshd_config /etc/ssh/sshd_config
   rm -rf /etc/ssh/sshd_config.d
-  cat >/etc/ssh/sshd_config <<'EOF'
-# dbform test fleet host
-Port 22
-HostKey /etc/ssh/ssh_host_ed25519_key
-PidFile none
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-AuthorizedKeysFile .ssh/authorized_keys
-UsePAM yes
-UseDNS no
-X11Forwarding no
-PrintMotd no
-MaxStartups 100:30:200
-MaxSessions 64
-AcceptEnv LANG LC_*
-Subsystem sftp /usr/lib/openssh/sftp-server
-EOF
+  install -d -m 755 /etc/ssh/sshd_config.d
 
   install -d -m 700 /root/.ssh
   install -m 600 "$STATE/id_ed25519.pub" /root/.ssh/authorized_keys
@@ -144,4 +136,5 @@ fi
 cron
 
 log "dockerd and cron started; exec sshd"
-exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config </dev/null
+# As ssh.service runs it (-D), logging to console.log (-e) as there is no syslog on a host.
+exec /usr/sbin/sshd -D -e </dev/null

@@ -1,12 +1,21 @@
 # Shared by up.sh and down.sh (sourced, not run).
 # shellcheck shell=bash
 
-FLEET_BRIDGE=dbf0
-FLEET_BRIDGE_ADDR=10.77.0.1
+# A fleet's identity: every machine-wide name (bridge, netns, veths, subnet, cgroups) and its default
+# STATE_DIR come from DBFORM_FLEET_ID, so two fleets can be up at once and each script only ever
+# touches its own. "test" (the default) is the test suite's fleet; "sandbox" is the quickstart's.
+FLEET_ID=${DBFORM_FLEET_ID:-test}
+case "$FLEET_ID" in
+  test)    FLEET_TAG=dbf FLEET_NET=10.77.0 FLEET_DEFAULT_STATE=/fleet-state ;;
+  sandbox) FLEET_TAG=dbs FLEET_NET=10.78.0 FLEET_DEFAULT_STATE=/dbform-sandbox ;;
+  *) printf 'fleet: ERROR: DBFORM_FLEET_ID=%s: use test (the default) or sandbox\n' "$FLEET_ID" >&2; exit 1 ;;
+esac
+FLEET_BRIDGE=${FLEET_TAG}0             # dbf0 / dbs0
+FLEET_BRIDGE_ADDR=$FLEET_NET.1
 FLEET_PREFIX=24
-FLEET_NS_PREFIX=dbf-          # netns dbf-db-1, ...
-FLEET_VETH_PREFIX=dbf-v       # root-side veth dbf-v1, ... (the host side is eth0)
-FLEET_DEFAULT_STATE=/fleet-state
+FLEET_SUBNET=$FLEET_NET.0/$FLEET_PREFIX
+FLEET_NS_PREFIX=${FLEET_TAG}-          # netns dbf-db-1, ...; also the hosts' cgroup parent /dbf-db-1
+FLEET_VETH_PREFIX=${FLEET_TAG}-v       # root-side veth dbf-v1, ... (the host side is eth0)
 FLEET_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 flog() { printf 'fleet: %s\n' "$*" >&2; }
@@ -16,7 +25,7 @@ fdie() { printf 'fleet: ERROR: %s\n' "$*" >&2; exit 1; }
 now_ms() { local t; t=$(date +%s%N); echo $((t / 1000000)); }
 
 host_name() { echo "db-$1"; }
-host_addr() { echo "10.77.0.$((10 + $1))"; }
+host_addr() { echo "$FLEET_NET.$((10 + $1))"; }
 
 # Resolve STATE_DIR to an absolute path and refuse places a host cannot use:
 # overlay upper dirs may not live on the overlaid trees (/etc /var /root /home
@@ -34,7 +43,17 @@ resolve_state_dir() {
   printf '%s\n' "$s"
 }
 
-# Names of every fleet network namespace that exists now.
+# A STATE_DIR belongs to the fleet that first used it (STATE_DIR/fleet-id): pids recorded there must
+# never be killed in the name of another fleet.
+claim_state_dir() {
+  local s=$1 owner
+  owner=$(cat "$s/fleet-id" 2>/dev/null || true)
+  [ -z "$owner" ] || [ "$owner" = "$FLEET_ID" ] \
+    || fdie "STATE_DIR $s belongs to fleet '$owner', not '$FLEET_ID' (DBFORM_FLEET_ID)"
+  [ -n "$owner" ] || [ ! -d "$s" ] || printf '%s\n' "$FLEET_ID" >"$s/fleet-id"
+}
+
+# Names of this fleet's host network namespaces that exist now.
 fleet_netns() {
   ip netns list 2>/dev/null | awk -v p="${FLEET_NS_PREFIX}db-" 'index($1, p) == 1 && $1 ~ /-[0-9]+$/ { print $1 }'
 }
@@ -43,8 +62,8 @@ fleet_netns() {
 pid_starttime() { awk '{ sub(/^.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
 
 # --- S3 endpoint (s3rver over TLS in netns dbf-s3) --------------------------------
-FLEET_S3_NS=dbf-s3            # its netns; the root-side veth has the same name
-FLEET_S3_ADDR=10.77.0.2
+FLEET_S3_NS=${FLEET_TAG}-s3   # its netns; the root-side veth has the same name
+FLEET_S3_ADDR=$FLEET_NET.2
 FLEET_S3_PORT=443
 FLEET_S3_NAME=s3.fleet        # in every host's /etc/hosts
 FLEET_S3_BUCKET=dbform-backups

@@ -38,9 +38,9 @@ out=$(S db-1 'docker run -d --name selftest --network host --memory 256m dbform-
 [ -z "$(S db-2 'docker ps -aq')" ] || bad "db-2 sees containers"
 ok "container on db-1 runs and is not visible on db-2"
 
-mem=$(cat /sys/fs/cgroup/memory/dbf-db-1/*/memory.limit_in_bytes 2>/dev/null | head -n1 || true)
+mem=$(cat "/sys/fs/cgroup/memory/${FLEET_NS_PREFIX}db-1"/*/memory.limit_in_bytes 2>/dev/null | head -n1 || true)
 [ -z "$mem" ] || [ "$mem" = 268435456 ] || bad "memory limit of the container is $mem"
-[ -z "$mem" ] || ok "--memory 256m enforced by the cgroup (/dbf-db-1)"
+[ -z "$mem" ] || ok "--memory 256m enforced by the cgroup (/${FLEET_NS_PREFIX}db-1)"
 
 S db-1 'echo probe >/etc/dbf-selftest-probe'
 S db-2 '! test -e /etc/dbf-selftest-probe' || bad "db-2 sees db-1's /etc file"
@@ -50,6 +50,11 @@ ok "a file in db-1's /etc is invisible on db-2 and in the root namespace"
 [ "$(S db-2 hostname)" = db-2 ] || bad "hostname"
 S db-3 'getent hosts db-1 >/dev/null && bash -c "exec 3<>/dev/tcp/db-1/22"' || bad "db-3 cannot reach db-1:22"
 ok "hostnames set; hosts reach each other by name"
+
+S db-1 'cmp -s /etc/ssh/sshd_config /usr/share/openssh/sshd_config' || bad "db-1's sshd_config is not Debian's stock one"
+ms=$(S db-1 '/usr/sbin/sshd -T' | awk '$1 == "maxsessions" || $1 == "maxstartups" { print $1, $2 }' | sort | tr '\n' ' ')
+[ "$ms" = "maxsessions 10 maxstartups 10:30:100 " ] || bad "sshd -T on db-1: $ms"
+ok "sshd runs Debian's stock sshd_config ($ms)"
 
 [ "$(S dbform@db-2 'id -un; sudo -n id -u' | tr '\n' ' ')" = "dbform 0 " ] || bad "dbform sudo"
 ok "dbform@ logs in with the same key and has passwordless sudo"
@@ -93,11 +98,11 @@ t=$(now_ms); bash "$HERE/down.sh" "$STATE"; ok "down in $(( $(now_ms) - t )) ms"
 
 [ -z "$(fleet_netns)" ] || bad "netns left: $(fleet_netns)"
 ! ip netns list | grep -q "^$FLEET_S3_NS\b" || bad "netns $FLEET_S3_NS left"
-! ip -o link show | grep -qE ": (dbf0|dbf-v[0-9]+|$FLEET_S3_NS)[@:]" || bad "links left"
+! ip -o link show | grep -qE ": ($FLEET_BRIDGE|$FLEET_VETH_PREFIX[0-9]+|$FLEET_S3_NS)[@:]" || bad "links left"
 ! grep -q " $STATE/" /proc/mounts || bad "mounts left under $STATE"
 for p in $pids; do
   [ ! -d "/proc/$p" ] || [ "$(awk '/^State:/ { print $2 }' "/proc/$p/status")" = Z ] || bad "host pid $p still alive"
 done
 ! ps -eo args | grep -q '^sleep 300$' || bad "container process left"
-! ls -d /sys/fs/cgroup/*/dbf-db-* >/dev/null 2>&1 || bad "cgroups left"
+! ls -d /sys/fs/cgroup/*/"${FLEET_NS_PREFIX}"db-* >/dev/null 2>&1 || bad "cgroups left"
 ok "nothing left: netns, links, mounts, host and S3 processes, container processes, cgroups"

@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# Starts a test fleet of N "database hosts" on this machine: each one a network
-# namespace on bridge dbf0 with its own sshd, cron and Docker engine, and a
-# private copy-on-write view of /etc /var /root /home /srv /opt. See README.md.
+# Starts a fleet of N "database hosts" on this machine: each one a network
+# namespace on a bridge (dbf0 for the test fleet) with its own sshd, cron and
+# Docker engine, and a private copy-on-write view of /etc /var /root /home /srv
+# /opt. See README.md.
 #
-# Usage: test/fleet/up.sh N [STATE_DIR]
-#   N          number of hosts (1..100): db-1 .. db-N at 10.77.0.11 ..
-#   STATE_DIR  default $DBFORM_FLEET_STATE or /fleet-state; must not be under
-#              /etc /var /root /home /srv /opt /tmp /run (hosts overlay or replace those)
+# Usage: [DBFORM_FLEET_ID=sandbox] test/fleet/up.sh [--reuse] N [STATE_DIR]
+#   N          number of hosts (1..100): db-1 .. db-N at 10.77.0.11 .. (sandbox: 10.78.0.11 ..)
+#   STATE_DIR  default $DBFORM_FLEET_STATE or the fleet's own (/fleet-state, /dbform-sandbox);
+#              must not be under /etc /var /root /home /srv /opt /tmp /run (hosts overlay or
+#              replace those)
+#   --reuse    if this fleet is already up with N hosts and answering (alive.sh), keep it
+#              (hosts' files, containers and data stay) instead of starting it afresh
 #
 # Writes STATE_DIR/fleet.json, STATE_DIR/id_ed25519 (client key for root@ and
 # dbform@ every host), STATE_DIR/known_hosts and STATE_DIR/ssh_config
-# (ssh -F STATE_DIR/ssh_config db-1). Any fleet already up is torn down first.
+# (ssh -F STATE_DIR/ssh_config db-1). This fleet, if already up, is torn down
+# first (another fleet is left alone).
 # Also starts an S3 endpoint (s3rver over TLS, netns dbf-s3, https://s3.fleet at
 # 10.77.0.2:443, bucket dbform-backups, CA in STATE_DIR/s3/ca.pem): fleet.json "s3".
 #
 # Environment:
+#   DBFORM_FLEET_ID       test (default) or sandbox: which fleet (names, subnet, state; lib.sh)
 #   DBFORM_FLEET_IMAGE    image imported into every host's engine (default dbform-postgresql:15)
 #   DBFORM_FLEET_WAIT     seconds to wait for sshd and dockerd of every host (default 30)
 #   DBFORM_FLEET_KEEP_ON_FAILURE=1  leave a half-started fleet up for inspection
@@ -24,8 +30,10 @@ REPO=$(dirname "$(dirname "$HERE")")
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
+reuse=0
+[ "${1:-}" = --reuse ] && { reuse=1; shift; }
 N=${1:-}
-case "$N" in ''|*[!0-9]*) fdie "usage: up.sh N [STATE_DIR]  (N = number of hosts)" ;; esac
+case "$N" in ''|*[!0-9]*) fdie "usage: up.sh [--reuse] N [STATE_DIR]  (N = number of hosts)" ;; esac
 [ "$N" -ge 1 ] && [ "$N" -le 100 ] || fdie "N must be 1..100"
 [ "$(id -u)" = 0 ] || fdie "must run as root"
 STATE=$(resolve_state_dir "${2:-}")
@@ -36,9 +44,14 @@ for c in ip nsenter unshare setsid dockerd docker cron ssh ssh-keygen ssh-keysca
   command -v "$c" >/dev/null 2>&1 || fdie "$c not found (run scripts/install-prereqs.sh)"
 done
 [ -x /usr/sbin/sshd ] || fdie "/usr/sbin/sshd not found (run scripts/install-prereqs.sh)"
+[ -f /usr/share/openssh/sshd_config ] || fdie "/usr/share/openssh/sshd_config (the stock config hosts use) not found: reinstall openssh-server"
 [ -f "$REPO/node_modules/s3rver/package.json" ] || fdie "npm package s3rver missing (run npm install in $REPO)"
 
 t0=$(now_ms)
+if [ "$reuse" = 1 ] && bash "$HERE/alive.sh" "$N" "$STATE" 2>/dev/null; then
+  flog "up: the $FLEET_ID fleet ($N host(s), $STATE) is already up and answering: kept as it is"
+  exit 0
+fi
 bash "$HERE/down.sh" "$STATE"
 
 started=0
@@ -59,6 +72,7 @@ t_tar=$(now_ms)
 # --- state ---------------------------------------------------------------------
 mkdir -p "$STATE/hosts"
 chmod 755 "$STATE"
+claim_state_dir "$STATE"
 if [ ! -s "$STATE/id_ed25519" ] || [ ! -s "$STATE/id_ed25519.pub" ]; then
   rm -f "$STATE/id_ed25519" "$STATE/id_ed25519.pub"
   ssh-keygen -q -t ed25519 -N '' -C dbform-fleet -f "$STATE/id_ed25519"
@@ -131,7 +145,7 @@ for i in $(seq 1 "$N"); do
     exec setsid env -i PATH="$FLEET_PATH" LANG=C.UTF-8 HOME=/root \
       nsenter --net="/run/netns/$ns" -- \
       unshare --mount --uts --pid --fork --mount-proc \
-      bash "$HERE/host-init.sh" "$name" "$STATE" >"$h/console.log" 2>&1 </dev/null
+      bash "$HERE/host-init.sh" "$name" "$STATE" "/$ns" >"$h/console.log" 2>&1 </dev/null
   ) &
   echo $! >"$h/launcher.pid"
   disown $!
@@ -269,7 +283,7 @@ t_s3=$(now_ms)
 
 # --- fleet.json, ssh_config ----------------------------------------------------------
 {
-  printf '{\n  "hosts": [\n'
+  printf '{\n  "id": "%s",\n  "hosts": [\n' "$FLEET_ID"
   for i in $(seq 1 "$N"); do
     name=$(host_name "$i")
     printf '    { "name": "%s", "address": "%s", "port": 22, "user": "root", "hostKey": "%s", "netns": "%s", "pid": %s, "dockerHost": "unix://%s/hosts/%s/docker.sock" }%s\n' \
@@ -283,7 +297,7 @@ t_s3=$(now_ms)
   printf '  "image": "%s",\n' "$IMAGE"
   printf '  "bridge": "%s",\n' "$FLEET_BRIDGE"
   printf '  "bridgeAddress": "%s",\n' "$FLEET_BRIDGE_ADDR"
-  printf '  "subnet": "10.77.0.0/%s",\n' "$FLEET_PREFIX"
+  printf '  "subnet": "%s",\n' "$FLEET_SUBNET"
   printf '  "s3": { "endpoint": "https://%s:%s", "address": "%s", "port": %s, "region": "%s", "bucket": "%s",\n' \
     "$FLEET_S3_NAME" "$FLEET_S3_PORT" "$FLEET_S3_ADDR" "$FLEET_S3_PORT" "$FLEET_S3_REGION" "$FLEET_S3_BUCKET"
   printf '          "caFile": "%s/ca.pem", "accessKeyId": "%s", "secretAccessKey": "%s", "forcePathStyle": true,\n' \
@@ -294,7 +308,7 @@ t_s3=$(now_ms)
 mv -f "$STATE/fleet.json.tmp" "$STATE/fleet.json"
 
 {
-  printf 'Host db-* 10.77.0.*\n'
+  printf 'Host db-* %s.*\n' "$FLEET_NET"
   printf '  User root\n  IdentityFile %s/id_ed25519\n  IdentitiesOnly yes\n' "$STATE"
   printf '  UserKnownHostsFile %s/known_hosts\n  StrictHostKeyChecking yes\n  BatchMode yes\n' "$STATE"
   for i in $(seq 1 "$N"); do
@@ -303,5 +317,5 @@ mv -f "$STATE/fleet.json.tmp" "$STATE/fleet.json"
 } >"$STATE/ssh_config"
 
 imports=$(for i in $(seq 1 "$N"); do printf ' %s' "$(cat "$STATE/hosts/$(host_name "$i")/import.ms")"; done)
-flog "up: $N host(s) in $(( $(now_ms) - t0 )) ms (teardown+tarball $((t_tar - t0)), start $((t_start - t_tar)), ready $((t_ready - t_start)), logins+image $((t_setup - t_ready)), s3 wait $((t_s3 - t_setup)); image ms per host:$imports)"
-flog "fleet: $STATE/fleet.json   ssh: ssh -F $STATE/ssh_config db-1   s3: https://$FLEET_S3_NAME ($FLEET_S3_ADDR:$FLEET_S3_PORT, CA $S3/ca.pem)"
+flog "up ($FLEET_ID fleet): $N host(s) in $(( $(now_ms) - t0 )) ms (teardown+tarball $((t_tar - t0)), start $((t_start - t_tar)), ready $((t_ready - t_start)), logins+image $((t_setup - t_ready)), s3 wait $((t_s3 - t_setup)); image ms per host:$imports)"
+flog "ready: $STATE/fleet.json   ssh: ssh -F $STATE/ssh_config db-1   s3: https://$FLEET_S3_NAME ($FLEET_S3_ADDR:$FLEET_S3_PORT, CA $S3/ca.pem)"
