@@ -80,8 +80,13 @@ fi
 
 log "starting dockerd (log $DOCKERD_LOG)"
 mkdir -p "$(dirname "$DOCKERD_LOG")"
-setsid dockerd --iptables=false --storage-driver=overlay2 \
-  --exec-opt native.cgroupdriver=cgroupfs >>"$DOCKERD_LOG" 2>&1 </dev/null &
+# In a subshell that first closes every descriptor above stderr: the engine outlives this script, and an
+# inherited descriptor (a CI runner's pipe, a lock file) would stay open as long as it runs.
+(
+  for fd in /proc/$BASHPID/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null; done
+  exec setsid dockerd --iptables=false --storage-driver=overlay2 \
+    --exec-opt native.cgroupdriver=cgroupfs >>"$DOCKERD_LOG" 2>&1 </dev/null
+) &
 dpid=$!
 
 deadline=$((SECONDS + WAIT))

@@ -124,6 +124,7 @@ ip -n "$FLEET_S3_NS" link set lo up
 # --- S3 endpoint (node takes ~1 s to answer: started first, waited for last) ---------
 (
   cd /
+  close_inherited_fds
   exec setsid env -i PATH="$FLEET_PATH" LANG=C.UTF-8 HOME=/ NODE_OPTIONS= \
     DBFORM_FLEET_S3_VERBOSE="${DBFORM_FLEET_S3_VERBOSE:-0}" \
     nsenter --net="/run/netns/$FLEET_S3_NS" -- \
@@ -142,6 +143,7 @@ for i in $(seq 1 "$N"); do
   # setsid: the host must not belong to the caller's session or process group.
   (
     cd /
+    close_inherited_fds
     exec setsid env -i PATH="$FLEET_PATH" LANG=C.UTF-8 HOME=/root \
       nsenter --net="/run/netns/$ns" -- \
       unshare --mount --uts --pid --fork --mount-proc \
