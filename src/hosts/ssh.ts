@@ -63,6 +63,9 @@ export class SshHost implements Host {
           );
         } else if (err.level === 'client-authentication') {
           reject(new Error(`SSH authentication as ${cfg.user} on ${where} failed: the key was refused`));
+        } else if (/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|Timed out/i.test(err.message)) {
+          // Nothing answered: the host is down, or sshd is not running (a sandbox fleet is gone after a reboot).
+          reject(new Error(`${cfg.address} does not answer on port ${cfg.port} (${err.message}): is the host up and its sshd running?`));
         } else {
           reject(new Error(`cannot connect to ${where}: ${err.message}`));
         }

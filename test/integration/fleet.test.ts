@@ -159,7 +159,7 @@ describe('a fleet of three SSH hosts', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/host db-1: \d+ applied, 0 failed/);
     expect(r.stdout).toMatch(/host db-2: \d+ applied, 0 failed/);
-    expect(r.stdout).toMatch(/host db-3: not applied: cannot connect to 10\.77\.0\.13:22/);
+    expect(r.stdout).toMatch(/host db-3: not applied: 10\.77\.0\.13 does not answer on port 22 \(.*\): is the host up and its sshd running\?/);
     expect(psqlOn(host('db-1'), 'alpha', 31001, 'postgres', `SELECT count(*) FROM pg_roles WHERE rolname = 'late'`)).toBe('1');
     expect(psqlOn(host('db-2'), 'beta', 31001, 'postgres', `SELECT count(*) FROM pg_roles WHERE rolname = 'late'`)).toBe('1');
   });
