@@ -24,7 +24,7 @@ in_image() {
 }
 
 # Manifests and retention are dbform-backup.cjs's (installed next to this file): bundled from dbform's own
-# src/backups (manifest.ts, retention.ts), run by the image's Node.js. This file only moves the bytes.
+# src/resources/backups (manifest.ts, retention.ts), run by the image's Node.js. This file only moves the bytes.
 record() {
   in_image "node /dbform-bin/dbform-backup.cjs $*"
 }

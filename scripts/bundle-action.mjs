@@ -37,8 +37,8 @@ function inlineFile(name, moduleFilter, readExpression, file) {
 const inlineSchema = inlineFile('inline-schema', /[\\/]src[\\/]config[\\/]schema-check\.ts$/, "readFileSync(SCHEMA_URL, 'utf8')", 'schemas/databases.schema.json');
 const inlineHostScript = inlineFile(
   'inline-host-script',
-  /[\\/]src[\\/]backups[\\/]host-script\.ts$/,
-  "readFileSync(new URL('../../host/dbform-backup.sh', import.meta.url), 'utf8')",
+  /[\\/]src[\\/]resources[\\/]backups[\\/]host-script\.ts$/,
+  "readFileSync(new URL('../../../host/dbform-backup.sh', import.meta.url), 'utf8')",
   'host/dbform-backup.sh',
 );
 // The host program's JavaScript half is not a source file but a bundle of its own: built here, from the
@@ -46,8 +46,8 @@ const inlineHostScript = inlineFile(
 const inlineHostProgram = {
   name: 'inline-host-program',
   setup(b) {
-    const readExpression = "readFileSync(new URL('../../dist/host/dbform-backup.cjs', import.meta.url), 'utf8')";
-    b.onLoad({ filter: /[\\/]src[\\/]backups[\\/]host-program\.ts$/ }, async (args) => {
+    const readExpression = "readFileSync(new URL('../../../dist/host/dbform-backup.cjs', import.meta.url), 'utf8')";
+    b.onLoad({ filter: /[\\/]src[\\/]resources[\\/]backups[\\/]host-program\.ts$/ }, async (args) => {
       const source = readFileSync(args.path, 'utf8');
       if (!source.includes(readExpression)) {
         throw new Error(`bundle-action: ${args.path} no longer reads the host bundle with ${readExpression}; update scripts/bundle-action.mjs`);

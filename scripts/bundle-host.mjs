@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Bundles the JavaScript half of the backup program that runs on database hosts (src/backups/host/main.ts
+// Bundles the JavaScript half of the backup program that runs on database hosts (src/resources/backups/host/main.ts
 // and what it imports: manifest.ts, retention.ts, luxon) into one CommonJS file for the Node.js of the
 // add-on's image (Debian bookworm: Node 18). `npm run build` writes it to dist/host/dbform-backup.cjs,
-// where apply reads it to install it (src/backups/host-program.ts); scripts/bundle-action.mjs inlines the
+// where apply reads it to install it (src/resources/backups/host-program.ts); scripts/bundle-action.mjs inlines the
 // same text into the GitHub Action. Deterministic: the same sources give the same bytes, which matters
 // because the plan compares the installed copy by SHA-256.
 //
@@ -21,7 +21,7 @@ export const HOST_PROGRAM_OUT = join(root, 'dist', 'host', 'dbform-backup.cjs');
 export async function bundleHostProgram() {
   const result = await build({
     absWorkingDir: root,
-    entryPoints: ['src/backups/host/main.ts'],
+    entryPoints: ['src/resources/backups/host/main.ts'],
     bundle: true,
     write: false,
     platform: 'node',
@@ -30,7 +30,7 @@ export async function bundleHostProgram() {
     // worktree's): the bytes must not depend on where the checkout or its node_modules live.
     preserveSymlinks: true,
     format: 'cjs',
-    banner: { js: '// dbform-backup.cjs: installed and kept by dbform apply; changes made here are reverted.\n// Bundled from dbform\'s src/backups/host/main.ts (scripts/bundle-host.mjs); run by host/dbform-backup.sh.' },
+    banner: { js: '// dbform-backup.cjs: installed and kept by dbform apply; changes made here are reverted.\n// Bundled from dbform\'s src/resources/backups/host/main.ts (scripts/bundle-host.mjs); run by host/dbform-backup.sh.' },
     legalComments: 'eof',
     charset: 'utf8',
     logLevel: 'warning',

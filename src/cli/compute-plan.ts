@@ -1,5 +1,5 @@
-import { retentionRecord } from '../backups/manifest.js';
-import { listBackups, storeFor } from '../backups/service.js';
+import { retentionRecord } from '../resources/backups/manifest.js';
+import { listBackups, storeFor } from '../resources/backups/service.js';
 import { gather } from '../gather/gather.js';
 import { LiveHostReader } from '../gather/host-reader.js';
 import { buildPlan } from '../plan/build.js';

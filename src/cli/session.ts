@@ -6,7 +6,7 @@ import { deriveKey } from '../keystore/cipher.js';
 import { HostKeystore } from '../keystore/keystore.js';
 import { resolveMasterKey } from '../keystore/master-key.js';
 import { fleetCa, type FleetCa } from '../resources/tls/ca.js';
-import { backupRecipient } from '../backups/keys.js';
+import { backupRecipient } from '../resources/backups/keys.js';
 import { desiredFleet, type DesiredFleet } from '../gather/gather.js';
 
 // Everything a command needs to talk to the fleet: the validated config, one open Host per reachable

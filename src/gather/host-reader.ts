@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type pg from 'pg';
-import type { BackupRecord } from '../backups/retention.js';
+import type { BackupRecord } from '../resources/backups/retention.js';
 import type { HostConfig } from '../config/types.js';
 import type { Host } from '../hosts/host.js';
 import type { HostKeystore } from '../keystore/keystore.js';

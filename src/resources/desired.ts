@@ -5,9 +5,9 @@ import { UserError } from '../util/errors.js';
 import { fillEnv } from '../util/env-template.js';
 import type { DesiredContext, Placed } from './kind.js';
 import type { DesiredAddon, DesiredBackups, DesiredRole } from './model.js';
-import { HOST_SCRIPT } from '../backups/host-script.js';
-import { hostProgram } from '../backups/host-program.js';
-import { backupConfDir, backupsEnabled, cronPath, renderBackupFiles, storageOf } from '../backups/settings.js';
+import { HOST_SCRIPT } from './backups/host-script.js';
+import { hostProgram } from './backups/host-program.js';
+import { backupConfDir, backupsEnabled, cronPath, renderBackupFiles, storageOf } from './backups/settings.js';
 import { sha256Hex } from '../util/canonical.js';
 import { renderHba } from './hba/hba.js';
 

@@ -1,4 +1,4 @@
-import type { BackupRecord } from '../backups/retention.js';
+import type { BackupRecord } from './backups/retention.js';
 import type { HostConfig } from '../config/types.js';
 import type { DesiredAddon, ObservedCatalog, ObservedContainer } from './model.js';
 

@@ -17,7 +17,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { backupRecipient } from '../../src/backups/keys.js';
+import { backupRecipient } from '../../src/resources/backups/keys.js';
 import { openSession } from '../../src/cli/session.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';

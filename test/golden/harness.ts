@@ -18,7 +18,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BaseState } from '../../src/action/split.js';
 import { renderPlanComment } from '../../src/action/plan-comment.js';
-import { backupRecipient } from '../../src/backups/keys.js';
+import { backupRecipient } from '../../src/resources/backups/keys.js';
 import { notYetApplied } from '../../src/cli/not-yet.js';
 import { loadConfig } from '../../src/config/load.js';
 import { desiredFleet, gather } from '../../src/gather/gather.js';

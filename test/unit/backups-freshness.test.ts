@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { lateBackups } from '../../src/backups/freshness.js';
-import type { BackupManifest } from '../../src/backups/manifest.js';
+import { lateBackups } from '../../src/resources/backups/freshness.js';
+import type { BackupManifest } from '../../src/resources/backups/manifest.js';
 
 const now = new Date('2026-11-22T12:00:00Z');
 const m = (id: string, startedAt: string, status: BackupManifest['status'] = 'ok'): BackupManifest => ({ id, addon: 'shop', kind: 'daily', status, startedAt });

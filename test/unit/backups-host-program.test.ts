@@ -1,4 +1,4 @@
-// The backup program's JavaScript half (src/backups/host/program.ts), as cron runs it on a host after each
+// The backup program's JavaScript half (src/resources/backups/host/program.ts), as cron runs it on a host after each
 // backup: manifests written through the storage, retention judged on what the storage lists. A storage in
 // memory stands for rclone (the integration test runs the real one against S3).
 import { spawnSync } from 'node:child_process';
@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type HostStorage, runHostCommand } from '../../src/backups/host/program.js';
-import { type BackupManifest, parseManifests, renderManifest } from '../../src/backups/manifest.js';
-import { type BackupRecord, keptBackups } from '../../src/backups/retention.js';
+import { type HostStorage, runHostCommand } from '../../src/resources/backups/host/program.js';
+import { type BackupManifest, parseManifests, renderManifest } from '../../src/resources/backups/manifest.js';
+import { type BackupRecord, keptBackups } from '../../src/resources/backups/retention.js';
 // @ts-expect-error: a plain ES module without types
 import { bundleHostProgram } from '../../scripts/bundle-host.mjs';
 

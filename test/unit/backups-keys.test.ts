@@ -1,6 +1,6 @@
 import { identityToRecipient } from 'age-encryption';
 import { describe, expect, it } from 'vitest';
-import { backupIdentity, backupRecipient } from '../../src/backups/keys.js';
+import { backupIdentity, backupRecipient } from '../../src/resources/backups/keys.js';
 
 describe('backup keys', () => {
   it('derive one identity per add-on from the master key, whose recipient is what age computes', async () => {

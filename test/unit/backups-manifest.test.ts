@@ -1,7 +1,7 @@
-// The manifest format (src/backups/manifest.ts): written on the host and read by dbform, one implementation.
+// The manifest format (src/resources/backups/manifest.ts): written on the host and read by dbform, one implementation.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type BackupManifest, manifestKey, objectKey, parseManifest, parseManifests, renderManifest, retentionRecord } from '../../src/backups/manifest.js';
+import { type BackupManifest, manifestKey, objectKey, parseManifest, parseManifests, renderManifest, retentionRecord } from '../../src/resources/backups/manifest.js';
 
 const ok: BackupManifest = {
   id: '20261120T010000Z-daily-a1b2c3',

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { type BackupRecord, type RetentionPolicy, keptBackups } from '../../src/backups/retention.js';
+import { type BackupRecord, type RetentionPolicy, keptBackups } from '../../src/resources/backups/retention.js';
 import { lookupPlan } from '../../src/config/tiers.js';
 
 const PARIS = 'Europe/Paris';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cronEntries, describeSchedule, schedulePlan } from '../../src/backups/schedule.js';
+import { cronEntries, describeSchedule, schedulePlan } from '../../src/resources/backups/schedule.js';
 import { firingsForDay, simulateFirings } from './cron-simulator.js';
 import { parseScheduleAt } from '../../src/config/semantic.js';
 

@@ -1,4 +1,4 @@
-// A test-only cron simulator: reads the /etc/cron.d lines of src/backups/schedule.ts back (cron's field
+// A test-only cron simulator: reads the /etc/cron.d lines of src/resources/backups/schedule.ts back (cron's field
 // matching, evaluated in UTC as on our hosts, plus the guard's semantics: local time at or after the threshold,
 // and a stamp file holding the local day) and computes when the backup actually runs. Tests prove the schedule's
 // property on the lines we install, not on a model of them. The shell test in backups-schedule.test.ts runs the

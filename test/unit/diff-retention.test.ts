@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BackupRecord } from '../../src/backups/retention.js';
+import type { BackupRecord } from '../../src/resources/backups/retention.js';
 import type { Placed } from '../../src/resources/kind.js';
 import type { DesiredRetention } from '../../src/resources/retention/desired.js';
 import { diffRetention } from '../../src/resources/retention/diff.js';

@@ -1,7 +1,7 @@
 import { createWriteStream, rmSync } from 'node:fs';
 import { DateTime } from 'luxon';
-import { createBackup, hostOfAddon, listBackups, readBackup, storeFor } from '../../backups/service.js';
-import type { BackupManifest } from '../../backups/manifest.js';
+import { createBackup, hostOfAddon, listBackups, readBackup, storeFor } from '../../resources/backups/service.js';
+import type { BackupManifest } from '../../resources/backups/manifest.js';
 import { UserError } from '../../util/errors.js';
 import { err, out } from '../terminal.js';
 import { openSession } from '../session.js';

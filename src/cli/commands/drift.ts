@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/load.js';
 import type { Plan } from '../../plan/types.js';
 import type { RenderFormat } from '../../render/index.js';
 import { render } from '../../render/index.js';
-import { staleBackups } from '../../backups/freshness.js';
+import { staleBackups } from '../../resources/backups/freshness.js';
 import { computePlan } from '../compute-plan.js';
 import { err, out, useColor, warn } from '../terminal.js';
 import { openConfigSession, reportHostErrors } from '../session.js';

@@ -5,7 +5,7 @@ import { shellJoin, shq } from '../../util/shell.js';
 import { ADDON_LABEL, MANAGED_LABEL } from './gather.js';
 import { CONTAINER_DATA_DIR, PGDATA } from '../desired.js';
 import { hostPgdata } from '../data-files.js';
-import { backupConfDir, cronPath } from '../../backups/settings.js';
+import { backupConfDir, cronPath } from '../backups/settings.js';
 import { installServerCert } from '../tls/apply.js';
 
 // Executors of the container kind. Every one is idempotent: re-running after a failure converges.

@@ -1,8 +1,8 @@
 import type { Executor } from '../../apply/context.js';
 import { field } from '../../apply/context.js';
-import { HostDirStore } from '../../backups/host-store.js';
-import { manifestKey, objectKey } from '../../backups/manifest.js';
-import type { BackupStore } from '../../backups/store.js';
+import { HostDirStore } from '../backups/host-store.js';
+import { manifestKey, objectKey } from '../backups/manifest.js';
+import type { BackupStore } from '../backups/store.js';
 import type { StorageRef } from './desired.js';
 
 // Deletes exactly the backups the plan named (object and manifest), never more: a backup made since the
@@ -16,7 +16,7 @@ const prune: Executor = async (step, ctx) => {
   const storage = field<StorageRef>(step, 'storage', 'object');
   const store: BackupStore =
     storage.type === 's3'
-      ? new (await import('../../backups/s3-store.js')).S3Store(storage, '') // caFile is absolute in the step
+      ? new (await import('../backups/s3-store.js')).S3Store(storage, '') // caFile is absolute in the step
       : new HostDirStore(ctx.host, storage.path!, storage.name);
   ctx.progress(`deleting ${ids.length} backup${ids.length === 1 ? '' : 's'} of ${addon} from ${store.description}`);
   await store.remove((ids as string[]).flatMap((id) => [objectKey(addon, id), manifestKey(addon, id)]));

@@ -1,5 +1,5 @@
-import type { RetentionPolicy } from '../../backups/retention.js';
-import { backupConfDir, backupsEnabled, storageOf } from '../../backups/settings.js';
+import type { RetentionPolicy } from '../backups/retention.js';
+import { backupConfDir, backupsEnabled, storageOf } from '../backups/settings.js';
 import { lookupPlan } from '../../config/tiers.js';
 import type { Config, StorageConfig } from '../../config/types.js';
 import { dirname, resolve } from 'node:path';

@@ -1,4 +1,4 @@
-import { keptBackups, type BackupRecord, type RetentionPolicy } from '../../backups/retention.js';
+import { keptBackups, type BackupRecord, type RetentionPolicy } from '../backups/retention.js';
 import type { Change } from '../../plan/types.js';
 import type { Placed } from '../kind.js';
 import type { DesiredRetention } from './desired.js';

@@ -1,4 +1,4 @@
-import type { RetentionPolicy } from '../../backups/retention.js';
+import type { RetentionPolicy } from '../backups/retention.js';
 import type { ResourceKind } from '../kind.js';
 import { retentionExecutors } from './apply.js';
 import { desiredRetention, type DesiredRetention } from './desired.js';

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { lookupPlan } from '../config/tiers.js';
-import { parseScheduleAt } from '../config/semantic.js';
-import type { AddonConfig, Config, HostConfig, StorageConfig } from '../config/types.js';
-import { UserError } from '../util/errors.js';
-import { containerName } from '../resources/desired.js';
-import { envPlaceholder } from '../util/env-template.js';
+import { lookupPlan } from '../../config/tiers.js';
+import { parseScheduleAt } from '../../config/semantic.js';
+import type { AddonConfig, Config, HostConfig, StorageConfig } from '../../config/types.js';
+import { UserError } from '../../util/errors.js';
+import { containerName } from '../desired.js';
+import { envPlaceholder } from '../../util/env-template.js';
 import { cronEntries, describeSchedule } from './schedule.js';
 
 // Where an add-on's backups go and when, as files on its host: the backup program (both halves), the add-on's

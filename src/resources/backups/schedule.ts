@@ -27,9 +27,9 @@
 // computes when the backup actually runs, so tests prove the property on the lines we install, not on a model.
 
 import { IANAZone } from 'luxon';
-import type { ScheduleAt } from '../config/semantic.js';
+import type { ScheduleAt } from '../../config/semantic.js';
 
-export type { ScheduleAt } from '../config/semantic.js';
+export type { ScheduleAt } from '../../config/semantic.js';
 
 export interface CronOptions {
   /** The shell command that takes the backup (run by /bin/sh after the guard). */

@@ -1,7 +1,7 @@
 import type { BackupRecord } from './retention.js';
 
 // The manifest stored next to each backup object (ADDON/ID.json): its one definition, written on the host
-// (by dbform-backup.cjs, bundled from src/backups/host/, which imports this file) and read by dbform
+// (by dbform-backup.cjs, bundled from src/resources/backups/host/, which imports this file) and read by dbform
 // (list, download, verify, prune) and on the host again (retention after each backup).
 // One JSON object on one line, ending with a newline, so that a listing can concatenate manifests
 // (`rclone cat`, `cat *.json`) and still be read back one per line.

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
-import type { Host } from '../hosts/host.js';
-import { run } from '../hosts/host.js';
-import { shq } from '../util/shell.js';
+import type { Host } from '../../hosts/host.js';
+import { run } from '../../hosts/host.js';
+import { shq } from '../../util/shell.js';
 import type { BackupStore } from './store.js';
 
 // Backups kept in a directory of a database host (storage type local), read through that host.

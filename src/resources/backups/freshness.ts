@@ -1,6 +1,6 @@
-import type { Config } from '../config/types.js';
-import type { Host } from '../hosts/host.js';
-import { shq } from '../util/shell.js';
+import type { Config } from '../../config/types.js';
+import type { Host } from '../../hosts/host.js';
+import { shq } from '../../util/shell.js';
 import type { BackupManifest } from './manifest.js';
 import { listBackups, storeFor } from './service.js';
 import { backupsEnabled, cronPath } from './settings.js';

@@ -4,9 +4,9 @@ import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { StorageConfig } from '../config/types.js';
-import { UserError } from '../util/errors.js';
-import { registerSecret } from '../util/redact.js';
+import type { StorageConfig } from '../../config/types.js';
+import { UserError } from '../../util/errors.js';
+import { registerSecret } from '../../util/redact.js';
 import type { BackupStore } from './store.js';
 
 export class S3Store implements BackupStore {
