@@ -58,10 +58,11 @@ const inlineHostProgram = {
   },
 };
 
-export async function bundleAction(outfile = join(root, 'dist-action', 'index.js')) {
+/** Bundles `entry` with the files it reads inlined: the action, and test/golden/capture.ts (a tool). */
+export async function bundleAction(outfile = join(root, 'dist-action', 'index.js'), entry = 'src/action/index.ts') {
   await build({
     absWorkingDir: root,
-    entryPoints: ['src/action/index.ts'],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',

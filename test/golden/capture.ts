@@ -8,10 +8,10 @@
 //      (and likewise with base.yaml to observed.base.json: the base plan of the pull-request comments);
 //   4. removes what it created (containers, data directory, cron files), also when a step failed.
 // The captured cases use one `transport: local` host (this machine's Docker engine) with its data under
-// /var/lib/dbform-golden. Run it as root, under the fleet lock, after `npm run build`:
-//   npx esbuild test/golden/capture.ts --bundle --platform=node --format=esm --packages=external \
-//     --outfile=dist/golden/capture.mjs   # two levels down: src reads host/ and schemas/ relative to itself
-//   flock /tmp/dbform-fleet.lock node dist/golden/capture.mjs CASE...
+// /var/lib/dbform-golden. Run it as root, under the fleet lock, after `npm run build` (bundled like the
+// action, with the files src reads next to itself inlined):
+//   node -e "import('./scripts/bundle-action.mjs').then((m) => m.bundleAction('dist/golden/capture.mjs', 'test/golden/capture.ts'))"
+//   flock -o /tmp/dbform-fleet.lock node dist/golden/capture.mjs CASE...
 // then `UPDATE_GOLDEN=1 npx vitest run test/golden` and review the diff.
 
 import { spawnSync } from 'node:child_process';
