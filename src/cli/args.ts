@@ -1,5 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RENDER_FORMATS, type RenderFormat } from '../render/index.js';
+// Types only (erased): the command modules are still loaded on use.
+import type { ApplyOptions } from './commands/apply.js';
 import { COMMANDS, COMMON_FLAGS, DEFAULT_FILE, isCommandSpec, type CommandSpec, type FlagSpec } from './command-table.js';
 import { commandUsage, flagList, globalUsage, groupUsage, synopsis } from './usage.js';
 
@@ -11,15 +13,7 @@ export type Invocation =
   | { command: 'validate'; file: string }
   | { command: 'plan'; file: string; out?: string; format: RenderFormat; detailedExitcode: boolean }
   | { command: 'drift'; file: string; format: RenderFormat }
-  | {
-      command: 'apply';
-      file: string;
-      planFile?: string;
-      autoApprove: boolean;
-      allowHazards?: string;
-      lockTimeoutSeconds: number;
-      expectFingerprint?: string;
-    }
+  | ({ command: 'apply' } & ApplyOptions)
   | { command: 'output'; file: string; addon: string; user?: string; all: boolean; ca: boolean }
   | { command: 'backups'; file: string; action: string; addon: string; backup?: string; out?: string }
   | { command: 'hosts keyscan'; file: string; target: string };
