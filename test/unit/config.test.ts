@@ -158,7 +158,7 @@ describe('loadConfig: a valid file', () => {
 
   it('loads the quickstart example without error', () => {
     const config = loadConfig('examples/quickstart/databases.yaml');
-    expect(config.hosts).toEqual([{ name: 'local', transport: 'local', dataDir: '/var/lib/dbform' }]);
+    expect(config.hosts).toEqual([{ name: 'local', transport: 'local', dataDir: '/var/lib/dbform-quickstart' }]);
     expect(config.addons.map((a) => [a.name, a.plan, a.port, a.users.map((u) => `${u.name}:${u.access}`)])).toEqual([
       ['notes', 'postgresql-sandbox', 31002, []],
       ['shop', 'postgresql-starter-512', 31001, ['app-writer:read-write', 'reporting:read-only']],
