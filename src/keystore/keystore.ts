@@ -11,7 +11,7 @@ import { open, seal } from './cipher.js';
 // and dbform keeps no local state: any machine with the master key can plan and apply.
 
 export class HostKeystore {
-  private cache: Map<string, string> | undefined;
+  private loading: Promise<Map<string, string>> | undefined;
 
   constructor(
     private readonly host: Host,
@@ -19,22 +19,33 @@ export class HostKeystore {
     private readonly key: Buffer,
   ) {}
 
-  /** Loads every entry of the host in one round trip (read-only: used by gather). */
-  private async load(): Promise<Map<string, string>> {
-    if (this.cache) return this.cache;
+  /**
+   * Every entry of the host, read once per run in one command (read-only: used by gather). The read in
+   * flight is shared: gather asks for the entries of all the host's add-ons at the same moment, and each
+   * would otherwise read the whole keystore again. A failed read is not kept, so a later call tries again.
+   */
+  private load(): Promise<Map<string, string>> {
+    this.loading ??= this.readAll().catch((err: unknown) => {
+      this.loading = undefined;
+      throw err;
+    });
+    return this.loading;
+  }
+
+  private async readAll(): Promise<Map<string, string>> {
+    // grep -H prints "FILE:LINE" for every entry in one process (an entry is one line of base64 and dots).
     const out = await run(
       this.host,
       'reading the keystore',
-      `if [ -d ${shq(this.dir)} ]; then cd ${shq(this.dir)} && for f in *.enc; do [ -f "$f" ] && printf '%s %s\\n' "$f" "$(cat "$f")"; done; fi; true`,
+      `if [ -d ${shq(this.dir)} ]; then cd ${shq(this.dir)} && grep -H '' -- *.enc 2>/dev/null; fi; true`,
     );
     const entries = new Map<string, string>();
     for (const line of out.split('\n')) {
-      const [file, sealed] = line.split(' ');
-      if (!file || !sealed) continue;
-      const name = Buffer.from(file.replace(/\.enc$/, ''), 'base64url').toString('utf8');
-      entries.set(name, sealed);
+      const colon = line.indexOf(':');
+      if (colon < 0 || !line.slice(0, colon).endsWith('.enc')) continue;
+      const name = Buffer.from(line.slice(0, colon).replace(/\.enc$/, ''), 'base64url').toString('utf8');
+      entries.set(name, line.slice(colon + 1));
     }
-    this.cache = entries;
     return entries;
   }
 
