@@ -12,6 +12,14 @@ export default tseslint.config(
     rules: {
       // `_`-prefixed names are deliberately unused (a callback's position, a destructured rest).
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // Small files with one purpose.
+      'max-lines': ['error', { max: 400 }],
     },
+  },
+  {
+    // Functions that fit on a screen. Tests are exempt: a `describe` callback groups cases, it is no function
+    // anyone reads as one.
+    files: ['src/**/*.ts', 'scripts/**/*.mjs', 'bench/**/*.mjs'],
+    rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }] },
   },
 );
