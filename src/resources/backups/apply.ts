@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Executor } from '../../apply/context.js';
 import { field } from '../../apply/context.js';
 import { run } from '../../hosts/host.js';
@@ -22,7 +23,9 @@ const install: Executor = async (step, ctx) => {
     if (!/^[0-7]{3}$/.test(file.mode)) throw new Error(`plan step backups.install: bad mode for ${path}`);
     const content = fillEnvOrThrow(file.content, `backups of ${addon}`);
     if (sha256Hex(content) !== file.sha256) throw new Error(`${path} would differ from the plan (config or credentials changed): run plan again`);
-    const tmp = `${path}.dbform-tmp.${process.pid}`;
+    // The backup program is shared by every add-on of the host, and their installs run in parallel: each
+    // writes its own temporary file, and the last rename wins with the same bytes.
+    const tmp = `${path}.dbform-tmp.${process.pid}.${randomBytes(6).toString('hex')}`;
     await run(
       ctx.host,
       `writing ${path}`,
