@@ -60,6 +60,10 @@ function checkVersion(input: RestoreInput): void {
   }
 }
 
+function tables(n: number): string {
+  return `${n} table${n === 1 ? '' : 's'}`;
+}
+
 function hazards(input: RestoreInput, where: string, previous: string): Hazard[] {
   const inPlace = input.source === input.target.name;
   if (!inPlace && input.observed.tables === 0) return [];
@@ -67,7 +71,7 @@ function hazards(input: RestoreInput, where: string, previous: string): Hazard[]
   return [
     {
       code: 'DATA_LOSS',
-      message: `the data of database ${input.target.database} on ${where} (${input.observed.tables} tables) is replaced by backup ${input.backup.id}; ${kept}`,
+      message: `the data of database ${input.target.database} on ${where} (${tables(input.observed.tables)}) is replaced by backup ${input.backup.id}; ${kept}`,
     },
   ];
 }
@@ -94,7 +98,7 @@ export function buildRestorePlan(input: RestoreInput): Plan {
   const { scratch, previous } = restoreDatabaseNames(t.database, input.now);
   const where = `${t.host}:${t.container.port}`;
   const b = input.backup;
-  const before: Attrs = { data: `current data (${input.observed.tables} tables)` };
+  const before: Attrs = { data: `current data (${tables(input.observed.tables)})` };
   const after: Attrs = {
     data: `backup ${b.id} of ${input.source}`,
     backup_taken_at: b.startedAt,
