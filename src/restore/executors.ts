@@ -51,15 +51,23 @@ const load: RestoreExecutor = async (step, ctx) => {
     const command = shellJoin(['docker', 'exec', '-i', container, 'pg_restore', '-h', '/tmp', '-p', port, '-U', 'postgres',
       '--no-owner', '--no-privileges', `--role=${owner}`, '--exit-on-error', `--dbname=${database}`]);
     ctx.progress(`streaming backup ${backup} of ${source} into pg_restore (database ${database})`);
-    const [restored, read] = await Promise.allSettled([ctx.host.exec(command, { stdin }), ctx.readBackup(source, backup, stdin)]);
-    if (restored.status === 'rejected') throw restored.reason;
-    // pg_restore's own error says more than the broken pipe the download then sees.
-    if (restored.value.code !== 0) {
-      const detail = (restored.value.stderr || restored.value.stdout).trim().split('\n').slice(-3).join(' ');
-      throw new Error(`pg_restore failed (exit ${restored.value.code}): ${detail}`);
+    // A download that fails (storage unreachable, a damaged object) ends pg_restore's input, so it stops too.
+    let readError: Error | undefined;
+    const reading = ctx.readBackup(source, backup, stdin).catch((e: Error) => {
+      readError = e;
+      stdin.destroy();
+    });
+    const restored = await ctx.host.exec(command, { stdin });
+    await reading;
+    const failures: string[] = [];
+    if (restored.code !== 0) {
+      const detail = (restored.stderr || restored.stdout).trim().split('\n').slice(-3).join(' ');
+      failures.push(`pg_restore failed (exit ${restored.code}): ${detail}`);
     }
-    // A dump that does not match its checksum is not swapped in, even if pg_restore took it.
-    if (read.status === 'rejected') throw read.reason;
+    // A dump that does not match its checksum is not swapped in, even if pg_restore took it. When both fail,
+    // either may be the cause (a broken download, or pg_restore stopping and breaking the pipe): both are said.
+    if (readError) failures.push(readError.message);
+    if (failures.length) throw new Error(failures.join('; '));
   });
 };
 
