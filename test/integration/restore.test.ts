@@ -18,9 +18,9 @@ let backupId: string;
 let vaultUrl: string;
 
 const users = `    users:
-      - name: app
+      app:
         access: read-write
-      - name: reporting
+      reporting:
         access: read-only
     extensions: [pgcrypto]
 `;
