@@ -38,7 +38,7 @@ export interface ApplyInput {
   hooks: ApplyHooks;
 }
 
-function makeContext(input: ApplyInput, hostName: string): { ctx: ApplyContext; close(): Promise<void> } {
+export function makeContext(input: ApplyInput, hostName: string): { ctx: ApplyContext; close(): Promise<void> } {
   const host = input.hosts.get(hostName)!;
   const keystore = input.keystores.get(hostName)!;
   const clients = new Map<string, pg.Client>();

@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RENDER_FORMATS, type RenderFormat } from '../render/index.js';
 // Types only (erased): the command modules are still loaded on use.
 import type { ApplyOptions } from './commands/apply.js';
+import type { RestoreOptions } from './commands/restore.js';
 import { COMMANDS, COMMON_FLAGS, DEFAULT_FILE, isCommandSpec, type CommandSpec, type FlagSpec } from './command-table.js';
 import { commandUsage, flagList, globalUsage, groupUsage, synopsis } from './usage.js';
 
@@ -16,6 +17,7 @@ export type Invocation =
   | ({ command: 'apply' } & ApplyOptions)
   | { command: 'output'; file: string; addon: string; user?: string; all: boolean; ca: boolean }
   | { command: 'backups'; file: string; action: string; addon: string; backup?: string; out?: string }
+  | ({ command: 'restore' } & RestoreOptions)
   | { command: 'hosts keyscan'; file: string; target: string };
 
 export type ParseResult =
@@ -113,11 +115,29 @@ function invocation(spec: CommandSpec, v: Values, args: string[]): Invocation {
       return { command, file, addon: args[0]!, user: str(v.user), all: v.all === true, ca: v.ca === true };
     case 'backups':
       return { command, file, action: action!, addon: args[0]!, backup: str(v.backup), out: str(v.out) };
+    case 'restore':
+      return restoreInvocation(file, args[0]!, v);
     case 'hosts':
       return { command: 'hosts keyscan', file, target: args[0]! };
     default:
       throw new Error(`command table entry ${spec.name} has no invocation`);
   }
+}
+
+function restoreInvocation(file: string, addon: string, v: Values): Invocation {
+  const backup = str(v.backup);
+  if (!backup) throw new UsageError(`restore needs --backup ID: the backup to restore (ids: dbform backups list ${addon})`);
+  return {
+    command: 'restore',
+    file,
+    addon,
+    backup,
+    into: str(v.into),
+    autoApprove: v['auto-approve'] === true,
+    allowHazards: str(v['allow-hazards']),
+    dropPrevious: v['drop-previous'] === true,
+    lockTimeoutSeconds: seconds(str(v['lock-timeout']) ?? '0', '--lock-timeout'),
+  };
 }
 
 function format(value: string | boolean | undefined, fallback: RenderFormat): RenderFormat {

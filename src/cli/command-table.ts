@@ -6,6 +6,8 @@ export interface FlagSpec {
   short?: string;
   /** Placeholder for the value in usage lines ("FILE"); string flags only. */
   value?: string;
+  /** Shown without brackets in usage lines; the command's parser says what is missing. */
+  required?: boolean;
   help: string;
 }
 
@@ -64,6 +66,14 @@ export const COMMANDS: Record<string, CommandSpec | Record<string, CommandSpec>>
     }),
     verify: command('backups verify', ['ADDON'], 'check that a backup is intact and decrypts completely', { backup: BACKUP_ID }),
   },
+  restore: command('restore', ['ADDON'], "restore a logical backup in place (the add-on's database is replaced), or into another add-on", {
+    backup: { type: 'string', value: 'ID', required: true, help: 'the backup to restore (an id from `backups list`)' },
+    into: { type: 'string', value: 'ADDON', help: 'restore into this add-on (declared in the file, already applied) instead of in place' },
+    'auto-approve': { type: 'boolean', help: 'do not ask for "yes" (for scripts)' },
+    'allow-hazards': { type: 'string', value: 'CODE,...', help: 'allow the hazards restore prints (DATA_LOSS when data is overwritten)' },
+    'drop-previous': { type: 'boolean', help: 'drop the replaced database once the restore succeeded (default: keep it)' },
+    'lock-timeout': { type: 'string', value: 'SECONDS', help: "wait this long for another apply's host lock (default: 0)" },
+  }),
   hosts: {
     keyscan: command('hosts keyscan', ['HOST'], 'print the hostKey line to pin for a host (name in the file, or ADDRESS[:PORT])'),
   },

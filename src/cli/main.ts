@@ -19,6 +19,8 @@ async function run(inv: Invocation): Promise<number> {
       return (await import('./commands/apply.js')).applyCommand(inv);
     case 'backups':
       return (await import('./commands/backups.js')).backupsCommand(inv);
+    case 'restore':
+      return (await import('./commands/restore.js')).restoreCommand(inv);
     case 'hosts keyscan':
       return (await import('./commands/keyscan.js')).keyscanCommand(inv.file, inv.target);
     case 'output':

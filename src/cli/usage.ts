@@ -16,7 +16,8 @@ export function flagList(spec: CommandSpec): string {
 }
 
 function flagSynopsis(name: string, flag: FlagSpec): string {
-  return flag.value ? `[--${name} ${flag.value}]` : `[--${name}]`;
+  const text = flag.value ? `--${name} ${flag.value}` : `--${name}`;
+  return flag.required ? text : `[${text}]`;
 }
 
 /** One line: "dbform apply [PLANFILE] [--auto-approve] ...". */

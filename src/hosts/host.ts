@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type pg from 'pg';
 
 // What dbform needs from a database host. Gather uses exec/readonly commands and sql; only apply
@@ -10,8 +11,9 @@ export interface ExecResult {
 }
 
 export interface ExecOptions {
-  /** Bytes written to the command's stdin (how secrets reach a host: never argv, never env). */
-  stdin?: string | Buffer;
+  /** Bytes written to the command's stdin (how secrets reach a host: never argv, never env). A stream is piped
+   *  with backpressure (a restore's dump: memory stays flat); if it fails, the command's stdin is closed. */
+  stdin?: string | Buffer | Readable;
   timeoutMs?: number;
 }
 

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import type { ExecOptions, ExecResult, HeldCommand, Host, PgLogin, StreamedCommand } from './host.js';
 import { pgConfig } from './host.js';
@@ -28,7 +29,9 @@ export class LocalHost implements Host {
         });
       });
       child.stdin.on('error', () => undefined); // a command that does not read stdin closes it early
-      child.stdin.end(opts.stdin ?? '');
+      const input = opts.stdin ?? '';
+      if (typeof input === 'string' || Buffer.isBuffer(input)) child.stdin.end(input);
+      else pipeline(input, child.stdin).catch(() => child.stdin.destroy()); // the command sees EOF and ends
     });
   }
 

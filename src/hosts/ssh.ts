@@ -8,6 +8,7 @@ import type { ExecOptions, ExecResult, HeldCommand, Host, PgLogin, StreamedComma
 import { pgConfig } from './host.js';
 import { heldCommand } from './held.js';
 import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { blobAlgorithm, fingerprint, parseHostKey, serverHostKeyAlgorithms } from './host-key.js';
 import { SessionSlots } from './session-slots.js';
 import { SshPgStream } from './ssh-pg-stream.js';
@@ -128,7 +129,9 @@ export class SshHost implements Host {
               stderr: Buffer.concat(errs).toString('utf8'),
             });
           });
-          stream.end(opts.stdin ?? '');
+          const input = opts.stdin ?? '';
+          if (typeof input === 'string' || Buffer.isBuffer(input)) stream.end(input);
+          else pipeline(input, stream).catch(() => stream.close()); // the channel closes: the command ends
         }),
     ).catch((err: Error) => {
       throw new Error(`host ${this.name}: cannot run a command: ${err.message}`);

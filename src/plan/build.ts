@@ -11,7 +11,7 @@ import type { Change, InstanceEndpoint, Plan } from './types.js';
 
 /** The in-instance part of an add-on's desired state: what converge diffs once the instance runs.
  *  It holds no secret (passwords are named by their source), so it can travel in a plan step. */
-function instanceDesired(d: DesiredAddon): DesiredAddon {
+export function instanceDesired(d: DesiredAddon): DesiredAddon {
   return { ...d, backups: { ...d.backups, files: {} } };
 }
 
