@@ -15,7 +15,7 @@ export type Invocation =
   | { command: 'drift'; file: string; format: RenderFormat }
   | ({ command: 'apply' } & ApplyOptions)
   | { command: 'output'; file: string; addon: string; user?: string; all: boolean; ca: boolean }
-  | { command: 'backups'; file: string; action: string; addon: string; backup?: string; out?: string }
+  | { command: 'backups'; file: string; action: string; addon: string; backup?: string; out?: string; format?: 'text' | 'json' }
   | { command: 'hosts keyscan'; file: string; target: string };
 
 export type ParseResult =
@@ -112,7 +112,7 @@ function invocation(spec: CommandSpec, v: Values, args: string[]): Invocation {
     case 'output':
       return { command, file, addon: args[0]!, user: str(v.user), all: v.all === true, ca: v.ca === true };
     case 'backups':
-      return { command, file, action: action!, addon: args[0]!, backup: str(v.backup), out: str(v.out) };
+      return { command, file, action: action!, addon: args[0]!, backup: str(v.backup), out: str(v.out), ...listFormat(v.format) };
     case 'hosts':
       return { command: 'hosts keyscan', file, target: args[0]! };
     default:
@@ -124,6 +124,14 @@ function format(value: string | boolean | undefined, fallback: RenderFormat): Re
   const f = (str(value) ?? fallback) as RenderFormat;
   if (!RENDER_FORMATS.includes(f)) throw new UsageError(`--format must be one of ${RENDER_FORMATS.join(', ')}`);
   return f;
+}
+
+/** `backups list --format text|json` (the plan's markdown has no meaning for a list). */
+function listFormat(value: string | boolean | undefined): { format?: 'text' | 'json' } {
+  const f = str(value);
+  if (f === undefined) return {};
+  if (f !== 'text' && f !== 'json') throw new UsageError('--format must be one of text, json');
+  return { format: f };
 }
 
 function seconds(value: string, flag: string): number {

@@ -56,7 +56,9 @@ export const COMMANDS: Record<string, CommandSpec | Record<string, CommandSpec>>
     ca: { type: 'boolean', help: "the fleet CA's certificate, for sslmode=verify-full" },
   }),
   backups: {
-    list: command('backups list', ['ADDON'], "the add-on's backups: id, created at, size, kind, status"),
+    list: command('backups list', ['ADDON'], "the add-on's backups: id, created at, size, kind, status; with PITR on, its window and full base backups", {
+      format: { type: 'string', value: 'text|json', help: 'how to print them (default: text)' },
+    }),
     create: command('backups create', ['ADDON'], 'take a backup now and wait for it'),
     download: command('backups download', ['ADDON'], 'download and decrypt a backup into a file pg_restore reads', {
       backup: BACKUP_ID,

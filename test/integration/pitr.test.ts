@@ -1,0 +1,166 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Fleet, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
+import { Workspace, asUser } from './harness.js';
+
+// Point-in-time recovery end to end on the fleet: pgBackRest in the add-on's container archiving WAL to the
+// fleet's S3 endpoint over TLS (an encrypted repository), the stanza and first full base backup made by
+// apply, and the window `dbform backups list` reads back from the host.
+
+interface S3Info { bucket: string; caFile: string; accessKeyId: string; secretAccessKey: string; dataDir: string }
+let fleet: Fleet & { s3: S3Info };
+const ws = new Workspace();
+const CANARY_ROW = 'pitr-canary-row-0c41d9';
+let env: Record<string, string>;
+let applyOutput = '';
+let applySeconds = 0;
+
+function config(pitr: boolean): string {
+  return `version: 1
+hosts:
+${hostsYaml(fleet)}storage:
+  main:
+    type: s3
+    endpoint: https://10.77.0.2:443
+    region: us-east-1
+    bucket: ${fleet.s3.bucket}
+    accessKeyIdEnv: S3_ACCESS_KEY_ID
+    secretAccessKeyEnv: S3_SECRET_ACCESS_KEY
+    caFile: ${fleet.s3.caFile}
+defaults:
+  storage: main
+addons:
+  ledger:
+    plan: postgresql-starter-256
+    host: db-1
+    port: 31001
+    backups:
+      pitr: ${pitr}
+`;
+}
+
+const db1 = () => fleet.hosts.find((h) => h.name === 'db-1')!;
+const onDb1 = (cmd: string) => spawnSync('nsenter', ['-t', String(db1().pid), '-m', 'sh', '-c', cmd], { encoding: 'utf8' });
+
+function repoFiles(): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const f of readdirSync(d)) {
+      const p = join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(p);
+    }
+  };
+  walk(join(fleet.s3.dataDir, fleet.s3.bucket, '.pgbackrest', 'ledger'));
+  return out;
+}
+
+interface ListJson {
+  pitr: {
+    window: { earliest: string; latest: string } | null;
+    base_backups: { id: string; type: string; status: string; finished_at: string }[];
+    archiver: { failed_count: number; last_archived_at: string | null } | null;
+  };
+}
+
+function listJson(): ListJson {
+  const r = ws.run(['backups', 'list', 'ledger', '--format', 'json'], env);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as ListJson;
+}
+
+beforeAll(() => {
+  fleet = fleetUp(3) as typeof fleet;
+  env = { S3_ACCESS_KEY_ID: fleet.s3.accessKeyId, S3_SECRET_ACCESS_KEY: fleet.s3.secretAccessKey, NODE_NO_WARNINGS: '1' };
+  ws.write(config(true));
+  const t0 = Date.now();
+  const r = ws.run(['apply', '--auto-approve'], env);
+  applySeconds = (Date.now() - t0) / 1000;
+  applyOutput = r.stdout + r.stderr;
+  expect(r.code, applyOutput).toBe(0);
+});
+
+afterAll(() => {
+  ws.cleanup([]);
+  fleetDown();
+});
+
+describe('point-in-time recovery (pgBackRest to S3 over TLS)', () => {
+  it('apply makes the stanza and the first full base backup; plan is empty after it', () => {
+    expect(applyOutput).toContain('addon.ledger.pitr: done');
+    expect(applyOutput).toContain('addon.ledger.pitr_base: done');
+    console.log(`first apply with PITR on: ${applySeconds.toFixed(1)} s; ${/first full base backup of ledger taken in [\d.]+ s/.exec(applyOutput)?.[0] ?? ''}`);
+    const plan = ws.run(['plan', '--detailed-exitcode'], env);
+    expect(plan.stdout).toContain('No changes.');
+    expect(plan.code).toBe(0);
+  });
+
+  it("the settings are the container's postgres user's only, and the container runs with archiving on", () => {
+    const st = onDb1('stat -c "%a %s" /var/lib/dbform/.pitr/ledger/etc/pgbackrest.conf /var/lib/dbform/.pitr/ledger/etc/conf.d/cipher.conf /var/lib/dbform/.pitr/ledger/etc');
+    expect(st.stdout.trim().split('\n').map((l) => l.split(' ')[0])).toEqual(['600', '600', '700']);
+    expect(psqlOn(db1(), 'ledger', 31001, 'postgres', "SELECT current_setting('archive_mode') || ' ' || current_setting('archive_timeout')")).toBe('on 1min');
+  });
+
+  it('rows committed are archived within archive_timeout: the window reaches them; the archiver has no failure', async () => {
+    const url = ws.urls('ledger', env).DATABASE_URL!;
+    await asUser(url, async (c) => {
+      await c.query('CREATE TABLE ledger_rows (v text, at timestamptz DEFAULT now())');
+      await c.query('INSERT INTO ledger_rows (v) SELECT $1 || g FROM generate_series(1, 1000) g', [CANARY_ROW]);
+    });
+    const committed = Date.now();
+    // archive_timeout is 60 s: the segment holding these rows is archived at most about a minute later.
+    let list = listJson();
+    while (Date.now() - committed < 100_000 && !(list.pitr.window && Date.parse(list.pitr.window.latest) >= committed)) {
+      await new Promise((r) => setTimeout(r, 5000));
+      list = listJson();
+    }
+    const w = list.pitr.window!;
+    const lag = (Date.parse(w.latest) - committed) / 1000;
+    console.log(`rows committed -> archived (window's latest) after ${lag.toFixed(1)} s`);
+    expect(Date.parse(w.latest)).toBeGreaterThanOrEqual(committed);
+    expect(lag).toBeLessThanOrEqual(90);
+    expect(Date.parse(w.earliest)).toBeLessThan(committed);
+    expect(list.pitr.base_backups).toHaveLength(1);
+    expect(list.pitr.base_backups[0]).toMatchObject({ type: 'full', status: 'ok', finished_at: w.earliest });
+    expect(list.pitr.archiver!.failed_count).toBe(0);
+    expect(psqlOn(db1(), 'ledger', 31001, 'postgres', 'SELECT failed_count FROM pg_stat_archiver')).toBe('0');
+  });
+
+  it('backups list shows the window and the full base backup as text', () => {
+    const r = ws.run(['backups', 'list', 'ledger'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Point-in-time recovery: any time from \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+ to \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+\./);
+    expect(r.stdout).toMatch(/WAL archiving: last WAL [0-9A-F]{24} archived /);
+    expect(r.stdout).toMatch(/^\d{8}-\d{6}F\s+full\s+.*\s+ok$/m);
+  });
+
+  it('the repository is encrypted: every WAL segment and base backup file is ciphertext', () => {
+    const files = repoFiles().filter((f) => f.endsWith('._S3rver_object') && /\/(archive|backup)\/ledger\//.test(f));
+    expect(files.length).toBeGreaterThan(3);
+    // pgBackRest's aes-256-cbc files are OpenSSL's salted format.
+    for (const f of files) expect(readFileSync(f).subarray(0, 8).toString(), f).toBe('Salted__');
+    // Secrets stay out of what dbform printed.
+    const printed = ws.transcript.join('\n');
+    expect(printed).not.toContain(fleet.s3.secretAccessKey);
+    const pass = onDb1("sed -n 's/^repo1-cipher-pass=//p' /var/lib/dbform/.pitr/ledger/etc/conf.d/cipher.conf").stdout.trim();
+    expect(pass.length).toBeGreaterThanOrEqual(16);
+    expect(printed).not.toContain(pass);
+  });
+
+  it('pitr: false removes the settings and archiving (BACKUPS_DISABLED, RESTART); the repository is kept', () => {
+    ws.write(config(false));
+    const plan = ws.run(['plan'], env);
+    expect(plan.stdout).toContain('BACKUPS_DISABLED');
+    expect(plan.stdout).toContain('RESTART');
+    const r = ws.run(['apply', '--auto-approve', '--allow-hazards', 'BACKUPS_DISABLED,RESTART'], env);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(onDb1('ls /var/lib/dbform/.pitr/ledger /etc/cron.d/dbform-pitr-ledger 2>&1').stdout).toMatch(/No such file.*\n.*No such file/);
+    expect(psqlOn(db1(), 'ledger', 31001, 'postgres', "SELECT current_setting('archive_mode')")).toBe('off');
+    expect(repoFiles().length).toBeGreaterThan(3);
+    const again = ws.run(['plan', '--detailed-exitcode'], env);
+    expect(again.stdout).toContain('No changes.');
+    expect(again.code).toBe(0);
+  });
+});
