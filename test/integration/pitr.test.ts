@@ -23,7 +23,7 @@ hosts:
 ${hostsYaml(fleet)}storage:
   main:
     type: s3
-    endpoint: https://10.77.0.2:443
+    endpoint: https://s3.fleet:443
     region: us-east-1
     bucket: ${fleet.s3.bucket}
     accessKeyIdEnv: S3_ACCESS_KEY_ID
@@ -73,7 +73,13 @@ function listJson(): ListJson {
 
 beforeAll(() => {
   fleet = fleetUp(3) as typeof fleet;
-  env = { S3_ACCESS_KEY_ID: fleet.s3.accessKeyId, S3_SECRET_ACCESS_KEY: fleet.s3.secretAccessKey, NODE_NO_WARNINGS: '1' };
+  env = {
+    S3_ACCESS_KEY_ID: fleet.s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: fleet.s3.secretAccessKey,
+    NODE_NO_WARNINGS: '1',
+    // The storage is named by its DNS name (pgBackRest checks the certificate by name): see fleet-dns.mjs.
+    NODE_OPTIONS: `--import ${new URL('./fleet-dns.mjs', import.meta.url).href}`,
+  };
   ws.write(config(true));
   const t0 = Date.now();
   const r = ws.run(['apply', '--auto-approve'], env);

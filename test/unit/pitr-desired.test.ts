@@ -99,6 +99,10 @@ describe('PITR desired state', () => {
     expect(() => shop(S3.replace('https://s3.example:9000', 'http://s3.example:9000'))).toThrow('point-in-time recovery (pgBackRest) needs an https:// endpoint');
   });
 
+  it('pgBackRest checks the certificate by DNS name: an endpoint given by address is refused', () => {
+    expect(() => shop(S3.replace('https://s3.example:9000', 'https://10.77.0.2:443'))).toThrow('needs the endpoint by DNS name, as its TLS certificate names it, not 10.77.0.2');
+  });
+
   it('pitr: false adds nothing to the container', () => {
     const d = shop(S3, false);
     expect(d.pitr.enabled).toBe(false);

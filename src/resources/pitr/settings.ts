@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parseScheduleAt } from '../../config/semantic.js';
@@ -72,6 +73,10 @@ function s3RepoLines(config: Config, addon: AddonConfig, files: PitrFiles['files
   }
   // pgBackRest refuses plain HTTP to S3: say so at plan time rather than at the first archived segment.
   if (url.protocol !== 'https:') throw new UserError(`${what}: point-in-time recovery (pgBackRest) needs an https:// endpoint`);
+  // pgBackRest 2.45 matches the server certificate against DNS names only (an IP subjectAltName is not accepted).
+  if (isIP(url.hostname.replace(/^\[|\]$/g, ''))) {
+    throw new UserError(`${what}: point-in-time recovery (pgBackRest) needs the endpoint by DNS name, as its TLS certificate names it, not ${url.hostname}`);
+  }
   if (!storage.accessKeyIdEnv || !storage.secretAccessKeyEnv) throw new UserError(`${what}: the names of its credentials' environment variables are missing`);
   const lines = [
     'repo1-type=s3',
