@@ -17,11 +17,11 @@ let env: Record<string, string>;
 let applyOutput = '';
 let applySeconds = 0;
 
-function config(pitr: boolean): string {
-  return `version: 1
-hosts:
-${hostsYaml(fleet)}storage:
-  main:
+const LOCAL_REPO = '/var/lib/dbform-backups';
+
+function storageYaml(type: 's3' | 'local'): string {
+  if (type === 'local') return `  main:\n    type: local\n    path: ${LOCAL_REPO}\n`;
+  return `  main:
     type: s3
     endpoint: https://s3.fleet:443
     region: us-east-1
@@ -29,7 +29,14 @@ ${hostsYaml(fleet)}storage:
     accessKeyIdEnv: S3_ACCESS_KEY_ID
     secretAccessKeyEnv: S3_SECRET_ACCESS_KEY
     caFile: ${fleet.s3.caFile}
-defaults:
+`;
+}
+
+function config(pitr: boolean, storage: 's3' | 'local' = 's3'): string {
+  return `version: 1
+hosts:
+${hostsYaml(fleet)}storage:
+${storageYaml(storage)}defaults:
   storage: main
 addons:
   ledger:
@@ -153,6 +160,23 @@ describe('point-in-time recovery (pgBackRest to S3 over TLS)', () => {
     const pass = onDb1("sed -n 's/^repo1-cipher-pass=//p' /var/lib/dbform/.pitr/ledger/etc/conf.d/cipher.conf").stdout.trim();
     expect(pass.length).toBeGreaterThanOrEqual(16);
     expect(printed).not.toContain(pass);
+  });
+
+  it('another repository (a local directory on the host): a new stanza and full base backup there, encrypted', () => {
+    ws.write(config(true, 'local'));
+    const plan = ws.run(['plan'], env);
+    expect(plan.stdout).toMatch(/~ addon\.ledger\.pitr_base/);
+    expect(plan.stdout).toContain(`${LOCAL_REPO}/.pgbackrest/ledger:/var/lib/pgbackrest`);
+    const r = ws.run(['apply', '--auto-approve', '--allow-hazards', 'RESTART'], env);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const list = listJson();
+    expect(list.pitr.base_backups).toHaveLength(1);
+    expect(list.pitr.window).not.toBeNull();
+    const wal = onDb1(`find ${LOCAL_REPO}/.pgbackrest/ledger/archive -name '0000*' -type f | head -3 | xargs -r head -c 8`);
+    expect(wal.stdout).toMatch(/^Salted__/);
+    const again = ws.run(['plan', '--detailed-exitcode'], env);
+    expect(again.stdout).toContain('No changes.');
+    expect(again.code).toBe(0);
   });
 
   it('pitr: false removes the settings and archiving (BACKUPS_DISABLED, RESTART); the repository is kept', () => {
