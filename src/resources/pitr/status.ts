@@ -1,7 +1,7 @@
 import type { Config } from '../../config/types.js';
 import type { Host } from '../../hosts/host.js';
 import { UserError } from '../../util/errors.js';
-import { shellJoin } from '../../util/shell.js';
+import { shellJoin, shq } from '../../util/shell.js';
 import { containerName } from '../desired.js';
 import { type ArchiverStats, type PitrStatus, parseArchiver, pitrStatus } from './info.js';
 import { CONTAINER_PGBACKREST_ETC, pitrStateDir } from './settings.js';
@@ -16,6 +16,10 @@ export async function readPitrStatus(config: Config, host: Host, addon: string):
   const declared = config.addons.find((a) => a.name === addon)!;
   const hostCfg = config.hosts.find((h) => h.name === host.name)!;
   const etc = `${pitrStateDir(hostCfg, addon)}/etc`;
+  // Checked first: docker would otherwise create the missing directory to mount it, and this only reads.
+  if ((await host.exec(`test -f ${shq(`${etc}/pgbackrest.conf`)}`)).code !== 0) {
+    throw new UserError(`add-on ${addon}: point-in-time recovery is not set up on host ${host.name} yet: run dbform apply first`);
+  }
   const info = await host.exec(
     shellJoin(['docker', 'run', '--rm', '--network', 'host', '--user', 'postgres', '-v', `${etc}:${CONTAINER_PGBACKREST_ETC}:ro`,
       config.defaults.image, 'pgbackrest', `--stanza=${addon}`, '--log-level-console=error', 'info', '--output=json']),
