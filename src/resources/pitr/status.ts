@@ -4,7 +4,8 @@ import { UserError } from '../../util/errors.js';
 import { shellJoin, shq } from '../../util/shell.js';
 import { containerName } from '../desired.js';
 import { type ArchiverStats, type PitrStatus, parseArchiver, pitrStatus } from './info.js';
-import { CONTAINER_PGBACKREST_ETC, pitrStateDir } from './settings.js';
+import { desiredPitr, pitrContainerParts } from './desired.js';
+import { pitrStateDir } from './settings.js';
 
 // Reads an add-on's PITR state on its host, for `dbform backups list`: `pgbackrest info` in the add-on's
 // image (with its settings mounted read-only, so it answers whether the add-on runs or not) and, when the
@@ -16,12 +17,14 @@ export async function readPitrStatus(config: Config, host: Host, addon: string):
   const declared = config.addons.find((a) => a.name === addon)!;
   const hostCfg = config.hosts.find((h) => h.name === host.name)!;
   const etc = `${pitrStateDir(hostCfg, addon)}/etc`;
+  // The container's own mounts (the settings and, for a directory repository, the repository), read-only here.
+  const mounts = pitrContainerParts(desiredPitr(config, declared, hostCfg)).mounts.flatMap((m) => ['-v', m.endsWith(':ro') ? m : `${m}:ro`]);
   // Checked first: docker would otherwise create the missing directory to mount it, and this only reads.
   if ((await host.exec(`test -f ${shq(`${etc}/pgbackrest.conf`)}`)).code !== 0) {
     throw new UserError(`add-on ${addon}: point-in-time recovery is not set up on host ${host.name} yet: run dbform apply first`);
   }
   const info = await host.exec(
-    shellJoin(['docker', 'run', '--rm', '--network', 'host', '--user', 'postgres', '-v', `${etc}:${CONTAINER_PGBACKREST_ETC}:ro`,
+    shellJoin(['docker', 'run', '--rm', '--network', 'host', '--user', 'postgres', ...mounts,
       config.defaults.image, 'pgbackrest', `--stanza=${addon}`, '--log-level-console=error', 'info', '--output=json']),
   );
   if (info.code !== 0) {
