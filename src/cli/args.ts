@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RENDER_FORMATS, type RenderFormat } from '../render/index.js';
 // Types only (erased): the command modules are still loaded on use.
 import type { ApplyOptions } from './commands/apply.js';
+import type { RestorePitrOptions } from './commands/restore-pitr.js';
 import { COMMANDS, COMMON_FLAGS, DEFAULT_FILE, isCommandSpec, type CommandSpec, type FlagSpec } from './command-table.js';
 import { commandUsage, flagList, globalUsage, groupUsage, synopsis } from './usage.js';
 
@@ -16,7 +17,8 @@ export type Invocation =
   | ({ command: 'apply' } & ApplyOptions)
   | { command: 'output'; file: string; addon: string; user?: string; all: boolean; ca: boolean }
   | { command: 'backups'; file: string; action: string; addon: string; backup?: string; out?: string; format?: 'text' | 'json' }
-  | { command: 'hosts keyscan'; file: string; target: string };
+  | { command: 'hosts keyscan'; file: string; target: string }
+  | ({ command: 'restore' } & RestorePitrOptions);
 
 export type ParseResult =
   | { kind: 'run'; invocation: Invocation }
@@ -115,6 +117,11 @@ function invocation(spec: CommandSpec, v: Values, args: string[]): Invocation {
       return { command, file, action: action!, addon: args[0]!, backup: str(v.backup), out: str(v.out), ...listFormat(v.format) };
     case 'hosts':
       return { command: 'hosts keyscan', file, target: args[0]! };
+    case 'restore': {
+      const to = str(v.to);
+      if (!to) throw new UsageError('restore needs --to TIME|latest');
+      return { command, file, addon: args[0]!, to, allowHazards: str(v['allow-hazards']) };
+    }
     default:
       throw new Error(`command table entry ${spec.name} has no invocation`);
   }

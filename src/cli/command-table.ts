@@ -66,6 +66,10 @@ export const COMMANDS: Record<string, CommandSpec | Record<string, CommandSpec>>
     }),
     verify: command('backups verify', ['ADDON'], 'check that a backup is intact and decrypts completely', { backup: BACKUP_ID }),
   },
+  restore: command('restore', ['ADDON'], 'restore an add-on in place to a point in time (PITR); shows what it will do first', {
+    to: { type: 'string', value: 'TIME|latest', help: 'RFC 3339, or "YYYY-MM-DD HH:MM:SS" in defaults.timezone, or latest' },
+    'allow-hazards': { type: 'string', value: 'CODE,...', help: 'DATA_LOSS: needed, what was written after the target is overwritten' },
+  }),
   hosts: {
     keyscan: command('hosts keyscan', ['HOST'], 'print the hostKey line to pin for a host (name in the file, or ADDRESS[:PORT])'),
   },

@@ -72,6 +72,8 @@ interface ListJson {
   };
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 function listJson(): ListJson {
   const r = ws.run(['backups', 'list', 'ledger', '--format', 'json'], env);
   expect(r.code, r.stderr).toBe(0);
@@ -160,6 +162,51 @@ describe('point-in-time recovery (pgBackRest to S3 over TLS)', () => {
     const pass = onDb1("sed -n 's/^repo1-cipher-pass=//p' /var/lib/dbform/.pitr/ledger/etc/conf.d/cipher.conf").stdout.trim();
     expect(pass.length).toBeGreaterThanOrEqual(16);
     expect(printed).not.toContain(pass);
+  });
+
+  it('restore --to a time, in place: the rows before it are back, what came after it is gone; plan is empty', async () => {
+    const url = ws.urls('ledger', env).DATABASE_URL!;
+    await asUser(url, (c) => c.query('CREATE TABLE events (n int)'));
+    await asUser(url, (c) => c.query('INSERT INTO events SELECT g FROM generate_series(1, 500) g'));
+    await sleep(1500);
+    const target = new Date();
+    await sleep(1500);
+    await asUser(url, (c) => c.query('INSERT INTO events SELECT g FROM generate_series(501, 600) g'));
+    await asUser(url, (c) => c.query('DROP TABLE ledger_rows'));
+    const dropped = Date.now();
+    psqlOn(db1(), 'ledger', 31001, 'postgres', 'SELECT pg_switch_wal()'); // archived now rather than within a minute
+    let list = listJson();
+    while (Date.now() - dropped < 60_000 && Date.parse(list.pitr.window!.latest) < dropped) {
+      await sleep(2000);
+      list = listJson();
+    }
+
+    const refused = ws.run(['restore', 'ledger', '--to', target.toISOString()], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/Restore ledger on db-1 in place to .*\n {2}from full base backup \d{8}-\d{6}F/);
+    expect(refused.stderr).toContain('--allow-hazards DATA_LOSS');
+    const future = ws.run(['restore', 'ledger', '--to', new Date(Date.now() + 3_600_000).toISOString(), '--allow-hazards', 'DATA_LOSS'], env);
+    expect(future.code).toBe(1);
+    expect(future.stderr).toMatch(/is in the future; the window is \d{4}-.* to \d{4}-/);
+    expect(psqlOn(db1(), 'ledger', 31001, 'ledger', 'SELECT count(*) FROM events')).toBe('600'); // untouched so far
+
+    const r = ws.run(['restore', 'ledger', '--to', target.toISOString(), '--allow-hazards', 'DATA_LOSS'], env);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    console.log(`restore in place to a time: ${/Restored ledger in ([\d.]+) s/.exec(r.stdout)?.[1]} s`);
+    expect(psqlOn(db1(), 'ledger', 31001, 'ledger', 'SELECT count(*) FROM events')).toBe('500');
+    expect(psqlOn(db1(), 'ledger', 31001, 'ledger', `SELECT count(*) FROM ledger_rows WHERE v LIKE '${CANARY_ROW}%'`)).toBe('1000');
+    expect(await asUser(url, async (c) => (await c.query('SELECT count(*)::int AS n FROM events')).rows[0].n)).toBe(500); // same DATABASE_URL
+    const plan = ws.run(['plan', '--detailed-exitcode'], env);
+    expect(plan.stdout).toContain('No changes.');
+    expect(plan.code).toBe(0);
+    // The add-on archives on its new timeline.
+    psqlOn(db1(), 'ledger', 31001, 'postgres', 'SELECT pg_switch_wal()');
+    let wal = '';
+    for (let i = 0; i < 30 && !wal.startsWith('00000002'); i++) {
+      await sleep(1000);
+      wal = psqlOn(db1(), 'ledger', 31001, 'postgres', 'SELECT last_archived_wal FROM pg_stat_archiver');
+    }
+    expect(wal).toMatch(/^00000002/);
   });
 
   it('another repository (a local directory on the host): a new stanza and full base backup there, encrypted', () => {
