@@ -80,6 +80,11 @@ describe('every command and flag the README documents', () => {
     expect(run(['backups', 'verify', 'shop', '--backup', 'b1'])).toMatchObject({ action: 'verify', backup: 'b1' });
   });
 
+  it('restore ADDON --to TIME|latest [--allow-hazards]', () => {
+    expect(run(['restore', 'shop', '--to', 'latest', '--allow-hazards', 'DATA_LOSS'])).toEqual({ command: 'restore', file: 'databases.yaml', addon: 'shop', to: 'latest', allowHazards: 'DATA_LOSS' });
+    expect(error(['restore', 'shop'])).toBe('restore needs --to TIME|latest');
+  });
+
   it('hosts keyscan HOST', () => {
     expect(run(['hosts', 'keyscan', '10.77.0.11:22'])).toEqual({ command: 'hosts keyscan', file: 'databases.yaml', target: '10.77.0.11:22' });
   });
