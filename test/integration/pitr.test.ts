@@ -219,8 +219,11 @@ describe('point-in-time recovery (pgBackRest to S3 over TLS)', () => {
     const list = listJson();
     expect(list.pitr.base_backups).toHaveLength(1);
     expect(list.pitr.window).not.toBeNull();
-    const wal = onDb1(`find ${LOCAL_REPO}/.pgbackrest/ledger/archive -name '0000*' -type f | head -3 | xargs -r head -c 8`);
-    expect(wal.stdout).toMatch(/^Salted__/);
+    // Every WAL segment and base backup file in the directory: the first 8 bytes of each, one per line.
+    const heads = onDb1(`find ${LOCAL_REPO}/.pgbackrest/ledger/archive ${LOCAL_REPO}/.pgbackrest/ledger/backup -type f -exec sh -c 'head -c 8 "$1"; echo' _ {} \\;`);
+    const lines = heads.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(3);
+    for (const l of lines) expect(l).toBe('Salted__');
     const again = ws.run(['plan', '--detailed-exitcode'], env);
     expect(again.stdout).toContain('No changes.');
     expect(again.code).toBe(0);
