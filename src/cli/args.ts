@@ -3,6 +3,7 @@ import { RENDER_FORMATS, type RenderFormat } from '../render/index.js';
 // Types only (erased): the command modules are still loaded on use.
 import type { ApplyOptions } from './commands/apply.js';
 import type { RestoreOptions } from './commands/restore.js';
+import type { RestorePitrOptions } from './commands/restore-pitr.js';
 import { COMMANDS, COMMON_FLAGS, DEFAULT_FILE, isCommandSpec, type CommandSpec, type FlagSpec } from './command-table.js';
 import { commandUsage, flagList, globalUsage, groupUsage, synopsis } from './usage.js';
 
@@ -16,8 +17,9 @@ export type Invocation =
   | { command: 'drift'; file: string; format: RenderFormat }
   | ({ command: 'apply' } & ApplyOptions)
   | { command: 'output'; file: string; addon: string; user?: string; all: boolean; ca: boolean }
-  | { command: 'backups'; file: string; action: string; addon: string; backup?: string; out?: string }
+  | { command: 'backups'; file: string; action: string; addon: string; backup?: string; out?: string; format?: 'text' | 'json' }
   | ({ command: 'restore' } & RestoreOptions)
+  | ({ command: 'restore pitr' } & RestorePitrOptions)
   | { command: 'hosts keyscan'; file: string; target: string };
 
 export type ParseResult =
@@ -114,7 +116,7 @@ function invocation(spec: CommandSpec, v: Values, args: string[]): Invocation {
     case 'output':
       return { command, file, addon: args[0]!, user: str(v.user), all: v.all === true, ca: v.ca === true };
     case 'backups':
-      return { command, file, action: action!, addon: args[0]!, backup: str(v.backup), out: str(v.out) };
+      return { command, file, action: action!, addon: args[0]!, backup: str(v.backup), out: str(v.out), ...listFormat(v.format) };
     case 'restore':
       return restoreInvocation(file, args[0]!, v);
     case 'hosts':
@@ -124,9 +126,18 @@ function invocation(spec: CommandSpec, v: Values, args: string[]): Invocation {
   }
 }
 
+/** `--backup ID` restores a logical backup (in place or --into another add-on); `--to TIME` a point in time,
+ *  in place, with its own (smaller) set of flags. */
 function restoreInvocation(file: string, addon: string, v: Values): Invocation {
   const backup = str(v.backup);
-  if (!backup) throw new UsageError(`restore needs --backup ID: the backup to restore (ids: dbform backups list ${addon})`);
+  const to = str(v.to);
+  if (backup && to) throw new UsageError('restore takes --backup ID (a logical backup) or --to TIME (a point in time), not both');
+  if (to) {
+    const logicalOnly = ['into', 'auto-approve', 'drop-previous', 'lock-timeout'].filter((f) => v[f] !== undefined);
+    if (logicalOnly.length) throw new UsageError(`restore --to does not take ${logicalOnly.map((f) => `--${f}`).join(', ')} (they go with --backup ID)`);
+    return { command: 'restore pitr', file, addon, to, allowHazards: str(v['allow-hazards']) };
+  }
+  if (!backup) throw new UsageError(`restore needs --backup ID (a logical backup; ids: dbform backups list ${addon}) or --to TIME|latest (a point in time)`);
   return {
     command: 'restore',
     file,
@@ -144,6 +155,14 @@ function format(value: string | boolean | undefined, fallback: RenderFormat): Re
   const f = (str(value) ?? fallback) as RenderFormat;
   if (!RENDER_FORMATS.includes(f)) throw new UsageError(`--format must be one of ${RENDER_FORMATS.join(', ')}`);
   return f;
+}
+
+/** `backups list --format text|json` (the plan's markdown has no meaning for a list). */
+function listFormat(value: string | boolean | undefined): { format?: 'text' | 'json' } {
+  const f = str(value);
+  if (f === undefined) return {};
+  if (f !== 'text' && f !== 'json') throw new UsageError('--format must be one of text, json');
+  return { format: f };
 }
 
 function seconds(value: string, flag: string): number {

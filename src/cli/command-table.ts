@@ -58,7 +58,9 @@ export const COMMANDS: Record<string, CommandSpec | Record<string, CommandSpec>>
     ca: { type: 'boolean', help: "the fleet CA's certificate, for sslmode=verify-full" },
   }),
   backups: {
-    list: command('backups list', ['ADDON'], "the add-on's backups: id, created at, size, kind, status"),
+    list: command('backups list', ['ADDON'], "the add-on's backups: id, created at, size, kind, status; with PITR on, its window and full base backups", {
+      format: { type: 'string', value: 'text|json', help: 'how to print them (default: text)' },
+    }),
     create: command('backups create', ['ADDON'], 'take a backup now and wait for it'),
     download: command('backups download', ['ADDON'], 'download and decrypt a backup into a file pg_restore reads', {
       backup: BACKUP_ID,
@@ -66,8 +68,9 @@ export const COMMANDS: Record<string, CommandSpec | Record<string, CommandSpec>>
     }),
     verify: command('backups verify', ['ADDON'], 'check that a backup is intact and decrypts completely', { backup: BACKUP_ID }),
   },
-  restore: command('restore', ['ADDON'], "restore a logical backup in place (the add-on's database is replaced), or into another add-on", {
-    backup: { type: 'string', value: 'ID', required: true, help: 'the backup to restore (an id from `backups list`)' },
+  restore: command('restore', ['ADDON'], 'restore a logical backup (--backup, in place or --into another add-on) or a point in time (--to, in place); shows what it will do first', {
+    backup: { type: 'string', value: 'ID', help: 'the logical backup to restore (an id from `backups list`)' },
+    to: { type: 'string', value: 'TIME|latest', help: 'the point in time (PITR): RFC 3339, "YYYY-MM-DD HH:MM:SS" in defaults.timezone, or latest' },
     into: { type: 'string', value: 'ADDON', help: 'restore into this add-on (declared in the file, already applied) instead of in place' },
     'auto-approve': { type: 'boolean', help: 'do not ask for "yes" (for scripts)' },
     'allow-hazards': { type: 'string', value: 'CODE,...', help: 'allow the hazards restore prints (DATA_LOSS when data is overwritten)' },

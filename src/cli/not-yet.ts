@@ -7,7 +7,6 @@ export function notYetApplied(config: Config): string[] {
   for (const a of config.addons) {
     const unapplied: string[] = [];
     if (a.encryptionAtRest) unapplied.push('encryptionAtRest');
-    if (a.backups.pitr) unapplied.push('backups.pitr');
     if (unapplied.length) out.push(`add-on ${a.name}: ${unapplied.join(', ')} ${unapplied.length === 1 ? 'is' : 'are'} accepted but not applied by this version of dbform yet`);
     if (a.plan.startsWith('postgresql-business-')) {
       out.push(`add-on ${a.name}: business plans run as a single instance in this version (no replica, no gateway yet)`);

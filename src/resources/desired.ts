@@ -10,6 +10,7 @@ import { hostProgram } from './backups/host-program.js';
 import { backupConfDir, backupsEnabled, cronPath, renderBackupFiles, storageOf } from './backups/settings.js';
 import { sha256Hex } from '../util/canonical.js';
 import { renderHba } from './hba/hba.js';
+import { desiredPitr, pitrContainerParts } from './pitr/desired.js';
 
 // Turns the validated config into the desired state of each add-on, which the add-on kinds compare
 // against. Pure: it reads the config and the environment, never a host, so a missing environment variable
@@ -79,6 +80,10 @@ export function desiredAddon(config: Config, addon: AddonConfig, ctx: DesiredCon
   const plan = lookupPlan(addon.plan);
   if (!plan) throw new UserError(`add-on ${addon.name}: unknown plan ${addon.plan}`);
   const host = config.hosts.find((h) => h.name === addon.host) as HostConfig;
+  // Backups first: a missing credential is reported as the daily backups' (they need it first).
+  const backups = desiredBackups(config, addon, host, ctx.backupRecipient(addon.name));
+  const pitr = desiredPitr(config, addon, host);
+  const archiving = pitrContainerParts(pitr);
   return {
     name: addon.name,
     host: addon.host,
@@ -91,14 +96,16 @@ export function desiredAddon(config: Config, addon: AddonConfig, ctx: DesiredCon
     allowedIps: addon.allowedIps,
     extensions: [...addon.extensions].sort(),
     now: ctx.now.toISOString(),
-    backups: desiredBackups(config, addon, host, ctx.backupRecipient(addon.name)),
+    backups,
+    pitr,
     container: {
       name: containerName(addon.name),
       image: config.defaults.image,
       memoryMb: plan.memoryMb,
       port: addon.port,
-      settings: { ...fixedSettings(addon.port), ...postgresSettings(plan.memoryMb) },
+      settings: { ...fixedSettings(addon.port), ...postgresSettings(plan.memoryMb), ...archiving.settings },
       dataDir: `${host.dataDir}/${addon.name}`,
+      mounts: archiving.mounts,
     },
   };
 }

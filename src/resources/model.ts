@@ -21,6 +21,8 @@ export interface ContainerSpec {
   settings: Record<string, string>;
   /** Host directory mounted into the container; PostgreSQL's data lives in its pgdata/ subdirectory. */
   dataDir: string;
+  /** Other bind mounts, "HOST:CONTAINER[:ro]", sorted (pgBackRest's settings and repository). */
+  mounts: string[];
 }
 
 export interface DesiredTls {
@@ -48,6 +50,26 @@ export interface DesiredBackups {
   summary: { schedule: string; storage: string } | null;
 }
 
+export interface DesiredPitr {
+  enabled: boolean;
+  /** pgBackRest's stanza: the add-on's name. */
+  stanza: string;
+  /** Host directory of the add-on's PITR state; its etc/ is the container's /etc/pgbackrest (read-only). */
+  stateDir: string;
+  /** Files dbform renders (pgbackrest.conf, the storage CA, the weekly cron file), by host path. */
+  files: Record<string, RenderedFile>;
+  /** The include file holding the repository passphrase, installed by apply from the keystore. */
+  cipherPath: string;
+  /** Keystore entry of the repository passphrase (generated on first apply). */
+  passphraseKey: string;
+  /** Written once the stanza exists and the first full backup is taken; its hash pins the repository. */
+  marker: { path: string; content: string; sha256: string };
+  /** A directory repository (local storage) on the host, mounted writable; null for S3. */
+  repoDir: string | null;
+  cronPath: string;
+  summary: { storage: string; schedule: string; retention: string } | null;
+}
+
 export interface DesiredAddon {
   name: string;
   host: string;
@@ -63,6 +85,7 @@ export interface DesiredAddon {
   /** When the plan is made (certificate expiry is judged against it). */
   now: string;
   backups: DesiredBackups;
+  pitr: DesiredPitr;
   /** Keystore entry of the add-on's superuser password (used by dbform only, over the host's loopback). */
   superuserKey: string;
 }
@@ -77,6 +100,8 @@ export interface ObservedContainer {
   status: string;
   running: boolean;
   dataDir: string;
+  /** Bind mounts besides the data directory, "HOST:CONTAINER[:ro]", sorted (absent in older recordings). */
+  mounts?: string[];
 }
 
 /** privileges as a sorted comma-separated list ("CONNECT,CREATE") -> number of objects having exactly them. */

@@ -6,6 +6,8 @@ import { databaseKind } from './database/kind.js';
 import { extensionsKind } from './extensions/kind.js';
 import { grantsKind } from './grants/kind.js';
 import type { AnyKind } from './kind.js';
+import { pitrBaseKind } from './pitr-base/kind.js';
+import { pitrKind } from './pitr/kind.js';
 import { retentionKind } from './retention/kind.js';
 import { tlsKind } from './tls/kind.js';
 import { usersKind } from './users/kind.js';
@@ -13,7 +15,10 @@ import { usersKind } from './users/kind.js';
 // Every resource kind, in the order apply runs their changes on an add-on: the container before the
 // roles in it, the owner role before its database, the database before grants in it. Adding a kind is one
 // folder (see README.md) and one line here; test/unit/kind-contract.test.ts checks both.
-export const KINDS: readonly AnyKind[] = [containerKind, usersKind, databaseKind, grantsKind, extensionsKind, tlsKind, accessKind, backupsKind, retentionKind];
+// PITR's settings come before the container that archives with them, its stanza after the container runs.
+export const KINDS: readonly AnyKind[] = [
+  pitrKind, containerKind, usersKind, databaseKind, grantsKind, extensionsKind, tlsKind, accessKind, backupsKind, retentionKind, pitrBaseKind,
+];
 
 /** Kinds whose consecutive changes on an add-on are applied in one transaction (see apply.ts). */
 export const SHARED_TRANSACTION_KINDS: ReadonlySet<string> = new Set(['grants']);

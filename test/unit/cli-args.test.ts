@@ -74,9 +74,15 @@ describe('every command and flag the README documents', () => {
 
   it('backups list|create|download|verify ADDON, each with its own flags', () => {
     expect(run(['backups', 'list', 'shop'])).toEqual({ command: 'backups', file: 'databases.yaml', action: 'list', addon: 'shop', backup: undefined, out: undefined });
+    expect(run(['backups', 'list', 'shop', '--format', 'json'])).toMatchObject({ action: 'list', addon: 'shop', format: 'json' });
     expect(run(['backups', 'create', 'shop'])).toMatchObject({ action: 'create', addon: 'shop' });
     expect(run(['backups', 'download', 'shop', '--backup', 'b1', '--out', 'x.dump'])).toMatchObject({ action: 'download', backup: 'b1', out: 'x.dump' });
     expect(run(['backups', 'verify', 'shop', '--backup', 'b1'])).toMatchObject({ action: 'verify', backup: 'b1' });
+  });
+
+  it('restore ADDON --to TIME|latest [--allow-hazards]', () => {
+    expect(run(['restore', 'shop', '--to', 'latest', '--allow-hazards', 'DATA_LOSS'])).toEqual({ command: 'restore pitr', file: 'databases.yaml', addon: 'shop', to: 'latest', allowHazards: 'DATA_LOSS' });
+    expect(error(['restore', 'shop'])).toBe('restore needs --backup ID (a logical backup; ids: dbform backups list shop) or --to TIME|latest (a point in time)');
   });
 
   it('hosts keyscan HOST', () => {
@@ -96,7 +102,7 @@ describe('a flag another command takes is an error naming the flags of this one'
     );
     expect(error(['output', 'shop', '-x'])).toBe('output does not take -x; its flags: -f/--file, --user, --all, --ca');
     expect(error(['backups', 'verify', 'shop', '--out', 'f'])).toBe('backups verify does not take --out; its flags: -f/--file, --backup');
-    expect(error(['backups', 'list', 'shop', '--backup', 'b1'])).toBe('backups list does not take --backup; its flags: -f/--file');
+    expect(error(['backups', 'list', 'shop', '--backup', 'b1'])).toBe('backups list does not take --backup; its flags: -f/--file, --format');
     expect(error(['hosts', 'keyscan', 'db-1', '--all'])).toBe('hosts keyscan does not take --all; its flags: -f/--file');
   });
 });
@@ -111,12 +117,13 @@ describe('other mistakes', () => {
     expect(error(['output'])).toBe('usage: dbform output ADDON [--user NAME] [--all] [--ca]');
     expect(error(['hosts', 'keyscan'])).toBe('usage: dbform hosts keyscan HOST');
     expect(error(['backups', 'download'])).toBe('usage: dbform backups download ADDON [--backup ID] [--out FILE]');
-    expect(error(['backups'])).toMatch(/^usage: dbform backups list ADDON\n +dbform backups create ADDON\n/);
+    expect(error(['backups'])).toMatch(/^usage: dbform backups list ADDON \[--format text\|json\]\n +dbform backups create ADDON\n/);
     expect(error(['plan', 'extra'])).toMatch(/^plan does not take the argument extra; usage: dbform plan /);
     expect(error(['apply', 'a.out', 'b.out'])).toMatch(/^apply does not take the argument b\.out;/);
   });
   it('bad values', () => {
     expect(error(['plan', '--format', 'xml'])).toBe('--format must be one of text, markdown, json');
+    expect(error(['backups', 'list', 'shop', '--format', 'markdown'])).toBe('--format must be one of text, json');
     expect(error(['apply', '--lock-timeout', 'soon'])).toBe('--lock-timeout must be a number of seconds, got soon');
     expect(error(['apply', '--lock-timeout=-5'])).toBe('--lock-timeout must be a number of seconds, got -5');
     expect(error(['apply', '--lock-timeout', '-5'])).toMatch(/^apply: Option '--lock-timeout' argument is ambiguous/);

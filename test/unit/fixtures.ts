@@ -34,6 +34,18 @@ export function desired(roles: DesiredRole[] = [role('shop', 'owner'), role('rep
     extensions: [],
     now: '2026-11-22T00:00:00.000Z',
     backups: { enabled: false, files: {}, cronPath: '/etc/cron.d/dbform-shop', confDir: '/var/lib/dbform/.backup/shop', summary: null },
+    pitr: {
+      enabled: false,
+      stanza: 'shop',
+      stateDir: '/var/lib/dbform/.pitr/shop',
+      files: {},
+      cipherPath: '/var/lib/dbform/.pitr/shop/etc/conf.d/cipher.conf',
+      passphraseKey: 'addon/shop/pitr-passphrase',
+      marker: { path: '/var/lib/dbform/.pitr/shop/stanza.ok', content: '', sha256: '' },
+      repoDir: null,
+      cronPath: '/etc/cron.d/dbform-pitr-shop',
+      summary: null,
+    },
     container: {
       name: 'dbform-shop',
       image: 'dbform-postgresql:15',
@@ -41,12 +53,13 @@ export function desired(roles: DesiredRole[] = [role('shop', 'owner'), role('rep
       port: 31001,
       settings: { port: '31001', shared_buffers: '128MB' },
       dataDir: '/var/lib/dbform/shop',
+      mounts: [],
     },
   };
 }
 
 export function runningContainer(d: DesiredAddon): ObservedContainer {
-  return { addon: d.name, ...d.container, settings: { ...d.container.settings }, status: 'running', running: true };
+  return { addon: d.name, ...d.container, settings: { ...d.container.settings }, mounts: [...d.container.mounts], status: 'running', running: true };
 }
 
 /** The catalog as dbform leaves it after apply, for `d`, with `tables` tables and `seqs` sequences. */

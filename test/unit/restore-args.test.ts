@@ -19,10 +19,24 @@ describe('restore arguments', () => {
   });
 
   it('errors: no --backup, no add-on, a flag restore does not take', () => {
-    expect(parseCommandLine(['restore', 'shop'])).toEqual({ kind: 'error', message: 'restore needs --backup ID: the backup to restore (ids: dbform backups list shop)' });
-    expect(parseCommandLine(['restore', '--backup', 'B1'])).toMatchObject({ kind: 'error', message: expect.stringMatching(/^usage: dbform restore ADDON --backup ID \[--into ADDON\]/) });
+    expect(parseCommandLine(['restore', 'shop'])).toEqual({
+      kind: 'error',
+      message: 'restore needs --backup ID (a logical backup; ids: dbform backups list shop) or --to TIME|latest (a point in time)',
+    });
+    expect(parseCommandLine(['restore', '--backup', 'B1'])).toMatchObject({ kind: 'error', message: expect.stringMatching(/^usage: dbform restore ADDON \[--backup ID\] \[--to TIME\|latest\] \[--into ADDON\]/) });
     const r = parseCommandLine(['restore', 'shop', '--backup', 'B1', '--format', 'json']);
-    expect(r).toMatchObject({ kind: 'error', message: expect.stringContaining('restore does not take --format; its flags: -f/--file, --backup, --into,') });
+    expect(r).toMatchObject({ kind: 'error', message: expect.stringContaining('restore does not take --format; its flags: -f/--file, --backup, --to, --into,') });
+  });
+
+  it('takes a logical backup or a point in time, each with its own flags', () => {
+    expect(parseCommandLine(['restore', 'shop', '--backup', 'B1', '--to', 'latest'])).toEqual({
+      kind: 'error',
+      message: 'restore takes --backup ID (a logical backup) or --to TIME (a point in time), not both',
+    });
+    expect(parseCommandLine(['restore', 'shop', '--to', 'latest', '--into', 'copy', '--auto-approve'])).toEqual({
+      kind: 'error',
+      message: 'restore --to does not take --into, --auto-approve (they go with --backup ID)',
+    });
   });
 
   it('help lists its flags', () => {

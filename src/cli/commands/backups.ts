@@ -2,7 +2,10 @@ import { createWriteStream, rmSync } from 'node:fs';
 import { DateTime } from 'luxon';
 import { createBackup, hostOfAddon, listBackups, readBackup, storeFor } from '../../resources/backups/service.js';
 import type { BackupManifest } from '../../resources/backups/manifest.js';
+import { readPitrStatus } from '../../resources/pitr/status.js';
 import { UserError } from '../../util/errors.js';
+import { listJson, pitrText } from './backups-pitr.js';
+import { size } from './byte-size.js';
 import { err, out } from '../terminal.js';
 import { openSession } from '../session.js';
 
@@ -12,18 +15,7 @@ export interface BackupsOptions {
   addon: string;
   backup?: string;
   out?: string;
-}
-
-function size(n: number | undefined): string {
-  if (n === undefined) return '-';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
+  format?: 'text' | 'json';
 }
 
 function table(rows: BackupManifest[], timezone: string): string {
@@ -68,7 +60,15 @@ export async function backupsCommand(opts: BackupsOptions): Promise<number> {
     switch (opts.action) {
       case 'list': {
         const manifests = await listBackups(store, opts.addon);
+        const declared = config.addons.find((a) => a.name === opts.addon);
+        // PITR is read on the add-on's host; a removed add-on or one without PITR has only logical backups.
+        const pitr = declared?.backups.pitr ? await readPitrStatus(config, await hostOfAddon(config, session.hosts, opts.addon), opts.addon) : null;
+        if (opts.format === 'json') {
+          out(JSON.stringify(listJson(opts.addon, manifests, pitr), null, 2));
+          return 0;
+        }
         out(manifests.length ? table(manifests, config.defaults.timezone) : `No backups of ${opts.addon} in ${store.description}.`);
+        if (pitr) out('\n' + pitrText(pitr, config.defaults.timezone));
         return 0;
       }
       case 'create': {

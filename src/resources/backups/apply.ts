@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Executor } from '../../apply/context.js';
+import type { ApplyContext, Executor } from '../../apply/context.js';
 import { field } from '../../apply/context.js';
 import { run } from '../../hosts/host.js';
 import { sha256Hex } from '../../util/canonical.js';
@@ -10,29 +10,38 @@ import { shq } from '../../util/shell.js';
 // removes them when backups are disabled. The step carries each file with `{{env:NAME}}` where a credential
 // goes: filled in from this run's environment, a file whose result no longer has the planned hash means the
 // credentials changed since the plan, and apply stops rather than install something nobody reviewed.
-interface PlannedFile {
+export interface PlannedFile {
   content: string;
   mode: string;
   sha256: string;
 }
 
+/** Writes planned files on the host (atomically, root-owned, with their modes), refusing any whose filled-in
+ *  content no longer has the planned hash. Shared with the other kinds that render files holding credentials. */
+export async function installPlannedFiles(ctx: ApplyContext, planned: Record<string, PlannedFile>, what: string): Promise<void> {
+  for (const [path, file] of Object.entries(planned).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!/^[0-7]{3}$/.test(file.mode)) throw new Error(`plan step of ${what}: bad mode for ${path}`);
+    const content = fillEnvOrThrow(file.content, what);
+    if (sha256Hex(content) !== file.sha256) throw new Error(`${path} would differ from the plan (config or credentials changed): run plan again`);
+    await writeHostFile(ctx, path, content, file.mode);
+  }
+}
+
+/** One file on the host, replaced atomically. Files such as the backup program are shared by every add-on of
+ *  the host and their installs run in parallel: each write has its own temporary file, the last rename wins. */
+export async function writeHostFile(ctx: ApplyContext, path: string, content: string, mode: string): Promise<void> {
+  const tmp = `${path}.dbform-tmp.${process.pid}.${randomBytes(6).toString('hex')}`;
+  await run(
+    ctx.host,
+    `writing ${path}`,
+    `umask 077 && mkdir -p ${shq(path.slice(0, path.lastIndexOf('/')))} && cat > ${shq(tmp)} && chmod ${mode} ${shq(tmp)} && mv -f ${shq(tmp)} ${shq(path)}`,
+    { stdin: content },
+  );
+}
+
 const install: Executor = async (step, ctx) => {
   const addon = field<string>(step, 'addon', 'string');
-  const planned = field<Record<string, PlannedFile>>(step, 'files', 'object');
-  for (const [path, file] of Object.entries(planned).sort(([a], [b]) => a.localeCompare(b))) {
-    if (!/^[0-7]{3}$/.test(file.mode)) throw new Error(`plan step backups.install: bad mode for ${path}`);
-    const content = fillEnvOrThrow(file.content, `backups of ${addon}`);
-    if (sha256Hex(content) !== file.sha256) throw new Error(`${path} would differ from the plan (config or credentials changed): run plan again`);
-    // The backup program is shared by every add-on of the host, and their installs run in parallel: each
-    // writes its own temporary file, and the last rename wins with the same bytes.
-    const tmp = `${path}.dbform-tmp.${process.pid}.${randomBytes(6).toString('hex')}`;
-    await run(
-      ctx.host,
-      `writing ${path}`,
-      `umask 077 && mkdir -p ${shq(path.slice(0, path.lastIndexOf('/')))} && cat > ${shq(tmp)} && chmod ${file.mode} ${shq(tmp)} && mv -f ${shq(tmp)} ${shq(path)}`,
-      { stdin: content },
-    );
-  }
+  await installPlannedFiles(ctx, field<Record<string, PlannedFile>>(step, 'files', 'object'), `backups of ${addon}`);
 };
 
 const remove: Executor = async (step, ctx) => {

@@ -6,6 +6,7 @@ import { ADDON_LABEL, MANAGED_LABEL } from './gather.js';
 import { CONTAINER_DATA_DIR, PGDATA } from '../desired.js';
 import { hostPgdata } from '../data-files.js';
 import { backupConfDir, cronPath } from '../backups/settings.js';
+import { pitrCronPath } from '../pitr/settings.js';
 import { installServerCert } from '../tls/apply.js';
 
 // Executors of the container kind. Every one is idempotent: re-running after a failure converges.
@@ -52,6 +53,15 @@ async function waitReady(ctx: ApplyContext, name: string, port: number, addon: s
   }
 }
 
+/** The step's extra bind mounts, refused unless each is "ABSOLUTE:ABSOLUTE[:ro]" (a plan file is input). */
+function stepMounts(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((m) => typeof m === 'string' && /^\/[^:\0]+:\/[^:\0]+(:ro)?$/.test(m))) {
+    throw new Error('plan step container.ensure: field mounts is not a list of HOST:CONTAINER[:ro] paths');
+  }
+  return value as string[];
+}
+
 const ensure: Executor = async (step, ctx) => {
   const addon = field<string>(step, 'addon', 'string');
   const name = field<string>(step, 'name', 'string');
@@ -60,6 +70,7 @@ const ensure: Executor = async (step, ctx) => {
   const port = field<number>(step, 'port', 'number');
   const dataDir = field<string>(step, 'dataDir', 'string');
   const settings = field<Record<string, string>>(step, 'settings', 'object');
+  const mounts = stepMounts(step.mounts);
   await initDataDir(ctx, image, dataDir, field<string>(step, 'superuserKey', 'string'), addon, field<string>(step, 'hba', 'string'));
   // ssl=on needs the certificate before PostgreSQL starts; renewals later happen without a restart.
   if ((await ctx.host.exec(`test -s ${shq(`${hostPgdata(dataDir)}/server.crt`)}`)).code !== 0) {
@@ -75,6 +86,7 @@ const ensure: Executor = async (step, ctx) => {
     '--memory', `${memoryMb}m`, '--memory-swap', `${memoryMb}m`, '--shm-size', `${Math.max(64, Math.floor(memoryMb / 4))}m`,
     '--restart', 'unless-stopped', '--stop-timeout', '30',
     '-v', `${dataDir}:${CONTAINER_DATA_DIR}`,
+    ...mounts.flatMap((m) => ['-v', m]),
     image, 'postgres', '-D', PGDATA,
     ...Object.keys(settings).sort().flatMap((k) => ['-c', `${k}=${settings[k]}`])];
   ctx.progress(`starting ${name} (${memoryMb} MB, port ${port})`);
@@ -98,8 +110,15 @@ const remove: Executor = async (step, ctx) => {
   // Refuse anything but a per-add-on directory: a tampered plan must not be able to `rm -rf /`.
   if (dataDir && /^\/.+\/[a-z][a-z0-9-]{1,40}$/.test(dataDir) && dataDir.endsWith(`/${addon}`)) {
     // Its schedule and backup settings go too; the backups already taken stay in their storage.
-    const conf = backupConfDir(dataDir.slice(0, -addon.length - 1), addon);
-    await run(ctx.host, `deleting the data of ${addon}`, `rm -rf ${shq(dataDir)} ${shq(conf)} && rm -f ${shq(cronPath(addon))}`);
+    const hostDataDir = dataDir.slice(0, -addon.length - 1);
+    const conf = backupConfDir(hostDataDir, addon);
+    // Its PITR settings and schedule too (the WAL archive and base backups stay in their storage).
+    const pitr = `${hostDataDir}/.pitr/${addon}`;
+    await run(
+      ctx.host,
+      `deleting the data of ${addon}`,
+      `rm -rf ${shq(dataDir)} ${shq(conf)} ${shq(pitr)} && rm -f ${shq(cronPath(addon))} ${shq(pitrCronPath(addon))}`,
+    );
   }
 };
 

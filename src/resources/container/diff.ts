@@ -4,11 +4,14 @@ import type { ContainerSpec, DesiredAddon, ObservedContainer } from '../model.js
 // Pure: desired container spec + observed container -> at most one change.
 
 export function containerAttrs(spec: ContainerSpec | ObservedContainer): Attrs {
+  const mounts = spec.mounts ?? [];
   return {
     image: spec.image,
     memory_mb: spec.memoryMb,
     port: spec.port,
     settings: Object.fromEntries(Object.entries(spec.settings).sort(([a], [b]) => a.localeCompare(b))),
+    // Only containers that have other mounts than their data directory show them (PITR's settings).
+    ...(mounts.length ? { mounts } : {}),
   };
 }
 
@@ -23,6 +26,7 @@ function specStep(desired: DesiredAddon) {
     port: c.port,
     settings: c.settings,
     dataDir: c.dataDir,
+    ...(c.mounts.length ? { mounts: c.mounts } : {}),
     superuserKey: desired.superuserKey,
     hba: desired.hba,
     tlsNames: desired.tls.names,
@@ -38,6 +42,8 @@ function differences(want: ContainerSpec, have: ObservedContainer): string[] {
   const keys = [...new Set([...Object.keys(want.settings), ...Object.keys(have.settings)])].sort();
   const changed = keys.filter((k) => want.settings[k] !== have.settings[k]);
   if (changed.length) diffs.push(`settings ${changed.join(', ')}`);
+  const haveMounts = have.mounts ?? [];
+  if (want.mounts.join('\n') !== haveMounts.join('\n')) diffs.push(`mounts ${haveMounts.length ? haveMounts.join(', ') : '(none)'} -> ${want.mounts.length ? want.mounts.join(', ') : '(none)'}`);
   return diffs;
 }
 

@@ -33,7 +33,8 @@ export function parseInspect(json: string): Map<string, ObservedContainer> {
     const addon = c.Config.Labels?.[ADDON_LABEL];
     if (!addon) continue;
     const settings = parseSettings(c.Config.Cmd ?? []);
-    const bind = (c.HostConfig.Binds ?? []).find((b) => b.split(':')[1] === CONTAINER_DATA_DIR);
+    const binds = c.HostConfig.Binds ?? [];
+    const bind = binds.find((b) => b.split(':')[1] === CONTAINER_DATA_DIR);
     out.set(addon, {
       addon,
       name: c.Name.replace(/^\//, ''),
@@ -44,6 +45,7 @@ export function parseInspect(json: string): Map<string, ObservedContainer> {
       status: c.State.Status,
       running: c.State.Running,
       dataDir: bind?.split(':')[0] ?? '',
+      mounts: binds.filter((b) => b !== bind).sort(),
     });
   }
   return out;

@@ -1,0 +1,46 @@
+import type { AddonConfig, Config, HostConfig } from '../../config/types.js';
+import { sha256Hex } from '../../util/canonical.js';
+import { fillEnv } from '../../util/env-template.js';
+import { storageOf } from '../backups/settings.js';
+import type { DesiredPitr } from '../model.js';
+import { CONTAINER_PGBACKREST_ETC, CONTAINER_REPO_DIR, archiveSettings, passphraseKey, pitrCronPath, pitrStateDir, renderPitrFiles } from './settings.js';
+
+// The add-on's point-in-time recovery as desired state (pure), and what it adds to its container: the
+// archive settings and the bind mounts of pgBackRest's settings (read-only) and of a directory repository.
+
+export function desiredPitr(config: Config, addon: AddonConfig, host: HostConfig): DesiredPitr {
+  const state = pitrStateDir(host, addon.name);
+  const base = {
+    stanza: addon.name,
+    stateDir: state,
+    cipherPath: `${state}/etc/conf.d/cipher.conf`,
+    passphraseKey: passphraseKey(addon.name),
+    cronPath: pitrCronPath(addon.name),
+  };
+  const markerPath = `${state}/stanza.ok`;
+  if (!addon.backups.pitr) {
+    return { ...base, enabled: false, files: {}, marker: { path: markerPath, content: '', sha256: '' }, repoDir: null, summary: null };
+  }
+  const rendered = renderPitrFiles(config, addon, host);
+  const storage = storageOf(config, addon);
+  const where = { pos: storage.pos, what: `storage ${storage.name} (point-in-time recovery of add-on ${addon.name})` };
+  const files = Object.fromEntries(
+    Object.entries(rendered.files).map(([path, f]) => [path, { ...f, sha256: sha256Hex(fillEnv(f.content, where)) }]),
+  );
+  return {
+    ...base,
+    enabled: true,
+    files,
+    marker: { path: markerPath, content: rendered.repoIdentity, sha256: sha256Hex(rendered.repoIdentity) },
+    repoDir: rendered.repoDir,
+    summary: rendered.summary,
+  };
+}
+
+/** Settings and mounts PITR adds to the add-on's container (none when it is off). */
+export function pitrContainerParts(pitr: DesiredPitr): { settings: Record<string, string>; mounts: string[] } {
+  if (!pitr.enabled) return { settings: {}, mounts: [] };
+  const mounts = [`${pitr.stateDir}/etc:${CONTAINER_PGBACKREST_ETC}:ro`];
+  if (pitr.repoDir) mounts.push(`${pitr.repoDir}:${CONTAINER_REPO_DIR}`);
+  return { settings: archiveSettings(pitr.stanza), mounts: mounts.sort() };
+}

@@ -1,0 +1,30 @@
+import { sha256Hex } from '../../util/canonical.js';
+import { addonPlacements } from '../desired.js';
+import type { ResourceKind } from '../kind.js';
+import type { DesiredAddon } from '../model.js';
+import { pitrExecutors } from './apply.js';
+import { diffPitr, type ObservedPitr } from './diff.js';
+import { cipherFileContent } from './settings.js';
+
+// Point-in-time recovery, part one: the add-on's pgBackRest settings on its host (repository, credentials,
+// passphrase, the weekly full base backup's cron file). Listed before the container, so that the settings
+// its archive_command reads are there when the container (re)starts with archiving on. Part two, the stanza
+// and its first full base backup, is the pitr-base kind (after the container).
+export const pitrKind: ResourceKind<DesiredAddon, ObservedPitr> = {
+  kind: 'pitr',
+  scope: 'addon',
+  reads: 'host',
+  desired: addonPlacements,
+  async gather(read, placed) {
+    const p = placed.desired.pitr;
+    const conf = `${p.stateDir}/etc/pgbackrest.conf`;
+    const paths = [...new Set([...Object.keys(p.files), conf, p.cronPath])];
+    const hashes = Object.fromEntries(await Promise.all(paths.map(async (path) => [path, await read.fileHash(path)] as const)));
+    const [held, onHost] = await Promise.all([read.secret(p.passphraseKey), read.fileHash(p.cipherPath)]);
+    const cipher = !onHost ? 'missing' : held !== undefined && sha256Hex(cipherFileContent(held)) === onHost ? 'matches' : 'differs';
+    return { files: hashes, cipher, installed: hashes[conf] !== null || hashes[p.cronPath] !== null };
+  },
+  diff: (placed, observed) => (placed.desired ? diffPitr(placed.desired, observed) : []),
+  executors: pitrExecutors,
+  hazards: ['BACKUPS_DISABLED'],
+};

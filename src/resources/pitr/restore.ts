@@ -1,0 +1,103 @@
+import type { Config } from '../../config/types.js';
+import type { Host } from '../../hosts/host.js';
+import { run } from '../../hosts/host.js';
+import { UserError } from '../../util/errors.js';
+import { shellJoin, shq } from '../../util/shell.js';
+import { CONTAINER_DATA_DIR, PGDATA, containerName } from '../desired.js';
+import { desiredPitr, pitrContainerParts } from './desired.js';
+import { type RestoreTarget, pgTargetTime } from './restore-target.js';
+import { archiveSettings } from './settings.js';
+
+// Restores an add-on in place to a point in time, safely: pgBackRest restores into pgdata.restore beside the
+// live pgdata while the add-on keeps running; a check instance (no TCP listener) replays the WAL to the target
+// and promotes, archiving its new timeline to the stanza as the add-on will; only then is the add-on stopped,
+// pgdata moved to pgdata.before-restore-TIME (kept, so a wrong restore can be undone by hand) and the restored
+// directory moved in. Anything failing before the swap leaves the add-on exactly as it was, running.
+
+const READY_TIMEOUT_MS = 600_000;
+
+export interface RestoreReport {
+  keptAs: string;
+  seconds: number;
+}
+
+interface Where {
+  host: Host;
+  addon: string;
+  port: number;
+  image: string;
+  dataDir: string;
+  mounts: string[];
+}
+
+function checkName(addon: string): string {
+  return `dbform-${addon}-restore-check`;
+}
+
+async function waitPromoted(w: Where, name: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const sql = shellJoin(['docker', 'exec', name, 'psql', '-X', '-At', '-h', '/tmp', '-p', String(w.port), '-U', 'postgres', '-d', 'postgres', '-c', 'SELECT pg_is_in_recovery()']);
+  for (;;) {
+    const r = await w.host.exec(sql);
+    if (r.code === 0 && r.stdout.trim() === 'f') return;
+    const state = await w.host.exec(shellJoin(['docker', 'inspect', '-f', '{{.State.Status}}', name]));
+    if (state.stdout.trim() !== 'running') {
+      const logs = await w.host.exec(`docker logs --tail 4 ${shq(name)} 2>&1`);
+      throw new UserError(`the restored copy of ${w.addon} did not start: ${logs.stdout.trim().split('\n').join(' | ')}`);
+    }
+    if (Date.now() > deadline) throw new UserError(`the restored copy of ${w.addon} did not reach its target within ${READY_TIMEOUT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** `docker run` of the add-on's image as its postgres user, with its data directory and PITR mounts. */
+function inImage(w: Where, options: string[], command: string[]): string {
+  const volumes = ['-v', `${w.dataDir}:${CONTAINER_DATA_DIR}`, ...w.mounts.flatMap((m) => ['-v', m])];
+  return shellJoin(['docker', 'run', ...options, '--network', 'host', '--user', 'postgres', ...volumes, w.image, ...command]);
+}
+
+/** pgBackRest restore into pgdata.restore, then the check instance replays and promotes it. */
+async function prepare(w: Where, target: RestoreTarget, staging: string): Promise<void> {
+  const check = checkName(w.addon);
+  const targetArgs = target.kind === 'latest' ? ['--type=default'] : ['--type=time', `--target=${pgTargetTime(target.iso)}`, '--target-action=promote'];
+  await run(w.host, `removing an earlier restore attempt of ${w.addon}`, `docker rm -f ${shq(check)} >/dev/null 2>&1; rm -rf ${shq(`${w.dataDir}/pgdata.restore`)}`);
+  const restore = shellJoin(['pgbackrest', `--stanza=${w.addon}`, `--pg1-path=${staging}`, ...targetArgs, 'restore']);
+  await run(w.host, `pgbackrest restore of ${w.addon}`, inImage(w, ['--rm'], ['sh', '-c', `mkdir -m 700 ${staging} && ${restore}`]));
+  // No TCP listener (clients keep reaching the add-on), its own socket directory (the container's /tmp).
+  const settings = { listen_addresses: '', port: String(w.port), unix_socket_directories: '/tmp', ...archiveSettings(w.addon) };
+  const postgres = ['postgres', '-D', staging, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
+  await run(w.host, `starting the restored copy of ${w.addon}`, inImage(w, ['-d', '--name', check], postgres) + ' >/dev/null');
+  await waitPromoted(w, check);
+  await run(w.host, `stopping the restored copy of ${w.addon}`, `docker stop -t 60 ${shq(check)} >/dev/null && docker rm ${shq(check)} >/dev/null`);
+}
+
+export async function restoreInPlace(config: Config, host: Host, addon: string, target: RestoreTarget, progress: (m: string) => void): Promise<RestoreReport> {
+  const declared = config.addons.find((a) => a.name === addon)!;
+  const hostCfg = config.hosts.find((h) => h.name === host.name)!;
+  const w: Where = {
+    host, addon, port: declared.port, image: config.defaults.image, dataDir: `${hostCfg.dataDir}/${addon}`,
+    mounts: pitrContainerParts(desiredPitr(config, declared, hostCfg)).mounts,
+  };
+  const t0 = Date.now();
+  const staging = `${PGDATA}.restore`;
+  try {
+    progress(`restoring ${addon} beside its data directory (the add-on keeps running)`);
+    await prepare(w, target, staging);
+  } catch (e) {
+    await host.exec(`docker rm -f ${shq(checkName(addon))} >/dev/null 2>&1; rm -rf ${shq(`${w.dataDir}/pgdata.restore`)}`);
+    throw new UserError(`restore of ${addon} failed; the add-on was not touched and runs as before: ${(e as Error).message}`);
+  }
+  const keptAs = `${w.dataDir}/pgdata.before-restore-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+  const live = `${w.dataDir}/pgdata`;
+  const name = containerName(addon);
+  progress(`swapping in the restored data of ${addon}`);
+  await run(host, `stopping ${name}`, `docker stop -t 30 ${shq(name)} >/dev/null`);
+  await run(host, 'swapping the data directories', `mv ${shq(live)} ${shq(keptAs)} && mv ${shq(`${w.dataDir}/pgdata.restore`)} ${shq(live)}`);
+  const started = await host.exec(`docker start ${shq(name)} >/dev/null && sleep 1 && docker exec ${shq(name)} pg_isready -q -t 60 -h /tmp -p ${declared.port}`);
+  if (started.code !== 0) {
+    // Back to the data it had: the add-on runs as before the restore.
+    await host.exec(`docker stop -t 30 ${shq(name)} >/dev/null 2>&1; rm -rf ${shq(`${w.dataDir}/pgdata.restore`)}; mv ${shq(live)} ${shq(`${w.dataDir}/pgdata.restore`)} && mv ${shq(keptAs)} ${shq(live)} && docker start ${shq(name)} >/dev/null`);
+    throw new UserError(`restore of ${addon} failed at its start on the restored data; its previous data is back in place: ${started.stderr.trim()}`);
+  }
+  return { keptAs, seconds: (Date.now() - t0) / 1000 };
+}

@@ -1,0 +1,15 @@
+// Preloaded (NODE_OPTIONS=--import) into the CLI the PITR test runs: resolves the test fleet's S3 endpoint
+// name, s3.fleet, as every fleet host's /etc/hosts does. This machine has no such entry and the tests do not
+// edit its /etc/hosts; pgBackRest (2.45) on the hosts needs the endpoint by name, so the config names it.
+import dns from 'node:dns';
+
+const NAMES = { 's3.fleet': '10.77.0.2' };
+const lookup = dns.lookup;
+dns.lookup = function (hostname, options, callback, ...rest) {
+  const address = NAMES[hostname];
+  if (!address) return lookup.call(this, hostname, options, callback, ...rest);
+  const cb = typeof options === 'function' ? options : callback;
+  const all = typeof options === 'object' && options !== null && options.all;
+  process.nextTick(() => (all ? cb(null, [{ address, family: 4 }]) : cb(null, address, 4)));
+  return {};
+};
