@@ -10,6 +10,7 @@ import { UserError } from '../../util/errors.js';
 import { size } from './byte-size.js';
 import { err, out } from '../terminal.js';
 import { openSession } from '../session.js';
+import { convergeWithFile } from '../../restore/converge-with-file.js';
 
 // `dbform restore ADDON --to TIME|latest`: an in-place point-in-time restore. It takes the add-on's host lock
 // (as apply does), checks the target against the PITR window, says what it will do, and needs
@@ -55,9 +56,16 @@ export async function restorePitrCommand(opts: RestorePitrOptions): Promise<numb
         err(`Refused: DATA_LOSS: what ${opts.addon} holds after the target is overwritten. To restore, run again with --allow-hazards DATA_LOSS`);
         return 1;
       }
-      const r = await restoreInPlace(config, host, opts.addon, target, (m) => err(`  [${host.name}] ${m}`));
+      const progress = (m: string) => err(`  [${host.name}] ${m}`);
+      const r = await restoreInPlace(config, host, opts.addon, target, progress);
       out(`Restored ${opts.addon} in ${r.seconds.toFixed(1)} s. Its previous data directory is kept as ${r.keptAs} (remove it once satisfied).`);
-      out('Run dbform apply to bring users, passwords and grants back to what the file says.');
+      try {
+        await convergeWithFile(session, opts.addon, progress);
+      } catch (e) {
+        err(`The data is restored, but bringing users, passwords and grants back to the file failed: ${(e as Error).message}. Run dbform plan.`);
+        return 1;
+      }
+      out('Users, passwords, grants and extensions are as the file says.');
       return 0;
     } finally {
       await lock.release();
