@@ -151,6 +151,14 @@ describe('point-in-time recovery (pgBackRest to S3 over TLS)', () => {
     expect(r.stdout).toMatch(/^\d{8}-\d{6}F\s+full\s+.*\s+ok$/m);
   });
 
+  it('drift reads the PITR state of a working add-on (archiving succeeds, a full base backup) and finds nothing', () => {
+    // The failing cases (archiving that fails, no full base backup) are unit-tested on recorded answers.
+    const ok = ws.run(['drift', '--format', 'text'], env);
+    expect(ok.stdout + ok.stderr).not.toMatch(/WAL archiving fails|no full base backup|cannot be read/);
+    expect(ok.stdout).toContain('No drift');
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+  });
+
   it('the repository is encrypted: every WAL segment and base backup file is ciphertext', () => {
     const files = repoFiles().filter((f) => f.endsWith('._S3rver_object') && /\/(archive|backup)\/ledger\//.test(f));
     expect(files.length).toBeGreaterThan(3);

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { archiverFailing } from '../../resources/pitr/health.js';
 import type { BackupManifest } from '../../resources/backups/manifest.js';
 import type { PitrStatus } from '../../resources/pitr/info.js';
 import { size } from './byte-size.js';
@@ -15,7 +16,7 @@ export function pitrText(p: PitrStatus, zone: string): string {
   const a = p.archiver;
   if (a) {
     const last = a.lastArchivedAt ? `last WAL ${a.lastArchivedWal} archived ${when(a.lastArchivedAt, zone)}` : 'no WAL archived yet';
-    const failing = a.lastFailedAt && (!a.lastArchivedAt || a.lastFailedAt > a.lastArchivedAt);
+    const failing = archiverFailing(a);
     lines.push(`WAL archiving: ${last}${failing ? `; FAILING since ${when(a.lastFailedAt!, zone)} (${a.lastFailedWal})` : ''}.`);
   } else {
     lines.push('WAL archiving: not read (the add-on is not running).');

@@ -4,6 +4,7 @@ import type { Plan } from '../../plan/types.js';
 import type { RenderFormat } from '../../render/index.js';
 import { render } from '../../render/index.js';
 import { staleBackups } from '../../resources/backups/freshness.js';
+import { brokenPitr } from '../../resources/pitr/health.js';
 import { computePlan } from '../compute-plan.js';
 import { err, out, useColor, warn } from '../terminal.js';
 import { openConfigSession, reportHostErrors } from '../session.js';
@@ -20,7 +21,7 @@ export const DRIFT_EXIT_CODES: Readonly<Record<DriftStatus, 0 | 1 | 2>> = { 'in-
 export interface DriftResult {
   /** The plan that would repair the drift; its warnings include the late backups. */
   plan: Plan;
-  /** Add-ons whose backups are late or cannot be listed, one sentence each. */
+  /** Add-ons whose backups are late or cannot be listed, or whose point-in-time recovery is broken, one sentence each. */
   lateBackups: string[];
   /** Hosts that could not be checked, and why. */
   hostErrors: Map<string, string>;
@@ -31,7 +32,7 @@ export async function checkDrift(config: Config, warnings: (message: string) => 
   const session = await openConfigSession(config, warnings);
   try {
     const { plan } = await computePlan(session);
-    const lateBackups = await staleBackups(session.config, session.hosts);
+    const lateBackups = [...(await staleBackups(session.config, session.hosts)), ...(await brokenPitr(session.config, session.hosts))];
     plan.warnings.push(...lateBackups);
     const hostErrors = new Map(session.hostErrors);
     const drifted = plan.changes.length > 0 || lateBackups.length > 0;
