@@ -134,16 +134,7 @@ if [ "$ONLY" != local ]; then
   bash test/fleet/up.sh 3 "$STATE" 2>/dev/null
   config=$TMP/fleet.yaml
   # The same config as bench/fleet.sh writes: add-ons spread round-robin over the 3 hosts.
-  node -e '
-const f = require(process.argv[1]); const n = Number(process.argv[2]);
-let y = "version: 1\nhosts:\n";
-for (const h of f.hosts) y += `  ${h.name}:\n    address: ${h.address}\n    user: root\n    hostKey: ${h.hostKey}\n    identityFile: ${f.identityFile}\n`;
-y += "addons:\n";
-for (let i = 0; i < n; i++) {
-  const h = f.hosts[i % f.hosts.length].name;
-  y += `  bench-${String(i + 1).padStart(2, "0")}:\n    plan: postgresql-sandbox\n    host: ${h}\n    port: ${31001 + Math.floor(i / f.hosts.length)}\n    users:\n      reader:\n        access: read-only\n      writer:\n        access: read-write\n`;
-}
-process.stdout.write(y);' "$STATE/fleet.json" "$N" >"$config"
+  node bench/fleet-config.mjs "$STATE/fleet.json" "$N" >"$config"
   compare "SSH fleet of 3 hosts" "$config"
 fi
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at end"

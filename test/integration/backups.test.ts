@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Fleet, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
+import { type Fleet, filesUnder, fleetDown, fleetUp, hostsYaml, psqlOn, s3StorageYaml } from './fleet-harness.js';
 import { Workspace, asUser } from './harness.js';
 
 // Backups end to end on the fleet: an S3 endpoint over TLS (s3rver, its own namespace), the add-on on
@@ -26,16 +26,7 @@ function config(withVault = true, vaultPlan = 'postgresql-starter-256'): string 
 `;
   return `version: 1
 hosts:
-${hostsYaml(fleet)}storage:
-  main:
-    type: s3
-    endpoint: https://10.77.0.2:443
-    region: us-east-1
-    bucket: ${fleet.s3.bucket}
-    accessKeyIdEnv: S3_ACCESS_KEY_ID
-    secretAccessKeyEnv: S3_SECRET_ACCESS_KEY
-    caFile: ${fleet.s3.caFile}
-defaults:
+${hostsYaml(fleet)}${s3StorageYaml(fleet.s3)}defaults:
   storage: main
 addons:
 ${withVault ? vault : ''}  other:
@@ -51,18 +42,7 @@ function backups(args: string[]) {
   return ws.run(['backups', ...args], env);
 }
 
-function storedFiles(): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const f of readdirSync(d)) {
-      const p = join(d, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(p);
-    }
-  };
-  walk(fleet.s3.dataDir);
-  return out;
-}
+const storedFiles = () => filesUnder(fleet.s3.dataDir);
 
 beforeAll(() => {
   fleet = fleetUp(3) as typeof fleet;

@@ -1,7 +1,8 @@
 // Brings up the test fleet (test/fleet/up.sh: hosts in network namespaces with their own sshd, cron
 // and Docker engine) and writes configs for it.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const UP = fileURLToPath(new URL('../fleet/up.sh', import.meta.url));
@@ -59,4 +60,32 @@ export function psqlOn(host: FleetHost, addon: string, port: number, database: s
 export function acceptedLogins(host: FleetHost): number {
   const log = readFileSync(`${FLEET_STATE}/hosts/${host.name}/console.log`, 'utf8');
   return log.split('\n').filter((l) => l.includes('Accepted publickey')).length;
+}
+
+/** Every file below `dir` (s3rver keeps each object as files there): what the storage really holds. */
+export function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const f of readdirSync(d)) {
+      const p = join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** The `storage:` section for the fleet's S3 endpoint, named `main`, credentials from the environment. */
+export function s3StorageYaml(s3: { bucket: string; caFile: string }, endpoint = 'https://10.77.0.2:443'): string {
+  return `storage:
+  main:
+    type: s3
+    endpoint: ${endpoint}
+    region: us-east-1
+    bucket: ${s3.bucket}
+    accessKeyIdEnv: S3_ACCESS_KEY_ID
+    secretAccessKeyEnv: S3_SECRET_ACCESS_KEY
+    caFile: ${s3.caFile}
+`;
 }

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Fleet, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
+import { type Fleet, filesUnder, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
 import { Workspace, asUser } from './harness.js';
 
 // Point-in-time recovery end to end on the fleet: pgBackRest in the add-on's container archiving WAL to the
@@ -51,18 +51,7 @@ addons:
 const db1 = () => fleet.hosts.find((h) => h.name === 'db-1')!;
 const onDb1 = (cmd: string) => spawnSync('nsenter', ['-t', String(db1().pid), '-m', 'sh', '-c', cmd], { encoding: 'utf8' });
 
-function repoFiles(): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const f of readdirSync(d)) {
-      const p = join(d, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(p);
-    }
-  };
-  walk(join(fleet.s3.dataDir, fleet.s3.bucket, '.pgbackrest', 'ledger'));
-  return out;
-}
+const repoFiles = () => filesUnder(join(fleet.s3.dataDir, fleet.s3.bucket, '.pgbackrest', 'ledger'));
 
 interface ListJson {
   pitr: {

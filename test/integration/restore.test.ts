@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Store } from '../../src/resources/backups/s3-store.js';
 import { renderManifest } from '../../src/resources/backups/manifest.js';
-import { type Fleet, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
+import { type Fleet, fleetDown, fleetUp, hostsYaml, psqlOn, s3StorageYaml } from './fleet-harness.js';
 import { Workspace, asUser } from './harness.js';
 
 // dbform restore from logical backups, end to end on the fleet with S3 (as backups.test.ts): in place on
@@ -28,16 +28,7 @@ const users = `    users:
 function config(extra = ''): string {
   return `version: 1
 hosts:
-${hostsYaml(fleet)}storage:
-  main:
-    type: s3
-    endpoint: https://10.77.0.2:443
-    region: us-east-1
-    bucket: ${fleet.s3.bucket}
-    accessKeyIdEnv: S3_ACCESS_KEY_ID
-    secretAccessKeyEnv: S3_SECRET_ACCESS_KEY
-    caFile: ${fleet.s3.caFile}
-defaults:
+${hostsYaml(fleet)}${s3StorageYaml(fleet.s3)}defaults:
   storage: main
 addons:
   vault:
