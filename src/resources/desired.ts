@@ -2,13 +2,12 @@ import { lookupPlan, postgresSettings } from '../config/tiers.js';
 import type { AddonConfig, Config, HostConfig } from '../config/types.js';
 import { ConfigError } from '../config/load.js';
 import { UserError } from '../util/errors.js';
-import { fillEnv } from '../util/env-template.js';
+import { hashedFiles } from '../util/env-template.js';
 import type { DesiredContext, Placed } from './kind.js';
 import type { DesiredAddon, DesiredBackups, DesiredRole } from './model.js';
 import { HOST_SCRIPT } from './backups/host-script.js';
 import { hostProgram } from './backups/host-program.js';
 import { backupConfDir, backupsEnabled, cronPath, renderBackupFiles, storageOf } from './backups/settings.js';
-import { sha256Hex } from '../util/canonical.js';
 import { renderHba } from './hba/hba.js';
 import { desiredPitr, pitrContainerParts } from './pitr/desired.js';
 
@@ -58,10 +57,7 @@ function desiredBackups(config: Config, addon: AddonConfig, host: HostConfig, re
   const rendered = renderBackupFiles(config, addon, host, recipient, HOST_SCRIPT, hostProgram());
   const storage = storageOf(config, addon);
   const where = { pos: storage.pos, what: `storage ${storage.name} (backups of add-on ${addon.name})` };
-  const files = Object.fromEntries(
-    Object.entries(rendered.files).map(([path, f]) => [path, { ...f, sha256: sha256Hex(fillEnv(f.content, where)) }]),
-  );
-  return { ...base, enabled: true, files, summary: rendered.summary };
+  return { ...base, enabled: true, files: hashedFiles(rendered.files, where), summary: rendered.summary };
 }
 
 function desiredRoles(addon: AddonConfig): DesiredRole[] {

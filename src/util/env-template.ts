@@ -1,5 +1,6 @@
 import type { SourcePos } from '../config/types.js';
 import { ConfigError } from '../config/load.js';
+import { sha256Hex } from './canonical.js';
 import { UserError } from './errors.js';
 import { registerSecret } from './redact.js';
 
@@ -13,32 +14,33 @@ export function envPlaceholder(name: string): string {
   return `{{env:${name}}}`;
 }
 
-/** The names of the environment variables a template needs. */
-export function envNames(template: string): string[] {
-  return [...new Set([...template.matchAll(PLACEHOLDER)].map((m) => m[1]!))].sort();
+/** Fills the placeholders from the environment; `missing` makes the error for a variable that is not set. */
+function fill(template: string, missing: (name: string) => Error): string {
+  return template.replace(PLACEHOLDER, (_, name: string) => {
+    const value = process.env[name];
+    if (!value) throw missing(name);
+    registerSecret(value);
+    return value;
+  });
 }
 
 /**
- * Fills the placeholders from the environment. A missing variable is the config's fault: `where` says
- * which declaration named it, so the error reads `databases.yaml:LINE:COL: ...` like any other.
+ * At plan time, a missing variable is the config's fault: `where` says which declaration named it, so the
+ * error reads `databases.yaml:LINE:COL: ...` like any other.
  */
-export function fillEnv(template: string, where: { pos: SourcePos; what: string }): string {
-  return template.replace(PLACEHOLDER, (_, name: string) => {
-    const value = process.env[name];
-    if (!value) {
-      throw new ConfigError([{ ...where.pos, message: `${where.what}: environment variable ${name} is not set` }]);
-    }
-    registerSecret(value);
-    return value;
-  });
+function fillEnv(template: string, where: { pos: SourcePos; what: string }): string {
+  return fill(template, (name) => new ConfigError([{ ...where.pos, message: `${where.what}: environment variable ${name} is not set` }]));
 }
 
-/** fillEnv for apply, where the config's positions are not at hand: names what needed the variable. */
+/** At apply time, where the config's positions are not at hand: names what needed the variable. */
 export function fillEnvOrThrow(template: string, what: string): string {
-  return template.replace(PLACEHOLDER, (_, name: string) => {
-    const value = process.env[name];
-    if (!value) throw new UserError(`${what}: environment variable ${name} is not set`);
-    registerSecret(value);
-    return value;
-  });
+  return fill(template, (name) => new UserError(`${what}: environment variable ${name} is not set`));
+}
+
+/** Files rendered with placeholders, each with the SHA-256 of its filled-in content (what is on the host). */
+export function hashedFiles<F extends { content: string }>(
+  files: Record<string, F>,
+  where: { pos: SourcePos; what: string },
+): Record<string, F & { sha256: string }> {
+  return Object.fromEntries(Object.entries(files).map(([path, f]) => [path, { ...f, sha256: sha256Hex(fillEnv(f.content, where)) }]));
 }

@@ -1,6 +1,6 @@
 import type { AddonConfig, Config, HostConfig } from '../../config/types.js';
 import { sha256Hex } from '../../util/canonical.js';
-import { fillEnv } from '../../util/env-template.js';
+import { hashedFiles } from '../../util/env-template.js';
 import { storageOf } from '../backups/settings.js';
 import type { DesiredPitr } from '../model.js';
 import { CONTAINER_PGBACKREST_ETC, CONTAINER_REPO_DIR, archiveSettings, passphraseKey, pitrCronPath, pitrStateDir, renderPitrFiles } from './settings.js';
@@ -24,13 +24,10 @@ export function desiredPitr(config: Config, addon: AddonConfig, host: HostConfig
   const rendered = renderPitrFiles(config, addon, host);
   const storage = storageOf(config, addon);
   const where = { pos: storage.pos, what: `storage ${storage.name} (point-in-time recovery of add-on ${addon.name})` };
-  const files = Object.fromEntries(
-    Object.entries(rendered.files).map(([path, f]) => [path, { ...f, sha256: sha256Hex(fillEnv(f.content, where)) }]),
-  );
   return {
     ...base,
     enabled: true,
-    files,
+    files: hashedFiles(rendered.files, where),
     marker: { path: markerPath, content: rendered.repoIdentity, sha256: sha256Hex(rendered.repoIdentity) },
     repoDir: rendered.repoDir,
     summary: rendered.summary,
