@@ -1,6 +1,6 @@
 import type { DesiredAddon, ObservedUsers, PasswordState } from '../model.js';
 import type { HostReader } from '../reader.js';
-import { verifierMatchesAsync } from './scram.js';
+import { verifierMatches } from './scram.js';
 
 // Read-only: the instance's roles, and for each declared role that exists whether its SCRAM verifier
 // matches the password dbform holds (from the keystore, or the environment for passwordEnv). Only that
@@ -8,7 +8,7 @@ import { verifierMatchesAsync } from './scram.js';
 
 export async function passwordState(verifier: string | null, secret: string | undefined): Promise<PasswordState> {
   if (secret === undefined) return 'not-held';
-  return (await verifierMatchesAsync(verifier, secret)) ? 'matches' : 'differs';
+  return (await verifierMatches(verifier, secret)) ? 'matches' : 'differs';
 }
 
 export async function gatherUsers(read: HostReader, desired: DesiredAddon): Promise<ObservedUsers> {

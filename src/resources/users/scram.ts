@@ -40,17 +40,14 @@ function same(want: ParsedVerifier, salted: Buffer): boolean {
   return want.stored.length === stored.length && want.server.length === server.length && timingSafeEqual(stored, want.stored) && timingSafeEqual(server, want.server);
 }
 
-/** True when `verifier` was computed from `password`; false for another password, md5 or no verifier. */
-export function verifierMatches(verifier: string | null, password: string): boolean {
-  const want = parse(verifier);
-  return want !== null && same(want, pbkdf2Sync(password.normalize('NFKC'), want.salt, want.iterations, 32, 'sha256'));
-}
-
 const pbkdf2Async = promisify(pbkdf2);
 
-/** verifierMatches on libuv's thread pool: 4,096 PBKDF2 rounds per role would otherwise stall the event
- *  loop while other hosts' answers wait (a plan checks every user of every add-on). */
-export async function verifierMatchesAsync(verifier: string | null, password: string): Promise<boolean> {
+/**
+ * True when `verifier` was computed from `password`; false for another password, md5 or no verifier. On
+ * libuv's thread pool: 4,096 PBKDF2 rounds per role would otherwise stall the event loop while other hosts'
+ * answers wait (a plan checks every user of every add-on).
+ */
+export async function verifierMatches(verifier: string | null, password: string): Promise<boolean> {
   const want = parse(verifier);
   return want !== null && same(want, await pbkdf2Async(password.normalize('NFKC'), want.salt, want.iterations, 32, 'sha256'));
 }
