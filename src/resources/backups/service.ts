@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Decrypter } from 'age-encryption';
-import type { Config } from '../../config/types.js';
+import type { Config, StorageConfig } from '../../config/types.js';
 import type { Host } from '../../hosts/host.js';
 import { UserError } from '../../util/errors.js';
 import { shq } from '../../util/shell.js';
@@ -14,11 +14,22 @@ import type { BackupStore } from './store.js';
 
 // What `dbform backups ...` and apply do with backups, from the machine running dbform.
 
+/** One S3 client per storage and config: a plan lists the backups of every add-on, over one kept-alive agent. */
+const s3Stores = new WeakMap<Config, Map<string, Promise<BackupStore>>>();
+
+function s3StoreOf(config: Config, storage: StorageConfig): Promise<BackupStore> {
+  let byName = s3Stores.get(config);
+  if (!byName) s3Stores.set(config, (byName = new Map()));
+  let store = byName.get(storage.name);
+  // The AWS SDK takes long to load: only commands that reach an S3 storage pay for it.
+  if (!store) byName.set(storage.name, (store = import('./s3-store.js').then((m) => new m.S3Store(storage, config.file))));
+  return store;
+}
+
 export async function storeFor(config: Config, hosts: Map<string, Host>, addon: string): Promise<BackupStore> {
   const declared = config.addons.find((a) => a.name === addon);
   const storage = declared ? storageOf(config, declared) : config.storage.find((s) => s.name === config.defaults.storage) ?? config.storage[0]!;
-  // The AWS SDK takes long to load: only commands that reach an S3 storage pay for it.
-  if (storage.type === 's3') return new (await import('./s3-store.js')).S3Store(storage, config.file);
+  if (storage.type === 's3') return s3StoreOf(config, storage);
   // A local directory lives on a host: the add-on's, or for a removed add-on the host that still has it.
   const candidates = declared ? [declared.host] : [...hosts.keys()];
   for (const name of candidates) {
