@@ -80,10 +80,11 @@ fi
 
 log "starting dockerd (log $DOCKERD_LOG)"
 mkdir -p "$(dirname "$DOCKERD_LOG")"
-# In a subshell that first closes every descriptor above stderr: the engine outlives this script, and an
-# inherited descriptor (a CI runner's pipe, a lock file) would stay open as long as it runs.
+# The engine outlives this script: it must not hold what this script inherited open.
+# shellcheck source=close-inherited-fds.sh
+. "$(dirname "${BASH_SOURCE[0]}")/close-inherited-fds.sh"
 (
-  for fd in /proc/$BASHPID/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null; done
+  close_inherited_fds
   exec setsid dockerd --iptables=false --storage-driver=overlay2 \
     --exec-opt native.cgroupdriver=cgroupfs >>"$DOCKERD_LOG" 2>&1 </dev/null
 ) &

@@ -18,17 +18,9 @@ FLEET_NS_PREFIX=${FLEET_TAG}-          # netns dbf-db-1, ...; also the hosts' cg
 FLEET_VETH_PREFIX=${FLEET_TAG}-v       # root-side veth dbf-v1, ... (the host side is eth0)
 FLEET_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-# Closes every descriptor above stderr of the calling (sub)shell. A daemon started from it outlives the
-# caller: an inherited descriptor would keep whatever the caller held open for as long as the daemon runs
-# (a CI runner's pipe, which then never reaches EOF; a `flock` lock file, which is then never released).
-close_inherited_fds() {
-  local fd
-  for fd in /proc/$BASHPID/fd/*; do
-    fd=${fd##*/}
-    [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
-  done
-  return 0
-}
+# close_inherited_fds, for the daemons up.sh starts.
+# shellcheck source=../../scripts/close-inherited-fds.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/close-inherited-fds.sh"
 
 flog() { printf 'fleet: %s\n' "$*" >&2; }
 fdie() { printf 'fleet: ERROR: %s\n' "$*" >&2; exit 1; }
