@@ -31,6 +31,12 @@ function convergeLater(placed: Placed<DesiredAddon>): Change {
   };
 }
 
+/** Every add-on instance: instance kinds share the add-on's desired state, so any of them places them all. */
+export function instancePlacements(desired: DesiredFleet, kinds: readonly AnyKind[]): Placed<DesiredAddon>[] {
+  const instanceKind = kinds.find((k) => k.reads === 'instance');
+  return instanceKind ? (desired.get(instanceKind.kind) as Placed<DesiredAddon>[]) : [];
+}
+
 function diffKinds(desired: DesiredFleet, observed: ObservedFleet, kinds: readonly AnyKind[]): Change[] {
   const read = new Set(observed.hosts);
   const stopped = new Set(observed.stopped);
@@ -43,9 +49,7 @@ function diffKinds(desired: DesiredFleet, observed: ObservedFleet, kinds: readon
     }
     for (const u of observed.undeclared[kind.kind] ?? []) changes.push(...kind.diff({ key: u.key, host: u.host, addon: u.addon, desired: null }, u.observed));
   }
-  // Instance kinds share the add-on's desired state: any of them places the add-ons to converge later.
-  const instanceKind = kinds.find((k) => k.reads === 'instance');
-  for (const placed of instanceKind ? (desired.get(instanceKind.kind) as Placed<DesiredAddon>[]) : []) {
+  for (const placed of instancePlacements(desired, kinds)) {
     if (read.has(placed.host) && stopped.has(placed.key)) changes.push(convergeLater(placed));
   }
   return changes;
@@ -53,8 +57,7 @@ function diffKinds(desired: DesiredFleet, observed: ObservedFleet, kinds: readon
 
 /** Where each add-on's instance listens once the plan is applied: SQL steps connect there. */
 function instanceEndpoints(desired: DesiredFleet, kinds: readonly AnyKind[]): Record<string, InstanceEndpoint> {
-  const instanceKind = kinds.find((k) => k.reads === 'instance');
-  const placed = instanceKind ? (desired.get(instanceKind.kind) as Placed<DesiredAddon>[]) : [];
+  const placed = instancePlacements(desired, kinds);
   return Object.fromEntries(placed.map((p) => [p.addon, { host: p.host, port: p.desired.container.port }]));
 }
 

@@ -2,18 +2,17 @@ import type { ApplyHooks } from '../apply/apply.js';
 import { makeContext } from '../apply/apply.js';
 import { runSteps } from '../apply/converge.js';
 import type { Session } from '../cli/session.js';
-import { instanceDesired } from '../plan/build.js';
+import { instanceDesired, instancePlacements } from '../plan/build.js';
 import type { Plan } from '../plan/types.js';
-import type { DesiredAddon } from '../resources/model.js';
-import { CONVERGE_KIND } from '../resources/registry.js';
+import { CONVERGE_KIND, KINDS } from '../resources/registry.js';
 
 // After a restore replaced an add-on's data, its roles, passwords, owner, grants and extensions are those of
 // the restored past: they are made what the file says now, with apply's own convergence (the step apply runs
 // for an instance it could not read), so that `plan` is empty right after the restore.
 export async function convergeWithFile(session: Session, addon: string, progress: (message: string) => void): Promise<void> {
-  const placed = (session.desired.get('database') ?? []).find((p) => p.addon === addon);
+  const placed = instancePlacements(session.desired, KINDS).find((p) => p.addon === addon);
   if (!placed) throw new Error(`add-on ${addon} is not declared`);
-  const d = placed.desired as DesiredAddon;
+  const d = placed.desired;
   const plan: Plan = {
     formatVersion: 1,
     config: { file: session.config.file, sha256: session.config.sha256 },

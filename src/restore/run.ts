@@ -4,9 +4,10 @@ import { runSteps } from '../apply/converge.js';
 import { refusedHazards, type RefusedHazard } from '../apply/gate.js';
 import type { Config } from '../config/types.js';
 import { acquireHostLock, currentHolder } from '../hosts/lock.js';
+import { instancePlacements } from '../plan/build.js';
 import type { Change, HazardCode, Plan } from '../plan/types.js';
 import { listBackups, readBackup, storeFor } from '../resources/backups/service.js';
-import { CONVERGE_KIND } from '../resources/registry.js';
+import { CONVERGE_KIND, KINDS } from '../resources/registry.js';
 import type { DesiredAddon } from '../resources/model.js';
 import { UserError } from '../util/errors.js';
 import { openConfigSession, type Session } from '../cli/session.js';
@@ -58,8 +59,7 @@ export async function restoreFleet(req: RestoreRequest): Promise<RestoreResult> 
   const target = restoreTarget(req.config, req.addon, req.into);
   const session = await openConfigSession(req.config, req.warn);
   try {
-    const placed = (session.desired.get('database') ?? []).find((p) => p.addon === target)!;
-    const desired = placed.desired as DesiredAddon;
+    const desired = instancePlacements(session.desired, KINDS).find((p) => p.addon === target)!.desired;
     const host = session.hosts.get(desired.host);
     if (!host) throw new UserError(`host ${desired.host} of ${target} cannot be reached: ${session.hostErrors.get(desired.host) ?? 'unknown error'}`);
     const lock = await acquireHostLock(host, currentHolder(), req.lockTimeoutSeconds);
