@@ -133,10 +133,15 @@ function restoreInvocation(file: string, addon: string, v: Values): Invocation {
   const to = str(v.to);
   if (backup && to) throw new UsageError('restore takes --backup ID (a logical backup) or --to TIME (a point in time), not both');
   if (to) {
-    const logicalOnly = ['into', 'auto-approve', 'drop-previous', 'lock-timeout'].filter((f) => v[f] !== undefined);
-    if (logicalOnly.length) throw new UsageError(`restore --to does not take ${logicalOnly.map((f) => `--${f}`).join(', ')} (they go with --backup ID)`);
-    return { command: 'restore pitr', file, addon, to, allowHazards: str(v['allow-hazards']) };
+    if (v['drop-previous'] !== undefined) throw new UsageError('restore --to does not take --drop-previous (it goes with --backup ID)');
+    const fmt = str(v.format) ?? 'text';
+    if (fmt !== 'text' && fmt !== 'json') throw new UsageError(`--format ${fmt}: restore prints text or json`);
+    return {
+      command: 'restore pitr', file, addon, to, into: str(v.into), allowHazards: str(v['allow-hazards']),
+      format: fmt, lockTimeoutSeconds: seconds(str(v['lock-timeout']) ?? '0', '--lock-timeout'),
+    };
   }
+  if (v.format !== undefined) throw new UsageError('restore --format goes with --to (a point in time)');
   if (!backup) throw new UsageError(`restore needs --backup ID (a logical backup; ids: dbform backups list ${addon}) or --to TIME|latest (a point in time)`);
   return {
     command: 'restore',

@@ -68,10 +68,11 @@ export const COMMANDS: Record<string, CommandSpec | Record<string, CommandSpec>>
     }),
     verify: command('backups verify', ['ADDON'], 'check that a backup is intact and decrypts completely', { backup: BACKUP_ID }),
   },
-  restore: command('restore', ['ADDON'], 'restore a logical backup (--backup, in place or --into another add-on) or a point in time (--to, in place); shows what it will do first', {
+  restore: command('restore', ['ADDON'], 'restore a logical backup (--backup) or a point in time (--to), in place or --into another add-on; shows what it will do first', {
     backup: { type: 'string', value: 'ID', help: 'the logical backup to restore (an id from `backups list`)' },
     to: { type: 'string', value: 'TIME|latest', help: 'the point in time (PITR): RFC 3339, "YYYY-MM-DD HH:MM:SS" in defaults.timezone, or latest' },
-    into: { type: 'string', value: 'ADDON', help: 'restore into this add-on (declared in the file, already applied) instead of in place' },
+    into: { type: 'string', value: 'ADDON', help: 'restore into this add-on (declared in the file; applied already for --backup, not yet for --to)' },
+    format: { type: 'string', value: 'text|json', help: 'with --to: how to print what it did (default: text)' },
     'auto-approve': { type: 'boolean', help: 'do not ask for "yes" (for scripts)' },
     'allow-hazards': { type: 'string', value: 'CODE,...', help: 'allow the hazards restore prints (DATA_LOSS when data is overwritten)' },
     'drop-previous': { type: 'boolean', help: 'drop the replaced database once the restore succeeded (default: keep it)' },

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { schemaIssues } from './schema-check.js';
+import { lookupPlan } from './tiers.js';
 import { EMBEDDED_HOST_NAME, EMBEDDED_STORAGE_NAME, semanticIssues } from './semantic.js';
 import type { AddonConfig, Config, HostConfig, SourcePos, StorageConfig, UserConfig } from './types.js';
 import { parseYamlSource, type Issue, type ParsedSource } from './yaml-source.js';
@@ -140,7 +141,8 @@ function buildConfig(file: string, sha256: string, raw: RawFile, source: ParsedS
       allowedIps: (a.allowedIps ?? []).map(withPrefix),
       backups: {
         ...(a.backups?.scheduleAt !== undefined && { scheduleAt: a.backups.scheduleAt.trim() }),
-        pitr: a.backups?.pitr ?? false,
+        // On by default where the plan has point-in-time recovery (starter, business), as the seeds promise.
+        pitr: a.backups?.pitr ?? (lookupPlan(a.plan)?.pitr != null),
       },
       extensions: [...(a.extensions ?? [])],
       users: users.sort(byName),

@@ -19,7 +19,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { backupRecipient } from '../../src/resources/backups/keys.js';
 import { openSession } from '../../src/cli/session.js';
-import { loadConfig } from '../../src/config/load.js';
+import { DEFAULT_LOCAL_BACKUP_DIR, loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { LiveHostReader } from '../../src/gather/host-reader.js';
 import { addonPlacements } from '../../src/resources/desired.js';
@@ -54,6 +54,9 @@ function cleanUp(addons: string[]): void {
   for (const a of addons) {
     spawnSync('docker', ['rm', '-f', `dbform-${a}`], { stdio: 'ignore' });
     rmSync(`/etc/cron.d/dbform-${a}`, { force: true });
+    rmSync(`/etc/cron.d/dbform-pitr-${a}`, { force: true });
+    // The PITR repository of a golden add-on on the default local storage (kept by dbform when an add-on goes).
+    rmSync(`${DEFAULT_LOCAL_BACKUP_DIR}/.pgbackrest/${a}`, { recursive: true, force: true });
   }
   rmSync(DATA_DIR, { recursive: true, force: true });
 }
@@ -65,10 +68,13 @@ async function recordHost(reader: LiveHostReader, placed: Placed<DesiredAddon>[]
     const container = containers.get(d.name) ?? null;
     const { catalog } = await reader.instance(d);
     const dataInitialized = container !== null || (await reader.fileExists(`${d.container.dataDir}/pgdata/PG_VERSION`));
-    const paths = [...Object.keys(d.backups.files), d.backups.cronPath];
+    const p = d.pitr;
+    const pitrPaths = [...Object.keys(p.files), `${p.stateDir}/etc/pgbackrest.conf`, p.cronPath, p.cipherPath, ...(p.enabled ? [p.marker.path] : [])];
+    const paths = [...new Set([...Object.keys(d.backups.files), d.backups.cronPath, ...pitrPaths])];
     const backupFiles = Object.fromEntries(await Promise.all(paths.map(async (p) => [p, await reader.fileHash(p)] as const)));
     into.addons[d.name] = { container, catalog, dataInitialized, backupFiles };
-    for (const key of d.roles.flatMap((r) => (r.passwordSource.source === 'keystore' ? [r.passwordSource.key] : []))) {
+    const keys = [...d.roles.flatMap((r) => (r.passwordSource.source === 'keystore' ? [r.passwordSource.key] : [])), p.passphraseKey];
+    for (const key of keys) {
       const value = await reader.secret(key);
       if (value !== undefined) (into.keystore[reader.host.name] ??= {})[key] = value;
     }

@@ -115,14 +115,19 @@ describe('what goes where', () => {
     expect(md).toContain('> [!WARNING]\n> - host db-3 is left out of this plan');
     // reporting's grants were changed by hand, but the pull request changes what they must be too (the
     // default privileges of analyst go with analyst): the change is the pull request's, not drift.
+    // blog leaves its starter plan, so its PITR goes too (and archiving: a container change); shop gets it.
     expect(tableAddresses(md, 'Changes made by this pull request')).toEqual([
+      'addon.blog.pitr',
+      'addon.blog.container',
       'addon.blog.backups',
       'addon.legacy.container',
+      'addon.shop.pitr',
       'addon.shop.container',
       'addon.shop.user.analyst',
       'addon.shop.grants.reporting',
       'addon.shop.access',
       'addon.shop.backups',
+      'addon.shop.pitr\\_base', // markdown-escaped in the table
     ]);
     expect(md).not.toContain('#### Drift');
   });

@@ -10,7 +10,7 @@ export interface RecordedAddon {
   container: ObservedContainer | null;
   catalog: ObservedCatalog | null;
   dataInitialized: boolean;
-  /** SHA-256 of the add-on's backup files on its host, by path (null: missing). */
+  /** SHA-256 of the add-on's backup and PITR files on its host, by path (null: missing). */
   backupFiles: Record<string, string | null>;
 }
 

@@ -1,4 +1,4 @@
-// Preloaded (NODE_OPTIONS=--import) into the CLI the PITR test runs: resolves the test fleet's S3 endpoint
+// Preloaded (NODE_OPTIONS=--import, test/integration/harness.ts) into every CLI the integration tests run: resolves the test fleet's S3 endpoint
 // name, s3.fleet, as every fleet host's /etc/hosts does. This machine has no such entry and the tests do not
 // edit its /etc/hosts; pgBackRest (2.45) on the hosts needs the endpoint by name, so the config names it.
 import dns from 'node:dns';

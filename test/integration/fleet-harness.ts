@@ -77,7 +77,7 @@ export function filesUnder(dir: string): string[] {
 }
 
 /** The `storage:` section for the fleet's S3 endpoint, named `main`, credentials from the environment. */
-export function s3StorageYaml(s3: { bucket: string; caFile: string }, endpoint = 'https://10.77.0.2:443'): string {
+export function s3StorageYaml(s3: { bucket: string; caFile: string }, endpoint = 'https://s3.fleet'): string {
   return `storage:
   main:
     type: s3

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { DEFAULT_LOCAL_BACKUP_DIR } from '../../src/config/load.js';
 
 const CLI = fileURLToPath(new URL('../../bin/dbform.js', import.meta.url));
 
@@ -23,6 +24,9 @@ export class Workspace {
     DBFORM_MASTER_KEY: 'integration-test-master-key-0001',
     XDG_CONFIG_HOME: join(this.dir, 'xdg'),
     NO_COLOR: '1',
+    // The fleet's S3 endpoint is named s3.fleet, as PITR needs (pgBackRest checks its certificate by name);
+    // the hosts resolve it through their /etc/hosts, the CLI on this machine through this preload.
+    NODE_OPTIONS: `--import ${new URL('./fleet-dns.mjs', import.meta.url).href}`,
   };
   /** Everything the CLI printed, for the secret-leak checks. */
   readonly transcript: string[] = [];
@@ -56,6 +60,10 @@ export class Workspace {
     for (const a of addons) {
       spawnSync('docker', ['rm', '-f', `dbform-${a}`], { stdio: 'ignore' });
       rmSync(`/etc/cron.d/dbform-${a}`, { force: true }); // the local host's backup schedule
+      rmSync(`/etc/cron.d/dbform-pitr-${a}`, { force: true }); // and its weekly full base backup
+      // Its PITR repository on the default local storage: dbform keeps it when an add-on goes, and an add-on
+      // made again with that name (the next run of this test) is another cluster that pgBackRest refuses there.
+      rmSync(`${DEFAULT_LOCAL_BACKUP_DIR}/.pgbackrest/${a}`, { recursive: true, force: true });
     }
     rmSync(this.dir, { recursive: true, force: true });
   }

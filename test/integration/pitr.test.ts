@@ -75,8 +75,6 @@ beforeAll(() => {
     S3_ACCESS_KEY_ID: fleet.s3.accessKeyId,
     S3_SECRET_ACCESS_KEY: fleet.s3.secretAccessKey,
     NODE_NO_WARNINGS: '1',
-    // The storage is named by its DNS name (pgBackRest checks the certificate by name): see fleet-dns.mjs.
-    NODE_OPTIONS: `--import ${new URL('./fleet-dns.mjs', import.meta.url).href}`,
   };
   ws.write(config(true));
   const t0 = Date.now();

@@ -46,7 +46,7 @@ describe('apply comment', () => {
     expect(md).toContain('### dbform apply of databases.yaml: refused');
     expect(md).toContain(':no_entry: **Nothing was applied.** The plan is not the one this pull request showed.');
     expect(md).toContain("re-run this pull request's plan job");
-    expect(md).toContain('<details><summary>Current plan</summary>\n\n**Plan:** 0 to add, 4 to change, 3 to destroy.');
+    expect(md).toContain('<details><summary>Current plan</summary>\n\n**Plan:** 2 to add, 5 to change, 4 to destroy.');
   });
 
   it('still gets a refusal through when the current plan is too long to show', async () => {

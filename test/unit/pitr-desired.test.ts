@@ -74,9 +74,9 @@ describe('PITR desired state', () => {
     expect(d.pitr.passphraseKey).toBe('addon/shop/pitr-passphrase');
   });
 
-  it('the container archives every segment to the stanza within 60 s, with the settings mounted read-only', () => {
+  it('the container archives every segment to the stanza within 50 s (an RPO of 60 s with the upload), with the settings mounted read-only', () => {
     const c = shop(S3).container;
-    expect(c.settings).toMatchObject({ archive_mode: 'on', archive_command: 'pgbackrest --stanza=shop archive-push %p', archive_timeout: '60' });
+    expect(c.settings).toMatchObject({ archive_mode: 'on', archive_command: 'pgbackrest --stanza=shop archive-push %p', archive_timeout: '50' });
     expect(c.mounts).toEqual(['/var/lib/dbform/.pitr/shop/etc:/etc/pgbackrest:ro']);
   });
 

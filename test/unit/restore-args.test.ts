@@ -24,8 +24,8 @@ describe('restore arguments', () => {
       message: 'restore needs --backup ID (a logical backup; ids: dbform backups list shop) or --to TIME|latest (a point in time)',
     });
     expect(parseCommandLine(['restore', '--backup', 'B1'])).toMatchObject({ kind: 'error', message: expect.stringMatching(/^usage: dbform restore ADDON \[--backup ID\] \[--to TIME\|latest\] \[--into ADDON\]/) });
-    const r = parseCommandLine(['restore', 'shop', '--backup', 'B1', '--format', 'json']);
-    expect(r).toMatchObject({ kind: 'error', message: expect.stringContaining('restore does not take --format; its flags: -f/--file, --backup, --to, --into,') });
+    expect(parseCommandLine(['restore', 'shop', '--backup', 'B1', '--format', 'json'])).toEqual({ kind: 'error', message: 'restore --format goes with --to (a point in time)' });
+    expect(parseCommandLine(['restore', 'shop', '--backup', 'B1', '--user', 'x'])).toMatchObject({ kind: 'error', message: expect.stringContaining('restore does not take --user; its flags: -f/--file, --backup, --to, --into,') });
   });
 
   it('takes a logical backup or a point in time, each with its own flags', () => {
@@ -33,9 +33,14 @@ describe('restore arguments', () => {
       kind: 'error',
       message: 'restore takes --backup ID (a logical backup) or --to TIME (a point in time), not both',
     });
-    expect(parseCommandLine(['restore', 'shop', '--to', 'latest', '--into', 'copy', '--auto-approve'])).toEqual({
+    expect(parseCommandLine(['restore', 'shop', '--to', 'latest', '--drop-previous'])).toEqual({
       kind: 'error',
-      message: 'restore --to does not take --into, --auto-approve (they go with --backup ID)',
+      message: 'restore --to does not take --drop-previous (it goes with --backup ID)',
+    });
+    expect(parseCommandLine(['restore', 'shop', '--to', 'latest', '--format', 'yaml'])).toEqual({ kind: 'error', message: '--format yaml: restore prints text or json' });
+    expect(parseCommandLine(['restore', 'shop', '--to', '2026-11-30 10:15:00', '--into', 'copy', '--format', 'json', '--lock-timeout', '30', '-f', 'x.yaml'])).toEqual({
+      kind: 'run',
+      invocation: { command: 'restore pitr', file: 'x.yaml', addon: 'shop', to: '2026-11-30 10:15:00', into: 'copy', format: 'json', lockTimeoutSeconds: 30 },
     });
   });
 

@@ -1,71 +1,126 @@
 import { DateTime } from 'luxon';
 import { parseAllowedHazards } from '../../apply/gate.js';
+import type { AddonConfig } from '../../config/types.js';
 import { acquireHostLock, currentHolder } from '../../hosts/lock.js';
-import { hostOfAddon } from '../../resources/backups/service.js';
-import type { PitrStatus } from '../../resources/pitr/info.js';
+import type { BaseBackup, PitrStatus } from '../../resources/pitr/info.js';
 import { restoreInPlace } from '../../resources/pitr/restore.js';
+import { checkInto, restoreInto } from '../../resources/pitr/restore-into.js';
 import { type RestoreTarget, checkTarget, parseRestoreTarget } from '../../resources/pitr/restore-target.js';
 import { readPitrStatus } from '../../resources/pitr/status.js';
 import { UserError } from '../../util/errors.js';
 import { size } from './byte-size.js';
 import { err, out } from '../terminal.js';
-import { openSession } from '../session.js';
+import { type Session, openSession } from '../session.js';
 import { convergeWithFile } from '../../restore/converge-with-file.js';
+import { applyAddonFromFile } from '../../restore/apply-addon.js';
 
-// `dbform restore ADDON --to TIME|latest`: an in-place point-in-time restore. It takes the add-on's host lock
-// (as apply does), checks the target against the PITR window, says what it will do, and needs
-// `--allow-hazards DATA_LOSS`, since what was written after the target is overwritten.
+// `dbform restore ADDON --to TIME|latest [--into NEW]`: a point-in-time restore, in place or into a new add-on.
+// It takes the written add-on's host lock (as apply does), checks the target against the PITR window, says
+// what it will do, and in place needs `--allow-hazards DATA_LOSS` (what was written after the target goes).
 
 export interface RestorePitrOptions {
   file: string;
   addon: string;
   to: string;
+  into?: string;
   allowHazards?: string;
+  format: 'text' | 'json';
+  lockTimeoutSeconds: number;
+}
+
+/** What `--format json` prints, and what the text says. */
+export interface PitrRestoreResult {
+  addon: string;
+  into: string | null;
+  host: string;
+  target: string;
+  base_backup: { id: string; size: number } | null;
+  status: 'restored' | 'refused';
+  seconds: number | null;
+  /** In place: where the replaced data directory is kept (null: there was none). */
+  kept_as: string | null;
+}
+
+function baseOf(target: RestoreTarget, status: PitrStatus): BaseBackup | undefined {
+  const good = status.baseBackups.filter((b) => b.status === 'ok');
+  return target.kind === 'latest' ? good.at(-1) : good.filter((b) => b.finishedAt <= target.iso).at(-1);
 }
 
 /** What the restore will do, before it does it: the base backup it starts from and what it overwrites. */
-function describe(addon: string, host: string, target: RestoreTarget, status: PitrStatus, zone: string): string {
+function describe(opts: RestorePitrOptions, host: string, target: RestoreTarget, status: PitrStatus, zone: string): string {
   const show = (iso: string) => DateTime.fromISO(iso).setZone(zone).toFormat('yyyy-MM-dd HH:mm:ss ZZZZ');
-  const good = status.baseBackups.filter((b) => b.status === 'ok');
-  const base = target.kind === 'latest' ? good.at(-1) : good.filter((b) => b.finishedAt <= target.iso).at(-1);
-  const to = target.kind === 'latest' ? `the last archived WAL (${show(status.window!.latest)})` : show(target.iso);
+  const base = baseOf(target, status);
+  const last = status.archiver ? `the last archived WAL (${show(status.window!.latest)})` : `the last archived WAL (${opts.addon} is not running: its last segment's time is not known)`;
+  const to = target.kind === 'latest' ? last : show(target.iso);
+  const what = opts.into
+    ? `  ${opts.into} is created on ${host} from it (no initdb), then made as the file says; ${opts.addon} is only read.`
+    : `  everything written to ${opts.addon} after the target is overwritten (its current data directory is kept beside it).`;
   return [
-    `Restore ${addon} on ${host} in place to ${to}:`,
+    `Restore ${opts.addon} ${opts.into ? `into ${opts.into}` : 'in place'} on ${host} to ${to}:`,
     `  from full base backup ${base?.id ?? '?'} (${size(base?.size)}), then the archived WAL after it up to the target;`,
-    `  everything written to ${addon} after the target is overwritten (its current data directory is kept beside it).`,
+    what,
   ].join('\n');
+}
+
+function declaredAddon(session: Session, name: string, flag: string): AddonConfig {
+  const a = session.config.addons.find((x) => x.name === name);
+  const list = session.config.addons.map((x) => x.name).join(', ');
+  if (!a) throw new UserError(`${flag}${name}: no add-on named ${name} in ${session.config.file} (declared: ${list})`);
+  return a;
 }
 
 export async function restorePitrCommand(opts: RestorePitrOptions): Promise<number> {
   const session = await openSession(opts.file, (m) => err(`Warning: ${m}`), undefined, 'read');
   try {
     const { config } = session;
-    const declared = config.addons.find((a) => a.name === opts.addon);
-    if (!declared) throw new UserError(`no add-on named ${opts.addon} in ${config.file}`);
-    if (!declared.backups.pitr) throw new UserError(`add-on ${opts.addon} has no point-in-time recovery (backups.pitr is off)`);
+    const source = declaredAddon(session, opts.addon, '');
+    const into = opts.into === undefined ? undefined : declaredAddon(session, opts.into, '--into ');
+    if (!source.backups.pitr) throw new UserError(`add-on ${opts.addon} has no point-in-time recovery (backups.pitr is off)`);
     const zone = config.defaults.timezone;
     const target = parseRestoreTarget(opts.to, zone);
     const allowed = parseAllowedHazards(opts.allowHazards);
-    const host = await hostOfAddon(config, session.hosts, opts.addon);
-    const lock = await acquireHostLock(host, currentHolder(), 0);
+    const written = into ?? source;
+    const host = session.hosts.get(written.host);
+    const sourceHost = session.hosts.get(source.host);
+    if (!host || !sourceHost) throw new UserError(`host ${!host ? written.host : source.host} cannot be reached: ${session.hostErrors.get(!host ? written.host : source.host) ?? ''}`);
+    const lock = await acquireHostLock(host, currentHolder(), opts.lockTimeoutSeconds);
     try {
-      const status = await readPitrStatus(config, host, opts.addon);
+      if (into) await checkInto({ config, source, into, host, keystore: session.keystores.get(into.host)!, sourceKeystore: session.keystores.get(source.host)! });
+      const status = await readPitrStatus(config, sourceHost, opts.addon);
       checkTarget(target, status.window, new Date(), zone);
-      out(describe(opts.addon, host.name, target, status, zone));
-      if (!allowed.has('DATA_LOSS')) {
+      const base = baseOf(target, status);
+      const result: PitrRestoreResult = {
+        addon: opts.addon, into: opts.into ?? null, host: host.name, target: target.kind === 'latest' ? 'latest' : target.iso,
+        base_backup: base ? { id: base.id, size: base.size } : null, status: 'refused', seconds: null, kept_as: null,
+      };
+      const json = opts.format === 'json';
+      if (!json) out(describe(opts, host.name, target, status, zone));
+      if (!into && !allowed.has('DATA_LOSS')) {
         err(`Refused: DATA_LOSS: what ${opts.addon} holds after the target is overwritten. To restore, run again with --allow-hazards DATA_LOSS`);
+        if (json) out(JSON.stringify(result, null, 2));
         return 1;
       }
       const progress = (m: string) => err(`  [${host.name}] ${m}`);
-      const r = await restoreInPlace(config, host, opts.addon, target, progress);
-      out(`Restored ${opts.addon} in ${r.seconds.toFixed(1)} s. Its previous data directory is kept as ${r.keptAs} (remove it once satisfied).`);
+      if (into) {
+        const r = await restoreInto({ config, source, into, host, keystore: session.keystores.get(into.host)!, sourceKeystore: session.keystores.get(source.host)!, target, progress });
+        Object.assign(result, { status: 'restored', seconds: r.seconds });
+        if (!json) out(`Restored ${opts.addon} into ${into.name} in ${r.seconds.toFixed(1)} s; ${opts.addon} was only read.`);
+      } else {
+        const r = await restoreInPlace(config, host, opts.addon, target, progress);
+        Object.assign(result, { status: 'restored', seconds: r.seconds, kept_as: r.keptAs });
+        const kept = r.keptAs ? `Its previous data directory is kept as ${r.keptAs} (remove it once satisfied, or move it back to undo).` : 'It had no data directory to keep.';
+        if (!json) out(`Restored ${opts.addon} in ${r.seconds.toFixed(1)} s. ${kept}`);
+      }
       try {
-        await convergeWithFile(session, opts.addon, progress);
+        if (into) await applyAddonFromFile(session, into.name, progress);
+        else await convergeWithFile(session, opts.addon, progress);
       } catch (e) {
-        err(`The data is restored, but bringing users, passwords and grants back to the file failed: ${(e as Error).message}. Run dbform plan.`);
+        err(`The data is restored, but making ${written.name} what the file says failed: ${(e as Error).message}. Run dbform plan.`);
+        if (json) out(JSON.stringify(result, null, 2));
         return 1;
       }
-      out('Users, passwords, grants and extensions are as the file says.');
+      if (json) out(JSON.stringify(result, null, 2));
+      else out('Users, passwords, grants and extensions are as the file says.');
       return 0;
     } finally {
       await lock.release();

@@ -9,6 +9,17 @@ import { writeHostFile } from '../backups/apply.js';
 // that a WAL segment reaches the repository, takes the first full base backup, and only then writes the
 // marker: an apply stopped anywhere before runs all of it again.
 
+/** What pgBackRest says when the repository already holds a stanza of another cluster or passphrase. */
+const FOREIGN_STANZA = /FormatError|CryptoError|do not match the database|system-id/;
+
+// A removed add-on's repository is kept (backups are never deleted with it); an add-on created again with
+// the same name is a new cluster with a new passphrase, which pgBackRest rightly refuses to mix in.
+function foreignStanza(addon: string, said: string): string {
+  return `the PITR repository of ${addon} already holds backups of another cluster named ${addon} (an earlier add-on of ` +
+    `that name, kept when it was removed, or one made with another passphrase). dbform never deletes them: move ` +
+    `them out of the storage's .pgbackrest/${addon} (or give the add-on another name), then apply again. ${said}`;
+}
+
 const init: Executor = async (step, ctx) => {
   const addon = field<string>(step, 'addon', 'string');
   const container = field<string>(step, 'container', 'string');
@@ -19,7 +30,9 @@ const init: Executor = async (step, ctx) => {
   }
   const pgbackrest = (...args: string[]) => shellJoin(['docker', 'exec', '-u', 'postgres', container, 'pgbackrest', `--stanza=${stanza}`, ...args]);
   ctx.progress(`creating the pgBackRest stanza of ${addon}`);
-  await run(ctx.host, `pgbackrest stanza-create for ${addon}`, pgbackrest('stanza-create'));
+  await run(ctx.host, `pgbackrest stanza-create for ${addon}`, pgbackrest('stanza-create')).catch((e: Error) => {
+    throw FOREIGN_STANZA.test(e.message) ? new Error(foreignStanza(addon, e.message)) : e;
+  });
   await run(ctx.host, `pgbackrest check for ${addon} (a WAL segment archived)`, pgbackrest('check'));
   ctx.progress(`taking the first full base backup of ${addon}`);
   const t0 = Date.now();

@@ -17,20 +17,29 @@ import { archiveSettings } from './settings.js';
 const READY_TIMEOUT_MS = 600_000;
 
 export interface RestoreReport {
-  keptAs: string;
+  /** Where the data directory the restore replaced was kept; null when there was none (the disk was lost). */
+  keptAs: string | null;
   seconds: number;
 }
 
-interface Where {
+/** Where a restored copy is prepared: the add-on it becomes, from which stanza, with which mounts. */
+export interface Where {
   host: Host;
+  /** The add-on whose data directory receives the copy. */
   addon: string;
+  /** The stanza restored from (the add-on itself in place; the source add-on with --into). */
+  stanza: string;
   port: number;
   image: string;
+  /** The add-on's directory on the host (its pgdata and the copy beside it). */
   dataDir: string;
+  /** pgBackRest's settings (and a directory repository) for the restore container. */
   mounts: string[];
+  /** Whether the promoted copy archives its new timeline to the add-on's own stanza (in place: yes). */
+  archive: boolean;
 }
 
-function checkName(addon: string): string {
+export function checkName(addon: string): string {
   return `dbform-${addon}-restore-check`;
 }
 
@@ -57,17 +66,23 @@ function inImage(w: Where, options: string[], command: string[]): string {
 }
 
 /** pgBackRest restore into pgdata.restore, then the check instance replays and promotes it. */
-async function prepare(w: Where, target: RestoreTarget, staging: string): Promise<void> {
+/** `afterPromote`: SQL run (on psql's stdin, as the superuser) in the promoted copy before it stops. */
+export async function prepare(w: Where, target: RestoreTarget, staging: string, afterPromote?: string): Promise<void> {
   const check = checkName(w.addon);
   const targetArgs = target.kind === 'latest' ? ['--type=default'] : ['--type=time', `--target=${pgTargetTime(target.iso)}`, '--target-action=promote'];
   await run(w.host, `removing an earlier restore attempt of ${w.addon}`, `docker rm -f ${shq(check)} >/dev/null 2>&1; rm -rf ${shq(`${w.dataDir}/pgdata.restore`)}`);
-  const restore = shellJoin(['pgbackrest', `--stanza=${w.addon}`, `--pg1-path=${staging}`, ...targetArgs, 'restore']);
+  const restore = shellJoin(['pgbackrest', `--stanza=${w.stanza}`, `--pg1-path=${staging}`, ...targetArgs, 'restore']);
   await run(w.host, `pgbackrest restore of ${w.addon}`, inImage(w, ['--rm'], ['sh', '-c', `mkdir -m 700 ${staging} && ${restore}`]));
   // No TCP listener (clients keep reaching the add-on), its own socket directory (the container's /tmp).
-  const settings = { listen_addresses: '', port: String(w.port), unix_socket_directories: '/tmp', ...archiveSettings(w.addon) };
+  const archive = w.archive ? archiveSettings(w.addon) : { archive_mode: 'off' };
+  const settings = { listen_addresses: '', port: String(w.port), unix_socket_directories: '/tmp', ...archive };
   const postgres = ['postgres', '-D', staging, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
   await run(w.host, `starting the restored copy of ${w.addon}`, inImage(w, ['-d', '--name', check], postgres) + ' >/dev/null');
   await waitPromoted(w, check);
+  if (afterPromote) {
+    const psql = ['docker', 'exec', '-i', check, 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '/tmp', '-p', String(w.port), '-U', 'postgres', '-d', 'postgres'];
+    await run(w.host, `preparing the restored copy as ${w.addon}`, shellJoin(psql) + ' >/dev/null', { stdin: afterPromote });
+  }
   await run(w.host, `stopping the restored copy of ${w.addon}`, `docker stop -t 60 ${shq(check)} >/dev/null && docker rm ${shq(check)} >/dev/null`);
 }
 
@@ -75,8 +90,8 @@ export async function restoreInPlace(config: Config, host: Host, addon: string, 
   const declared = config.addons.find((a) => a.name === addon)!;
   const hostCfg = config.hosts.find((h) => h.name === host.name)!;
   const w: Where = {
-    host, addon, port: declared.port, image: config.defaults.image, dataDir: `${hostCfg.dataDir}/${addon}`,
-    mounts: pitrContainerParts(desiredPitr(config, declared, hostCfg)).mounts,
+    host, addon, stanza: addon, port: declared.port, image: config.defaults.image, dataDir: `${hostCfg.dataDir}/${addon}`,
+    mounts: pitrContainerParts(desiredPitr(config, declared, hostCfg)).mounts, archive: true,
   };
   const t0 = Date.now();
   const staging = `${PGDATA}.restore`;
@@ -87,17 +102,22 @@ export async function restoreInPlace(config: Config, host: Host, addon: string, 
     await host.exec(`docker rm -f ${shq(checkName(addon))} >/dev/null 2>&1; rm -rf ${shq(`${w.dataDir}/pgdata.restore`)}`);
     throw new UserError(`restore of ${addon} failed; the add-on was not touched and runs as before: ${(e as Error).message}`);
   }
-  const keptAs = `${w.dataDir}/pgdata.before-restore-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
   const live = `${w.dataDir}/pgdata`;
+  // A lost disk (the RPO case): nothing to keep, and the container (stopped or killed) starts on the restored data.
+  const hadData = (await host.exec(`test -d ${shq(live)}`)).code === 0;
+  const keptAs = hadData ? `${w.dataDir}/pgdata.before-restore-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}` : null;
   const name = containerName(addon);
   progress(`swapping in the restored data of ${addon}`);
   await run(host, `stopping ${name}`, `docker stop -t 30 ${shq(name)} >/dev/null`);
-  await run(host, 'swapping the data directories', `mv ${shq(live)} ${shq(keptAs)} && mv ${shq(`${w.dataDir}/pgdata.restore`)} ${shq(live)}`);
+  const keep = keptAs ? `mv ${shq(live)} ${shq(keptAs)} && ` : '';
+  await run(host, 'swapping the data directories', `${keep}mv ${shq(`${w.dataDir}/pgdata.restore`)} ${shq(live)}`);
   const started = await host.exec(`docker start ${shq(name)} >/dev/null && sleep 1 && docker exec ${shq(name)} pg_isready -q -t 60 -h /tmp -p ${declared.port}`);
   if (started.code !== 0) {
     // Back to the data it had: the add-on runs as before the restore.
-    await host.exec(`docker stop -t 30 ${shq(name)} >/dev/null 2>&1; rm -rf ${shq(`${w.dataDir}/pgdata.restore`)}; mv ${shq(live)} ${shq(`${w.dataDir}/pgdata.restore`)} && mv ${shq(keptAs)} ${shq(live)} && docker start ${shq(name)} >/dev/null`);
-    throw new UserError(`restore of ${addon} failed at its start on the restored data; its previous data is back in place: ${started.stderr.trim()}`);
+    const putBack = keptAs ? ` && mv ${shq(keptAs)} ${shq(live)} && docker start ${shq(name)} >/dev/null` : '';
+    await host.exec(`docker stop -t 30 ${shq(name)} >/dev/null 2>&1; rm -rf ${shq(`${w.dataDir}/pgdata.restore`)}; mv ${shq(live)} ${shq(`${w.dataDir}/pgdata.restore`)}${putBack}`);
+    const state = keptAs ? 'its previous data is back in place' : 'it had no data directory before and has none now';
+    throw new UserError(`restore of ${addon} failed at its start on the restored data; ${state}: ${started.stderr.trim()}`);
   }
   return { keptAs, seconds: (Date.now() - t0) / 1000 };
 }

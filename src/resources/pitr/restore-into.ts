@@ -1,0 +1,119 @@
+import type { AddonConfig, Config } from '../../config/types.js';
+import type { Host } from '../../hosts/host.js';
+import { run } from '../../hosts/host.js';
+import type { HostKeystore } from '../../keystore/keystore.js';
+import { fillEnvOrThrow } from '../../util/env-template.js';
+import { UserError } from '../../util/errors.js';
+import { ident, literal } from '../../util/sql.js';
+import { shellJoin, shq } from '../../util/shell.js';
+import { CONTAINER_DATA_DIR, PGDATA, containerName, superuserKey } from '../desired.js';
+import { storageOf } from '../backups/settings.js';
+import { scramVerifier } from '../users/scram.js';
+import { type RestoreTarget } from './restore-target.js';
+import { type Where, checkName, prepare } from './restore.js';
+import { CONTAINER_PGBACKREST_ETC, CONTAINER_REPO_DIR, cipherFileContent, passphraseKey, pitrStateDir, renderPitrFiles } from './settings.js';
+
+// `dbform restore SOURCE --to TIME --into NEW`: a point in time of SOURCE becomes the add-on NEW, declared in
+// the file and not created yet, on any host that reaches SOURCE's repository. The copy is prepared in NEW's
+// directory as in place (pgBackRest restore, a check instance that replays and promotes, without archiving:
+// NEW's own stanza is made by apply afterwards), then made NEW's: its database and owner role take NEW's name,
+// SOURCE's other roles go (their objects to the owner), the superuser's password is NEW's. Only then is
+// pgdata in place; apply then creates NEW's container on it (no initdb) and converges users and grants.
+
+export interface IntoRequest {
+  config: Config;
+  source: AddonConfig;
+  into: AddonConfig;
+  /** NEW's host, and the keystores of NEW's and SOURCE's hosts. */
+  host: Host;
+  keystore: HostKeystore;
+  sourceKeystore: HostKeystore;
+  target: RestoreTarget;
+  progress(message: string): void;
+}
+
+/** Refuses what this restore cannot do, before anything is written. */
+export async function checkInto(req: Omit<IntoRequest, 'target' | 'progress'>): Promise<void> {
+  const { source, into, host, config } = req;
+  if (source.version !== into.version) {
+    throw new UserError(`--into ${into.name}: PostgreSQL ${into.version}, but ${source.name} runs ${source.version}: a point in time restores into the same major version only`);
+  }
+  if (storageOf(config, source).type !== 's3' && source.host !== into.host) {
+    throw new UserError(`--into ${into.name}: ${source.name}'s PITR repository is a directory on ${source.host}, which ${into.host} cannot read: restore into an add-on on ${source.host}, or use S3 storage`);
+  }
+  const dir = `${config.hosts.find((h) => h.name === into.host)!.dataDir}/${into.name}`;
+  const exists = await host.exec(`docker inspect ${shq(containerName(into.name))} >/dev/null 2>&1 || test -e ${shq(`${dir}/pgdata`)}`);
+  if (exists.code === 0) {
+    throw new UserError(`--into ${into.name}: ${into.name} already exists on ${into.host}; a point in time restores into a new add-on only (declared in the file, not applied yet). Restore ${into.name} itself in place, or choose a new name`);
+  }
+}
+
+/** SOURCE's pgBackRest settings (credentials filled in, passphrase from SOURCE's keystore) as files in `etc`. */
+async function sourceSettings(req: IntoRequest, etc: string): Promise<{ files: Record<string, string>; repoDir: string | null }> {
+  const hostCfg = req.config.hosts.find((h) => h.name === req.into.host)!;
+  const rendered = renderPitrFiles(req.config, req.source, hostCfg);
+  const renderedEtc = `${pitrStateDir(hostCfg, req.source.name)}/etc`;
+  const passphrase = await req.sourceKeystore.get(passphraseKey(req.source.name));
+  if (passphrase === undefined) throw new UserError(`the keystore of ${req.source.host} has no PITR passphrase of ${req.source.name}: its repository cannot be read`);
+  const files: Record<string, string> = { [`${etc}/conf.d/cipher.conf`]: cipherFileContent(passphrase) };
+  for (const [path, f] of Object.entries(rendered.files)) {
+    if (path.startsWith(`${renderedEtc}/`)) files[`${etc}/${path.slice(renderedEtc.length + 1)}`] = fillEnvOrThrow(f.content, `storage of ${req.source.name}`);
+  }
+  return { files, repoDir: rendered.repoDir };
+}
+
+/** SQL run in the promoted copy (on psql's stdin): SOURCE's cluster becomes NEW's. */
+function adoptionSql(source: string, into: string, superuserPassword: string): string {
+  // SOURCE's users are not NEW's: what they own goes to NEW's owner and they go (apply makes NEW's users).
+  // REASSIGN and DROP OWNED act on the database connected to, hence once in NEW's database, once in postgres.
+  const others = `SELECT rolname FROM pg_roles WHERE rolname NOT IN (${literal(into)}, 'postgres') AND rolname !~ '^pg_'`;
+  const disown = (drop: boolean) => `DO $$ DECLARE r record; BEGIN
+  FOR r IN ${others} LOOP
+    EXECUTE format('REASSIGN OWNED BY %I TO %I', r.rolname, ${literal(into)});
+    EXECUTE format('DROP OWNED BY %I', r.rolname);${drop ? "\n    EXECUTE format('DROP ROLE %I', r.rolname);" : ''}
+  END LOOP; END $$;`;
+  return [
+    `ALTER DATABASE ${ident(source)} RENAME TO ${ident(into)};`,
+    `ALTER ROLE ${ident(source)} RENAME TO ${ident(into)};`,
+    // A SCRAM verifier, as apply sets passwords: the password itself never reaches the server or its log.
+    `ALTER ROLE postgres PASSWORD ${literal(scramVerifier(superuserPassword))};`,
+    `\\connect ${ident(into)}`,
+    disown(false),
+    '\\connect postgres',
+    disown(true),
+  ].join('\n') + '\n';
+}
+
+export async function restoreInto(req: IntoRequest): Promise<{ seconds: number }> {
+  const { host, into, source } = req;
+  const hostCfg = req.config.hosts.find((h) => h.name === into.host)!;
+  const dataDir = `${hostCfg.dataDir}/${into.name}`;
+  const scratch = `${pitrStateDir(hostCfg, into.name)}/from-${source.name}`;
+  const t0 = Date.now();
+  const cleanUp = () => host.exec(`docker rm -f ${shq(checkName(into.name))} >/dev/null 2>&1; rm -rf ${shq(scratch)}`);
+  try {
+    const { files, repoDir } = await sourceSettings(req, `${scratch}/etc`);
+    await run(host, `preparing ${dataDir}`, `mkdir -p ${shq(`${scratch}/etc/conf.d`)} ${shq(dataDir)} && chmod 700 ${shq(scratch)}`);
+    for (const [path, content] of Object.entries(files)) {
+      await run(host, `writing ${path}`, `umask 077 && cat > ${shq(path)}`, { stdin: content });
+    }
+    const mounts = [`${scratch}/etc:${CONTAINER_PGBACKREST_ETC}`, ...(repoDir ? [`${repoDir}:${CONTAINER_REPO_DIR}:ro`] : [])];
+    // The image's postgres user owns NEW's directory and reads SOURCE's settings, as in the add-on's container.
+    await run(host, `handing ${dataDir} to PostgreSQL`, shellJoin(['docker', 'run', '--rm', '--user', 'root', '--network', 'none',
+      '-v', `${dataDir}:${CONTAINER_DATA_DIR}`, '-v', mounts[0]!, req.config.defaults.image, 'sh', '-c',
+      `chown postgres:postgres ${CONTAINER_DATA_DIR} && chown -R postgres:postgres ${CONTAINER_PGBACKREST_ETC}`]));
+    const w: Where = { host, addon: into.name, stanza: source.name, port: into.port, image: req.config.defaults.image, dataDir, mounts: mounts.map((m) => (m.endsWith(':ro') ? m : `${m}:ro`)), archive: false };
+    req.progress(`restoring ${source.name} into ${into.name} on ${into.host}`);
+    const password = await req.keystore.getOrCreatePassword(superuserKey(into.name));
+    await prepare(w, req.target, `${PGDATA}.restore`, adoptionSql(source.name, into.name, password));
+    // SOURCE's server certificate names SOURCE's host: without one, apply makes NEW's from the fleet CA.
+    const restored = `${dataDir}/pgdata.restore`;
+    await run(host, `moving the restored data of ${into.name} in place`, `rm -f ${shq(`${restored}/server.crt`)} ${shq(`${restored}/server.key`)} && mv ${shq(restored)} ${shq(`${dataDir}/pgdata`)}`);
+  } catch (e) {
+    await host.exec(`rm -rf ${shq(`${dataDir}/pgdata.restore`)}`);
+    throw new UserError(`restore of ${source.name} into ${into.name} failed; nothing of ${into.name} was made: ${(e as Error).message}`);
+  } finally {
+    await cleanUp();
+  }
+  return { seconds: (Date.now() - t0) / 1000 };
+}

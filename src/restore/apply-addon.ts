@@ -1,0 +1,21 @@
+import { applyPlan, type ApplyHooks } from '../apply/apply.js';
+import { computePlan } from '../cli/compute-plan.js';
+import type { Session } from '../cli/session.js';
+import { UserError } from '../util/errors.js';
+
+// After `restore --to --into NEW` put NEW's data directory in place, NEW is made exactly as apply makes it:
+// the plan of the file, only NEW's changes (its container on the restored data, no initdb; settings, TLS,
+// users, grants, PITR stanza), applied with the lock the restore holds. Other add-ons' changes wait for apply.
+export async function applyAddonFromFile(session: Session, addon: string, progress: (message: string) => void): Promise<void> {
+  const { plan } = await computePlan(session);
+  const changes = plan.changes.filter((c) => c.addon === addon);
+  const hazardous = changes.filter((c) => c.hazards.length);
+  if (hazardous.length) {
+    throw new UserError(`making ${addon} needs changes with hazards (${hazardous.map((c) => c.address).join(', ')}): run dbform plan, then apply`);
+  }
+  const quiet = () => undefined;
+  const errors: string[] = [];
+  const hooks: ApplyHooks = { start: quiet, done: quiet, skipped: quiet, failed: (c, e) => errors.push(`${c.address}: ${e.message}`), progress: (_h, m) => progress(m) };
+  await applyPlan({ plan: { ...plan, changes }, hosts: session.hosts, keystores: session.keystores, ca: session.ca, hooks });
+  if (errors.length) throw new UserError(`making ${addon} on its restored data failed: ${errors.join('; ')}`);
+}
