@@ -81,6 +81,37 @@ async function startS3(): Promise<void> {
   throw new Error('the S3 server did not come back');
 }
 
+/** A writer commits a row a second for 80 s into `table`, then the host loses ledger's disk (the instance is
+ *  killed, its data directory deleted) and ledger is restored to the latest point: the seconds of commits lost. */
+async function loseTheDiskAndRestore(table: string): Promise<number> {
+  const url = ws.urls('ledger', env).DATABASE_URL!;
+  await asUser(url, (c) => c.query(`CREATE TABLE ${table} (n int PRIMARY KEY)`));
+  const acked = new Map<number, number>(); // row -> when its commit was acknowledged
+  const writer = new pg.Client({ connectionString: url });
+  writer.on('error', () => undefined); // the connection dies with the instance
+  await writer.connect();
+  const t0 = Date.now();
+  for (let n = 1; Date.now() - t0 < 80_000; n++) {
+    await writer.query(`INSERT INTO ${table} VALUES ($1)`, [n]);
+    acked.set(n, Date.now());
+    await sleep(1000 - ((Date.now() - t0) % 1000));
+  }
+  const lost = Date.now();
+  spawnSync('docker', ['-H', host('db-1').dockerHost, 'kill', 'dbform-ledger']);
+  await writer.end().catch(() => undefined);
+  onHost('db-1', 'rm -rf /var/lib/dbform/ledger/pgdata');
+
+  const r = ws.run(['restore', 'ledger', '--to', 'latest', '--allow-hazards', 'DATA_LOSS'], env);
+  expect(r.code, r.stdout + r.stderr).toBe(0);
+  expect(r.stdout).toContain('It had no data directory to keep.');
+  const [count, max] = ledgerSql(`SELECT count(*), coalesce(max(n), 0) FROM ${table}`).split('|').map(Number);
+  expect(count).toBe(max); // every row up to the last one restored: no gap
+  // The data lost is what was committed from the first row not restored on (none lost: 0 s).
+  const firstLost = acked.get(max! + 1);
+  console.log(`${table}: ${max} of ${acked.size} rows back after the lost disk`);
+  return firstLost === undefined ? 0 : (lost - firstLost) / 1000;
+}
+
 beforeAll(() => {
   fleet = fleetUp(2) as typeof fleet;
   env = { S3_ACCESS_KEY_ID: fleet.s3.accessKeyId, S3_SECRET_ACCESS_KEY: fleet.s3.secretAccessKey, NODE_NO_WARNINGS: '1' };
@@ -133,7 +164,7 @@ describe('point-in-time restores: into a new add-on, bad input, storage down, a 
   it('bad input is refused with the reason, and changes nothing', () => {
     const cases: [string[], RegExp][] = [
       [['--to', 'latest', '--into', 'copy'], /copy already exists on db-2; a point in time restores into a new add-on only/],
-      [['--to', 'latest', '--into', 'nowhere'], /--into nowhere: no add-on named nowhere in .* \(declared: ledger, copy\)/],
+      [['--to', 'latest', '--into', 'nowhere'], /--into nowhere: no add-on named nowhere in .* \(declared: copy, ledger\)/],
       [['--to', 'yesterday noon', '--allow-hazards', 'DATA_LOSS'], /not a time: use latest, an RFC 3339 time/],
       [['--to', '2020-01-01T00:00:00Z', '--allow-hazards', 'DATA_LOSS'], /is before the oldest base backup ends; the window is \d{4}-/],
       [['--to', 'latest', '--drop-previous'], /restore --to does not take --drop-previous/],
@@ -151,7 +182,7 @@ describe('point-in-time restores: into a new add-on, bad input, storage down, a 
     try {
       const r = ws.run(['restore', 'ledger', '--to', 'latest', '--allow-hazards', 'DATA_LOSS'], env);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/pgbackrest info failed|restore of ledger failed; the add-on was not touched/);
+      expect(r.stderr).toMatch(/the storage of ledger does not answer, so nothing was restored and nothing changed: /);
       expect(ledgerSql('SELECT count(*) FROM events')).toBe('400');
       expect(onHost('db-1', 'ls /var/lib/dbform/ledger').stdout.trim()).toBe('pgdata');
     } finally {
@@ -160,35 +191,14 @@ describe('point-in-time restores: into a new add-on, bad input, storage down, a 
   });
 
   it('RPO: a writer commits a row a second, the host loses the disk; restore --to latest brings back all but at most the last 60 s', async () => {
-    const url = ws.urls('ledger', env).DATABASE_URL!;
-    await asUser(url, (c) => c.query('CREATE TABLE ticks (n int PRIMARY KEY)'));
-    const acked = new Map<number, number>(); // row -> when its commit was acknowledged
-    const writer = new pg.Client({ connectionString: url });
-    writer.on('error', () => undefined); // the connection dies with the instance
-    await writer.connect();
-    const t0 = Date.now();
-    for (let n = 1; Date.now() - t0 < 80_000; n++) {
-      await writer.query('INSERT INTO ticks VALUES ($1)', [n]);
-      acked.set(n, Date.now());
-      await sleep(1000 - ((Date.now() - t0) % 1000));
+    // bench/rpo.sh runs more rounds (DBFORM_RPO_ROUNDS) and reports the worst.
+    const rounds = Number(process.env.DBFORM_RPO_ROUNDS ?? '1');
+    for (let round = 1; round <= rounds; round++) {
+      const rpo = await loseTheDiskAndRestore(`ticks${round}`);
+      console.log(`RPO round ${round}: ${rpo.toFixed(1)} s`);
+      expect(rpo).toBeLessThanOrEqual(60);
     }
-    // The disk is lost: the instance dies with its data directory.
-    const lost = Date.now();
-    spawnSync('docker', ['-H', host('db-1').dockerHost, 'kill', 'dbform-ledger']);
-    await writer.end().catch(() => undefined);
-    onHost('db-1', 'rm -rf /var/lib/dbform/ledger/pgdata');
-
-    const r = ws.run(['restore', 'ledger', '--to', 'latest', '--allow-hazards', 'DATA_LOSS'], env);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toContain('It had no data directory to keep.');
-    const [count, max] = ledgerSql('SELECT count(*), coalesce(max(n), 0) FROM ticks').split('|').map(Number);
-    expect(count).toBe(max); // every row up to the last one restored: no gap
-    // The data lost is what was committed from the first row not restored on (none lost: 0 s).
-    const firstLost = acked.get(max! + 1);
-    const rpo = firstLost === undefined ? 0 : (lost - firstLost) / 1000;
-    console.log(`RPO after a lost disk: ${max} of ${acked.size} rows back; the first lost row was committed ${rpo.toFixed(1)} s before the loss`);
-    expect(rpo).toBeLessThanOrEqual(60);
     expect(ledgerSql('SELECT count(*) FROM events')).toBe('400');
     expectEmptyPlan();
-  });
+  }, 900_000);
 });

@@ -7,6 +7,7 @@ import { restoreInPlace } from '../../resources/pitr/restore.js';
 import { checkInto, restoreInto } from '../../resources/pitr/restore-into.js';
 import { type RestoreTarget, checkTarget, parseRestoreTarget } from '../../resources/pitr/restore-target.js';
 import { readPitrStatus } from '../../resources/pitr/status.js';
+import { storeFor } from '../../resources/backups/service.js';
 import { UserError } from '../../util/errors.js';
 import { size } from './byte-size.js';
 import { err, out } from '../terminal.js';
@@ -62,6 +63,15 @@ function describe(opts: RestorePitrOptions, host: string, target: RestoreTarget,
   ].join('\n');
 }
 
+/** A storage that is down fails here at once, with the reason, rather than in pgBackRest's retries. */
+async function storageAnswers(session: Session, addon: string): Promise<void> {
+  try {
+    await (await storeFor(session.config, session.hosts, addon)).listManifests(addon);
+  } catch (e) {
+    throw new UserError(`the storage of ${addon} does not answer, so nothing was restored and nothing changed: ${(e as Error).message}`);
+  }
+}
+
 function declaredAddon(session: Session, name: string, flag: string): AddonConfig {
   const a = session.config.addons.find((x) => x.name === name);
   const list = session.config.addons.map((x) => x.name).join(', ');
@@ -86,6 +96,7 @@ export async function restorePitrCommand(opts: RestorePitrOptions): Promise<numb
     const lock = await acquireHostLock(host, currentHolder(), opts.lockTimeoutSeconds);
     try {
       if (into) await checkInto({ config, source, into, host, keystore: session.keystores.get(into.host)!, sourceKeystore: session.keystores.get(source.host)! });
+      await storageAnswers(session, source.name);
       const status = await readPitrStatus(config, sourceHost, opts.addon);
       checkTarget(target, status.window, new Date(), zone);
       const base = baseOf(target, status);

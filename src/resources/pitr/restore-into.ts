@@ -6,7 +6,7 @@ import { fillEnvOrThrow } from '../../util/env-template.js';
 import { UserError } from '../../util/errors.js';
 import { ident, literal } from '../../util/sql.js';
 import { shellJoin, shq } from '../../util/shell.js';
-import { CONTAINER_DATA_DIR, PGDATA, containerName, superuserKey } from '../desired.js';
+import { CONTAINER_DATA_DIR, PGDATA, containerName, superuserKey, userPasswordKey } from '../desired.js';
 import { storageOf } from '../backups/settings.js';
 import { scramVerifier } from '../users/scram.js';
 import { type RestoreTarget } from './restore-target.js';
@@ -105,6 +105,9 @@ export async function restoreInto(req: IntoRequest): Promise<{ seconds: number }
     const w: Where = { host, addon: into.name, stanza: source.name, port: into.port, image: req.config.defaults.image, dataDir, mounts: mounts.map((m) => (m.endsWith(':ro') ? m : `${m}:ro`)), archive: false };
     req.progress(`restoring ${source.name} into ${into.name} on ${into.host}`);
     const password = await req.keystore.getOrCreatePassword(superuserKey(into.name));
+    // The owner role comes from SOURCE (renamed): NEW's own password for it, set by apply's convergence, is
+    // made now, so that convergence replaces SOURCE's password rather than finding a role it holds none for.
+    await req.keystore.getOrCreatePassword(userPasswordKey(into.name, into.name));
     await prepare(w, req.target, `${PGDATA}.restore`, adoptionSql(source.name, into.name, password));
     // SOURCE's server certificate names SOURCE's host: without one, apply makes NEW's from the fleet CA.
     const restored = `${dataDir}/pgdata.restore`;
