@@ -102,7 +102,7 @@ describe('point-in-time recovery (pgBackRest to S3 over TLS)', () => {
   it("the settings are the container's postgres user's only, and the container runs with archiving on", () => {
     const st = onDb1('stat -c "%a %s" /var/lib/dbform/.pitr/ledger/etc/pgbackrest.conf /var/lib/dbform/.pitr/ledger/etc/conf.d/cipher.conf /var/lib/dbform/.pitr/ledger/etc');
     expect(st.stdout.trim().split('\n').map((l) => l.split(' ')[0])).toEqual(['600', '600', '700']);
-    expect(psqlOn(db1(), 'ledger', 31001, 'postgres', "SELECT current_setting('archive_mode') || ' ' || current_setting('archive_timeout')")).toBe('on 1min');
+    expect(psqlOn(db1(), 'ledger', 31001, 'postgres', "SELECT current_setting('archive_mode') || ' ' || current_setting('archive_timeout')")).toBe('on 50s');
   });
 
   it('rows committed are archived within archive_timeout: the window reaches them; the archiver has no failure', async () => {
@@ -182,7 +182,7 @@ describe('point-in-time recovery (pgBackRest to S3 over TLS)', () => {
 
     const refused = ws.run(['restore', 'ledger', '--to', target.toISOString()], env);
     expect(refused.code).toBe(1);
-    expect(refused.stdout).toMatch(/Restore ledger on db-1 in place to .*\n {2}from full base backup \d{8}-\d{6}F/);
+    expect(refused.stdout).toMatch(/Restore ledger in place on db-1 to .*\n {2}from full base backup \d{8}-\d{6}F/);
     expect(refused.stderr).toContain('--allow-hazards DATA_LOSS');
     const future = ws.run(['restore', 'ledger', '--to', new Date(Date.now() + 3_600_000).toISOString(), '--allow-hazards', 'DATA_LOSS'], env);
     expect(future.code).toBe(1);
