@@ -24,7 +24,7 @@ function readerAt(ctx: ApplyContext, desired: DesiredAddon): HostReader {
     fileValues: unavailable('a settings file'),
     backups: unavailable('the backups'),
     secret: (key) => ctx.keystore.get(key),
-    instance: () => (instance ??= gatherCatalog((db) => ctx.pg(desired.name, db), desired).then((catalog) => ({ state: 'running' as const, catalog }))),
+    instance: () => (instance ??= gatherCatalog((db) => ctx.pg(desired.name, db), desired).then((read) => ({ state: 'running' as const, ...read }))),
   };
 }
 

@@ -113,10 +113,10 @@ export class LiveHostReader implements HostReader {
         `host ${this.host.name}, add-on ${d.name}: the container exists but the keystore on the host has no superuser password for it; dbform cannot manage an instance it did not create`,
       );
     }
-    const catalog = await withClient(this.live, container.port, password, (connect) => gatherCatalog(connect, d)).catch((err) => {
+    const read = await withClient(this.live, container.port, password, (connect) => gatherCatalog(connect, d)).catch((err) => {
       throw new UserError(`host ${this.host.name}, add-on ${d.name}: cannot read the database catalog: ${(err as Error).message}`);
     });
-    return { state: 'running', catalog };
+    return { state: 'running', ...read };
   }
 }
 

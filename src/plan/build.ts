@@ -55,6 +55,16 @@ function diffKinds(desired: DesiredFleet, observed: ObservedFleet, kinds: readon
   return changes;
 }
 
+/** What kinds warn about declared resources on the hosts read (problems no change repairs). */
+function kindWarnings(desired: DesiredFleet, observed: ObservedFleet, kinds: readonly AnyKind[]): string[] {
+  const read = new Set(observed.hosts);
+  return kinds.flatMap((kind) =>
+    kind.warnings
+      ? (desired.get(kind.kind) ?? []).filter((p) => read.has(p.host) && p.key in (observed.declared[kind.kind] ?? {})).flatMap((p) => kind.warnings!(p, observed.declared[kind.kind]![p.key]))
+      : [],
+  );
+}
+
 /** Where each add-on's instance listens once the plan is applied: SQL steps connect there. */
 function instanceEndpoints(desired: DesiredFleet, kinds: readonly AnyKind[]): Record<string, InstanceEndpoint> {
   const placed = instancePlacements(desired, kinds);
@@ -81,7 +91,7 @@ export function buildPlan(
     config: { file: config.file, sha256: config.sha256 },
     observedFingerprint: observed.fingerprint,
     changes: indexed.map((x) => x.c),
-    warnings: [],
+    warnings: kindWarnings(desired, observed, kinds),
     hostsNotRead: [],
     instances: instanceEndpoints(desired, kinds),
   };

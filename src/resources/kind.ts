@@ -52,6 +52,9 @@ export interface ResourceKind<D = unknown, O = unknown> {
   undeclared?(read: HostReader, declared: ReadonlySet<string>): Promise<Array<Omit<Placed<null>, 'desired'> & { observed: O }>>;
   /** Pure: desired (null for an undeclared resource) and observed -> changes, each with its hazards and typed steps. */
   diff(placed: Placed<D | null>, observed: O): Change[];
+  /** Pure, optional: what the plan warns about a declared resource that no change can repair (e.g. WAL
+   *  archiving that fails), one sentence each. */
+  warnings?(placed: Placed<D>, observed: O): string[];
   /** The step types this kind's changes carry, and how apply runs each (reading only its own step). */
   executors: Record<string, Executor>;
   /** Every hazard code this kind's changes can carry. */

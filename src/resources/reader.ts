@@ -12,6 +12,10 @@ export interface InstanceState {
    *  unknown until it runs. absent: nothing was created yet. */
   state: 'running' | 'stopped' | 'absent';
   catalog: ObservedCatalog | null;
+  /** When WAL archiving started failing (pg_stat_archiver's last failure is newer than its last success),
+   *  else null. A verdict, not the archiver's counters: those move every minute, and the plan's fingerprint
+   *  of the live state must not. Absent: not read (recordings made before it was). */
+  archivingFailingSince?: string | null;
 }
 
 export interface HostReader {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { DesiredAddon } from '../../src/resources/model.js';
 import { diffPitr, type ObservedPitr } from '../../src/resources/pitr/diff.js';
-import { diffPitrBase } from '../../src/resources/pitr-base/diff.js';
+import { diffPitrBase, pitrBaseWarnings } from '../../src/resources/pitr-base/diff.js';
+import { pitrBaseKind } from '../../src/resources/pitr-base/kind.js';
+import { buildPlan } from '../../src/plan/build.js';
+import type { DesiredFleet, ObservedFleet } from '../../src/gather/gather.js';
 import { desired } from './fixtures.js';
 
 // The two PITR kinds' diffs on plain data: settings files compared by hash, the passphrase file by verdict,
@@ -77,5 +80,23 @@ describe('pitr-base diff', () => {
     expect(diffPitrBase(d, 'm4rk')).toEqual([]);
     expect(diffPitrBase(d, 'other')[0]).toMatchObject({ action: 'update' });
     expect(diffPitrBase(desired(), null)).toEqual([]);
+  });
+
+  it('archiving that fails is a plan warning (no change repairs it); none when it works or PITR is off', () => {
+    const d = withPitr();
+    const failing = { marker: 'm4rk', archivingFailingSince: '2026-11-30T10:00:00.000Z' };
+    expect(pitrBaseWarnings(d, failing)).toEqual([
+      'add-on shop: WAL archiving fails since 2026-11-30T10:00:00.000Z: a restore reaches the last archived segment at most; see dbform backups list shop',
+    ]);
+    expect(pitrBaseWarnings(d, { marker: 'm4rk', archivingFailingSince: null })).toEqual([]);
+    expect(pitrBaseWarnings(desired(), failing)).toEqual([]);
+    // Through plan building: a warning of a host that was read, none for a host left out.
+    const placed = { key: 'shop', host: d.host, addon: 'shop', desired: d };
+    const fleet: DesiredFleet = new Map([['pitr-base', [placed]]]);
+    const observed = (hosts: string[]): ObservedFleet => ({ hosts, declared: { 'pitr-base': { shop: failing } }, undeclared: {}, stopped: [], fingerprint: 'f' });
+    const plan = buildPlan({ file: 'databases.yaml', sha256: 's' }, fleet, observed([d.host]), [pitrBaseKind as never]);
+    expect(plan.changes).toEqual([]);
+    expect(plan.warnings).toEqual(pitrBaseWarnings(d, failing));
+    expect(buildPlan({ file: 'databases.yaml', sha256: 's' }, fleet, observed([]), [pitrBaseKind as never]).warnings).toEqual([]);
   });
 });

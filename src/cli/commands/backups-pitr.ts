@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { archiverFailing } from '../../resources/pitr/health.js';
+import { archiverFailing } from '../../resources/pitr/info.js';
 import type { BackupManifest } from '../../resources/backups/manifest.js';
 import type { PitrStatus } from '../../resources/pitr/info.js';
 import { size } from './byte-size.js';

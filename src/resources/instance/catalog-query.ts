@@ -48,6 +48,7 @@ SELECT json_build_object(
       'managed', coalesce(obj_description(e.oid, 'pg_extension') = '${MANAGED_COMMENT}', false)) ORDER BY e.extname)
     FROM pg_extension e WHERE (SELECT connected FROM here) AND e.extname <> 'plpgsql'), '[]'::json),
   'databaseOwner', (SELECT pg_get_userbyid(datdba) FROM db),
+  'archiver', (SELECT row_to_json(a) FROM pg_stat_archiver a),
   'roles', coalesce((SELECT json_agg(json_build_object(
       'name', r.rolname,
       'superuser', r.rolsuper, 'createrole', r.rolcreaterole, 'createdb', r.rolcreatedb,

@@ -6,6 +6,19 @@ import type { DesiredAddon } from '../model.js';
 // they were made in (its identity, no credential): a changed repository (another storage, bucket or path)
 // plans them again.
 
+/** What the pitr-base kind observes: the marker's SHA-256 (null: not done yet) and the archiver's verdict. */
+export interface ObservedPitrBase {
+  marker: string | null;
+  /** When WAL archiving started failing, else null. */
+  archivingFailingSince: string | null;
+}
+
+/** Pure: a warning when the add-on's WAL archiving fails (the window stops growing; apply cannot repair it). */
+export function pitrBaseWarnings(desired: DesiredAddon, observed: ObservedPitrBase): string[] {
+  if (!desired.pitr.enabled || !observed.archivingFailingSince) return [];
+  return [`add-on ${desired.name}: WAL archiving fails since ${observed.archivingFailingSince}: a restore reaches the last archived segment at most; see dbform backups list ${desired.name}`];
+}
+
 export function diffPitrBase(desired: DesiredAddon, markerSha256: string | null): Change[] {
   const p = desired.pitr;
   if (!p.enabled || markerSha256 === p.marker.sha256) return [];

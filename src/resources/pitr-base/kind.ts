@@ -2,18 +2,24 @@ import { addonPlacements } from '../desired.js';
 import type { ResourceKind } from '../kind.js';
 import type { DesiredAddon } from '../model.js';
 import { pitrBaseExecutors } from './apply.js';
-import { diffPitrBase } from './diff.js';
+import { type ObservedPitrBase, diffPitrBase, pitrBaseWarnings } from './diff.js';
 
 // Point-in-time recovery, part two: the add-on's stanza and its first full base backup, once the container
 // archives (after the container kind). Observed: the SHA-256 of the marker apply writes after both (null:
-// not done yet).
-export const pitrBaseKind: ResourceKind<DesiredAddon, string | null> = {
+// not done yet), and whether archiving fails (from the instance's catalog read, when it runs): a warning.
+export const pitrBaseKind: ResourceKind<DesiredAddon, ObservedPitrBase> = {
   kind: 'pitr-base',
   scope: 'addon',
   reads: 'host',
   desired: addonPlacements,
-  gather: (read, placed) => (placed.desired.pitr.enabled ? read.fileHash(placed.desired.pitr.marker.path) : Promise.resolve(null)),
-  diff: (placed, marker) => (placed.desired ? diffPitrBase(placed.desired, marker) : []),
+  async gather(read, placed) {
+    const p = placed.desired.pitr;
+    if (!p.enabled) return { marker: null, archivingFailingSince: null };
+    const [marker, instance] = await Promise.all([read.fileHash(p.marker.path), read.instance(placed.desired)]);
+    return { marker, archivingFailingSince: instance.archivingFailingSince ?? null };
+  },
+  diff: (placed, observed) => (placed.desired ? diffPitrBase(placed.desired, observed.marker) : []),
+  warnings: (placed, observed) => pitrBaseWarnings(placed.desired, observed),
   executors: pitrBaseExecutors,
   hazards: [],
 };

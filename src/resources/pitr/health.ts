@@ -1,17 +1,12 @@
 import type { Config } from '../../config/types.js';
 import type { Host } from '../../hosts/host.js';
-import type { ArchiverStats, PitrStatus } from './info.js';
+import { type PitrStatus, archiverFailing } from './info.js';
 import { readPitrStatus } from './status.js';
 
 // The drift check's PITR part: an add-on with point-in-time recovery whose WAL archiving fails (its last
 // failure is newer than its last success: the window stops growing) or that has no full base backup (nothing
 // can be restored to a point in time). Idle databases archive nothing, so the age of the last archived WAL
 // alone is no sign of trouble and is not reported.
-
-/** Whether the archiver's last attempt failed: a failure newer than the last success. */
-export function archiverFailing(a: ArchiverStats): boolean {
-  return a.lastFailedAt !== null && (a.lastArchivedAt === null || a.lastFailedAt > a.lastArchivedAt);
-}
 
 /** Pure: what is wrong with an add-on's point-in-time recovery, one sentence each. */
 export function pitrProblems(addon: string, status: PitrStatus): string[] {

@@ -88,8 +88,17 @@ export function pitrStatus(infoJson: string, stanza: string, archiver: ArchiverS
 }
 
 /** One row of pg_stat_archiver as `row_to_json` prints it. */
+/** Whether the archiver's last attempt failed: a failure newer than the last success. */
+export function archiverFailing(a: ArchiverStats): boolean {
+  return a.lastFailedAt !== null && (a.lastArchivedAt === null || a.lastFailedAt > a.lastArchivedAt);
+}
+
 export function parseArchiver(json: string): ArchiverStats {
-  const r = JSON.parse(json) as Record<string, string | number | null>;
+  return archiverFromRow(JSON.parse(json) as Record<string, string | number | null>);
+}
+
+/** A row of pg_stat_archiver (as row_to_json gives it) as ArchiverStats, times in ISO 8601 UTC. */
+export function archiverFromRow(r: Record<string, string | number | null>): ArchiverStats {
   const time = (v: string | number | null | undefined) => (v === null || v === undefined ? null : new Date(String(v)).toISOString());
   return {
     archivedCount: Number(r.archived_count ?? 0),
