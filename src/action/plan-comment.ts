@@ -45,13 +45,15 @@ export function renderPlanComment(input: PlanCommentInput, limit = GITHUB_BODY_L
     split.pr.length,
     input.head.warnings.length,
   ];
-  return fitToLimit((shown) => build(input, split, hazards, totals, shown), totals, CUT_ORDER, limit).text;
+  // The fingerprint hashes the whole plan: once per comment, not once per attempt to fit it.
+  const fingerprint = planFingerprint(input.head);
+  return fitToLimit((shown) => build(input, fingerprint, split, hazards, totals, shown), totals, CUT_ORDER, limit).text;
 }
 
-function build(input: PlanCommentInput, split: SplitChanges, hazards: string[], totals: number[], shown: number[]): string {
+function build(input: PlanCommentInput, fingerprint: string, split: SplitChanges, hazards: string[], totals: number[], shown: number[]): string {
   const { head, base } = input;
   const file = escapeInline(input.configPath);
-  const blocks = [`${marker('plan', input.configPath)}\n${fingerprintMarker(planFingerprint(head))}\n### dbform plan for ${file}`];
+  const blocks = [`${marker('plan', input.configPath)}\n${fingerprintMarker(fingerprint)}\n### dbform plan for ${file}`];
 
   if (head.changes.length === 0 && head.hostsNotRead.length > 0) {
     const v = noChangesVerdict(head);
@@ -95,7 +97,7 @@ function build(input: PlanCommentInput, split: SplitChanges, hazards: string[], 
   if (head.warnings.length) blocks.push(warningBlock(head.warnings.slice(0, shown[WARNINGS])) + more(head.warnings.length - shown[WARNINGS]!, '\n>\n> '));
   const detailed = [...split.pr, ...split.drift].slice(0, shown[DETAILS]);
   if (detailed.length) blocks.push(details(detailed));
-  blocks.push(footer(input));
+  blocks.push(footer(input, fingerprint));
   return blocks.join('\n\n') + '\n';
 }
 
@@ -136,12 +138,12 @@ function shortenedNote(totals: number[], shown: number[]): string | undefined {
   ].join('\n');
 }
 
-function footer(input: PlanCommentInput): string {
+function footer(input: PlanCommentInput, fingerprint: string): string {
   const { head } = input;
   const at = input.headSha ? ` at ${escapeInline(input.headSha.slice(0, 7))}` : '';
   return [
     '---',
-    `**Fingerprint \`${planFingerprint(head)}\`.** On merge, dbform applies this plan only if it is still exactly this one (same file, same live state); otherwise it applies nothing and says so here.`,
+    `**Fingerprint \`${fingerprint}\`.** On merge, dbform applies this plan only if it is still exactly this one (same file, same live state); otherwise it applies nothing and says so here.`,
     `<sub>dbform plan of ${escapeInline(input.configPath)}${at} (sha256 ${escapeInline(head.config.sha256.slice(0, 12))}), live state fingerprint ${escapeInline(head.observedFingerprint.slice(0, 12))}</sub>`,
   ].join('\n');
 }

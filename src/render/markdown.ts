@@ -32,13 +32,23 @@ export function summaryLine(plan: Plan): string {
 }
 
 export function changeTable(changes: Change[]): string {
-  const rows = ['| | Address | Action | Reason | Hazards |', '|:-:|---|---|---|---|'];
-  for (const ch of changes) {
+  return ['| | Address | Action | Reason | Hazards |', '|:-:|---|---|---|---|', ...changes.map(tableRow)].join('\n');
+}
+
+// A pull-request comment too long for GitHub is rendered again with fewer rows and details until it fits
+// (action/fit.ts): each change's row and detail lines are built once, not once per attempt. Changes are
+// plain data that no renderer modifies, so a change object always renders the same.
+const rows = new WeakMap<Change, string>();
+const detailBodies = new WeakMap<Change, string[]>();
+
+function tableRow(ch: Change): string {
+  let row = rows.get(ch);
+  if (row === undefined) {
     const hazards = ch.hazards.map((h) => `:warning: \`${h.code}\``).join('<br>');
     const cells = [`\`${ACTION_GLYPH[ch.action]}\``, escapeInline(ch.address), ch.action, escapeInline(ch.reason), hazards];
-    rows.push(`| ${cells.join(' | ')} |`);
+    rows.set(ch, (row = `| ${cells.join(' | ')} |`));
   }
-  return rows.join('\n');
+  return row;
 }
 
 /** Each hazard's sentence, and the exact flag apply needs, so the reviewer knows what they approve. */
@@ -75,18 +85,27 @@ export function details(changes: Change[]): string {
   const body: string[] = [];
   for (const ch of changes) {
     if (body.length > 0) body.push('');
-    // "@@" lines are highlighted as hunk headers, which sets each change apart from its attributes.
-    body.push(`@@ ${ACTION_GLYPH[ch.action]} ${oneLine(ch.address)} (${ch.action}) @@`, `  ${oneLine(ch.reason)}`);
-    const attrs = attributeLines(ch);
-    const width = keyWidth(attrs);
-    for (const a of attrs) {
-      if (a.op !== '~') body.push(`${a.op} ${a.key.padEnd(width)} = ${a.value}`);
-      else if (!a.items) body.push(`- ${a.key.padEnd(width)} = ${a.before}`, `+ ${a.key.padEnd(width)} = ${a.after}`);
-      else body.push(`  ${a.key}:`, ...a.items.removed.map((v) => `-   ${v}`), ...a.items.added.map((v) => `+   ${v}`));
-    }
+    body.push(...detailBody(ch));
   }
   // The blank line after <summary> lets GitHub parse the markdown inside the HTML block.
   return ['<details><summary>Details</summary>', '', diffBlock(body), ...changes.flatMap(fileDiffBlock), '', '</details>'].join('\n');
+}
+
+/** One change's lines in the details' diff block. */
+function detailBody(ch: Change): string[] {
+  let body = detailBodies.get(ch);
+  if (body) return body;
+  // "@@" lines are highlighted as hunk headers, which sets each change apart from its attributes.
+  body = [`@@ ${ACTION_GLYPH[ch.action]} ${oneLine(ch.address)} (${ch.action}) @@`, `  ${oneLine(ch.reason)}`];
+  const attrs = attributeLines(ch);
+  const width = keyWidth(attrs);
+  for (const a of attrs) {
+    if (a.op !== '~') body.push(`${a.op} ${a.key.padEnd(width)} = ${a.value}`);
+    else if (!a.items) body.push(`- ${a.key.padEnd(width)} = ${a.before}`, `+ ${a.key.padEnd(width)} = ${a.after}`);
+    else body.push(`  ${a.key}:`, ...a.items.removed.map((v) => `-   ${v}`), ...a.items.added.map((v) => `+   ${v}`));
+  }
+  detailBodies.set(ch, body);
+  return body;
 }
 
 /** A hand-edited file's diff, in a block of its own below the attributes, captioned with its change. */
