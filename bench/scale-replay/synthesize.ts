@@ -42,7 +42,7 @@ export function synthesizeFleet(caseYaml: string, rec: Recording, addons: number
   const out: Fleet = { yaml: '', addonHosts: {}, recording: { addons: {}, orphans: [], keystore: {}, env: rec.env, hostErrors: {} } };
   const declared: Record<string, unknown> = {};
   for (let i = 0; i < addons; i++) {
-    const template = templates[i % templates.length]!;
+    const template = templates[Math.floor(i / hosts) % templates.length]!; // each host gets every template
     const name = `t${String(i).padStart(4, '0')}-${template}`;
     const host = hostNames[i % hosts]!;
     const port = FIRST_PORT + Math.floor(i / hosts);

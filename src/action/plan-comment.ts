@@ -5,7 +5,8 @@
 import { planFingerprint } from '../plan/fingerprint.js';
 import { noChangesVerdict, summarize, type Change, type Plan } from '../plan/types.js';
 import { escapeInline } from '../render/markdown-escape.js';
-import { changeTable, details, hazardHeader, hazardItems, summaryLine, warningBlock } from '../render/markdown.js';
+import { summarizeByHost, wantsHostSummary } from '../render/host-summary.js';
+import { changeTable, details, hazardHeader, hazardItems, hostTable, summaryLine, warningBlock } from '../render/markdown.js';
 import { fitToLimit } from './fit.js';
 import { fingerprintMarker, marker } from './markers.js';
 import { splitChanges, type BaseState, type SplitChanges } from './split.js';
@@ -24,14 +25,16 @@ export interface PlanCommentInput {
 }
 
 // Sections that can be shown in part, and the order they are cut in: the folded details go first; the
-// summary, the hazard header and the change tables are what a reviewer needs most, so they go last.
+// summary, the hazard header and the change tables are what a reviewer needs most, so they go last. Each
+// hazard line is a change the reviewer approves by name: at 1,000 add-ons the table rows of plain
+// creations are cut before them (a section cut first is cut to what fits with the later ones whole).
 const DETAILS = 0;
 const RESOLVED = 1;
 const HAZARDS = 2;
 const DRIFT_ROWS = 3;
 const PR_ROWS = 4;
 const WARNINGS = 5;
-const CUT_ORDER = [DETAILS, RESOLVED, HAZARDS, DRIFT_ROWS, PR_ROWS, WARNINGS];
+const CUT_ORDER = [DETAILS, RESOLVED, DRIFT_ROWS, PR_ROWS, HAZARDS, WARNINGS];
 const SECTION_NOUNS = ['changes', 'accepted differences', 'hazard lines', 'drift table rows', 'change table rows', 'warnings'];
 
 export function renderPlanComment(input: PlanCommentInput, limit = GITHUB_BODY_LIMIT): string {
@@ -45,13 +48,30 @@ export function renderPlanComment(input: PlanCommentInput, limit = GITHUB_BODY_L
     split.pr.length,
     input.head.warnings.length,
   ];
-  // The fingerprint hashes the whole plan: once per comment, not once per attempt to fit it.
-  const fingerprint = planFingerprint(input.head);
-  return fitToLimit((shown) => build(input, fingerprint, split, hazards, totals, shown), totals, CUT_ORDER, limit).text;
+  const parts: Parts = {
+    // The fingerprint hashes the whole plan: once per comment, not once per attempt to fit it.
+    fingerprint: planFingerprint(input.head),
+    split,
+    hazards,
+    totals,
+    // Always shown in full (a row per host): where the changes are, when the tables below are cut.
+    hosts: wantsHostSummary(input.head) ? hostTable(summarizeByHost(input.head.changes)) : undefined,
+  };
+  return fitToLimit((shown) => build(input, parts, shown), totals, CUT_ORDER, limit).text;
 }
 
-function build(input: PlanCommentInput, fingerprint: string, split: SplitChanges, hazards: string[], totals: number[], shown: number[]): string {
+/** What every attempt to fit the comment shares. */
+interface Parts {
+  fingerprint: string;
+  split: SplitChanges;
+  hazards: string[];
+  totals: number[];
+  hosts: string | undefined;
+}
+
+function build(input: PlanCommentInput, parts: Parts, shown: number[]): string {
   const { head, base } = input;
+  const { fingerprint, split, hazards, totals } = parts;
   const file = escapeInline(input.configPath);
   const blocks = [`${marker('plan', input.configPath)}\n${fingerprintMarker(fingerprint)}\n### dbform plan for ${file}`];
 
@@ -60,6 +80,7 @@ function build(input: PlanCommentInput, fingerprint: string, split: SplitChanges
     blocks.push(`**${v.headline}** ${escapeInline(v.detail)}`);
   } else if (head.changes.length === 0) blocks.push(`**No changes.** The live state matches ${file}${base.kind === 'plan' ? ' with this pull request' : ''}.`);
   else blocks.push(base.kind === 'plan' ? `${summaryLine(head)}\n${breakdown(head, split)}` : summaryLine(head));
+  if (parts.hosts) blocks.push(parts.hosts);
 
   const note = shortenedNote(totals, shown);
   if (note) blocks.push(note);

@@ -5,6 +5,7 @@ import { HAZARD_CODES, noChangesVerdict, summarize, type Change, type Plan } fro
 import { ACTION_GLYPH } from './actions.js';
 import { attributeLines, keyWidth } from './attributes.js';
 import { fileDiffLines } from './file-diff.js';
+import { summarizeByHost, wantsHostSummary, type HostSummary } from './host-summary.js';
 import { escapeInline, escapeLineStart, fenceFor } from './markdown-escape.js';
 import { oneLine } from './values.js';
 
@@ -14,7 +15,9 @@ export function renderMarkdown(plan: Plan): string {
     const v = noChangesVerdict(plan);
     blocks.push(`**${v.headline}** ${escapeInline(v.detail)}`);
   } else {
-    blocks.push(summaryLine(plan), changeTable(plan.changes));
+    blocks.push(summaryLine(plan));
+    if (wantsHostSummary(plan)) blocks.push(hostTable(summarizeByHost(plan.changes)));
+    blocks.push(changeTable(plan.changes));
     const hazards = hazardList(plan);
     if (hazards) blocks.push(hazards);
   }
@@ -29,6 +32,16 @@ export function summaryLine(plan: Plan): string {
   const counts = `**Plan:** ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`;
   if (s.hazards.length === 0) return counts;
   return `${counts} :warning: Hazards: ${s.hazards.map((h) => `\`${h}\``).join(', ')}`;
+}
+
+/** Where a large plan's changes are: one row per host. */
+export function hostTable(rows: HostSummary[]): string {
+  const lines = ['| Host | Add-ons | To add | To change | To destroy | Hazards |', '|---|--:|--:|--:|--:|---|'];
+  for (const r of rows) {
+    const hazards = r.hazards.map((h) => `:warning: \`${h}\``).join(' ');
+    lines.push(`| ${escapeInline(r.host)} | ${r.addons} | ${r.add} | ${r.change} | ${r.destroy} | ${hazards} |`);
+  }
+  return lines.join('\n');
 }
 
 export function changeTable(changes: Change[]): string {
