@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { LiveHostReader } from '../../src/gather/host-reader.js';
+import { pitrKind } from '../../src/resources/pitr/kind.js';
 import type { ExecResult, Host } from '../../src/hosts/host.js';
 import { deriveKey } from '../../src/keystore/cipher.js';
 import { HostKeystore } from '../../src/keystore/keystore.js';
@@ -55,5 +56,28 @@ describe('LiveHostReader.instance', () => {
     await flush();
     sent.find((p) => p.command.includes('PG_VERSION'))!.answer({ code: 0, stdout: 'yes /var/lib/dbform/shop/pgdata/PG_VERSION\n', stderr: '' });
     expect(await state).toEqual({ state: 'stopped', catalog: null });
+  });
+});
+
+describe('pitr gather through LiveHostReader', () => {
+  it('hashes its files and the passphrase file in one command', async () => {
+    const { host, sent } = scriptedHost();
+    const d = desired();
+    let done = false;
+    const observed = pitrKind.gather(reader(host), { key: d.name, host: 'db-1', addon: d.name, desired: d }).finally(() => (done = true));
+    // Answer every command as it comes (nothing exists on this host) until the gather is over.
+    const commands: string[] = [];
+    for (let round = 0; !done && round < 20; round++) {
+      await flush();
+      for (const p of sent.splice(0)) {
+        commands.push(p.command);
+        p.answer({ code: 0, stdout: '', stderr: '' });
+      }
+    }
+    expect(await observed).toMatchObject({ cipher: 'missing', installed: false });
+    const hashing = commands.filter((c) => c.startsWith('sha256sum '));
+    expect(hashing).toHaveLength(1);
+    expect(hashing[0]).toContain(d.pitr.cipherPath);
+    expect(hashing[0]).toContain(d.pitr.cronPath);
   });
 });
