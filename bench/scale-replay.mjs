@@ -55,11 +55,11 @@ function report(rows, mode) {
   const last = rows[rows.length - 1];
   const slopeKb = ((last.rssMb - first.rssMb) * 1024) / (last.addons - first.addons);
   console.log(`\n${mode === 'fresh' ? 'Fresh hosts (every add-on created)' : 'No-op plan (every add-on in sync)'}, median of ${opts.runs} runs:`);
-  console.log('| add-ons / hosts | changes | wall s | CPU s | peak RSS MB | RSS per add-on | load+desired / gather / diff / text / md / json / comment ms | comment chars |');
+  console.log('| add-ons / hosts | changes | wall s | CPU s | peak RSS MB | RSS per add-on | load+desired / gather / diff / text / md / json / comment / drift issue ms | comment chars |');
   console.log('|---|---:|---:|---:|---:|---:|---|---:|');
   for (const r of rows) {
     const s = r.stages;
-    const stages = [s.load + s.desired, s.gather, s.diff, s.text, s.markdown, s.json, s.comment].join(' / ');
+    const stages = [s.load + s.desired, s.gather, s.diff, s.text, s.markdown, s.json, s.comment, s.drift].join(' / ');
     const perAddon = `${((r.rssMb * 1024) / r.addons).toFixed(0)} KB`;
     console.log(`| ${r.addons} / ${r.hosts} | ${r.changes} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${r.rssMb.toFixed(0)} | ${perAddon} | ${stages} | ${r.sizes.comment} |`);
   }

@@ -3,10 +3,11 @@
 // It synthesizes the fleet (synthesize.ts; `fresh`: the same file on hosts that hold nothing yet, so that
 // every add-on is created and the renderers get thousands of changes), then times the stages `dbform plan` runs after the hosts
 // answered: loading the config, the desired state, gather (on recorded readers: no wire), the diff into a
-// plan, and every renderer (text, markdown, JSON, the pull-request comment). Prints one JSON line.
+// plan, and every renderer (text, markdown, JSON, the pull-request comment, the drift issue). Prints one JSON line.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderDriftIssue } from '../../src/action/drift-body.js';
 import { renderPlanComment } from '../../src/action/plan-comment.js';
 import { loadConfig } from '../../src/config/load.js';
 import { desiredFleet, gather } from '../../src/gather/gather.js';
@@ -59,10 +60,11 @@ async function main(): Promise<void> {
   const markdown = await timed(ms, 'markdown', () => renderMarkdown(plan));
   const json = await timed(ms, 'json', () => renderJson(plan));
   const comment = await timed(ms, 'comment', () => renderPlanComment({ configPath: 'databases.yaml', head: plan, base: { kind: 'new-file' } }));
-  // To see what a replayed plan holds (a no-op that is not): SCALE_REPLAY_PRINT=text|markdown|comment.
-  const shown = { text, markdown, comment }[process.env.SCALE_REPLAY_PRINT ?? ''];
+  const drift = await timed(ms, 'drift', () => renderDriftIssue({ configPath: 'databases.yaml', plan, sha: 'f'.repeat(40) }));
+  // To see what a replayed plan holds (a no-op that is not): SCALE_REPLAY_PRINT=text|markdown|comment|drift.
+  const shown = { text, markdown, comment, drift }[process.env.SCALE_REPLAY_PRINT ?? ''];
   if (shown !== undefined) process.stderr.write(shown);
-  const sizes = { text: text.length, markdown: markdown.length, json: json.length, comment: comment.length };
+  const sizes = { text: text.length, markdown: markdown.length, json: json.length, comment: comment.length, drift: drift.length };
   process.stdout.write(`${JSON.stringify({ addons, hosts, mode, changes: plan.changes.length, ms, sizes, heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20) })}\n`);
 }
 

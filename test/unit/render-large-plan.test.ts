@@ -3,6 +3,7 @@
 // pointer to the full plan.
 
 import { describe, expect, it } from 'vitest';
+import { renderDriftIssue } from '../../src/action/drift-body.js';
 import { GITHUB_BODY_LIMIT, renderPlanComment } from '../../src/action/plan-comment.js';
 import type { Action, Change, Plan } from '../../src/plan/types.js';
 import { HOST_SUMMARY_MIN_CHANGES, summarizeByHost, wantsHostSummary } from '../../src/render/host-summary.js';
@@ -102,5 +103,16 @@ describe('the pull-request comment of 1,000 add-ons', () => {
     expect(md).toContain(`${hidden} of ${plan.changes.length} change table rows`);
     expect(md).toContain("The whole plan is in this job's log and in the action's `plan-file` output");
     expect(md).toContain(`**Plan:** 4010 to add, 990 to change, 10 to destroy.`);
+  });
+});
+
+describe('the drift issue of 1,000 add-ons', () => {
+  it('fits under GitHub limit with every host summarized above the cut table', () => {
+    const plan = fleetPlan(1000, 20);
+    const md = renderDriftIssue({ configPath: 'databases.yaml', plan, sha: 'f'.repeat(40) });
+    expect(md.length).toBeLessThanOrEqual(GITHUB_BODY_LIMIT);
+    const rows = summarizeByHost(plan.changes);
+    for (const r of rows) expect(md).toContain(`| ${r.host} | ${r.addons} | ${r.add} | ${r.change} | ${r.destroy} |`);
+    expect(md.indexOf('| db-20 |')).toBeLessThan(md.indexOf('Shortened to stay under'));
   });
 });
