@@ -74,7 +74,8 @@ function writeCanonical(value: unknown, out: HashSink): boolean {
     let first = true;
     for (const k of sortedKeyOrder(value)) {
       const v = (value as Record<string, unknown>)[k];
-      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+      // canonicalJson's copy drops these too: assigning `__proto__` sets a prototype, not a key.
+      if (v === undefined || typeof v === 'function' || typeof v === 'symbol' || k === '__proto__') continue;
       out.write(first ? `${JSON.stringify(k)}:` : `,${JSON.stringify(k)}:`);
       first = false;
       writeCanonical(v, out);

@@ -15,7 +15,7 @@ describe('canonicalSha256Hex', () => {
       fc.property(fc.dictionary(fc.string(), value), (v) => {
         expect(canonicalSha256Hex(v)).toBe(sha256Hex(canonicalJson(v)));
       }),
-      { numRuns: 500 },
+      { numRuns: 2000 },
     );
   });
 
@@ -26,6 +26,10 @@ describe('canonicalSha256Hex', () => {
     const mixed = { a: 1, '': 2, '10': 3, '9': 4 };
     expect(canonicalJson(mixed)).toBe('{"9":4,"10":3,"":2,"a":1}');
     expect(canonicalSha256Hex(mixed)).toBe(sha256Hex(canonicalJson(mixed)));
+    // A plan file read back with JSON.parse can hold an own `__proto__` key: canonicalJson leaves it out.
+    const parsed = JSON.parse('{"a":{"__proto__":{"x":1},"b":2}}') as unknown;
+    expect(canonicalJson(parsed)).toBe('{"a":{"b":2}}');
+    expect(canonicalSha256Hex(parsed)).toBe(sha256Hex(canonicalJson(parsed)));
   });
 
   it('hashes large strings across its chunks as the whole text (a plan step carrying a 240 kB program)', () => {
