@@ -1,12 +1,33 @@
-import { defineConfig } from 'vitest/config';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vitest/config';
+import { schemaValidatorModule } from './scripts/compile-schema.mjs';
+
+// The config schema's validation code is generated at build time (scripts/compile-schema.mjs writes
+// dist/config/schema-validate.js); tests run the sources, so they get the same module from the same generator.
+const VIRTUAL_VALIDATOR = '\0dbform:schema-validate';
+const SOURCE_VALIDATOR = resolve(dirname(fileURLToPath(import.meta.url)), 'src', 'config', 'schema-validate.js');
+const compiledSchema: Plugin = {
+  name: 'dbform-compiled-schema',
+  enforce: 'pre',
+  resolveId(id, importer) {
+    if (!importer || !id.endsWith('schema-validate.js')) return null;
+    return resolve(dirname(importer), id) === SOURCE_VALIDATOR ? VIRTUAL_VALIDATOR : null;
+  },
+  load(id) {
+    return id === VIRTUAL_VALIDATOR ? schemaValidatorModule() : null;
+  },
+};
 
 // Two projects: unit tests are pure data (desired + observed -> plan) and run anywhere;
 // integration tests drive the built CLI against a real Docker engine and PostgreSQL.
 export default defineConfig({
+  plugins: [compiledSchema],
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/golden/**/*.test.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/golden/**/*.test.ts'] } },
       {
+        extends: true,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],

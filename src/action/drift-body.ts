@@ -4,7 +4,8 @@
 
 import type { Plan } from '../plan/types.js';
 import { escapeInline } from '../render/markdown-escape.js';
-import { changeTable, details, hazardList, summaryLine, warningBlock } from '../render/markdown.js';
+import { summarizeByHost, wantsHostSummary } from '../render/host-summary.js';
+import { changeTable, details, hazardList, hostTable, summaryLine, warningBlock } from '../render/markdown.js';
 import { fitToLimit } from './fit.js';
 import { marker } from './markers.js';
 import { GITHUB_BODY_LIMIT } from './plan-comment.js';
@@ -24,10 +25,12 @@ const ROWS = 1;
 
 export function renderDriftIssue(input: DriftBodyInput, limit = GITHUB_BODY_LIMIT): string {
   const n = input.plan.changes.length;
-  return fitToLimit((shown) => build(input, shown), [n, n], [DETAILS, ROWS], limit).text;
+  // Shown whole whatever is cut: where the drift is, one row per host (large plans only).
+  const hosts = wantsHostSummary(input.plan) ? hostTable(summarizeByHost(input.plan.changes)) : undefined;
+  return fitToLimit((shown) => build(input, hosts, shown), [n, n], [DETAILS, ROWS], limit).text;
 }
 
-function build(input: DriftBodyInput, shown: number[]): string {
+function build(input: DriftBodyInput, hosts: string | undefined, shown: number[]): string {
   const { plan } = input;
   const file = escapeInline(input.configPath);
   const run = input.runUrl ? ` ([workflow run](${input.runUrl}))` : '';
@@ -38,6 +41,7 @@ function build(input: DriftBodyInput, shown: number[]): string {
       'This issue is updated by each check and closed once the hosts match the file again.',
   ];
   if (plan.changes.length) blocks.push(summaryLine(plan));
+  if (hosts) blocks.push(hosts);
   const late = input.lateBackups?.length ?? 0;
   if (late) {
     blocks.push(

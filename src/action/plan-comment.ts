@@ -5,7 +5,8 @@
 import { planFingerprint } from '../plan/fingerprint.js';
 import { noChangesVerdict, summarize, type Change, type Plan } from '../plan/types.js';
 import { escapeInline } from '../render/markdown-escape.js';
-import { changeTable, details, hazardHeader, hazardItems, summaryLine, warningBlock } from '../render/markdown.js';
+import { summarizeByHost, wantsHostSummary } from '../render/host-summary.js';
+import { changeTable, details, hazardHeader, hazardItems, hostTable, summaryLine, warningBlock } from '../render/markdown.js';
 import { fitToLimit } from './fit.js';
 import { fingerprintMarker, marker } from './markers.js';
 import { splitChanges, type BaseState, type SplitChanges } from './split.js';
@@ -24,14 +25,16 @@ export interface PlanCommentInput {
 }
 
 // Sections that can be shown in part, and the order they are cut in: the folded details go first; the
-// summary, the hazard header and the change tables are what a reviewer needs most, so they go last.
+// summary, the hazard header and the change tables are what a reviewer needs most, so they go last. Each
+// hazard line is a change the reviewer approves by name: at 1,000 add-ons the table rows of plain
+// creations are cut before them (a section cut first is cut to what fits with the later ones whole).
 const DETAILS = 0;
 const RESOLVED = 1;
 const HAZARDS = 2;
 const DRIFT_ROWS = 3;
 const PR_ROWS = 4;
 const WARNINGS = 5;
-const CUT_ORDER = [DETAILS, RESOLVED, HAZARDS, DRIFT_ROWS, PR_ROWS, WARNINGS];
+const CUT_ORDER = [DETAILS, RESOLVED, DRIFT_ROWS, PR_ROWS, HAZARDS, WARNINGS];
 const SECTION_NOUNS = ['changes', 'accepted differences', 'hazard lines', 'drift table rows', 'change table rows', 'warnings'];
 
 export function renderPlanComment(input: PlanCommentInput, limit = GITHUB_BODY_LIMIT): string {
@@ -45,19 +48,39 @@ export function renderPlanComment(input: PlanCommentInput, limit = GITHUB_BODY_L
     split.pr.length,
     input.head.warnings.length,
   ];
-  return fitToLimit((shown) => build(input, split, hazards, totals, shown), totals, CUT_ORDER, limit).text;
+  const parts: Parts = {
+    // The fingerprint hashes the whole plan: once per comment, not once per attempt to fit it.
+    fingerprint: planFingerprint(input.head),
+    split,
+    hazards,
+    totals,
+    // Always shown in full (a row per host): where the changes are, when the tables below are cut.
+    hosts: wantsHostSummary(input.head) ? hostTable(summarizeByHost(input.head.changes)) : undefined,
+  };
+  return fitToLimit((shown) => build(input, parts, shown), totals, CUT_ORDER, limit).text;
 }
 
-function build(input: PlanCommentInput, split: SplitChanges, hazards: string[], totals: number[], shown: number[]): string {
+/** What every attempt to fit the comment shares. */
+interface Parts {
+  fingerprint: string;
+  split: SplitChanges;
+  hazards: string[];
+  totals: number[];
+  hosts: string | undefined;
+}
+
+function build(input: PlanCommentInput, parts: Parts, shown: number[]): string {
   const { head, base } = input;
+  const { fingerprint, split, hazards, totals } = parts;
   const file = escapeInline(input.configPath);
-  const blocks = [`${marker('plan', input.configPath)}\n${fingerprintMarker(planFingerprint(head))}\n### dbform plan for ${file}`];
+  const blocks = [`${marker('plan', input.configPath)}\n${fingerprintMarker(fingerprint)}\n### dbform plan for ${file}`];
 
   if (head.changes.length === 0 && head.hostsNotRead.length > 0) {
     const v = noChangesVerdict(head);
     blocks.push(`**${v.headline}** ${escapeInline(v.detail)}`);
   } else if (head.changes.length === 0) blocks.push(`**No changes.** The live state matches ${file}${base.kind === 'plan' ? ' with this pull request' : ''}.`);
   else blocks.push(base.kind === 'plan' ? `${summaryLine(head)}\n${breakdown(head, split)}` : summaryLine(head));
+  if (parts.hosts) blocks.push(parts.hosts);
 
   const note = shortenedNote(totals, shown);
   if (note) blocks.push(note);
@@ -95,7 +118,7 @@ function build(input: PlanCommentInput, split: SplitChanges, hazards: string[], 
   if (head.warnings.length) blocks.push(warningBlock(head.warnings.slice(0, shown[WARNINGS])) + more(head.warnings.length - shown[WARNINGS]!, '\n>\n> '));
   const detailed = [...split.pr, ...split.drift].slice(0, shown[DETAILS]);
   if (detailed.length) blocks.push(details(detailed));
-  blocks.push(footer(input));
+  blocks.push(footer(input, fingerprint));
   return blocks.join('\n\n') + '\n';
 }
 
@@ -136,12 +159,12 @@ function shortenedNote(totals: number[], shown: number[]): string | undefined {
   ].join('\n');
 }
 
-function footer(input: PlanCommentInput): string {
+function footer(input: PlanCommentInput, fingerprint: string): string {
   const { head } = input;
   const at = input.headSha ? ` at ${escapeInline(input.headSha.slice(0, 7))}` : '';
   return [
     '---',
-    `**Fingerprint \`${planFingerprint(head)}\`.** On merge, dbform applies this plan only if it is still exactly this one (same file, same live state); otherwise it applies nothing and says so here.`,
+    `**Fingerprint \`${fingerprint}\`.** On merge, dbform applies this plan only if it is still exactly this one (same file, same live state); otherwise it applies nothing and says so here.`,
     `<sub>dbform plan of ${escapeInline(input.configPath)}${at} (sha256 ${escapeInline(head.config.sha256.slice(0, 12))}), live state fingerprint ${escapeInline(head.observedFingerprint.slice(0, 12))}</sub>`,
   ].join('\n');
 }

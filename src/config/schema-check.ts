@@ -1,24 +1,15 @@
 // Structural validation of databases.yaml against schemas/databases.schema.json (the same file editors use),
 // with ajv's errors turned into issues that name the offending key or value in the user's words.
 
-import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { closest, describe, displayPath, show } from './messages.js';
+// Compiled at build time (scripts/compile-schema.mjs): compiling the schema at every start cost more than
+// the rest of `dbform validate`, and the compiler is not loaded at all now.
+import { validate } from './schema-validate.js';
 import type { Issue, PathSeg } from './yaml-source.js';
 
 /** Path of the schema, from both src/config and dist/config (two levels below the repository root). */
 export const SCHEMA_URL = new URL('../../schemas/databases.schema.json', import.meta.url);
-
-let compiled: ValidateFunction | undefined;
-
-function validator(): ValidateFunction {
-  if (!compiled) {
-    const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object;
-    // verbose: errors carry their parent schema, which lists the allowed keys for "unknown key" messages.
-    compiled = new Ajv({ allErrors: true, verbose: true, strict: true }).compile(schema);
-  }
-  return compiled;
-}
 
 /**
  * Checks that semantic.ts words better (it names the closest plan, says why a name is invalid): the schema
@@ -32,7 +23,6 @@ function ownedBySemantic(path: PathSeg[], keyword: string): boolean {
 }
 
 export function schemaIssues(data: unknown): Issue[] {
-  const validate = validator();
   if (validate(data)) return [];
   const errors = validate.errors ?? [];
   // A value of the wrong type also fails its enum/const/range: say only "must be a string".

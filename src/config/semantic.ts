@@ -4,7 +4,7 @@
 
 import { ALLOWED_EXTENSIONS } from './extensions.js';
 import { isIP } from 'node:net';
-import { IANAZone } from 'luxon';
+import { isKnownZone } from '../util/time-zone.js';
 import { closest, displayPath, show } from './messages.js';
 import { PLAN_NAMES, lookupPlan } from './tiers.js';
 import type { Issue, PathSeg } from './yaml-source.js';
@@ -104,7 +104,7 @@ function checkStorage(storage: Rec | undefined, issues: Issue[]): string[] {
 
 function checkDefaults(defaults: Rec | undefined, storageNames: string[], issues: Issue[]): void {
   const timezone = str(defaults?.timezone);
-  if (timezone !== undefined && !IANAZone.isValidZone(timezone)) {
+  if (timezone !== undefined && !isKnownZone(timezone)) {
     issues.push({
       path: ['defaults', 'timezone'],
       on: 'value',
@@ -242,7 +242,7 @@ export function parseScheduleAt(text: string): ScheduleAt | string {
   if (minute > 59) return `has minute ${minute}; ${usage}`;
   const zone = m[3];
   if (zone === undefined) return { hour, minute };
-  if (!IANAZone.isValidZone(zone)) return `names an unknown time zone ${show(zone)}; use UTC or an IANA name such as Europe/Paris`;
+  if (!isKnownZone(zone)) return `names an unknown time zone ${show(zone)}; use UTC or an IANA name such as Europe/Paris`;
   return { hour, minute, zone };
 }
 

@@ -3,7 +3,7 @@ import type { DesiredAddon } from '../resources/model.js';
 import type { HostReader } from '../resources/reader.js';
 import { KINDS } from '../resources/registry.js';
 import type { Config } from '../config/types.js';
-import { canonicalJson, sha256Hex } from '../util/canonical.js';
+import { canonicalSha256Hex } from '../util/canonical.js';
 
 // The pipeline's first two stages. desiredFleet is pure (config -> every kind's resources); gather reads
 // the live state of those resources, every host in parallel, without changing anything. What a host
@@ -100,6 +100,6 @@ export async function gather(desired: DesiredFleet, readers: Map<string, HostRea
   }
   const hosts = read.map(([h]) => h);
   const stopped = read.flatMap(([, o]) => o.stopped).sort();
-  const fingerprint = sha256Hex(canonicalJson({ hosts, declared, undeclared, stopped }));
+  const fingerprint = canonicalSha256Hex({ hosts, declared, undeclared, stopped });
   return { observed: { hosts, declared, undeclared, stopped, fingerprint }, hostErrors };
 }

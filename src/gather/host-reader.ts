@@ -102,12 +102,16 @@ export class LiveHostReader implements HostReader {
   }
 
   private async readInstance(d: DesiredAddon): Promise<InstanceState> {
+    // The keystore is read while `docker inspect` runs, not after it: two round trips in parallel. Its
+    // answer (or error) matters only for a running container, as before.
+    const secret = this.secret(d.superuserKey);
+    secret.catch(() => undefined);
     const container = (await this.containers()).get(d.name);
     if (!container?.running) {
       const initialized = container !== undefined || (await this.fileExists(`${d.container.dataDir}/pgdata/PG_VERSION`));
       return { state: initialized ? 'stopped' : 'absent', catalog: null };
     }
-    const password = await this.secret(d.superuserKey);
+    const password = await secret;
     if (password === undefined) {
       throw new UserError(
         `host ${this.host.name}, add-on ${d.name}: the container exists but the keystore on the host has no superuser password for it; dbform cannot manage an instance it did not create`,

@@ -5,6 +5,7 @@ import { HAZARD_CODES, noChangesVerdict, summarize, type Change, type Plan } fro
 import { ACTION_GLYPH } from './actions.js';
 import { attributeLines, keyWidth } from './attributes.js';
 import { fileDiffLines } from './file-diff.js';
+import { summarizeByHost, wantsHostSummary, type HostSummary } from './host-summary.js';
 import { escapeInline, escapeLineStart, fenceFor } from './markdown-escape.js';
 import { oneLine } from './values.js';
 
@@ -14,7 +15,9 @@ export function renderMarkdown(plan: Plan): string {
     const v = noChangesVerdict(plan);
     blocks.push(`**${v.headline}** ${escapeInline(v.detail)}`);
   } else {
-    blocks.push(summaryLine(plan), changeTable(plan.changes));
+    blocks.push(summaryLine(plan));
+    if (wantsHostSummary(plan)) blocks.push(hostTable(summarizeByHost(plan.changes)));
+    blocks.push(changeTable(plan.changes));
     const hazards = hazardList(plan);
     if (hazards) blocks.push(hazards);
   }
@@ -31,14 +34,34 @@ export function summaryLine(plan: Plan): string {
   return `${counts} :warning: Hazards: ${s.hazards.map((h) => `\`${h}\``).join(', ')}`;
 }
 
+/** Where a large plan's changes are: one row per host. */
+export function hostTable(rows: HostSummary[]): string {
+  const lines = ['| Host | Add-ons | To add | To change | To destroy | Hazards |', '|---|--:|--:|--:|--:|---|'];
+  for (const r of rows) {
+    const hazards = r.hazards.map((h) => `:warning: \`${h}\``).join(' ');
+    lines.push(`| ${escapeInline(r.host)} | ${r.addons} | ${r.add} | ${r.change} | ${r.destroy} | ${hazards} |`);
+  }
+  return lines.join('\n');
+}
+
 export function changeTable(changes: Change[]): string {
-  const rows = ['| | Address | Action | Reason | Hazards |', '|:-:|---|---|---|---|'];
-  for (const ch of changes) {
+  return ['| | Address | Action | Reason | Hazards |', '|:-:|---|---|---|---|', ...changes.map(tableRow)].join('\n');
+}
+
+// A pull-request comment too long for GitHub is rendered again with fewer rows and details until it fits
+// (action/fit.ts): each change's row and detail lines are built once, not once per attempt. Changes are
+// plain data that no renderer modifies, so a change object always renders the same.
+const rows = new WeakMap<Change, string>();
+const detailBodies = new WeakMap<Change, string[]>();
+
+function tableRow(ch: Change): string {
+  let row = rows.get(ch);
+  if (row === undefined) {
     const hazards = ch.hazards.map((h) => `:warning: \`${h.code}\``).join('<br>');
     const cells = [`\`${ACTION_GLYPH[ch.action]}\``, escapeInline(ch.address), ch.action, escapeInline(ch.reason), hazards];
-    rows.push(`| ${cells.join(' | ')} |`);
+    rows.set(ch, (row = `| ${cells.join(' | ')} |`));
   }
-  return rows.join('\n');
+  return row;
 }
 
 /** Each hazard's sentence, and the exact flag apply needs, so the reviewer knows what they approve. */
@@ -75,18 +98,27 @@ export function details(changes: Change[]): string {
   const body: string[] = [];
   for (const ch of changes) {
     if (body.length > 0) body.push('');
-    // "@@" lines are highlighted as hunk headers, which sets each change apart from its attributes.
-    body.push(`@@ ${ACTION_GLYPH[ch.action]} ${oneLine(ch.address)} (${ch.action}) @@`, `  ${oneLine(ch.reason)}`);
-    const attrs = attributeLines(ch);
-    const width = keyWidth(attrs);
-    for (const a of attrs) {
-      if (a.op !== '~') body.push(`${a.op} ${a.key.padEnd(width)} = ${a.value}`);
-      else if (!a.items) body.push(`- ${a.key.padEnd(width)} = ${a.before}`, `+ ${a.key.padEnd(width)} = ${a.after}`);
-      else body.push(`  ${a.key}:`, ...a.items.removed.map((v) => `-   ${v}`), ...a.items.added.map((v) => `+   ${v}`));
-    }
+    body.push(...detailBody(ch));
   }
   // The blank line after <summary> lets GitHub parse the markdown inside the HTML block.
   return ['<details><summary>Details</summary>', '', diffBlock(body), ...changes.flatMap(fileDiffBlock), '', '</details>'].join('\n');
+}
+
+/** One change's lines in the details' diff block. */
+function detailBody(ch: Change): string[] {
+  let body = detailBodies.get(ch);
+  if (body) return body;
+  // "@@" lines are highlighted as hunk headers, which sets each change apart from its attributes.
+  body = [`@@ ${ACTION_GLYPH[ch.action]} ${oneLine(ch.address)} (${ch.action}) @@`, `  ${oneLine(ch.reason)}`];
+  const attrs = attributeLines(ch);
+  const width = keyWidth(attrs);
+  for (const a of attrs) {
+    if (a.op !== '~') body.push(`${a.op} ${a.key.padEnd(width)} = ${a.value}`);
+    else if (!a.items) body.push(`- ${a.key.padEnd(width)} = ${a.before}`, `+ ${a.key.padEnd(width)} = ${a.after}`);
+    else body.push(`  ${a.key}:`, ...a.items.removed.map((v) => `-   ${v}`), ...a.items.added.map((v) => `+   ${v}`));
+  }
+  detailBodies.set(ch, body);
+  return body;
 }
 
 /** A hand-edited file's diff, in a block of its own below the attributes, captioned with its change. */

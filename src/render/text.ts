@@ -6,6 +6,7 @@ import { noChangesVerdict, summarize, type Action, type Change, type Plan } from
 import { ACTION_GLYPH, ACTION_LEGEND } from './actions.js';
 import { attributeLines, keyWidth, type AttrLine } from './attributes.js';
 import { fileDiffLines } from './file-diff.js';
+import { summarizeByHost, wantsHostSummary } from './host-summary.js';
 import { oneLine } from './values.js';
 
 export interface TextOptions {
@@ -25,6 +26,8 @@ export function renderText(plan: Plan, opts: TextOptions): string {
   }
   // Warnings come last, just above the verdict, so an unreachable add-on is never scrolled out of sight.
   for (const w of plan.warnings) lines.push(`${c.yellow.bold('Warning:')} ${oneLine(w)}`, '');
+  // A large plan scrolls thousands of lines: the totals per host sit just above the verdict.
+  if (wantsHostSummary(plan)) lines.push(...hostLines(plan), '');
   lines.push(plan.changes.length > 0 ? summaryLine(plan, c) : noChangesText(plan));
   return lines.join('\n') + '\n';
 }
@@ -58,6 +61,19 @@ function attrLine(line: AttrLine, width: number, c: ChalkInstance): string[] {
     `${c.yellow('~')} ${line.key}:`,
     ...line.items.removed.map((v) => `    ${c.red('-')} ${v}`),
     ...line.items.added.map((v) => `    ${c.green('+')} ${v}`),
+  ];
+}
+
+function hostLines(plan: Plan): string[] {
+  const rows = summarizeByHost(plan.changes);
+  const width = Math.max(...rows.map((r) => oneLine(r.host).length));
+  return [
+    'Changes per host:',
+    ...rows.map((r) => {
+      const hazards = r.hazards.length > 0 ? ` Hazards: ${r.hazards.join(', ')}.` : '';
+      const addons = `${r.addons} add-on${r.addons === 1 ? '' : 's'}`;
+      return `  ${oneLine(r.host).padEnd(width)}  ${addons.padStart(11)}: ${r.add} to add, ${r.change} to change, ${r.destroy} to destroy.${hazards}`;
+    }),
   ];
 }
 

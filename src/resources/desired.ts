@@ -51,10 +51,10 @@ export function tlsNames(host: HostConfig): string[] {
   return [...new Set([host.address, host.name])];
 }
 
-function desiredBackups(config: Config, addon: AddonConfig, host: HostConfig, recipient: string): DesiredBackups {
+function desiredBackups(config: Config, addon: AddonConfig, host: HostConfig, recipient: () => string): DesiredBackups {
   const base = { cronPath: cronPath(addon.name), confDir: backupConfDir(host.dataDir, addon.name) };
   if (!backupsEnabled(addon)) return { ...base, enabled: false, files: {}, summary: null };
-  const rendered = renderBackupFiles(config, addon, host, recipient, HOST_SCRIPT, hostProgram());
+  const rendered = renderBackupFiles(config, addon, host, recipient(), HOST_SCRIPT, hostProgram());
   const storage = storageOf(config, addon);
   const where = { pos: storage.pos, what: `storage ${storage.name} (backups of add-on ${addon.name})` };
   return { ...base, enabled: true, files: hashedFiles(rendered.files, where), summary: rendered.summary };
@@ -77,7 +77,8 @@ export function desiredAddon(config: Config, addon: AddonConfig, ctx: DesiredCon
   if (!plan) throw new UserError(`add-on ${addon.name}: unknown plan ${addon.plan}`);
   const host = config.hosts.find((h) => h.name === addon.host) as HostConfig;
   // Backups first: a missing credential is reported as the daily backups' (they need it first).
-  const backups = desiredBackups(config, addon, host, ctx.backupRecipient(addon.name));
+  // The recipient is derived only for add-ons with backups: an X25519 key derivation each (0.4 ms).
+  const backups = desiredBackups(config, addon, host, () => ctx.backupRecipient(addon.name));
   const pitr = desiredPitr(config, addon, host);
   const archiving = pitrContainerParts(pitr);
   return {

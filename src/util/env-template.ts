@@ -42,5 +42,18 @@ export function hashedFiles<F extends { content: string }>(
   files: Record<string, F>,
   where: { pos: SourcePos; what: string },
 ): Record<string, F & { sha256: string }> {
-  return Object.fromEntries(Object.entries(files).map(([path, f]) => [path, { ...f, sha256: sha256Hex(fillEnv(f.content, where)) }]));
+  return Object.fromEntries(Object.entries(files).map(([path, f]) => [path, { ...f, sha256: fileHash(f.content, where) }]));
+}
+
+// Every add-on with backups installs the same programs (the host script, the 240 kB host program): their
+// hash is computed once per run, not once per add-on. Only large files without placeholders are kept, so
+// the cache holds a few entries whatever the fleet's size, and nothing filled in from the environment.
+const LARGE = 16_384;
+const largeFileHashes = new Map<string, string>();
+
+function fileHash(content: string, where: { pos: SourcePos; what: string }): string {
+  if (content.length < LARGE || content.includes('{{env:')) return sha256Hex(fillEnv(content, where));
+  let hash = largeFileHashes.get(content);
+  if (hash === undefined) largeFileHashes.set(content, (hash = sha256Hex(content)));
+  return hash;
 }

@@ -26,7 +26,7 @@
 // test/unit/cron-simulator.ts reads the cron lines back (cron field matching + this guard's semantics) and
 // computes when the backup actually runs, so tests prove the property on the lines we install, not on a model.
 
-import { IANAZone } from 'luxon';
+import { isKnownZone } from '../../util/time-zone.js';
 import type { ScheduleAt } from '../../config/semantic.js';
 
 export type { ScheduleAt } from '../../config/semantic.js';
@@ -76,7 +76,7 @@ export function schedulePlan(scheduleAt: ScheduleAt, timezone: string, years: { 
     throw new RangeError(`schedule: ${hour}:${minute} is not a time of day`);
   }
   const zone = scheduleAt.zone ?? timezone;
-  if (!IANAZone.isValidZone(zone)) throw new RangeError(`schedule: unknown time zone ${JSON.stringify(zone)}`);
+  if (!isKnownZone(zone)) throw new RangeError(`schedule: unknown time zone ${JSON.stringify(zone)}`);
   const target = hour * 60 + minute;
   const facts = zoneFacts(zone, years.from, years.to);
   const utcMinutes = new Set<number>();

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Decrypter } from 'age-encryption';
 import type { Config, StorageConfig } from '../../config/types.js';
 import type { Host } from '../../hosts/host.js';
 import { UserError } from '../../util/errors.js';
@@ -88,6 +87,9 @@ export async function readBackup(
       cb(null, chunk);
     },
   });
+  // The age library (and its post-quantum code) takes longer to load than a no-op plan's own work: only
+  // reading a backup loads it, not the plans that list backups through this module.
+  const { Decrypter } = await import('age-encryption');
   const { stream, done } = await store.openObject(objectKey(m.addon, m.id));
   const decrypter = new Decrypter();
   decrypter.addIdentity(backupIdentity(masterKey, m.addon));

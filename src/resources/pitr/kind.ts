@@ -19,8 +19,13 @@ export const pitrKind: ResourceKind<DesiredAddon, ObservedPitr> = {
     const p = placed.desired.pitr;
     const conf = `${p.stateDir}/etc/pgbackrest.conf`;
     const paths = [...new Set([...Object.keys(p.files), conf, p.cronPath])];
-    const hashes = Object.fromEntries(await Promise.all(paths.map(async (path) => [path, await read.fileHash(path)] as const)));
-    const [held, onHost] = await Promise.all([read.secret(p.passphraseKey), read.fileHash(p.cipherPath)]);
+    // Every hash in the same tick, so the host reader asks them all in one command (one round trip, not two).
+    const [hashList, held, onHost] = await Promise.all([
+      Promise.all(paths.map(async (path) => [path, await read.fileHash(path)] as const)),
+      read.secret(p.passphraseKey),
+      read.fileHash(p.cipherPath),
+    ]);
+    const hashes = Object.fromEntries(hashList);
     const cipher = !onHost ? 'missing' : held !== undefined && sha256Hex(cipherFileContent(held)) === onHost ? 'matches' : 'differs';
     return { files: hashes, cipher, installed: hashes[conf] !== null || hashes[p.cronPath] !== null };
   },

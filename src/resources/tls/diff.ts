@@ -1,17 +1,27 @@
-import { X509Certificate, createPublicKey } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import type { Change } from '../../plan/types.js';
-import { inspectCert, needsRenewal } from './server-cert.js';
+import { caKeyObject, inspectCert, needsRenewal } from './server-cert.js';
 import type { DesiredAddon, ObservedCatalog } from '../model.js';
 
 // Pure: the instance's server certificate is signed by the fleet CA, covers the host's names and
 // addresses, and has more than 30 days left; root.crt holds the fleet CA. A new instance gets its
 // certificate with its container, so there is nothing to compare until it runs.
 
+// Every instance's root.crt is the same fleet CA certificate: it is parsed once per run, not per add-on.
+const rootVerdicts = new Map<string, boolean>();
+
 function rootIsFleetCa(rootPem: string | null, caPublicKeyPem: string): boolean {
   if (!rootPem) return false;
+  const memo = `${caPublicKeyPem}\n${rootPem}`;
+  let verdict = rootVerdicts.get(memo);
+  if (verdict === undefined) rootVerdicts.set(memo, (verdict = rootKeyIs(rootPem, caPublicKeyPem)));
+  return verdict;
+}
+
+function rootKeyIs(rootPem: string, caPublicKeyPem: string): boolean {
   try {
     const key = new X509Certificate(rootPem).publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    return key === createPublicKey(caPublicKeyPem).export({ type: 'spki', format: 'pem' }).toString();
+    return key === caKeyObject(caPublicKeyPem).export({ type: 'spki', format: 'pem' }).toString();
   } catch {
     return false;
   }

@@ -1,4 +1,4 @@
-import { X509Certificate, createPublicKey, randomBytes } from 'node:crypto';
+import { type KeyObject, X509Certificate, createPublicKey, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { FleetCa } from './ca.js';
 import { EC_ALGORITHM, subtle } from './webcrypto.js';
@@ -41,6 +41,15 @@ export interface CertFacts {
   signedByCa: boolean;
 }
 
+const caKeys = new Map<string, KeyObject>();
+
+/** The fleet CA's public key as a KeyObject, parsed once per run rather than once per certificate checked. */
+export function caKeyObject(caPublicKeyPem: string): KeyObject {
+  let key = caKeys.get(caPublicKeyPem);
+  if (!key) caKeys.set(caPublicKeyPem, (key = createPublicKey(caPublicKeyPem)));
+  return key;
+}
+
 /** Pure: what a server certificate says, and whether the fleet CA's key signed it. */
 export function inspectCert(pem: string, caPublicKeyPem: string): CertFacts | null {
   let cert: X509Certificate;
@@ -56,7 +65,7 @@ export function inspectCert(pem: string, caPublicKeyPem: string): CertFacts | nu
   return {
     names: names.sort(),
     notAfter: new Date(cert.validTo).toISOString(),
-    signedByCa: cert.verify(createPublicKey(caPublicKeyPem)),
+    signedByCa: cert.verify(caKeyObject(caPublicKeyPem)),
   };
 }
 
