@@ -133,12 +133,11 @@ function restoreInvocation(file: string, addon: string, v: Values): Invocation {
   const to = str(v.to);
   if (backup && to) throw new UsageError('restore takes --backup ID (a logical backup) or --to TIME (a point in time), not both');
   if (to) {
-    if (v['drop-previous'] !== undefined) throw new UsageError('restore --to does not take --drop-previous (it goes with --backup ID)');
     const fmt = str(v.format) ?? 'text';
     if (fmt !== 'text' && fmt !== 'json') throw new UsageError(`--format ${fmt}: restore prints text or json`);
     return {
       command: 'restore pitr', file, addon, to, into: str(v.into), allowHazards: str(v['allow-hazards']),
-      format: fmt, lockTimeoutSeconds: seconds(str(v['lock-timeout']) ?? '0', '--lock-timeout'),
+      format: fmt, lockTimeoutSeconds: seconds(str(v['lock-timeout']) ?? '0', '--lock-timeout'), dropPrevious: v['drop-previous'] === true,
     };
   }
   if (v.format !== undefined) throw new UsageError('restore --format goes with --to (a point in time)');

@@ -75,7 +75,7 @@ export const COMMANDS: Record<string, CommandSpec | Record<string, CommandSpec>>
     format: { type: 'string', value: 'text|json', help: 'with --to: how to print what it did (default: text)' },
     'auto-approve': { type: 'boolean', help: 'do not ask for "yes" (for scripts)' },
     'allow-hazards': { type: 'string', value: 'CODE,...', help: 'allow the hazards restore prints (DATA_LOSS when data is overwritten)' },
-    'drop-previous': { type: 'boolean', help: 'drop the replaced database once the restore succeeded (default: keep it)' },
+    'drop-previous': { type: 'boolean', help: 'remove the replaced database (--backup) or data directory (--to) once the restore succeeded (default: keep it)' },
     'lock-timeout': { type: 'string', value: 'SECONDS', help: "wait this long for another apply's host lock (default: 0)" },
   }),
   hosts: {

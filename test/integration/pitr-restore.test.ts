@@ -167,7 +167,6 @@ describe('point-in-time restores: into a new add-on, bad input, storage down, a 
       [['--to', 'latest', '--into', 'nowhere'], /--into nowhere: no add-on named nowhere in .* \(declared: copy, ledger\)/],
       [['--to', 'yesterday noon', '--allow-hazards', 'DATA_LOSS'], /not a time: use latest, an RFC 3339 time/],
       [['--to', '2020-01-01T00:00:00Z', '--allow-hazards', 'DATA_LOSS'], /is before the oldest base backup ends; the window is \d{4}-/],
-      [['--to', 'latest', '--drop-previous'], /restore --to does not take --drop-previous/],
     ];
     for (const [args, message] of cases) {
       const r = ws.run(['restore', 'ledger', ...args], env);

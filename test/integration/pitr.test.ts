@@ -210,6 +210,32 @@ describe('point-in-time recovery (pgBackRest to S3 over TLS)', () => {
     expect(wal).toMatch(/^00000002/);
   });
 
+  it('a second restore, to a time on the new timeline, works; the first restore is still in the window', async () => {
+    const url = ws.urls('ledger', env).DATABASE_URL!;
+    await asUser(url, (c) => c.query('INSERT INTO events SELECT g FROM generate_series(1001, 1007) g'));
+    await sleep(1500);
+    const target = new Date();
+    await sleep(1500);
+    await asUser(url, (c) => c.query('INSERT INTO events SELECT g FROM generate_series(2001, 2003) g'));
+    const written = Date.now();
+    psqlOn(db1(), 'ledger', 31001, 'postgres', 'SELECT pg_switch_wal()');
+    let list = listJson();
+    while (Date.now() - written < 60_000 && Date.parse(list.pitr.window!.latest) < written) {
+      await sleep(2000);
+      list = listJson();
+    }
+    const kept = () => onDb1('ls -d /var/lib/dbform/ledger/pgdata.before-restore-*').stdout.trim().split('\n');
+    expect(kept()).toHaveLength(1); // the first restore's
+    const r = ws.run(['restore', 'ledger', '--to', target.toISOString(), '--allow-hazards', 'DATA_LOSS', '--drop-previous'], env);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Removed the replaced data directory .*pgdata\.before-restore-\d{8}T\d{6} \(--drop-previous\)/);
+    expect(kept()).toHaveLength(1); // still only the first restore's
+    expect(psqlOn(db1(), 'ledger', 31001, 'ledger', 'SELECT count(*) FROM events')).toBe('507');
+    expect(psqlOn(db1(), 'ledger', 31001, 'postgres', 'SELECT timeline_id FROM pg_control_checkpoint()')).toBe('3');
+    const plan = ws.run(['plan', '--detailed-exitcode'], env);
+    expect(plan.code, plan.stdout).toBe(0);
+  });
+
   it('another repository (a local directory on the host): a new stanza and full base backup there, encrypted', () => {
     ws.write(config(true, 'local'));
     const plan = ws.run(['plan'], env);

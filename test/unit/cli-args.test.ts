@@ -81,7 +81,7 @@ describe('every command and flag the README documents', () => {
   });
 
   it('restore ADDON --to TIME|latest [--allow-hazards]', () => {
-    expect(run(['restore', 'shop', '--to', 'latest', '--allow-hazards', 'DATA_LOSS'])).toEqual({ command: 'restore pitr', file: 'databases.yaml', addon: 'shop', to: 'latest', allowHazards: 'DATA_LOSS', format: 'text', lockTimeoutSeconds: 0 });
+    expect(run(['restore', 'shop', '--to', 'latest', '--allow-hazards', 'DATA_LOSS'])).toEqual({ command: 'restore pitr', file: 'databases.yaml', addon: 'shop', to: 'latest', allowHazards: 'DATA_LOSS', format: 'text', lockTimeoutSeconds: 0, dropPrevious: false });
     expect(error(['restore', 'shop'])).toBe('restore needs --backup ID (a logical backup; ids: dbform backups list shop) or --to TIME|latest (a point in time)');
   });
 

@@ -33,14 +33,10 @@ describe('restore arguments', () => {
       kind: 'error',
       message: 'restore takes --backup ID (a logical backup) or --to TIME (a point in time), not both',
     });
-    expect(parseCommandLine(['restore', 'shop', '--to', 'latest', '--drop-previous'])).toEqual({
-      kind: 'error',
-      message: 'restore --to does not take --drop-previous (it goes with --backup ID)',
-    });
     expect(parseCommandLine(['restore', 'shop', '--to', 'latest', '--format', 'yaml'])).toEqual({ kind: 'error', message: '--format yaml: restore prints text or json' });
     expect(parseCommandLine(['restore', 'shop', '--to', '2026-11-30 10:15:00', '--into', 'copy', '--format', 'json', '--lock-timeout', '30', '-f', 'x.yaml'])).toEqual({
       kind: 'run',
-      invocation: { command: 'restore pitr', file: 'x.yaml', addon: 'shop', to: '2026-11-30 10:15:00', into: 'copy', format: 'json', lockTimeoutSeconds: 30 },
+      invocation: { command: 'restore pitr', file: 'x.yaml', addon: 'shop', to: '2026-11-30 10:15:00', into: 'copy', format: 'json', lockTimeoutSeconds: 30, dropPrevious: false },
     });
   });
 

@@ -9,6 +9,8 @@ import { type RestoreTarget, checkTarget, parseRestoreTarget } from '../../resou
 import { readPitrStatus } from '../../resources/pitr/status.js';
 import { storeFor } from '../../resources/backups/service.js';
 import { UserError } from '../../util/errors.js';
+import { run } from '../../hosts/host.js';
+import { shq } from '../../util/shell.js';
 import { size } from './byte-size.js';
 import { err, out } from '../terminal.js';
 import { type Session, openSession } from '../session.js';
@@ -27,6 +29,8 @@ export interface RestorePitrOptions {
   allowHazards?: string;
   format: 'text' | 'json';
   lockTimeoutSeconds: number;
+  /** In place: remove the replaced data directory once the restore and the convergence succeeded. */
+  dropPrevious: boolean;
 }
 
 /** What `--format json` prints, and what the text says. */
@@ -129,6 +133,11 @@ export async function restorePitrCommand(opts: RestorePitrOptions): Promise<numb
         err(`The data is restored, but making ${written.name} what the file says failed: ${(e as Error).message}. Run dbform plan.`);
         if (json) out(JSON.stringify(result, null, 2));
         return 1;
+      }
+      if (opts.dropPrevious && result.kept_as) {
+        await run(host, `removing the replaced data directory of ${opts.addon}`, `rm -rf ${shq(result.kept_as)}`);
+        if (!json) out(`Removed the replaced data directory ${result.kept_as} (--drop-previous).`);
+        result.kept_as = null;
       }
       if (json) out(JSON.stringify(result, null, 2));
       else out('Users, passwords, grants and extensions are as the file says.');
