@@ -21,7 +21,7 @@ export interface RestoreReport {
   seconds: number;
 }
 
-interface Where {
+export interface Where {
   host: Host;
   addon: string;
   port: number;
@@ -56,15 +56,23 @@ function inImage(w: Where, options: string[], command: string[]): string {
   return shellJoin(['docker', 'run', ...options, '--network', 'host', '--user', 'postgres', ...volumes, w.image, ...command]);
 }
 
-/** pgBackRest restore into pgdata.restore, then the check instance replays and promotes it. */
-async function prepare(w: Where, target: RestoreTarget, staging: string): Promise<void> {
-  const check = checkName(w.addon);
+/** The copy's replaying container, and whether it archives its new timeline to the add-on's stanza (an
+ *  in-place restore does, as the add-on will; a drill's scratch copy must not). */
+export interface PrepareOptions {
+  container: string;
+  archive: boolean;
+}
+
+/** pgBackRest restore into pgdata.restore (in `w.dataDir`), then the check instance replays and promotes it. */
+export async function prepare(w: Where, target: RestoreTarget, staging: string, opts?: PrepareOptions): Promise<void> {
+  const check = opts?.container ?? checkName(w.addon);
+  const archive = opts?.archive ?? true;
   const targetArgs = target.kind === 'latest' ? ['--type=default'] : ['--type=time', `--target=${pgTargetTime(target.iso)}`, '--target-action=promote'];
   await run(w.host, `removing an earlier restore attempt of ${w.addon}`, `docker rm -f ${shq(check)} >/dev/null 2>&1; rm -rf ${shq(`${w.dataDir}/pgdata.restore`)}`);
   const restore = shellJoin(['pgbackrest', `--stanza=${w.addon}`, `--pg1-path=${staging}`, ...targetArgs, 'restore']);
   await run(w.host, `pgbackrest restore of ${w.addon}`, inImage(w, ['--rm'], ['sh', '-c', `mkdir -m 700 ${staging} && ${restore}`]));
   // No TCP listener (clients keep reaching the add-on), its own socket directory (the container's /tmp).
-  const settings = { listen_addresses: '', port: String(w.port), unix_socket_directories: '/tmp', ...archiveSettings(w.addon) };
+  const settings = { listen_addresses: '', port: String(w.port), unix_socket_directories: '/tmp', ...(archive ? archiveSettings(w.addon) : { archive_mode: 'off' }) };
   const postgres = ['postgres', '-D', staging, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
   await run(w.host, `starting the restored copy of ${w.addon}`, inImage(w, ['-d', '--name', check], postgres) + ' >/dev/null');
   await waitPromoted(w, check);
