@@ -10,7 +10,7 @@ import { UserError } from '../util/errors.js';
 import { type CheckResult, drillLogical } from './logical.js';
 import { drillPitr } from './pitr.js';
 import { type DrillCheck, type DrillRecord, drillId, drillKey, drillPrefix, drillRecordsToPrune, renderDrillRecord } from './record.js';
-import { type Scratch, type TableCount, removeScratch, scratchDir } from './scratch.js';
+import { type Scratch, type TableCount, makeScratchDir, removeScratch, scratchDir } from './scratch.js';
 
 // `dbform backups drill ADDON` as data: on the add-on's host, the latest logical backup and (with PITR on)
 // the latest point in time are each restored into a scratch instance, checked and timed; the scratch
@@ -42,6 +42,7 @@ function failed(kind: DrillCheck['kind'], source: string, t0: number, e: unknown
 async function checked(s: Scratch, kind: DrillCheck['kind'], source: string, work: () => Promise<CheckResult>): Promise<CheckResult> {
   const t0 = Date.now();
   try {
+    await makeScratchDir(s);
     return await work();
   } catch (e) {
     return failed(kind, source, t0, e);

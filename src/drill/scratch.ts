@@ -39,7 +39,10 @@ const KINDS: ScratchKind[] = ['logical', 'pitr', 'pitr-replay'];
 /** Removes every scratch container and the scratch directory (idempotent: also what a killed drill left). */
 export async function removeScratch(s: Pick<Scratch, 'host' | 'addon' | 'dir'>): Promise<void> {
   const names = KINDS.map((k) => shq(scratchContainer(s.addon, k))).join(' ');
-  await run(s.host, `removing the drill's scratch instances of ${s.addon}`, `docker rm -f ${names} >/dev/null 2>&1; rm -rf ${shq(s.dir)}`);
+  // The parent (.drill) goes too once no other add-on's drill uses it: a drill leaves nothing behind.
+  const parent = s.dir.slice(0, s.dir.lastIndexOf('/'));
+  await run(s.host, `removing the drill's scratch instances of ${s.addon}`,
+    `docker rm -f ${names} >/dev/null 2>&1; rm -rf ${shq(s.dir)} && { rmdir ${shq(parent)} 2>/dev/null; true; }`);
 }
 
 /** The scratch directory, owned by the image's postgres user (who runs initdb, pgBackRest and PostgreSQL). */
