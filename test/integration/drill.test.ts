@@ -10,7 +10,8 @@ import { Workspace, asUser } from './harness.js';
 // dbform backups drill on the fleet: an add-on with daily logical backups and PITR (pgBackRest to the fleet's
 // S3 endpoint over TLS); the drill restores both into scratch instances on the add-on's host, reports the row
 // counts written here and a duration, records itself in the storage and leaves no scratch instance, also
-// when it fails. drift reports an overdue drill only once the add-on has been drilled.
+// when it fails. drift reports an overdue drill only once the add-on has been drilled. A 1 GB plan: its
+// max_connections (127) is above PostgreSQL's default, which a replaying copy must not trip over.
 
 interface S3Info { bucket: string; caFile: string; accessKeyId: string; secretAccessKey: string; dataDir: string }
 let fleet: Fleet & { s3: S3Info };
@@ -46,7 +47,7 @@ defaults:
   storage: main
 addons:
   ledger:
-    plan: postgresql-starter-256
+    plan: postgresql-starter-1024
     host: db-1
     port: 31001
     backups:
