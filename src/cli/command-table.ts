@@ -67,6 +67,9 @@ export const COMMANDS: Record<string, CommandSpec | Record<string, CommandSpec>>
       out: { type: 'string', value: 'FILE', help: 'where to write it (default: ADDON-ID.dump)' },
     }),
     verify: command('backups verify', ['ADDON'], 'check that a backup is intact and decrypts completely', { backup: BACKUP_ID }),
+    drill: command('backups drill', ['ADDON'], 'restore the latest backup and PITR point into scratch instances on its host, check them, record the RTO', {
+      format: { type: 'string', value: 'text|json', help: 'how to print the result (default: text)' },
+    }),
   },
   restore: command('restore', ['ADDON'], 'restore a logical backup (--backup) or a point in time (--to), in place or --into another add-on; shows what it will do first', {
     backup: { type: 'string', value: 'ID', help: 'the logical backup to restore (an id from `backups list`)' },
@@ -85,7 +88,7 @@ export const COMMANDS: Record<string, CommandSpec | Record<string, CommandSpec>>
 
 /** What a command with subcommands is for, in the list of all commands. */
 export const GROUP_SUMMARY: Record<string, string> = {
-  backups: 'list, take, download or verify the backups of an add-on',
+  backups: 'list, take, download, verify or drill the backups of an add-on',
 };
 
 export function isCommandSpec(entry: CommandSpec | Record<string, CommandSpec>): entry is CommandSpec {

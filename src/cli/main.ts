@@ -18,6 +18,7 @@ async function run(inv: Invocation): Promise<number> {
     case 'apply':
       return (await import('./commands/apply.js')).applyCommand(inv);
     case 'backups':
+      if (inv.action === 'drill') return (await import('./commands/drill.js')).drillCommand(inv);
       return (await import('./commands/backups.js')).backupsCommand(inv);
     case 'restore':
       return (await import('./commands/restore.js')).restoreCommand(inv);

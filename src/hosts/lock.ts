@@ -31,13 +31,14 @@ export interface HostLock {
 
 const BUSY_EXIT = 75;
 
-function lockScript(holder: LockHolder, timeoutSeconds: number): string {
+/** `name`: the lock file's name (without .lock); the host's apply lock is `dbform`. */
+function lockScript(holder: LockHolder, timeoutSeconds: number, name: string): string {
   const wait = timeoutSeconds > 0 ? `-w ${Math.ceil(timeoutSeconds)}` : '-n';
   return [
     'd=/run/lock; [ -d "$d" ] || d=/tmp',
-    'exec 9>>"$d/dbform.lock"',
-    `if ! flock ${wait} 9; then printf 'BUSY %s\\n' "$(cat "$d/dbform.holder" 2>/dev/null)"; exit ${BUSY_EXIT}; fi`,
-    `printf '%s\\n' ${shq(JSON.stringify(holder))} > "$d/dbform.holder"`,
+    `exec 9>>"$d/${name}.lock"`,
+    `if ! flock ${wait} 9; then printf 'BUSY %s\\n' "$(cat "$d/${name}.holder" 2>/dev/null)"; exit ${BUSY_EXIT}; fi`,
+    `printf '%s\\n' ${shq(JSON.stringify(holder))} > "$d/${name}.holder"`,
     'echo LOCKED',
     'cat >/dev/null',
   ].join('\n');
@@ -52,18 +53,30 @@ function describeHolder(json: string): string {
   }
 }
 
-export async function acquireHostLock(host: Host, holder: LockHolder, timeoutSeconds: number): Promise<HostLock> {
-  const held = host.hold(lockScript(holder, timeoutSeconds));
+/** Takes the flock `name` on the host, or says who holds it (`busy`). */
+async function holdLock(host: Host, holder: LockHolder, timeoutSeconds: number, name: string, what: string): Promise<HostLock | { busy: string }> {
+  const held = host.hold(lockScript(holder, timeoutSeconds, name));
   const first = await held.firstLine;
   if ('line' in first && first.line === 'LOCKED') return { release: () => held.release() };
   await held.release().catch(() => undefined);
   const text = 'line' in first ? first.line : first.output.trim();
-  if (text.startsWith('BUSY')) {
-    const waited = timeoutSeconds > 0 ? ` after waiting ${timeoutSeconds} s` : '';
-    throw new UserError(
-      `host ${host.name} is locked by another apply${waited}: ${describeHolder(text.slice(5))}. ` +
-        `Wait for it to finish, or pass --lock-timeout SECONDS to wait.`,
-    );
-  }
-  throw new UserError(`host ${host.name}: cannot take the apply lock: ${text || 'flock failed'}`);
+  if (text.startsWith('BUSY')) return { busy: describeHolder(text.slice(5)) };
+  throw new UserError(`host ${host.name}: cannot take the ${what}: ${text || 'flock failed'}`);
+}
+
+export async function acquireHostLock(host: Host, holder: LockHolder, timeoutSeconds: number): Promise<HostLock> {
+  const lock = await holdLock(host, holder, timeoutSeconds, 'dbform', 'apply lock');
+  if ('release' in lock) return lock;
+  const waited = timeoutSeconds > 0 ? ` after waiting ${timeoutSeconds} s` : '';
+  throw new UserError(
+    `host ${host.name} is locked by another apply${waited}: ${lock.busy}. Wait for it to finish, or pass --lock-timeout SECONDS to wait.`,
+  );
+}
+
+/** The drill lock of one add-on: two drills of it never run at once (a drill does not take the apply lock:
+ *  it never touches the add-on). */
+export async function acquireDrillLock(host: Host, addon: string, holder: LockHolder): Promise<HostLock> {
+  const lock = await holdLock(host, holder, 0, `dbform-drill-${addon}`, `drill lock of ${addon}`);
+  if ('release' in lock) return lock;
+  throw new UserError(`a drill of ${addon} is already running on host ${host.name}: ${lock.busy}. Wait for it to finish`);
 }

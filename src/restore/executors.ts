@@ -71,7 +71,7 @@ const load: RestoreExecutor = async (step, ctx) => {
   });
 };
 
-const TABLES_SQL = `
+export const TABLES_SQL = `
 SELECT format('%I.%I', n.nspname, c.relname) AS name
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE (c.relkind = 'r' OR (c.relkind = 'm' AND c.relispopulated))

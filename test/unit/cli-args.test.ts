@@ -72,12 +72,16 @@ describe('every command and flag the README documents', () => {
     expect(run(['output', 'shop', '--ca'])).toMatchObject({ all: false, ca: true });
   });
 
-  it('backups list|create|download|verify ADDON, each with its own flags', () => {
+  it('backups list|create|download|verify|drill ADDON, each with its own flags', () => {
     expect(run(['backups', 'list', 'shop'])).toEqual({ command: 'backups', file: 'databases.yaml', action: 'list', addon: 'shop', backup: undefined, out: undefined });
     expect(run(['backups', 'list', 'shop', '--format', 'json'])).toMatchObject({ action: 'list', addon: 'shop', format: 'json' });
     expect(run(['backups', 'create', 'shop'])).toMatchObject({ action: 'create', addon: 'shop' });
     expect(run(['backups', 'download', 'shop', '--backup', 'b1', '--out', 'x.dump'])).toMatchObject({ action: 'download', backup: 'b1', out: 'x.dump' });
     expect(run(['backups', 'verify', 'shop', '--backup', 'b1'])).toMatchObject({ action: 'verify', backup: 'b1' });
+    expect(run(['backups', 'drill', 'shop'])).toEqual({ command: 'backups', file: 'databases.yaml', action: 'drill', addon: 'shop', backup: undefined, out: undefined });
+    expect(run(['backups', 'drill', 'shop', '--format', 'json'])).toMatchObject({ action: 'drill', addon: 'shop', format: 'json' });
+    expect(error(['backups', 'drill', 'shop', '--backup', 'b1'])).toBe('backups drill does not take --backup; its flags: -f/--file, --format');
+    expect(error(['backups', 'drill', 'shop', '--format', 'markdown'])).toBe('--format must be one of text, json');
   });
 
   it('restore ADDON --to TIME|latest [--allow-hazards]', () => {
@@ -110,7 +114,7 @@ describe('a flag another command takes is an error naming the flags of this one'
 describe('other mistakes', () => {
   it('unknown commands and subcommands', () => {
     expect(error(['frob'])).toMatch(/^unknown command frob\n\nUsage: dbform <command>/);
-    expect(error(['backups', 'restore', 'shop'])).toBe('unknown backups command restore: use list, create, download or verify');
+    expect(error(['backups', 'restore', 'shop'])).toBe('unknown backups command restore: use list, create, download, verify or drill');
     expect(error(['hosts', 'scan', 'db-1'])).toBe('unknown hosts command scan: use keyscan');
   });
   it('missing and extra arguments', () => {
@@ -149,6 +153,6 @@ describe('help', () => {
     expect(plan.text).not.toContain('--user');
     expect(help(['plan', '-h', '--user', 'x']).text).toBe(plan.text);
     expect(help(['backups', 'download', '--help']).text).toMatch(/^Usage: dbform backups download ADDON \[--backup ID\] \[--out FILE\]/);
-    expect(help(['backups', '--help']).text).toMatch(/^Usage: dbform backups <list\|create\|download\|verify>/);
+    expect(help(['backups', '--help']).text).toMatch(/^Usage: dbform backups <list\|create\|download\|verify\|drill>/);
   });
 });

@@ -101,7 +101,7 @@ export async function backupsCommand(opts: BackupsOptions): Promise<number> {
         return 0;
       }
       default:
-        throw new UserError(`unknown backups command ${opts.action}: use list, create, download or verify`);
+        throw new UserError(`unknown backups command ${opts.action}: use list, create, download, verify or drill`);
     }
   } finally {
     await session.close();

@@ -5,13 +5,15 @@ import type { RenderFormat } from '../../render/index.js';
 import { render } from '../../render/index.js';
 import { staleBackups } from '../../resources/backups/freshness.js';
 import { brokenPitr } from '../../resources/pitr/health.js';
+import { overdueDrills } from '../../drill/freshness.js';
 import { computePlan } from '../compute-plan.js';
 import { err, out, useColor, warn } from '../terminal.js';
 import { openConfigSession, reportHostErrors } from '../session.js';
 
 // The scheduled check: the same gather and diff as plan, never a lock, never a change, plus the age of
-// each add-on's last good backup. checkDrift does the work and returns data (the GitHub Action calls it
-// too); driftCommand prints a report (markdown by default, for an issue or a chat message).
+// each add-on's last good backup (and of its last successful restore drill, once it is drilled). checkDrift
+// does the work and returns data (the GitHub Action calls it too); driftCommand prints a report (markdown by
+// default, for an issue or a chat message).
 
 /** What the exit code tells: `in-sync` 0; `drifted` (changes, or late backups) 2; `incomplete` (a host could not be checked) 1. */
 export type DriftStatus = 'in-sync' | 'drifted' | 'incomplete';
@@ -21,7 +23,8 @@ export const DRIFT_EXIT_CODES: Readonly<Record<DriftStatus, 0 | 1 | 2>> = { 'in-
 export interface DriftResult {
   /** The plan that would repair the drift; its warnings include the late backups. */
   plan: Plan;
-  /** Add-ons whose backups are late or cannot be listed, or whose point-in-time recovery is broken, one sentence each. */
+  /** Add-ons whose backups are late or cannot be listed, whose point-in-time recovery is broken, or whose last
+   *  successful restore drill is too old, one sentence each. */
   lateBackups: string[];
   /** Hosts that could not be checked, and why. */
   hostErrors: Map<string, string>;
@@ -32,7 +35,11 @@ export async function checkDrift(config: Config, warnings: (message: string) => 
   const session = await openConfigSession(config, warnings);
   try {
     const { plan } = await computePlan(session);
-    const lateBackups = [...(await staleBackups(session.config, session.hosts)), ...(await brokenPitr(session.config, session.hosts))];
+    const lateBackups = [
+      ...(await staleBackups(session.config, session.hosts)),
+      ...(await brokenPitr(session.config, session.hosts)),
+      ...(await overdueDrills(session.config, session.hosts)),
+    ];
     plan.warnings.push(...lateBackups);
     const hostErrors = new Map(session.hostErrors);
     const drifted = plan.changes.length > 0 || lateBackups.length > 0;

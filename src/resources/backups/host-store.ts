@@ -32,6 +32,18 @@ export class HostDirStore implements BackupStore {
     return { stream: s.stdout, done };
   }
 
+  async listKeys(prefix: string): Promise<string[]> {
+    const dir = `${this.dir}/${prefix.replace(/\/$/, '')}`;
+    const out = await run(this.host, 'listing files', `[ -d ${shq(dir)} ] && ls -1 ${shq(dir)}; true`);
+    return out.split('\n').filter(Boolean).map((f) => `${prefix}${f}`).sort();
+  }
+
+  async put(key: string, body: Buffer): Promise<void> {
+    const path = `${this.dir}/${key}`;
+    // Written beside and renamed: a reader never sees half a file.
+    await run(this.host, `writing ${path}`, `mkdir -p "$(dirname ${shq(path)})" && cat > ${shq(`${path}.tmp`)} && mv ${shq(`${path}.tmp`)} ${shq(path)}`, { stdin: body });
+  }
+
   async remove(keys: string[]): Promise<void> {
     if (!keys.length) return;
     await run(this.host, 'deleting backups', `rm -f ${keys.map((k) => shq(`${this.dir}/${k}`)).join(' ')}`);

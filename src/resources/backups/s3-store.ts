@@ -34,14 +34,19 @@ export class S3Store implements BackupStore {
     });
   }
 
-  async listManifests(addon: string): Promise<string[]> {
+  async listKeys(prefix: string): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${addon}/`, ContinuationToken: token }));
-      for (const o of page.Contents ?? []) if (o.Key?.endsWith('.json')) keys.push(o.Key);
+      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+    return keys.sort();
+  }
+
+  async listManifests(addon: string): Promise<string[]> {
+    const keys = (await this.listKeys(`${addon}/`)).filter((k) => k.endsWith('.json'));
     return Promise.all(
       keys.map(async (k) => {
         const r = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: k }));

@@ -8,6 +8,8 @@ export interface BackupStore {
   listManifests(addon: string): Promise<string[]>;
   openObject(key: string): Promise<{ stream: Readable; done: Promise<void> }>;
   remove(keys: string[]): Promise<void>;
-  /** Replaces an object (used by tests and repairs, never by normal operation). */
-  put?(key: string, body: Buffer): Promise<void>;
+  /** Writes (or replaces) a small object: drill records (backups themselves are written by the host). */
+  put(key: string, body: Buffer): Promise<void>;
+  /** The keys under `prefix` (a "directory" ending in /), sorted. */
+  listKeys(prefix: string): Promise<string[]>;
 }

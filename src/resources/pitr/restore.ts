@@ -37,6 +37,8 @@ export interface Where {
   mounts: string[];
   /** Whether the promoted copy archives its new timeline to the add-on's own stanza (in place: yes). */
   archive: boolean;
+  /** The replaying container's name (default: the restore's check container; a drill names its own). */
+  container?: string;
 }
 
 export function checkName(addon: string): string {
@@ -68,14 +70,16 @@ function inImage(w: Where, options: string[], command: string[]): string {
 /** pgBackRest restore into pgdata.restore, then the check instance replays and promotes it. */
 /** `afterPromote`: SQL run (on psql's stdin, as the superuser) in the promoted copy before it stops. */
 export async function prepare(w: Where, target: RestoreTarget, staging: string, afterPromote?: string): Promise<void> {
-  const check = checkName(w.addon);
+  const check = w.container ?? checkName(w.addon);
   const targetArgs = target.kind === 'latest' ? ['--type=default'] : ['--type=time', `--target=${pgTargetTime(target.iso)}`, '--target-action=promote'];
   await run(w.host, `removing an earlier restore attempt of ${w.addon}`, `docker rm -f ${shq(check)} >/dev/null 2>&1; rm -rf ${shq(`${w.dataDir}/pgdata.restore`)}`);
   const restore = shellJoin(['pgbackrest', `--stanza=${w.stanza}`, `--pg1-path=${staging}`, ...targetArgs, 'restore']);
   await run(w.host, `pgbackrest restore of ${w.addon}`, inImage(w, ['--rm'], ['sh', '-c', `mkdir -m 700 ${staging} && ${restore}`]));
   // No TCP listener (clients keep reaching the add-on), its own socket directory (the container's /tmp).
   const archive = w.archive ? archiveSettings(w.addon) : { archive_mode: 'off' };
-  const settings = { listen_addresses: '', port: String(w.port), unix_socket_directories: '/tmp', ...archive };
+  // hot_standby off: nothing connects during the replay, and PostgreSQL then does not refuse to replay WAL of a
+  // primary with more max_connections than its default 100 (every plan from 1 GB up).
+  const settings = { listen_addresses: '', port: String(w.port), unix_socket_directories: '/tmp', hot_standby: 'off', ...archive };
   const postgres = ['postgres', '-D', staging, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
   await run(w.host, `starting the restored copy of ${w.addon}`, inImage(w, ['-d', '--name', check], postgres) + ' >/dev/null');
   await waitPromoted(w, check);
