@@ -4,6 +4,8 @@ import { RENDER_FORMATS, type RenderFormat } from '../render/index.js';
 import type { ApplyOptions } from './commands/apply.js';
 import type { RestoreOptions } from './commands/restore.js';
 import type { RestorePitrOptions } from './commands/restore-pitr.js';
+import type { StatusOptions } from './commands/status.js';
+import type { QueriesOptions } from './commands/queries.js';
 import { COMMANDS, COMMON_FLAGS, DEFAULT_FILE, isCommandSpec, type CommandSpec, type FlagSpec } from './command-table.js';
 import { commandUsage, flagList, globalUsage, groupUsage, synopsis } from './usage.js';
 
@@ -20,7 +22,10 @@ export type Invocation =
   | { command: 'backups'; file: string; action: string; addon: string; backup?: string; out?: string; format?: 'text' | 'json' }
   | ({ command: 'restore' } & RestoreOptions)
   | ({ command: 'restore pitr' } & RestorePitrOptions)
-  | { command: 'hosts keyscan'; file: string; target: string };
+  | { command: 'hosts keyscan'; file: string; target: string }
+  | ({ command: 'status' } & StatusOptions)
+  | ({ command: 'queries' } & QueriesOptions)
+  | { command: 'metrics'; file: string };
 
 export type ParseResult =
   | { kind: 'run'; invocation: Invocation }
@@ -121,6 +126,16 @@ function invocation(spec: CommandSpec, v: Values, args: string[]): Invocation {
       return restoreInvocation(file, args[0]!, v);
     case 'hosts':
       return { command: 'hosts keyscan', file, target: args[0]! };
+    case 'status': {
+      const watch = str(v.watch);
+      const watchSeconds = watch === undefined ? undefined : seconds(watch, '--watch');
+      if (watchSeconds === 0) throw new UsageError('--watch must be more than 0 seconds');
+      return { command, file, addon: args[0], format: listFormat(v.format).format ?? 'text', ...(watchSeconds === undefined ? {} : { watchSeconds }) };
+    }
+    case 'queries':
+      return { command, file, addon: args[0]!, idle: v.idle === true, format: listFormat(v.format).format ?? 'text' };
+    case 'metrics':
+      return { command, file };
     default:
       throw new Error(`command table entry ${spec.name} has no invocation`);
   }

@@ -77,6 +77,15 @@ export const COMMANDS: Record<string, CommandSpec | Record<string, CommandSpec>>
     'drop-previous': { type: 'boolean', help: 'drop the replaced database once the restore succeeded (default: keep it)' },
     'lock-timeout': { type: 'string', value: 'SECONDS', help: "wait this long for another apply's host lock (default: 0)" },
   }),
+  status: command('status', ['[ADDON]'], 'CPU, memory, swap, connections, sizes, replication, last backup, PITR window and drift of every add-on (or one)', {
+    format: { type: 'string', value: 'text|json', help: 'how to print it (default: text; json is the dashboard API)' },
+    watch: { type: 'string', value: 'SECONDS', help: 'sample again every SECONDS until interrupted' },
+  }),
+  queries: command('queries', ['ADDON'], "the add-on's running queries: pid, user, client, state, duration, wait event, query", {
+    idle: { type: 'boolean', help: 'also show idle sessions' },
+    format: { type: 'string', value: 'text|json', help: 'how to print them (default: text)' },
+  }),
+  metrics: command('metrics', [], 'every status figure in the Prometheus text exposition format'),
   hosts: {
     keyscan: command('hosts keyscan', ['HOST'], 'print the hostKey line to pin for a host (name in the file, or ADDRESS[:PORT])'),
   },
