@@ -1,5 +1,6 @@
 import type { AddonConfig } from '../config/types.js';
 import type { BackupManifest } from '../resources/backups/manifest.js';
+import { backupsEnabled } from '../resources/backups/settings.js';
 import { containerName } from '../resources/desired.js';
 import { pitrStatus } from '../resources/pitr/info.js';
 import type { CatalogFigures } from './catalog.js';
@@ -61,8 +62,9 @@ function member(a: AddonConfig, probe: ProbeAnswer | undefined, catalog: Catalog
   };
 }
 
-function backupSummary(answer: Answer<BackupManifest[]> | undefined): BackupSummary | null {
-  if (!answer) return null;
+function backupSummary(a: AddonConfig, answer: Answer<BackupManifest[]> | undefined): BackupSummary | null {
+  if (!backupsEnabled(a)) return null;
+  if (!answer) return { lastGood: null, count: 0, error: 'not listed in this sample' };
   if ('error' in answer) return { lastGood: null, count: 0, error: answer.error };
   const good = answer.ok.filter((m) => m.status === 'ok').sort((x, y) => y.startedAt.localeCompare(x.startedAt))[0];
   return { lastGood: good ? { id: good.id, startedAt: good.startedAt, size: good.size ?? null } : null, count: answer.ok.length, error: null };
@@ -91,7 +93,7 @@ export function addonStatus(a: AddonConfig, r: Readings): AddonStatus {
   const catalogAnswer = r.catalogs.get(a.name);
   const catalog = catalogAnswer && 'ok' in catalogAnswer ? catalogAnswer.ok : undefined;
   if (catalogAnswer && 'error' in catalogAnswer) errors.push(`catalog: ${catalogAnswer.error}`);
-  const backups = backupSummary(r.backups.get(a.name));
+  const backups = backupSummary(a, r.backups.get(a.name));
   const m = member(a, probe, catalog);
   return {
     addon: a.name,

@@ -67,7 +67,8 @@ export function probeCommand(addons: readonly ProbedAddon[], sampleSeconds = 0.2
   });
   const pitr = addons.filter((a) => a.pitr).map((a) => {
     const info = ['docker', 'exec', '-u', 'postgres', containerName(a.name), 'pgbackrest', `--stanza=${a.name}`, '--log-level-console=error', '--log-level-file=off', 'info', '--output=json'];
-    return `if docker inspect -f '{{.State.Running}}' ${containerName(a.name)} 2>/dev/null | grep -q true; then if out=$(${info.map(shq).join(' ')} 2>&1); then echo "@@pitr ${a.name} ok"; else echo "@@pitr ${a.name} failed"; fi; printf '%s\\n' "$out" | head -c 1000000; fi`;
+    // Only in a running container (docker exec would fail): the inspect answer above says which ones run.
+    return `case "$info" in *${shq(`{"addon":${JSON.stringify(a.name)},"status":"running"`)}*) if out=$(${info.map(shq).join(' ')} 2>&1); then echo "@@pitr ${a.name} ok"; else echo "@@pitr ${a.name} failed"; fi; printf '%s\\n' "$out" | head -c 1000000;; esac`;
   });
   return [FUNCTIONS, list, 'each memory', 'each cpusample 0', ...disk, ...pitr, `sleep ${sampleSeconds}`, 'each cpusample 1', 'true'].join('\n');
 }
