@@ -6,6 +6,7 @@ import type { RestoreOptions } from './commands/restore.js';
 import type { RestorePitrOptions } from './commands/restore-pitr.js';
 import type { StatusOptions } from './commands/status.js';
 import type { QueriesOptions } from './commands/queries.js';
+import type { DashboardOptions } from './commands/dashboard.js';
 import { COMMANDS, COMMON_FLAGS, DEFAULT_FILE, isCommandSpec, type CommandSpec, type FlagSpec } from './command-table.js';
 import { commandUsage, flagList, globalUsage, groupUsage, synopsis } from './usage.js';
 
@@ -25,7 +26,8 @@ export type Invocation =
   | { command: 'hosts keyscan'; file: string; target: string }
   | ({ command: 'status' } & StatusOptions)
   | ({ command: 'queries' } & QueriesOptions)
-  | { command: 'metrics'; file: string };
+  | { command: 'metrics'; file: string }
+  | ({ command: 'dashboard' } & DashboardOptions);
 
 export type ParseResult =
   | { kind: 'run'; invocation: Invocation }
@@ -136,6 +138,11 @@ function invocation(spec: CommandSpec, v: Values, args: string[]): Invocation {
       return { command, file, addon: args[0]!, idle: v.idle === true, format: listFormat(v.format).format ?? 'text' };
     case 'metrics':
       return { command, file };
+    case 'dashboard': {
+      const intervalSeconds = seconds(str(v.interval) ?? '10', '--interval');
+      if (intervalSeconds < 1) throw new UsageError('--interval must be at least 1 second');
+      return { command, file, listen: str(v.listen) ?? '127.0.0.1:8484', intervalSeconds };
+    }
     default:
       throw new Error(`command table entry ${spec.name} has no invocation`);
   }

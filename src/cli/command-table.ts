@@ -86,6 +86,10 @@ export const COMMANDS: Record<string, CommandSpec | Record<string, CommandSpec>>
     format: { type: 'string', value: 'text|json', help: 'how to print them (default: text)' },
   }),
   metrics: command('metrics', [], 'every status figure in the Prometheus text exposition format'),
+  dashboard: command('dashboard', [], 'a read-only web dashboard of the fleet, with /metrics (loopback only unless DBFORM_DASHBOARD_TOKEN is set)', {
+    listen: { type: 'string', value: 'ADDR:PORT', help: 'where to listen (default: 127.0.0.1:8484); beyond loopback needs DBFORM_DASHBOARD_TOKEN' },
+    interval: { type: 'string', value: 'SECONDS', help: 'how often to sample the fleet (default: 10)' },
+  }),
   hosts: {
     keyscan: command('hosts keyscan', ['HOST'], 'print the hostKey line to pin for a host (name in the file, or ADDRESS[:PORT])'),
   },

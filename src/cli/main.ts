@@ -33,6 +33,8 @@ async function run(inv: Invocation): Promise<number> {
       return (await import('./commands/queries.js')).queriesCommand(inv);
     case 'metrics':
       return (await import('./commands/metrics.js')).metricsCommand(inv.file);
+    case 'dashboard':
+      return (await import('./commands/dashboard.js')).dashboardCommand(inv);
   }
 }
 

@@ -1,0 +1,53 @@
+import { once } from 'node:events';
+import { accessPolicy } from '../../dashboard/access.js';
+import { Sampler } from '../../dashboard/sampler.js';
+import { dashboardServer } from '../../dashboard/server.js';
+import { withClient } from '../../gather/host-reader.js';
+import { superuserKey } from '../../resources/desired.js';
+import { collectStatus } from '../../status/collect.js';
+import { readSessions } from '../../status/queries.js';
+import { err, out } from '../terminal.js';
+import { openSession } from '../session.js';
+import type { Session } from '../session.js';
+
+// `dbform dashboard [--listen ADDR:PORT] [--interval SECONDS]`: a read-only web page of the fleet, served
+// until interrupted. It samples the status every interval over one set of SSH connections (no host lock, no
+// write), keeps an hour of figures in memory for its charts, and serves them with /metrics (src/dashboard/).
+
+export interface DashboardOptions {
+  file: string;
+  listen: string;
+  intervalSeconds: number;
+}
+
+const SPAN_SECONDS = 3600;
+
+async function sessionsOf(session: Session, name: string, idle: boolean) {
+  const addon = session.config.addons.find((a) => a.name === name)!;
+  const host = session.hosts.get(addon.host);
+  if (!host) throw new Error(`host ${addon.host} is not connected`);
+  const password = await session.keystores.get(addon.host)!.get(superuserKey(addon.name));
+  if (password === undefined) throw new Error(`add-on ${addon.name} is not applied yet`);
+  return withClient(host, addon.port, password, async (connect) => readSessions(await connect('postgres'), idle));
+}
+
+export async function dashboardCommand(opts: DashboardOptions): Promise<number> {
+  const policy = accessPolicy(opts.listen, process.env);
+  const session = await openSession(opts.file, (m) => err(`Warning: ${m}`), undefined, 'read');
+  const sampler = new Sampler((drift) => collectStatus(session, { drift }), opts.intervalSeconds, SPAN_SECONDS, 60, (e) => err(`Warning: a sample failed: ${e.message}`));
+  const server = dashboardServer({ policy, sampler, queries: (a, idle) => sessionsOf(session, a, idle), webDir: new URL('../../dashboard/web/', import.meta.url) });
+  try {
+    server.listen(policy.listen.port, policy.listen.host);
+    await once(server, 'listening');
+    const where = policy.listen.host.includes(':') ? `[${policy.listen.host}]:${policy.listen.port}` : `${policy.listen.host}:${policy.listen.port}`;
+    out(`Dashboard: http://${where}/ (${policy.token ? 'token required' : 'loopback only'}); sampling every ${opts.intervalSeconds} s. Ctrl-C stops it.`);
+    await sampler.start();
+    await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+    return 0;
+  } finally {
+    sampler.stop();
+    server.close();
+    server.closeAllConnections();
+    await session.close();
+  }
+}
