@@ -35,11 +35,12 @@ export async function statusCommand(opts: StatusOptions): Promise<number> {
     print(s, false);
     if (opts.watchSeconds === undefined) return exitCode(s);
     let driftAt = Date.now();
-    let interrupted = false;
-    process.once('SIGINT', () => (interrupted = true));
-    while (!interrupted) {
-      await sleep(opts.watchSeconds * 1000);
-      if (interrupted) break;
+    // Ctrl-C ends the wait at once; the SSH connections are then closed below.
+    const interrupted = new AbortController();
+    process.once('SIGINT', () => interrupted.abort());
+    while (!interrupted.signal.aborted) {
+      const slept = await sleep(opts.watchSeconds * 1000, true, { signal: interrupted.signal }).catch(() => false);
+      if (!slept) break;
       const drift = Date.now() - driftAt >= DRIFT_EVERY_MS;
       const next = await collectStatus(session, { addon: opts.addon, drift });
       if (drift) driftAt = Date.now();
