@@ -92,7 +92,7 @@ describe('dbform dashboard', () => {
     await page.goto('http://127.0.0.1:18484/');
     await page.waitForSelector('#fleet tr[data-addon="other"]');
     expect(await page.locator('#fleet tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-addon')))).toEqual(['other', 'shop']);
-    expect(await page.locator('#fleet tr[data-addon="shop"]').innerText()).toMatch(/postgresql-sandbox\s+db-1\s+15\.\S+\s+running/);
+    expect(await page.locator('#fleet tr[data-addon="shop"]').innerText()).toMatch(/^shop\s+postgresql-sandbox\s+db-1\s+15\.\d+.*\s+running\s+in sync\s+off$/);
     await page.screenshot({ path: `${OUT}dashboard-fleet.png` });
 
     const url = `postgres://app:${encodeURIComponent(CANARY_PASSWORD)}@${fleet.hosts[0]!.address}:31001/shop`;

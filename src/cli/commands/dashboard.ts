@@ -40,8 +40,9 @@ export async function dashboardCommand(opts: DashboardOptions): Promise<number> 
     server.listen(policy.listen.port, policy.listen.host);
     await once(server, 'listening');
     const where = policy.listen.host.includes(':') ? `[${policy.listen.host}]:${policy.listen.port}` : `${policy.listen.host}:${policy.listen.port}`;
-    out(`Dashboard: http://${where}/ (${policy.token ? 'token required' : 'loopback only'}); sampling every ${opts.intervalSeconds} s. Ctrl-C stops it.`);
+    // The address is printed once the first sample is in: the page then has figures from its first load.
     await sampler.start();
+    out(`Dashboard: http://${where}/ (${policy.token ? 'token required' : 'loopback only'}); sampling every ${opts.intervalSeconds} s. Ctrl-C stops it.`);
     await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
     return 0;
   } finally {
