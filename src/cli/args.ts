@@ -141,7 +141,9 @@ function invocation(spec: CommandSpec, v: Values, args: string[]): Invocation {
     case 'dashboard': {
       const intervalSeconds = seconds(str(v.interval) ?? '10', '--interval');
       if (intervalSeconds < 1) throw new UsageError('--interval must be at least 1 second');
-      return { command, file, listen: str(v.listen) ?? '127.0.0.1:8484', intervalSeconds };
+      const prometheus = str(v.prometheus);
+      if (prometheus !== undefined && !/^https?:\/\/[^/]/.test(prometheus)) throw new UsageError('--prometheus must be an http:// or https:// URL');
+      return { command, file, listen: str(v.listen) ?? '127.0.0.1:8484', intervalSeconds, ...(prometheus ? { prometheus } : {}) };
     }
     default:
       throw new Error(`command table entry ${spec.name} has no invocation`);

@@ -89,6 +89,7 @@ export const COMMANDS: Record<string, CommandSpec | Record<string, CommandSpec>>
   dashboard: command('dashboard', [], 'a read-only web dashboard of the fleet, with /metrics (loopback only unless DBFORM_DASHBOARD_TOKEN is set)', {
     listen: { type: 'string', value: 'ADDR:PORT', help: 'where to listen (default: 127.0.0.1:8484); beyond loopback needs DBFORM_DASHBOARD_TOKEN' },
     interval: { type: 'string', value: 'SECONDS', help: 'how often to sample the fleet (default: 10)' },
+    prometheus: { type: 'string', value: 'URL', help: "chart history from this Prometheus server (scraping dbform's /metrics) instead of memory" },
   }),
   hosts: {
     keyscan: command('hosts keyscan', ['HOST'], 'print the hostKey line to pin for a host (name in the file, or ADDRESS[:PORT])'),

@@ -4,6 +4,7 @@ import { prometheusText } from '../status/prometheus.js';
 import type { Session as DbSession } from '../status/queries.js';
 import { redact } from '../util/redact.js';
 import { type AccessPolicy, authorize } from './access.js';
+import type { Point } from './history.js';
 import type { Sampler } from './sampler.js';
 
 // The dashboard's HTTP server (node:http): the page and its bundled assets, one JSON API, and /metrics.
@@ -11,7 +12,7 @@ import type { Sampler } from './sampler.js';
 // construction (the status and the sessions hold none; query texts have password literals masked).
 //
 //   GET /api/status                 the latest sample: exactly what `dbform status --format json` prints
-//   GET /api/history?addon=NAME     the add-on's charted figures over the span kept in memory
+//   GET /api/history?addon=NAME     the add-on's charted figures over the span kept in memory (or from Prometheus)
 //   GET /api/queries?addon=NAME[&idle=1]   its sessions, as `dbform queries --format json`
 //   GET /metrics                    the latest sample in the Prometheus text format
 
@@ -19,6 +20,8 @@ export interface DashboardDeps {
   policy: AccessPolicy;
   sampler: Sampler;
   queries(addon: string, idle: boolean): Promise<DbSession[]>;
+  /** With --prometheus URL: the charts' history from that server instead of this process's samples. */
+  prometheus?: (addon: string, spanSeconds: number, stepSeconds: number) => Promise<Point[]>;
   /** Directory of the bundled page (dist/dashboard/web). */
   webDir: URL;
 }
@@ -51,9 +54,17 @@ async function api(deps: DashboardDeps, url: URL, res: ServerResponse): Promise<
   switch (url.pathname) {
     case '/api/status':
       return latest ? json(res, 200, latest) : json(res, 503, { error: 'the first sample is not taken yet' });
-    case '/api/history':
+    case '/api/history': {
       if (!known(addon)) return json(res, 404, { error: `no add-on named ${addon}` });
-      return json(res, 200, { addon, intervalSeconds: deps.sampler.intervalSeconds, capacity: deps.sampler.history.capacity, points: deps.sampler.history.of(addon!) });
+      const { intervalSeconds, history } = deps.sampler;
+      const meta = { addon, intervalSeconds, capacity: history.capacity };
+      if (!deps.prometheus) return json(res, 200, { ...meta, source: 'memory', points: history.of(addon!) });
+      try {
+        return json(res, 200, { ...meta, source: 'prometheus', points: await deps.prometheus(addon!, history.capacity * intervalSeconds, intervalSeconds) });
+      } catch (e) {
+        return json(res, 502, { error: `Prometheus: ${(e as Error).message}` });
+      }
+    }
     case '/api/queries': {
       if (!known(addon)) return json(res, 404, { error: `no add-on named ${addon}` });
       const idle = url.searchParams.get('idle') === '1';

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -174,9 +175,13 @@ describe('dbform queries', () => {
 });
 
 describe('dbform metrics', () => {
-  it('parses as the Prometheus text format and has the fleet\'s add-ons', () => {
+  it('parses as the Prometheus text format (two parsers, promtool\'s lint clean) and has the fleet\'s add-ons', () => {
     const r = ws.run(['metrics'], env);
     expect(r.code, r.stderr).toBe(0);
+    // promtool (Debian's prometheus package) parses it and lints the names, units and HELP lines.
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: r.stdout, encoding: 'utf8' });
+    expect(promtool.status, promtool.stdout + promtool.stderr).toBe(0);
+    expect(promtool.stdout + promtool.stderr).toBe('');
     const families = parsePrometheusTextFormat(r.stdout);
     const family = (name: string) => families.find((f) => f.name === name)!;
     expect(family('dbform_addon_info').metrics.map((m) => m.labels!.addon).sort()).toEqual(['other', 'shop']);

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { accessPolicy } from '../../dashboard/access.js';
+import { prometheusSource } from '../../dashboard/prometheus-history.js';
 import { Sampler } from '../../dashboard/sampler.js';
 import { dashboardServer } from '../../dashboard/server.js';
 import { withClient } from '../../gather/host-reader.js';
@@ -10,7 +11,7 @@ import { err, out } from '../terminal.js';
 import { openSession } from '../session.js';
 import type { Session } from '../session.js';
 
-// `dbform dashboard [--listen ADDR:PORT] [--interval SECONDS]`: a read-only web page of the fleet, served
+// `dbform dashboard [--listen ADDR:PORT] [--interval SECONDS] [--prometheus URL]`: a read-only web page of the fleet, served
 // until interrupted. It samples the status every interval over one set of SSH connections (no host lock, no
 // write), keeps an hour of figures in memory for its charts, and serves them with /metrics (src/dashboard/).
 
@@ -18,6 +19,8 @@ export interface DashboardOptions {
   file: string;
   listen: string;
   intervalSeconds: number;
+  /** A Prometheus server scraping dbform's metrics: the charts' history comes from it. */
+  prometheus?: string;
 }
 
 const SPAN_SECONDS = 3600;
@@ -35,7 +38,13 @@ export async function dashboardCommand(opts: DashboardOptions): Promise<number> 
   const policy = accessPolicy(opts.listen, process.env);
   const session = await openSession(opts.file, (m) => err(`Warning: ${m}`), undefined, 'read');
   const sampler = new Sampler((drift) => collectStatus(session, { drift }), opts.intervalSeconds, SPAN_SECONDS, 60, (e) => err(`Warning: a sample failed: ${e.message}`));
-  const server = dashboardServer({ policy, sampler, queries: (a, idle) => sessionsOf(session, a, idle), webDir: new URL('../../dashboard/web/', import.meta.url) });
+  const server = dashboardServer({
+    policy,
+    sampler,
+    queries: (a, idle) => sessionsOf(session, a, idle),
+    ...(opts.prometheus ? { prometheus: prometheusSource(opts.prometheus) } : {}),
+    webDir: new URL('../../dashboard/web/', import.meta.url),
+  });
   try {
     server.listen(policy.listen.port, policy.listen.host);
     await once(server, 'listening');
