@@ -48,11 +48,12 @@ async function probeHost(session: Session, host: string, addons: AddonConfig[], 
   const live = session.hosts.get(host);
   if (!live) throw new Error(session.hostErrors.get(host) ?? 'not connected');
   const hostCfg = session.config.hosts.find((h) => h.name === host)!;
-  const cmd = probeCommand(addons.map((a) => ({ name: a.name, dataDir: `${hostCfg.dataDir}/${a.name}`, pitr: a.backups.pitr })), sampleSeconds);
+  const probed = addons.map((a) => ({ name: a.name, dataDir: `${hostCfg.dataDir}/${a.name}`, pitr: a.backups.pitr }));
+  const cmd = probeCommand(probed, sampleSeconds);
   const r = await live.exec(cmd);
   if (r.code === 3) throw new Error(`the Docker engine does not answer (${r.stderr.trim().split('\n').slice(-1)[0] ?? ''})`);
   if (r.code !== 0) throw new Error(`the status probe failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
-  return parseProbe(r.stdout);
+  return parseProbe(r.stdout, probed);
 }
 
 async function readCatalog(session: Session, a: AddonConfig): Promise<CatalogFigures> {

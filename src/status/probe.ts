@@ -2,6 +2,7 @@ import { ADDON_LABEL, MANAGED_LABEL } from '../resources/container/gather.js';
 import { containerName } from '../resources/desired.js';
 import { shq } from '../util/shell.js';
 import type { CpuReading } from './cgroup.js';
+import { PROBE_AWK } from './probe-awk.js';
 
 // The one command `dbform status` runs on a host (one SSH round trip per host): the managed containers
 // (one `docker inspect`), each one's cgroup files found through its main process (/proc/PID/cgroup, so any
@@ -44,33 +45,28 @@ const INSPECT_FORMAT =
   `{"addon":{{json (index .Config.Labels "${ADDON_LABEL}")}},"status":{{json .State.Status}},"running":{{.State.Running}},` +
   `"memory":{{.HostConfig.Memory}},"startedAt":{{json .State.StartedAt}},"image":{{json .Config.Image}}}`;
 
-const MEMORY_FILES = [
-  'memory.current', 'memory.peak', 'memory.max', 'memory.swap.current', 'memory.swap.max',
-  'memory.usage_in_bytes', 'memory.max_usage_in_bytes', 'memory.limit_in_bytes', 'memory.memsw.usage_in_bytes', 'memory.memsw.limit_in_bytes',
-];
-
-/** Shell functions of the probe: the cgroup directory of a process for a v1 controller (v2 has one), its CPU time. */
-const FUNCTIONS = `v=1; [ -f /sys/fs/cgroup/cgroup.controllers ] && v=2; echo "@@cgroup $v"
-cgdir() { if [ $v = 2 ]; then echo "/sys/fs/cgroup$(awk -F: '$1=="0"{print $3}' /proc/$1/cgroup)"; else echo "/sys/fs/cgroup/$2$(awk -F: -v c=$2 '{n=split($2,a,",");for(i=1;i<=n;i++)if(a[i]==c)print $3}' /proc/$1/cgroup)"; fi; }
-cpu() { if [ $v = 2 ]; then awk '$1=="usage_usec"{printf "%.0f\\n", $2*1000}' "$(cgdir $1)/cpu.stat"; else cat "$(cgdir $1 cpuacct)/cpuacct.usage"; fi; }
-each() { printf '%s\\n' "$info" | while read -r pid addon json; do [ -n "$pid" ] && "$@" "$pid" "$addon" "$json"; done; }
-cpusample() { [ "$2" != 0 ] && echo "@@cpu$1 $3 $(date +%s%N) $(cpu $2 2>/dev/null)"; true; }
-memory() { echo "@@container $3"; [ "$1" = 0 ] && return; d=$(cgdir $1 memory); echo "@@memory $2"
-  for f in ${MEMORY_FILES.join(' ')}; do [ -r "$d/$f" ] && echo "$f $(cat "$d/$f")"; done
-  grep -E '^(total_)?inactive_file ' "$d/memory.stat" 2>/dev/null; true; }`;
+/** The inspect lines through the awk program: one process for every container's cgroup files. */
+const awkPass = (mode: string) => `printf '%s\\n' "$info" | awk -v v="$v" -v mode=${mode} ${shq(PROBE_AWK)}`;
 
 export function probeCommand(addons: readonly ProbedAddon[], sampleSeconds = 0.2): string {
+  const head = 'v=1; [ -f /sys/fs/cgroup/cgroup.controllers ] && v=2; echo "@@cgroup $v"';
   const list = `ids=$(docker ps -aq --filter label=${MANAGED_LABEL}=true) || exit 3; info=''; [ -z "$ids" ] || info=$(docker inspect -f ${shq(INSPECT_FORMAT)} $ids) || exit 3`;
-  const disk = addons.map((a) => {
-    const pgdata = shq(`${a.dataDir}/pgdata`);
-    return `[ -d ${pgdata} ] && echo "@@du ${a.name} $(du -s -B1 ${pgdata} 2>/dev/null | cut -f1)" && echo "@@df ${a.name} $(df -B1 --output=size,avail ${pgdata} 2>/dev/null | tail -n 1)"`;
-  });
+  // One du and one df for every data directory (df's "file" column names the directory; du's last column too).
+  const dirs = addons.map((a) => shq(`${a.dataDir}/pgdata`)).join(' ');
+  const disk = addons.length ? [`echo @@du; du -s -B1 ${dirs} 2>/dev/null`, `echo @@df; df -B1 --output=size,avail,file ${dirs} 2>/dev/null`] : [];
   const pitr = addons.filter((a) => a.pitr).map((a) => {
     const info = ['docker', 'exec', '-u', 'postgres', containerName(a.name), 'pgbackrest', `--stanza=${a.name}`, '--log-level-console=error', '--log-level-file=off', 'info', '--output=json'];
     // Only in a running container (docker exec would fail): the inspect answer above says which ones run.
     return `case "$info" in *${shq(`{"addon":${JSON.stringify(a.name)},"status":"running"`)}*) if out=$(${info.map(shq).join(' ')} 2>&1); then echo "@@pitr ${a.name} ok"; else echo "@@pitr ${a.name} failed"; fi; printf '%s\\n' "$out" | head -c 1000000;; esac`;
   });
-  return [FUNCTIONS, list, 'each memory', 'each cpusample 0', ...disk, ...pitr, `sleep ${sampleSeconds}`, 'each cpusample 1', 'true'].join('\n');
+  return [
+    head, list, awkPass('memory'),
+    'echo "@@clock0 $(date +%s%N)"', awkPass('cpu0'),
+    ...disk, ...pitr,
+    `sleep ${sampleSeconds}`,
+    'echo "@@clock1 $(date +%s%N)"', awkPass('cpu1'),
+    'true',
+  ].join('\n');
 }
 
 function sectionsOf(stdout: string): Array<{ head: string[]; raw: string; lines: string[] }> {
@@ -82,11 +78,14 @@ function sectionsOf(stdout: string): Array<{ head: string[]; raw: string; lines:
   return out;
 }
 
-export function parseProbe(stdout: string): ProbeAnswer {
+/** `addons`: those the command was built for (du and df name their data directories, not the add-ons). */
+export function parseProbe(stdout: string, addons: readonly ProbedAddon[]): ProbeAnswer {
   const answer: ProbeAnswer = {
     cgroupVersion: 2, containers: new Map(), memory: new Map(), cpu: [new Map(), new Map()],
     diskUsage: new Map(), filesystem: new Map(), pitrInfo: new Map(),
   };
+  const byDir = new Map(addons.map((a) => [`${a.dataDir}/pgdata`, a.name]));
+  const clock: [bigint | null, bigint | null] = [null, null];
   for (const { head, raw, lines } of sectionsOf(stdout)) {
     const [tag, ...rest] = head;
     if (tag === 'cgroup') answer.cgroupVersion = rest[0] === '1' ? 1 : 2;
@@ -95,12 +94,23 @@ export function parseProbe(stdout: string): ProbeAnswer {
       if (c.addon) answer.containers.set(c.addon, c);
     } else if (tag === 'memory') {
       answer.memory.set(rest[0]!, Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1).trim()])));
-    } else if (tag === 'cpu0' || tag === 'cpu1') {
-      const [addon, at, usage] = rest;
-      if (addon && /^\d+$/.test(at ?? '') && /^\d+$/.test(usage ?? '')) answer.cpu[tag === 'cpu0' ? 0 : 1].set(addon, { atNs: BigInt(at!), usageNs: BigInt(usage!) });
-    } else if (tag === 'du' && /^\d+$/.test(rest[1] ?? '')) answer.diskUsage.set(rest[0]!, Number(rest[1]));
-    else if (tag === 'df' && /^\d+$/.test(rest[1] ?? '') && /^\d+$/.test(rest[2] ?? '')) {
-      answer.filesystem.set(rest[0]!, { size: Number(rest[1]), free: Number(rest[2]) });
+    } else if ((tag === 'clock0' || tag === 'clock1') && /^\d+$/.test(rest[0] ?? '')) clock[tag === 'clock0' ? 0 : 1] = BigInt(rest[0]!);
+    else if (tag === 'cpu0' || tag === 'cpu1') {
+      const i = tag === 'cpu0' ? 0 : 1;
+      const [addon, usage] = rest;
+      if (addon && clock[i] !== null && /^\d+$/.test(usage ?? '')) answer.cpu[i].set(addon, { atNs: clock[i]!, usageNs: BigInt(usage!) });
+    } else if (tag === 'du') {
+      for (const l of lines) {
+        const m = /^(\d+)\t(.+)$/.exec(l);
+        const addon = m && byDir.get(m[2]!);
+        if (addon) answer.diskUsage.set(addon, Number(m[1]));
+      }
+    } else if (tag === 'df') {
+      for (const l of lines) {
+        const m = /^\s*(\d+)\s+(\d+)\s+(.+)$/.exec(l);
+        const addon = m && byDir.get(m[3]!);
+        if (addon) answer.filesystem.set(addon, { size: Number(m[1]), free: Number(m[2]) });
+      }
     } else if (tag === 'pitr') answer.pitrInfo.set(rest[0]!, { ok: rest[1] === 'ok', text: lines.join('\n') });
   }
   return answer;

@@ -37,7 +37,7 @@ const manifests: BackupManifest[] = [
 function readings(overrides: Partial<Readings> = {}): Readings {
   return {
     at: new Date('2026-11-30T12:10:00Z'),
-    probes: new Map([['db-1', { ok: parseProbe(recorded('probe-cgroup-v1.txt')) }], ['db-2', { error: 'does not answer on port 22' }]]),
+    probes: new Map([['db-1', { ok: parseProbe(recorded('probe-cgroup-v1.txt'), [{ name: 'shop', dataDir: '/var/lib/dbform/shop', pitr: true }]) }], ['db-2', { error: 'does not answer on port 22' }]]),
     catalogs: new Map([['shop', { ok: catalogFigures(catalogRow) }]]),
     backups: new Map([['shop', { ok: manifests }]]),
     drift: new Map([['shop', { changes: 0, reasons: [], error: null }], ['other', { changes: null, reasons: [], error: 'host db-2 was not read' }]]),
