@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { type Browser, chromium } from 'playwright-core';
@@ -8,8 +10,9 @@ import { type Fleet, fleetDown, fleetUp, hostsYaml } from './fleet-harness.js';
 import { Workspace } from './harness.js';
 
 // The dashboard in a real headless browser (Debian's chromium driven by playwright-core), against the fleet:
-// the fleet page, an add-on page whose chart gains points, the idle toggle, no secret in any response, and
-// the token beyond loopback. Screenshots go to test-output/ (and the add-on page to docs/, for the README).
+// the fleet page, an add-on page whose chart gains points, the idle toggle, no secret in any response, the
+// token beyond loopback, and the charts' history from a Prometheus server (Debian's prometheus) with
+// --prometheus. Screenshots go to test-output/ (and the add-on page to docs/, for the README).
 
 const CLI = fileURLToPath(new URL('../../bin/dbform.js', import.meta.url));
 const OUT = fileURLToPath(new URL('../../test-output/', import.meta.url));
@@ -145,5 +148,27 @@ describe('dbform dashboard', () => {
     await page.waitForSelector('#fleet tr[data-addon="shop"]');
     expect(page.url()).toBe('http://127.0.0.1:18486/');
     expect(bodies.join('\n')).not.toContain(CANARY_PASSWORD);
+  });
+
+  it('--prometheus URL: the charts come from a Prometheus server scraping /metrics', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dbform-prom-'));
+    writeFileSync(join(dir, 'prometheus.yml'), "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: dbform\n    static_configs:\n      - targets: ['127.0.0.1:18484']\n");
+    const prom = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--web.listen-address=127.0.0.1:19090'], { stdio: 'ignore' });
+    started.push(prom);
+    const up = await dashboard(['--listen', '127.0.0.1:18487', '--interval', '2', '--prometheus', 'http://127.0.0.1:19090'], {});
+    expect(up).toMatchObject({ line: expect.stringContaining('http://127.0.0.1:18487/') });
+    let history: { source: string; points: Array<{ memoryLimitBytes: number | null }> } = { source: '', points: [] };
+    for (let i = 0; i < 60 && history.points.filter((p) => p.memoryLimitBytes !== null).length < 3; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const r = await get('http://127.0.0.1:18487/api/history?addon=shop');
+      if (r.status === 200) history = JSON.parse(r.body) as typeof history;
+    }
+    expect(history.source).toBe('prometheus');
+    expect(history.points.filter((p) => p.memoryLimitBytes === 268435456).length).toBeGreaterThanOrEqual(3);
+    const page = await browser.newPage();
+    await page.goto('http://127.0.0.1:18487/#addon=shop');
+    await page.waitForFunction(() => Number(document.getElementById('charts')?.dataset.points) >= 3, undefined, { timeout: 20_000 });
+    prom.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
   });
 });
