@@ -1,14 +1,12 @@
 import type { AddonConfig } from '../config/types.js';
-import { withClient } from '../gather/host-reader.js';
 import type { BackupManifest } from '../resources/backups/manifest.js';
 import { listBackups, storeFor } from '../resources/backups/service.js';
 import { backupsEnabled } from '../resources/backups/settings.js';
-import { superuserKey } from '../resources/desired.js';
 import { computePlan } from '../cli/compute-plan.js';
 import type { Session } from '../cli/session.js';
-import { UserError } from '../util/errors.js';
 import { type Answer, fleetStatus, type Readings } from './assemble.js';
-import { type CatalogFigures, readCatalogFigures } from './catalog.js';
+import { addonsOf, withSuperuser } from './addons.js';
+import { readCatalogFigures } from './catalog.js';
 import type { DriftSummary, FleetStatus } from './model.js';
 import { parseProbe, probeCommand, type ProbeAnswer } from './probe.js';
 
@@ -36,14 +34,6 @@ async function settle<T>(p: Promise<T>): Promise<Answer<T>> {
   }
 }
 
-export function addonsOf(session: Pick<Session, 'config'>, addon: string | undefined): AddonConfig[] {
-  const all = session.config.addons;
-  if (addon === undefined) return all;
-  const found = all.filter((a) => a.name === addon);
-  if (!found.length) throw new UserError(`no add-on named ${addon} in ${session.config.file}`);
-  return found;
-}
-
 async function probeHost(session: Session, host: string, addons: AddonConfig[], sampleSeconds: number): Promise<ProbeAnswer> {
   const live = session.hosts.get(host);
   if (!live) throw new Error(session.hostErrors.get(host) ?? 'not connected');
@@ -54,15 +44,6 @@ async function probeHost(session: Session, host: string, addons: AddonConfig[], 
   if (r.code === 3) throw new Error(`the Docker engine does not answer (${r.stderr.trim().split('\n').slice(-1)[0] ?? ''})`);
   if (r.code !== 0) throw new Error(`the status probe failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
   return parseProbe(r.stdout, probed);
-}
-
-async function readCatalog(session: Session, a: AddonConfig): Promise<CatalogFigures> {
-  const live = session.hosts.get(a.host);
-  const keystore = session.keystores.get(a.host);
-  if (!live || !keystore) throw new Error(`host ${a.host} is not connected`);
-  const password = await keystore.get(superuserKey(a.name));
-  if (password === undefined) throw new Error('the keystore on the host has no superuser password for it (not applied yet?)');
-  return withClient(live, a.port, password, async (connect) => readCatalogFigures(await connect('postgres')));
 }
 
 async function readDrift(session: Session, addons: AddonConfig[]): Promise<Map<string, DriftSummary>> {
@@ -87,7 +68,7 @@ export async function collectStatus(session: Session, opts: CollectOptions): Pro
   const at = new Date();
   const [probes, catalogs, backups, drift] = await Promise.all([
     Promise.all(hosts.map(async (h) => [h, await settle(probeHost(session, h, addons.filter((a) => a.host === h), opts.sampleSeconds ?? 0.2))] as const)),
-    Promise.all(addons.map(async (a) => [a.name, await settle(readCatalog(session, a))] as const)),
+    Promise.all(addons.map(async (a) => [a.name, await settle(withSuperuser(session, a, readCatalogFigures))] as const)),
     Promise.all(
       addons.filter(backupsEnabled).map(async (a) => [a.name, await settle<BackupManifest[]>(storeFor(session.config, session.hosts, a.name).then((s) => listBackups(s, a.name)))] as const),
     ),

@@ -3,13 +3,11 @@ import { accessPolicy } from '../../dashboard/access.js';
 import { prometheusSource } from '../../dashboard/prometheus-history.js';
 import { Sampler } from '../../dashboard/sampler.js';
 import { dashboardServer } from '../../dashboard/server.js';
-import { withClient } from '../../gather/host-reader.js';
-import { superuserKey } from '../../resources/desired.js';
+import { addonsOf, withSuperuser } from '../../status/addons.js';
 import { collectStatus } from '../../status/collect.js';
 import { readSessions } from '../../status/queries.js';
 import { err, out } from '../terminal.js';
 import { openSession } from '../session.js';
-import type { Session } from '../session.js';
 
 // `dbform dashboard [--listen ADDR:PORT] [--interval SECONDS] [--prometheus URL]`: a read-only web page of the fleet, served
 // until interrupted. It samples the status every interval over one set of SSH connections (no host lock, no
@@ -25,15 +23,6 @@ export interface DashboardOptions {
 
 const SPAN_SECONDS = 3600;
 
-async function sessionsOf(session: Session, name: string, idle: boolean) {
-  const addon = session.config.addons.find((a) => a.name === name)!;
-  const host = session.hosts.get(addon.host);
-  if (!host) throw new Error(`host ${addon.host} is not connected`);
-  const password = await session.keystores.get(addon.host)!.get(superuserKey(addon.name));
-  if (password === undefined) throw new Error(`add-on ${addon.name} is not applied yet`);
-  return withClient(host, addon.port, password, async (connect) => readSessions(await connect('postgres'), idle));
-}
-
 export async function dashboardCommand(opts: DashboardOptions): Promise<number> {
   const policy = accessPolicy(opts.listen, process.env);
   const session = await openSession(opts.file, (m) => err(`Warning: ${m}`), undefined, 'read');
@@ -41,7 +30,7 @@ export async function dashboardCommand(opts: DashboardOptions): Promise<number> 
   const server = dashboardServer({
     policy,
     sampler,
-    queries: (a, idle) => sessionsOf(session, a, idle),
+    queries: (name, idle) => withSuperuser(session, addonsOf(session, name)[0]!, (c) => readSessions(c, idle)),
     ...(opts.prometheus ? { prometheus: prometheusSource(opts.prometheus) } : {}),
     webDir: new URL('../../dashboard/web/', import.meta.url),
   });
