@@ -1,12 +1,14 @@
 import type pg from 'pg';
+import { DBFORM_APPLICATION_NAME } from '../hosts/host.js';
 import { parseArchiver, type ArchiverStats } from '../resources/pitr/info.js';
 
 // What `dbform status` reads from an add-on's own catalog, in one query on one connection (as the superuser,
 // to the `postgres` database, through the host like gather's catalog read): connections, the server's
-// version and role, the logical size of its databases and pg_stat_archiver. Read-only.
+// version and role, the logical size of its databases and pg_stat_archiver. Read-only. dbform's own sessions
+// (this one, a concurrent drift check's, a dashboard's) are not counted as connections.
 
 export const STATUS_SQL = `SELECT
-  (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid())::int AS connections,
+  (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND application_name IS DISTINCT FROM '${DBFORM_APPLICATION_NAME}')::int AS connections,
   current_setting('max_connections')::int AS max_connections,
   current_setting('server_version') AS server_version,
   pg_is_in_recovery() AS in_recovery,

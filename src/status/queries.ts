@@ -1,15 +1,16 @@
 import type pg from 'pg';
+import { DBFORM_APPLICATION_NAME } from '../hosts/host.js';
 
-// `dbform queries ADDON`: the add-on's sessions from pg_stat_activity (dbform's own left out), as plain
-// data and as a table. Idle sessions are left out unless asked for, as the seeds' toggle does; a session
-// idle in a transaction is always shown (it holds locks). Query texts are shortened and any password
+// `dbform queries ADDON`: the add-on's sessions from pg_stat_activity (dbform's own, named by their
+// application_name, left out), as plain data and as a table. Idle sessions are left out unless asked for, as
+// the seeds' toggle does; a session idle in a transaction is always shown (it holds locks). Query texts are shortened and any password
 // literal in them is masked: they are shown to whoever runs status or opens the dashboard.
 
 export const QUERIES_SQL = `SELECT pid, usename AS "user", datname AS database, host(client_addr) AS client,
   application_name, state, wait_event_type, wait_event, left(query, 2000) AS query,
   extract(epoch FROM clock_timestamp() - CASE WHEN state = 'active' THEN query_start ELSE coalesce(state_change, backend_start) END)::float8 AS duration
 FROM pg_stat_activity
-WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+WHERE backend_type = 'client backend' AND application_name IS DISTINCT FROM '${DBFORM_APPLICATION_NAME}'
 ORDER BY backend_start, pid`;
 
 export interface Session {
