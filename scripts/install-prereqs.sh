@@ -25,6 +25,8 @@ PACKAGES=(
   iproute2
   ca-certificates
   sudo                   # the test fleet gives a non-root user passwordless sudo
+  chromium               # the dashboard's browser test (driven by playwright-core)
+  prometheus             # promtool checks `dbform metrics`; a server for `dashboard --prometheus`
 )
 
 # A package counts as present only when dpkg says "install ok installed".
@@ -52,7 +54,7 @@ else
   log "packages present"
 fi
 
-for cmd in docker dockerd debootstrap sshd cron psql pg_restore ip sudo; do
+for cmd in docker dockerd debootstrap sshd cron psql pg_restore ip sudo chromium promtool prometheus; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || die "command $cmd not found after install"
 done
 

@@ -4,6 +4,9 @@ import { RENDER_FORMATS, type RenderFormat } from '../render/index.js';
 import type { ApplyOptions } from './commands/apply.js';
 import type { RestoreOptions } from './commands/restore.js';
 import type { RestorePitrOptions } from './commands/restore-pitr.js';
+import type { StatusOptions } from './commands/status.js';
+import type { QueriesOptions } from './commands/queries.js';
+import type { DashboardOptions } from './commands/dashboard.js';
 import { COMMANDS, COMMON_FLAGS, DEFAULT_FILE, isCommandSpec, type CommandSpec, type FlagSpec } from './command-table.js';
 import { commandUsage, flagList, globalUsage, groupUsage, synopsis } from './usage.js';
 
@@ -20,7 +23,11 @@ export type Invocation =
   | { command: 'backups'; file: string; action: string; addon: string; backup?: string; out?: string; format?: 'text' | 'json' }
   | ({ command: 'restore' } & RestoreOptions)
   | ({ command: 'restore pitr' } & RestorePitrOptions)
-  | { command: 'hosts keyscan'; file: string; target: string };
+  | { command: 'hosts keyscan'; file: string; target: string }
+  | ({ command: 'status' } & StatusOptions)
+  | ({ command: 'queries' } & QueriesOptions)
+  | { command: 'metrics'; file: string }
+  | ({ command: 'dashboard' } & DashboardOptions);
 
 export type ParseResult =
   | { kind: 'run'; invocation: Invocation }
@@ -121,6 +128,23 @@ function invocation(spec: CommandSpec, v: Values, args: string[]): Invocation {
       return restoreInvocation(file, args[0]!, v);
     case 'hosts':
       return { command: 'hosts keyscan', file, target: args[0]! };
+    case 'status': {
+      const watch = str(v.watch);
+      const watchSeconds = watch === undefined ? undefined : seconds(watch, '--watch');
+      if (watchSeconds === 0) throw new UsageError('--watch must be more than 0 seconds');
+      return { command, file, addon: args[0], format: listFormat(v.format).format ?? 'text', ...(watchSeconds === undefined ? {} : { watchSeconds }) };
+    }
+    case 'queries':
+      return { command, file, addon: args[0]!, idle: v.idle === true, format: listFormat(v.format).format ?? 'text' };
+    case 'metrics':
+      return { command, file };
+    case 'dashboard': {
+      const intervalSeconds = seconds(str(v.interval) ?? '10', '--interval');
+      if (intervalSeconds < 1) throw new UsageError('--interval must be at least 1 second');
+      const prometheus = str(v.prometheus);
+      if (prometheus !== undefined && !/^https?:\/\/[^/]/.test(prometheus)) throw new UsageError('--prometheus must be an http:// or https:// URL');
+      return { command, file, listen: str(v.listen) ?? '127.0.0.1:8484', intervalSeconds, ...(prometheus ? { prometheus } : {}) };
+    }
     default:
       throw new Error(`command table entry ${spec.name} has no invocation`);
   }

@@ -81,6 +81,20 @@ export const COMMANDS: Record<string, CommandSpec | Record<string, CommandSpec>>
     'drop-previous': { type: 'boolean', help: 'remove the replaced database (--backup) or data directory (--to) once the restore succeeded (default: keep it)' },
     'lock-timeout': { type: 'string', value: 'SECONDS', help: "wait this long for another apply's host lock (default: 0)" },
   }),
+  status: command('status', ['[ADDON]'], 'CPU, memory, swap, connections, sizes, replication, last backup, PITR window and drift of every add-on (or one)', {
+    format: { type: 'string', value: 'text|json', help: 'how to print it (default: text; json is the dashboard API)' },
+    watch: { type: 'string', value: 'SECONDS', help: 'sample again every SECONDS until interrupted' },
+  }),
+  queries: command('queries', ['ADDON'], "the add-on's running queries: pid, user, client, state, duration, wait event, query", {
+    idle: { type: 'boolean', help: 'also show idle sessions' },
+    format: { type: 'string', value: 'text|json', help: 'how to print them (default: text)' },
+  }),
+  metrics: command('metrics', [], 'every status figure in the Prometheus text exposition format'),
+  dashboard: command('dashboard', [], 'a read-only web dashboard of the fleet, with /metrics (loopback only unless DBFORM_DASHBOARD_TOKEN is set)', {
+    listen: { type: 'string', value: 'ADDR:PORT', help: 'where to listen (default: 127.0.0.1:8484); beyond loopback needs DBFORM_DASHBOARD_TOKEN' },
+    interval: { type: 'string', value: 'SECONDS', help: 'how often to sample the fleet (default: 10)' },
+    prometheus: { type: 'string', value: 'URL', help: "chart history from this Prometheus server (scraping dbform's /metrics) instead of memory" },
+  }),
   hosts: {
     keyscan: command('hosts keyscan', ['HOST'], 'print the hostKey line to pin for a host (name in the file, or ADDRESS[:PORT])'),
   },

@@ -28,6 +28,14 @@ async function run(inv: Invocation): Promise<number> {
       return (await import('./commands/output.js')).outputCommand(inv);
     case 'restore pitr':
       return (await import('./commands/restore-pitr.js')).restorePitrCommand(inv);
+    case 'status':
+      return (await import('./commands/status.js')).statusCommand(inv);
+    case 'queries':
+      return (await import('./commands/queries.js')).queriesCommand(inv);
+    case 'metrics':
+      return (await import('./commands/metrics.js')).metricsCommand(inv.file);
+    case 'dashboard':
+      return (await import('./commands/dashboard.js')).dashboardCommand(inv);
   }
 }
 

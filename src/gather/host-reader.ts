@@ -125,7 +125,7 @@ export class LiveHostReader implements HostReader {
 }
 
 /** Opens connections on demand and closes them all when `fn` settles. */
-async function withClient<T>(
+export async function withClient<T>(
   host: Host,
   port: number,
   password: string,

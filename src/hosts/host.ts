@@ -56,6 +56,8 @@ export interface Host {
   close(): Promise<void>;
 }
 
+export const DBFORM_APPLICATION_NAME = 'dbform';
+
 /** Connection settings of dbform's own SQL sessions: always to the host's loopback, where only the
  *  superuser is let in (pg_hba), either directly (local) or through the SSH connection. */
 export function pgConfig(login: PgLogin): pg.ClientConfig {
@@ -65,6 +67,8 @@ export function pgConfig(login: PgLogin): pg.ClientConfig {
     user: login.user,
     password: login.password,
     database: login.database,
+    // Names dbform's own sessions in pg_stat_activity: status and queries leave them out of what they count.
+    application_name: DBFORM_APPLICATION_NAME,
     connectionTimeoutMillis: 10_000,
   };
 }

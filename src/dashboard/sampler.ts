@@ -1,0 +1,56 @@
+import type { FleetStatus } from '../status/model.js';
+import { History } from './history.js';
+
+// Samples the fleet's status every `intervalSeconds` while the dashboard runs (one sample at a time: a slow
+// fleet delays the next one rather than piling them up), checks drift at most every `driftEverySeconds`, and
+// keeps the charted figures for `spanSeconds`. Sampling reads only: no host lock, no write.
+
+export type Collect = (drift: boolean) => Promise<FleetStatus>;
+
+export class Sampler {
+  readonly history: History;
+  private latestStatus: FleetStatus | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private driftAt = 0;
+  private stopped = false;
+  private first: Promise<void> | undefined;
+
+  constructor(
+    private readonly collect: Collect,
+    readonly intervalSeconds: number,
+    spanSeconds: number,
+    private readonly driftEverySeconds = 60,
+    private readonly onError: (e: Error) => void = () => undefined,
+  ) {
+    this.history = new History(Math.max(2, Math.ceil(spanSeconds / intervalSeconds)));
+  }
+
+  /** Takes the first sample (the page has figures from its first load), then one every interval. */
+  start(): Promise<void> {
+    this.first ??= this.sample();
+    return this.first;
+  }
+
+  latest(): FleetStatus | null {
+    return this.latestStatus;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private async sample(): Promise<void> {
+    const drift = Date.now() - this.driftAt >= this.driftEverySeconds * 1000;
+    try {
+      const s = await this.collect(drift);
+      if (drift) this.driftAt = Date.now();
+      else for (const a of s.addons) a.drift = this.latestStatus?.addons.find((p) => p.addon === a.addon)?.drift ?? null;
+      this.latestStatus = s;
+      this.history.add(s);
+    } catch (e) {
+      this.onError(e as Error);
+    }
+    if (!this.stopped) this.timer = setTimeout(() => void this.sample(), this.intervalSeconds * 1000);
+  }
+}

@@ -1,0 +1,116 @@
+// The dashboard's page: every figure comes from the JSON API (/api/status is what `dbform status --format json`
+// prints); nothing here can change the fleet. Bundled with uPlot at build time (scripts/bundle-dashboard.mjs).
+import uPlot from 'uplot';
+
+const main = document.getElementById('main');
+const state = { status: null, showIdle: false, charts: new Map(), timer: undefined };
+
+const esc = (v) => String(v ?? '-').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+function bytes(n) {
+  if (n === null || n === undefined) return '-';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : '-');
+const drift = (d) => (!d ? 'not checked' : d.error ? `unknown: ${d.error}` : d.changes === 0 ? 'in sync' : `${d.changes} change(s)`);
+const backup = (b) => (!b ? 'off' : b.error ? `cannot be listed: ${b.error}` : b.lastGood ? `${b.lastGood.id} (${when(b.lastGood.startedAt)})` : 'none yet');
+const pitr = (p) => (!p ? 'off' : p.window ? `${when(p.window.earliest)} to ${when(p.window.latest)}` : `none (${p.error ?? p.status})`);
+
+async function getJson(path) {
+  const r = await fetch(path, { headers: { accept: 'application/json' } });
+  if (!r.ok) throw new Error(`${path}: ${r.status}`);
+  return r.json();
+}
+
+function fleetPage(s) {
+  const rows = s.addons.map((a) => `<tr data-addon="${esc(a.addon)}"><td><a href="#addon=${encodeURIComponent(a.addon)}">${esc(a.addon)}</a></td>
+    <td>${esc(a.plan)}</td><td>${esc(a.members.map((m) => m.host).join(', '))}</td><td>${esc(a.serverVersion ?? a.version)}</td>
+    <td class="state-${esc(a.state)}">${esc(a.state)}</td><td>${esc(drift(a.drift))}</td><td>${esc(backup(a.backups))}</td></tr>`);
+  const hostErrors = Object.entries(s.hostErrors).map(([h, e]) => `<p class="bad">host ${esc(h)}: ${esc(e)}</p>`).join('');
+  main.innerHTML = `<h2>Fleet</h2><table id="fleet"><thead><tr><th>add-on</th><th>plan</th><th>host(s)</th><th>version</th><th>state</th><th>drift</th><th>last backup</th></tr></thead>
+    <tbody>${rows.join('')}</tbody></table>${hostErrors}`;
+}
+
+function figureRows(a) {
+  return a.members.map((m) => `<tr data-member="${esc(m.name)}"><td>${esc(m.name)}</td><td>${esc(m.role)}</td><td class="state-${esc(m.state)}">${esc(m.state)}</td>
+    <td class="num">${m.cpuPercent === null ? '-' : `${m.cpuPercent} %`}</td>
+    <td class="num">${bytes(m.memory.current)} / ${bytes(m.memory.peak)} / ${bytes(m.memory.limit)}</td><td class="num">${bytes(m.memory.free)}</td>
+    <td class="num">${bytes(m.swap.current)}</td><td class="num">${esc(m.connections.open)} / ${esc(m.connections.max)}</td>
+    <td class="num">${bytes(m.dataSize)}</td><td class="num">${bytes(m.diskSize)}</td>
+    <td class="num">${m.disk.quota === null ? 'no quota' : bytes(m.disk.quota)}; ${bytes(m.disk.filesystemFree)} free</td>
+    <td class="num">${m.replicationLagSeconds === null ? '-' : `${m.replicationLagSeconds} s`}</td></tr>`).join('');
+}
+
+function addonPage(a) {
+  main.innerHTML = `<p><a href="#">Fleet</a> / <b>${esc(a.addon)}</b> <span class="muted">${esc(a.plan)} on ${esc(a.host)}, PostgreSQL ${esc(a.serverVersion ?? a.version)}</span></p>
+    <h2>Figures</h2><table id="figures"><thead><tr><th>member</th><th>role</th><th>state</th><th>CPU</th><th>memory now / highest / limit</th><th>free</th><th>swap</th>
+    <th>connections</th><th>data</th><th>on disk</th><th>disk</th><th>replication lag</th></tr></thead><tbody>${figureRows(a)}</tbody></table>
+    <h2>Over time</h2><div class="charts" id="charts"></div>
+    <h2>Queries</h2><label><input type="checkbox" id="idle-toggle" ${state.showIdle ? 'checked' : ''}> show idle sessions</label>
+    <table id="queries"><thead><tr><th>pid</th><th>user</th><th>client</th><th>state</th><th>duration</th><th>wait</th><th>query</th></tr></thead><tbody></tbody></table>
+    <h2>Backups</h2><table id="backups"><tbody><tr><th>last good backup</th><td>${esc(backup(a.backups))}</td></tr><tr><th>stored</th><td>${esc(a.backups?.count)}</td></tr>
+    <tr><th>PITR window</th><td>${esc(pitr(a.pitr))}</td></tr></tbody></table>
+    <h2>Against the file</h2><p id="drift">${esc(drift(a.drift))}</p><ul>${(a.drift?.reasons ?? []).map((r) => `<li><code>${esc(r)}</code></li>`).join('')}</ul>
+    ${a.errors.map((e) => `<p class="bad">${esc(e)}</p>`).join('')}`;
+  document.getElementById('idle-toggle').addEventListener('change', (e) => { state.showIdle = e.target.checked; void loadQueries(a.addon); });
+  state.charts.clear();
+}
+
+const CHARTS = [
+  ['cpu', 'CPU %', (p) => p.cpuPercent],
+  ['memory', 'memory (MB)', (p) => (p.memoryBytes === null ? null : p.memoryBytes / 1048576)],
+  ['connections', 'connections', (p) => p.connections],
+  ['disk', 'on disk (MB)', (p) => (p.diskBytes === null ? null : p.diskBytes / 1048576)],
+];
+
+async function drawCharts(addon) {
+  const h = await getJson(`/api/history?addon=${encodeURIComponent(addon)}`);
+  const box = document.getElementById('charts');
+  if (!box) return;
+  box.dataset.points = String(h.points.length);
+  const xs = h.points.map((p) => p.t);
+  for (const [id, label, pick] of CHARTS) {
+    const data = [xs, h.points.map(pick)];
+    let chart = state.charts.get(id);
+    if (!chart) {
+      const el = document.createElement('div');
+      el.className = 'chart';
+      el.id = `chart-${id}`;
+      box.appendChild(el);
+      chart = new uPlot({ title: label, width: 420, height: 180, series: [{}, { label, stroke: '#3b6fd8', width: 2, spanGaps: true }], axes: [{}, { size: 60 }] }, data, el);
+      state.charts.set(id, chart);
+    } else chart.setData(data);
+  }
+}
+
+async function loadQueries(addon) {
+  const q = await getJson(`/api/queries?addon=${encodeURIComponent(addon)}${state.showIdle ? '&idle=1' : ''}`);
+  const body = document.querySelector('#queries tbody');
+  if (!body) return;
+  body.innerHTML = q.sessions.map((s) => `<tr data-pid="${esc(s.pid)}" data-state="${esc(s.state)}"><td>${esc(s.pid)}</td><td>${esc(s.user)}</td><td>${esc(s.client ?? 'local')}</td>
+    <td>${esc(s.state)}</td><td class="num">${s.durationSeconds === null ? '-' : `${s.durationSeconds} s`}</td><td>${esc(s.waitEvent)}</td><td class="query">${esc(s.query)}</td></tr>`).join('')
+    || '<tr><td colspan="7" class="muted">no running queries</td></tr>';
+}
+
+async function refresh() {
+  try {
+    state.status = await getJson('/api/status');
+    document.getElementById('sampled').textContent = `sampled ${when(state.status.at)}`;
+    const name = new URLSearchParams(location.hash.slice(1)).get('addon');
+    const a = name && state.status.addons.find((x) => x.addon === name);
+    if (!a) return fleetPage(state.status);
+    if (document.body.dataset.page !== `addon:${a.addon}`) addonPage(a);
+    else document.querySelector('#figures tbody').innerHTML = figureRows(a);
+    document.body.dataset.page = `addon:${a.addon}`;
+    await Promise.all([drawCharts(a.addon), loadQueries(a.addon)]);
+  } catch (e) {
+    document.getElementById('sampled').textContent = `cannot refresh: ${e.message}`;
+  }
+}
+
+window.addEventListener('hashchange', () => { document.body.dataset.page = ''; void refresh(); });
+void refresh();
+state.timer = setInterval(() => void refresh(), 5000);

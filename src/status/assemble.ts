@@ -1,0 +1,117 @@
+import type { AddonConfig } from '../config/types.js';
+import type { BackupManifest } from '../resources/backups/manifest.js';
+import { backupsEnabled } from '../resources/backups/settings.js';
+import { containerName } from '../resources/desired.js';
+import { pitrStatus } from '../resources/pitr/info.js';
+import type { CatalogFigures } from './catalog.js';
+import { cpuPercent, type CpuReading, memoryFigures } from './cgroup.js';
+import type { AddonState, AddonStatus, BackupSummary, DriftSummary, FleetStatus, MemberStatus, PitrSummary } from './model.js';
+import type { ProbeAnswer } from './probe.js';
+
+// Pure: what the hosts, the catalogs and the backup storage answered -> the fleet's status. Every reader's
+// answer is plain data (or the reason it failed), so this is tested on recorded answers.
+
+export type Answer<T> = { ok: T } | { error: string };
+
+export interface Readings {
+  at: Date;
+  probes: Map<string, Answer<ProbeAnswer>>;
+  catalogs: Map<string, Answer<CatalogFigures>>;
+  /** Only add-ons whose backups are on. */
+  backups: Map<string, Answer<BackupManifest[]>>;
+  /** null: drift not checked in this sample. */
+  drift: Map<string, DriftSummary> | null;
+}
+
+function stateOf(probe: ProbeAnswer | undefined, addon: string): AddonState {
+  if (!probe) return 'unknown';
+  const c = probe.containers.get(addon);
+  if (!c) return 'absent';
+  return c.running ? 'running' : 'stopped';
+}
+
+const cpuSeconds = (r: CpuReading | undefined) => (r ? Number(r.usageNs) / 1e9 : null);
+
+function member(a: AddonConfig, probe: ProbeAnswer | undefined, catalog: CatalogFigures | undefined): MemberStatus {
+  const c = probe?.containers.get(a.name);
+  const files = probe?.memory.get(a.name);
+  const mem = files && probe ? memoryFigures(files, probe.cgroupVersion) : null;
+  const fs = probe?.filesystem.get(a.name);
+  const running = c?.running === true;
+  return {
+    name: containerName(a.name),
+    host: a.host,
+    role: catalog?.inRecovery ? 'replica' : 'primary',
+    state: stateOf(probe, a.name),
+    startedAt: running && c ? new Date(c.startedAt).toISOString() : null,
+    cpuPercent: running && probe ? cpuPercent(probe.cpu[0].get(a.name), probe.cpu[1].get(a.name)) : null,
+    cpuSecondsTotal: running ? cpuSeconds(probe?.cpu[1].get(a.name) ?? probe?.cpu[0].get(a.name)) : null,
+    memory: {
+      current: running ? (mem?.current ?? null) : null,
+      peak: running ? (mem?.peak ?? null) : null,
+      // The limit docker enforces (HostConfig.Memory), which is also the cgroup's.
+      limit: mem?.limit ?? (c && c.memory > 0 ? c.memory : null),
+      free: running ? (mem?.free ?? null) : null,
+    },
+    swap: { current: running ? (mem?.swapCurrent ?? null) : null, limit: mem?.swapLimit ?? null },
+    connections: { open: catalog?.connections ?? null, max: catalog?.maxConnections ?? null },
+    dataSize: catalog?.dataSize ?? null,
+    diskSize: probe?.diskUsage.get(a.name) ?? null,
+    disk: { quota: null, filesystemSize: fs?.size ?? null, filesystemFree: fs?.free ?? null },
+    replicationLagSeconds: null,
+  };
+}
+
+function backupSummary(a: AddonConfig, answer: Answer<BackupManifest[]> | undefined): BackupSummary | null {
+  if (!backupsEnabled(a)) return null;
+  if (!answer) return { lastGood: null, count: 0, error: 'not listed in this sample' };
+  if ('error' in answer) return { lastGood: null, count: 0, error: answer.error };
+  const good = answer.ok.filter((m) => m.status === 'ok').sort((x, y) => y.startedAt.localeCompare(x.startedAt))[0];
+  return { lastGood: good ? { id: good.id, startedAt: good.startedAt, size: good.size ?? null } : null, count: answer.ok.length, error: null };
+}
+
+function pitrSummary(a: AddonConfig, probe: ProbeAnswer | undefined, catalog: CatalogFigures | undefined): PitrSummary | null {
+  if (!a.backups.pitr) return null;
+  const info = probe?.pitrInfo.get(a.name);
+  const archiver = catalog?.archiver ?? null;
+  const base = { lastArchivedAt: archiver?.lastArchivedAt ?? null, failedCount: archiver?.failedCount ?? null };
+  if (!info) return { window: null, status: 'not read (the add-on is not running)', ...base, error: null };
+  if (!info.ok) return { window: null, status: 'unknown', ...base, error: `pgbackrest info failed: ${info.text.trim().split('\n').slice(-2).join(' ')}` };
+  try {
+    const p = pitrStatus(info.text, a.name, archiver);
+    return { window: p.window, status: p.status, ...base, error: null };
+  } catch (e) {
+    return { window: null, status: 'unknown', ...base, error: `pgbackrest info answered what is not JSON: ${(e as Error).message}` };
+  }
+}
+
+export function addonStatus(a: AddonConfig, r: Readings): AddonStatus {
+  const errors: string[] = [];
+  const probeAnswer = r.probes.get(a.host);
+  const probe = probeAnswer && 'ok' in probeAnswer ? probeAnswer.ok : undefined;
+  if (probeAnswer && 'error' in probeAnswer) errors.push(`host ${a.host}: ${probeAnswer.error}`);
+  const catalogAnswer = r.catalogs.get(a.name);
+  const catalog = catalogAnswer && 'ok' in catalogAnswer ? catalogAnswer.ok : undefined;
+  if (catalogAnswer && 'error' in catalogAnswer) errors.push(`catalog: ${catalogAnswer.error}`);
+  const backups = backupSummary(a, r.backups.get(a.name));
+  const m = member(a, probe, catalog);
+  return {
+    addon: a.name,
+    plan: a.plan,
+    host: a.host,
+    version: a.version,
+    serverVersion: catalog?.serverVersion ?? null,
+    state: m.state,
+    members: [m],
+    backups,
+    pitr: pitrSummary(a, probe, catalog),
+    drift: r.drift ? (r.drift.get(a.name) ?? { changes: 0, reasons: [], error: null }) : null,
+    errors,
+  };
+}
+
+export function fleetStatus(addons: readonly AddonConfig[], r: Readings): FleetStatus {
+  const hostErrors: Record<string, string> = {};
+  for (const [host, answer] of [...r.probes].sort(([x], [y]) => x.localeCompare(y))) if ('error' in answer) hostErrors[host] = answer.error;
+  return { formatVersion: 1, at: r.at.toISOString(), addons: addons.map((a) => addonStatus(a, r)), hostErrors };
+}

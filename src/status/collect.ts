@@ -1,0 +1,84 @@
+import type { AddonConfig } from '../config/types.js';
+import type { BackupManifest } from '../resources/backups/manifest.js';
+import { listBackups, storeFor } from '../resources/backups/service.js';
+import { backupsEnabled } from '../resources/backups/settings.js';
+import { computePlan } from '../cli/compute-plan.js';
+import type { Session } from '../cli/session.js';
+import { type Answer, fleetStatus, type Readings } from './assemble.js';
+import { addonsOf, withSuperuser } from './addons.js';
+import { readCatalogFigures } from './catalog.js';
+import type { DriftSummary, FleetStatus } from './model.js';
+import { parseProbe, probeCommand, type ProbeAnswer } from './probe.js';
+
+// Takes one sample of the fleet's status: per host, in parallel, the probe command (one SSH round trip) and,
+// alongside it, one catalog query per add-on over the same SSH connection; the backup listings from their
+// storage; and, when asked, the drift (the same read-only gather and diff as `dbform drift`). Never takes a
+// host lock, never writes to a host.
+
+export interface CollectOptions {
+  /** Only this add-on (and only its host is probed). */
+  addon?: string;
+  /** Also check drift (a full gather: several round trips per host, so the dashboard does it less often). */
+  drift: boolean;
+  /** The CPU sampling window on the host. */
+  sampleSeconds?: number;
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+async function settle<T>(p: Promise<T>): Promise<Answer<T>> {
+  try {
+    return { ok: await p };
+  } catch (e) {
+    return { error: message(e) };
+  }
+}
+
+async function probeHost(session: Session, host: string, addons: AddonConfig[], sampleSeconds: number): Promise<ProbeAnswer> {
+  const live = session.hosts.get(host);
+  if (!live) throw new Error(session.hostErrors.get(host) ?? 'not connected');
+  const hostCfg = session.config.hosts.find((h) => h.name === host)!;
+  const probed = addons.map((a) => ({ name: a.name, dataDir: `${hostCfg.dataDir}/${a.name}`, pitr: a.backups.pitr }));
+  const cmd = probeCommand(probed, sampleSeconds);
+  const r = await live.exec(cmd);
+  if (r.code === 3) throw new Error(`the Docker engine does not answer (${r.stderr.trim().split('\n').slice(-1)[0] ?? ''})`);
+  if (r.code !== 0) throw new Error(`the status probe failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
+  return parseProbe(r.stdout, probed);
+}
+
+async function readDrift(session: Session, addons: AddonConfig[]): Promise<Map<string, DriftSummary>> {
+  const out = new Map<string, DriftSummary>();
+  try {
+    const { plan } = await computePlan(session);
+    const notRead = new Map(plan.hostsNotRead.map((h) => [h.host, h.reason]));
+    for (const a of addons) {
+      const why = notRead.get(a.host);
+      const changes = plan.changes.filter((c) => c.addon === a.name);
+      out.set(a.name, why ? { changes: null, reasons: [], error: `host ${a.host} was not read: ${why}` } : { changes: changes.length, reasons: changes.map((c) => `${c.address}: ${c.reason}`), error: null });
+    }
+  } catch (e) {
+    for (const a of addons) out.set(a.name, { changes: null, reasons: [], error: message(e) });
+  }
+  return out;
+}
+
+export async function collectStatus(session: Session, opts: CollectOptions): Promise<FleetStatus> {
+  const addons = addonsOf(session, opts.addon);
+  const hosts = [...new Set(addons.map((a) => a.host))].sort();
+  const at = new Date();
+  const [probes, catalogs, backups, drift] = await Promise.all([
+    Promise.all(hosts.map(async (h) => [h, await settle(probeHost(session, h, addons.filter((a) => a.host === h), opts.sampleSeconds ?? 0.2))] as const)),
+    Promise.all(addons.map(async (a) => [a.name, await settle(withSuperuser(session, a, readCatalogFigures))] as const)),
+    Promise.all(
+      addons.filter(backupsEnabled).map(async (a) => [a.name, await settle<BackupManifest[]>(storeFor(session.config, session.hosts, a.name).then((s) => listBackups(s, a.name)))] as const),
+    ),
+    opts.drift ? readDrift(session, addons) : Promise.resolve(null),
+  ]);
+  const readings: Readings = { at, probes: new Map(probes), catalogs: new Map(catalogs), backups: new Map(backups), drift };
+  // A catalog cannot be read from an instance that is not running: that is its state, not an error.
+  for (const a of addons) {
+    const p = readings.probes.get(a.host);
+    if (p && 'ok' in p && !p.ok.containers.get(a.name)?.running) readings.catalogs.delete(a.name);
+  }
+  return fleetStatus(addons, readings);
+}

@@ -1,0 +1,81 @@
+// What `dbform status` reports, as plain data: the one shape that `status --format json`, `dbform metrics`
+// and the dashboard's API all read. Sizes are bytes, durations seconds, times ISO 8601 (UTC). A figure that
+// does not exist or could not be read is null, never a guess.
+
+export type AddonState = 'running' | 'stopped' | 'absent' | 'unknown';
+
+export interface MemberStatus {
+  /** The container's name (dbform-ADDON); business plans will have one per node. */
+  name: string;
+  host: string;
+  /** "primary" for a single instance; "replica" once HA exists. */
+  role: 'primary' | 'replica';
+  state: AddonState;
+  startedAt: string | null;
+  /** Share of one CPU used over the sampling window (100 = one full core). */
+  cpuPercent: number | null;
+  /** CPU time used since the container started (a counter, for Prometheus' rate()). */
+  cpuSecondsTotal: number | null;
+  memory: { current: number | null; peak: number | null; limit: number | null; free: number | null };
+  swap: { current: number | null; limit: number | null };
+  connections: { open: number | null; max: number | null };
+  /** Logical size of the add-on's databases (pg_database_size), and what its data directory takes on disk. */
+  dataSize: number | null;
+  diskSize: number | null;
+  /** The filesystem that holds the data directory; quota: null where no quota applies (none does today). */
+  disk: { quota: number | null; filesystemSize: number | null; filesystemFree: number | null };
+  /** Seconds behind the primary; null for a primary (and until HA exists). */
+  replicationLagSeconds: number | null;
+}
+
+export interface BackupSummary {
+  /** The newest backup whose status is ok, or null when there is none. */
+  lastGood: { id: string; startedAt: string; size: number | null } | null;
+  count: number;
+  /** Why the backups could not be listed (the figures above are then unknown). */
+  error: string | null;
+}
+
+export interface PitrSummary {
+  window: { earliest: string; latest: string } | null;
+  status: string;
+  lastArchivedAt: string | null;
+  failedCount: number | null;
+  error: string | null;
+}
+
+export interface DriftSummary {
+  /** Changes a plan would make to this add-on (0: it matches the file); null when it could not be checked. */
+  changes: number | null;
+  /** The changes' one-line reasons ("memory 256 MB -> 512 MB"). */
+  reasons: string[];
+  error: string | null;
+}
+
+export interface AddonStatus {
+  addon: string;
+  plan: string;
+  host: string;
+  /** Declared major version; the server's own version string when it runs. */
+  version: string;
+  serverVersion: string | null;
+  state: AddonState;
+  members: MemberStatus[];
+  /** null: the plan takes no backups (sandbox) or they are off. */
+  backups: BackupSummary | null;
+  /** null: point-in-time recovery is off. */
+  pitr: PitrSummary | null;
+  /** null: drift was not checked in this sample. */
+  drift: DriftSummary | null;
+  /** Why some figures are missing (host unreachable, catalog unreadable), one sentence each. */
+  errors: string[];
+}
+
+export interface FleetStatus {
+  formatVersion: 1;
+  /** When the sample was taken. */
+  at: string;
+  addons: AddonStatus[];
+  /** Hosts that could not be read, and why. */
+  hostErrors: Record<string, string>;
+}

@@ -1,0 +1,117 @@
+import { ADDON_LABEL, MANAGED_LABEL } from '../resources/container/gather.js';
+import { containerName } from '../resources/desired.js';
+import { shq } from '../util/shell.js';
+import type { CpuReading } from './cgroup.js';
+import { PROBE_AWK } from './probe-awk.js';
+
+// The one command `dbform status` runs on a host (one SSH round trip per host): the managed containers
+// (one `docker inspect`), each one's cgroup files found through its main process (/proc/PID/cgroup, so any
+// cgroup driver and parent works), two CPU readings some time apart, the size on disk of each add-on's data
+// directory and its filesystem, and for add-ons with PITR `pgbackrest info` in the running container. It only
+// reads: no file is written, no container is created. probeCommand builds it and parseProbe reads its
+// answer; both are pure, so the unit tests run on recorded answers.
+
+export interface ProbedAddon {
+  name: string;
+  /** The add-on's directory on the host (its pgdata/ is the data directory). */
+  dataDir: string;
+  pitr: boolean;
+}
+
+export interface ProbedContainer {
+  addon: string;
+  status: string;
+  running: boolean;
+  /** HostConfig.Memory, bytes (0: no limit). */
+  memory: number;
+  startedAt: string;
+  image: string;
+}
+
+export interface ProbeAnswer {
+  cgroupVersion: 1 | 2;
+  containers: Map<string, ProbedContainer>;
+  /** add-on -> cgroup memory file (or memory.stat key) -> value. */
+  memory: Map<string, Record<string, string>>;
+  cpu: [Map<string, CpuReading>, Map<string, CpuReading>];
+  diskUsage: Map<string, number>;
+  filesystem: Map<string, { size: number; free: number }>;
+  /** add-on -> `pgbackrest info --output=json`, or why it failed. */
+  pitrInfo: Map<string, { ok: boolean; text: string }>;
+}
+
+const INSPECT_FORMAT =
+  `{{.State.Pid}} {{index .Config.Labels "${ADDON_LABEL}"}} ` +
+  `{"addon":{{json (index .Config.Labels "${ADDON_LABEL}")}},"status":{{json .State.Status}},"running":{{.State.Running}},` +
+  `"memory":{{.HostConfig.Memory}},"startedAt":{{json .State.StartedAt}},"image":{{json .Config.Image}}}`;
+
+/** The inspect lines through the awk program: one process for every container's cgroup files. */
+const awkPass = (mode: string) => `printf '%s\\n' "$info" | awk -v v="$v" -v mode=${mode} ${shq(PROBE_AWK)}`;
+
+export function probeCommand(addons: readonly ProbedAddon[], sampleSeconds = 0.2): string {
+  const head = 'v=1; [ -f /sys/fs/cgroup/cgroup.controllers ] && v=2; echo "@@cgroup $v"';
+  const list = `ids=$(docker ps -aq --filter label=${MANAGED_LABEL}=true) || exit 3; info=''; [ -z "$ids" ] || info=$(docker inspect -f ${shq(INSPECT_FORMAT)} $ids) || exit 3`;
+  // One du and one df for every data directory (df's "file" column names the directory; du's last column too).
+  const dirs = addons.map((a) => shq(`${a.dataDir}/pgdata`)).join(' ');
+  const disk = addons.length ? [`echo @@du; du -s -B1 ${dirs} 2>/dev/null`, `echo @@df; df -B1 --output=size,avail,file ${dirs} 2>/dev/null`] : [];
+  const pitr = addons.filter((a) => a.pitr).map((a) => {
+    const info = ['docker', 'exec', '-u', 'postgres', containerName(a.name), 'pgbackrest', `--stanza=${a.name}`, '--log-level-console=error', '--log-level-file=off', 'info', '--output=json'];
+    // Only in a running container (docker exec would fail): the inspect answer above says which ones run.
+    return `case "$info" in *${shq(`{"addon":${JSON.stringify(a.name)},"status":"running"`)}*) if out=$(${info.map(shq).join(' ')} 2>&1); then echo "@@pitr ${a.name} ok"; else echo "@@pitr ${a.name} failed"; fi; printf '%s\\n' "$out" | head -c 1000000;; esac`;
+  });
+  return [
+    head, list, awkPass('memory'),
+    'echo "@@clock0 $(date +%s%N)"', awkPass('cpu0'),
+    ...disk, ...pitr,
+    `sleep ${sampleSeconds}`,
+    'echo "@@clock1 $(date +%s%N)"', awkPass('cpu1'),
+    'true',
+  ].join('\n');
+}
+
+function sectionsOf(stdout: string): Array<{ head: string[]; raw: string; lines: string[] }> {
+  const out: Array<{ head: string[]; raw: string; lines: string[] }> = [];
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('@@')) out.push({ head: line.slice(2).trim().split(/\s+/), raw: line, lines: [] });
+    else if (out.length && line !== '') out[out.length - 1]!.lines.push(line);
+  }
+  return out;
+}
+
+/** `addons`: those the command was built for (du and df name their data directories, not the add-ons). */
+export function parseProbe(stdout: string, addons: readonly ProbedAddon[]): ProbeAnswer {
+  const answer: ProbeAnswer = {
+    cgroupVersion: 2, containers: new Map(), memory: new Map(), cpu: [new Map(), new Map()],
+    diskUsage: new Map(), filesystem: new Map(), pitrInfo: new Map(),
+  };
+  const byDir = new Map(addons.map((a) => [`${a.dataDir}/pgdata`, a.name]));
+  const clock: [bigint | null, bigint | null] = [null, null];
+  for (const { head, raw, lines } of sectionsOf(stdout)) {
+    const [tag, ...rest] = head;
+    if (tag === 'cgroup') answer.cgroupVersion = rest[0] === '1' ? 1 : 2;
+    else if (tag === 'container') {
+      const c = JSON.parse(raw.slice('@@container '.length)) as ProbedContainer;
+      if (c.addon) answer.containers.set(c.addon, c);
+    } else if (tag === 'memory') {
+      answer.memory.set(rest[0]!, Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1).trim()])));
+    } else if ((tag === 'clock0' || tag === 'clock1') && /^\d+$/.test(rest[0] ?? '')) clock[tag === 'clock0' ? 0 : 1] = BigInt(rest[0]!);
+    else if (tag === 'cpu0' || tag === 'cpu1') {
+      const i = tag === 'cpu0' ? 0 : 1;
+      const [addon, usage] = rest;
+      if (addon && clock[i] !== null && /^\d+$/.test(usage ?? '')) answer.cpu[i].set(addon, { atNs: clock[i]!, usageNs: BigInt(usage!) });
+    } else if (tag === 'du') {
+      for (const l of lines) {
+        const m = /^(\d+)\t(.+)$/.exec(l);
+        const addon = m && byDir.get(m[2]!);
+        if (addon) answer.diskUsage.set(addon, Number(m[1]));
+      }
+    } else if (tag === 'df') {
+      for (const l of lines) {
+        const m = /^\s*(\d+)\s+(\d+)\s+(.+)$/.exec(l);
+        const addon = m && byDir.get(m[3]!);
+        if (addon) answer.filesystem.set(addon, { size: Number(m[1]), free: Number(m[2]) });
+      }
+    } else if (tag === 'pitr') answer.pitrInfo.set(rest[0]!, { ok: rest[1] === 'ok', text: lines.join('\n') });
+  }
+  return answer;
+}

@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { describe, expect, it } from 'vitest';
+import type { AddonConfig } from '../../src/config/types.js';
+import type { BackupManifest } from '../../src/resources/backups/manifest.js';
+import { fleetStatus, type Readings } from '../../src/status/assemble.js';
+import { catalogFigures } from '../../src/status/catalog.js';
+import { parseProbe } from '../../src/status/probe.js';
+import { prometheusText } from '../../src/status/prometheus.js';
+import { statusText } from '../../src/status/text.js';
+
+// Recorded answers (probe, catalog row, backup manifests) -> the fleet's status, its text and its metrics.
+
+const recorded = (name: string) => readFileSync(new URL(`./recorded/status/${name}`, import.meta.url), 'utf8');
+const pos = { file: 'databases.yaml', line: 1, col: 1 };
+
+function addon(name: string, host: string, plan: string, pitr: boolean): AddonConfig {
+  return { name, plan, version: '15', host, port: 31001, tls: { force: false }, encryptionAtRest: false, allowedIps: [], backups: { pitr }, extensions: [], users: [], pos };
+}
+
+const shop = addon('shop', 'db-1', 'postgresql-starter-256', true);
+const other = addon('other', 'db-2', 'postgresql-sandbox', false);
+const catalogRow = {
+  connections: 3,
+  max_connections: 51,
+  server_version: '15.10',
+  in_recovery: false,
+  data_size: '7864320',
+  archiver: '{"archived_count":4,"last_archived_wal":"000000010000000000000004","last_archived_time":"2026-11-30T12:05:00+00:00","failed_count":0,"last_failed_wal":null,"last_failed_time":null}',
+};
+const manifests: BackupManifest[] = [
+  { id: '20261130-1000-failed', addon: 'shop', kind: 'manual', status: 'failed', startedAt: '2026-11-30T10:00:00Z' },
+  { id: '20261130-0900-daily', addon: 'shop', kind: 'daily', status: 'ok', startedAt: '2026-11-30T09:00:00Z', size: 1234567 },
+  { id: '20261129-0900-daily', addon: 'shop', kind: 'daily', status: 'ok', startedAt: '2026-11-29T09:00:00Z', size: 1200000 },
+];
+
+function readings(overrides: Partial<Readings> = {}): Readings {
+  return {
+    at: new Date('2026-11-30T12:10:00Z'),
+    probes: new Map([['db-1', { ok: parseProbe(recorded('probe-cgroup-v1.txt'), [{ name: 'shop', dataDir: '/var/lib/dbform/shop', pitr: true }]) }], ['db-2', { error: 'does not answer on port 22' }]]),
+    catalogs: new Map([['shop', { ok: catalogFigures(catalogRow) }]]),
+    backups: new Map([['shop', { ok: manifests }]]),
+    drift: new Map([['shop', { changes: 0, reasons: [], error: null }], ['other', { changes: null, reasons: [], error: 'host db-2 was not read' }]]),
+    ...overrides,
+  };
+}
+
+describe('fleetStatus', () => {
+  const s = fleetStatus([other, shop], readings());
+  const a = s.addons.find((x) => x.addon === 'shop')!;
+
+  it('a running starter add-on: every figure, from the probe, the catalog and the storage', () => {
+    expect(a).toMatchObject({ plan: 'postgresql-starter-256', host: 'db-1', serverVersion: '15.10', state: 'running', errors: [] });
+    expect(a.members).toEqual([
+      {
+        name: 'dbform-shop',
+        host: 'db-1',
+        role: 'primary',
+        state: 'running',
+        startedAt: '2026-11-30T12:01:02.123Z',
+        cpuPercent: 25,
+        cpuSecondsTotal: 5.0625,
+        memory: { current: 40960000, peak: 90112000, limit: 268435456, free: 268435456 - 40960000 },
+        swap: { current: 0, limit: 268435456 },
+        connections: { open: 3, max: 51 },
+        dataSize: 7864320,
+        diskSize: 48234496,
+        disk: { quota: null, filesystemSize: 52521566208, filesystemFree: 31457280000 },
+        replicationLagSeconds: null,
+      },
+    ]);
+    expect(a.backups).toEqual({ lastGood: { id: '20261130-0900-daily', startedAt: '2026-11-30T09:00:00Z', size: 1234567 }, count: 3, error: null });
+    // The window: end of the oldest full base backup to the last WAL pg_stat_archiver saw archived.
+    expect(a.pitr).toEqual({
+      window: { earliest: '2026-11-30T12:02:15.000Z', latest: '2026-11-30T12:05:00.000Z' },
+      status: 'ok',
+      lastArchivedAt: '2026-11-30T12:05:00.000Z',
+      failedCount: 0,
+      error: null,
+    });
+    expect(a.drift).toEqual({ changes: 0, reasons: [], error: null });
+  });
+
+  it('an add-on on a host that did not answer: unknown state, null figures, the reason', () => {
+    const o = s.addons.find((x) => x.addon === 'other')!;
+    expect(o.state).toBe('unknown');
+    expect(o.members[0]).toMatchObject({ cpuPercent: null, memory: { current: null, peak: null, limit: null, free: null }, connections: { open: null, max: null }, dataSize: null });
+    expect(o.errors).toEqual(['host db-2: does not answer on port 22']);
+    expect(o.backups).toBeNull(); // sandbox: no backups
+    expect(s.hostErrors).toEqual({ 'db-2': 'does not answer on port 22' });
+  });
+
+  it('a stopped container: its limit is known, its usage is not; no drift check leaves drift null', () => {
+    const stopped = addon('old', 'db-1', 'postgresql-starter-256', false);
+    const o = fleetStatus([stopped], readings({ drift: null })).addons[0]!;
+    expect(o.state).toBe('stopped');
+    expect(o.members[0]!.memory).toEqual({ current: null, peak: null, limit: 268435456, free: null });
+    expect(o.members[0]!.cpuPercent).toBeNull();
+    expect(o.drift).toBeNull();
+    expect(o.backups).toEqual({ lastGood: null, count: 0, error: 'not listed in this sample' }); // backups on, not read
+  });
+
+  it('a declared add-on not created yet is absent', () => {
+    expect(fleetStatus([addon('new', 'db-1', 'postgresql-sandbox', false)], readings()).addons[0]!.state).toBe('absent');
+  });
+
+  it('text: one block per add-on with every figure, "-" where unknown, the host error at the end', () => {
+    const text = statusText(s, 'UTC');
+    expect(text).toContain('shop  postgresql-starter-256 on db-1, PostgreSQL 15.10: running');
+    expect(text).toContain('    memory       39.1 MB now, 85.9 MB highest, 256.0 MB limit, 216.9 MB free');
+    expect(text).toContain('    connections  3 open of 51');
+    expect(text).toContain('    cpu          25 %');
+    expect(text).toContain('  last backup    20261130-0900-daily, 2026-11-30 09:00 UTC (3 h 10 min ago), 1.2 MB (3 stored)');
+    expect(text).toContain('  PITR window    2026-11-30 12:02:15 to 2026-11-30 12:05:00 UTC');
+    expect(text).toContain('  drift          none: matches the file');
+    expect(text).toContain('    cpu          -');
+    expect(text.trimEnd().split('\n').pop()).toBe('Error: host db-2: does not answer on port 22');
+  });
+
+  it('metrics: valid Prometheus text format (parsed by a real parser), base units, labels addon/host/member', () => {
+    const text = prometheusText(s);
+    const families = parsePrometheusTextFormat(text);
+    const byName = new Map(families.map((f) => [f.name, f]));
+    expect(byName.get('dbform_addon_memory_bytes')).toEqual({
+      name: 'dbform_addon_memory_bytes',
+      help: 'Memory in use by the member\'s container, less the inactive file cache.',
+      type: 'GAUGE',
+      metrics: [{ labels: { addon: 'shop', host: 'db-1', member: 'dbform-shop' }, value: '40960000' }],
+    });
+    expect(byName.get('dbform_addon_cpu_seconds_total')!.type).toBe('COUNTER');
+    expect(byName.get('dbform_addon_cpu_ratio')!.metrics[0]!.value).toBe('0.25');
+    expect(byName.get('dbform_addon_info')!.metrics.map((m) => m.labels)).toEqual([
+      { addon: 'other', host: 'db-2', plan: 'postgresql-sandbox', version: '15' },
+      { addon: 'shop', host: 'db-1', plan: 'postgresql-starter-256', version: '15.10' },
+    ]);
+    expect(byName.get('dbform_host_up')!.metrics).toEqual([{ labels: { host: 'db-1' }, value: '1' }, { labels: { host: 'db-2' }, value: '0' }]);
+    expect(byName.get('dbform_addon_last_backup_timestamp_seconds')!.metrics[0]!.value).toBe(String(Date.parse('2026-11-30T09:00:00Z') / 1000));
+    // Unknown figures are absent, not zero: the unreachable add-on has no memory sample; no lag for a primary.
+    expect(byName.get('dbform_addon_memory_bytes')!.metrics.some((m) => m.labels!.addon === 'other')).toBe(false);
+    expect(byName.has('dbform_addon_replication_lag_seconds')).toBe(false);
+    for (const f of families) expect(f.name).toMatch(/^dbform_[a-z_]+$/);
+    expect(text.split('\n').filter((l) => l.startsWith('# TYPE')).length).toBe(families.length);
+  });
+
+  it('metrics escape label values', () => {
+    const odd = { ...fleetStatus([shop], readings()), hostErrors: {} };
+    odd.addons[0]!.plan = 'a"b\\c\nd';
+    const info = parsePrometheusTextFormat(prometheusText(odd)).find((f) => f.name === 'dbform_addon_info')!;
+    expect(info.metrics[0]!.labels!.plan).toBe('a"b\\c\nd');
+  });
+});
