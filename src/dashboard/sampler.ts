@@ -1,15 +1,19 @@
+import type { PlanCheck } from '../status/collect.js';
 import type { FleetStatus } from '../status/model.js';
 import { History } from './history.js';
 
 // Samples the fleet's status every `intervalSeconds` while the dashboard runs (one sample at a time: a slow
 // fleet delays the next one rather than piling them up), checks drift at most every `driftEverySeconds`, and
-// keeps the charted figures for `spanSeconds`. Sampling reads only: no host lock, no write.
+// keeps the charted figures for `spanSeconds`, and the plan of the last drift check (the page's "last plan
+// against the file": the same gather, not a second one). Sampling reads only: no host lock, no write.
 
-export type Collect = (drift: boolean) => Promise<FleetStatus>;
+/** A sample; `plan` is the drift check's plan when drift was checked, null otherwise. */
+export type Collect = (drift: boolean) => Promise<{ status: FleetStatus; plan: PlanCheck | null }>;
 
 export class Sampler {
   readonly history: History;
   private latestStatus: FleetStatus | null = null;
+  private latestPlan: PlanCheck | null = null;
   private timer: NodeJS.Timeout | undefined;
   private driftAt = 0;
   private stopped = false;
@@ -35,6 +39,11 @@ export class Sampler {
     return this.latestStatus;
   }
 
+  /** The plan of the last drift check, or null before the first one. */
+  lastPlan(): PlanCheck | null {
+    return this.latestPlan;
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
@@ -43,9 +52,10 @@ export class Sampler {
   private async sample(): Promise<void> {
     const drift = Date.now() - this.driftAt >= this.driftEverySeconds * 1000;
     try {
-      const s = await this.collect(drift);
+      const { status: s, plan } = await this.collect(drift);
       if (drift) this.driftAt = Date.now();
-      else for (const a of s.addons) a.drift = this.latestStatus?.addons.find((p) => p.addon === a.addon)?.drift ?? null;
+      if (plan) this.latestPlan = plan;
+      if (!drift) for (const a of s.addons) a.drift = this.latestStatus?.addons.find((p) => p.addon === a.addon)?.drift ?? null;
       this.latestStatus = s;
       this.history.add(s);
     } catch (e) {

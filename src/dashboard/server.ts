@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { renderJson } from '../render/json.js';
 import { prometheusText } from '../status/prometheus.js';
 import type { Session as DbSession } from '../status/queries.js';
 import { redact } from '../util/redact.js';
@@ -14,12 +15,16 @@ import type { Sampler } from './sampler.js';
 //   GET /api/status                 the latest sample: exactly what `dbform status --format json` prints
 //   GET /api/history?addon=NAME     the add-on's charted figures over the span kept in memory (or from Prometheus)
 //   GET /api/queries?addon=NAME[&idle=1]   its sessions, as `dbform queries --format json`
+//   GET /api/backups?addon=NAME     its backups and PITR window, as `dbform backups list NAME --format json`
+//   GET /api/plan                   the last drift check's plan (the fleet's), as `dbform plan --format json`
 //   GET /metrics                    the latest sample in the Prometheus text format
 
 export interface DashboardDeps {
   policy: AccessPolicy;
   sampler: Sampler;
   queries(addon: string, idle: boolean): Promise<DbSession[]>;
+  /** What `backups list ADDON --format json` prints (null: the add-on's plan takes no backups). */
+  backups(addon: string): Promise<unknown>;
   /** With --prometheus URL: the charts' history from that server instead of this process's samples. */
   prometheus?: (addon: string, spanSeconds: number, stepSeconds: number) => Promise<Point[]>;
   /** Directory of the bundled page (dist/dashboard/web). */
@@ -73,6 +78,20 @@ async function api(deps: DashboardDeps, url: URL, res: ServerResponse): Promise<
       } catch (e) {
         return json(res, 502, { error: (e as Error).message });
       }
+    }
+    case '/api/backups': {
+      if (!known(addon)) return json(res, 404, { error: `no add-on named ${addon}` });
+      try {
+        return json(res, 200, (await deps.backups(addon!)) ?? { addon, backups: null, pitr: null });
+      } catch (e) {
+        return json(res, 502, { error: (e as Error).message });
+      }
+    }
+    case '/api/plan': {
+      const check = deps.sampler.lastPlan();
+      if (!check) return json(res, 503, { error: 'drift is not checked yet' });
+      // The plan's JSON rendering holds no secret (steps are left out); send() still redacts the body.
+      return json(res, 200, { checkedAt: check.checkedAt, error: check.error, plan: check.plan && JSON.parse(renderJson(check.plan)) });
     }
     case '/metrics':
       return latest ? send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', prometheusText(latest)) : send(res, 503, 'text/plain', 'no sample yet\n');

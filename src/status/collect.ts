@@ -4,6 +4,7 @@ import { listBackups, storeFor } from '../resources/backups/service.js';
 import { backupsEnabled } from '../resources/backups/settings.js';
 import { computePlan } from '../cli/compute-plan.js';
 import type { Session } from '../cli/session.js';
+import type { Plan } from '../plan/types.js';
 import { type Answer, fleetStatus, type Readings } from './assemble.js';
 import { addonsOf, withSuperuser } from './addons.js';
 import { readCatalogFigures } from './catalog.js';
@@ -46,8 +47,16 @@ async function probeHost(session: Session, host: string, addons: AddonConfig[], 
   return parseProbe(r.stdout, probed);
 }
 
-async function readDrift(session: Session, addons: AddonConfig[]): Promise<Map<string, DriftSummary>> {
+/** The drift check's plan itself (the dashboard shows it), or why it could not be computed. */
+export interface PlanCheck {
+  checkedAt: string;
+  plan: Plan | null;
+  error: string | null;
+}
+
+async function readDrift(session: Session, addons: AddonConfig[]): Promise<{ summaries: Map<string, DriftSummary>; check: PlanCheck }> {
   const out = new Map<string, DriftSummary>();
+  const checkedAt = new Date().toISOString();
   try {
     const { plan } = await computePlan(session);
     const notRead = new Map(plan.hostsNotRead.map((h) => [h.host, h.reason]));
@@ -56,13 +65,19 @@ async function readDrift(session: Session, addons: AddonConfig[]): Promise<Map<s
       const changes = plan.changes.filter((c) => c.addon === a.name);
       out.set(a.name, why ? { changes: null, reasons: [], error: `host ${a.host} was not read: ${why}` } : { changes: changes.length, reasons: changes.map((c) => `${c.address}: ${c.reason}`), error: null });
     }
+    return { summaries: out, check: { checkedAt, plan, error: null } };
   } catch (e) {
     for (const a of addons) out.set(a.name, { changes: null, reasons: [], error: message(e) });
+    return { summaries: out, check: { checkedAt, plan: null, error: message(e) } };
   }
-  return out;
 }
 
 export async function collectStatus(session: Session, opts: CollectOptions): Promise<FleetStatus> {
+  return (await collectSample(session, opts)).status;
+}
+
+/** One sample and, when drift was checked, the plan it computed (null otherwise). */
+export async function collectSample(session: Session, opts: CollectOptions): Promise<{ status: FleetStatus; plan: PlanCheck | null }> {
   const addons = addonsOf(session, opts.addon);
   const hosts = [...new Set(addons.map((a) => a.host))].sort();
   const at = new Date();
@@ -74,11 +89,11 @@ export async function collectStatus(session: Session, opts: CollectOptions): Pro
     ),
     opts.drift ? readDrift(session, addons) : Promise.resolve(null),
   ]);
-  const readings: Readings = { at, probes: new Map(probes), catalogs: new Map(catalogs), backups: new Map(backups), drift };
+  const readings: Readings = { at, probes: new Map(probes), catalogs: new Map(catalogs), backups: new Map(backups), drift: drift?.summaries ?? null };
   // A catalog cannot be read from an instance that is not running: that is its state, not an error.
   for (const a of addons) {
     const p = readings.probes.get(a.host);
     if (p && 'ok' in p && !p.ok.containers.get(a.name)?.running) readings.catalogs.delete(a.name);
   }
-  return fleetStatus(addons, readings);
+  return { status: fleetStatus(addons, readings), plan: drift?.check ?? null };
 }

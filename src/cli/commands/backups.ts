@@ -2,12 +2,14 @@ import { createWriteStream, rmSync } from 'node:fs';
 import { DateTime } from 'luxon';
 import { createBackup, hostOfAddon, listBackups, readBackup, storeFor } from '../../resources/backups/service.js';
 import type { BackupManifest } from '../../resources/backups/manifest.js';
+import type { BackupStore } from '../../resources/backups/store.js';
+import type { PitrStatus } from '../../resources/pitr/info.js';
 import { readPitrStatus } from '../../resources/pitr/status.js';
 import { UserError } from '../../util/errors.js';
 import { listJson, pitrText } from './backups-pitr.js';
 import { size } from './byte-size.js';
 import { err, out } from '../terminal.js';
-import { openSession } from '../session.js';
+import { openSession, type Session } from '../session.js';
 
 export interface BackupsOptions {
   file: string;
@@ -38,6 +40,22 @@ function pick(manifests: BackupManifest[], id: string | undefined, addon: string
   return m;
 }
 
+/** What `backups list` shows, as data: the backups in the store (newest first) and, with PITR on, its status.
+ *  The dashboard's /api/backups reads the same. */
+export async function backupsListing(
+  session: Pick<Session, 'config' | 'hosts'>,
+  addon: string,
+  known?: BackupStore,
+): Promise<{ manifests: BackupManifest[]; pitr: PitrStatus | null }> {
+  const { config } = session;
+  const store = known ?? (await storeFor(config, session.hosts, addon));
+  const manifests = await listBackups(store, addon);
+  const declared = config.addons.find((a) => a.name === addon);
+  // PITR is read on the add-on's host; a removed add-on or one without PITR has only logical backups.
+  const pitr = declared?.backups.pitr ? await readPitrStatus(config, await hostOfAddon(config, session.hosts, addon), addon) : null;
+  return { manifests, pitr };
+}
+
 /** A progress bar on stderr, only for a terminal. */
 function progress(total: number | undefined): (n: number) => void {
   if (!process.stderr.isTTY || !total) return () => undefined;
@@ -59,10 +77,7 @@ export async function backupsCommand(opts: BackupsOptions): Promise<number> {
     const store = await storeFor(config, session.hosts, opts.addon);
     switch (opts.action) {
       case 'list': {
-        const manifests = await listBackups(store, opts.addon);
-        const declared = config.addons.find((a) => a.name === opts.addon);
-        // PITR is read on the add-on's host; a removed add-on or one without PITR has only logical backups.
-        const pitr = declared?.backups.pitr ? await readPitrStatus(config, await hostOfAddon(config, session.hosts, opts.addon), opts.addon) : null;
+        const { manifests, pitr } = await backupsListing(session, opts.addon, store);
         if (opts.format === 'json') {
           out(JSON.stringify(listJson(opts.addon, manifests, pitr), null, 2));
           return 0;
