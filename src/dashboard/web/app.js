@@ -3,7 +3,9 @@
 import uPlot from 'uplot';
 
 const main = document.getElementById('main');
-const state = { status: null, showIdle: false, charts: new Map(), timer: undefined };
+const state = { status: null, showIdle: false, charts: new Map(), timer: undefined, backupsAt: 0 };
+// Listing backups reads the storage and runs pgbackrest info on the host: at most once a minute per page.
+const BACKUPS_EVERY_MS = 60_000;
 
 const esc = (v) => String(v ?? '-').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 function bytes(n) {
@@ -17,7 +19,6 @@ function bytes(n) {
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : '-');
 const drift = (d) => (!d ? 'not checked' : d.error ? `unknown: ${d.error}` : d.changes === 0 ? 'in sync' : `${d.changes} change(s)`);
 const backup = (b) => (!b ? 'off' : b.error ? `cannot be listed: ${b.error}` : b.lastGood ? `${b.lastGood.id} (${when(b.lastGood.startedAt)})` : 'none yet');
-const pitr = (p) => (!p ? 'off' : p.window ? `${when(p.window.earliest)} to ${when(p.window.latest)}` : `none (${p.error ?? p.status})`);
 
 async function getJson(path) {
   const r = await fetch(path, { headers: { accept: 'application/json' } });
@@ -51,10 +52,10 @@ function addonPage(a) {
     <h2>Over time</h2><div class="charts" id="charts"></div>
     <h2>Queries</h2><label><input type="checkbox" id="idle-toggle" ${state.showIdle ? 'checked' : ''}> show idle sessions</label>
     <table id="queries"><thead><tr><th>pid</th><th>user</th><th>client</th><th>state</th><th>duration</th><th>wait</th><th>query</th></tr></thead><tbody></tbody></table>
-    <h2>Backups</h2><table id="backups"><tbody><tr><th>last good backup</th><td>${esc(backup(a.backups))}</td></tr><tr><th>stored</th><td>${esc(a.backups?.count)}</td></tr>
-    <tr><th>PITR window</th><td>${esc(pitr(a.pitr))}</td></tr></tbody></table>
-    <h2>Against the file</h2><p id="drift">${esc(drift(a.drift))}</p><ul>${(a.drift?.reasons ?? []).map((r) => `<li><code>${esc(r)}</code></li>`).join('')}</ul>
+    <h2>Backups</h2><div id="backups-box"><p class="muted">${esc(a.backups ? 'listing the backups…' : 'off: the plan takes no backups')}</p></div>
+    <h2>The last plan against the file</h2><p id="drift">${esc(drift(a.drift))}</p><div id="plan-box"></div>
     ${a.errors.map((e) => `<p class="bad">${esc(e)}</p>`).join('')}`;
+  state.backupsAt = 0;
   document.getElementById('idle-toggle').addEventListener('change', (e) => { state.showIdle = e.target.checked; void loadQueries(a.addon); });
   state.charts.clear();
 }
@@ -95,6 +96,50 @@ async function loadQueries(addon) {
     || '<tr><td colspan="7" class="muted">no running queries</td></tr>';
 }
 
+const table = (id, head, rows, empty) => `<table id="${id}"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>
+  <tbody>${rows.join('') || `<tr><td colspan="${head.length}" class="muted">${esc(empty)}</td></tr>`}</tbody></table>`;
+
+// As `dbform backups list ADDON --format json` gives them: the logical backups, then the PITR window and its full base backups.
+function backupsHtml(b) {
+  const rows = b.backups.map((m) => `<tr data-backup="${esc(m.id)}"><td>${esc(m.id)}</td><td>${esc(when(m.started_at))}</td><td class="num">${bytes(m.size)}</td>
+    <td>${esc(m.kind)}</td><td>${esc(m.status === 'ok' && !m.verified ? 'ok (unverified)' : m.status)}</td></tr>`);
+  let html = table('backups', ['id', 'time', 'size', 'kind', 'status'], rows, 'no backups yet');
+  if (!b.pitr) return html;
+  const w = b.pitr.window;
+  html += `<p id="pitr-window">Point-in-time recovery: ${w ? `any time from ${esc(when(w.earliest))} to ${esc(when(w.latest))}` : `no window yet (${esc(b.pitr.status)})`}</p>`;
+  const base = b.pitr.base_backups.map((x) => `<tr data-base-backup="${esc(x.id)}"><td>${esc(x.id)}</td><td>${esc(x.type)}</td><td>${esc(when(x.started_at))}</td>
+    <td>${esc(when(x.finished_at))}</td><td class="num">${bytes(x.size)}</td><td class="num">${bytes(x.stored_size)}</td><td>${esc(x.status)}</td></tr>`);
+  return html + table('base-backups', ['base backup', 'type', 'started', 'finished', 'size', 'stored', 'status'], base, 'no base backup yet');
+}
+
+async function loadBackups(a) {
+  if (!a.backups || Date.now() - state.backupsAt < BACKUPS_EVERY_MS) return;
+  state.backupsAt = Date.now();
+  const box = document.getElementById('backups-box');
+  try {
+    const b = await getJson(`/api/backups?addon=${encodeURIComponent(a.addon)}`);
+    if (box) box.innerHTML = backupsHtml(b);
+  } catch (e) {
+    if (box) box.innerHTML = `<p class="bad">cannot list the backups: ${esc(e.message)}</p>`;
+  }
+}
+
+// The plan of the dashboard's last drift check (`plan --format json`), this add-on's changes only.
+async function loadPlan(addon) {
+  const box = document.getElementById('plan-box');
+  const r = await fetch('/api/plan');
+  if (!box) return;
+  if (r.status === 503) { box.innerHTML = '<p class="muted">not checked yet</p>'; return; }
+  if (!r.ok) throw new Error(`/api/plan: ${r.status}`);
+  const { checkedAt, error, plan } = await r.json();
+  if (!plan) { box.innerHTML = `<p class="bad">the plan could not be computed (${esc(when(checkedAt))}): ${esc(error)}</p>`; return; }
+  const rows = plan.changes.filter((c) => c.addon === addon).map((c) => `<tr data-address="${esc(c.address)}" data-action="${esc(c.action)}"><td><code>${esc(c.address)}</code></td>
+    <td>${esc(c.action)}</td><td>${esc(c.reason)}</td><td>${c.hazards.map((h) => `<b>${esc(h.code)}</b>: ${esc(h.message)}`).join('<br>') || '-'}</td></tr>`);
+  box.innerHTML = `<p class="muted" id="plan-checked" data-checked-at="${esc(checkedAt)}">checked ${esc(when(checkedAt))}</p>
+    ${table('plan', ['address', 'action', 'reason', 'hazards'], rows, 'no changes: the add-on matches the file')}
+    ${plan.hosts_not_read.map((h) => `<p class="bad">host ${esc(h.host)} was not read: ${esc(h.reason)}</p>`).join('')}`;
+}
+
 async function refresh() {
   try {
     state.status = await getJson('/api/status');
@@ -103,9 +148,12 @@ async function refresh() {
     const a = name && state.status.addons.find((x) => x.addon === name);
     if (!a) return fleetPage(state.status);
     if (document.body.dataset.page !== `addon:${a.addon}`) addonPage(a);
-    else document.querySelector('#figures tbody').innerHTML = figureRows(a);
+    else {
+      document.querySelector('#figures tbody').innerHTML = figureRows(a);
+      document.getElementById('drift').textContent = drift(a.drift);
+    }
     document.body.dataset.page = `addon:${a.addon}`;
-    await Promise.all([drawCharts(a.addon), loadQueries(a.addon)]);
+    await Promise.all([drawCharts(a.addon), loadQueries(a.addon), loadBackups(a), loadPlan(a.addon)]);
   } catch (e) {
     document.getElementById('sampled').textContent = `cannot refresh: ${e.message}`;
   }
