@@ -6,20 +6,23 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Fleet, fleetDown, fleetUp, hostsYaml } from './fleet-harness.js';
+import { type Fleet, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
 import { Workspace } from './harness.js';
 
 // The dashboard in a real headless browser (Debian's chromium driven by playwright-core), against the fleet:
 // the fleet page, an add-on page whose chart gains points, the idle toggle, no secret in any response, the
-// token beyond loopback, and the charts' history from a Prometheus server (Debian's prometheus) with
-// --prometheus. Screenshots go to test-output/ (and the add-on page to docs/, for the README).
+// token beyond loopback, the backups list with the PITR window (a starter add-on with PITR, S3 over TLS), the
+// last plan showing a drift made by hand, and the charts' history from a Prometheus server (Debian's
+// prometheus) with --prometheus. Screenshots go to test-output/ (and the add-on page to docs/, for the README).
 
 const CLI = fileURLToPath(new URL('../../bin/dbform.js', import.meta.url));
 const OUT = fileURLToPath(new URL('../../test-output/', import.meta.url));
 const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
 const CANARY_PASSWORD = 'dash-canary-pw-52e8b0';
 const TOKEN = 'dashboard-token-for-the-test-4f1c2a';
-let fleet: Fleet;
+interface S3Info { bucket: string; caFile: string; accessKeyId: string; secretAccessKey: string }
+let fleet: Fleet & { s3: S3Info };
+let backupId = '';
 const ws = new Workspace();
 let env: Record<string, string>;
 let browser: Browser;
@@ -27,11 +30,24 @@ const started: ChildProcess[] = [];
 const bodies: string[] = [];
 
 function config(): string {
-  return `version: 1\nhosts:\n${hostsYaml(fleet)}addons:
+  return `version: 1\nhosts:\n${hostsYaml(fleet)}storage:
+  main:
+    type: s3
+    endpoint: https://s3.fleet:443
+    region: us-east-1
+    bucket: ${fleet.s3.bucket}
+    accessKeyIdEnv: S3_ACCESS_KEY_ID
+    secretAccessKeyEnv: S3_SECRET_ACCESS_KEY
+    caFile: ${fleet.s3.caFile}
+defaults:
+  storage: main
+addons:
   shop:
-    plan: postgresql-sandbox
+    plan: postgresql-starter-256
     host: db-1
     port: 31001
+    backups:
+      pitr: true
     users:
       app:
         access: read-write
@@ -59,6 +75,8 @@ function dashboard(args: string[], extra: Record<string, string> = {}): Promise<
   });
 }
 
+const escapeRe = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   const r = await fetch(url, { headers, redirect: 'manual' });
   const body = await r.text();
@@ -67,11 +85,22 @@ async function get(url: string, headers: Record<string, string> = {}): Promise<{
 }
 
 beforeAll(async () => {
-  fleet = fleetUp(2);
-  env = { SHOP_APP_PASSWORD: CANARY_PASSWORD, NODE_NO_WARNINGS: '1' };
+  fleet = fleetUp(2) as typeof fleet;
+  env = {
+    S3_ACCESS_KEY_ID: fleet.s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: fleet.s3.secretAccessKey,
+    SHOP_APP_PASSWORD: CANARY_PASSWORD,
+    NODE_NO_WARNINGS: '1',
+    // pgBackRest checks the storage's certificate by name: see fleet-dns.mjs.
+    NODE_OPTIONS: `--import ${new URL('./fleet-dns.mjs', import.meta.url).href}`,
+  };
   ws.write(config());
   const r = ws.run(['apply', '--auto-approve'], env);
   expect(r.code, r.stdout + r.stderr).toBe(0);
+  const b = ws.run(['backups', 'create', 'shop'], env);
+  expect(b.code, b.stdout + b.stderr).toBe(0);
+  backupId = /Backup (\S+) finished/.exec(b.stdout)?.[1] ?? '';
+  expect(backupId, b.stdout).not.toBe('');
   mkdirSync(OUT, { recursive: true });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -95,7 +124,8 @@ describe('dbform dashboard', () => {
     await page.goto('http://127.0.0.1:18484/');
     await page.waitForSelector('#fleet tr[data-addon="other"]');
     expect(await page.locator('#fleet tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-addon')))).toEqual(['other', 'shop']);
-    expect(await page.locator('#fleet tr[data-addon="shop"]').innerText()).toMatch(/^shop\s+postgresql-sandbox\s+db-1\s+15\.\d+.*\s+running\s+in sync\s+off$/);
+    expect(await page.locator('#fleet tr[data-addon="shop"]').innerText()).toMatch(new RegExp(`^shop\\s+postgresql-starter-256\\s+db-1\\s+15\\.\\d+.*\\s+running\\s+in sync\\s+${escapeRe(backupId)} \\(.+\\)$`));
+    expect(await page.locator('#fleet tr[data-addon="other"]').innerText()).toMatch(/\s+off$/);
     await page.screenshot({ path: `${OUT}dashboard-fleet.png` });
 
     const url = `postgres://app:${encodeURIComponent(CANARY_PASSWORD)}@${fleet.hosts[0]!.address}:31001/shop`;
@@ -131,6 +161,42 @@ describe('dbform dashboard', () => {
     await get('http://127.0.0.1:18484/api/queries?addon=shop&idle=1');
     expect((await fetch('http://127.0.0.1:18484/api/status', { method: 'POST' })).status).toBe(405);
     expect(bodies.length).toBeGreaterThan(5);
+    expect(bodies.join('\n')).not.toContain(CANARY_PASSWORD);
+  });
+
+  it('the add-on page lists the backups with the PITR window, and the last plan shows a drift made by hand', async () => {
+    // The dashboard of the first test (drift checked once a minute) keeps running.
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1200 } });
+    page.on('response', (r) => void r.text().then((t) => bodies.push(t), () => undefined));
+    await page.goto('http://127.0.0.1:18484/#addon=shop');
+    await page.waitForSelector(`#backups tr[data-backup="${backupId}"]`, { timeout: 60_000 });
+    expect(await page.locator(`#backups tr[data-backup="${backupId}"]`).innerText()).toMatch(new RegExp(`^${escapeRe(backupId)}\\s+\\S.+\\s+\\d+(\\.\\d)? [KMG]?B\\s+manual\\s+ok`));
+    expect(await page.locator('#pitr-window').innerText()).toMatch(/^Point-in-time recovery: any time from .+ to .+$/);
+    expect(await page.locator('#base-backups tr[data-base-backup]').count()).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('#base-backups tbody tr').first().innerText()).toMatch(/\bfull\b/);
+    const listed = JSON.parse(ws.run(['backups', 'list', 'shop', '--format', 'json'], env).stdout) as { backups: unknown[]; pitr: { window: unknown } };
+    const served = await get('http://127.0.0.1:18484/api/backups?addon=shop');
+    expect(served.status).toBe(200);
+    // The same data as `backups list --format json` (the PITR window moves on as WAL is archived).
+    expect(JSON.parse(served.body)).toMatchObject({ addon: 'shop', backups: listed.backups, pitr: { window: expect.anything() } });
+
+    // In sync after apply: the plan table has no row; then a role attribute changed by hand.
+    await page.waitForSelector('#plan-checked');
+    expect(await page.locator('#plan tr[data-address]').count()).toBe(0);
+    const before = await page.locator('#plan-checked').getAttribute('data-checked-at');
+    psqlOn(fleet.hosts[0]!, 'shop', 31001, 'postgres', 'ALTER ROLE app CREATEDB');
+    const row = page.locator('#plan tr[data-address="addon.shop.user.app"]');
+    await row.waitFor({ timeout: 90_000 });
+    expect(Date.parse((await page.locator('#plan-checked').getAttribute('data-checked-at'))!)).toBeGreaterThan(Date.parse(before!));
+    expect(await row.getAttribute('data-action')).toBe('update');
+    expect(await row.innerText()).toMatch(/createdb/i);
+    // The status and the plan come from the same sample, but the page may have read the status just before it.
+    await page.waitForFunction(() => document.getElementById('drift')?.textContent === '1 change(s)', undefined, { timeout: 15_000 });
+    await page.screenshot({ path: `${OUT}dashboard-addon-plan.png`, fullPage: true });
+    const plan = JSON.parse((await get('http://127.0.0.1:18484/api/plan')).body) as { plan: { format_version: string; changes: Array<{ address: string; action: string; steps?: unknown }> } };
+    expect(plan.plan.format_version).toBe('1.0');
+    expect(plan.plan.changes.find((c) => c.address === 'addon.shop.user.app')).toMatchObject({ action: 'update' });
+    expect(plan.plan.changes.every((c) => c.steps === undefined)).toBe(true);
     expect(bodies.join('\n')).not.toContain(CANARY_PASSWORD);
   });
 
