@@ -96,6 +96,7 @@ async function loseTheDiskAndRestore(table: string): Promise<number> {
     acked.set(n, Date.now());
     await sleep(1000 - ((Date.now() - t0) % 1000));
   }
+  console.log(`${table}: before the loss: ${ledgerSql("SELECT last_archived_wal || ' ' || coalesce(last_failed_wal, '-') || ' ' || (SELECT timeline_id FROM pg_control_checkpoint()) FROM pg_stat_archiver", 'postgres')}`);
   const lost = Date.now();
   spawnSync('docker', ['-H', host('db-1').dockerHost, 'kill', 'dbform-ledger']);
   await writer.end().catch(() => undefined);
@@ -103,6 +104,7 @@ async function loseTheDiskAndRestore(table: string): Promise<number> {
 
   const r = ws.run(['restore', 'ledger', '--to', 'latest', '--allow-hazards', 'DATA_LOSS'], env);
   expect(r.code, r.stdout + r.stderr).toBe(0);
+  console.log(`${table}: restore said: ${r.stdout.split('\n').slice(0, 2).join(' / ')}; timeline now ${ledgerSql('SELECT timeline_id FROM pg_control_checkpoint()', 'postgres')}`);
   expect(r.stdout).toContain('It had no data directory to keep.');
   const [count, max] = ledgerSql(`SELECT count(*), coalesce(max(n), 0) FROM ${table}`).split('|').map(Number);
   expect(count).toBe(max); // every row up to the last one restored: no gap

@@ -3,6 +3,7 @@ import { loadConfig } from '../../src/config/load.js';
 import type { DesiredContext } from '../../src/resources/kind.js';
 import { desiredAddon } from '../../src/resources/desired.js';
 import { sha256Hex } from '../../src/util/canonical.js';
+import { archiveSettings } from '../../src/resources/pitr/settings.js';
 
 // What PITR adds to an add-on's desired state: pgBackRest's settings file (credentials as placeholders), the
 // weekly cron file, the archive settings and read-only mount of its container.
@@ -78,6 +79,11 @@ describe('PITR desired state', () => {
     const c = shop(S3).container;
     expect(c.settings).toMatchObject({ archive_mode: 'on', archive_command: 'pgbackrest --stanza=shop archive-push %p', archive_timeout: '50' });
     expect(c.mounts).toEqual(['/var/lib/dbform/.pitr/shop/etc:/etc/pgbackrest:ro']);
+  });
+
+  it("a restored copy archives from its own data directory, not the stanza's pg1-path (the add-on's)", () => {
+    expect(archiveSettings('shop', '/var/lib/dbform/pgdata.restore').archive_command).toBe('pgbackrest --stanza=shop --pg1-path=/var/lib/dbform/pgdata.restore archive-push %p');
+    expect(archiveSettings('shop').archive_command).toBe('pgbackrest --stanza=shop archive-push %p');
   });
 
   it('a weekly full base backup, Sundays 30 minutes after the daily logical backup, in the add-on zone', () => {

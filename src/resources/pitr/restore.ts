@@ -76,7 +76,7 @@ export async function prepare(w: Where, target: RestoreTarget, staging: string, 
   const restore = shellJoin(['pgbackrest', `--stanza=${w.stanza}`, `--pg1-path=${staging}`, ...targetArgs, 'restore']);
   await run(w.host, `pgbackrest restore of ${w.addon}`, inImage(w, ['--rm'], ['sh', '-c', `mkdir -m 700 ${staging} && ${restore}`]));
   // No TCP listener (clients keep reaching the add-on), its own socket directory (the container's /tmp).
-  const archive = w.archive ? archiveSettings(w.addon) : { archive_mode: 'off' };
+  const archive = w.archive ? archiveSettings(w.addon, staging) : { archive_mode: 'off' };
   // hot_standby off: nothing connects during the replay, and PostgreSQL then does not refuse to replay WAL of a
   // primary with more max_connections than its default 100 (every plan from 1 GB up).
   const settings = { listen_addresses: '', port: String(w.port), unix_socket_directories: '/tmp', hot_standby: 'off', ...archive };
