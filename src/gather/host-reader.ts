@@ -102,10 +102,17 @@ export class LiveHostReader implements HostReader {
   }
 
   private async readInstance(d: DesiredAddon): Promise<InstanceState> {
-    // The keystore is read while `docker inspect` runs, not after it: two round trips in parallel. Its
-    // answer (or error) matters only for a running container, as before.
+    // The keystore is read while `docker inspect` runs, not after it, and as soon as it has answered the
+    // catalog is read on the add-on's declared port, still without waiting for the container list (the
+    // critical path of a no-op plan over SSH: the list takes longer than the keystore read). That early
+    // read is speculative: it counts only if the list then shows the add-on's container running on that
+    // port; otherwise it is dropped (its connections are closed) and the instance is read as before. Both
+    // reads are read-only, so a dropped one leaves nothing behind.
     const secret = this.secret(d.superuserKey);
     secret.catch(() => undefined);
+    const declaredPort = d.container.port;
+    const early = secret.then((password) => (password === undefined ? undefined : this.readCatalog(d, declaredPort, password)));
+    early.catch(() => undefined);
     const container = (await this.containers()).get(d.name);
     if (!container?.running) {
       const initialized = container !== undefined || (await this.fileExists(`${d.container.dataDir}/pgdata/PG_VERSION`));
@@ -117,10 +124,19 @@ export class LiveHostReader implements HostReader {
         `host ${this.host.name}, add-on ${d.name}: the container exists but the keystore on the host has no superuser password for it; dbform cannot manage an instance it did not create`,
       );
     }
-    const read = await withClient(this.live, container.port, password, (connect) => gatherCatalog(connect, d)).catch((err) => {
+    if (container.port === declaredPort) {
+      // A failed early read is not the verdict: it may have raced the container's start. Read again.
+      const read = await early.catch(() => undefined);
+      if (read) return { state: 'running', ...read };
+    }
+    const read = await this.readCatalog(d, container.port, password).catch((err) => {
       throw new UserError(`host ${this.host.name}, add-on ${d.name}: cannot read the database catalog: ${(err as Error).message}`);
     });
     return { state: 'running', ...read };
+  }
+
+  private readCatalog(d: DesiredAddon, port: number, password: string): ReturnType<typeof gatherCatalog> {
+    return withClient(this.live, port, password, (connect) => gatherCatalog(connect, d));
   }
 }
 
