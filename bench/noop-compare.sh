@@ -65,6 +65,7 @@ apply_once() {  # CONFIG: the AFTER build applies everything, then the add-ons a
   fi
   [ "$rc" = 0 ] || { echo "apply by $AFTER failed (exit $rc):" >&2; tail -n 40 "$TMP/apply.log" >&2; exit 1; }
   echo "  apply (after build): $((SECONDS - t0)) s, $(grep -o 'Apply complete: [0-9]* changes' "$TMP/apply.log" || echo '? changes')"
+  NO_COLOR=1 node bench/apply-share.mjs <"$TMP/apply.log"
 }
 
 # timed_plan LABEL BUILD CONFIG: one no-op plan; appends "wall_s rss_kb" to $TMP/LABEL.times.
