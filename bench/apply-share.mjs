@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // Where a first apply's time went, by kind of change: reads `dbform apply` output (NO_COLOR) on stdin, sums
-// the per-change times it prints ("ADDRESS: done (1.2s)") by the address's last part (container, role,
-// database, ...), and prints each kind's share of the total. Add-ons run concurrently (several per host, the
+// the per-change times it prints ("ADDRESS: done (1.2s)") by the kind in the address (addon.NAME.KIND[.ITEM]:
+// container, user, database, grants, ...), and prints each kind's share of the total. Add-ons run concurrently (several per host, the
 // hosts at once), so these are change-seconds, not wall time: the shares say what the apply is bound by.
 //   dbform apply --auto-approve | node bench/apply-share.mjs
 import { readFileSync } from 'node:fs';
 
 const byKind = new Map();
 for (const m of readFileSync(0, 'utf8').matchAll(/^(\S+): done \((\d+(?:\.\d+)?)s\)$/gm)) {
-  const kind = m[1].split('.').at(-1).replace(/\[.*$/, '');
+  const kind = m[1].split('.')[2] ?? m[1];
   const k = byKind.get(kind) ?? { n: 0, s: 0 };
   k.n++;
   k.s += Number(m[2]);
