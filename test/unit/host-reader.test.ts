@@ -97,7 +97,10 @@ describe('pitr gather through LiveHostReader', () => {
       await flush();
       for (const p of sent.splice(0)) {
         if (p.command.includes('@@dbform-')) commands.push(...answerBatch(p, { 'docker ps': ok('[]'), '': ok('') }));
-        else commands.push(p.command), p.answer(ok(''));
+        else {
+          commands.push(p.command);
+          p.answer(ok(''));
+        }
       }
     }
     expect(await observed).toMatchObject({ cipher: 'missing', installed: false });
