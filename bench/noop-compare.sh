@@ -13,7 +13,7 @@
 # needs node_modules there), e.g. `git worktree add /tmp/before <commit>`. The fleet scripts come
 # from this checkout. Run it under the fleet lock (it starts containers and the fleet):
 #   flock -o /tmp/dbform-fleet.lock bash bench/noop-compare.sh /tmp/before /tmp/after
-# Set NOOP_COMPARE_ONLY=local or =fleet to run one half.
+# Set NOOP_COMPARE_ONLY=local or =fleet to run one half, FLEET_HOSTS for another number of fleet hosts (3).
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 REPO=$PWD
@@ -54,7 +54,7 @@ run_dbform() {
 apply_once() {  # CONFIG: the AFTER build applies everything, then the add-ons are in sync.
   local config=$1 t0 rc=0
   t0=$SECONDS
-  run_dbform "$AFTER" "$TMP/apply.log" apply --auto-approve -f "$config" || rc=$?
+  (cd "$AFTER" && /usr/bin/time -o "$TMP/apply.time" -f '%M' node bin/dbform.js apply --auto-approve -f "$config") >"$TMP/apply.log" 2>&1 || rc=$?
   if [ "$rc" != 0 ]; then
     # Set-up, not what is measured: one failed change (seen once: a fresh container refusing its
     # first connection) is retried by a second apply, and said.
@@ -64,7 +64,8 @@ apply_once() {  # CONFIG: the AFTER build applies everything, then the add-ons a
     run_dbform "$AFTER" "$TMP/apply.log" apply --auto-approve -f "$config" || rc=$?
   fi
   [ "$rc" = 0 ] || { echo "apply by $AFTER failed (exit $rc):" >&2; tail -n 40 "$TMP/apply.log" >&2; exit 1; }
-  echo "  apply (after build): $((SECONDS - t0)) s, $(grep -o 'Apply complete: [0-9]* changes' "$TMP/apply.log" || echo '? changes')"
+  echo "  apply (after build): $((SECONDS - t0)) s, $(grep -o 'Apply complete: [0-9]* changes' "$TMP/apply.log" || echo '? changes'), peak RSS of the first try $(( $(tail -n1 "$TMP/apply.time") / 1024 )) MB"
+  NO_COLOR=1 node bench/apply-share.mjs <"$TMP/apply.log"
 }
 
 # timed_plan LABEL BUILD CONFIG: one no-op plan; appends "wall_s rss_kb" to $TMP/LABEL.times.
@@ -131,10 +132,10 @@ fi
 
 if [ "$ONLY" != local ]; then
   fleet_up=1
-  bash test/fleet/up.sh 3 "$STATE" 2>/dev/null
+  bash test/fleet/up.sh "${FLEET_HOSTS:-3}" "$STATE" 2>/dev/null
   config=$TMP/fleet.yaml
   # The same config as bench/fleet.sh writes: add-ons spread round-robin over the 3 hosts.
   node bench/fleet-config.mjs "$STATE/fleet.json" "$N" >"$config"
-  compare "SSH fleet of 3 hosts" "$config"
+  compare "SSH fleet of ${FLEET_HOSTS:-3} hosts" "$config"
 fi
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at end"

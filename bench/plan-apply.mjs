@@ -53,6 +53,7 @@ try {
   const noop = Array.from({ length: Math.min(3, runs) }, () => timed(['apply', '--auto-approve']));
   console.log(`dbform benchmark: ${n} add-ons (${values.config ?? 'local sandbox'})`);
   console.log(`  first apply:            ${apply.seconds.toFixed(2)} s, ${changes} changes, peak RSS ${apply.rssMb.toFixed(0)} MB`);
+  process.stdout.write(spawnSync(process.execPath, [new URL('./apply-share.mjs', import.meta.url).pathname], { input: apply.stdout, encoding: 'utf8' }).stdout);
   console.log(`  no-op plan (median/${runs}): ${median(plans.map((p) => p.seconds)).toFixed(2)} s  (min ${Math.min(...plans.map((p) => p.seconds)).toFixed(2)}, max ${Math.max(...plans.map((p) => p.seconds)).toFixed(2)}), peak RSS ${Math.max(...plans.map((p) => p.rssMb)).toFixed(0)} MB`);
   console.log(`  no-op apply (median/${noop.length}): ${median(noop.map((p) => p.seconds)).toFixed(2)} s`);
 } finally {

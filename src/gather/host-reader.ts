@@ -9,14 +9,16 @@ import { gatherContainers } from '../resources/container/gather.js';
 import type { DesiredAddon, ObservedContainer } from '../resources/model.js';
 import type { HostReader, InstanceState } from '../resources/reader.js';
 import { UserError } from '../util/errors.js';
+import { BatchedReads, type CommandRunner } from './batched-reads.js';
 import { shq } from '../util/shell.js';
 
 // The HostReader of one host for one run. Files asked for in the same tick are read in one command
 // (DataLoader batches them), and every answer is kept for the run, so a kind never costs a round trip of
-// its own for what another kind already read.
+// its own for what another kind already read. The commands asked for in the same turn (the container list,
+// the keystore, the files' hashes) then run together in one exec (batched-reads.ts).
 
 /** SHA-256 of files in one command; missing files are absent from the result. */
-async function sha256s(host: Host, paths: readonly string[]): Promise<Map<string, string>> {
+async function sha256s(host: CommandRunner, paths: readonly string[]): Promise<Map<string, string>> {
   const r = await host.exec(`sha256sum ${paths.map(shq).join(' ')} 2>/dev/null; true`);
   const out = new Map<string, string>();
   for (const line of r.stdout.split('\n')) {
@@ -30,11 +32,11 @@ export class LiveHostReader implements HostReader {
   private containersRead: Promise<Map<string, ObservedContainer>> | undefined;
   private readonly instances = new Map<string, Promise<InstanceState>>();
   private readonly hashes = new DataLoader<string, string | null>(async (paths) => {
-    const found = await sha256s(this.live, paths);
+    const found = await sha256s(this.reads, paths);
     return paths.map((p) => found.get(p) ?? null);
   });
   private readonly nonEmpty = new DataLoader<string, boolean>(async (paths) => {
-    const r = await this.live.exec(`for f in ${paths.map(shq).join(' ')}; do [ -s "$f" ] && printf 'yes %s\\n' "$f"; done; true`);
+    const r = await this.reads.exec(`for f in ${paths.map(shq).join(' ')}; do [ -s "$f" ] && printf 'yes %s\\n' "$f"; done; true`);
     const found = new Set(r.stdout.split('\n').filter((l) => l.startsWith('yes ')).map((l) => l.slice(4)));
     return paths.map((p) => found.has(p));
   });
@@ -46,7 +48,7 @@ export class LiveHostReader implements HostReader {
       const { path, keys } = JSON.parse(r) as { path: string; keys: string[] };
       return `if [ -f ${shq(path)} ]; then echo '@@ ${i}'; grep -E ${shq(`^(${keys.join('|')})=`)} ${shq(path)}; fi`;
     });
-    const r = await this.live.exec(`${parts.join('; ')}; true`);
+    const r = await this.reads.exec(`${parts.join('; ')}; true`);
     const found = new Map<number, Record<string, string>>();
     let current: Record<string, string> | undefined;
     for (const line of r.stdout.split('\n')) {
@@ -57,14 +59,18 @@ export class LiveHostReader implements HostReader {
     return requests.map((_, i) => found.get(i) ?? null);
   });
 
-  // The loaders' batch functions run later, once the constructor has set `live`.
+  // The loaders' batch functions run later, once the constructor has set `reads`.
+  private readonly reads: BatchedReads;
+
   constructor(
     readonly host: HostConfig,
     private readonly live: Host,
     private readonly keystore: HostKeystore,
     /** Lists an add-on's backups in its storage (S3 from this machine, or a directory on a host). */
     private readonly listBackups: (addon: string) => Promise<BackupRecord[]> = () => Promise.resolve([]),
-  ) {}
+  ) {
+    this.reads = new BatchedReads(live);
+  }
 
   fileValues(path: string, keys: readonly string[]): Promise<Record<string, string> | null> {
     if (!keys.every((k) => /^[A-Z][A-Z0-9_]*$/.test(k))) return Promise.reject(new Error(`fileValues: not setting names: ${keys.join(', ')}`));
@@ -76,7 +82,7 @@ export class LiveHostReader implements HostReader {
   }
 
   containers(): Promise<Map<string, ObservedContainer>> {
-    this.containersRead ??= gatherContainers(this.live);
+    this.containersRead ??= gatherContainers(this.reads);
     return this.containersRead;
   }
 
@@ -89,7 +95,7 @@ export class LiveHostReader implements HostReader {
   }
 
   secret(key: string): Promise<string | undefined> {
-    return this.keystore.get(key);
+    return this.keystore.get(key, this.reads);
   }
 
   instance(desired: DesiredAddon): Promise<InstanceState> {
@@ -102,8 +108,8 @@ export class LiveHostReader implements HostReader {
   }
 
   private async readInstance(d: DesiredAddon): Promise<InstanceState> {
-    // The keystore is read while `docker inspect` runs, not after it: two round trips in parallel. Its
-    // answer (or error) matters only for a running container, as before.
+    // The keystore is asked for with the container list, so both are read in the same exec. Its answer
+    // (or error) matters only for a running container.
     const secret = this.secret(d.superuserKey);
     secret.catch(() => undefined);
     const container = (await this.containers()).get(d.name);

@@ -74,7 +74,7 @@ export function pgConfig(login: PgLogin): pg.ClientConfig {
 }
 
 /** exec that throws a message naming the host and what was being done when the command fails. */
-export async function run(host: Host, what: string, command: string, opts?: ExecOptions): Promise<string> {
+export async function run(host: Pick<Host, 'name' | 'exec'>, what: string, command: string, opts?: ExecOptions): Promise<string> {
   const r = await host.exec(command, opts);
   if (r.code !== 0) {
     const detail = (r.stderr || r.stdout).trim().split('\n').slice(-5).join('\n');

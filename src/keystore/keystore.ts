@@ -24,18 +24,18 @@ export class HostKeystore {
    * flight is shared: gather asks for the entries of all the host's add-ons at the same moment, and each
    * would otherwise read the whole keystore again. A failed read is not kept, so a later call tries again.
    */
-  private load(): Promise<Map<string, string>> {
-    this.loading ??= this.readAll().catch((err: unknown) => {
+  private load(via: Pick<Host, 'exec' | 'name'> = this.host): Promise<Map<string, string>> {
+    this.loading ??= this.readAll(via).catch((err: unknown) => {
       this.loading = undefined;
       throw err;
     });
     return this.loading;
   }
 
-  private async readAll(): Promise<Map<string, string>> {
+  private async readAll(via: Pick<Host, 'exec' | 'name'>): Promise<Map<string, string>> {
     // grep -H prints "FILE:LINE" for every entry in one process (an entry is one line of base64 and dots).
     const out = await run(
-      this.host,
+      via,
       'reading the keystore',
       `if [ -d ${shq(this.dir)} ]; then cd ${shq(this.dir)} && grep -H '' -- *.enc 2>/dev/null; fi; true`,
     );
@@ -49,8 +49,10 @@ export class HostKeystore {
     return entries;
   }
 
-  async get(name: string): Promise<string | undefined> {
-    const sealed = (await this.load()).get(name);
+  /** An entry. `via` runs the read of the entries when they were not read yet: the same host, through
+   *  gather's batched commands (gather/batched-reads.ts). */
+  async get(name: string, via?: Pick<Host, 'exec' | 'name'>): Promise<string | undefined> {
+    const sealed = (await this.load(via)).get(name);
     if (sealed === undefined) return undefined;
     const value = open(this.key, name, sealed);
     registerSecret(value);

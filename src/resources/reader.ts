@@ -4,8 +4,8 @@ import type { DesiredAddon, ObservedCatalog, ObservedContainer } from './model.j
 
 // What a kind's gather may read on a host. Every read is read-only and batched or cached per run, so
 // that kinds can ask for what they need one by one and a host still answers in a few round trips:
-// one `docker inspect`, one `sha256sum` of every file asked in the same tick, one keystore read, and
-// one catalog query per running instance.
+// one `docker inspect`, one `sha256sum` of every file asked in the same tick, one keystore read (the
+// three sent together in one command: gather/batched-reads.ts), and one catalog query per running instance.
 
 export interface InstanceState {
   /** running: its catalog was read. stopped: an initialized instance that is not running, whose inside is

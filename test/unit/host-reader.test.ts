@@ -1,5 +1,5 @@
-// LiveHostReader on a scripted host: the keystore is read while `docker inspect` runs (two round trips at
-// once), and its answer still matters only for a running container.
+// LiveHostReader on a scripted host: the keystore and the container list are read in one exec (batched-reads.ts),
+// and the keystore's answer still matters only for a running container.
 
 import { describe, expect, it } from 'vitest';
 import { LiveHostReader } from '../../src/gather/host-reader.js';
@@ -26,6 +26,24 @@ function scriptedHost(): { host: Host; sent: Pending[] } {
 }
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
+
+/** Answers a batched script (batched-reads.ts): each command in it gets the answer of the first `answers`
+ *  key it contains, framed the way the script frames its commands' output. */
+function answerBatch(p: Pending, answers: Record<string, ExecResult>): string[] {
+  const marker = /@@dbform-[0-9a-f]+/.exec(p.command)![0];
+  const commands = p.command.split(`' >&2\n(\n`).slice(1).map((part) => part.slice(0, part.indexOf('\n) </dev/null')));
+  let stdout = '';
+  let stderr = '';
+  commands.forEach((c, i) => {
+    const key = Object.keys(answers).find((k) => c.includes(k));
+    if (key === undefined) throw new Error(`no answer for ${c}`);
+    stdout += `${answers[key]!.stdout}\n${marker} ${i} ${answers[key]!.code}\n`;
+    stderr += `\n${marker} ${i}\n${answers[key]!.stderr}`;
+  });
+  p.answer({ code: 0, stdout, stderr });
+  return commands;
+}
+const ok = (stdout: string): ExecResult => ({ code: 0, stdout, stderr: '' });
 const HOST = { name: 'db-1', transport: 'ssh', dataDir: '/var/lib/dbform' } as HostConfig;
 
 function reader(host: Host): LiveHostReader {
@@ -33,17 +51,18 @@ function reader(host: Host): LiveHostReader {
 }
 
 describe('LiveHostReader.instance', () => {
-  it('sends the keystore read before the container list has come back', async () => {
+  it('reads the keystore and the container list in one exec', async () => {
     const { host, sent } = scriptedHost();
     const state = reader(host).instance(desired());
     await flush();
-    expect(sent.map((p) => (p.command.includes('docker ps') ? 'containers' : p.command.includes('grep -H') ? 'keystore' : p.command))).toEqual(['keystore', 'containers']);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.command).toContain('grep -H');
+    expect(sent[0]!.command).toContain('docker ps');
     // The container is not there: the data directory decides between absent and stopped.
-    sent[0]!.answer({ code: 0, stdout: '', stderr: '' });
-    sent[1]!.answer({ code: 0, stdout: '[]', stderr: '' });
+    answerBatch(sent[0]!, { 'grep -H': ok(''), 'docker ps': ok('[]') });
     await flush();
-    expect(sent[2]!.command).toContain('PG_VERSION');
-    sent[2]!.answer({ code: 0, stdout: '', stderr: '' });
+    expect(sent[1]!.command).toContain('PG_VERSION');
+    sent[1]!.answer(ok(''));
     expect(await state).toEqual({ state: 'absent', catalog: null });
   });
 
@@ -51,11 +70,18 @@ describe('LiveHostReader.instance', () => {
     const { host, sent } = scriptedHost();
     const state = reader(host).instance(desired());
     await flush();
-    sent.find((p) => p.command.includes('grep -H'))!.answer({ code: 2, stdout: '', stderr: 'Permission denied' });
-    sent.find((p) => p.command.includes('docker ps'))!.answer({ code: 0, stdout: '[]', stderr: '' });
+    answerBatch(sent[0]!, { 'grep -H': { code: 2, stdout: '', stderr: 'Permission denied' }, 'docker ps': ok('[]') });
     await flush();
-    sent.find((p) => p.command.includes('PG_VERSION'))!.answer({ code: 0, stdout: 'yes /var/lib/dbform/shop/pgdata/PG_VERSION\n', stderr: '' });
+    sent[1]!.answer(ok('yes /var/lib/dbform/shop/pgdata/PG_VERSION\n'));
     expect(await state).toEqual({ state: 'stopped', catalog: null });
+  });
+
+  it('says the Docker engine does not answer when its part of the batch fails, with its own stderr', async () => {
+    const { host, sent } = scriptedHost();
+    const state = reader(host).instance(desired());
+    await flush();
+    answerBatch(sent[0]!, { 'grep -H': ok(''), 'docker ps': { code: 1, stdout: '', stderr: 'Cannot connect to the Docker daemon' } });
+    await expect(state).rejects.toThrow(/cannot list containers: the Docker engine does not answer \(Cannot connect to the Docker daemon\)/);
   });
 });
 
@@ -70,8 +96,11 @@ describe('pitr gather through LiveHostReader', () => {
     for (let round = 0; !done && round < 20; round++) {
       await flush();
       for (const p of sent.splice(0)) {
-        commands.push(p.command);
-        p.answer({ code: 0, stdout: '', stderr: '' });
+        if (p.command.includes('@@dbform-')) commands.push(...answerBatch(p, { 'docker ps': ok('[]'), '': ok('') }));
+        else {
+          commands.push(p.command);
+          p.answer(ok(''));
+        }
       }
     }
     expect(await observed).toMatchObject({ cipher: 'missing', installed: false });

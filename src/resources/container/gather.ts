@@ -10,7 +10,7 @@ export const ADDON_LABEL = 'dbform.addon';
 
 const LIST_COMMAND = `ids=$(docker ps -aq --filter label=${MANAGED_LABEL}=true) && if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`;
 
-export async function gatherContainers(host: Host): Promise<Map<string, ObservedContainer>> {
+export async function gatherContainers(host: Pick<Host, 'name' | 'exec'>): Promise<Map<string, ObservedContainer>> {
   const r = await host.exec(LIST_COMMAND);
   if (r.code !== 0) {
     const detail = r.stderr.trim().split('\n').slice(-3).join(' ');
