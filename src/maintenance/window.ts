@@ -67,7 +67,8 @@ export function isInsideWindow(w: WindowSpec, zone: string, now: Date): boolean 
   return currentOrNextWindow(w, zone, now).start <= DateTime.fromJSDate(now, { zone });
 }
 
-/** "Sun 2026-03-29 03:00 CEST": how a plan and a report name the start of a window. */
+/** "Sun 2026-03-29 03:00 UTC+02:00": how a plan and a report name the start of a window (the offset, not an
+ *  abbreviation: those depend on the machine's locale data and some are ambiguous). */
 export function localTime(t: DateTime): string {
-  return t.toFormat('ccc yyyy-LL-dd HH:mm ZZZZ');
+  return t.toFormat("ccc yyyy-LL-dd HH:mm 'UTC'ZZ");
 }
