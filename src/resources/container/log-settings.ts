@@ -1,7 +1,8 @@
 // The PostgreSQL log of every add-on: JSON lines (jsonlog) written by the logging collector into the data
-// directory's log/ folder, one file per hour of the day (postgresql-00.json ... postgresql-23.json). A file
+// directory's log/ folder, one file per hour of the day (postgresql-00.json ... postgresql-23.json, and as
+// many small postgresql-HH.log files for what the postmaster prints to stderr at start). A file
 // is emptied when its hour comes round again (log_truncate_on_rotation), so the folder holds at most 24
-// files, the last day. log_rotation_size starts a new file early within an hour, but PostgreSQL reopens
+// files of each kind, the last day. log_rotation_size starts a new file early within an hour, but PostgreSQL reopens
 // the hour's own name (appending), so the real bound is one hour of output per file; at 5 s slow-query
 // logging that is small, and `dbform logs` reads only these 24 names.
 
@@ -15,7 +16,9 @@ export function logSettings(slowQueryMs: number): Record<string, string> {
     logging_collector: 'on',
     log_destination: 'jsonlog',
     log_directory: LOG_DIRECTORY,
-    log_filename: 'postgresql-%H.json',
+    // PostgreSQL names the jsonlog file after this with ".log" replaced by ".json" (postgresql-13.json); the
+    // few lines the postmaster writes to stderr before the collector starts go to postgresql-13.log.
+    log_filename: 'postgresql-%H.log',
     log_rotation_age: '60',
     log_rotation_size: '10MB',
     log_truncate_on_rotation: 'on',
