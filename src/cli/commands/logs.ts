@@ -25,7 +25,11 @@ export function logCommand(dir: string, minutes: number, follow: boolean): strin
   const recent = `find . -maxdepth 1 -name 'postgresql-*.json' -mmin -${minutes} -printf '%T@ %f\\n' | sort -n | cut -d' ' -f2-`;
   const print = `for f in $(${recent}); do cat -- "$f"; done`;
   // -n 0: only what is written from now on; -F: by name, through truncation at each hour's rotation.
-  const tail = follow ? `; exec tail -q -n 0 -F ${LOG_FILES.join(' ')} 2>/dev/null` : '';
+  // tail would outlive dbform (it only notices a closed output when it writes, and a quiet log may not be
+  // written for hours): a heartbeat writes an empty line every 2 s, dies of SIGPIPE once nobody reads, and
+  // tail follows it out (--pid). The empty lines are not printed.
+  const heartbeat = '( while sleep 2; do echo || exit; done ) &';
+  const tail = follow ? `; ${heartbeat} exec tail -q -n 0 -F --pid=$! ${LOG_FILES.join(' ')} 2>/dev/null` : '';
   return `cd ${shq(dir)} || exit 3; ${print}${tail}`;
 }
 
