@@ -85,7 +85,8 @@ describe('reading jsonlog lines', () => {
     const cmd = logCommand('/var/lib/dbform/shop/pgdata/log', 61, true);
     expect(cmd.startsWith('cd /var/lib/dbform/shop/pgdata/log || exit 3; ')).toBe(true);
     expect(cmd).toContain('-mmin -61');
-    expect(cmd).toContain('( while sleep 2; do echo || exit; done ) & exec tail -q -n 0 -F --pid=$! postgresql-00.json postgresql-01.json');
+    expect(cmd).toContain('hb=$( (while sleep 2; do echo || exit; done) >&3 3>&- & echo $! )');
+    expect(cmd).toContain('exec tail -q -n 0 -F --pid="$hb" postgresql-00.json postgresql-01.json');
     expect(cmd).toContain('postgresql-23.json 2>/dev/null');
     expect(logCommand('/d', 5, false)).not.toContain('tail');
   });

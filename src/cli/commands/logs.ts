@@ -27,9 +27,10 @@ export function logCommand(dir: string, minutes: number, follow: boolean): strin
   // -n 0: only what is written from now on; -F: by name, through truncation at each hour's rotation.
   // tail would outlive dbform (it only notices a closed output when it writes, and a quiet log may not be
   // written for hours): a heartbeat writes an empty line every 2 s, dies of SIGPIPE once nobody reads, and
-  // tail follows it out (--pid). The empty lines are not printed.
-  const heartbeat = '( while sleep 2; do echo || exit; done ) &';
-  const tail = follow ? `; ${heartbeat} exec tail -q -n 0 -F --pid=$! ${LOG_FILES.join(' ')} 2>/dev/null` : '';
+  // tail follows it out (--pid). The heartbeat is started from a command substitution, so that it is not
+  // tail's child: tail would never reap it, and a zombie counts as alive. The empty lines are not printed.
+  const heartbeat = 'exec 3>&1; hb=$( (while sleep 2; do echo || exit; done) >&3 3>&- & echo $! ); exec 3>&-';
+  const tail = follow ? `; ${heartbeat}; exec tail -q -n 0 -F --pid="$hb" ${LOG_FILES.join(' ')} 2>/dev/null` : '';
   return `cd ${shq(dir)} || exit 3; ${print}${tail}`;
 }
 
