@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Workspace, psqlByHand } from './harness.js';
@@ -43,6 +44,18 @@ const ws = new Workspace();
 
 function started(addon: string): string {
   return spawnSync('docker', ['inspect', '-f', '{{.Id}} {{.State.StartedAt}}', `dbform-${addon}`], { encoding: 'utf8' }).stdout.trim();
+}
+
+/** `tail` processes whose working directory is under `dir` (the host here is this machine). */
+function tailsIn(dir: string): string[] {
+  const pids = spawnSync('pgrep', ['-x', 'tail'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  return pids.filter((pid) => {
+    try {
+      return readlinkSync(`/proc/${pid}/cwd`).startsWith(dir);
+    } catch {
+      return false;
+    }
+  });
 }
 
 function planIsEmpty(): void {
@@ -150,6 +163,10 @@ describe('logs', () => {
     } finally {
       child.kill();
     }
+    // The tail on the host ends with its reader (within the heartbeat's 2 s and tail's 1 s poll).
+    const t2 = Date.now();
+    while (tailsIn(ws.dir).length && Date.now() - t2 < 8000) await new Promise((r) => setTimeout(r, 200));
+    expect(tailsIn(ws.dir)).toEqual([]);
     const all = ws.run(['logs', 'it-logs', '--since', '5m']);
     expect(all.stdout).toContain('nobody_here');
     expect(all.stdout).not.toContain(CANARY);
