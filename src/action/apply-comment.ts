@@ -8,7 +8,8 @@ import { marker } from './markers.js';
 import { GITHUB_BODY_LIMIT } from './plan-comment.js';
 
 export type ApplyOutcome =
-  | { kind: 'applied' | 'failed'; summary: string; log: string; fingerprint: string }
+  /** `deferred`: one line per change left for its maintenance window, saying when that window starts. */
+  | { kind: 'applied' | 'failed'; summary: string; log: string; fingerprint: string; deferred?: string[] }
   /** Nothing was run: no reviewed plan, or the plan changed since the review. */
   | { kind: 'refused'; reason: string; currentPlan?: Plan };
 
@@ -48,6 +49,10 @@ export function renderApplyComment(input: ApplyCommentInput, limit = GITHUB_BODY
     `${icon} ${escapeInline(outcome.summary)}`,
     `The plan applied is the one this pull request showed (fingerprint \`${outcome.fingerprint}\`).`,
   ];
+  if (outcome.deferred?.length) {
+    const items = outcome.deferred.map((d) => `- :alarm_clock: ${escapeInline(d)}`);
+    blocks.push([`**Deferred to a maintenance window** (the scheduled apply workflow runs ${outcome.deferred.length === 1 ? 'it' : 'them'} then):`, '', ...items].join('\n'));
+  }
   const fixed = [...blocks, folded('Output', ''), foot].join('\n\n').length + 200;
   blocks.push(folded('Output', codeBlock(tail(outcome.log, limit - fixed))));
   return [...blocks, foot].join('\n\n') + '\n';

@@ -4,7 +4,7 @@
 
 import { hazardRefusalMessage } from '../apply/gate.js';
 import type { ApplyRefusal, ApplyResult } from '../apply/result.js';
-import { applyLog, applyVerdict, hostSummaryLines } from '../render/apply-text.js';
+import { applyLog, applyVerdict, deferredLines, hostSummaryLines } from '../render/apply-text.js';
 import type { ApplyOutcome } from './apply-comment.js';
 
 export interface ApplyReport {
@@ -32,7 +32,8 @@ export function applyReport(result: ApplyResult, reviewed: string): ApplyReport 
     }
     default: {
       const summary = applyVerdict(result);
-      const outcome: ApplyOutcome = { kind: result.status, summary, log: applyLog(result), fingerprint: reviewed };
+      const deferred = deferredLines(result);
+      const outcome: ApplyOutcome = { kind: result.status, summary, log: applyLog(result), fingerprint: reviewed, ...(deferred.length && { deferred }) };
       return { outcome, failure: result.status === 'failed' ? summary : undefined };
     }
   }

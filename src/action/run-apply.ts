@@ -20,9 +20,11 @@ import { requireRepo } from './context.js';
 import { readFingerprint } from './markers.js';
 import { mergedPullRequestOf } from './pulls.js';
 import { savePlan, type RunDeps, type RunResult } from './run.js';
+import { WINDOW_EVENTS, runWindowApply } from './run-window-apply.js';
 
 export async function runApply(d: RunDeps): Promise<RunResult> {
   const { ctx, inputs } = d;
+  if (WINDOW_EVENTS.has(ctx.eventName)) return runWindowApply(d);
   const repo = requireRepo(ctx);
   const pr = ctx.event.pull_request;
   const number = pr?.merged ? pr.number : await mergedPullRequestOf(d.api, repo, ctx.sha);

@@ -3,6 +3,7 @@
 import type { Change, HazardCode, Plan } from '../plan/types.js';
 import type { ApplyHooks, HostResult } from './apply.js';
 import type { RefusedHazard } from './gate.js';
+import type { DeferredChange } from '../maintenance/hold.js';
 
 /** What happened to one change of the plan. */
 export type ChangeOutcome = Pick<Change, 'address' | 'host' | 'addon' | 'action'> & OutcomeOnly;
@@ -35,8 +36,9 @@ export type ApplyResult =
   | (Base & { status: 'refused'; refusal: ApplyRefusal; plan?: Plan })
   | (Base & { status: 'cancelled'; plan: Plan })
   | (Base & { status: 'no-changes'; plan: Plan })
-  /** `failed`: a change failed or a host was left out; the other hosts were applied. */
-  | (Base & { status: 'applied' | 'failed'; plan: Plan; changes: ChangeOutcome[]; hosts: HostResult[]; ms: number });
+  /** `failed`: a change failed or a host was left out; the other hosts were applied. `deferred`: changes of
+   *  the plan not run because their maintenance window is closed (exit code 0: they run in the window). */
+  | (Base & { status: 'applied' | 'failed'; plan: Plan; changes: ChangeOutcome[]; hosts: HostResult[]; ms: number; deferred: DeferredChange[] });
 
 export type ApplyRun = Extract<ApplyResult, { status: 'applied' | 'failed' }>;
 

@@ -3,6 +3,7 @@ import { RENDER_FORMATS, type RenderFormat } from '../render/index.js';
 // Types only (erased): the command modules are still loaded on use.
 import type { ApplyOptions } from './commands/apply.js';
 import type { RestoreOptions } from './commands/restore.js';
+import type { LogsOptions } from './commands/logs.js';
 import type { RestorePitrOptions } from './commands/restore-pitr.js';
 import type { StatusOptions } from './commands/status.js';
 import type { QueriesOptions } from './commands/queries.js';
@@ -23,6 +24,7 @@ export type Invocation =
   | { command: 'backups'; file: string; action: string; addon: string; backup?: string; out?: string; format?: 'text' | 'json' }
   | ({ command: 'restore' } & RestoreOptions)
   | ({ command: 'restore pitr' } & RestorePitrOptions)
+  | ({ command: 'logs' } & LogsOptions)
   | { command: 'hosts keyscan'; file: string; target: string }
   | ({ command: 'status' } & StatusOptions)
   | ({ command: 'queries' } & QueriesOptions)
@@ -119,7 +121,10 @@ function invocation(spec: CommandSpec, v: Values, args: string[]): Invocation {
         allowHazards: str(v['allow-hazards']),
         lockTimeoutSeconds: seconds(str(v['lock-timeout']) ?? '0', '--lock-timeout'),
         expectFingerprint: str(v['expect-fingerprint']),
+        ignoreWindow: v['ignore-window'] === true,
       };
+    case 'logs':
+      return { command, file, addon: args[0]!, sinceSeconds: duration(str(v.since) ?? '1h', '--since'), follow: v.follow === true, slow: v.slow === true };
     case 'output':
       return { command, file, addon: args[0]!, user: str(v.user), all: v.all === true, ca: v.ca === true };
     case 'backups':
@@ -197,6 +202,13 @@ function seconds(value: string, flag: string): number {
   const n = Number(value.replace(/s$/, ''));
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of seconds, got ${value}`);
   return n;
+}
+
+/** "90s", "15m", "1h", "2d" (or a bare number of seconds) -> seconds. */
+function duration(value: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(value.trim());
+  if (!m) throw new UsageError(`${flag} must be a duration such as 30s, 15m, 1h or 2d, got ${value}`);
+  return Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
 }
 
 function str(v: string | boolean | undefined): string | undefined {

@@ -51,6 +51,12 @@ export const COMMANDS: Record<string, CommandSpec | Record<string, CommandSpec>>
     'allow-hazards': { type: 'string', value: 'CODE,...', help: 'allow changes with these hazards (apply prints the exact flag)' },
     'lock-timeout': { type: 'string', value: 'SECONDS', help: "wait this long for another apply's host lock (default: 0)" },
     'expect-fingerprint': { type: 'string', value: 'FP', help: 'refuse unless the plan is exactly the reviewed one' },
+    'ignore-window': { type: 'boolean', help: 'also run the changes that wait for a closed maintenance window' },
+  }),
+  logs: command('logs', ['ADDON'], "the add-on's PostgreSQL log, read through its host", {
+    since: { type: 'string', value: 'DURATION', help: 'only lines of the last DURATION (30s, 15m, 1h, 2d; default: 1h)' },
+    follow: { type: 'boolean', help: 'keep printing new lines as they are written (Ctrl-C stops)' },
+    slow: { type: 'boolean', help: 'only statements over the slow-query threshold (logs.slowQueryMs, 5000 ms by default)' },
   }),
   output: command('output', ['ADDON'], 'connection URLs (DATABASE_URL), or the CA certificate', {
     user: { type: 'string', value: 'NAME', help: "this user's URL instead of the owner's" },

@@ -3,6 +3,7 @@ import { listBackups, storeFor } from '../resources/backups/service.js';
 import { gather } from '../gather/gather.js';
 import { LiveHostReader } from '../gather/host-reader.js';
 import { buildPlan } from '../plan/build.js';
+import { addonWindows, holdForWindows } from '../maintenance/hold.js';
 import type { Plan } from '../plan/types.js';
 import type { HostReader } from '../resources/reader.js';
 import { notYetApplied } from './not-yet.js';
@@ -19,7 +20,8 @@ export async function computePlan(session: Session): Promise<{ plan: Plan }> {
   }
   const g = await gather(session.desired, readers);
   for (const [host, reason] of g.hostErrors) dropHost(session, host, reason);
-  const plan = buildPlan(session.config, session.desired, g.observed);
+  // Disruptive changes are planned as usual, marked with the maintenance window they wait for.
+  const plan = holdForWindows(buildPlan(session.config, session.desired, g.observed), addonWindows(session.config), new Date());
   for (const [host, reason] of [...session.hostErrors].sort(([a], [b]) => a.localeCompare(b))) {
     plan.warnings.push(`host ${host} is left out of this plan: ${reason}`);
     plan.hostsNotRead.push({ host, reason });

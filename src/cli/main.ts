@@ -26,6 +26,8 @@ async function run(inv: Invocation): Promise<number> {
       return (await import('./commands/keyscan.js')).keyscanCommand(inv.file, inv.target);
     case 'output':
       return (await import('./commands/output.js')).outputCommand(inv);
+    case 'logs':
+      return (await import('./commands/logs.js')).logsCommand(inv);
     case 'restore pitr':
       return (await import('./commands/restore-pitr.js')).restorePitrCommand(inv);
     case 'status':

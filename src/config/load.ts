@@ -15,6 +15,8 @@ export const DEFAULT_IMAGE = 'dbform-postgresql:15';
 export const DEFAULT_DATA_DIR = '/var/lib/dbform';
 export const DEFAULT_LOCAL_BACKUP_DIR = '/var/lib/dbform/backups';
 export const DEFAULT_POSTGRES_VERSION = '15';
+/** Scaleway's threshold: every statement over 5 s is logged. */
+export const DEFAULT_SLOW_QUERY_MS = 5000;
 
 export interface Diagnostic {
   file: string;
@@ -82,7 +84,7 @@ interface RawFile {
   version: 1;
   hosts?: Record<string, RawHost> | null;
   storage?: Record<string, Omit<StorageConfig, 'name' | 'pos'>> | null;
-  defaults?: { timezone?: string; image?: string; storage?: string } | null;
+  defaults?: { timezone?: string; image?: string; storage?: string; maintenance?: { window: string } } | null;
   addons?: Record<string, RawAddon> | null;
 }
 
@@ -108,6 +110,8 @@ interface RawAddon {
   backups?: { scheduleAt?: string; pitr?: boolean };
   extensions?: string[];
   users?: Record<string, { access: UserConfig['access']; passwordEnv?: string }> | null;
+  maintenance?: { window: string };
+  logs?: { slowQueryMs?: number };
 }
 
 const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -146,6 +150,8 @@ function buildConfig(file: string, sha256: string, raw: RawFile, source: ParsedS
       },
       extensions: [...(a.extensions ?? [])],
       users: users.sort(byName),
+      maintenance: windowOf(a.maintenance ?? defaults.maintenance),
+      logs: { slowQueryMs: a.logs?.slowQueryMs ?? DEFAULT_SLOW_QUERY_MS },
       pos: pos(['addons', name]),
     };
   });
@@ -161,6 +167,7 @@ function buildConfig(file: string, sha256: string, raw: RawFile, source: ParsedS
       image: defaults.image ?? DEFAULT_IMAGE,
       // semantic.ts has checked that without defaults.storage there is exactly one storage.
       ...((defaults.storage ?? onlyStorage) !== undefined && { storage: defaults.storage ?? onlyStorage }),
+      ...(defaults.maintenance && { maintenance: { window: defaults.maintenance.window.trim() } }),
     },
     addons: addons.sort(byName),
   };
@@ -192,6 +199,10 @@ function buildStorage(raw: Record<string, Omit<StorageConfig, 'name' | 'pos'>>, 
   const entries = Object.entries(raw);
   if (entries.length === 0) return [{ name: EMBEDDED_STORAGE_NAME, type: 'local', path: DEFAULT_LOCAL_BACKUP_DIR, pos: { file: pos([]).file, line: 0, col: 0 } }];
   return entries.map(([name, s]): StorageConfig => ({ name, ...s, pos: pos(['storage', name]) })).sort(byName);
+}
+
+function windowOf(m: { window: string } | undefined): AddonConfig['maintenance'] {
+  return m ? { window: m.window.trim() } : {};
 }
 
 /** pg_hba wants a mask: a bare address in allowedIps means that one host. */

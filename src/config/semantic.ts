@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { isKnownZone } from '../util/time-zone.js';
 import { closest, displayPath, show } from './messages.js';
 import { PLAN_NAMES, lookupPlan } from './tiers.js';
+import { parseWindow } from '../maintenance/window.js';
 import type { Issue, PathSeg } from './yaml-source.js';
 
 /** Used when the file declares no host at all: this machine, no SSH. */
@@ -111,6 +112,7 @@ function checkDefaults(defaults: Rec | undefined, storageNames: string[], issues
       message: `defaults.timezone: ${show(timezone)} is not an IANA time zone; use a name such as Europe/Paris, America/New_York or UTC`,
     });
   }
+  checkWindow(rec(defaults?.maintenance), ['defaults', 'maintenance'], issues);
   const storage = str(defaults?.storage);
   if (storage !== undefined && !storageNames.includes(storage)) {
     issues.push({ path: ['defaults', 'storage'], on: 'value', message: unknownRef('storage', storage, storageNames) });
@@ -158,7 +160,15 @@ function checkAddons(addons: Rec | undefined, hostNames: string[], issues: Issue
     checkExtensions(addon.extensions, [...path, 'extensions'], issues);
     checkBackups(rec(addon.backups), spec?.name, spec?.backups ?? true, spec?.pitr !== null, [...path, 'backups'], issues);
     checkUsers(name, rec(addon.users), [...path, 'users'], issues);
+    checkWindow(rec(addon.maintenance), [...path, 'maintenance'], issues);
   }
+}
+
+function checkWindow(maintenance: Rec | undefined, path: PathSeg[], issues: Issue[]): void {
+  const window = str(maintenance?.window);
+  if (window === undefined) return;
+  const parsed = parseWindow(window);
+  if (typeof parsed === 'string') issues.push({ path: [...path, 'window'], on: 'value', message: `maintenance.window ${show(window)} ${parsed}` });
 }
 
 /** Why `name` cannot name an add-on (it names its container, database and owner), or undefined. */

@@ -65,6 +65,10 @@ export interface AddonConfig {
   backups: { scheduleAt?: string; pitr: boolean };
   extensions: string[];
   users: UserConfig[];
+  /** When disruptive changes (RESTART...) may run: its own, or defaults.maintenance; read in defaults.timezone. */
+  maintenance: { window?: string };
+  /** Slow-query logging: statements running longer than this are logged (log_min_duration_statement). */
+  logs: { slowQueryMs: number };
   pos: SourcePos;
 }
 
@@ -76,7 +80,7 @@ export interface Config {
   version: 1;
   hosts: HostConfig[];
   storage: StorageConfig[];
-  defaults: { timezone: string; image: string; storage?: string };
+  defaults: { timezone: string; image: string; storage?: string; maintenance?: { window: string } };
   /** Sorted by name, so everything derived from it is deterministic. */
   addons: AddonConfig[];
 }

@@ -45,6 +45,21 @@ export interface Change {
   steps: Step[];
   /** Set when a file dbform renders on the host was edited by hand: what apply will undo, line by line. */
   fileDiff?: FileDiff;
+  /** Set when the change may run only inside its add-on's maintenance window (src/maintenance/hold.ts). */
+  window?: WindowHold;
+}
+
+/** Why and until when a change waits for its add-on's maintenance window. */
+export interface WindowHold {
+  /** As declared ("sun 03:00-05:00"), read in `timezone`. */
+  window: string;
+  timezone: string;
+  /** Its own disruptive hazard, or the earlier change of its add-on it has to follow. */
+  because: string;
+  /** When the plan was made: whether the window was open, and when that window or the next one starts
+   *  (ISO 8601 with the zone's offset). Clock-dependent, so not part of the plan's fingerprint. */
+  openNow: boolean;
+  opensAt: string;
 }
 
 /**

@@ -5,6 +5,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { ApplyHooks } from '../apply/apply.js';
 import { changeOutcome, type ApplyRun, type ChangeOutcome } from '../apply/result.js';
 import { summarize, type Change } from '../plan/types.js';
+import { deferralText } from '../maintenance/hold.js';
 
 const VERB = { delete: 'deleting', create: 'creating', update: 'updating', replace: 'updating' } as const;
 
@@ -43,18 +44,26 @@ export function hostSummaryLines(result: Pick<ApplyRun, 'hosts' | 'hostErrors'>)
   return lines;
 }
 
+/** Each change left for its maintenance window, and when that window starts. */
+export function deferredLines(result: Pick<ApplyRun, 'deferred'>): string[] {
+  return result.deferred.map((d) => `${d.address}: ${deferralText(d)}: ${d.because}`);
+}
+
 /** The last line of an apply: what was done, or which hosts failed and what to do. */
 export function applyVerdict(result: ApplyRun): string {
+  const n = result.deferred.length;
+  const later = n ? ` ${n} change${n === 1 ? ' waits' : 's wait'} for a maintenance window (listed above).` : '';
   if (result.status === 'failed') {
     const hosts = [...result.hosts.filter((r) => r.failed).map((r) => r.host), ...result.hostErrors.keys()];
-    return `Apply failed on ${hosts.join(', ')}; the other hosts were applied. Fix the cause and run apply again.`;
+    return `Apply failed on ${hosts.join(', ')}; the other hosts were applied. Fix the cause and run apply again.${later}`;
   }
-  const s = summarize(result.plan);
+  const deferred = new Set(result.deferred.map((d) => d.address));
+  const s = summarize({ ...result.plan, changes: result.plan.changes.filter((c) => !deferred.has(c.address)) });
   const applied = result.hosts.reduce((n, r) => n + r.applied, 0);
-  return `Apply complete: ${applied} change${applied === 1 ? '' : 's'} (${s.add} added, ${s.change} changed, ${s.destroy} destroyed) in ${(result.ms / 1000).toFixed(1)}s.`;
+  return `Apply complete: ${applied} change${applied === 1 ? '' : 's'} (${s.add} added, ${s.change} changed, ${s.destroy} destroyed) in ${(result.ms / 1000).toFixed(1)}s.${later}`;
 }
 
 /** The whole run after the fact, without colour: each change's outcome, the host summary, the verdict. */
 export function applyLog(result: ApplyRun): string {
-  return [...result.changes.map((o) => outcomeLine(o)), ...hostSummaryLines(result), applyVerdict(result)].join('\n') + '\n';
+  return [...result.changes.map((o) => outcomeLine(o)), ...hostSummaryLines(result), ...deferredLines(result), applyVerdict(result)].join('\n') + '\n';
 }

@@ -4,6 +4,7 @@
 
 import { summarize, type Attrs, type Plan } from '../plan/types.js';
 import { canonical } from './values.js';
+import { windowJson } from './windows.js';
 
 export const JSON_FORMAT_VERSION = '1.0';
 
@@ -27,6 +28,8 @@ export function renderJson(plan: Plan): string {
       hazards: c.hazards.map((h) => ({ code: h.code, message: h.message })),
       // Only on changes that have one (a file edited by hand), so plans without one keep their bytes.
       ...(c.fileDiff ? { file_diff: { file: c.fileDiff.file, lines: [...c.fileDiff.lines], omitted: c.fileDiff.omitted } } : {}),
+      // Only on changes that wait for a maintenance window.
+      ...windowJson(c),
     })),
     warnings: [...plan.warnings],
     // Present even when empty, so a script can tell "no changes" from "no changes on the hosts read".

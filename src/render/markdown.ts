@@ -8,6 +8,7 @@ import { fileDiffLines } from './file-diff.js';
 import { summarizeByHost, wantsHostSummary, type HostSummary } from './host-summary.js';
 import { escapeInline, escapeLineStart, fenceFor } from './markdown-escape.js';
 import { oneLine } from './values.js';
+import { windowBlock } from './windows.js';
 
 export function renderMarkdown(plan: Plan): string {
   const blocks: string[] = [];
@@ -20,6 +21,8 @@ export function renderMarkdown(plan: Plan): string {
     blocks.push(changeTable(plan.changes));
     const hazards = hazardList(plan);
     if (hazards) blocks.push(hazards);
+    const windows = windowBlock(plan);
+    if (windows) blocks.push(windows);
   }
   if (plan.warnings.length > 0) blocks.push(warningBlock(plan.warnings));
   if (plan.changes.length > 0) blocks.push(details(plan.changes));

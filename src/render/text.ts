@@ -8,6 +8,7 @@ import { attributeLines, keyWidth, type AttrLine } from './attributes.js';
 import { fileDiffLines } from './file-diff.js';
 import { summarizeByHost, wantsHostSummary } from './host-summary.js';
 import { oneLine } from './values.js';
+import { windowLine } from './windows.js';
 
 export interface TextOptions {
   color: boolean;
@@ -51,6 +52,8 @@ function renderChange(change: Change, c: ChalkInstance): string[] {
   for (const line of attrs) out.push(...attrLine(line, width, c).map((l) => INDENT + l));
   if (change.fileDiff) out.push(...fileDiffLines(change.fileDiff).map((l) => INDENT + paintDiffLine(c, l)));
   for (const h of change.hazards) out.push(`${INDENT}${c.red.bold(`! ${h.code}`)}: ${oneLine(h.message)}`);
+  const window = windowLine(change);
+  if (window) out.push(INDENT + c.cyan(window));
   return out;
 }
 

@@ -7,6 +7,7 @@ import type { DesiredContext, Placed } from './kind.js';
 import type { DesiredAddon, DesiredBackups, DesiredRole } from './model.js';
 import { HOST_SCRIPT } from './backups/host-script.js';
 import { hostProgram } from './backups/host-program.js';
+import { logSettings } from './container/log-settings.js';
 import { backupConfDir, backupsEnabled, cronPath, renderBackupFiles, storageOf } from './backups/settings.js';
 import { renderHba } from './hba/hba.js';
 import { desiredPitr, pitrContainerParts } from './pitr/desired.js';
@@ -100,7 +101,7 @@ export function desiredAddon(config: Config, addon: AddonConfig, ctx: DesiredCon
       image: config.defaults.image,
       memoryMb: plan.memoryMb,
       port: addon.port,
-      settings: { ...fixedSettings(addon.port), ...postgresSettings(plan.memoryMb), ...archiving.settings },
+      settings: { ...fixedSettings(addon.port), ...postgresSettings(plan.memoryMb), ...logSettings(addon.logs.slowQueryMs), ...archiving.settings },
       dataDir: `${host.dataDir}/${addon.name}`,
       mounts: archiving.mounts,
     },

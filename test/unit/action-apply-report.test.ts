@@ -29,6 +29,7 @@ const appliedRun: ApplyRun = {
   ],
   hostErrors: new Map(),
   ms: 3_240,
+  deferred: [],
 };
 
 const failedRun: ApplyRun = {
@@ -42,6 +43,7 @@ const failedRun: ApplyRun = {
   hosts: [{ host: 'db-1', applied: 1, failed: 1, skipped: 1, errors: ['addon.shop.container: docker: port is already allocated'] }],
   hostErrors: new Map([['db-2', 'ssh: connection refused']]),
   ms: 1_000,
+  deferred: [],
 };
 
 describe('hazards refused by apply', () => {

@@ -64,3 +64,26 @@ it('the plan workflow checks out the history, so the base commit can be read', (
   const checkout = workflow('dbform-plan.yml').steps.find((s) => s.uses?.startsWith('actions/checkout'));
   expect(checkout?.with?.['fetch-depth']).toBe(0);
 });
+
+describe('dbform-window.yml', () => {
+  const wf = workflow('dbform-window.yml');
+  const step = wf.steps.find((s) => s.uses?.endsWith('/dbform@v1'))!;
+
+  it('runs apply on a schedule (the deferred changes, inside their windows), with inputs the action declares', () => {
+    expect(step.with?.command).toBe('apply');
+    expect(Object.keys(wf.on)).toEqual(expect.arrayContaining(['schedule', 'workflow_dispatch']));
+    for (const input of Object.keys(step.with ?? {})) expect(ACTION_INPUTS).toContain(input);
+  });
+
+  it('posts nothing: it may only read the repository', () => {
+    expect(wf.permissions).toEqual({ contents: 'read' });
+  });
+
+  it('passes the master key and every secret the example config names', () => {
+    for (const name of ['DBFORM_MASTER_KEY', ...configSecrets()]) expect(step.env?.[name]).toBe(`\${{ secrets.${name} }}`);
+  });
+
+  it('the example config declares the window it serves', () => {
+    expect(loadConfig(join(EXAMPLES, 'databases.yaml')).addons[0]!.maintenance.window).toBe('sun 03:00-05:00');
+  });
+});

@@ -53,6 +53,7 @@ describe('every command and flag the README documents', () => {
       allowHazards: undefined,
       lockTimeoutSeconds: 0,
       expectFingerprint: undefined,
+      ignoreWindow: false,
     });
     expect(run(['apply', 'plan.out', '--allow-hazards', 'RESTART,DATA_LOSS', '--lock-timeout', '30s', '--expect-fingerprint', 'abc', '--auto-approve'])).toEqual({
       command: 'apply',
@@ -62,7 +63,17 @@ describe('every command and flag the README documents', () => {
       allowHazards: 'RESTART,DATA_LOSS',
       lockTimeoutSeconds: 30,
       expectFingerprint: 'abc',
+      ignoreWindow: false,
     });
+    expect(run(['apply', '--ignore-window', '--auto-approve'])).toMatchObject({ ignoreWindow: true, autoApprove: true });
+  });
+
+  it('logs ADDON with --since (a duration), --follow and --slow', () => {
+    expect(run(['logs', 'shop'])).toEqual({ command: 'logs', file: 'databases.yaml', addon: 'shop', sinceSeconds: 3600, follow: false, slow: false });
+    expect(run(['logs', 'shop', '--since', '15m', '--follow', '--slow'])).toEqual({ command: 'logs', file: 'databases.yaml', addon: 'shop', sinceSeconds: 900, follow: true, slow: true });
+    expect(run(['logs', 'shop', '--since', '2d'])).toMatchObject({ sinceSeconds: 172800 });
+    expect(error(['logs', 'shop', '--since', 'yesterday'])).toBe('--since must be a duration such as 30s, 15m, 1h or 2d, got yesterday');
+    expect(error(['logs', 'shop', '--user', 'x'])).toMatch(/^logs does not take --user/);
   });
 
   it('output ADDON with --user, --all or --ca', () => {
@@ -102,7 +113,7 @@ describe('a flag another command takes is an error naming the flags of this one'
     expect(error(['validate', '--out', 'x'])).toBe('validate does not take --out; its flags: -f/--file');
     expect(error(['drift', '--detailed-exitcode'])).toBe('drift does not take --detailed-exitcode; its flags: -f/--file, --format');
     expect(error(['apply', '--format=json'])).toBe(
-      'apply does not take --format; its flags: -f/--file, --auto-approve, --allow-hazards, --lock-timeout, --expect-fingerprint',
+      'apply does not take --format; its flags: -f/--file, --auto-approve, --allow-hazards, --lock-timeout, --expect-fingerprint, --ignore-window',
     );
     expect(error(['output', 'shop', '-x'])).toBe('output does not take -x; its flags: -f/--file, --user, --all, --ca');
     expect(error(['backups', 'verify', 'shop', '--out', 'f'])).toBe('backups verify does not take --out; its flags: -f/--file, --backup');

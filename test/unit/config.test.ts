@@ -101,6 +101,8 @@ describe('loadConfig: a valid file', () => {
           backups: { pitr: false },
           extensions: [],
           users: [],
+          maintenance: {},
+          logs: { slowQueryMs: 5000 },
           pos: pos(44, 3),
         },
         {
@@ -118,6 +120,8 @@ describe('loadConfig: a valid file', () => {
             { name: 'admin-tool', access: 'read-write', pos: pos(42, 7) },
             { name: 'reporting', access: 'read-only', passwordEnv: 'REPORTING_PASSWORD', pos: pos(39, 7) },
           ],
+          maintenance: {},
+          logs: { slowQueryMs: 5000 },
           pos: pos(25, 3),
         },
       ],

@@ -7,11 +7,12 @@ import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/types.js';
 import { render } from '../../render/index.js';
 import { noChangesText } from '../../render/text.js';
-import { applyVerdict, hostSummaryLines, printingHooks } from '../../render/apply-text.js';
+import { applyVerdict, deferredLines, hostSummaryLines, printingHooks } from '../../render/apply-text.js';
 import { summarize, type HazardCode, type Plan } from '../../plan/types.js';
 import { planFingerprint } from '../../plan/fingerprint.js';
 import { UserError } from '../../util/errors.js';
 import { computePlan } from '../compute-plan.js';
+import { deferredNow } from '../../maintenance/hold.js';
 import { err, out, useColor, warn } from '../terminal.js';
 import { readPlanFile } from '../plan-file.js';
 import { dropHost, openConfigSession, type Session } from '../session.js';
@@ -32,6 +33,12 @@ export interface ApplyRequest {
   events: ApplyHooks & { planned?(plan: Plan): void };
   /** Asked once the plan passed every check, with the host locks held; false cancels. Absent: approved. */
   approve?(plan: Plan): Promise<boolean>;
+  /** Run changes that wait for a maintenance window even when it is closed (--ignore-window). */
+  ignoreWindows?: boolean;
+  /** Only the changes that wait for a window (the scheduled run of the GitHub Action); the others are left. */
+  onlyHeld?: boolean;
+  /** The clock windows are judged against (tests); default: now. */
+  now?: Date;
 }
 
 /** Locks the hosts, plans under the locks, checks the plan, and applies it (then prunes backups). */
@@ -54,7 +61,7 @@ async function applyLocked(session: Session, req: ApplyRequest): Promise<ApplyRe
   const { plan: fresh } = await computePlan(session);
   const stale = freshnessRefusal(fresh, req);
   if (stale) return { status: 'refused', refusal: stale, plan: fresh, hostErrors: hostErrors() };
-  const plan = saved ?? fresh;
+  const plan = req.onlyHeld ? heldOnly(saved ?? fresh, req.warn) : (saved ?? fresh);
   if (!saved) req.events.planned?.(plan);
   if (plan.changes.length === 0) return { status: 'no-changes', plan, hostErrors: hostErrors() };
   const hazards = refusedHazards(plan, req.allowed);
@@ -64,9 +71,19 @@ async function applyLocked(session: Session, req: ApplyRequest): Promise<ApplyRe
   if (req.approve && !(await req.approve(plan))) return { status: 'cancelled', plan, hostErrors: hostErrors() };
   const t0 = Date.now();
   const changes: ChangeOutcome[] = [];
-  const hosts = await applyPlan({ plan, hosts: session.hosts, keystores: session.keystores, ca: session.ca, hooks: recordOutcomes(req.events, changes) });
+  // Changes whose maintenance window is closed are not run: the plan's other steps are.
+  const { run, deferred } = deferredNow(plan, req.now ?? new Date(), req.ignoreWindows ?? false);
+  const hooks = recordOutcomes(req.events, changes);
+  const hosts = await applyPlan({ plan: { ...plan, changes: run }, hosts: session.hosts, keystores: session.keystores, ca: session.ca, hooks });
   const failed = hosts.some((r) => r.failed > 0) || session.hostErrors.size > 0;
-  return { status: failed ? 'failed' : 'applied', plan, changes, hosts, hostErrors: hostErrors(), ms: Date.now() - t0 };
+  return { status: failed ? 'failed' : 'applied', plan, changes, hosts, hostErrors: hostErrors(), ms: Date.now() - t0, deferred };
+}
+
+/** The changes that wait for a window; the others are named in a warning and left alone. */
+function heldOnly(plan: Plan, warn: (m: string) => void): Plan {
+  const left = plan.changes.filter((c) => !c.window);
+  if (left.length) warn(`${left.length} change(s) that wait for no maintenance window are left for apply on merge: ${left.map((c) => c.address).join(', ')}`);
+  return { ...plan, changes: plan.changes.filter((c) => c.window) };
 }
 
 /** A saved plan whose live state moved, or a plan that is not the reviewed one. */
@@ -97,6 +114,7 @@ export interface ApplyOptions {
   lockTimeoutSeconds: number;
   /** Refuse unless the fresh plan is exactly this one (planFingerprint), e.g. the plan a pull request showed. */
   expectFingerprint?: string;
+  ignoreWindow?: boolean;
 }
 
 async function confirm(): Promise<boolean> {
@@ -122,6 +140,7 @@ export async function applyCommand(opts: ApplyOptions): Promise<number> {
     warn,
     events: { ...printingHooks(out, color), planned: (plan) => out(render(plan, 'text', { color })) },
     approve: saved || opts.autoApprove ? undefined : confirm,
+    ignoreWindows: opts.ignoreWindow ?? false,
   });
   switch (result.status) {
     case 'refused':
@@ -134,7 +153,7 @@ export async function applyCommand(opts: ApplyOptions): Promise<number> {
       if (result.hostErrors.size) hostSummaryLines({ hosts: [], hostErrors: result.hostErrors }).forEach((l) => out(l));
       break;
     default:
-      [...hostSummaryLines(result), applyVerdict(result)].forEach((l) => out(l));
+      [...hostSummaryLines(result), ...deferredLines(result), applyVerdict(result)].forEach((l) => out(l));
   }
   return applyExitCode(result);
 }

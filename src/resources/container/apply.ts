@@ -8,6 +8,7 @@ import { hostPgdata } from '../data-files.js';
 import { backupConfDir, cronPath } from '../backups/settings.js';
 import { pitrCronPath } from '../pitr/settings.js';
 import { installServerCert } from '../tls/apply.js';
+import { RELOADABLE_SETTINGS, reloadableValue } from './log-settings.js';
 
 // Executors of the container kind. Every one is idempotent: re-running after a failure converges.
 
@@ -88,10 +89,28 @@ const ensure: Executor = async (step, ctx) => {
     '-v', `${dataDir}:${CONTAINER_DATA_DIR}`,
     ...mounts.flatMap((m) => ['-v', m]),
     image, 'postgres', '-D', PGDATA,
-    ...Object.keys(settings).sort().flatMap((k) => ['-c', `${k}=${settings[k]}`])];
+    ...Object.keys(settings).sort().filter((k) => !RELOADABLE_SETTINGS.has(k)).flatMap((k) => ['-c', `${k}=${settings[k]}`])];
   ctx.progress(`starting ${name} (${memoryMb} MB, port ${port})`);
   await run(ctx.host, `starting the container of ${addon}`, shellJoin(args) + ' >/dev/null');
   await waitReady(ctx, name, port, addon);
+  await alterSystem(ctx, addon, name, port, Object.fromEntries(Object.entries(settings).filter(([k]) => RELOADABLE_SETTINGS.has(k))));
+};
+
+/** Sets reloadable settings with ALTER SYSTEM (kept in postgresql.auto.conf) and reloads, as the superuser
+ *  over the container's local socket (peer authentication: no password). */
+async function alterSystem(ctx: ApplyContext, addon: string, name: string, port: number, settings: Record<string, unknown>): Promise<void> {
+  const keys = Object.keys(settings).sort();
+  if (keys.length === 0) return;
+  const statements = keys.map((k) => `ALTER SYSTEM SET ${k} = '${reloadableValue(k, settings[k])}'`);
+  const psql = ['docker', 'exec', '--user', 'postgres', name, 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '/tmp', '-p', port, '-d', 'postgres'];
+  await run(ctx.host, `setting ${keys.join(', ')} of ${addon}`, shellJoin([...psql, ...[...statements, 'SELECT pg_reload_conf()'].flatMap((c) => ['-c', c])]) + ' >/dev/null');
+}
+
+const reload: Executor = async (step, ctx) => {
+  const addon = field<string>(step, 'addon', 'string');
+  const settings = field<Record<string, unknown>>(step, 'settings', 'object');
+  ctx.progress(`reloading ${Object.keys(settings).sort().join(', ')} of ${addon}`);
+  await alterSystem(ctx, addon, field<string>(step, 'name', 'string'), field<number>(step, 'port', 'number'), settings);
 };
 
 const start: Executor = async (step, ctx) => {
@@ -126,4 +145,5 @@ export const containerExecutors: Record<string, Executor> = {
   'container.ensure': ensure,
   'container.start': start,
   'container.remove': remove,
+  'container.reload': reload,
 };

@@ -1,5 +1,6 @@
 import type { Attrs, Change } from '../../plan/types.js';
 import type { ContainerSpec, DesiredAddon, ObservedContainer } from '../model.js';
+import { RELOADABLE_SETTINGS } from './log-settings.js';
 
 // Pure: desired container spec + observed container -> at most one change.
 
@@ -47,6 +48,15 @@ function differences(want: ContainerSpec, have: ObservedContainer): string[] {
   return diffs;
 }
 
+/** The changed settings, when every difference is a setting a reload applies; undefined otherwise. */
+function reloadOnly(desired: DesiredAddon, observed: ObservedContainer): Record<string, string> | undefined {
+  const want = desired.container.settings;
+  const changed = [...new Set([...Object.keys(want), ...Object.keys(observed.settings)])].filter((k) => want[k] !== observed.settings[k]);
+  if (changed.length === 0 || !changed.every((k) => RELOADABLE_SETTINGS.has(k) && want[k] !== undefined)) return undefined;
+  const sameOtherwise = differences({ ...desired.container, settings: observed.settings }, observed).length === 0;
+  return sameOtherwise ? Object.fromEntries(changed.map((k) => [k, want[k]!])) : undefined;
+}
+
 export function diffContainer(desired: DesiredAddon, observed: ObservedContainer | null): Change[] {
   const base = { address: `addon.${desired.name}.container`, kind: 'container', host: desired.host, addon: desired.name };
   const after = containerAttrs(desired.container);
@@ -54,6 +64,12 @@ export function diffContainer(desired: DesiredAddon, observed: ObservedContainer
     return [{ ...base, action: 'create', reason: `add-on ${desired.name} has no container`, before: null, after, hazards: [], steps: [specStep(desired)] }];
   }
   const diffs = differences(desired.container, observed);
+  const reload = observed.running ? reloadOnly(desired, observed) : undefined;
+  if (reload) {
+    // Only settings a reload applies: ALTER SYSTEM and pg_reload_conf(), clients stay connected.
+    const step = { type: 'container.reload', addon: desired.name, name: observed.name, port: observed.port, settings: reload };
+    return [{ ...base, action: 'update', reason: diffs.join('; '), before: containerAttrs(observed), after, hazards: [], steps: [step] }];
+  }
   if (diffs.length) {
     return [
       {

@@ -1,6 +1,8 @@
 import type { Host } from '../../hosts/host.js';
 import type { ObservedContainer } from '../model.js';
 import { CONTAINER_DATA_DIR } from '../desired.js';
+import { shq } from '../../util/shell.js';
+import { RELOADABLE_SETTINGS, parseAutoConf } from './log-settings.js';
 
 // Reads every container dbform manages on a host in one command. Containers without the
 // dbform.managed label are never looked at, so they can never be changed or removed.
@@ -16,7 +18,26 @@ export async function gatherContainers(host: Pick<Host, 'name' | 'exec'>): Promi
     const detail = r.stderr.trim().split('\n').slice(-3).join(' ');
     throw new Error(`host ${host.name}: cannot list containers: the Docker engine does not answer (${detail}). Start dockerd on the host.`);
   }
-  return parseInspect(r.stdout);
+  return withReloadable(host, parseInspect(r.stdout));
+}
+
+/**
+ * Adds the settings set with ALTER SYSTEM (RELOADABLE_SETTINGS: not on the command line) to each
+ * container's, read from every data directory's postgresql.auto.conf in one command (only those lines).
+ */
+async function withReloadable(host: Pick<Host, 'name' | 'exec'>, containers: Map<string, ObservedContainer>): Promise<Map<string, ObservedContainer>> {
+  const withData = [...containers.values()].filter((c) => c.dataDir.startsWith('/'));
+  if (withData.length === 0) return containers;
+  const keys = [...RELOADABLE_SETTINGS].join('|');
+  const parts = withData.map((c) => `echo ${shq(`@@ ${c.addon}`)}; grep -E ${shq(`^(${keys}) = `)} ${shq(`${c.dataDir}/pgdata/postgresql.auto.conf`)} 2>/dev/null`);
+  const r = await host.exec(`${parts.join('; ')}; true`);
+  const sections = r.stdout.split(/^@@ /m).slice(1);
+  for (const section of sections) {
+    const nl = section.indexOf('\n');
+    const c = containers.get(nl < 0 ? section : section.slice(0, nl));
+    if (c) Object.assign(c.settings, parseAutoConf(nl < 0 ? '' : section.slice(nl + 1)));
+  }
+  return containers;
 }
 
 interface InspectEntry {
