@@ -8,6 +8,7 @@ import { hostPgdata } from '../data-files.js';
 import { backupConfDir, cronPath } from '../backups/settings.js';
 import { pitrCronPath } from '../pitr/settings.js';
 import { installServerCert } from '../tls/apply.js';
+import { wakeCheckpointer } from '../instance/archive-timer.js';
 import { RELOADABLE_SETTINGS, reloadableValue } from './log-settings.js';
 
 // Executors of the container kind. Every one is idempotent: re-running after a failure converges.
@@ -43,7 +44,7 @@ async function waitReady(ctx: ApplyContext, name: string, port: number, addon: s
   const deadline = Date.now() + 120_000;
   for (;;) {
     const r = await ctx.host.exec(shellJoin(['docker', 'exec', name, 'pg_isready', '-q', '-h', '/tmp', '-p', port]));
-    if (r.code === 0) return;
+    if (r.code === 0) return wakeCheckpointer(ctx.host, name, port);
     const state = await ctx.host.exec(shellJoin(['docker', 'inspect', '-f', '{{.State.Status}}', name]));
     if (state.stdout.trim() === 'exited' || state.stdout.trim() === 'dead') {
       const logs = await ctx.host.exec(`docker logs --tail 5 ${shq(name)} 2>&1`);

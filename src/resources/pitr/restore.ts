@@ -7,6 +7,7 @@ import { CONTAINER_DATA_DIR, PGDATA, containerName } from '../desired.js';
 import { desiredPitr, pitrContainerParts } from './desired.js';
 import { type RestoreTarget, pgTargetTime } from './restore-target.js';
 import { archiveSettings } from './settings.js';
+import { wakeCheckpointer } from '../instance/archive-timer.js';
 
 // Restores an add-on in place to a point in time, safely: pgBackRest restores into pgdata.restore beside the
 // live pgdata while the add-on keeps running; a check instance (no TCP listener) replays the WAL to the target
@@ -123,5 +124,6 @@ export async function restoreInPlace(config: Config, host: Host, addon: string, 
     const state = keptAs ? 'its previous data is back in place' : 'it had no data directory before and has none now';
     throw new UserError(`restore of ${addon} failed at its start on the restored data; ${state}: ${started.stderr.trim()}`);
   }
+  await wakeCheckpointer(host, name, declared.port);
   return { keptAs, seconds: (Date.now() - t0) / 1000 };
 }
