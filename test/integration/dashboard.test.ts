@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Fleet, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
+import { type Fleet, fleetDown, fleetUp, hostsYaml, psqlOn, s3StorageYaml } from './fleet-harness.js';
 import { Workspace } from './harness.js';
 
 // The dashboard in a real headless browser (Debian's chromium driven by playwright-core), against the fleet:
@@ -30,16 +30,7 @@ const started: ChildProcess[] = [];
 const bodies: string[] = [];
 
 function config(): string {
-  return `version: 1\nhosts:\n${hostsYaml(fleet)}storage:
-  main:
-    type: s3
-    endpoint: https://s3.fleet:443
-    region: us-east-1
-    bucket: ${fleet.s3.bucket}
-    accessKeyIdEnv: S3_ACCESS_KEY_ID
-    secretAccessKeyEnv: S3_SECRET_ACCESS_KEY
-    caFile: ${fleet.s3.caFile}
-defaults:
+  return `version: 1\nhosts:\n${hostsYaml(fleet)}${s3StorageYaml(fleet.s3)}defaults:
   storage: main
 addons:
   shop:

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Store } from '../../src/resources/backups/s3-store.js';
 import { drillId, drillKey } from '../../src/drill/record.js';
-import { type Fleet, dockerOn, filesUnder, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
+import { type Fleet, dockerOn, filesUnder, fleetDown, fleetUp, hostsYaml, psqlOn, s3StorageYaml } from './fleet-harness.js';
 import { Workspace, asUser } from './harness.js';
 
 // dbform backups drill on the fleet: an add-on with daily logical backups and PITR (pgBackRest to the fleet's
@@ -34,16 +34,7 @@ const drillRecords = () => filesUnder(join(fleet.s3.dataDir, fleet.s3.bucket, '.
 function config(): string {
   return `version: 1
 hosts:
-${hostsYaml(fleet)}storage:
-  main:
-    type: s3
-    endpoint: https://s3.fleet:443
-    region: us-east-1
-    bucket: ${fleet.s3.bucket}
-    accessKeyIdEnv: S3_ACCESS_KEY_ID
-    secretAccessKeyEnv: S3_SECRET_ACCESS_KEY
-    caFile: ${fleet.s3.caFile}
-defaults:
+${hostsYaml(fleet)}${s3StorageYaml(fleet.s3)}defaults:
   storage: main
 addons:
   ledger:

@@ -3,7 +3,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddonStatus, FleetStatus } from '../../src/status/model.js';
-import { type Fleet, fleetDown, fleetUp, hostsYaml } from './fleet-harness.js';
+import { type Fleet, fleetDown, fleetUp, hostsYaml, s3StorageYaml } from './fleet-harness.js';
 import { Workspace, asUser } from './harness.js';
 
 // `dbform status`, `queries` and `metrics` on the fleet: a starter add-on with backups and PITR on db-1 (S3
@@ -20,16 +20,7 @@ let appUrl = '';
 function config(): string {
   return `version: 1
 hosts:
-${hostsYaml(fleet)}storage:
-  main:
-    type: s3
-    endpoint: https://s3.fleet:443
-    region: us-east-1
-    bucket: ${fleet.s3.bucket}
-    accessKeyIdEnv: S3_ACCESS_KEY_ID
-    secretAccessKeyEnv: S3_SECRET_ACCESS_KEY
-    caFile: ${fleet.s3.caFile}
-defaults:
+${hostsYaml(fleet)}${s3StorageYaml(fleet.s3)}defaults:
   storage: main
 addons:
   shop:
