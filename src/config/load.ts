@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { schemaIssues } from './schema-check.js';
 import { lookupPlan } from './tiers.js';
+import { MIN_DISK_MB, parseDiskSize } from './disk-size.js';
 import { EMBEDDED_HOST_NAME, EMBEDDED_STORAGE_NAME, semanticIssues } from './semantic.js';
 import type { AddonConfig, Config, HostConfig, SourcePos, StorageConfig, UserConfig } from './types.js';
 import { parseYamlSource, type Issue, type ParsedSource } from './yaml-source.js';
@@ -106,6 +107,7 @@ interface RawAddon {
   port: number;
   tls?: { force?: boolean };
   encryptionAtRest?: boolean;
+  disk?: string;
   allowedIps?: string[];
   backups?: { scheduleAt?: string; pitr?: boolean };
   extensions?: string[];
@@ -142,6 +144,8 @@ function buildConfig(file: string, sha256: string, raw: RawFile, source: ParsedS
       port: a.port,
       tls: { force: a.tls?.force ?? false },
       encryptionAtRest: a.encryptionAtRest ?? false,
+      // semantic.ts has checked both: a readable size and a known plan.
+      diskMb: a.disk !== undefined ? (parseDiskSize(a.disk) as number) : (lookupPlan(a.plan)?.diskMb ?? MIN_DISK_MB),
       allowedIps: (a.allowedIps ?? []).map(withPrefix),
       backups: {
         ...(a.backups?.scheduleAt !== undefined && { scheduleAt: a.backups.scheduleAt.trim() }),

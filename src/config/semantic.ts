@@ -8,6 +8,7 @@ import { isKnownZone } from '../util/time-zone.js';
 import { closest, displayPath, show } from './messages.js';
 import { PLAN_NAMES, lookupPlan } from './tiers.js';
 import { parseWindow } from '../maintenance/window.js';
+import { parseDiskSize } from './disk-size.js';
 import type { Issue, PathSeg } from './yaml-source.js';
 
 /** Used when the file declares no host at all: this machine, no SSH. */
@@ -161,7 +162,14 @@ function checkAddons(addons: Rec | undefined, hostNames: string[], issues: Issue
     checkBackups(rec(addon.backups), spec?.name, spec?.backups ?? true, spec?.pitr !== null, [...path, 'backups'], issues);
     checkUsers(name, rec(addon.users), [...path, 'users'], issues);
     checkWindow(rec(addon.maintenance), [...path, 'maintenance'], issues);
+    checkDisk(addon.disk, [...path, 'disk'], issues);
   }
+}
+
+function checkDisk(disk: unknown, path: PathSeg[], issues: Issue[]): void {
+  if (typeof disk !== 'string') return;
+  const parsed = parseDiskSize(disk);
+  if (typeof parsed === 'string') issues.push({ path, on: 'value', message: `disk ${show(disk)} ${parsed}` });
 }
 
 function checkWindow(maintenance: Rec | undefined, path: PathSeg[], issues: Issue[]): void {

@@ -23,6 +23,8 @@ export interface PlanSpec {
   tier: PlanTier;
   /** Container hard memory limit, in MB. */
   memoryMb: number;
+  /** Disk quota of the data directory, in MB (`disk:` overrides it): read-only above 95 %, LUKS volume size. */
+  diskMb: number;
   /** PostgreSQL nodes: 1, or 2 (primary + streaming replica, behind a gateway) for business plans. */
   nodes: 1 | 2;
   ha: boolean;
@@ -36,6 +38,11 @@ export interface PlanSpec {
 const STARTER_SIZES = [256, 512, 1024, 2048, 4096, 8192] as const;
 const BUSINESS_SIZES = [512, 1024, 2048, 4096, 8192] as const;
 
+// Disk grows with the plan as in the seeds' offers: a starter gets 8 times its memory (512 MB -> 4 GB),
+// a business plan 16 times (1024 MB -> 16 GB) on each of its nodes.
+const STARTER_DISK_PER_MEMORY = 8;
+const BUSINESS_DISK_PER_MEMORY = 16;
+
 const NO_RETENTION: Retention = { daily: 0, weekly: 0, monthly: 0, manual: 0 };
 const STARTER_RETENTION: Retention = { daily: 7, weekly: 4, monthly: 0, manual: 10 };
 const BUSINESS_RETENTION: Retention = { daily: 7, weekly: 8, monthly: 12, manual: 50 };
@@ -46,6 +53,7 @@ function buildCatalog(): PlanSpec[] {
     name: 'postgresql-sandbox',
     tier: 'sandbox',
     memoryMb: 256,
+    diskMb: 1024,
     nodes: 1,
     ha: false,
     backups: false,
@@ -57,6 +65,7 @@ function buildCatalog(): PlanSpec[] {
       name: `postgresql-starter-${mb}`,
       tier: 'starter',
       memoryMb: mb,
+      diskMb: mb * STARTER_DISK_PER_MEMORY,
       nodes: 1,
       ha: false,
       backups: true,
@@ -69,6 +78,7 @@ function buildCatalog(): PlanSpec[] {
       name: `postgresql-business-${mb}`,
       tier: 'business',
       memoryMb: mb,
+      diskMb: mb * BUSINESS_DISK_PER_MEMORY,
       nodes: 2,
       ha: true,
       backups: true,
