@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diffContainer, diffOrphanContainer } from '../../src/resources/container/diff.js';
-import { parseInspect, parseSettings } from '../../src/resources/container/gather.js';
+import { parseContainerList, parseInspect, parseSettings } from '../../src/resources/container/gather.js';
 import { desired, runningContainer } from './fixtures.js';
 
 describe('container diff', () => {
@@ -50,5 +50,36 @@ describe('docker inspect parsing', () => {
   });
   it('parses -c settings, keeping = inside values', () => {
     expect(parseSettings(['postgres', '-c', 'a=b=c', '-c', 'listen_addresses=*'])).toEqual({ a: 'b=c', listen_addresses: '*' });
+  });
+});
+
+describe('parseContainerList', () => {
+  it('merges each data directory\'s ALTER SYSTEM settings into its container, by the bind of the inspect output', () => {
+    const inspect = JSON.stringify(
+      [
+        {
+          Name: '/dbform-shop',
+          Config: { Image: 'dbform-postgresql:15', Labels: { 'dbform.managed': 'true', 'dbform.addon': 'shop' }, Cmd: ['postgres', '-c', 'port=31001'] },
+          HostConfig: { Memory: 0, Binds: ['/data/shop:/var/lib/dbform'] },
+          State: { Status: 'running', Running: true },
+        },
+        {
+          Name: '/dbform-blog',
+          Config: { Image: 'dbform-postgresql:15', Labels: { 'dbform.managed': 'true', 'dbform.addon': 'blog' }, Cmd: ['postgres', '-c', 'port=31002'] },
+          HostConfig: { Memory: 0, Binds: ['/data/blog:/var/lib/dbform'] },
+          State: { Status: 'exited', Running: false },
+        },
+      ],
+      null,
+      4,
+    );
+    const stdout = `${inspect}\n@@reloadable\n@@ /data/shop\nlog_min_duration_statement = '1000'\n@@ /data/blog\n`;
+    const m = parseContainerList(stdout);
+    expect(m.get('shop')?.settings).toEqual({ port: '31001', log_min_duration_statement: '1000' });
+    expect(m.get('blog')?.settings).toEqual({ port: '31002' });
+  });
+
+  it('reads a host without managed containers', () => {
+    expect(parseContainerList('[]\n').size).toBe(0);
   });
 });

@@ -10,31 +10,47 @@ import { RELOADABLE_SETTINGS, parseAutoConf } from './log-settings.js';
 export const MANAGED_LABEL = 'dbform.managed';
 export const ADDON_LABEL = 'dbform.addon';
 
-const LIST_COMMAND = `ids=$(docker ps -aq --filter label=${MANAGED_LABEL}=true) && if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`;
+const RELOADABLE_MARK = '@@reloadable';
+
+/**
+ * One command: the managed containers' `docker inspect`, then the settings set with ALTER SYSTEM
+ * (RELOADABLE_SETTINGS: not on the command line) from each one's postgresql.auto.conf (only those lines).
+ * The data directories come from the inspect output's bind lines, so no second round trip is needed: over
+ * SSH each exec costs a session (a few hundred ms on a busy host), and this read is on every plan's
+ * critical path (the catalog connections wait for the container list).
+ */
+function listCommand(): string {
+  const keys = [...RELOADABLE_SETTINGS].join('|');
+  // A data bind is a line `"/host/dir:/var/lib/dbform"` (or with `:rw`...) in HostConfig.Binds.
+  const bindLine = `s#^ *"\\(/[^"]*\\):${CONTAINER_DATA_DIR}\\(:[a-z,]*\\)\\{0,1\\}",\\{0,1\\}$#\\1#p`;
+  return [
+    `ids=$(docker ps -aq --filter label=${MANAGED_LABEL}=true) || exit 1`,
+    `if [ -z "$ids" ]; then echo '[]'; exit 0; fi`,
+    'json=$(docker inspect $ids) || exit 1',
+    `printf '%s\\n' "$json"; echo ${RELOADABLE_MARK}`,
+    `printf '%s\\n' "$json" | sed -n ${shq(bindLine)} | while IFS= read -r d; do echo "@@ $d"; grep -E ${shq(`^(${keys}) = `)} "$d/pgdata/postgresql.auto.conf" 2>/dev/null; done`,
+    'true',
+  ].join('\n');
+}
 
 export async function gatherContainers(host: Pick<Host, 'name' | 'exec'>): Promise<Map<string, ObservedContainer>> {
-  const r = await host.exec(LIST_COMMAND);
+  const r = await host.exec(listCommand());
   if (r.code !== 0) {
     const detail = r.stderr.trim().split('\n').slice(-3).join(' ');
     throw new Error(`host ${host.name}: cannot list containers: the Docker engine does not answer (${detail}). Start dockerd on the host.`);
   }
-  return withReloadable(host, parseInspect(r.stdout));
+  return parseContainerList(r.stdout);
 }
 
-/**
- * Adds the settings set with ALTER SYSTEM (RELOADABLE_SETTINGS: not on the command line) to each
- * container's, read from every data directory's postgresql.auto.conf in one command (only those lines).
- */
-async function withReloadable(host: Pick<Host, 'name' | 'exec'>, containers: Map<string, ObservedContainer>): Promise<Map<string, ObservedContainer>> {
-  const withData = [...containers.values()].filter((c) => c.dataDir.startsWith('/'));
-  if (withData.length === 0) return containers;
-  const keys = [...RELOADABLE_SETTINGS].join('|');
-  const parts = withData.map((c) => `echo ${shq(`@@ ${c.addon}`)}; grep -E ${shq(`^(${keys}) = `)} ${shq(`${c.dataDir}/pgdata/postgresql.auto.conf`)} 2>/dev/null`);
-  const r = await host.exec(`${parts.join('; ')}; true`);
-  const sections = r.stdout.split(/^@@ /m).slice(1);
-  for (const section of sections) {
+/** Pure: the list command's output -> observed containers, with their ALTER SYSTEM settings merged in. */
+export function parseContainerList(stdout: string): Map<string, ObservedContainer> {
+  const at = stdout.search(new RegExp(`^${RELOADABLE_MARK}$`, 'm'));
+  const containers = parseInspect(at < 0 ? stdout : stdout.slice(0, at));
+  if (at < 0) return containers;
+  const byDir = new Map([...containers.values()].map((c) => [c.dataDir, c]));
+  for (const section of stdout.slice(at + RELOADABLE_MARK.length).split(/^@@ /m).slice(1)) {
     const nl = section.indexOf('\n');
-    const c = containers.get(nl < 0 ? section : section.slice(0, nl));
+    const c = byDir.get(nl < 0 ? section : section.slice(0, nl));
     if (c) Object.assign(c.settings, parseAutoConf(nl < 0 ? '' : section.slice(nl + 1)));
   }
   return containers;
