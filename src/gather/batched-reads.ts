@@ -60,6 +60,17 @@ export class BatchedReads implements CommandRunner {
   }
 }
 
+const shared = new WeakMap<CommandRunner, BatchedReads>();
+
+/** The one batcher of a host connection: every reader of the run (gather's kinds, `status`'s probe, the
+ *  keystore) asks through it, so what they ask in the same turn shares one exec. Keyed by the connection
+ *  object, so each session has its own and it goes away with it. */
+export function batchedReadsOf(host: CommandRunner): BatchedReads {
+  let reads = shared.get(host);
+  if (!reads) shared.set(host, (reads = new BatchedReads(host)));
+  return reads;
+}
+
 /** Pure: each command in its own subshell (its `cd` or `exit` stays there), stdin closed, its stdout and
  *  stderr and its exit code framed by marker lines. The newlines around a command keep a trailing comment
  *  of it from hiding the closing parenthesis. */

@@ -9,7 +9,7 @@ import { gatherContainers } from '../resources/container/gather.js';
 import type { DesiredAddon, ObservedContainer } from '../resources/model.js';
 import type { HostReader, InstanceState } from '../resources/reader.js';
 import { UserError } from '../util/errors.js';
-import { BatchedReads, type CommandRunner } from './batched-reads.js';
+import { batchedReadsOf, type BatchedReads, type CommandRunner } from './batched-reads.js';
 import { shq } from '../util/shell.js';
 
 // The HostReader of one host for one run. Files asked for in the same tick are read in one command
@@ -69,7 +69,7 @@ export class LiveHostReader implements HostReader {
     /** Lists an add-on's backups in its storage (S3 from this machine, or a directory on a host). */
     private readonly listBackups: (addon: string) => Promise<BackupRecord[]> = () => Promise.resolve([]),
   ) {
-    this.reads = new BatchedReads(live);
+    this.reads = batchedReadsOf(live);
   }
 
   fileValues(path: string, keys: readonly string[]): Promise<Record<string, string> | null> {

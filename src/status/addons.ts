@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { AddonConfig } from '../config/types.js';
+import { batchedReadsOf } from '../gather/batched-reads.js';
 import { withClient } from '../gather/host-reader.js';
 import { superuserKey } from '../resources/desired.js';
 import type { Session } from '../cli/session.js';
@@ -22,7 +23,7 @@ export async function withSuperuser<T>(session: Session, a: AddonConfig, fn: (cl
   const live = session.hosts.get(a.host);
   const keystore = session.keystores.get(a.host);
   if (!live || !keystore) throw new Error(`host ${a.host}: ${session.hostErrors.get(a.host) ?? 'not connected'}`);
-  const password = await keystore.get(superuserKey(a.name));
+  const password = await keystore.get(superuserKey(a.name), batchedReadsOf(live));
   if (password === undefined) throw new Error(`add-on ${a.name} is not applied yet (the keystore on ${a.host} has no superuser password for it)`);
   return withClient(live, a.port, password, async (connect) => fn(await connect('postgres')));
 }

@@ -3,6 +3,7 @@ import type { BackupManifest } from '../resources/backups/manifest.js';
 import { listBackups, storeFor } from '../resources/backups/service.js';
 import { backupsEnabled } from '../resources/backups/settings.js';
 import { computePlan } from '../cli/compute-plan.js';
+import { batchedReadsOf } from '../gather/batched-reads.js';
 import type { Session } from '../cli/session.js';
 import type { Plan } from '../plan/types.js';
 import { type Answer, fleetStatus, type Readings } from './assemble.js';
@@ -41,7 +42,8 @@ async function probeHost(session: Session, host: string, addons: AddonConfig[], 
   const hostCfg = session.config.hosts.find((h) => h.name === host)!;
   const probed = addons.map((a) => ({ name: a.name, dataDir: `${hostCfg.dataDir}/${a.name}`, pitr: a.backups.pitr }));
   const cmd = probeCommand(probed, sampleSeconds);
-  const r = await live.exec(cmd);
+  // Through the host's batcher: with drift asked, the probe shares one exec with the gather's first reads.
+  const r = await batchedReadsOf(live).exec(cmd);
   if (r.code === 3) throw new Error(`the Docker engine does not answer (${r.stderr.trim().split('\n').slice(-1)[0] ?? ''})`);
   if (r.code !== 0) throw new Error(`the status probe failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
   return parseProbe(r.stdout, probed);
