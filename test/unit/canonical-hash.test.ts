@@ -17,7 +17,8 @@ describe('canonicalSha256Hex', () => {
       }),
       { numRuns: 2000 },
     );
-  });
+    // 2,000 random nested values: about 2 s alone, several times that on a busy machine.
+  }, 30_000);
 
   it('sorts keys at every depth, so the order fields were filled in does not matter', () => {
     expect(canonicalSha256Hex({ b: 1, a: { d: [1, { z: 0, y: 'x' }], c: null } })).toBe(canonicalSha256Hex({ a: { c: null, d: [1, { y: 'x', z: 0 }] }, b: 1 }));
