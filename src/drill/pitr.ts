@@ -34,7 +34,6 @@ export async function drillPitr(config: Config, s: Scratch, status: PitrStatus, 
     dataDir: s.dir,
     stanza: s.addon,
     mounts: pitrContainerParts(desiredPitr(config, declared, hostCfg)).mounts,
-    archive: false,
     container: scratchContainer(s.addon, 'pitr-replay'),
   };
   await prepare(w, { kind: 'latest' }, STAGING);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fleet, filesUnder, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
@@ -232,6 +232,33 @@ describe('point-in-time recovery (pgBackRest to S3 over TLS)', () => {
     expect(kept()).toHaveLength(1); // still only the first restore's
     expect(psqlOn(db1(), 'ledger', 31001, 'ledger', 'SELECT count(*) FROM events')).toBe('507');
     expect(psqlOn(db1(), 'ledger', 31001, 'postgres', 'SELECT timeline_id FROM pg_control_checkpoint()')).toBe('3');
+    const plan = ws.run(['plan', '--detailed-exitcode'], env);
+    expect(plan.code, plan.stdout).toBe(0);
+  });
+
+  it('a replay that cannot reach its target (WAL gone from the repository) puts the old data back; the add-on runs on it', async () => {
+    const url = ws.urls('ledger', env).DATABASE_URL!;
+    await asUser(url, (c) => c.query('INSERT INTO events SELECT g FROM generate_series(3001, 3004) g'));
+    await sleep(1500);
+    const target = new Date();
+    await sleep(1500);
+    await asUser(url, (c) => c.query('INSERT INTO events SELECT g FROM generate_series(4001, 4002) g'));
+    const written = Date.now();
+    psqlOn(db1(), 'ledger', 31001, 'postgres', 'SELECT pg_switch_wal()');
+    while (Date.now() - written < 60_000 && Date.parse(listJson().pitr.window!.latest) < written) await sleep(2000);
+    // The segments of the current timeline (3) leave the repository: the target is in the window the add-on
+    // reports (its archiver), but no replay can reach it.
+    const segments = repoFiles().filter((f) => /\/archive\/ledger\/[^/]+\/00000003[0-9A-F]{8}\/00000003[0-9A-F]{16}-/.test(f));
+    expect(segments.length).toBeGreaterThan(0);
+    for (const f of segments) rmSync(f);
+    const before = onDb1('ls -d /var/lib/dbform/ledger/pgdata.before-restore-*').stdout;
+
+    const r = ws.run(['restore', 'ledger', '--to', target.toISOString(), '--allow-hazards', 'DATA_LOSS'], env);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/restore of ledger failed while replaying to the target; its previous data is back in place and it runs on it: .*recovery ended before configured recovery target was reached/);
+    expect(psqlOn(db1(), 'ledger', 31001, 'ledger', 'SELECT count(*) FROM events')).toBe('513'); // 507 + 4 + 2
+    await asUser(url, (c) => c.query('INSERT INTO events VALUES (5001)'));
+    expect(onDb1('ls -d /var/lib/dbform/ledger/pgdata.restore 2>&1; ls -d /var/lib/dbform/ledger/pgdata.before-restore-*').stdout).toBe(`ls: cannot access '/var/lib/dbform/ledger/pgdata.restore': No such file or directory\n${before}`);
     const plan = ws.run(['plan', '--detailed-exitcode'], env);
     expect(plan.code, plan.stdout).toBe(0);
   });

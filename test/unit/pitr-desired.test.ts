@@ -81,8 +81,7 @@ describe('PITR desired state', () => {
     expect(c.mounts).toEqual(['/var/lib/dbform/.pitr/shop/etc:/etc/pgbackrest:ro']);
   });
 
-  it("a restored copy archives from its own data directory, not the stanza's pg1-path (the add-on's)", () => {
-    expect(archiveSettings('shop', '/var/lib/dbform/pgdata.restore').archive_command).toBe('pgbackrest --stanza=shop --pg1-path=/var/lib/dbform/pgdata.restore archive-push %p');
+  it("archives from the stanza's pg1-path, the add-on's own data directory", () => {
     expect(archiveSettings('shop').archive_command).toBe('pgbackrest --stanza=shop archive-push %p');
   });
 

@@ -100,8 +100,11 @@ export async function restorePitrCommand(opts: RestorePitrOptions): Promise<numb
     const lock = await acquireHostLock(host, currentHolder(), opts.lockTimeoutSeconds);
     try {
       if (into) await checkInto({ config, source, into, host, keystore: session.keystores.get(into.host)!, sourceKeystore: session.keystores.get(source.host)! });
-      await storageAnswers(session, source.name);
-      const status = await readPitrStatus(config, sourceHost, opts.addon);
+      // Both read the repository: asked together, and a storage that is down is reported as such first.
+      const [reachable, window] = await Promise.allSettled([storageAnswers(session, source.name), readPitrStatus(config, sourceHost, opts.addon)]);
+      if (reachable.status === 'rejected') throw reachable.reason;
+      if (window.status === 'rejected') throw window.reason;
+      const status = window.value;
       checkTarget(target, status.window, new Date(), zone);
       const base = baseOf(target, status);
       const result: PitrRestoreResult = {

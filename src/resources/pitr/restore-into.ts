@@ -102,7 +102,7 @@ export async function restoreInto(req: IntoRequest): Promise<{ seconds: number }
     await run(host, `handing ${dataDir} to PostgreSQL`, shellJoin(['docker', 'run', '--rm', '--user', 'root', '--network', 'none',
       '-v', `${dataDir}:${CONTAINER_DATA_DIR}`, '-v', mounts[0]!, req.config.defaults.image, 'sh', '-c',
       `chown postgres:postgres ${CONTAINER_DATA_DIR} && chown -R postgres:postgres ${CONTAINER_PGBACKREST_ETC}`]));
-    const w: Where = { host, addon: into.name, stanza: source.name, port: into.port, image: req.config.defaults.image, dataDir, mounts: mounts.map((m) => (m.endsWith(':ro') ? m : `${m}:ro`)), archive: false };
+    const w: Where = { host, addon: into.name, stanza: source.name, port: into.port, image: req.config.defaults.image, dataDir, mounts: mounts.map((m) => (m.endsWith(':ro') ? m : `${m}:ro`)) };
     req.progress(`restoring ${source.name} into ${into.name} on ${into.host}`);
     const password = await req.keystore.getOrCreatePassword(superuserKey(into.name));
     // The owner role comes from SOURCE (renamed): NEW's own password for it, set by apply's convergence, is

@@ -46,13 +46,13 @@ export function cipherFileContent(passphrase: string): string {
   return `# dbform: the repository passphrase of this add-on (from the keystore)\n[global]\nrepo1-cipher-pass=${passphrase}\n`;
 }
 
-/** The PostgreSQL settings that archive every WAL segment to the add-on's stanza. `pgPath`: a data directory
- *  other than the stanza's pg1-path (a restored copy): pgBackRest reads %p, which is relative, and pg_control
- *  from there, so the copy must name its own or it would push the add-on's files (or fail to find them). */
-export function archiveSettings(addon: string, pgPath?: string): Record<string, string> {
+/** The PostgreSQL settings that archive every WAL segment to the add-on's stanza. Only the add-on's own data
+ *  directory (the stanza's pg1-path) archives: pgBackRest reads %p, which is relative, and pg_control from
+ *  pg1-path, so a copy elsewhere would push the add-on's files (restore.ts replays copies without archiving). */
+export function archiveSettings(addon: string): Record<string, string> {
   return {
     archive_mode: 'on',
-    archive_command: `pgbackrest --stanza=${addon}${pgPath ? ` --pg1-path=${pgPath}` : ''} archive-push %p`,
+    archive_command: `pgbackrest --stanza=${addon} archive-push %p`,
     archive_timeout: String(ARCHIVE_TIMEOUT_S),
   };
 }
