@@ -10,11 +10,13 @@
 # Both replays run with hot_standby=off (nothing connects during recovery; PostgreSQL then also replays WAL
 # of a primary with more max_connections than its default 100). Each pair is run RUNS times, alternating,
 # bare first. Run it under the fleet lock:
-#   flock -o /tmp/dbform-fleet.lock bash bench/restore-rto.sh [SIZE_MB=1024] [RUNS=2]
+#   flock -o /tmp/dbform-fleet.lock bash bench/restore-rto.sh [SIZE_MB=1024] [RUNS=2] [PARTS=all|pitr]
+# PARTS=pitr runs only the PITR pair (no logical restores, no drill).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MB=${1:-1024}
 RUNS=${2:-2}
+PARTS=${3:-all}
 STATE=${DBFORM_FLEET_STATE:-/fleet-state}
 ADDON=bench-rto
 PORT=31001
@@ -129,6 +131,9 @@ for ((r = 1; r <= RUNS; r++)); do
   echo "pitr $r bare $(bare_pitr)" | tee -a "$WORK/figures"
   echo "pitr $r dbform $(dbform_pitr)" | tee -a "$WORK/figures"
 done
+KINDS=pitr
+if [ "$PARTS" = all ]; then
+KINDS='pitr logical'
 dbform backups download "$ADDON" --backup "$BACKUP" --out "$WORK/backup.dump" >/dev/null
 DUMP_MB=$(($(stat -c %s "$WORK/backup.dump") / 1048576))
 for ((r = 1; r <= RUNS; r++)); do
@@ -138,15 +143,18 @@ done
 t0=$(now)
 dbform backups drill "$ADDON" --format json >"$WORK/drill.json"
 DRILL=$(since "$t0")
+fi
 
 fig() { awk -v k="$1" -v w="$2" '$1 == k && $3 == w {print $4}' "$WORK/figures" | median; }
 all() { awk -v k="$1" -v w="$2" '$1 == k && $3 == w {printf "%s%.1f", (n++ ? ", " : ""), $4}' "$WORK/figures"; }
 echo
 echo "| restore of $SIZE ($ROWS rows) | bare tool, median (runs) | dbform, median (runs) | dbform / bare |"
 echo "|---|---|---|---|"
-for k in pitr logical; do
+for k in $KINDS; do
   b=$(fig $k bare) d=$(fig $k dbform)
   what=$([ $k = pitr ] && echo '`--to latest` vs `pgbackrest restore` + start' || echo "\`--backup\` vs \`pg_restore\` (dump $DUMP_MB MB)")
   printf '| %s | %.1f s (%s) | %.1f s (%s) | %.2fx |\n' "$what" "$b" "$(all $k bare)" "$d" "$(all $k dbform)" "$(echo "$d / $b" | bc -l)"
 done
-node -e "const d=require('$WORK/drill.json'); console.log('drill: ok=' + d.ok + ', ' + d.checks.map((c) => c.kind + ' ' + c.seconds.toFixed(1) + ' s (' + c.tables + ' tables, ' + c.rows + ' rows)').join(', ') + ', whole command $DRILL s')"
+if [ "$PARTS" = all ]; then
+  node -e "const d=require('$WORK/drill.json'); console.log('drill: ok=' + d.ok + ', ' + d.checks.map((c) => c.kind + ' ' + c.seconds.toFixed(1) + ' s (' + c.tables + ' tables, ' + c.rows + ' rows)').join(', ') + ', whole command $DRILL s')"
+fi
