@@ -155,7 +155,7 @@ export async function restoreInPlace(config: Config, host: Host, addon: string, 
     const why = (await lastFatal(host, live)) ?? (e as Error).message;
     // Back to the data it had: the add-on runs as before the restore.
     const putBack = keptAs ? ` && mv ${shq(keptAs)} ${shq(live)} && docker start ${shq(name)} >/dev/null` : '';
-    await host.exec(`docker stop -t 30 ${shq(name)} >/dev/null 2>&1; rm -rf ${shq(staging)}; mv ${shq(live)} ${shq(staging)}${putBack}`);
+    await host.exec(`docker stop -t 30 ${shq(name)} >/dev/null 2>&1; rm -rf ${shq(live)}${putBack}`);
     const state = keptAs ? 'its previous data is back in place and it runs on it' : 'it had no data directory before and has none now';
     throw new UserError(`restore of ${addon} failed while replaying to the target; ${state}: ${why}`);
   }
