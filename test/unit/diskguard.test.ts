@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { diffDiskGuard, diskGuardWarnings, type ObservedDiskGuard } from '../../src/resources/diskguard/diff.js';
+import { diffDiskGuard, diskGuardWarnings, isDiskFullWarning, type ObservedDiskGuard } from '../../src/resources/diskguard/diff.js';
 import { desiredDiskGuard, guardCronPath } from '../../src/resources/diskguard/settings.js';
 import { cronPath as backupCronPath } from '../../src/resources/backups/settings.js';
 import { diffUsers } from '../../src/resources/users/diff.js';
@@ -52,6 +52,9 @@ describe('diskguard diff', () => {
     expect(warning).toContain('290 MB of its 300 MB disk (96 %)');
     expect(warning).toContain('SET default_transaction_read_only = off');
     expect(diskGuardWarnings(d, inSync())).toEqual([]); // negative control
+    // drift alerts on it (exit 2), and on no other warning
+    expect(isDiskFullWarning(warning!)).toBe(true);
+    expect(isDiskFullWarning('add-on shop: no good backup for 30 hours')).toBe(false);
   });
 
   it('the users kind does not fight it: a read-only managed role with the guard\'s note is in sync', () => {

@@ -35,13 +35,20 @@ export function diffDiskGuard(desired: DesiredAddon, observed: ObservedDiskGuard
   }];
 }
 
+const WARNING_START = (addon: string) => `add-on ${addon} is read-only because its disk is full`;
+
+/** Whether a plan warning is the guard's (drift alerts on it as on late backups: a full disk needs a person). */
+export function isDiskFullWarning(warning: string): boolean {
+  return /^add-on [a-z][a-z0-9-]* is read-only because its disk is full/.test(warning);
+}
+
 /** The plan's (and drift's) word on an add-on the guard made read-only: nothing for apply to undo. */
 export function diskGuardWarnings(desired: DesiredAddon, observed: ObservedDiskGuard): string[] {
   const ro = observed.readOnly;
   if (!ro) return [];
   const who = ro.roles.join(', ');
   return [
-    `add-on ${desired.name} is read-only because its disk is full (${who}): ${ro.note ?? 'no reason recorded'}. ` +
+    `${WARNING_START(desired.name)} (${who}): ${ro.note ?? 'no reason recorded'}. ` +
       `It becomes writable by itself within a minute of going below ${WRITABLE_BELOW} %: delete data (as the superuser, or in a ` +
       `session after SET default_transaction_read_only = off) or raise its disk:`,
   ];
