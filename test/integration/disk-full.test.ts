@@ -164,6 +164,8 @@ describe('disk-full read-only mode', () => {
     const drift = ws.run(['drift']); // the scheduled check alerts: a full disk needs a person
     expect(drift.stdout + drift.stderr).toContain('add-on full is read-only because its disk is full');
     expect(drift.code).toBe(2);
+    const status = ws.run(['status', FULL]);
+    expect(status.stdout).toMatch(/disk guard {3}READ-ONLY \(disk full: writes refused until below 90 %\), 9\d % of its disk used at \S+Z/);
   });
 
   it('data deleted (the session lifts its own default): writes come back by themselves within 2 minutes', async () => {
