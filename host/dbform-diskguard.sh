@@ -8,6 +8,10 @@
 # dbform:managed (the reason goes into the comment, after it); the superuser is left writable, so that dbform and the
 # backups still work and data can be deleted. Sessions of the switched roles are ended so that they
 # reconnect under the new default. It holds no secret: psql runs as postgres over the container's socket.
+# The reserve: RESERVE_MB held in DATA_DIR/dbform-reserve while there is room. PostgreSQL stops (PANIC) when it
+# cannot make its next WAL file (16 MB, made whole) and cannot start again on a full filesystem: when less than
+# that is left (a writer faster than this minute's check, or the superuser), the reserve goes, so that it
+# starts and serves reads again; it comes back once the disk is below LOW % with it.
 # `dbform-diskguard decide MODE PERCENT` prints the mode the guard wants (the thresholds, for the tests).
 set -u
 HIGH=95
@@ -31,6 +35,7 @@ if [ "${1:-}" = percent ]; then percent "$2" "$3"; exit 0; fi
 CONF=$1
 val() { sed -n "s/^$1=//p" "$CONF" | head -n 1; }
 ADDON=$(val ADDON) CONTAINER=$(val CONTAINER) PORT=$(val PORT) DATA_DIR=$(val DATA_DIR) QUOTA_MB=$(val QUOTA_MB)
+RESERVE_MB=$(val RESERVE_MB) RESERVE=$(val DATA_DIR)/dbform-reserve
 DIR=$(dirname "$CONF")
 
 # One run at a time: a slow du or a stuck engine must not pile runs up.
@@ -53,6 +58,16 @@ if [ "$fs_pct" -gt "$quota_pct" ]; then
   pct=$fs_pct why="the filesystem of its data directory is $fs_pct % full"
 else
   pct=$quota_pct why="its data directory uses $((used_kb / 1024)) MB of its $QUOTA_MB MB disk ($quota_pct %)"
+fi
+
+reserve_kb=$((${RESERVE_MB:-0} * 1024))
+r_pct=$(percent "$reserve_kb" "$quota_kb") r_fs=$(percent "$reserve_kb" $(($1 + $2)))
+[ "$r_fs" -gt "$r_pct" ] && r_pct=$r_fs
+if [ "$2" -lt 16384 ] && [ -f "$RESERVE" ]; then   # under one WAL file left: let PostgreSQL (re)start
+  rm -f "$RESERVE" && logger -t dbform-diskguard "$ADDON: reserve of $RESERVE_MB MB freed, $2 kB were left" 2>/dev/null
+elif [ ! -f "$RESERVE" ] && [ "$reserve_kb" -gt 0 ] && [ $((pct + r_pct + 1)) -lt "$LOW" ]; then
+  { fallocate -l "${RESERVE_MB}M" "$RESERVE" 2>/dev/null || head -c $((RESERVE_MB * 1048576)) /dev/zero >"$RESERVE"; } 2>/dev/null ||
+    rm -f "$RESERVE"
 fi
 
 psql_() { timeout 50 docker exec -u postgres "$CONTAINER" psql -X -q -At -v ON_ERROR_STOP=1 -h /tmp -p "$PORT" -d postgres -c "$1"; }

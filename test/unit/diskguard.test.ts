@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { diffDiskGuard, diskGuardWarnings, isDiskFullWarning, type ObservedDiskGuard } from '../../src/resources/diskguard/diff.js';
-import { desiredDiskGuard, guardCronPath } from '../../src/resources/diskguard/settings.js';
+import { desiredDiskGuard, guardCronPath, reserveMb } from '../../src/resources/diskguard/settings.js';
 import { cronPath as backupCronPath } from '../../src/resources/backups/settings.js';
 import { diffUsers } from '../../src/resources/users/diff.js';
 import type { AddonConfig, HostConfig } from '../../src/config/types.js';
@@ -78,6 +78,8 @@ describe('what the guard renders', () => {
       /^\* \* \* \* \* root \/srv\/dbform\/\.bin\/dbform-diskguard \/srv\/dbform\/\.diskguard\/shop\/guard\.env >\/dev\/null 2>&1$/m,
     );
     expect(g.summary).toMatchObject({ disk: '300 MB', read_only_at: '95 %', writable_below: '90 %' });
+    expect(g.files['/srv/dbform/.diskguard/shop/guard.env']!.content).toMatch(/^RESERVE_MB=15$/m);
+    expect([reserveMb(256), reserveMb(640), reserveMb(1024), reserveMb(65536)]).toEqual([12, 32, 32, 32]);
   });
 
   it('its cron file never meets another add-on\'s backup schedule (add-on names have no underscore)', () => {
@@ -133,10 +135,10 @@ describe('the host program: one run with fake du, df and docker', () => {
   const conf = join(dir, 'guard.env');
   writeFileSync(conf, `# test\nADDON=shop\nCONTAINER=dbform-shop\nPORT=31001\nDATA_DIR=${dir}/shop\nQUOTA_MB=300\n`);
 
-  function run(duMb: number, counts: string, fs: { used: number; avail: number } = { used: 1, avail: 1_000_000 }) {
+  function run(duMb: number, counts: string, fs: { used: number; avail: number } = { used: 1, avail: 1_000_000 }, guardEnv = conf) {
     const log = join(dir, `log-${Math.random()}`);
     writeFileSync(log, '');
-    const r = spawnSync('dash', [SCRIPT, conf], {
+    const r = spawnSync('dash', [SCRIPT, guardEnv], {
       encoding: 'utf8',
       env: { PATH: `${bin}:${process.env.PATH}`, FAKE_DU_KB: String(duMb * 1024), FAKE_FS_USED: String(fs.used), FAKE_FS_AVAIL: String(fs.avail), FAKE_COUNTS: counts, FAKE_LOG: log },
     });
@@ -179,6 +181,29 @@ describe('the host program: one run with fake du, df and docker', () => {
 
   it('a role created while read-only (one writable, two not) is switched at the next run', () => {
     expect(run(280, '2|1').sql[1]).toContain('SET default_transaction_read_only = on');
+  });
+
+  describe('the reserve held for PostgreSQL\'s WAL', () => {
+    const withReserve = join(dir, 'reserve.env');
+    writeFileSync(withReserve, `ADDON=shop\nCONTAINER=dbform-shop\nPORT=31001\nDATA_DIR=${dir}/shop\nQUOTA_MB=300\nRESERVE_MB=15\n`);
+    mkdirSync(join(dir, 'shop'));
+    const reserve = join(dir, 'shop', 'dbform-reserve');
+    const held = () => spawnSync('stat', ['-c', '%s', reserve], { encoding: 'utf8' }).stdout.trim();
+
+    it('is made where there is room (15 MB: 5 % of this disk), and not when it would bring the disk near 90 %', () => {
+      run(258, '0|3', undefined, withReserve); // 86 %: with the reserve 91 %, so not yet
+      expect(held()).toBe('');
+      run(150, '0|3', undefined, withReserve);
+      expect(held()).toBe(String(15 * 1024 * 1024));
+    });
+
+    it('goes when under one WAL file (16 MB) is left on the filesystem, so that PostgreSQL can start', () => {
+      run(150, '3|0', { used: 1_000_000, avail: 20_000 }, withReserve); // 20 MB left: kept
+      expect(held()).toBe(String(15 * 1024 * 1024));
+      const r = run(150, '3|0', { used: 1_000_000, avail: 10_000 }, withReserve);
+      expect(held()).toBe('');
+      expect(r.status).toMatchObject({ MODE: 'read-only' }); // read-only all the same
+    });
   });
 });
 

@@ -14,6 +14,12 @@ export const READ_ONLY_AT = 95;
 /** Read-write again below this share, in percent (hysteresis: no flapping around one threshold). */
 export const WRITABLE_BELOW = 90;
 
+/** Space held back for PostgreSQL's WAL when the filesystem does fill up (host/dbform-diskguard.sh): two WAL
+ *  files of 16 MB, at most 5 % of the disk (within the margin read-only mode keeps). */
+export function reserveMb(diskMb: number): number {
+  return Math.min(32, Math.floor(diskMb / 20));
+}
+
 export function guardStateDir(hostDataDir: string, addon: string): string {
   // Outside the add-on's own data directory (which it measures), beside .backup and .pitr.
   return `${hostDataDir}/.diskguard/${addon}`;
@@ -44,6 +50,7 @@ export function desiredDiskGuard(addon: AddonConfig, host: HostConfig): DesiredD
     `PORT=${addon.port}`,
     `DATA_DIR=${host.dataDir}/${addon.name}`,
     `QUOTA_MB=${addon.diskMb}`,
+    `RESERVE_MB=${reserveMb(addon.diskMb)}`,
   ];
   const cron = [
     `# dbform: disk-full guard of ${addon.name}: read-only from ${READ_ONLY_AT} % of its disk, read-write again below ${WRITABLE_BELOW} %.`,
