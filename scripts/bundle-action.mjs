@@ -52,6 +52,12 @@ const inlineHostScript = inlineFile(
   "readFileSync(new URL('../../../host/dbform-backup.sh', import.meta.url), 'utf8')",
   'host/dbform-backup.sh',
 );
+const inlineGuardScript = inlineFile(
+  'inline-diskguard-script',
+  /[\\/]src[\\/]resources[\\/]diskguard[\\/]host-script\.ts$/,
+  "readFileSync(new URL('../../../host/dbform-diskguard.sh', import.meta.url), 'utf8')",
+  'host/dbform-diskguard.sh',
+);
 // The host program's JavaScript half is not a source file but a bundle of its own: built here, from the
 // same sources, rather than read from dist/ (which may be stale or absent).
 const inlineHostProgram = {
@@ -95,7 +101,7 @@ export async function bundleAction(outfile = join(root, 'dist-action', 'index.js
     },
     // Optional native add-ons: each is loaded in a try/catch with a pure-JavaScript fallback.
     external: ['pg-native', 'cpu-features', '*.node'],
-    plugins: [compiledSchema, inlineHostScript, inlineHostProgram],
+    plugins: [compiledSchema, inlineHostScript, inlineGuardScript, inlineHostProgram],
     legalComments: 'eof',
     charset: 'utf8',
     logLevel: 'warning',

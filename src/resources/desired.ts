@@ -11,6 +11,7 @@ import { logSettings } from './container/log-settings.js';
 import { backupConfDir, backupsEnabled, cronPath, renderBackupFiles, storageOf } from './backups/settings.js';
 import { renderHba } from './hba/hba.js';
 import { desiredPitr, pitrContainerParts } from './pitr/desired.js';
+import { desiredDiskGuard } from './diskguard/settings.js';
 
 // Turns the validated config into the desired state of each add-on, which the add-on kinds compare
 // against. Pure: it reads the config and the environment, never a host, so a missing environment variable
@@ -96,6 +97,7 @@ export function desiredAddon(config: Config, addon: AddonConfig, ctx: DesiredCon
     now: ctx.now.toISOString(),
     backups,
     pitr,
+    diskGuard: desiredDiskGuard(addon, host),
     container: {
       name: containerName(addon.name),
       image: config.defaults.image,

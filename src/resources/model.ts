@@ -70,6 +70,17 @@ export interface DesiredPitr {
   summary: { storage: string; schedule: string; retention: string } | null;
 }
 
+/** The add-on's disk-full guard on its host: its program, settings (the quota) and cron file. */
+export interface DesiredDiskGuard {
+  quotaMb: number;
+  /** Host directory of the guard's settings and status (removed with the add-on). */
+  stateDir: string;
+  cronPath: string;
+  /** By host path; nothing secret in them (no placeholders). */
+  files: Record<string, RenderedFile>;
+  summary: Record<string, string>;
+}
+
 export interface DesiredAddon {
   name: string;
   host: string;
@@ -86,6 +97,7 @@ export interface DesiredAddon {
   now: string;
   backups: DesiredBackups;
   pitr: DesiredPitr;
+  diskGuard: DesiredDiskGuard;
   /** Keystore entry of the add-on's superuser password (used by dbform only, over the host's loopback). */
   superuserKey: string;
 }
@@ -123,6 +135,11 @@ export interface ObservedRole {
   schemaPrivs: string;
   tables: PrivilegeHistogram;
   sequences: PrivilegeHistogram;
+  /** Read-only by default (default_transaction_read_only = on for the role): the disk-full guard's doing.
+   *  Absent in recordings made before it was read. */
+  readOnly?: boolean;
+  /** What follows dbform's comment on the role ("dbform:managed; NOTE"): the guard's reason; else null. */
+  note?: string | null;
 }
 
 export interface ObservedDefaultAcl {

@@ -3,6 +3,7 @@ import { accessKind } from './hba/kind.js';
 import { backupsKind } from './backups/kind.js';
 import { containerKind } from './container/kind.js';
 import { databaseKind } from './database/kind.js';
+import { diskGuardKind } from './diskguard/kind.js';
 import { extensionsKind } from './extensions/kind.js';
 import { grantsKind } from './grants/kind.js';
 import type { AnyKind } from './kind.js';
@@ -16,8 +17,9 @@ import { usersKind } from './users/kind.js';
 // roles in it, the owner role before its database, the database before grants in it. Adding a kind is one
 // folder (see README.md) and one line here; test/unit/kind-contract.test.ts checks both.
 // PITR's settings come before the container that archives with them, its stanza after the container runs.
+// The disk-full guard after the roles it switches.
 export const KINDS: readonly AnyKind[] = [
-  pitrKind, containerKind, usersKind, databaseKind, grantsKind, extensionsKind, tlsKind, accessKind, backupsKind, retentionKind, pitrBaseKind,
+  pitrKind, containerKind, usersKind, databaseKind, grantsKind, extensionsKind, tlsKind, accessKind, diskGuardKind, backupsKind, retentionKind, pitrBaseKind,
 ];
 
 /** Kinds whose consecutive changes on an add-on are applied in one transaction (see apply.ts). */

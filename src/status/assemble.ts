@@ -5,7 +5,7 @@ import { containerName } from '../resources/desired.js';
 import { pitrStatus } from '../resources/pitr/info.js';
 import type { CatalogFigures } from './catalog.js';
 import { cpuPercent, type CpuReading, memoryFigures } from './cgroup.js';
-import type { AddonState, AddonStatus, BackupSummary, DriftSummary, FleetStatus, MemberStatus, PitrSummary } from './model.js';
+import type { AddonState, AddonStatus, BackupSummary, DiskGuardStatus, DriftSummary, FleetStatus, MemberStatus, PitrSummary } from './model.js';
 import type { ProbeAnswer } from './probe.js';
 
 // Pure: what the hosts, the catalogs and the backup storage answered -> the fleet's status. Every reader's
@@ -58,8 +58,16 @@ function member(a: AddonConfig, probe: ProbeAnswer | undefined, catalog: Catalog
     dataSize: catalog?.dataSize ?? null,
     diskSize: probe?.diskUsage.get(a.name) ?? null,
     disk: { quota: null, filesystemSize: fs?.size ?? null, filesystemFree: fs?.free ?? null },
+    diskGuard: guardStatus(probe?.guard.get(a.name)),
     replicationLagSeconds: null,
   };
+}
+
+function guardStatus(values: Record<string, string> | undefined): DiskGuardStatus | null {
+  if (!values) return null;
+  const mode = values.MODE === 'read-only' || values.MODE === 'read-write' ? values.MODE : null;
+  const percent = /^\d+$/.test(values.PERCENT ?? '') ? Number(values.PERCENT) : null;
+  return { mode, percent, checkedAt: values.CHECKED || null, error: values.ERROR || null };
 }
 
 function backupSummary(a: AddonConfig, answer: Answer<BackupManifest[]> | undefined): BackupSummary | null {

@@ -24,8 +24,19 @@ export interface MemberStatus {
   diskSize: number | null;
   /** The filesystem that holds the data directory; quota: null where no quota applies (none does today). */
   disk: { quota: number | null; filesystemSize: number | null; filesystemFree: number | null };
+  /** What the disk-full guard found at its last run (host/dbform-diskguard.sh, every minute); null: no run yet. */
+  diskGuard: DiskGuardStatus | null;
   /** Seconds behind the primary; null for a primary (and until HA exists). */
   replicationLagSeconds: number | null;
+}
+
+export interface DiskGuardStatus {
+  mode: 'read-only' | 'read-write' | null;
+  /** Share of the disk used, in whole percent: the larger of the quota's and the filesystem's. */
+  percent: number | null;
+  checkedAt: string | null;
+  /** Why its last run could not measure or switch. */
+  error: string | null;
 }
 
 export interface BackupSummary {

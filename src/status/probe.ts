@@ -36,6 +36,8 @@ export interface ProbeAnswer {
   cpu: [Map<string, CpuReading>, Map<string, CpuReading>];
   diskUsage: Map<string, number>;
   filesystem: Map<string, { size: number; free: number }>;
+  /** add-on -> the disk-full guard's status file (KEY=VALUE lines), when it has run. */
+  guard: Map<string, Record<string, string>>;
   /** add-on -> `pgbackrest info --output=json`, or why it failed. */
   pitrInfo: Map<string, { ok: boolean; text: string }>;
 }
@@ -54,6 +56,8 @@ export function probeCommand(addons: readonly ProbedAddon[], sampleSeconds = 0.2
   // One du and one df for every data directory (df's "file" column names the directory; du's last column too).
   const dirs = addons.map((a) => shq(`${a.dataDir}/pgdata`)).join(' ');
   const disk = addons.length ? [`echo @@du; du -s -B1 ${dirs} 2>/dev/null`, `echo @@df; df -B1 --output=size,avail,file ${dirs} 2>/dev/null`] : [];
+  // The disk-full guard's last word (diskguard/settings.ts: beside the add-on's directory, in .diskguard/NAME).
+  const guard = addons.map((a) => `echo ${shq(`@@guard ${a.name}`)}; cat ${shq(`${a.dataDir.slice(0, -a.name.length)}.diskguard/${a.name}/status`)} 2>/dev/null`);
   const pitr = addons.filter((a) => a.pitr).map((a) => {
     const info = ['docker', 'exec', '-u', 'postgres', containerName(a.name), 'pgbackrest', `--stanza=${a.name}`, '--log-level-console=error', '--log-level-file=off', 'info', '--output=json'];
     // Only in a running container (docker exec would fail): the inspect answer above says which ones run.
@@ -62,7 +66,7 @@ export function probeCommand(addons: readonly ProbedAddon[], sampleSeconds = 0.2
   return [
     head, list, awkPass('memory'),
     'echo "@@clock0 $(date +%s%N)"', awkPass('cpu0'),
-    ...disk, ...pitr,
+    ...disk, ...guard, ...pitr,
     `sleep ${sampleSeconds}`,
     'echo "@@clock1 $(date +%s%N)"', awkPass('cpu1'),
     'true',
@@ -82,7 +86,7 @@ function sectionsOf(stdout: string): Array<{ head: string[]; raw: string; lines:
 export function parseProbe(stdout: string, addons: readonly ProbedAddon[]): ProbeAnswer {
   const answer: ProbeAnswer = {
     cgroupVersion: 2, containers: new Map(), memory: new Map(), cpu: [new Map(), new Map()],
-    diskUsage: new Map(), filesystem: new Map(), pitrInfo: new Map(),
+    diskUsage: new Map(), filesystem: new Map(), guard: new Map(), pitrInfo: new Map(),
   };
   const byDir = new Map(addons.map((a) => [`${a.dataDir}/pgdata`, a.name]));
   const clock: [bigint | null, bigint | null] = [null, null];
@@ -111,6 +115,8 @@ export function parseProbe(stdout: string, addons: readonly ProbedAddon[]): Prob
         const addon = m && byDir.get(m[3]!);
         if (addon) answer.filesystem.set(addon, { size: Number(m[1]), free: Number(m[2]) });
       }
+    } else if (tag === 'guard' && lines.length) {
+      answer.guard.set(rest[0]!, Object.fromEntries(lines.filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])));
     } else if (tag === 'pitr') answer.pitrInfo.set(rest[0]!, { ok: rest[1] === 'ok', text: lines.join('\n') });
   }
   return answer;

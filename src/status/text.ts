@@ -15,6 +15,13 @@ function when(iso: string, zone: string, now: Date): string {
   return `${t.toFormat('yyyy-MM-dd HH:mm ZZZZ')} (${parts} ago)`;
 }
 
+function guardLine(m: MemberStatus): string {
+  const g = m.diskGuard;
+  if (!g) return 'not run yet';
+  const mode = g.mode === 'read-only' ? 'READ-ONLY (disk full: writes refused until below 90 %)' : (g.mode ?? '-');
+  return `${mode}, ${value(g.percent, ' %')} of its disk used${g.checkedAt ? ` at ${g.checkedAt}` : ''}${g.error ? `; last run failed: ${g.error}` : ''}`;
+}
+
 function memberLines(m: MemberStatus): string[] {
   const mem = m.memory;
   return [
@@ -25,6 +32,7 @@ function memberLines(m: MemberStatus): string[] {
     `    connections  ${value(m.connections.open)} open of ${value(m.connections.max)}`,
     `    data         ${bytes(m.dataSize)} (databases), ${bytes(m.diskSize)} on disk`,
     `    disk         ${m.disk.quota === null ? 'no quota' : `quota ${bytes(m.disk.quota)}`}, filesystem ${bytes(m.disk.filesystemFree)} free of ${bytes(m.disk.filesystemSize)}`,
+    `    disk guard   ${guardLine(m)}`,
     `    replication  ${m.replicationLagSeconds === null ? (m.role === 'primary' ? '- (primary, no replica)' : '-') : `${m.replicationLagSeconds} s behind`}`,
   ];
 }

@@ -149,16 +149,16 @@ describe('a plan too long for one comment', () => {
   });
 
   it('says clearly what was left out', () => {
-    expect(md).toMatch(/> \[!NOTE\]\n> Shortened to stay under GitHub's limit of 65,535 characters: the details of \d+ of 482 changes are left out\./);
+    expect(md).toMatch(/> \[!NOTE\]\n> Shortened to stay under GitHub's limit of 65,535 characters: the details of \d+ of 602 changes are left out\./);
   });
 
   it('keeps the summary and both change tables whole, and cuts only the details', () => {
-    expect(md).toContain('**Plan:** 480 to add, 2 to change, 0 to destroy.');
-    expect(tableAddresses(md, 'Changes made by this pull request')).toHaveLength(480);
+    expect(md).toContain('**Plan:** 600 to add, 2 to change, 0 to destroy.');
+    expect(tableAddresses(md, 'Changes made by this pull request')).toHaveLength(600);
     expect(tableAddresses(md, 'Drift already on the hosts')).toHaveLength(2);
     const shownDetails = md.match(/^@@ /gm)!.length;
     expect(shownDetails).toBeGreaterThan(0);
-    expect(shownDetails).toBeLessThan(482);
+    expect(shownDetails).toBeLessThan(602);
     // The details that are shown are the first ones, whole: the diff block is closed properly.
     expect(md).toMatch(/\n```\n\n<\/details>\n/);
   });
@@ -166,8 +166,8 @@ describe('a plan too long for one comment', () => {
   it('cuts the tables too when even they do not fit, and says so', () => {
     const small = renderComment(input, 20_000);
     expect(small.length).toBeLessThanOrEqual(20_000);
-    expect(small).toContain('**Plan:** 480 to add, 2 to change, 0 to destroy.');
-    expect(small).toMatch(/the details of 482 of 482 changes; 2 of 2 drift table rows; \d+ of 480 change table rows are left out/);
+    expect(small).toContain('**Plan:** 600 to add, 2 to change, 0 to destroy.');
+    expect(small).toMatch(/the details of 602 of 602 changes; 2 of 2 drift table rows; \d+ of 600 change table rows are left out/);
     expect(small).toMatch(/\|\n\n_… and \d+ more, left out to fit GitHub's size limit\._\n\n#### Drift already/);
     expect(small).toContain("_All 2 rows are left out to fit GitHub's size limit._");
     expect(readFingerprint(small)).toBe(planFingerprint(input.head));

@@ -34,6 +34,17 @@ export function desired(roles: DesiredRole[] = [role('shop', 'owner'), role('rep
     extensions: [],
     now: '2026-11-22T00:00:00.000Z',
     backups: { enabled: false, files: {}, cronPath: '/etc/cron.d/dbform-shop', confDir: '/var/lib/dbform/.backup/shop', summary: null },
+    diskGuard: {
+      quotaMb: 4096,
+      stateDir: '/var/lib/dbform/.diskguard/shop',
+      cronPath: '/etc/cron.d/dbform_disk-shop',
+      files: {
+        '/var/lib/dbform/.bin/dbform-diskguard': { content: '#!/bin/sh\n', mode: '755', sha256: 'a'.repeat(64) },
+        '/var/lib/dbform/.diskguard/shop/guard.env': { content: 'QUOTA_MB=4096\n', mode: '644', sha256: 'b'.repeat(64) },
+        '/etc/cron.d/dbform_disk-shop': { content: '* * * * * root true\n', mode: '644', sha256: 'c'.repeat(64) },
+      },
+      summary: { disk: '4 GB' },
+    },
     pitr: {
       enabled: false,
       stanza: 'shop',

@@ -55,7 +55,7 @@ addons:
 const ctx: DesiredContext = { caPublicKeyPem: '', now: new Date('2026-11-30T00:00:00Z'), backupRecipient: () => 'age1recipient' };
 
 /** What each kind observes on a host where nothing was created yet. */
-const NOTHING: Record<string, unknown> = { container: null, user: usersIn(null), database: null, grants: null, extension: null, tls: null, access: null, backups: {}, retention: { records: [], installed: null }, pitr: { files: {}, cipher: 'missing', installed: false }, 'pitr-base': { marker: null, archivingFailingSince: null } };
+const NOTHING: Record<string, unknown> = { container: null, user: usersIn(null), database: null, grants: null, extension: null, tls: null, access: null, backups: {}, retention: { records: [], installed: null }, pitr: { files: {}, cipher: 'missing', installed: false }, 'pitr-base': { marker: null, archivingFailingSince: null }, diskguard: { files: {}, readOnly: null } };
 
 beforeEach(() => {
   process.env.CONTRACT_PASSWORD = CANARY_PASSWORD;

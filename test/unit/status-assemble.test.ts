@@ -66,6 +66,7 @@ describe('fleetStatus', () => {
         dataSize: 7864320,
         diskSize: 48234496,
         disk: { quota: null, filesystemSize: 52521566208, filesystemFree: 31457280000 },
+        diskGuard: null, // this recording has no run of the guard yet
         replicationLagSeconds: null,
       },
     ]);

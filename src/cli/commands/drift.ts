@@ -5,6 +5,7 @@ import type { RenderFormat } from '../../render/index.js';
 import { render } from '../../render/index.js';
 import { staleBackups } from '../../resources/backups/freshness.js';
 import { brokenPitr } from '../../resources/pitr/health.js';
+import { isDiskFullWarning } from '../../resources/diskguard/diff.js';
 import { overdueDrills } from '../../drill/freshness.js';
 import { computePlan } from '../compute-plan.js';
 import { err, out, useColor, warn } from '../terminal.js';
@@ -15,7 +16,7 @@ import { openConfigSession, reportHostErrors } from '../session.js';
 // does the work and returns data (the GitHub Action calls it too); driftCommand prints a report (markdown by
 // default, for an issue or a chat message).
 
-/** What the exit code tells: `in-sync` 0; `drifted` (changes, or late backups) 2; `incomplete` (a host could not be checked) 1. */
+/** What the exit code tells: `in-sync` 0; `drifted` (changes, late backups, or an add-on read-only with a full disk) 2; `incomplete` (a host could not be checked) 1. */
 export type DriftStatus = 'in-sync' | 'drifted' | 'incomplete';
 
 export const DRIFT_EXIT_CODES: Readonly<Record<DriftStatus, 0 | 1 | 2>> = { 'in-sync': 0, drifted: 2, incomplete: 1 };
@@ -42,7 +43,9 @@ export async function checkDrift(config: Config, warnings: (message: string) => 
     ];
     plan.warnings.push(...lateBackups);
     const hostErrors = new Map(session.hostErrors);
-    const drifted = plan.changes.length > 0 || lateBackups.length > 0;
+    // An add-on made read-only by its disk-full guard is no change to plan, but needs a person, as late backups do.
+    const diskFull = plan.warnings.some(isDiskFullWarning);
+    const drifted = plan.changes.length > 0 || lateBackups.length > 0 || diskFull;
     return { plan, lateBackups, hostErrors, status: hostErrors.size ? 'incomplete' : drifted ? 'drifted' : 'in-sync' };
   } finally {
     await session.close();

@@ -6,6 +6,7 @@ import { ADDON_LABEL, MANAGED_LABEL } from './gather.js';
 import { CONTAINER_DATA_DIR, PGDATA } from '../desired.js';
 import { hostPgdata } from '../data-files.js';
 import { backupConfDir, cronPath } from '../backups/settings.js';
+import { guardCronPath, guardStateDir } from '../diskguard/settings.js';
 import { pitrCronPath } from '../pitr/settings.js';
 import { installServerCert } from '../tls/apply.js';
 import { wakeCheckpointer } from '../instance/archive-timer.js';
@@ -134,10 +135,12 @@ const remove: Executor = async (step, ctx) => {
     const conf = backupConfDir(hostDataDir, addon);
     // Its PITR settings and schedule too (the WAL archive and base backups stay in their storage).
     const pitr = `${hostDataDir}/.pitr/${addon}`;
+    // And its disk-full guard (its cron file first: a run in between would only find no container).
+    const guard = guardStateDir(hostDataDir, addon);
     await run(
       ctx.host,
       `deleting the data of ${addon}`,
-      `rm -rf ${shq(dataDir)} ${shq(conf)} ${shq(pitr)} && rm -f ${shq(cronPath(addon))} ${shq(pitrCronPath(addon))}`,
+      `rm -f ${shq(guardCronPath(addon))} && rm -rf ${shq(dataDir)} ${shq(conf)} ${shq(pitr)} ${shq(guard)} && rm -f ${shq(cronPath(addon))} ${shq(pitrCronPath(addon))}`,
     );
   }
 };

@@ -3,15 +3,23 @@
 // on the database, schema public, its tables and sequences (as a histogram, so 10,000 tables cost one
 // row per distinct privilege set), plus the default privileges of schema public.
 //
+// Per role also whether it is read-only by default (default_transaction_read_only, set by the disk-full guard)
+// and the note after dbform's comment (the guard's reason).
+//
 // $1: the role names dbform declares; roles carrying dbform's comment are read too (removed users).
 // $2: the add-on's database name (the connection may be to `postgres` when it does not exist yet).
 
 export const MANAGED_COMMENT = 'dbform:managed';
 
+/** A role's comment is MANAGED_COMMENT, or MANAGED_COMMENT + '; ' + a note (the disk-full guard's reason for
+ *  making it read-only, host/dbform-diskguard.sh): the note does not take the role out of management. */
+const ROLE_IS_MANAGED = (oid: string) =>
+  `(shobj_description(${oid}, 'pg_authid') = '${MANAGED_COMMENT}' OR shobj_description(${oid}, 'pg_authid') LIKE '${MANAGED_COMMENT}; %')`;
+
 export const CATALOG_SQL = `
 WITH roles AS (
   SELECT a.* FROM pg_authid a
-  WHERE a.rolname = ANY($1::text[]) OR shobj_description(a.oid, 'pg_authid') = '${MANAGED_COMMENT}'
+  WHERE a.rolname = ANY($1::text[]) OR ${ROLE_IS_MANAGED('a.oid')}
 ),
 db AS (
   SELECT d.oid, d.datdba, coalesce(d.datacl, acldefault('d'::"char", d.datdba)) AS acl FROM pg_database d WHERE d.datname = $2
@@ -53,7 +61,10 @@ SELECT json_build_object(
       'name', r.rolname,
       'superuser', r.rolsuper, 'createrole', r.rolcreaterole, 'createdb', r.rolcreatedb,
       'replication', r.rolreplication, 'bypassrls', r.rolbypassrls, 'login', r.rolcanlogin,
-      'managed', coalesce(shobj_description(r.oid, 'pg_authid') = '${MANAGED_COMMENT}', false),
+      'managed', coalesce(${ROLE_IS_MANAGED('r.oid')}, false),
+      'readOnly', coalesce((SELECT s.setconfig @> ARRAY['default_transaction_read_only=on'] FROM pg_db_role_setting s
+                            WHERE s.setrole = r.oid AND s.setdatabase = 0), false),
+      'note', substring(shobj_description(r.oid, 'pg_authid') from '^${MANAGED_COMMENT}; (.*)$'),
       'verifier', r.rolpassword,
       'memberOf', coalesce((SELECT json_agg(g.rolname ORDER BY g.rolname) FROM pg_auth_members m
                             JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid), '[]'::json),
