@@ -57,7 +57,7 @@ function member(a: AddonConfig, probe: ProbeAnswer | undefined, catalog: Catalog
     connections: { open: catalog?.connections ?? null, max: catalog?.maxConnections ?? null },
     dataSize: catalog?.dataSize ?? null,
     diskSize: probe?.diskUsage.get(a.name) ?? null,
-    disk: { quota: null, filesystemSize: fs?.size ?? null, filesystemFree: fs?.free ?? null },
+    disk: { quota: a.diskMb * 1024 * 1024, filesystemSize: fs?.size ?? null, filesystemFree: fs?.free ?? null },
     diskGuard: guardStatus(probe?.guard.get(a.name)),
     replicationLagSeconds: null,
   };

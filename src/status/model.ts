@@ -22,7 +22,7 @@ export interface MemberStatus {
   /** Logical size of the add-on's databases (pg_database_size), and what its data directory takes on disk. */
   dataSize: number | null;
   diskSize: number | null;
-  /** The filesystem that holds the data directory; quota: null where no quota applies (none does today). */
+  /** The add-on's disk quota (`disk:` or its plan's, the disk guard's 100 %) and the filesystem that holds the data directory. */
   disk: { quota: number | null; filesystemSize: number | null; filesystemFree: number | null };
   /** What the disk-full guard found at its last run (host/dbform-diskguard.sh, every minute); null: no run yet. */
   diskGuard: DiskGuardStatus | null;

@@ -92,7 +92,7 @@ describe('dbform status', () => {
     expect(m.dataSize).toBeGreaterThan(5 * 1024 * 1024);
     expect(m.diskSize).toBeGreaterThan(m.dataSize!);
     expect(m.disk.filesystemSize).toBeGreaterThan(m.disk.filesystemFree!);
-    expect(m.disk.quota).toBeNull();
+    expect(m.disk.quota).toBe(2048 * 1024 * 1024); // starter-256: 2 GB
     expect(Date.parse(m.startedAt!)).toBeLessThan(Date.now());
     expect(shop.backups).toMatchObject({ count: 1, error: null });
     expect(shop.backups!.lastGood!.id).toMatch(/\S/);

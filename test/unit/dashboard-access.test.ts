@@ -64,7 +64,7 @@ describe('History', () => {
         members: [{
           name: 'dbform-shop', host: 'db-1', role: 'primary', state: 'running', startedAt: null, cpuPercent: cpu, cpuSecondsTotal: null,
           memory: { current: 100, peak: 200, limit: 300, free: 200 }, swap: { current: 0, limit: null }, connections: { open: 2, max: 51 },
-          dataSize: 10, diskSize: 20, disk: { quota: null, filesystemSize: null, filesystemFree: null }, replicationLagSeconds: null,
+          dataSize: 10, diskSize: 20, disk: { quota: null, filesystemSize: null, filesystemFree: null }, diskGuard: null, replicationLagSeconds: null,
         }],
       },
     ],

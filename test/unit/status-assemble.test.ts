@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { describe, expect, it } from 'vitest';
 import type { AddonConfig } from '../../src/config/types.js';
+import { lookupPlan } from '../../src/config/tiers.js';
 import type { BackupManifest } from '../../src/resources/backups/manifest.js';
 import { fleetStatus, type Readings } from '../../src/status/assemble.js';
 import { catalogFigures } from '../../src/status/catalog.js';
@@ -15,7 +16,7 @@ const recorded = (name: string) => readFileSync(new URL(`./recorded/status/${nam
 const pos = { file: 'databases.yaml', line: 1, col: 1 };
 
 function addon(name: string, host: string, plan: string, pitr: boolean): AddonConfig {
-  return { name, plan, version: '15', host, port: 31001, tls: { force: false }, encryptionAtRest: false, allowedIps: [], backups: { pitr }, extensions: [], users: [], maintenance: {}, logs: { slowQueryMs: 5000 }, pos };
+  return { name, plan, version: '15', host, port: 31001, tls: { force: false }, encryptionAtRest: false, diskMb: lookupPlan(plan)!.diskMb, allowedIps: [], backups: { pitr }, extensions: [], users: [], maintenance: {}, logs: { slowQueryMs: 5000 }, pos };
 }
 
 const shop = addon('shop', 'db-1', 'postgresql-starter-256', true);
@@ -65,7 +66,7 @@ describe('fleetStatus', () => {
         connections: { open: 3, max: 51 },
         dataSize: 7864320,
         diskSize: 48234496,
-        disk: { quota: null, filesystemSize: 52521566208, filesystemFree: 31457280000 },
+        disk: { quota: 2048 * 1024 * 1024, filesystemSize: 52521566208, filesystemFree: 31457280000 }, // starter-256: 2 GB
         diskGuard: null, // this recording has no run of the guard yet
         replicationLagSeconds: null,
       },
