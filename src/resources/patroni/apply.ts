@@ -1,0 +1,47 @@
+import type { Executor } from '../../apply/context.js';
+import { field } from '../../apply/context.js';
+import { run } from '../../hosts/host.js';
+import { shq } from '../../util/shell.js';
+import { writeDataFile } from '../data-files.js';
+import { prepareDir, startContainer, stepSpec, waitForHttp } from '../ha/run-container.js';
+import { issueServerCert } from '../tls/server-cert.js';
+
+// Creates or re-creates one Patroni member. The superuser and replication passwords are derived from the
+// master key (the same on every member) and reach Patroni through its environment file (mode 600), never a
+// plan or a command line; the superuser's is also kept in the host's keystore, where gather and apply's
+// SQL sessions look for it. The server certificate's key is made here, on first creation.
+
+const ensure: Executor = async (step, ctx) => {
+  const spec = stepSpec(step);
+  const apiPort = field<number>(step, 'apiPort', 'number');
+  const superuserKey = field<string>(step, 'superuserKey', 'string');
+  if (superuserKey !== `addon/${spec.addon}/postgres`) throw new Error('plan step patroni.ensure: superuserKey is not the add-on\'s');
+  const superuser = ctx.keystore.derivedPassword(superuserKey);
+  if ((await ctx.keystore.get(superuserKey)) !== superuser) await ctx.keystore.set(superuserKey, superuser);
+  const replication = ctx.keystore.derivedPassword(`addon/${spec.addon}/replication`);
+  const tlsDir = `${spec.dir}/tls`;
+  await run(ctx.host, `preparing ${tlsDir}`, `mkdir -p ${shq(tlsDir)}`);
+  await prepareDir(ctx, spec, `PATRONI_SUPERUSER_PASSWORD=${superuser}\nPATRONI_REPLICATION_PASSWORD=${replication}\n`);
+  if ((await ctx.host.exec(`test -s ${shq(`${tlsDir}/server.crt`)}`)).code !== 0) {
+    const names = step.tlsNames;
+    if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw new Error('plan step patroni.ensure: tlsNames must be strings');
+    const { certPem, keyPem } = await issueServerCert(ctx.ca, spec.addon, names as string[]);
+    await writeDataFile(ctx.host, tlsDir, 'server.key', keyPem, '600');
+    await writeDataFile(ctx.host, tlsDir, 'server.crt', certPem, '644');
+    await writeDataFile(ctx.host, tlsDir, 'root.crt', await ctx.ca.certPem(), '644');
+  }
+  const initialized = (await ctx.host.exec(`test -s ${shq(`${spec.dir}/pgdata/PG_VERSION`)}`)).code === 0;
+  if (!initialized && step.preferred !== true) {
+    // The preferred member bootstraps the cluster; this one clones it once it is the primary.
+    const preferredApi = field<string>(step, 'preferredApi', 'string');
+    if (!/^http:\/\/[0-9a-f.:[\]]+:\d+$/.test(preferredApi)) throw new Error('plan step patroni.ensure: preferredApi is not an address');
+    ctx.progress(`waiting for the preferred primary of ${spec.addon}`);
+    await waitForHttp(ctx, spec, `${preferredApi}/primary`, `the preferred primary of ${spec.addon} did not start`);
+  }
+  await ctx.forget(spec.addon);
+  await startContainer(ctx, spec, true);
+  ctx.progress(`waiting for PostgreSQL of ${spec.addon} under Patroni`);
+  await waitForHttp(ctx, spec, `http://127.0.0.1:${apiPort}/health`, `PostgreSQL of ${spec.addon} is not running under Patroni`);
+};
+
+export const patroniExecutors: Record<string, Executor> = { 'patroni.ensure': ensure };

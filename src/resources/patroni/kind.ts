@@ -1,0 +1,57 @@
+import type { ResourceKind } from '../kind.js';
+import { patroniPlacements } from '../ha/desired.js';
+import { diffHaContainer } from '../ha/diff.js';
+import type { DesiredPatroni, ObservedPatroni } from '../ha/model.js';
+import { patroniExecutors } from './apply.js';
+
+// One member of a highly available add-on: PostgreSQL run by Patroni in dbform's image, on each of the
+// add-on's hosts, keyed "addon@host". Patroni elects the primary through the consensus store, keeps the
+// other member a synchronous replica, and owns postgresql.conf and pg_hba.conf (rendered in patroni.yml).
+
+const HEALTHY = new Set(['running', 'streaming']);
+
+export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
+  kind: 'patroni',
+  scope: 'addon',
+  reads: 'host',
+  desired: patroniPlacements,
+  async gather(read, placed) {
+    const container = (await read.haContainers?.())?.get(placed.desired.spec.name) ?? null;
+    const member = container?.running && read.patroniMember ? await read.patroniMember(container.name, placed.desired.apiPort, placed.host) : null;
+    return { container, member };
+  },
+  diff: (placed, observed) =>
+    placed.desired
+      ? diffHaContainer(placed, placed.desired.spec, observed.container, {
+          address: `addon.${placed.addon}.patroni.${placed.host}`,
+          kind: 'patroni',
+          stepType: 'patroni.ensure',
+          step: {
+            apiPort: placed.desired.apiPort,
+            superuserKey: placed.desired.superuserKey,
+            preferred: placed.desired.preferred,
+            preferredApi: placed.desired.preferredApi,
+            tlsNames: placed.desired.tlsNames,
+          },
+          restartHazard: {
+            code: 'RESTART',
+            message: `PostgreSQL of ${placed.addon} on ${placed.host} restarts; when it is the primary, the replica takes over (a few seconds without writes)`,
+          },
+        })
+      : [],
+  warnings(placed, observed) {
+    if (!observed.container?.running) return [];
+    if (!observed.member) return [`add-on ${placed.addon}: Patroni on ${placed.host} does not answer (starting, or failed: see docker logs ${placed.desired.spec.name})`];
+    if (!HEALTHY.has(observed.member.state)) return [`add-on ${placed.addon}: member ${placed.host} is ${observed.member.state} (${observed.member.role})`];
+    return [];
+  },
+  notes(placed, observed) {
+    const m = observed.member;
+    if (!m) return [];
+    const role = m.role === 'leader' ? 'primary' : m.role === 'sync_standby' ? 'synchronous replica' : m.role;
+    const lag = m.lagMb === null ? '' : `, lag ${m.lagMb} MB`;
+    return [`add-on ${placed.addon}: ${placed.host} is the ${role} (${m.state}${lag})`];
+  },
+  executors: patroniExecutors,
+  hazards: ['RESTART'],
+};
