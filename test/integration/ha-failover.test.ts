@@ -1,0 +1,104 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Fleet, dockerOn, fleetDown, fleetUp, hostsYaml } from './fleet-harness.js';
+import { Workspace } from './harness.js';
+import { connectAny, longestGapMs, parseMultiHostUrl, runWriter, type Target } from './ha-writer.js';
+
+// A highly available business add-on on the real fleet: Patroni members on db-1 and db-2, etcd on db-3,
+// a gateway (HAProxy) on each member. A writer commits one row at a time through DATABASE_URL while the
+// primary's host is cut (link down, then every process of the host killed at once, as a crash does).
+
+let fleet: Fleet;
+const ws = new Workspace();
+const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
+
+function config(): string {
+  return `version: 1
+hosts:
+${hostsYaml(fleet)}consensus:
+  hosts: [db-3]
+addons:
+  orders:
+    plan: postgresql-business-512
+    hosts: [db-1, db-2]
+    port: 31001
+`;
+}
+
+beforeAll(() => {
+  fleet = fleetUp(3);
+  ws.write(config());
+});
+
+afterAll(() => {
+  ws.cleanup([]);
+  fleetDown();
+});
+
+describe('a highly available business add-on', () => {
+  let target: Target;
+
+  it('is created by apply: a primary on the preferred host, a synchronous replica, then an empty plan', () => {
+    const started = Date.now();
+    const r = ws.run(['apply', '--auto-approve']);
+    console.log(`apply: ${Date.now() - started} ms`);
+    expect(r.stderr + r.stdout).toMatch(/Apply complete/);
+    expect(r.code).toBe(0);
+    const plan = ws.run(['plan', '--detailed-exitcode']);
+    expect(plan.stdout).toContain('No changes.');
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain('Note: add-on orders: db-1 is the primary (running)');
+    expect(plan.stdout).toMatch(/Note: add-on orders: db-2 is the synchronous replica \((running|streaming), lag 0 MB\)/);
+    expect(plan.stdout).toContain('Warning: the consensus store has one member (db-3)');
+    expect(dockerOn(host('db-3'), ['ps', '--format', '{{.Names}}'])).toBe('dbform-etcd');
+    expect(dockerOn(host('db-2'), ['ps', '--format', '{{.Names}}']).split('\n').sort()).toEqual(['dbform-orders', 'dbform-orders-gateway']);
+  });
+
+  it('gives one DATABASE_URL naming both gateways, where the owner can write', async () => {
+    const url = ws.urls('orders').DATABASE_URL!;
+    expect(url).toMatch(/@10\.77\.0\.11:31001,10\.77\.0\.12:31001\/orders$/);
+    target = parseMultiHostUrl(url);
+    const { client } = await connectAny(target);
+    await client.query('CREATE TABLE t (id int PRIMARY KEY)');
+    expect((await client.query<{ s: string }>('SHOW synchronous_standby_names')).rows[0]!.s).toMatch(/db-2/);
+    await client.end();
+  });
+
+  it('fails over when the primary host crashes: writes resume within 10 s, no acknowledged row is lost', async () => {
+    let stop = false;
+    const writerStart = Date.now();
+    const writing = runWriter(target, 't', () => stop);
+    await new Promise((r) => setTimeout(r, 3000));
+    const cutAt = Date.now();
+    // The crash: the link first (so no buffered WAL leaves afterwards), then every process of the host.
+    execFileSync('ip', ['netns', 'exec', 'dbf-db-1', 'ip', 'link', 'set', 'eth0', 'down']);
+    process.kill(host('db-1').pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 15_000));
+    stop = true;
+    const result = await writing;
+    const gap = longestGapMs(result);
+    const afterCut = result.ackedAt.filter((t) => t > cutAt - writerStart).length;
+    console.log(`writer: ${result.acked.length} acknowledged, ${result.inDoubt.length} in doubt, longest gap ${gap} ms`);
+    expect(result.acked.length).toBeGreaterThan(100);
+    expect(afterCut).toBeGreaterThan(0);
+    expect(gap).toBeLessThan(10_000);
+    const { client, index } = await connectAny(target, 1);
+    expect(index).toBe(1);
+    const rows = (await client.query<{ id: number }>('SELECT id FROM t')).rows.map((r) => r.id);
+    await client.end();
+    const present = new Set(rows);
+    const lost = result.acked.filter((id) => !present.has(id));
+    console.log(`new primary holds ${rows.length} rows; acknowledged rows missing: ${lost.length}`);
+    expect(lost).toEqual([]);
+    // Rows it holds are acknowledged or in doubt, nothing else.
+    const known = new Set([...result.acked, ...result.inDoubt]);
+    expect(rows.filter((id) => !known.has(id))).toEqual([]);
+  });
+
+  it('plans with the survivor as primary and the dead host not read', () => {
+    const plan = ws.run(['plan']);
+    expect(plan.stdout).toContain('Note: add-on orders: db-2 is the primary');
+    expect(plan.stdout + plan.stderr).toMatch(/db-1/);
+    expect(plan.stdout).not.toMatch(/Note: add-on orders: db-1/);
+  });
+});
