@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Fleet, dockerOn, fleetDown, fleetUp, hostsYaml } from './fleet-harness.js';
+import { FLEET_STATE, type Fleet, dockerOn, fleetDown, fleetUp, hostsYaml } from './fleet-harness.js';
 import { Workspace } from './harness.js';
 import { connectAny, longestGapMs, parseMultiHostUrl, runWriter, type Target } from './ha-writer.js';
 
@@ -8,6 +9,7 @@ import { connectAny, longestGapMs, parseMultiHostUrl, runWriter, type Target } f
 // a gateway (HAProxy) on each member. A writer commits one row at a time through DATABASE_URL while the
 // primary's host is cut (link down, then every process of the host killed at once, as a crash does).
 
+const REBOOT = fileURLToPath(new URL('../fleet/reboot.sh', import.meta.url));
 let fleet: Fleet;
 const ws = new Workspace();
 const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
@@ -100,5 +102,23 @@ describe('a highly available business add-on', () => {
     expect(plan.stdout).toContain('Note: add-on orders: db-2 is the primary');
     expect(plan.stdout + plan.stderr).toMatch(/db-1/);
     expect(plan.stdout).not.toMatch(/Note: add-on orders: db-1/);
+  });
+
+  it('takes the crashed host back as a replica once it is up again (Patroni rewinds it); apply then has nothing to do', async () => {
+    execFileSync('bash', [REBOOT, 'db-1', FLEET_STATE], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const rebootedAt = Date.now();
+    let plan = ws.run(['plan']);
+    while (!/Note: add-on orders: db-1 is the (synchronous )?replica \((running|streaming)/.test(plan.stdout) && Date.now() - rebootedAt < 90_000) {
+      await new Promise((r) => setTimeout(r, 2000));
+      plan = ws.run(['plan']);
+    }
+    console.log(`old primary back as a replica ${Date.now() - rebootedAt} ms after its host's reboot`);
+    expect(plan.stdout).toContain('Note: add-on orders: db-2 is the primary');
+    expect(plan.stdout).toMatch(/Note: add-on orders: db-1 is the (synchronous )?replica/);
+    const apply = ws.run(['apply', '--auto-approve']);
+    expect(apply.code).toBe(0);
+    const again = ws.run(['plan', '--detailed-exitcode']);
+    expect(again.stdout).toContain('No changes.');
+    expect(again.code).toBe(0);
   });
 });

@@ -23,7 +23,7 @@ export async function connectAny(t: Target, start = 0): Promise<{ client: pg.Cli
   let last: unknown;
   for (let k = 0; k < t.hosts.length; k++) {
     const index = (start + k) % t.hosts.length;
-    const client = new pg.Client({ ...t.hosts[index]!, user: t.user, password: t.password, database: t.database, connectionTimeoutMillis: 1000, query_timeout: 2000 });
+    const client = new pg.Client({ ...t.hosts[index]!, user: t.user, password: t.password, database: t.database, connectionTimeoutMillis: 500, query_timeout: 2000 });
     client.on('error', () => undefined);
     try {
       await client.connect();
