@@ -42,6 +42,11 @@ const ensure: Executor = async (step, ctx) => {
   await startContainer(ctx, spec, true);
   ctx.progress(`waiting for PostgreSQL of ${spec.addon} under Patroni`);
   await waitForHttp(ctx, spec, `http://127.0.0.1:${apiPort}/health`, `PostgreSQL of ${spec.addon} is not running under Patroni`);
+  if (step.preferred !== true) {
+    // Done once the primary's commits wait for this member: from then on, no acknowledged commit is lost.
+    ctx.progress(`waiting for ${ctx.host.name} to be the synchronous replica of ${spec.addon}`);
+    await waitForHttp(ctx, spec, `http://127.0.0.1:${apiPort}/sync`, `${spec.addon} on ${ctx.host.name} did not become the synchronous replica`);
+  }
 };
 
 export const patroniExecutors: Record<string, Executor> = { 'patroni.ensure': ensure };
