@@ -35,7 +35,8 @@ export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
           },
           restartHazard: {
             code: 'RESTART',
-            message: `PostgreSQL of ${placed.addon} on ${placed.host} restarts; when it is the primary, the replica takes over (a few seconds without writes)`,
+            // Not yet a rolling restart with a switchover: apply makes the members of different hosts again at once.
+            message: `PostgreSQL of ${placed.addon} on ${placed.host} restarts; members changed by one apply restart at the same time (no switchover yet): the add-on can refuse connections for several seconds`,
           },
         })
       : [],
