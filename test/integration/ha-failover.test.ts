@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLEET_STATE, type Fleet, dockerOn, fleetDown, fleetUp, hostsYaml } from './fleet-harness.js';
 import { Workspace } from './harness.js';
+import pg from 'pg';
 import { connectAny, longestGapMs, parseMultiHostUrl, runWriter, type Target } from './ha-writer.js';
 
 // A highly available business add-on on the real fleet: Patroni members on db-1 and db-2, etcd on db-3,
@@ -120,5 +121,39 @@ describe('a highly available business add-on', () => {
     const again = ws.run(['plan', '--detailed-exitcode']);
     expect(again.stdout).toContain('No changes.');
     expect(again.code).toBe(0);
+  });
+
+  it('forces TLS on every member by a reload (no restart): the primary then refuses plaintext and accepts TLS', async () => {
+    ws.write(config().replace('    port: 31001\n', '    port: 31001\n    tls:\n      force: true\n'));
+    const plan = ws.run(['plan']);
+    expect(plan.stdout).toContain('~ addon.orders.patroni.db-1');
+    expect(plan.stdout).toContain('~ addon.orders.patroni.db-2');
+    expect(plan.stdout).toContain('patroni.yml changed: rewritten and reloaded, without a restart');
+    expect(plan.stdout).not.toContain('RESTART');
+    const apply = ws.run(['apply', '--auto-approve', '--allow-hazards', 'ACCESS_CHANGE']);
+    expect(apply.code, apply.stderr).toBe(0);
+    const again = ws.run(['plan', '--detailed-exitcode']);
+    expect(again.stdout).toContain('No changes.');
+    expect(again.code).toBe(0);
+    const ca = ws.run(['output', 'orders', '--ca']).stdout;
+    const gateway = { ...target, host: '10.77.0.12', port: 31001 };
+    const attempt = async (ssl: pg.ClientConfig['ssl']) => {
+      const c = new pg.Client({ ...gateway, ssl, connectionTimeoutMillis: 2000 });
+      try {
+        await c.connect();
+        return (await c.query<{ ssl: boolean }>('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).rows[0]!.ssl;
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+    };
+    // Patroni rewrites pg_hba.conf at its next loop (1 s) after the reload.
+    const deadline = Date.now() + 10_000;
+    let plaintext = await attempt(false).catch((e: Error) => e.message);
+    while (typeof plaintext !== 'string' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      plaintext = await attempt(false).catch((e: Error) => e.message);
+    }
+    expect(plaintext).toMatch(/no encryption/);
+    expect(await attempt({ ca, servername: undefined })).toBe(true);
   });
 });

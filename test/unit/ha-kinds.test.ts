@@ -5,7 +5,7 @@ import { gatewayPlacements, patroniPlacements } from '../../src/resources/ha/des
 import { diffHaContainer } from '../../src/resources/ha/diff.js';
 import { parsePatroniMember } from '../../src/resources/ha/gather.js';
 import type { ObservedHaContainer } from '../../src/resources/ha/model.js';
-import { specHash } from '../../src/resources/ha/spec-hash.js';
+import { fileHashes, specHash } from '../../src/resources/ha/spec-hash.js';
 import { patroniKind } from '../../src/resources/patroni/kind.js';
 
 // The high-availability kinds on plain data: what they render, how they diff, what the plan notes say.
@@ -80,16 +80,29 @@ describe('diff of a container of high availability', () => {
   const placed = gatewayPlacements(config)[0]!;
   const spec = placed.desired.spec;
   const input = { address: 'addon.orders.gateway.db-2', kind: 'gateway', stepType: 'gateway.ensure', restartHazard: { code: 'RESTART' as const, message: 'restarts' } };
-  const seen = (o: Partial<ObservedHaContainer>): ObservedHaContainer => ({ name: spec.name, role: 'gateway', addon: 'orders', spec: specHash(spec), running: true, status: 'running', ...o });
+  const container = (o: Partial<ObservedHaContainer>): ObservedHaContainer => ({ name: spec.name, role: 'gateway', addon: 'orders', spec: specHash(spec), running: true, status: 'running', ...o });
+  const seen = (o: Partial<ObservedHaContainer>, files = fileHashes(spec)) => ({ container: container(o), files });
 
   it('creates a missing one, remakes one started from another spec (with its hazard), starts a stopped one', () => {
-    const created = diffHaContainer(placed, spec, null, input);
+    const created = diffHaContainer(placed, spec, { container: null, files: {} }, input);
     expect(created.map((c) => [c.action, c.hazards.length, c.steps[0]!.type])).toEqual([['create', 0, 'gateway.ensure']]);
     const changed = diffHaContainer(placed, spec, seen({ spec: 'f'.repeat(64) }), input);
     expect(changed.map((c) => [c.action, c.hazards.map((h) => h.code)])).toEqual([['update', ['RESTART']]]);
     const stopped = diffHaContainer(placed, spec, seen({ running: false, status: 'exited' }), input);
     expect(stopped.map((c) => [c.action, c.reason, c.hazards.length])).toEqual([['update', 'dbform-orders-gateway is exited', 0]]);
     expect(diffHaContainer(placed, spec, seen({}), input)).toEqual([]);
+  });
+
+  it('remakes one whose file changed when it cannot reload it, and reloads it in place when it can', () => {
+    const edited = seen({}, { 'haproxy.cfg': 'a'.repeat(64) });
+    expect(diffHaContainer(placed, spec, edited, input).map((c) => [c.reason, c.steps[0]!.type, c.hazards.map((h) => h.code)])).toEqual([
+      ['dbform-orders-gateway reads changed files (haproxy.cfg)', 'gateway.ensure', ['RESTART']],
+    ]);
+    const reloading = { ...input, reload: { stepType: 'gateway.reload' } };
+    expect(diffHaContainer(placed, spec, edited, reloading).map((c) => [c.reason, c.steps[0]!.type, c.hazards.length])).toEqual([
+      ['haproxy.cfg changed: rewritten and reloaded, without a restart', 'gateway.reload', 0],
+    ]);
+    expect(diffHaContainer(placed, spec, seen({}, { 'haproxy.cfg': null }), reloading)[0]!.before).toEqual({ files: ['haproxy.cfg (missing)'] });
   });
 });
 
@@ -112,10 +125,10 @@ describe("a member's role and lag", () => {
   it('is a note of the plan, and an unhealthy member a warning', () => {
     const placed = patroniPlacements(config)[1]!;
     const container = { name: 'dbform-orders', role: 'patroni', addon: 'orders', spec: '', running: true, status: 'running' };
-    const replica = { container, member: parsePatroniMember(cluster, 'db-2') };
+    const replica = { container, files: {}, member: parsePatroniMember(cluster, 'db-2') };
     expect(patroniKind.notes!(placed, replica)).toEqual(['add-on orders: db-1 is the synchronous replica (streaming, lag 4 MB)']);
     expect(patroniKind.warnings!(placed, replica)).toEqual([]);
-    const failed = { container, member: { role: 'replica', state: 'start failed', lagMb: null, timeline: null } };
+    const failed = { container, files: {}, member: { role: 'replica', state: 'start failed', lagMb: null, timeline: null } };
     expect(patroniKind.warnings!(placed, failed)).toEqual(['add-on orders: member db-1 is start failed (replica)']);
   });
 });

@@ -2,7 +2,8 @@ import type { Executor } from '../../apply/context.js';
 import type { ResourceKind } from '../kind.js';
 import { etcdPlacements } from '../ha/desired.js';
 import { diffHaContainer } from '../ha/diff.js';
-import type { DesiredEtcd, ObservedHaContainer } from '../ha/model.js';
+import { gatherHaUnit } from '../ha/gather-unit.js';
+import type { DesiredEtcd, ObservedHaUnit } from '../ha/model.js';
 import { ETCD_CLIENT_PORT } from '../ha/render.js';
 import { prepareDir, startContainer, stepSpec, waitForHttp } from '../ha/run-container.js';
 
@@ -17,12 +18,12 @@ const ensure: Executor = async (step, ctx) => {
   await waitForHttp(ctx, spec, `http://127.0.0.1:${ETCD_CLIENT_PORT}/health`, 'the consensus store (etcd) is not healthy');
 };
 
-export const etcdKind: ResourceKind<DesiredEtcd, ObservedHaContainer | null> = {
+export const etcdKind: ResourceKind<DesiredEtcd, ObservedHaUnit> = {
   kind: 'etcd',
   scope: 'fleet',
   reads: 'host',
   desired: etcdPlacements,
-  gather: async (read, placed) => (await read.haContainers?.())?.get(placed.desired.spec.name) ?? null,
+  gather: (read, placed) => gatherHaUnit(read, placed.desired.spec),
   diff: (placed, observed) =>
     placed.desired
       ? diffHaContainer(placed, placed.desired.spec, observed, {

@@ -4,7 +4,8 @@ import { shellJoin } from '../../util/shell.js';
 import type { ResourceKind } from '../kind.js';
 import { gatewayPlacements } from '../ha/desired.js';
 import { diffHaContainer } from '../ha/diff.js';
-import type { DesiredGateway, ObservedHaContainer } from '../ha/model.js';
+import { gatherHaUnit } from '../ha/gather-unit.js';
+import type { DesiredGateway, ObservedHaUnit } from '../ha/model.js';
 import { prepareDir, startContainer, stepSpec } from '../ha/run-container.js';
 
 // The gateway of a highly available add-on: HAProxy on each member host, at the add-on's port, routing to
@@ -22,12 +23,12 @@ const ensure: Executor = async (step, ctx) => {
   if (r.code !== 0) throw new Error(`host ${ctx.host.name}: the gateway of ${spec.addon} reaches no primary after 120 s`);
 };
 
-export const gatewayKind: ResourceKind<DesiredGateway, ObservedHaContainer | null> = {
+export const gatewayKind: ResourceKind<DesiredGateway, ObservedHaUnit> = {
   kind: 'gateway',
   scope: 'addon',
   reads: 'host',
   desired: gatewayPlacements,
-  gather: async (read, placed) => (await read.haContainers?.())?.get(placed.desired.spec.name) ?? null,
+  gather: (read, placed) => gatherHaUnit(read, placed.desired.spec),
   diff: (placed, observed) =>
     placed.desired
       ? diffHaContainer(placed, placed.desired.spec, observed, {

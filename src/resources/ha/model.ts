@@ -27,7 +27,7 @@ export interface ObservedHaContainer {
   name: string;
   role: string;
   addon: string;
-  /** SHA-256 of the spec it was started from (a label): any difference means it must be made again. */
+  /** specHash of what it was started from (a label): any difference means it must be made again. */
   spec: string;
   running: boolean;
   status: string;
@@ -45,8 +45,13 @@ export interface PatroniMemberState {
   timeline: number | null;
 }
 
-export interface ObservedPatroni {
+/** A container and the SHA-256 of each of its files on the host (null: missing). */
+export interface ObservedHaUnit {
   container: ObservedHaContainer | null;
+  files: Record<string, string | null>;
+}
+
+export interface ObservedPatroni extends ObservedHaUnit {
   /** null when Patroni's API did not answer (stopped, starting). */
   member: PatroniMemberState | null;
 }

@@ -34,11 +34,16 @@ async function writeFile(ctx: ApplyContext, path: string, content: string, mode:
   await run(ctx.host, `writing ${path}`, `umask 077 && cat > ${shq(path + '.tmp')} && chmod ${mode} ${shq(path + '.tmp')} && mv ${shq(path + '.tmp')} ${shq(path)}`, { stdin: content });
 }
 
+/** Writes the spec's files, readable by the container (none holds a secret). */
+export async function writeSpecFiles(ctx: ApplyContext, spec: HaContainerSpec): Promise<void> {
+  for (const [name, content] of Object.entries(spec.files)) await writeFile(ctx, `${spec.dir}/${name}`, content, '644');
+}
+
 /** Writes the spec's files (and `secretEnv`, a file of the container's environment, mode 600) and hands the
  *  directory to the image's postgres user. */
 export async function prepareDir(ctx: ApplyContext, spec: HaContainerSpec, secretEnv?: string): Promise<void> {
   await run(ctx.host, `preparing ${spec.dir}`, `mkdir -p ${shq(spec.dir)}`);
-  for (const [name, content] of Object.entries(spec.files)) await writeFile(ctx, `${spec.dir}/${name}`, content, '644');
+  await writeSpecFiles(ctx, spec);
   if (secretEnv !== undefined) await writeFile(ctx, `${spec.dir}/.env`, secretEnv, '600');
   await run(
     ctx.host,

@@ -3,7 +3,7 @@ import { field } from '../../apply/context.js';
 import { run } from '../../hosts/host.js';
 import { shq } from '../../util/shell.js';
 import { writeDataFile } from '../data-files.js';
-import { prepareDir, startContainer, stepSpec, waitForHttp } from '../ha/run-container.js';
+import { prepareDir, startContainer, stepSpec, waitForHttp, writeSpecFiles } from '../ha/run-container.js';
 import { issueServerCert } from '../tls/server-cert.js';
 
 // Creates or re-creates one Patroni member. The superuser and replication passwords are derived from the
@@ -49,4 +49,13 @@ const ensure: Executor = async (step, ctx) => {
   }
 };
 
-export const patroniExecutors: Record<string, Executor> = { 'patroni.ensure': ensure };
+/** Rewrites patroni.yml and has Patroni reload it (SIGHUP): it rewrites pg_hba.conf and postgresql.conf and
+ *  reloads PostgreSQL. The next plan reads the file's hash, so a reload that did not happen shows again. */
+const reload: Executor = async (step, ctx) => {
+  const spec = stepSpec(step);
+  await writeSpecFiles(ctx, spec);
+  ctx.progress(`reloading ${spec.name}`);
+  await run(ctx.host, `reloading ${spec.name}`, `docker kill -s HUP ${shq(spec.name)} >/dev/null`);
+};
+
+export const patroniExecutors: Record<string, Executor> = { 'patroni.ensure': ensure, 'patroni.reload': reload };

@@ -1,6 +1,7 @@
 import type { ResourceKind } from '../kind.js';
 import { patroniPlacements } from '../ha/desired.js';
 import { diffHaContainer } from '../ha/diff.js';
+import { gatherHaUnit } from '../ha/gather-unit.js';
 import type { DesiredPatroni, ObservedPatroni } from '../ha/model.js';
 import { patroniExecutors } from './apply.js';
 
@@ -16,13 +17,14 @@ export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
   reads: 'host',
   desired: patroniPlacements,
   async gather(read, placed) {
-    const container = (await read.haContainers?.())?.get(placed.desired.spec.name) ?? null;
-    const member = container?.running && read.patroniMember ? await read.patroniMember(container.name, placed.desired.apiPort, placed.host) : null;
-    return { container, member };
+    const unit = await gatherHaUnit(read, placed.desired.spec);
+    const c = unit.container;
+    const member = c?.running && read.patroniMember ? await read.patroniMember(c.name, placed.desired.apiPort, placed.host) : null;
+    return { ...unit, member };
   },
   diff: (placed, observed) =>
     placed.desired
-      ? diffHaContainer(placed, placed.desired.spec, observed.container, {
+      ? diffHaContainer(placed, placed.desired.spec, observed, {
           address: `addon.${placed.addon}.patroni.${placed.host}`,
           kind: 'patroni',
           stepType: 'patroni.ensure',
@@ -32,6 +34,11 @@ export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
             preferred: placed.desired.preferred,
             preferredApi: placed.desired.preferredApi,
             tlsNames: placed.desired.tlsNames,
+          },
+          // Patroni re-reads patroni.yml on SIGHUP: pg_hba.conf and reloadable settings change without a restart.
+          reload: {
+            stepType: 'patroni.reload',
+            hazard: { code: 'ACCESS_CHANGE', message: `who may connect to ${placed.addon}, or its settings, change on ${placed.host} (reloaded, no restart)` },
           },
           restartHazard: {
             code: 'RESTART',
@@ -54,5 +61,5 @@ export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
     return [`add-on ${placed.addon}: ${placed.host} is the ${role} (${m.state}${lag})`];
   },
   executors: patroniExecutors,
-  hazards: ['RESTART'],
+  hazards: ['RESTART', 'ACCESS_CHANGE'],
 };
