@@ -81,7 +81,7 @@ describe('diff of a container of high availability', () => {
   const spec = placed.desired.spec;
   const input = { address: 'addon.orders.gateway.db-2', kind: 'gateway', stepType: 'gateway.ensure', restartHazard: { code: 'RESTART' as const, message: 'restarts' } };
   const container = (o: Partial<ObservedHaContainer>): ObservedHaContainer => ({ name: spec.name, role: 'gateway', addon: 'orders', spec: specHash(spec), running: true, status: 'running', ...o });
-  const seen = (o: Partial<ObservedHaContainer>, files = fileHashes(spec)) => ({ container: container(o), files });
+  const seen = (o: Partial<ObservedHaContainer>, files: Record<string, string | null> = fileHashes(spec)) => ({ container: container(o), files });
 
   it('creates a missing one, remakes one started from another spec (with its hazard), starts a stopped one', () => {
     const created = diffHaContainer(placed, spec, { container: null, files: {} }, input);
