@@ -156,4 +156,19 @@ describe('a highly available business add-on', () => {
     expect(plaintext).toMatch(/no encryption/);
     expect(await attempt({ ca, servername: undefined })).toBe(true);
   });
+
+  it('deletes the members, gateways and consensus store once the add-on leaves the file', () => {
+    ws.write(`version: 1\nhosts:\n${hostsYaml(fleet)}`);
+    const plan = ws.run(['plan']);
+    for (const address of ['addon.orders.patroni.db-1', 'addon.orders.patroni.db-2', 'addon.orders.gateway.db-1', 'addon.orders.gateway.db-2', 'consensus.etcd.db-3']) {
+      expect(plan.stdout).toContain(`- ${address}`);
+    }
+    expect(plan.stdout).toContain('DATA_LOSS');
+    const apply = ws.run(['apply', '--auto-approve', '--allow-hazards', 'DATA_LOSS']);
+    expect(apply.code, apply.stderr).toBe(0);
+    for (const h of ['db-1', 'db-2', 'db-3']) expect(dockerOn(host(h), ['ps', '-a', '--format', '{{.Names}}'])).toBe('');
+    const again = ws.run(['plan', '--detailed-exitcode']);
+    expect(again.stdout).toContain('No changes.');
+    expect(again.code).toBe(0);
+  });
 });

@@ -7,6 +7,8 @@ import { parsePatroniMember } from '../../src/resources/ha/gather.js';
 import type { ObservedHaContainer } from '../../src/resources/ha/model.js';
 import { fileHashes, specHash } from '../../src/resources/ha/spec-hash.js';
 import { patroniKind } from '../../src/resources/patroni/kind.js';
+import { undeclaredHa } from '../../src/resources/ha/undeclared.js';
+import type { HostReader } from '../../src/resources/reader.js';
 
 // The high-availability kinds on plain data: what they render, how they diff, what the plan notes say.
 
@@ -80,7 +82,7 @@ describe('diff of a container of high availability', () => {
   const placed = gatewayPlacements(config)[0]!;
   const spec = placed.desired.spec;
   const input = { address: 'addon.orders.gateway.db-2', kind: 'gateway', stepType: 'gateway.ensure', restartHazard: { code: 'RESTART' as const, message: 'restarts' } };
-  const container = (o: Partial<ObservedHaContainer>): ObservedHaContainer => ({ name: spec.name, role: 'gateway', addon: 'orders', spec: specHash(spec), running: true, status: 'running', ...o });
+  const container = (o: Partial<ObservedHaContainer>): ObservedHaContainer => ({ name: spec.name, role: 'gateway', addon: 'orders', spec: specHash(spec), running: true, status: 'running', dir: spec.dir, ...o });
   const seen = (o: Partial<ObservedHaContainer>, files: Record<string, string | null> = fileHashes(spec)) => ({ container: container(o), files });
 
   it('creates a missing one, remakes one started from another spec (with its hazard), starts a stopped one', () => {
@@ -124,11 +126,36 @@ describe("a member's role and lag", () => {
 
   it('is a note of the plan, and an unhealthy member a warning', () => {
     const placed = patroniPlacements(config)[1]!;
-    const container = { name: 'dbform-orders', role: 'patroni', addon: 'orders', spec: '', running: true, status: 'running' };
+    const container = { name: 'dbform-orders', role: 'patroni', addon: 'orders', spec: '', running: true, status: 'running', dir: '/var/lib/dbform/orders' };
     const replica = { container, files: {}, member: parsePatroniMember(cluster, 'db-2') };
     expect(patroniKind.notes!(placed, replica)).toEqual(['add-on orders: db-1 is the synchronous replica (streaming, lag 4 MB)']);
     expect(patroniKind.warnings!(placed, replica)).toEqual([]);
     const failed = { container, files: {}, member: { role: 'replica', state: 'start failed', lagMb: null, timeline: null } };
     expect(patroniKind.warnings!(placed, failed)).toEqual(['add-on orders: member db-1 is start failed (replica)']);
+  });
+});
+
+describe('containers of high availability the file no longer declares', () => {
+  const c = (name: string, role: string, addon: string, dir: string): ObservedHaContainer => ({ name, role, addon, spec: '', running: true, status: 'running', dir });
+  const found = new Map([
+    ['dbform-orders', c('dbform-orders', 'patroni', 'orders', '/var/lib/dbform/orders')],
+    ['dbform-shop', c('dbform-shop', 'patroni', 'shop', '/var/lib/dbform/shop')],
+    ['dbform-other', c('dbform-other', 'patroni', 'other', '/srv/another-team/other')],
+    ['dbform-shop-gateway', c('dbform-shop-gateway', 'gateway', 'shop', '/var/lib/dbform/shop/gateway')],
+  ]);
+  const read = { host: { name: 'db-1', transport: 'local', dataDir: '/var/lib/dbform' }, haContainers: () => Promise.resolve(found) } as unknown as HostReader;
+
+  it('are found by role, under this config\'s data directory only', async () => {
+    expect((await undeclaredHa(read, new Set(['orders@db-1']), 'patroni')).map((u) => u.key)).toEqual(['shop@db-1']);
+    expect((await undeclaredHa(read, new Set(), 'gateway')).map((u) => u.key)).toEqual(['shop@db-1']);
+    expect(await undeclaredHa(read, new Set(), 'etcd')).toEqual([]);
+  });
+
+  it('are deleted with their data: a member with the DATA_LOSS hazard, its cluster forgotten by the consensus store', async () => {
+    const [u] = await undeclaredHa(read, new Set(['orders@db-1']), 'patroni');
+    const changes = patroniKind.diff({ key: u!.key, host: u!.host, addon: u!.addon, desired: null }, { ...u!.observed, member: null });
+    expect(changes.map((ch) => [ch.action, ch.address, ch.hazards.map((h) => h.code), ch.steps])).toEqual([
+      ['delete', 'addon.shop.patroni.db-1', ['DATA_LOSS'], [{ type: 'patroni.remove', name: 'dbform-shop', dir: '/var/lib/dbform/shop', addon: 'shop' }]],
+    ]);
   });
 });

@@ -5,6 +5,7 @@ import type { ResourceKind } from '../kind.js';
 import { gatewayPlacements } from '../ha/desired.js';
 import { diffHaContainer } from '../ha/diff.js';
 import { gatherHaUnit } from '../ha/gather-unit.js';
+import { removalChange, removeHaContainer, undeclaredHa } from '../ha/undeclared.js';
 import type { DesiredGateway, ObservedHaUnit } from '../ha/model.js';
 import { prepareDir, startContainer, stepSpec } from '../ha/run-container.js';
 
@@ -29,16 +30,17 @@ export const gatewayKind: ResourceKind<DesiredGateway, ObservedHaUnit> = {
   reads: 'host',
   desired: gatewayPlacements,
   gather: (read, placed) => gatherHaUnit(read, placed.desired.spec),
+  undeclared: (read, declared) => undeclaredHa(read, declared, 'gateway'),
   diff: (placed, observed) =>
-    placed.desired
-      ? diffHaContainer(placed, placed.desired.spec, observed, {
+    !placed.desired
+      ? removalChange(placed, observed, `addon.${placed.addon}.gateway.${placed.host}`, 'gateway')
+      : diffHaContainer(placed, placed.desired.spec, observed, {
           address: `addon.${placed.addon}.gateway.${placed.host}`,
           kind: 'gateway',
           stepType: 'gateway.ensure',
           step: { port: placed.desired.port },
           restartHazard: { code: 'RESTART', message: `the gateway of ${placed.addon} on ${placed.host} restarts: its open connections are cut` },
-        })
-      : [],
-  executors: { 'gateway.ensure': ensure },
+        }),
+  executors: { 'gateway.ensure': ensure, 'ha.remove': removeHaContainer },
   hazards: ['RESTART'],
 };

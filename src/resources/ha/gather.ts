@@ -1,5 +1,6 @@
 import type { ObservedHaContainer, PatroniMemberState } from './model.js';
 import { HA_ADDON_LABEL, HA_LABEL, HA_SPEC_LABEL } from './run-container.js';
+import { HA_DIR } from './render.js';
 import { shq } from '../../util/shell.js';
 
 // Read-only: the containers of high availability on a host (one `docker inspect`), and a Patroni member's
@@ -11,6 +12,7 @@ interface InspectEntry {
   Name: string;
   Config: { Labels: Record<string, string> | null };
   State: { Status: string; Running: boolean };
+  HostConfig: { Binds: string[] | null };
 }
 
 export function parseHaInspect(json: string): Map<string, ObservedHaContainer> {
@@ -18,7 +20,11 @@ export function parseHaInspect(json: string): Map<string, ObservedHaContainer> {
   for (const c of JSON.parse(json) as InspectEntry[]) {
     const labels = c.Config.Labels ?? {};
     const name = c.Name.replace(/^\//, '');
-    out.set(name, { name, role: labels[HA_LABEL] ?? '', addon: labels[HA_ADDON_LABEL] ?? '', spec: labels[HA_SPEC_LABEL] ?? '', running: c.State.Running, status: c.State.Status });
+    const bind = (c.HostConfig.Binds ?? []).find((b) => b.split(':')[1] === HA_DIR);
+    out.set(name, {
+      name, role: labels[HA_LABEL] ?? '', addon: labels[HA_ADDON_LABEL] ?? '', spec: labels[HA_SPEC_LABEL] ?? '',
+      running: c.State.Running, status: c.State.Status, dir: bind?.split(':')[0] ?? '',
+    });
   }
   return out;
 }

@@ -31,6 +31,8 @@ export interface ObservedHaContainer {
   spec: string;
   running: boolean;
   status: string;
+  /** Host directory mounted at /var/lib/dbform ("" when none). */
+  dir: string;
 }
 
 /** A Patroni member as the cluster sees it (Patroni's /cluster endpoint). */

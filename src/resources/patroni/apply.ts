@@ -5,6 +5,7 @@ import { shq } from '../../util/shell.js';
 import { writeDataFile } from '../data-files.js';
 import { prepareDir, startContainer, stepSpec, waitForHttp, writeSpecFiles } from '../ha/run-container.js';
 import { issueServerCert } from '../tls/server-cert.js';
+import { removalTarget, removeHaContainer } from '../ha/undeclared.js';
 
 // Creates or re-creates one Patroni member. The superuser and replication passwords are derived from the
 // master key (the same on every member) and reach Patroni through its environment file (mode 600), never a
@@ -58,4 +59,20 @@ const reload: Executor = async (step, ctx) => {
   await run(ctx.host, `reloading ${spec.name}`, `docker kill -s HUP ${shq(spec.name)} >/dev/null`);
 };
 
-export const patroniExecutors: Record<string, Executor> = { 'patroni.ensure': ensure, 'patroni.reload': reload };
+/** Removes a member, and its cluster's state in the consensus store (Patroni keeps it there, and an add-on made
+ *  again with the same name would wait for a leader that no longer exists instead of starting afresh). */
+const remove: Executor = async (step, ctx) => {
+  const { name, dir } = removalTarget(step);
+  const addon = field<string>(step, 'addon', 'string');
+  if (!/^[a-z][a-z0-9-]{1,40}$/.test(addon)) throw new Error('plan step patroni.remove: addon is not an add-on name');
+  const b64 = (t: string) => Buffer.from(t).toString('base64');
+  const body = JSON.stringify({ key: b64(`/dbform/${addon}/`), range_end: b64(`/dbform/${addon}0`) });
+  // etcd's addresses come from the member's own patroni.yml; its v3 HTTP gateway deletes the key range.
+  const hosts = `sed -n '/^etcd3:/,/^[a-z]/p' ${shq(`${dir}/patroni.yml`)} 2>/dev/null | grep -oE '[0-9a-f.:]+:[0-9]+'`;
+  // curl from the member's image: the host itself may have none.
+  const loop = `for h in "$@"; do curl -sf -m 3 -X POST -d '${body}' "http://$h/v3/kv/deleterange" >/dev/null && exit 0; done; exit 1`;
+  await ctx.host.exec(`img=$(docker inspect -f '{{.Config.Image}}' ${shq(name)} 2>/dev/null) && docker run --rm --network host "$img" sh -c ${shq(loop)} sh $(${hosts}); true`);
+  await removeHaContainer(step, ctx);
+};
+
+export const patroniExecutors: Record<string, Executor> = { 'patroni.ensure': ensure, 'patroni.reload': reload, 'patroni.remove': remove };

@@ -2,6 +2,7 @@ import type { ResourceKind } from '../kind.js';
 import { patroniPlacements } from '../ha/desired.js';
 import { diffHaContainer } from '../ha/diff.js';
 import { gatherHaUnit } from '../ha/gather-unit.js';
+import { removalChange, undeclaredHa } from '../ha/undeclared.js';
 import type { DesiredPatroni, ObservedPatroni } from '../ha/model.js';
 import { patroniExecutors } from './apply.js';
 
@@ -22,9 +23,14 @@ export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
     const member = c?.running && read.patroniMember ? await read.patroniMember(c.name, placed.desired.apiPort, placed.host) : null;
     return { ...unit, member };
   },
+  undeclared: async (read, declared) => (await undeclaredHa(read, declared, 'patroni')).map((u) => ({ ...u, observed: { ...u.observed, member: null } })),
   diff: (placed, observed) =>
-    placed.desired
-      ? diffHaContainer(placed, placed.desired.spec, observed, {
+    !placed.desired
+      ? removalChange(placed, observed, `addon.${placed.addon}.patroni.${placed.host}`, 'patroni', {
+          code: 'DATA_LOSS',
+          message: `the data of ${placed.addon} on ${placed.host} is deleted (no backup of a highly available add-on is taken yet)`,
+        }, 'patroni.remove')
+      : diffHaContainer(placed, placed.desired.spec, observed, {
           address: `addon.${placed.addon}.patroni.${placed.host}`,
           kind: 'patroni',
           stepType: 'patroni.ensure',
@@ -45,8 +51,7 @@ export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
             // Not yet a rolling restart with a switchover: apply makes the members of different hosts again at once.
             message: `PostgreSQL of ${placed.addon} on ${placed.host} restarts; members changed by one apply restart at the same time (no switchover yet): the add-on can refuse connections for several seconds`,
           },
-        })
-      : [],
+        }),
   warnings(placed, observed) {
     if (!observed.container?.running) return [];
     if (!observed.member) return [`add-on ${placed.addon}: Patroni on ${placed.host} does not answer (starting, or failed: see docker logs ${placed.desired.spec.name})`];
@@ -61,5 +66,5 @@ export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
     return [`add-on ${placed.addon}: ${placed.host} is the ${role} (${m.state}${lag})`];
   },
   executors: patroniExecutors,
-  hazards: ['RESTART', 'ACCESS_CHANGE'],
+  hazards: ['RESTART', 'ACCESS_CHANGE', 'DATA_LOSS'],
 };
