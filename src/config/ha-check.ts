@@ -28,6 +28,12 @@ function unknownHost(name: string, declared: string[]): string {
   return `host ${show(name)} is not declared under hosts${hint ? `; did you mean "${hint}"?` : ''} (declared: ${declared.join(', ')})`;
 }
 
+/** Members and etcd reach each other by address: a `transport: local` host has none to give them. */
+function localProblem(root: Rec, host: string): string | undefined {
+  if (rec(rec(root.hosts)?.[host])?.transport !== 'local') return undefined;
+  return `host "${host}" is transport: local; the members of a highly available add-on and of the consensus store reach each other by address: use SSH hosts`;
+}
+
 function checkMembers(name: string, addon: Rec, hostNames: string[], issues: Issue[]): boolean {
   const path: PathSeg[] = ['addons', name, 'hosts'];
   const members = strings(addon.hosts);
@@ -77,6 +83,16 @@ export function checkHighAvailability(root: Rec, hostNames: string[], issues: Is
   }
   const consensus = rec(root.consensus);
   checkConsensus(consensus, hostNames, issues);
+  const places: Array<[PathSeg[], unknown]> = [
+    ...[...withMembers].filter((a) => isBusinessPlan(rec(addons[a])?.plan)).map((a): [PathSeg[], unknown] => [['addons', a, 'hosts'], rec(addons[a])?.hosts]),
+    ...(needsConsensus !== undefined ? [[['consensus', 'hosts'], consensus?.hosts] as [PathSeg[], unknown]] : []),
+  ];
+  for (const [path, list] of places) {
+    (strings(list) ?? []).forEach((h, i) => {
+      const problem = localProblem(root, h);
+      if (problem) issues.push({ path: [...path, i], on: 'value', message: problem });
+    });
+  }
   if (needsConsensus !== undefined && !consensus) {
     issues.push({
       path: ['addons', needsConsensus, 'hosts'],

@@ -4,7 +4,9 @@ import { FILE, errorsOf, onlyError, yaml } from './config-helpers.js';
 
 // A business add-on's members (`hosts:`) and the fleet's consensus store (`consensus:`).
 
-const HOSTS = ['version: 1', 'hosts:', ...['db-1', 'db-2', 'db-3'].flatMap((h) => [`  ${h}:`, '    transport: local'])]; // lines 1-8
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
+// Lines 1-8: two lines per host (a comment, then the host), so that the positions below stay readable.
+const HOSTS = ['version: 1', 'hosts:', ...['db-1', 'db-2', 'db-3'].flatMap((h, i) => [`  # ${h}`, `  ${h}: {address: 10.77.0.1${i + 1}, hostKey: ${KEY}, identityFile: ~/.ssh/id_ed25519}`])];
 
 function file(addon: string[], consensus: string[] = ['consensus:', '  hosts: [db-3]']): string {
   return yaml(...HOSTS, ...consensus, 'addons:', '  shop:', ...addon);
@@ -64,5 +66,11 @@ describe('high availability in databases.yaml', () => {
   it('reserves the two ports after a highly available add-on\'s own on each member', () => {
     const text = file(['    plan: postgresql-business-512', '    hosts: [db-1, db-2]', '    port: 31000', '  blog:', '    plan: postgresql-sandbox', '    host: db-2', '    port: 31002']);
     expect(onlyError(text)).toBe('databases.yaml:19:11: port 31002 on host "db-2" is already used by add-on "shop"; each add-on needs its own port on a host');
+  });
+
+  it('refuses members and etcd on a local host: they reach each other by address', () => {
+    const text = file(['    plan: postgresql-business-512', '    hosts: [db-1, db-2]', '    port: 31000'], ['consensus:', '  hosts: [db-2]']).replace(/ {2}db-2: \{.*\}/, '  db-2: {transport: local}');
+    const problem = 'host "db-2" is transport: local; the members of a highly available add-on and of the consensus store reach each other by address: use SSH hosts';
+    expect(errorsOf(text)).toEqual([`databases.yaml:10:11: ${problem}`, `databases.yaml:14:19: ${problem}`]);
   });
 });
