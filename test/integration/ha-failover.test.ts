@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLEET_STATE, type Fleet, dockerOn, fleetDown, fleetUp, hostsYaml } from './fleet-harness.js';
@@ -11,9 +11,24 @@ import { connectAny, longestGapMs, parseMultiHostUrl, runWriter, type Target } f
 // primary's host is cut (link down, then every process of the host killed at once, as a crash does).
 
 const REBOOT = fileURLToPath(new URL('../fleet/reboot.sh', import.meta.url));
+const CLI = fileURLToPath(new URL('../../bin/dbform.js', import.meta.url));
 let fleet: Fleet;
 const ws = new Workspace();
 const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
+
+let plan = 'postgresql-business-512';
+
+/** The CLI without blocking the event loop (ws.run does), so that a writer keeps writing meanwhile. */
+function runAsync(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args, '-f', ws.config], { env: { ...process.env, ...ws.env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
 
 function config(): string {
   return `version: 1
@@ -22,7 +37,7 @@ ${hostsYaml(fleet)}consensus:
   hosts: [db-3]
 addons:
   orders:
-    plan: postgresql-business-512
+    plan: ${plan}
     hosts: [db-1, db-2]
     port: 31001
 `;
@@ -118,6 +133,40 @@ describe('a highly available business add-on', () => {
     expect(plan.stdout).toMatch(/Note: add-on orders: db-1 is the (synchronous )?replica/);
     const apply = ws.run(['apply', '--auto-approve']);
     expect(apply.code).toBe(0);
+    const again = ws.run(['plan', '--detailed-exitcode']);
+    expect(again.stdout).toContain('No changes.');
+    expect(again.code).toBe(0);
+  });
+
+  it('changes the plan by restarting the replica, then switching over: writes pause under 5 s, nothing acknowledged is lost', async () => {
+    plan = 'postgresql-business-1024';
+    ws.write(config());
+    const planned = ws.run(['plan']);
+    expect(planned.stdout).toContain('~ addon.orders.patroni.db-1');
+    expect(planned.stdout).toContain('~ addon.orders.patroni.db-2');
+    expect(planned.stdout).toContain('! RESTART');
+    const { client } = await connectAny(target, 1);
+    await client.query('CREATE TABLE u (id int PRIMARY KEY)');
+    await client.end();
+    let stop = false;
+    const writing = runWriter(target, 'u', () => stop);
+    await new Promise((r) => setTimeout(r, 2000));
+    const started = Date.now();
+    const apply = await runAsync(['apply', '--auto-approve', '--allow-hazards', 'RESTART']);
+    console.log(`plan change applied in ${Date.now() - started} ms`);
+    await new Promise((r) => setTimeout(r, 2000));
+    stop = true;
+    const result = await writing;
+    expect(apply.code, apply.stderr).toBe(0);
+    const gap = longestGapMs(result);
+    const { client: after } = await connectAny(target, 0);
+    const present = new Set((await after.query<{ id: number }>('SELECT id FROM u')).rows.map((r) => r.id));
+    await after.end();
+    const lost = result.acked.filter((id) => !present.has(id));
+    console.log(`plan change: ${result.acked.length} acknowledged, ${result.inDoubt.length} in doubt, longest gap ${gap} ms, ${lost.length} lost`);
+    expect(lost).toEqual([]);
+    expect(gap).toBeLessThan(5000);
+    for (const h of ['db-1', 'db-2']) expect(dockerOn(host(h), ['inspect', '-f', '{{.HostConfig.Memory}}', 'dbform-orders'])).toBe(String(1024 * 1024 * 1024));
     const again = ws.run(['plan', '--detailed-exitcode']);
     expect(again.stdout).toContain('No changes.');
     expect(again.code).toBe(0);

@@ -102,6 +102,7 @@ export function patroniPlacements(config: Config): Placed<DesiredPatroni>[] {
         preferred: i === 0,
         apiPort: ports.api,
         preferredApi: `http://${members[0]!.address}:${ports.api}`,
+        peerApis: members.filter((m) => m !== self).map((m) => `http://${m.address}:${ports.api}`),
         tlsNames,
         superuserKey: superuserKey(addon.name),
       },

@@ -65,6 +65,8 @@ export interface DesiredPatroni {
   /** Patroni's REST API on this member, and the preferred member's (the others wait for it at creation). */
   apiPort: number;
   preferredApi: string;
+  /** The other members' REST APIs: a primary made again hands its role over to one of them first. */
+  peerApis: string[];
   /** Names and addresses the members' server certificate covers (clients reach any gateway). */
   tlsNames: string[];
   /** Keystore entry of the add-on's superuser password (the same on every member: derived, see apply). */

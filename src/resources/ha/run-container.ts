@@ -67,12 +67,17 @@ export async function startContainer(ctx: ApplyContext, spec: HaContainerSpec, w
   await run(ctx.host, `starting ${spec.name}`, shellJoin(args) + ' >/dev/null');
 }
 
-/** Waits until `url` (from the host's network, with the image's curl) answers 2xx; the container's last log
- *  lines name the reason when it does not. */
-export async function waitForHttp(ctx: ApplyContext, spec: HaContainerSpec, url: string, what: string, seconds = 120): Promise<void> {
-  const loop = `i=0; while [ $i -lt ${seconds * 4} ]; do curl -sf -m 1 -o /dev/null ${shq(url)} && exit 0; i=$((i+1)); sleep 0.25; done; exit 1`;
-  const r = await ctx.host.exec(shellJoin(['docker', 'run', '--rm', '--network', 'host', spec.image, 'sh', '-c', loop]));
-  if (r.code === 0) return;
+/** Waits until one of `urls` (from the host's network, with the image's curl) answers 2xx; the container's
+ *  last log lines name the reason when none does. */
+export async function waitForHttp(ctx: ApplyContext, spec: HaContainerSpec, urls: string | string[], what: string, seconds = 120): Promise<void> {
+  if (await pollHttp(ctx, spec, urls, seconds)) return;
   const logs = await ctx.host.exec(`docker logs --tail 5 ${shq(spec.name)} 2>&1`);
   throw new Error(`host ${ctx.host.name}: ${what} after ${seconds} s: ${logs.stdout.trim()}`);
+}
+
+/** Whether one of `urls` answers 2xx within `seconds`. */
+export async function pollHttp(ctx: ApplyContext, spec: HaContainerSpec, urls: string | string[], seconds: number): Promise<boolean> {
+  const list = (Array.isArray(urls) ? urls : [urls]).map(shq).join(' ');
+  const loop = `i=0; while [ $i -lt ${seconds * 4} ]; do for u in ${list}; do curl -sf -m 1 -o /dev/null "$u" && exit 0; done; i=$((i+1)); sleep 0.25; done; exit 1`;
+  return (await ctx.host.exec(shellJoin(['docker', 'run', '--rm', '--network', 'host', spec.image, 'sh', '-c', loop]))).code === 0;
 }

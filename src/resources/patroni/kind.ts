@@ -39,6 +39,8 @@ export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
             superuserKey: placed.desired.superuserKey,
             preferred: placed.desired.preferred,
             preferredApi: placed.desired.preferredApi,
+            peerApis: placed.desired.peerApis,
+            member: placed.host,
             tlsNames: placed.desired.tlsNames,
           },
           // Patroni re-reads patroni.yml on SIGHUP: pg_hba.conf and reloadable settings change without a restart.
@@ -48,8 +50,7 @@ export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
           },
           restartHazard: {
             code: 'RESTART',
-            // Not yet a rolling restart with a switchover: apply makes the members of different hosts again at once.
-            message: `PostgreSQL of ${placed.addon} on ${placed.host} restarts; members changed by one apply restart at the same time (no switchover yet): the add-on can refuse connections for several seconds`,
+            message: `PostgreSQL of ${placed.addon} on ${placed.host} restarts; when it is the primary, it first hands over to the synchronous replica (a switchover: a few seconds without writes)`,
           },
         }),
   warnings(placed, observed) {
