@@ -11,7 +11,7 @@ export function notYetApplied(config: Config): string[] {
     if (a.plan.startsWith('postgresql-business-') && a.hosts.length === 1) {
       out.push(`add-on ${a.name}: business plans run as a single instance in this version (no replica, no gateway yet)`);
     } else if (a.hosts.length > 1) {
-      out.push(`add-on ${a.name}: highly available on ${a.hosts.join(' and ')}; not yet in this version: backups and PITR (none is taken), a plan change as a switchover (it restarts each member), TLS between the members and to etcd, certificate renewal, read replicas`);
+      out.push(`add-on ${a.name}: highly available on ${a.hosts.join(' and ')}; not yet in this version: backups and PITR (none is taken), TLS for Patroni's API and etcd, certificate renewal, read replicas`);
     }
   }
   return out;

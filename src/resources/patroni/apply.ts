@@ -78,6 +78,13 @@ const ensure: Executor = async (step, ctx) => {
   // on, no acknowledged commit is lost.
   ctx.progress(`waiting for ${ctx.host.name} to be the primary or the synchronous replica of ${spec.addon}`);
   await waitForHttp(ctx, spec, [`${self}/primary`, `${self}/sync`], `${spec.addon} on ${ctx.host.name} is neither the primary nor a synchronous replica`);
+  if (!initialized && step.preferred === true) {
+    // A new cluster is done once its replica (made on its own host meanwhile) is in sync: the users and the
+    // database that follow are then written to both members, and their commits never hang on a replica
+    // that is still catching up.
+    ctx.progress(`waiting for the synchronous replica of ${spec.addon}`);
+    await waitForHttp(ctx, spec, apiUrls(step, 'peerApis').map((u) => `${u}/sync`), `no replica of ${spec.addon} became synchronous`);
+  }
 };
 
 /** Rewrites patroni.yml and has Patroni reload it (SIGHUP): it rewrites pg_hba.conf and postgresql.conf and
