@@ -86,6 +86,7 @@ interface RawFile {
   hosts?: Record<string, RawHost> | null;
   storage?: Record<string, Omit<StorageConfig, 'name' | 'pos'>> | null;
   defaults?: { timezone?: string; image?: string; storage?: string; maintenance?: { window: string } } | null;
+  consensus?: { hosts: string[] };
   addons?: Record<string, RawAddon> | null;
 }
 
@@ -104,6 +105,7 @@ interface RawAddon {
   plan: string;
   version?: string;
   host?: string;
+  hosts?: string[];
   port: number;
   tls?: { force?: boolean };
   encryptionAtRest?: boolean;
@@ -135,12 +137,15 @@ function buildConfig(file: string, sha256: string, raw: RawFile, source: ParsedS
         pos: pos(['addons', name, 'users', user]),
       }),
     );
+    // semantic.ts has checked that an add-on without host has exactly one host to go to, and that `hosts`
+    // (instead of `host`) lists at least two declared hosts.
+    const members = a.hosts ?? [a.host ?? onlyHost ?? EMBEDDED_HOST_NAME];
     return {
       name,
       plan: a.plan,
       version: a.version ?? DEFAULT_POSTGRES_VERSION,
-      // semantic.ts has checked that an add-on without host has exactly one host to go to.
-      host: a.host ?? onlyHost ?? EMBEDDED_HOST_NAME,
+      host: members[0]!,
+      hosts: members,
       port: a.port,
       tls: { force: a.tls?.force ?? false },
       encryptionAtRest: a.encryptionAtRest ?? false,
@@ -173,6 +178,7 @@ function buildConfig(file: string, sha256: string, raw: RawFile, source: ParsedS
       ...((defaults.storage ?? onlyStorage) !== undefined && { storage: defaults.storage ?? onlyStorage }),
       ...(defaults.maintenance && { maintenance: { window: defaults.maintenance.window.trim() } }),
     },
+    consensus: raw.consensus ? { hosts: [...raw.consensus.hosts], pos: pos(['consensus']) } : null,
     addons: addons.sort(byName),
   };
 }

@@ -9,6 +9,7 @@ import { closest, displayPath, show } from './messages.js';
 import { PLAN_NAMES, lookupPlan } from './tiers.js';
 import { parseWindow } from '../maintenance/window.js';
 import { parseDiskSize } from './disk-size.js';
+import { checkHighAvailability, haPorts } from './ha-check.js';
 import type { Issue, PathSeg } from './yaml-source.js';
 
 /** Used when the file declares no host at all: this machine, no SSH. */
@@ -43,7 +44,8 @@ export function semanticIssues(data: unknown): Issue[] {
   const hostNames = checkHosts(rec(root.hosts), issues);
   const storageNames = checkStorage(rec(root.storage), issues);
   checkDefaults(rec(root.defaults), storageNames, issues);
-  checkAddons(rec(root.addons), hostNames, issues);
+  const withMembers = checkHighAvailability(root, hostNames, issues);
+  checkAddons(rec(root.addons), hostNames, withMembers, issues);
   return issues;
 }
 
@@ -127,7 +129,7 @@ function checkDefaults(defaults: Rec | undefined, storageNames: string[], issues
   }
 }
 
-function checkAddons(addons: Rec | undefined, hostNames: string[], issues: Issue[]): void {
+function checkAddons(addons: Rec | undefined, hostNames: string[], withMembers: Set<string>, issues: Issue[]): void {
   const portOwners = new Map<string, string>();
   for (const name of Object.keys(addons ?? {})) {
     const path: PathSeg[] = ['addons', name];
@@ -140,20 +142,26 @@ function checkAddons(addons: Rec | undefined, hostNames: string[], issues: Issue
     const spec = plan === undefined ? undefined : lookupPlan(plan);
     if (plan !== undefined && !spec) issues.push({ path: [...path, 'plan'], on: 'value', message: unknownPlan(plan) });
 
-    const host = str(addon.host) ?? (hostNames.length === 1 ? hostNames[0] : undefined);
-    if (addon.host === undefined && host === undefined) {
+    // A highly available add-on's members are checked in ha-check.ts.
+    const members = withMembers.has(name) ? (addon.hosts as string[]) : undefined;
+    const host = members ? undefined : (str(addon.host) ?? (hostNames.length === 1 ? hostNames[0] : undefined));
+    if (!members && addon.host === undefined && host === undefined) {
       issues.push({ path, on: 'key', message: `add-on "${name}": several hosts are declared (${hostNames.join(', ')}); set host to one of them` });
     } else if (host !== undefined && !hostNames.includes(host)) {
       issues.push({ path: [...path, 'host'], on: 'value', message: unknownRef('host', host, hostNames) });
     }
 
-    if (typeof addon.port === 'number' && host !== undefined) {
-      const slot = `${host}:${addon.port}`;
-      const owner = portOwners.get(slot);
-      if (owner) {
-        issues.push({ path: [...path, 'port'], on: 'value', message: `port ${addon.port} on host "${host}" is already used by add-on "${owner}"; each add-on needs its own port on a host` });
-      } else {
-        portOwners.set(slot, name);
+    if (typeof addon.port === 'number') {
+      // A highly available add-on also takes the two ports after its own on each member (ha-check.ts).
+      const ports = members ? Object.values(haPorts(addon.port)) : [addon.port];
+      const slots = (members ?? (host !== undefined ? [host] : [])).flatMap((h) => ports.map((p) => ({ h, p })));
+      for (const { h, p } of slots) {
+        const owner = portOwners.get(`${h}:${p}`);
+        if (owner && owner !== name) {
+          issues.push({ path: [...path, 'port'], on: 'value', message: `port ${p} on host "${h}" is already used by add-on "${owner}"; each add-on needs its own port on a host${members ? ' (a highly available add-on takes its port and the next two)' : ''}` });
+          break;
+        }
+        portOwners.set(`${h}:${p}`, name);
       }
     }
 

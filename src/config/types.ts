@@ -57,7 +57,10 @@ export interface AddonConfig {
   name: string;
   plan: string;
   version: string;
+  /** Where the add-on runs: its only host, or the preferred primary of a highly available add-on. */
   host: string;
+  /** Every host it runs on: [host] for a single instance; a business add-on's `hosts:` (first preferred). */
+  hosts: string[];
   port: number;
   tls: { force: boolean };
   encryptionAtRest: boolean;
@@ -83,6 +86,8 @@ export interface Config {
   hosts: HostConfig[];
   storage: StorageConfig[];
   defaults: { timezone: string; image: string; storage?: string; maintenance?: { window: string } };
+  /** Where the consensus store (etcd) of highly available add-ons runs; null when none is declared. */
+  consensus: { hosts: string[]; pos: SourcePos } | null;
   /** Sorted by name, so everything derived from it is deterministic. */
   addons: AddonConfig[];
 }

@@ -11,6 +11,8 @@ import type { HostReader, InstanceState } from '../resources/reader.js';
 import { UserError } from '../util/errors.js';
 import { batchedReadsOf, type BatchedReads, type CommandRunner } from './batched-reads.js';
 import { shq } from '../util/shell.js';
+import type { ObservedHaContainer, PatroniMemberState } from '../resources/ha/model.js';
+import { HA_LIST_COMMAND, parseHaInspect, parsePatroniMember, patroniClusterCommand } from '../resources/ha/gather.js';
 
 // The HostReader of one host for one run. Files asked for in the same tick are read in one command
 // (DataLoader batches them), and every answer is kept for the run, so a kind never costs a round trip of
@@ -30,6 +32,7 @@ async function sha256s(host: CommandRunner, paths: readonly string[]): Promise<M
 
 export class LiveHostReader implements HostReader {
   private containersRead: Promise<Map<string, ObservedContainer>> | undefined;
+  private haRead: Promise<Map<string, ObservedHaContainer>> | undefined;
   private readonly instances = new Map<string, Promise<InstanceState>>();
   private readonly hashes = new DataLoader<string, string | null>(async (paths) => {
     const found = await sha256s(this.reads, paths);
@@ -86,6 +89,19 @@ export class LiveHostReader implements HostReader {
     return this.containersRead;
   }
 
+  haContainers(): Promise<Map<string, ObservedHaContainer>> {
+    this.haRead ??= this.reads.exec(HA_LIST_COMMAND).then((r) => {
+      if (r.code !== 0) throw new Error(`host ${this.host.name}: cannot list containers: ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+      return parseHaInspect(r.stdout);
+    });
+    return this.haRead;
+  }
+
+  async patroniMember(container: string, apiPort: number, member: string): Promise<PatroniMemberState | null> {
+    const r = await this.reads.exec(patroniClusterCommand(container, apiPort));
+    return r.code === 0 ? parsePatroniMember(r.stdout, member) : null;
+  }
+
   fileHash(path: string): Promise<string | null> {
     return this.hashes.load(path);
   }
@@ -112,6 +128,7 @@ export class LiveHostReader implements HostReader {
     // (or error) matters only for a running container.
     const secret = this.secret(d.superuserKey);
     secret.catch(() => undefined);
+    if (d.ha) return this.readThroughGateway(d, secret);
     const container = (await this.containers()).get(d.name);
     if (!container?.running) {
       const initialized = container !== undefined || (await this.fileExists(`${d.container.dataDir}/pgdata/PG_VERSION`));
@@ -127,6 +144,22 @@ export class LiveHostReader implements HostReader {
       throw new UserError(`host ${this.host.name}, add-on ${d.name}: cannot read the database catalog: ${(err as Error).message}`);
     });
     return { state: 'running', ...read };
+  }
+
+  /** A highly available add-on: its catalog is read on whichever member is the primary, through the gateway
+   *  on this host (the add-on's port). Nothing created yet: absent; created but no primary reachable:
+   *  stopped (what is inside is known once it runs again). */
+  private async readThroughGateway(d: DesiredAddon, secret: Promise<string | undefined>): Promise<InstanceState> {
+    const password = await secret;
+    if (password === undefined) {
+      const initialized = await this.fileExists(`${d.container.dataDir}/pgdata/PG_VERSION`);
+      return { state: initialized ? 'stopped' : 'absent', catalog: null };
+    }
+    try {
+      return { state: 'running', ...(await withClient(this.live, d.container.port, password, (connect) => gatherCatalog(connect, d))) };
+    } catch {
+      return { state: 'stopped', catalog: null };
+    }
   }
 }
 

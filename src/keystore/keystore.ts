@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Host } from '../hosts/host.js';
 import { run } from '../hosts/host.js';
 import { shq } from '../util/shell.js';
@@ -69,6 +69,17 @@ export class HostKeystore {
       { stdin: sealed },
     );
     (await this.load()).set(name, sealed);
+  }
+
+  /**
+   * A password derived from the master key and `name`: the same on every host. The members of a highly
+   * available add-on must share their superuser and replication passwords, while each host keeps its own
+   * keystore; deriving needs no exchange between hosts and no copy of a secret in a plan.
+   */
+  derivedPassword(name: string): string {
+    const value = createHmac('sha256', this.key).update(`dbform derived password\0${name}`).digest().subarray(0, 24).toString('base64url');
+    registerSecret(value);
+    return value;
   }
 
   /** Returns the entry, generating and storing a random password first when it does not exist. */

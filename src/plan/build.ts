@@ -65,11 +65,24 @@ function kindWarnings(desired: DesiredFleet, observed: ObservedFleet, kinds: rea
   );
 }
 
+/** What kinds tell about declared resources that are fine (a member's role and lag). */
+function kindNotes(desired: DesiredFleet, observed: ObservedFleet, kinds: readonly AnyKind[]): string[] {
+  const read = new Set(observed.hosts);
+  return kinds.flatMap((kind) =>
+    kind.notes
+      ? (desired.get(kind.kind) ?? []).filter((p) => read.has(p.host) && p.key in (observed.declared[kind.kind] ?? {})).flatMap((p) => kind.notes!(p, observed.declared[kind.kind]![p.key]))
+      : [],
+  );
+}
+
 /** Where each add-on's instance listens once the plan is applied: SQL steps connect there. */
 function instanceEndpoints(desired: DesiredFleet, kinds: readonly AnyKind[]): Record<string, InstanceEndpoint> {
   const placed = instancePlacements(desired, kinds);
   return Object.fromEntries(placed.map((p) => [p.addon, { host: p.host, port: p.desired.container.port }]));
 }
+
+/** Only plans that have notes carry the field (plans of fleets without high availability are unchanged). */
+const withNotes = (notes: string[]): { notes?: string[] } => (notes.length ? { notes } : {});
 
 export function buildPlan(
   config: { file: string; sha256: string },
@@ -92,6 +105,7 @@ export function buildPlan(
     observedFingerprint: observed.fingerprint,
     changes: indexed.map((x) => x.c),
     warnings: kindWarnings(desired, observed, kinds),
+    ...withNotes(kindNotes(desired, observed, kinds)),
     hostsNotRead: [],
     instances: instanceEndpoints(desired, kinds),
   };

@@ -83,6 +83,8 @@ export interface Plan {
   changes: Change[];
   /** Things the user should know that are not changes (e.g. an unreachable add-on). */
   warnings: string[];
+  /** How things are that need no change (each highly available member's role and lag); absent when none. */
+  notes?: string[];
   /** Hosts whose live state was not read (unreachable, or their state unreadable): nothing is known of them,
    *  so an empty plan means "no changes on the other hosts", never "the live state matches". */
   hostsNotRead: HostNotRead[];

@@ -32,6 +32,8 @@ export function renderJson(plan: Plan): string {
       ...windowJson(c),
     })),
     warnings: [...plan.warnings],
+    // Only in plans that have notes (each highly available member's role and lag).
+    ...(plan.notes?.length ? { notes: [...plan.notes] } : {}),
     // Present even when empty, so a script can tell "no changes" from "no changes on the hosts read".
     hosts_not_read: plan.hostsNotRead.map((h) => ({ host: h.host, reason: h.reason })),
   };

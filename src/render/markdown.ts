@@ -25,6 +25,7 @@ export function renderMarkdown(plan: Plan): string {
     if (windows) blocks.push(windows);
   }
   if (plan.warnings.length > 0) blocks.push(warningBlock(plan.warnings));
+  if (plan.notes?.length) blocks.push(['> [!NOTE]', ...plan.notes.map((n) => `> - ${escapeLineStart(n)}`)].join('\n'));
   if (plan.changes.length > 0) blocks.push(details(plan.changes));
   blocks.push(footer(plan));
   return blocks.join('\n\n') + '\n';

@@ -25,6 +25,8 @@ export function renderText(plan: Plan, opts: TextOptions): string {
     lines.push(`dbform plan for ${file}`, '', ...legend(plan, c), '', 'dbform will perform the following actions:', '');
     for (const change of plan.changes) lines.push(...renderChange(change, c), '');
   }
+  for (const n of plan.notes ?? []) lines.push(`${c.cyan('Note:')} ${oneLine(n)}`);
+  if (plan.notes?.length) lines.push('');
   // Warnings come last, just above the verdict, so an unreachable add-on is never scrolled out of sight.
   for (const w of plan.warnings) lines.push(`${c.yellow.bold('Warning:')} ${oneLine(w)}`, '');
   // A large plan scrolls thousands of lines: the totals per host sit just above the verdict.

@@ -98,6 +98,7 @@ export function desiredAddon(config: Config, addon: AddonConfig, ctx: DesiredCon
     backups,
     pitr,
     diskGuard: desiredDiskGuard(addon, host),
+    ...(addon.hosts.length > 1 && { ha: { members: [...addon.hosts] } }),
     container: {
       name: containerName(addon.name),
       image: config.defaults.image,
@@ -110,12 +111,20 @@ export function desiredAddon(config: Config, addon: AddonConfig, ctx: DesiredCon
   };
 }
 
+/** The placements of add-ons that run as one instance: the kinds that a highly available add-on's Patroni
+ *  members replace (the container, pg_hba and TLS files that Patroni owns) or that it does not have yet
+ *  (backups, PITR). */
+export function singleInstancePlacements(config: Config, ctx: DesiredContext): Placed<DesiredAddon>[] {
+  return addonPlacements(config, ctx).filter((p) => !p.desired.ha);
+}
+
 const placements = new WeakMap<Config, WeakMap<DesiredContext, Placed<DesiredAddon>[]>>();
 
 /**
  * The desired state of every add-on, placed on its host: what every add-on kind's `desired` returns (they
- * share it; each reads its part). Built once per config and context. An add-on has one member today; the
- * business plans' members (primary, replicas) will each be one placement, keyed "addon@host".
+ * share it; each reads its part). Built once per config and context. A highly available add-on has one
+ * placement here too, on its preferred primary's host: its in-instance kinds (users, database, grants,
+ * extensions) reach whichever member is the primary through the gateway there (gather/host-reader.ts).
  */
 export function addonPlacements(config: Config, ctx: DesiredContext): Placed<DesiredAddon>[] {
   let byCtx = placements.get(config);

@@ -55,6 +55,9 @@ export interface ResourceKind<D = unknown, O = unknown> {
   /** Pure, optional: what the plan warns about a declared resource that no change can repair (e.g. WAL
    *  archiving that fails), one sentence each. */
   warnings?(placed: Placed<D>, observed: O): string[];
+  /** Pure, optional: what the plan tells about a declared resource that is fine (a member's role and lag),
+   *  one sentence each. Not a change: a plan with notes only is empty. */
+  notes?(placed: Placed<D>, observed: O): string[];
   /** The step types this kind's changes carry, and how apply runs each (reading only its own step). */
   executors: Record<string, Executor>;
   /** Every hazard code this kind's changes can carry. */

@@ -100,6 +100,9 @@ export interface DesiredAddon {
   diskGuard: DesiredDiskGuard;
   /** Keystore entry of the add-on's superuser password (used by dbform only, over the host's loopback). */
   superuserKey: string;
+  /** Set for a highly available add-on: its hosts, the first preferred as primary. Its instance is then
+   *  reached through the gateway at container.port (the add-on's port), whichever member is the primary. */
+  ha?: { members: string[] };
 }
 
 export interface ObservedContainer {

@@ -4,10 +4,13 @@ import { backupsKind } from './backups/kind.js';
 import { containerKind } from './container/kind.js';
 import { databaseKind } from './database/kind.js';
 import { diskGuardKind } from './diskguard/kind.js';
+import { etcdKind } from './etcd/kind.js';
 import { extensionsKind } from './extensions/kind.js';
+import { gatewayKind } from './gateway/kind.js';
 import { grantsKind } from './grants/kind.js';
 import type { AnyKind } from './kind.js';
 import { pitrBaseKind } from './pitr-base/kind.js';
+import { patroniKind } from './patroni/kind.js';
 import { pitrKind } from './pitr/kind.js';
 import { retentionKind } from './retention/kind.js';
 import { tlsKind } from './tls/kind.js';
@@ -17,9 +20,10 @@ import { usersKind } from './users/kind.js';
 // roles in it, the owner role before its database, the database before grants in it. Adding a kind is one
 // folder (see README.md) and one line here; test/unit/kind-contract.test.ts checks both.
 // PITR's settings come before the container that archives with them, its stanza after the container runs.
-// The disk-full guard after the roles it switches.
+// The disk-full guard after the roles it switches. A highly available add-on's Patroni members and gateways
+// take the container's place.
 export const KINDS: readonly AnyKind[] = [
-  pitrKind, containerKind, usersKind, databaseKind, grantsKind, extensionsKind, tlsKind, accessKind, diskGuardKind, backupsKind, retentionKind, pitrBaseKind,
+  pitrKind, containerKind, etcdKind, patroniKind, gatewayKind, usersKind, databaseKind, grantsKind, extensionsKind, tlsKind, accessKind, diskGuardKind, backupsKind, retentionKind, pitrBaseKind,
 ];
 
 /** Kinds whose consecutive changes on an add-on are applied in one transaction (see apply.ts). */

@@ -88,12 +88,14 @@ describe('loadConfig: a valid file', () => {
         },
       ],
       defaults: { timezone: 'Europe/Paris', image: 'dbform-postgresql:15', storage: 'main' },
+      consensus: null,
       addons: [
         {
           name: 'billing',
           plan: 'postgresql-sandbox',
           version: '15',
           host: 'laptop',
+          hosts: ['laptop'],
           port: 31001,
           tls: { force: false },
           encryptionAtRest: false,
@@ -111,6 +113,7 @@ describe('loadConfig: a valid file', () => {
           plan: 'postgresql-starter-512',
           version: '15',
           host: 'db-1',
+          hosts: ['db-1'],
           port: 31000,
           tls: { force: true },
           encryptionAtRest: true,

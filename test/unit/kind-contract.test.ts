@@ -14,7 +14,7 @@ import { usersIn } from './fixtures.js';
 
 const RESOURCES = fileURLToPath(new URL('../../src/resources/', import.meta.url));
 /** Folders that are not kinds: code shared by several kinds. */
-const SHARED_FOLDERS = ['instance'];
+const SHARED_FOLDERS = ['instance', 'ha'];
 
 const CANARY_PASSWORD = 'canary-password-7f3a';
 const CANARY_SECRET = 'canary-s3-secret-91bd';
@@ -52,10 +52,29 @@ addons:
       pitr: true
 `;
 
+/** A highly available business add-on on db-1 and db-2, etcd on db-3: what the high-availability kinds place. */
+const HA_YAML = `version: 1
+hosts:
+${['db-1', 'db-2', 'db-3'].map((h, i) => `  ${h}:\n    address: 10.77.0.1${i + 1}\n    hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n    identityFile: ~/.ssh/id_ed25519\n`).join('')}consensus:
+  hosts: [db-3]
+addons:
+  orders:
+    plan: postgresql-business-1024
+    hosts: [db-1, db-2]
+    port: 31001
+    allowedIps: [10.0.0.0/8]
+    users:
+      reporting:
+        access: read-only
+        passwordEnv: CONTRACT_PASSWORD
+`;
+/** Where each high-availability kind places its resources in HA_YAML. */
+const HA_HOSTS: Record<string, string[]> = { etcd: ['db-3'], patroni: ['db-1', 'db-2'], gateway: ['db-1', 'db-2'] };
+
 const ctx: DesiredContext = { caPublicKeyPem: '', now: new Date('2026-11-30T00:00:00Z'), backupRecipient: () => 'age1recipient' };
 
 /** What each kind observes on a host where nothing was created yet. */
-const NOTHING: Record<string, unknown> = { container: null, user: usersIn(null), database: null, grants: null, extension: null, tls: null, access: null, backups: {}, retention: { records: [], installed: null }, pitr: { files: {}, cipher: 'missing', installed: false }, 'pitr-base': { marker: null, archivingFailingSince: null }, diskguard: { files: {}, readOnly: null } };
+const NOTHING: Record<string, unknown> = { container: null, user: usersIn(null), database: null, grants: null, extension: null, tls: null, access: null, backups: {}, retention: { records: [], installed: null }, pitr: { files: {}, cipher: 'missing', installed: false }, 'pitr-base': { marker: null, archivingFailingSince: null }, etcd: { container: null, files: {} }, patroni: { container: null, files: {}, member: null }, gateway: { container: null, files: {} }, diskguard: { files: {}, readOnly: null } };
 
 beforeEach(() => {
   process.env.CONTRACT_PASSWORD = CANARY_PASSWORD;
@@ -81,12 +100,14 @@ describe('the registry', () => {
 });
 
 describe.each(KINDS.map((k) => [k.kind, k] as [string, AnyKind]))('kind %s', (name, kind) => {
-  const config = () => loadConfig('databases.yaml', YAML);
+  const ha = name in HA_HOSTS;
+  const config = () => loadConfig('databases.yaml', ha ? HA_YAML : YAML);
 
   it('builds its desired state from the config alone, without a secret in it', () => {
     const placed = kind.desired(config(), ctx);
     expect(placed.length).toBeGreaterThan(0);
-    for (const p of placed) expect(p.host).toBe('db-1');
+    if (ha) expect(placed.map((p) => p.host)).toEqual(HA_HOSTS[name]);
+    else for (const p of placed) expect(p.host).toBe('db-1');
     const text = JSON.stringify(placed);
     expect(text).not.toContain(CANARY_PASSWORD);
     expect(text).not.toContain(CANARY_SECRET);

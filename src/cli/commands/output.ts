@@ -14,8 +14,10 @@ export interface OutputOptions {
   ca: boolean;
 }
 
-function url(user: string, password: string, host: string, port: number, database: string, forced: boolean): string {
-  const base = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
+/** `hosts` has one address, or a highly available add-on's gateways: a multi-host URL (libpq tries each in
+ *  turn; every gateway routes to the current primary). */
+function url(user: string, password: string, hosts: string[], port: number, database: string, forced: boolean): string {
+  const base = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${hosts.map((h) => `${h}:${port}`).join(',')}/${encodeURIComponent(database)}`;
   return forced ? `${base}?sslmode=require` : base;
 }
 
@@ -34,13 +36,14 @@ export async function outputCommand(opts: OutputOptions): Promise<number> {
       process.stdout.write(pem.code === 0 && pem.stdout.includes('BEGIN CERTIFICATE') ? pem.stdout : await session.ca.certPem());
       return 0;
     }
+    const gateways = addon.hosts.map((h) => session.hosts.get(h)!.clientAddress);
     const names = opts.all ? [addon.name, ...addon.users.map((u) => u.name)] : [opts.user ?? addon.name];
     for (const name of names) {
       const user = addon.users.find((u) => u.name === name);
       if (!user && name !== addon.name) throw new UserError(`add-on ${addon.name} has no user ${name}`);
       const password = user?.passwordEnv ? process.env[user.passwordEnv] : await keystore.get(userPasswordKey(addon.name, name));
       if (!password) throw new UserError(`add-on ${addon.name}, user ${name}: no password yet; run dbform apply first`);
-      const value = url(name, password, host.clientAddress, addon.port, addon.name, addon.tls.force);
+      const value = url(name, password, gateways, addon.port, addon.name, addon.tls.force);
       const variable = name === addon.name ? 'DATABASE_URL' : `DATABASE_URL_${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
       // Written raw: redaction would hide exactly what the user asked for.
       process.stdout.write(`${variable}=${value}\n`);

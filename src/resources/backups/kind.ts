@@ -1,4 +1,4 @@
-import { addonPlacements } from '../desired.js';
+import { singleInstancePlacements } from '../desired.js';
 import type { ResourceKind } from '../kind.js';
 import type { DesiredAddon } from '../model.js';
 import { backupExecutors } from './apply.js';
@@ -10,7 +10,7 @@ export const backupsKind: ResourceKind<DesiredAddon, BackupFileHashes> = {
   kind: 'backups',
   scope: 'addon',
   reads: 'host',
-  desired: addonPlacements,
+  desired: singleInstancePlacements,
   async gather(read, placed) {
     const b = placed.desired.backups;
     const paths = [...Object.keys(b.files), b.cronPath];

@@ -1,5 +1,5 @@
 import type { ResourceKind } from '../kind.js';
-import { addonPlacements } from '../desired.js';
+import { singleInstancePlacements } from '../desired.js';
 import type { DesiredAddon, ObservedContainer } from '../model.js';
 import { containerExecutors } from './apply.js';
 import { diffContainer, diffOrphanContainer } from './diff.js';
@@ -11,7 +11,7 @@ export const containerKind: ResourceKind<DesiredAddon, ObservedContainer | null>
   kind: 'container',
   scope: 'addon',
   reads: 'host',
-  desired: addonPlacements,
+  desired: singleInstancePlacements,
   gather: async (read, placed) => (await read.containers()).get(placed.key) ?? null,
   async undeclared(read, declared) {
     return [...(await read.containers())]

@@ -1,4 +1,4 @@
-import { addonPlacements } from '../desired.js';
+import { singleInstancePlacements } from '../desired.js';
 import type { ResourceKind } from '../kind.js';
 import type { DesiredAddon } from '../model.js';
 import { diskGuardExecutors } from './apply.js';
@@ -12,7 +12,7 @@ export const diskGuardKind: ResourceKind<DesiredAddon, ObservedDiskGuard> = {
   kind: 'diskguard',
   scope: 'addon',
   reads: 'host',
-  desired: addonPlacements,
+  desired: singleInstancePlacements,
   async gather(read, placed) {
     const paths = Object.keys(placed.desired.diskGuard.files);
     const [hashes, instance] = await Promise.all([

@@ -1,4 +1,4 @@
-import { addonPlacements } from '../desired.js';
+import { singleInstancePlacements } from '../desired.js';
 import { readCatalog } from '../instance/read.js';
 import type { ResourceKind } from '../kind.js';
 import type { DesiredAddon, ObservedCatalog } from '../model.js';
@@ -10,7 +10,7 @@ export const accessKind: ResourceKind<DesiredAddon, ObservedCatalog | null> = {
   kind: 'access',
   scope: 'addon',
   reads: 'instance',
-  desired: addonPlacements,
+  desired: singleInstancePlacements,
   gather: readCatalog,
   diff: (placed, catalog) => (placed.desired ? diffAccess(placed.desired, catalog) : []),
   executors: accessExecutors,

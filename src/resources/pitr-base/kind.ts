@@ -1,4 +1,4 @@
-import { addonPlacements } from '../desired.js';
+import { singleInstancePlacements } from '../desired.js';
 import type { ResourceKind } from '../kind.js';
 import type { DesiredAddon } from '../model.js';
 import { pitrBaseExecutors } from './apply.js';
@@ -11,7 +11,7 @@ export const pitrBaseKind: ResourceKind<DesiredAddon, ObservedPitrBase> = {
   kind: 'pitr-base',
   scope: 'addon',
   reads: 'host',
-  desired: addonPlacements,
+  desired: singleInstancePlacements,
   async gather(read, placed) {
     const p = placed.desired.pitr;
     if (!p.enabled) return { marker: null, archivingFailingSince: null };

@@ -1,5 +1,5 @@
 import { sha256Hex } from '../../util/canonical.js';
-import { addonPlacements } from '../desired.js';
+import { singleInstancePlacements } from '../desired.js';
 import type { ResourceKind } from '../kind.js';
 import type { DesiredAddon } from '../model.js';
 import { pitrExecutors } from './apply.js';
@@ -14,7 +14,7 @@ export const pitrKind: ResourceKind<DesiredAddon, ObservedPitr> = {
   kind: 'pitr',
   scope: 'addon',
   reads: 'host',
-  desired: addonPlacements,
+  desired: singleInstancePlacements,
   async gather(read, placed) {
     const p = placed.desired.pitr;
     const conf = `${p.stateDir}/etc/pgbackrest.conf`;

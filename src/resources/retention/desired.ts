@@ -28,7 +28,8 @@ export function storageRef(config: Config, storage: StorageConfig): StorageRef {
 }
 
 export function desiredRetention(config: Config, ctx: DesiredContext): Placed<DesiredRetention>[] {
-  return config.addons.filter(backupsEnabled).map((a) => {
+  // Backups of a highly available add-on are not taken yet (cli/not-yet.ts says so).
+  return config.addons.filter((a) => backupsEnabled(a) && a.hosts.length === 1).map((a) => {
     const host = config.hosts.find((h) => h.name === a.host)!;
     return {
       key: a.name,

@@ -1,0 +1,46 @@
+import type { Executor } from '../../apply/context.js';
+import { field } from '../../apply/context.js';
+import { shellJoin } from '../../util/shell.js';
+import type { ResourceKind } from '../kind.js';
+import { gatewayPlacements } from '../ha/desired.js';
+import { diffHaContainer } from '../ha/diff.js';
+import { gatherHaUnit } from '../ha/gather-unit.js';
+import { removalChange, removeHaContainer, undeclaredHa } from '../ha/undeclared.js';
+import type { DesiredGateway, ObservedHaUnit } from '../ha/model.js';
+import { prepareDir, startContainer, stepSpec } from '../ha/run-container.js';
+
+// The gateway of a highly available add-on: HAProxy on each member host, at the add-on's port, routing to
+// whichever member Patroni calls the primary. DATABASE_URL names the gateways, so it survives a failover.
+
+const ensure: Executor = async (step, ctx) => {
+  const spec = stepSpec(step);
+  const port = field<number>(step, 'port', 'number');
+  await prepareDir(ctx, spec);
+  await ctx.forget(spec.addon);
+  await startContainer(ctx, spec, false);
+  // Ready once it reaches a primary: the SQL changes that follow (users, database) go through it.
+  const loop = `i=0; while [ $i -lt 480 ]; do pg_isready -q -h 127.0.0.1 -p ${port} && exit 0; i=$((i+1)); sleep 0.25; done; exit 1`;
+  const r = await ctx.host.exec(shellJoin(['docker', 'exec', spec.name, 'sh', '-c', loop]));
+  if (r.code !== 0) throw new Error(`host ${ctx.host.name}: the gateway of ${spec.addon} reaches no primary after 120 s`);
+};
+
+export const gatewayKind: ResourceKind<DesiredGateway, ObservedHaUnit> = {
+  kind: 'gateway',
+  scope: 'addon',
+  reads: 'host',
+  desired: gatewayPlacements,
+  gather: (read, placed) => gatherHaUnit(read, placed.desired.spec),
+  undeclared: (read, declared) => undeclaredHa(read, declared, 'gateway'),
+  diff: (placed, observed) =>
+    !placed.desired
+      ? removalChange(placed, observed, `addon.${placed.addon}.gateway.${placed.host}`, 'gateway')
+      : diffHaContainer(placed, placed.desired.spec, observed, {
+          address: `addon.${placed.addon}.gateway.${placed.host}`,
+          kind: 'gateway',
+          stepType: 'gateway.ensure',
+          step: { port: placed.desired.port },
+          restartHazard: { code: 'RESTART', message: `the gateway of ${placed.addon} on ${placed.host} restarts: its open connections are cut` },
+        }),
+  executors: { 'gateway.ensure': ensure, 'ha.remove': removeHaContainer },
+  hazards: ['RESTART'],
+};

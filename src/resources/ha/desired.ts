@@ -1,0 +1,136 @@
+import { haPorts } from '../../config/ha-check.js';
+import { lookupPlan, postgresSettings } from '../../config/tiers.js';
+import type { AddonConfig, Config, HostConfig } from '../../config/types.js';
+import type { Placed } from '../kind.js';
+import { containerName, superuserKey } from '../desired.js';
+import { logSettings } from '../container/log-settings.js';
+import type { DesiredEtcd, DesiredGateway, DesiredPatroni } from './model.js';
+import { ETCD_CLIENT_PORT, HA_DIR, etcdCommand, gatewayConfig, patroniConfig, type Member } from './render.js';
+
+// Pure: the config -> the containers of high availability, placed on their hosts. A highly available
+// add-on is a business add-on that lists `hosts:` (config/ha-check.ts has checked the rest).
+
+export function isHighlyAvailable(addon: AddonConfig): boolean {
+  return addon.hosts.length > 1;
+}
+
+export const ETCD_CONTAINER = 'dbform-etcd';
+export const gatewayContainerName = (addon: string): string => `dbform-${addon}-gateway`;
+
+function member(config: Config, name: string): Member {
+  const host = config.hosts.find((h) => h.name === name) as HostConfig;
+  return { name, address: host.transport === 'ssh' ? host.address : '127.0.0.1' };
+}
+
+function hostDataDir(config: Config, name: string): string {
+  return (config.hosts.find((h) => h.name === name) as HostConfig).dataDir;
+}
+
+function consensusMembers(config: Config): Member[] {
+  return (config.consensus?.hosts ?? []).map((h) => member(config, h));
+}
+
+/** Where Patroni finds etcd (its client URLs), for the plan and tests. */
+export function consensusEndpoints(config: Config): string[] {
+  return consensusMembers(config).map((m) => `${m.address}:${ETCD_CLIENT_PORT}`);
+}
+
+export function etcdPlacements(config: Config): Placed<DesiredEtcd>[] {
+  const members = consensusMembers(config);
+  // Only a fleet with a highly available add-on runs a consensus store.
+  if (!config.addons.some(isHighlyAvailable)) return [];
+  return members.map((m) => ({
+    key: `etcd@${m.name}`,
+    host: m.name,
+    addon: '',
+    desired: {
+      members: members.map((x) => x.name),
+      spec: {
+        role: 'etcd',
+        addon: '',
+        name: ETCD_CONTAINER,
+        image: config.defaults.image,
+        dir: `${hostDataDir(config, m.name)}/.consensus`,
+        command: etcdCommand(m, members),
+        memoryMb: null,
+        files: {},
+      },
+    },
+  }));
+}
+
+/** PostgreSQL's settings on every member: the plan's, dbform's fixed ones, TLS from files outside pgdata
+ *  (Patroni creates pgdata itself and needs it empty). */
+function memberParameters(addon: AddonConfig): Record<string, string> {
+  const plan = lookupPlan(addon.plan)!;
+  return {
+    password_encryption: 'scram-sha-256',
+    ssl: 'on',
+    ssl_min_protocol_version: 'TLSv1.2',
+    ssl_cert_file: `${HA_DIR}/tls/server.crt`,
+    ssl_key_file: `${HA_DIR}/tls/server.key`,
+    ...postgresSettings(plan.memoryMb),
+    ...logSettings(addon.logs.slowQueryMs),
+  };
+}
+
+export function patroniPlacements(config: Config): Placed<DesiredPatroni>[] {
+  return config.addons.filter(isHighlyAvailable).flatMap((addon) => {
+    const members = addon.hosts.map((h) => member(config, h));
+    const ports = haPorts(addon.port);
+    const tlsNames = [...new Set(members.flatMap((m) => [m.address, m.name]))];
+    return members.map((self, i) => ({
+      key: `${addon.name}@${self.name}`,
+      host: self.name,
+      addon: addon.name,
+      desired: {
+        spec: {
+          role: 'patroni' as const,
+          addon: addon.name,
+          name: containerName(addon.name),
+          image: config.defaults.image,
+          dir: `${hostDataDir(config, self.name)}/${addon.name}`,
+          command: ['patroni', `${HA_DIR}/patroni.yml`],
+          memoryMb: lookupPlan(addon.plan)!.memoryMb,
+          files: {
+            'patroni.yml': patroniConfig({
+              addon: addon.name, self, members, consensus: consensusMembers(config), postgresPort: ports.postgres, apiPort: ports.api,
+              parameters: memberParameters(addon), forceTls: addon.tls.force, synchronous: true,
+            }),
+          },
+        },
+        preferred: i === 0,
+        apiPort: ports.api,
+        preferredApi: `http://${members[0]!.address}:${ports.api}`,
+        peerApis: members.filter((m) => m !== self).map((m) => `http://${m.address}:${ports.api}`),
+        tlsNames,
+        superuserKey: superuserKey(addon.name),
+      },
+    }));
+  });
+}
+
+export function gatewayPlacements(config: Config): Placed<DesiredGateway>[] {
+  return config.addons.filter(isHighlyAvailable).flatMap((addon) => {
+    const members = addon.hosts.map((h) => member(config, h));
+    const ports = haPorts(addon.port);
+    return members.map((self) => ({
+      key: `${addon.name}@${self.name}`,
+      host: self.name,
+      addon: addon.name,
+      desired: {
+        port: ports.gateway,
+        spec: {
+          role: 'gateway' as const,
+          addon: addon.name,
+          name: gatewayContainerName(addon.name),
+          image: config.defaults.image,
+          dir: `${hostDataDir(config, self.name)}/${addon.name}/gateway`,
+          command: ['haproxy', '-db', '-f', `${HA_DIR}/haproxy.cfg`],
+          memoryMb: null,
+          files: { 'haproxy.cfg': gatewayConfig({ port: ports.gateway, postgresPort: ports.postgres, apiPort: ports.api, members, allowedIps: addon.allowedIps }) },
+        },
+      },
+    }));
+  });
+}

@@ -1,0 +1,56 @@
+import type { Attrs, Change, Hazard } from '../../plan/types.js';
+import type { HaContainerSpec, ObservedHaUnit } from './model.js';
+import { fileHashes, specHash } from './spec-hash.js';
+
+// Pure: a container of high availability, desired against observed -> at most one change: create it, make it
+// again from a changed spec (or changed files, when it cannot reload them), rewrite files it reloads, or
+// start it again. Removal of undeclared ones is not done yet.
+
+export interface HaDiffInput {
+  address: string;
+  kind: string;
+  stepType: string;
+  /** Extra fields of the step besides the spec (e.g. who to wait for). */
+  step?: Record<string, string | number | boolean | string[]>;
+  /** What making it again costs (a restart of PostgreSQL, of the gateway). */
+  restartHazard?: Hazard;
+  /** The step that rewrites changed files and has the container reload them, when it can. */
+  reload?: { stepType: string; hazard?: Hazard };
+}
+
+function attrs(spec: HaContainerSpec): Attrs {
+  return { container: spec.name, image: spec.image, ...(spec.memoryMb !== null ? { memory_mb: spec.memoryMb } : {}), spec: specHash(spec).slice(0, 12) };
+}
+
+export function diffHaContainer(placed: { host: string; addon: string }, spec: HaContainerSpec, observed: ObservedHaUnit, input: HaDiffInput): Change[] {
+  const base = { address: input.address, kind: input.kind, host: placed.host, addon: placed.addon };
+  const steps = [{ type: input.stepType, spec: spec as never, ...input.step }];
+  const have = observed.container;
+  if (!have) {
+    return [{ ...base, action: 'create', reason: `${spec.name} does not exist on ${placed.host}`, before: null, after: attrs(spec), hazards: [], steps }];
+  }
+  const want = fileHashes(spec);
+  const changedFiles = Object.keys(want).filter((f) => observed.files[f] !== want[f]).sort();
+  const hash = specHash(spec);
+  if (have.spec !== hash || (changedFiles.length && !input.reload)) {
+    const why = have.spec !== hash ? 'was started from another configuration' : `reads changed files (${changedFiles.join(', ')})`;
+    return [{
+      ...base, action: 'update', reason: `${spec.name} ${why}`,
+      before: { container: have.name, spec: have.spec.slice(0, 12) }, after: attrs(spec),
+      hazards: input.restartHazard ? [input.restartHazard] : [], steps,
+    }];
+  }
+  if (!have.running) {
+    return [{ ...base, action: 'update', reason: `${spec.name} is ${have.status}`, before: { container: have.name, status: have.status }, after: { container: spec.name, status: 'running' }, hazards: [], steps }];
+  }
+  if (changedFiles.length && input.reload) {
+    return [{
+      ...base, action: 'update', reason: `${changedFiles.join(', ')} changed: rewritten and reloaded, without a restart`,
+      before: { files: changedFiles.map((f) => `${f} ${observed.files[f]?.slice(0, 12) ?? '(missing)'}`) },
+      after: { files: changedFiles.map((f) => `${f} ${want[f]!.slice(0, 12)}`) },
+      hazards: input.reload.hazard ? [input.reload.hazard] : [],
+      steps: [{ type: input.reload.stepType, spec: spec as never }],
+    }];
+  }
+  return [];
+}

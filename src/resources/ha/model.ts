@@ -1,0 +1,85 @@
+// Desired and observed state of the containers that make a highly available add-on: the consensus store
+// (etcd), the Patroni members (PostgreSQL run by Patroni) and the gateways (HAProxy). They are all run
+// alike, from dbform's image with host networking and a restart policy, so one shape describes each.
+
+/** What dbform runs for high availability: which of the three. */
+export type HaRole = 'etcd' | 'patroni' | 'gateway';
+
+export interface HaContainerSpec {
+  role: HaRole;
+  /** The add-on it serves ("" for the consensus store, which serves the fleet). */
+  addon: string;
+  name: string;
+  image: string;
+  /** Host directory mounted at /var/lib/dbform in the container: its files and data. */
+  dir: string;
+  /** The command run in the container (the image has no entrypoint). */
+  command: string[];
+  /** The container's hard memory limit (the plan's, for PostgreSQL), or null for none. */
+  memoryMb: number | null;
+  /** Files dbform writes under `dir` (relative path -> content). None holds a secret: Patroni reads its
+   *  passwords from the environment, filled in by apply (see patroni/apply.ts). */
+  files: Record<string, string>;
+}
+
+/** A container dbform runs for high availability, as `docker inspect` shows it. */
+export interface ObservedHaContainer {
+  name: string;
+  role: string;
+  addon: string;
+  /** specHash of what it was started from (a label): any difference means it must be made again. */
+  spec: string;
+  running: boolean;
+  status: string;
+  /** Host directory mounted at /var/lib/dbform ("" when none). */
+  dir: string;
+}
+
+/** A Patroni member as the cluster sees it (Patroni's /cluster endpoint). */
+export interface PatroniMemberState {
+  /** leader, sync_standby, replica (Patroni's words). */
+  role: string;
+  /** running, streaming, starting, stopped, start failed, ... */
+  state: string;
+  /** Replication lag in MB, rounded up (0: none); null for the leader or when Patroni does not know. Rounded
+   *  so that the plan's fingerprint of the live state does not move with every byte of WAL. */
+  lagMb: number | null;
+  timeline: number | null;
+}
+
+/** A container and the SHA-256 of each of its files on the host (null: missing). */
+export interface ObservedHaUnit {
+  container: ObservedHaContainer | null;
+  files: Record<string, string | null>;
+}
+
+export interface ObservedPatroni extends ObservedHaUnit {
+  /** null when Patroni's API did not answer (stopped, starting). */
+  member: PatroniMemberState | null;
+}
+
+export interface DesiredPatroni {
+  spec: HaContainerSpec;
+  /** Preferred primary (the first of the add-on's hosts): it bootstraps the cluster, the others clone it. */
+  preferred: boolean;
+  /** Patroni's REST API on this member, and the preferred member's (the others wait for it at creation). */
+  apiPort: number;
+  preferredApi: string;
+  /** The other members' REST APIs: a primary made again hands its role over to one of them first. */
+  peerApis: string[];
+  /** Names and addresses the members' server certificate covers (clients reach any gateway). */
+  tlsNames: string[];
+  /** Keystore entry of the add-on's superuser password (the same on every member: derived, see apply). */
+  superuserKey: string;
+}
+
+export interface DesiredEtcd {
+  spec: HaContainerSpec;
+  /** Every member of the consensus store (host names). */
+  members: string[];
+}
+
+export interface DesiredGateway {
+  spec: HaContainerSpec;
+  port: number;
+}

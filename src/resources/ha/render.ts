@@ -1,0 +1,137 @@
+import { stringify } from 'yaml';
+
+// Pure renderers of what the highly available containers read: etcd's command line, Patroni's
+// patroni.yml and HAProxy's haproxy.cfg. Timings are those measured on the test fleet (see the README's
+// High availability section): a host crash is noticed and failed over within the 10 s goal.
+
+export const HA_DIR = '/var/lib/dbform';
+export const ETCD_CLIENT_PORT = 2379;
+export const ETCD_PEER_PORT = 2380;
+/** Patroni's timing: a leader key lives `ttl` s; `loop_wait + 2 * retry_timeout <= ttl` (Patroni's rule). */
+export const PATRONI_TIMING = { ttl: 6, loop_wait: 1, retry_timeout: 2 } as const;
+export const REPLICATION_USER = 'replicator';
+
+export interface Member {
+  name: string;
+  address: string;
+}
+
+/** etcd's command: one member of the fleet's consensus store. */
+export function etcdCommand(self: Member, members: Member[]): string[] {
+  const peer = (m: Member) => `http://${m.address}:${ETCD_PEER_PORT}`;
+  return [
+    'etcd',
+    '--name', self.name,
+    '--data-dir', `${HA_DIR}/etcd`,
+    '--listen-peer-urls', peer(self),
+    '--initial-advertise-peer-urls', peer(self),
+    '--listen-client-urls', `http://${self.address}:${ETCD_CLIENT_PORT},http://127.0.0.1:${ETCD_CLIENT_PORT}`,
+    '--advertise-client-urls', `http://${self.address}:${ETCD_CLIENT_PORT}`,
+    '--initial-cluster', members.map((m) => `${m.name}=${peer(m)}`).join(','),
+    '--initial-cluster-token', 'dbform',
+    '--initial-cluster-state', 'new',
+  ];
+}
+
+export interface PatroniInput {
+  addon: string;
+  self: Member;
+  members: Member[];
+  consensus: Member[];
+  postgresPort: number;
+  apiPort: number;
+  /** PostgreSQL settings (the plan's, dbform's fixed ones, TLS files). */
+  parameters: Record<string, string>;
+  /** Who may connect as an application user: hostssl when TLS is forced. */
+  forceTls: boolean;
+  synchronous: boolean;
+}
+
+/** pg_hba as Patroni writes it: PostgreSQL sees the gateways' addresses (the members'), never the clients':
+ *  allowedIps is enforced by the gateway (gatewayConfig). The superuser only from loopback and members. */
+export function patroniHba(members: Member[], forceTls: boolean): string[] {
+  const cidrs = members.map((m) => `${m.address}/32`);
+  const type = forceTls ? 'hostssl' : 'host';
+  return [
+    'local all all peer',
+    'host all postgres 127.0.0.1/32 scram-sha-256',
+    ...cidrs.map((c) => `host all postgres ${c} scram-sha-256`),
+    'host all postgres all reject',
+    ...cidrs.map((c) => `host replication ${REPLICATION_USER} ${c} scram-sha-256`),
+    ...cidrs.map((c) => `${type} all all ${c} scram-sha-256`),
+    'host all all all reject',
+  ];
+}
+
+/** patroni.yml of one member. Passwords are not in it: Patroni reads PATRONI_SUPERUSER_PASSWORD and
+ *  PATRONI_REPLICATION_PASSWORD from its environment. */
+export function patroniConfig(p: PatroniInput): string {
+  const parameters = { ...p.parameters, wal_log_hints: 'on', unix_socket_directories: '/tmp' };
+  const doc = {
+    scope: p.addon,
+    namespace: '/dbform/',
+    name: p.self.name,
+    restapi: { listen: `0.0.0.0:${p.apiPort}`, connect_address: `${p.self.address}:${p.apiPort}` },
+    etcd3: { hosts: p.consensus.map((m) => `${m.address}:${ETCD_CLIENT_PORT}`) },
+    bootstrap: {
+      dcs: {
+        ...PATRONI_TIMING,
+        maximum_lag_on_failover: 1048576,
+        // No acknowledged commit is lost when the primary's host dies; without a replica, the primary keeps
+        // accepting writes (not strict).
+        synchronous_mode: p.synchronous,
+        synchronous_mode_strict: false,
+        postgresql: { use_pg_rewind: true, use_slots: true, parameters },
+      },
+      initdb: [{ encoding: 'UTF8' }, { locale: 'C.UTF-8' }, 'data-checksums', { 'auth-local': 'peer' }, { 'auth-host': 'scram-sha-256' }],
+    },
+    postgresql: {
+      listen: `0.0.0.0:${p.postgresPort}`,
+      connect_address: `${p.self.address}:${p.postgresPort}`,
+      use_unix_socket: true,
+      data_dir: `${HA_DIR}/pgdata`,
+      bin_dir: '/usr/lib/postgresql/15/bin',
+      pgpass: '/tmp/pgpass',
+      authentication: { superuser: { username: 'postgres' }, replication: { username: REPLICATION_USER } },
+      parameters,
+      pg_hba: patroniHba(p.members, p.forceTls),
+    },
+    tags: { nofailover: false, noloadbalance: false, clonefrom: false, nosync: false },
+  };
+  return '# managed by dbform from databases.yaml: changes made here are reverted\n' + stringify(doc, { lineWidth: 0 });
+}
+
+export interface GatewayInput {
+  port: number;
+  postgresPort: number;
+  apiPort: number;
+  members: Member[];
+  /** The add-on's allowedIps (empty: every address). */
+  allowedIps: string[];
+}
+
+/** haproxy.cfg of one gateway: TCP to whichever member Patroni's API calls the primary (TLS passes through
+ *  untouched, so tls.force holds end to end). A member marked down has its sessions cut, so clients
+ *  reconnect to the new primary at once instead of hanging on a dead one. */
+export function gatewayConfig(g: GatewayInput): string {
+  const allowed = g.allowedIps.length ? ['127.0.0.1/32', '::1/128', ...g.members.map((m) => `${m.address}/32`), ...g.allowedIps] : [];
+  return [
+    '# managed by dbform from databases.yaml: changes made here are reverted',
+    'global',
+    '  maxconn 2000',
+    'defaults',
+    '  mode tcp',
+    '  timeout connect 2s',
+    '  timeout client 30m',
+    '  timeout server 30m',
+    '  timeout check 1s',
+    'listen primary',
+    `  bind 0.0.0.0:${g.port}`,
+    ...(allowed.length ? [`  tcp-request connection reject unless { src ${allowed.join(' ')} }`] : []),
+    '  option httpchk GET /primary',
+    '  http-check expect status 200',
+    '  default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 1 on-marked-down shutdown-sessions',
+    ...g.members.map((m) => `  server ${m.name} ${m.address}:${g.postgresPort} check port ${g.apiPort}`),
+    '',
+  ].join('\n');
+}

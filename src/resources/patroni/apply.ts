@@ -1,0 +1,115 @@
+import type { ApplyContext, Executor } from '../../apply/context.js';
+import type { Step } from '../../plan/types.js';
+import type { HaContainerSpec } from '../ha/model.js';
+import { field } from '../../apply/context.js';
+import { run } from '../../hosts/host.js';
+import { shq } from '../../util/shell.js';
+import { writeDataFile } from '../data-files.js';
+import { pollHttp, prepareDir, startContainer, stepSpec, waitForHttp, writeSpecFiles } from '../ha/run-container.js';
+import { issueServerCert } from '../tls/server-cert.js';
+import { removalTarget, removeHaContainer } from '../ha/undeclared.js';
+
+// Creates or re-creates one Patroni member. The superuser and replication passwords are derived from the
+// master key (the same on every member) and reach Patroni through its environment file (mode 600), never a
+// plan or a command line; the superuser's is also kept in the host's keystore, where gather and apply's
+// SQL sessions look for it. The server certificate's key is made here, on first creation.
+
+const API_URL = /^http:\/\/[0-9a-f.:[\]]+:\d+$/;
+
+function apiUrls(step: Step, name: string): string[] {
+  const value = step[name];
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || !list.every((u) => typeof u === 'string' && API_URL.test(u))) throw new Error(`plan step patroni.ensure: ${name} is not a list of API addresses`);
+  return list as string[];
+}
+
+/** The passwords (derived: the same on every member) in the container's environment file, and the server
+ *  certificate, issued on the member's first creation. */
+async function prepareMember(step: Step, ctx: ApplyContext, spec: HaContainerSpec): Promise<void> {
+  const superuserKey = field<string>(step, 'superuserKey', 'string');
+  if (superuserKey !== `addon/${spec.addon}/postgres`) throw new Error('plan step patroni.ensure: superuserKey is not the add-on\'s');
+  const superuser = ctx.keystore.derivedPassword(superuserKey);
+  if ((await ctx.keystore.get(superuserKey)) !== superuser) await ctx.keystore.set(superuserKey, superuser);
+  const replication = ctx.keystore.derivedPassword(`addon/${spec.addon}/replication`);
+  const tlsDir = `${spec.dir}/tls`;
+  await run(ctx.host, `preparing ${tlsDir}`, `mkdir -p ${shq(tlsDir)}`);
+  await prepareDir(ctx, spec, `PATRONI_SUPERUSER_PASSWORD=${superuser}\nPATRONI_REPLICATION_PASSWORD=${replication}\n`);
+  if ((await ctx.host.exec(`test -s ${shq(`${tlsDir}/server.crt`)}`)).code === 0) return;
+  const names = step.tlsNames;
+  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw new Error('plan step patroni.ensure: tlsNames must be strings');
+  const { certPem, keyPem } = await issueServerCert(ctx.ca, spec.addon, names as string[]);
+  await writeDataFile(ctx.host, tlsDir, 'server.key', keyPem, '600');
+  await writeDataFile(ctx.host, tlsDir, 'server.crt', certPem, '644');
+  await writeDataFile(ctx.host, tlsDir, 'root.crt', await ctx.ca.certPem(), '644');
+}
+
+/** A primary about to be made again hands its role to a synchronous replica first (a switchover: a couple of
+ *  seconds without writes, not a failover's ttl). The replica may be being made again on its own host at
+ *  the same moment: wait until it is in sync again. Without one in a minute, it restarts in place. */
+async function handOver(step: Step, ctx: ApplyContext, spec: HaContainerSpec, self: string): Promise<void> {
+  if ((await ctx.host.exec(`docker exec ${shq(spec.name)} curl -sf -m 2 -o /dev/null ${shq(`${self}/primary`)}`)).code !== 0) return;
+  const member = field<string>(step, 'member', 'string');
+  ctx.progress(`waiting for a synchronous replica of ${spec.addon} to hand the primary over to`);
+  if (!(await pollHttp(ctx, spec, apiUrls(step, 'peerApis').map((u) => `${u}/sync`), 60))) {
+    ctx.progress(`no synchronous replica of ${spec.addon}: restarting its primary in place`);
+    return;
+  }
+  ctx.progress(`switching the primary of ${spec.addon} over from ${member}`);
+  const body = JSON.stringify({ leader: member });
+  await run(ctx.host, `switching the primary of ${spec.addon} over`, `docker exec ${shq(spec.name)} curl -sf -m 60 -X POST -d ${shq(body)} ${shq(`${self}/switchover`)} >/dev/null`);
+}
+
+const ensure: Executor = async (step, ctx) => {
+  const spec = stepSpec(step);
+  const self = `http://127.0.0.1:${field<number>(step, 'apiPort', 'number')}`;
+  await prepareMember(step, ctx, spec);
+  const initialized = (await ctx.host.exec(`test -s ${shq(`${spec.dir}/pgdata/PG_VERSION`)}`)).code === 0;
+  if (!initialized && step.preferred !== true) {
+    // The preferred member bootstraps the cluster; this one clones it once it is the primary.
+    ctx.progress(`waiting for the preferred primary of ${spec.addon}`);
+    await waitForHttp(ctx, spec, `${apiUrls(step, 'preferredApi')[0]}/primary`, `the preferred primary of ${spec.addon} did not start`);
+  }
+  if (initialized) await handOver(step, ctx, spec, self);
+  await ctx.forget(spec.addon);
+  await startContainer(ctx, spec, true);
+  ctx.progress(`waiting for PostgreSQL of ${spec.addon} under Patroni`);
+  await waitForHttp(ctx, spec, `${self}/health`, `PostgreSQL of ${spec.addon} is not running under Patroni`);
+  // Done once it is the primary, or a replica whose acknowledgement the primary's commits wait for: from then
+  // on, no acknowledged commit is lost.
+  ctx.progress(`waiting for ${ctx.host.name} to be the primary or the synchronous replica of ${spec.addon}`);
+  await waitForHttp(ctx, spec, [`${self}/primary`, `${self}/sync`], `${spec.addon} on ${ctx.host.name} is neither the primary nor a synchronous replica`);
+  if (!initialized && step.preferred === true) {
+    // A new cluster is done once its replica (made on its own host meanwhile) is in sync: the users and the
+    // database that follow are then written to both members, and their commits never hang on a replica
+    // that is still catching up.
+    ctx.progress(`waiting for the synchronous replica of ${spec.addon}`);
+    await waitForHttp(ctx, spec, apiUrls(step, 'peerApis').map((u) => `${u}/sync`), `no replica of ${spec.addon} became synchronous`);
+  }
+};
+
+/** Rewrites patroni.yml and has Patroni reload it (SIGHUP): it rewrites pg_hba.conf and postgresql.conf and
+ *  reloads PostgreSQL. The next plan reads the file's hash, so a reload that did not happen shows again. */
+const reload: Executor = async (step, ctx) => {
+  const spec = stepSpec(step);
+  await writeSpecFiles(ctx, spec);
+  ctx.progress(`reloading ${spec.name}`);
+  await run(ctx.host, `reloading ${spec.name}`, `docker kill -s HUP ${shq(spec.name)} >/dev/null`);
+};
+
+/** Removes a member, and its cluster's state in the consensus store (Patroni keeps it there, and an add-on made
+ *  again with the same name would wait for a leader that no longer exists instead of starting afresh). */
+const remove: Executor = async (step, ctx) => {
+  const { name, dir } = removalTarget(step);
+  const addon = field<string>(step, 'addon', 'string');
+  if (!/^[a-z][a-z0-9-]{1,40}$/.test(addon)) throw new Error('plan step patroni.remove: addon is not an add-on name');
+  const b64 = (t: string) => Buffer.from(t).toString('base64');
+  const body = JSON.stringify({ key: b64(`/dbform/${addon}/`), range_end: b64(`/dbform/${addon}0`) });
+  // etcd's addresses come from the member's own patroni.yml; its v3 HTTP gateway deletes the key range.
+  const hosts = `sed -n '/^etcd3:/,/^[a-z]/p' ${shq(`${dir}/patroni.yml`)} 2>/dev/null | grep -oE '[0-9a-f.:]+:[0-9]+'`;
+  // curl from the member's image: the host itself may have none.
+  const loop = `for h in "$@"; do curl -sf -m 3 -X POST -d '${body}' "http://$h/v3/kv/deleterange" >/dev/null && exit 0; done; exit 1`;
+  await ctx.host.exec(`img=$(docker inspect -f '{{.Config.Image}}' ${shq(name)} 2>/dev/null) && docker run --rm --network host "$img" sh -c ${shq(loop)} sh $(${hosts}); true`);
+  await removeHaContainer(step, ctx);
+};
+
+export const patroniExecutors: Record<string, Executor> = { 'patroni.ensure': ensure, 'patroni.reload': reload, 'patroni.remove': remove };

@@ -1,0 +1,223 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FLEET_STATE, type Fleet, dockerOn, fleetDown, fleetUp, hostsYaml } from './fleet-harness.js';
+import { Workspace } from './harness.js';
+import pg from 'pg';
+import { connectAny, longestGapMs, parseMultiHostUrl, runWriter, type Target } from './ha-writer.js';
+
+// A highly available business add-on on the real fleet: Patroni members on db-1 and db-2, etcd on db-3,
+// a gateway (HAProxy) on each member. A writer commits one row at a time through DATABASE_URL while the
+// primary's host is cut (link down, then every process of the host killed at once, as a crash does).
+
+const REBOOT = fileURLToPath(new URL('../fleet/reboot.sh', import.meta.url));
+const CLI = fileURLToPath(new URL('../../bin/dbform.js', import.meta.url));
+let fleet: Fleet;
+const ws = new Workspace();
+const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
+
+let plan = 'postgresql-business-512';
+
+/** The CLI without blocking the event loop (ws.run does), so that a writer keeps writing meanwhile. */
+function runAsync(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args, '-f', ws.config], { env: { ...process.env, ...ws.env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+function config(): string {
+  return `version: 1
+hosts:
+${hostsYaml(fleet)}consensus:
+  hosts: [db-3]
+addons:
+  orders:
+    plan: ${plan}
+    hosts: [db-1, db-2]
+    port: 31001
+`;
+}
+
+beforeAll(() => {
+  fleet = fleetUp(3);
+  ws.write(config());
+});
+
+afterAll(() => {
+  ws.cleanup([]);
+  fleetDown();
+});
+
+describe('a highly available business add-on', () => {
+  let target: Target;
+
+  it('is created by apply: a primary on the preferred host, a synchronous replica, then an empty plan', () => {
+    const started = Date.now();
+    const r = ws.run(['apply', '--auto-approve']);
+    console.log(`apply: ${Date.now() - started} ms`);
+    expect(r.code, r.stdout.slice(-2500) + r.stderr).toBe(0);
+    expect(r.stderr + r.stdout).toMatch(/Apply complete/);
+    const plan = ws.run(['plan', '--detailed-exitcode']);
+    expect(plan.stdout).toContain('No changes.');
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain('Note: add-on orders: db-1 is the primary (running)');
+    expect(plan.stdout).toMatch(/Note: add-on orders: db-2 is the synchronous replica \((running|streaming), lag 0 MB\)/);
+    expect(plan.stdout).toContain('Warning: the consensus store has one member (db-3)');
+    expect(dockerOn(host('db-3'), ['ps', '--format', '{{.Names}}'])).toBe('dbform-etcd');
+    expect(dockerOn(host('db-2'), ['ps', '--format', '{{.Names}}']).split('\n').sort()).toEqual(['dbform-orders', 'dbform-orders-gateway']);
+  });
+
+  it('gives one DATABASE_URL naming both gateways, where the owner can write', async () => {
+    const url = ws.urls('orders').DATABASE_URL!;
+    expect(url).toMatch(/@10\.77\.0\.11:31001,10\.77\.0\.12:31001\/orders$/);
+    target = parseMultiHostUrl(url);
+    const { client } = await connectAny(target);
+    await client.query('CREATE TABLE t (id int PRIMARY KEY)');
+    expect((await client.query<{ s: string }>("SELECT current_setting('synchronous_standby_names') AS s")).rows[0]!.s).toBe('"db-2"');
+    await client.end();
+  });
+
+  it('fails over when the primary host crashes: writes resume within 10 s, no acknowledged row is lost', async () => {
+    let stop = false;
+    const writerStart = Date.now();
+    const writing = runWriter(target, 't', () => stop);
+    await new Promise((r) => setTimeout(r, 3000));
+    const cutAt = Date.now();
+    // The crash: the link first (so no buffered WAL leaves afterwards), then every process of the host.
+    execFileSync('ip', ['netns', 'exec', 'dbf-db-1', 'ip', 'link', 'set', 'eth0', 'down']);
+    process.kill(host('db-1').pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 15_000));
+    stop = true;
+    const result = await writing;
+    const gap = longestGapMs(result);
+    const afterCut = result.ackedAt.filter((t) => t > cutAt - writerStart).length;
+    console.log(`writer: ${result.acked.length} acknowledged, ${result.inDoubt.length} in doubt, longest gap ${gap} ms`);
+    expect(result.acked.length).toBeGreaterThan(100);
+    expect(afterCut).toBeGreaterThan(0);
+    expect(gap).toBeLessThan(10_000);
+    const { client, index } = await connectAny(target, 1);
+    expect(index).toBe(1);
+    const rows = (await client.query<{ id: number }>('SELECT id FROM t')).rows.map((r) => r.id);
+    await client.end();
+    const present = new Set(rows);
+    const lost = result.acked.filter((id) => !present.has(id));
+    console.log(`new primary holds ${rows.length} rows; acknowledged rows missing: ${lost.length}`);
+    expect(lost).toEqual([]);
+    // Rows it holds are acknowledged or in doubt, nothing else.
+    const known = new Set([...result.acked, ...result.inDoubt]);
+    expect(rows.filter((id) => !known.has(id))).toEqual([]);
+  });
+
+  it('plans with the survivor as primary and the dead host not read', () => {
+    const plan = ws.run(['plan']);
+    expect(plan.stdout).toContain('Note: add-on orders: db-2 is the primary');
+    expect(plan.stdout + plan.stderr).toMatch(/db-1/);
+    expect(plan.stdout).not.toMatch(/Note: add-on orders: db-1/);
+  });
+
+  it('takes the crashed host back as a replica once it is up again (Patroni rewinds it); apply then has nothing to do', async () => {
+    execFileSync('bash', [REBOOT, 'db-1', FLEET_STATE], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const rebootedAt = Date.now();
+    let plan = ws.run(['plan']);
+    while (!/Note: add-on orders: db-1 is the (synchronous )?replica \((running|streaming)/.test(plan.stdout) && Date.now() - rebootedAt < 90_000) {
+      await new Promise((r) => setTimeout(r, 2000));
+      plan = ws.run(['plan']);
+    }
+    console.log(`old primary back as a replica ${Date.now() - rebootedAt} ms after its host's reboot`);
+    expect(plan.stdout).toContain('Note: add-on orders: db-2 is the primary');
+    expect(plan.stdout).toMatch(/Note: add-on orders: db-1 is the (synchronous )?replica/);
+    const apply = ws.run(['apply', '--auto-approve']);
+    expect(apply.code).toBe(0);
+    const again = ws.run(['plan', '--detailed-exitcode']);
+    expect(again.stdout).toContain('No changes.');
+    expect(again.code).toBe(0);
+  });
+
+  it('changes the plan by restarting the replica, then switching over: writes pause under 5 s, nothing acknowledged is lost', async () => {
+    plan = 'postgresql-business-1024';
+    ws.write(config());
+    const planned = ws.run(['plan']);
+    expect(planned.stdout).toContain('~ addon.orders.patroni.db-1');
+    expect(planned.stdout).toContain('~ addon.orders.patroni.db-2');
+    expect(planned.stdout).toContain('! RESTART');
+    const { client } = await connectAny(target, 1);
+    await client.query('CREATE TABLE u (id int PRIMARY KEY)');
+    await client.end();
+    let stop = false;
+    const writing = runWriter(target, 'u', () => stop);
+    await new Promise((r) => setTimeout(r, 2000));
+    const started = Date.now();
+    const apply = await runAsync(['apply', '--auto-approve', '--allow-hazards', 'RESTART']);
+    console.log(`plan change applied in ${Date.now() - started} ms`);
+    await new Promise((r) => setTimeout(r, 2000));
+    stop = true;
+    const result = await writing;
+    expect(apply.code, apply.stderr).toBe(0);
+    const gap = longestGapMs(result);
+    const { client: after } = await connectAny(target, 0);
+    const present = new Set((await after.query<{ id: number }>('SELECT id FROM u')).rows.map((r) => r.id));
+    await after.end();
+    const lost = result.acked.filter((id) => !present.has(id));
+    console.log(`plan change: ${result.acked.length} acknowledged, ${result.inDoubt.length} in doubt, longest gap ${gap} ms, ${lost.length} lost`);
+    expect(lost).toEqual([]);
+    expect(gap).toBeLessThan(5000);
+    for (const h of ['db-1', 'db-2']) expect(dockerOn(host(h), ['inspect', '-f', '{{.HostConfig.Memory}}', 'dbform-orders'])).toBe(String(1024 * 1024 * 1024));
+    const again = ws.run(['plan', '--detailed-exitcode']);
+    expect(again.stdout).toContain('No changes.');
+    expect(again.code).toBe(0);
+  });
+
+  it('forces TLS on every member by a reload (no restart): the primary then refuses plaintext and accepts TLS', async () => {
+    ws.write(config().replace('    port: 31001\n', '    port: 31001\n    tls:\n      force: true\n'));
+    const plan = ws.run(['plan']);
+    expect(plan.stdout).toContain('~ addon.orders.patroni.db-1');
+    expect(plan.stdout).toContain('~ addon.orders.patroni.db-2');
+    expect(plan.stdout).toContain('patroni.yml changed: rewritten and reloaded, without a restart');
+    expect(plan.stdout).not.toContain('RESTART');
+    const apply = ws.run(['apply', '--auto-approve', '--allow-hazards', 'ACCESS_CHANGE']);
+    expect(apply.code, apply.stderr).toBe(0);
+    const again = ws.run(['plan', '--detailed-exitcode']);
+    expect(again.stdout).toContain('No changes.');
+    expect(again.code).toBe(0);
+    const ca = ws.run(['output', 'orders', '--ca']).stdout;
+    const gateway = { ...target, host: '10.77.0.12', port: 31001 };
+    const attempt = async (ssl: pg.ClientConfig['ssl']) => {
+      const c = new pg.Client({ ...gateway, ssl, connectionTimeoutMillis: 2000 });
+      try {
+        await c.connect();
+        return (await c.query<{ ssl: boolean }>('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).rows[0]!.ssl;
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+    };
+    // Patroni rewrites pg_hba.conf at its next loop (1 s) after the reload.
+    const deadline = Date.now() + 10_000;
+    let plaintext = await attempt(false).catch((e: Error) => e.message);
+    while (typeof plaintext !== 'string' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      plaintext = await attempt(false).catch((e: Error) => e.message);
+    }
+    expect(plaintext).toMatch(/no encryption/);
+    expect(await attempt({ ca, servername: undefined })).toBe(true);
+  });
+
+  it('deletes the members, gateways and consensus store once the add-on leaves the file', () => {
+    ws.write(`version: 1\nhosts:\n${hostsYaml(fleet)}`);
+    const plan = ws.run(['plan']);
+    for (const address of ['addon.orders.patroni.db-1', 'addon.orders.patroni.db-2', 'addon.orders.gateway.db-1', 'addon.orders.gateway.db-2', 'consensus.etcd.db-3']) {
+      expect(plan.stdout).toContain(`- ${address}`);
+    }
+    expect(plan.stdout).toContain('DATA_LOSS');
+    const apply = ws.run(['apply', '--auto-approve', '--allow-hazards', 'DATA_LOSS']);
+    expect(apply.code, apply.stderr).toBe(0);
+    for (const h of ['db-1', 'db-2', 'db-3']) expect(dockerOn(host(h), ['ps', '-a', '--format', '{{.Names}}'])).toBe('');
+    const again = ws.run(['plan', '--detailed-exitcode']);
+    expect(again.stdout).toContain('No changes.');
+    expect(again.code).toBe(0);
+  });
+});
