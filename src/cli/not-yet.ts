@@ -5,9 +5,6 @@ import type { Config } from '../config/types.js';
 export function notYetApplied(config: Config): string[] {
   const out: string[] = [];
   for (const a of config.addons) {
-    const unapplied: string[] = [];
-    if (a.encryptionAtRest) unapplied.push('encryptionAtRest');
-    if (unapplied.length) out.push(`add-on ${a.name}: ${unapplied.join(', ')} ${unapplied.length === 1 ? 'is' : 'are'} accepted but not applied by this version of dbform yet`);
     if (a.plan.startsWith('postgresql-business-')) {
       out.push(`add-on ${a.name}: business plans run as a single instance in this version (no replica, no gateway yet)`);
     }

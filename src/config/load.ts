@@ -107,6 +107,7 @@ interface RawAddon {
   port: number;
   tls?: { force?: boolean };
   encryptionAtRest?: boolean;
+  encryptionKeyVersion?: number;
   disk?: string;
   allowedIps?: string[];
   backups?: { scheduleAt?: string; pitr?: boolean };
@@ -144,6 +145,7 @@ function buildConfig(file: string, sha256: string, raw: RawFile, source: ParsedS
       port: a.port,
       tls: { force: a.tls?.force ?? false },
       encryptionAtRest: a.encryptionAtRest ?? false,
+      encryptionKeyVersion: a.encryptionKeyVersion ?? 1,
       // semantic.ts has checked both: a readable size and a known plan.
       diskMb: a.disk !== undefined ? (parseDiskSize(a.disk) as number) : (lookupPlan(a.plan)?.diskMb ?? MIN_DISK_MB),
       allowedIps: (a.allowedIps ?? []).map(withPrefix),

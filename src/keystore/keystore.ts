@@ -71,6 +71,13 @@ export class HostKeystore {
     (await this.load()).set(name, sealed);
   }
 
+  /** Removes an entry (a rotation's next key once it became the key). Removing a missing entry is a no-op. */
+  async delete(name: string): Promise<void> {
+    const file = `${this.dir}/${Buffer.from(name, 'utf8').toString('base64url')}.enc`;
+    await run(this.host, `removing keystore entry ${name}`, `rm -f ${shq(file)}`);
+    (await this.load()).delete(name);
+  }
+
   /** Returns the entry, generating and storing a random password first when it does not exist. */
   async getOrCreatePassword(name: string): Promise<string> {
     const existing = await this.get(name);

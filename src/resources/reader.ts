@@ -1,6 +1,7 @@
 import type { BackupRecord } from './backups/retention.js';
 import type { HostConfig } from '../config/types.js';
 import type { DesiredAddon, ObservedCatalog, ObservedContainer } from './model.js';
+import type { VolumeLocation, VolumeProbe } from './volume/probe.js';
 
 // What a kind's gather may read on a host. Every read is read-only and batched or cached per run, so
 // that kinds can ask for what they need one by one and a host still answers in a few round trips:
@@ -33,6 +34,8 @@ export interface HostReader {
   /** Values of the named keys of a KEY=VALUE file on the host (null: no such file). Only those lines are
    *  read, on the host: a settings file can hold credentials that must not travel. */
   fileValues(path: string, keys: readonly string[]): Promise<Record<string, string> | null>;
+  /** A LUKS volume: whether the host can run one, its header, whether it is open and mounted (no key read). */
+  volume(where: VolumeLocation): Promise<VolumeProbe>;
   /** The records of an add-on's backups in its storage (which may be reached from this machine, not the host). */
   backups(addon: string): Promise<BackupRecord[]>;
 }

@@ -44,7 +44,7 @@ interface InspectEntry {
   Name: string;
   Config: { Image: string; Labels: Record<string, string> | null; Cmd: string[] | null };
   HostConfig: { Memory: number; Binds: string[] | null };
-  State: { Status: string; Running: boolean };
+  State: { Status: string; Running: boolean; Restarting?: boolean };
 }
 
 /** Pure: `docker inspect` JSON -> observed containers keyed by add-on name. */
@@ -64,7 +64,9 @@ export function parseInspect(json: string): Map<string, ObservedContainer> {
       port: Number(settings.port ?? 5432),
       settings,
       status: c.State.Status,
-      running: c.State.Running,
+      // Docker counts a container in its restart loop as running; it serves nothing (e.g. started at boot
+      // on an encrypted volume's mount point before the volume was opened).
+      running: c.State.Running && c.State.Restarting !== true,
       dataDir: bind?.split(':')[0] ?? '',
       mounts: binds.filter((b) => b !== bind).sort(),
     });
