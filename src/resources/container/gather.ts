@@ -29,13 +29,18 @@ async function withReloadable(host: Pick<Host, 'name' | 'exec'>, containers: Map
   const withData = [...containers.values()].filter((c) => c.dataDir.startsWith('/'));
   if (withData.length === 0) return containers;
   const keys = [...RELOADABLE_SETTINGS].join('|');
-  const parts = withData.map((c) => `echo ${shq(`@@ ${c.addon}`)}; grep -E ${shq(`^(${keys}) = `)} ${shq(`${c.dataDir}/pgdata/postgresql.auto.conf`)} 2>/dev/null`);
+  // A container whose data directory holds no cluster serves nothing, whatever Docker says (started at boot
+  // on an encrypted volume's mount point before the volume was opened): it counts as not running.
+  const parts = withData.map((c) => `echo ${shq(`@@ ${c.addon}`)}; [ -s ${shq(`${c.dataDir}/pgdata/PG_VERSION`)} ] || echo '#nodata'; grep -E ${shq(`^(${keys}) = `)} ${shq(`${c.dataDir}/pgdata/postgresql.auto.conf`)} 2>/dev/null`);
   const r = await host.exec(`${parts.join('; ')}; true`);
   const sections = r.stdout.split(/^@@ /m).slice(1);
   for (const section of sections) {
     const nl = section.indexOf('\n');
     const c = containers.get(nl < 0 ? section : section.slice(0, nl));
-    if (c) Object.assign(c.settings, parseAutoConf(nl < 0 ? '' : section.slice(nl + 1)));
+    const body = nl < 0 ? '' : section.slice(nl + 1);
+    if (!c) continue;
+    if (body.startsWith('#nodata\n')) c.running = false;
+    Object.assign(c.settings, parseAutoConf(body.replace(/^#nodata\n/, '')));
   }
   return containers;
 }

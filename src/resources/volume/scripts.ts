@@ -68,6 +68,7 @@ export function createScript(v: VolumePaths, sizeMb: number, label: string): str
     // Turning encryption on for an add-on with data: the data directory was moved aside (migrateAsideScript);
     // copied onto the volume, then the unencrypted copy is deleted. A copy cut short is done again.
     'if [ -d "$d.unencrypted" ]; then cp -a "$d.unencrypted/." "$d/" && sync && rm -rf "$d.unencrypted"; fi',
+    'sync',
   ].join('\n');
 }
 
