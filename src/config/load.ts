@@ -144,7 +144,8 @@ function buildConfig(file: string, sha256: string, raw: RawFile, source: ParsedS
       host: a.host ?? onlyHost ?? EMBEDDED_HOST_NAME,
       port: a.port,
       tls: { force: a.tls?.force ?? false },
-      encryptionAtRest: a.encryptionAtRest ?? false,
+      // On by default where the plan is a production one (starter, business), as the seeds promise; sandbox off.
+      encryptionAtRest: a.encryptionAtRest ?? (lookupPlan(a.plan)?.tier !== undefined && lookupPlan(a.plan)?.tier !== 'sandbox'),
       encryptionKeyVersion: a.encryptionKeyVersion ?? 1,
       // semantic.ts has checked both: a readable size and a known plan.
       diskMb: a.disk !== undefined ? (parseDiskSize(a.disk) as number) : (lookupPlan(a.plan)?.diskMb ?? MIN_DISK_MB),
