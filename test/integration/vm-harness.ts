@@ -54,11 +54,13 @@ export function sampleProcesses(everyMs: number): { stop(): Promise<string[]> } 
   const samples: string[] = [];
   const child = spawn('bash', [SCRIPT, 'ssh', `while :; do ps -eo args; echo @@; sleep ${everyMs / 1000}; done`], {
     env: { ...process.env, DBFORM_VM_STATE: VM_STATE },
+    // Its own process group: stop() ends the script and its ssh (which would otherwise hold the pipe open).
+    detached: true,
   });
   child.stdout.setEncoding('utf8').on('data', (d: string) => samples.push(d));
   return {
     async stop() {
-      child.kill('SIGTERM');
+      process.kill(-child.pid!, 'SIGTERM');
       await new Promise((r) => child.once('close', r));
       return samples.join('').split('@@\n').filter((s) => s.trim());
     },
