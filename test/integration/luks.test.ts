@@ -19,7 +19,7 @@ const PLAIN = { name: 'ledger', port: 31102 };
 const canaryEnc = `CANARY-ENCRYPTED-${randomBytes(6).toString('hex')}`;
 const canaryPlain = `CANARY-PLAIN-${randomBytes(6).toString('hex')}`;
 
-function config(keyVersion = 1): string {
+function config(keyVersion = 1, disk = '256MB'): string {
   return `version: 1
 hosts:
 ${vmHostYaml(vm)}addons:
@@ -28,7 +28,7 @@ ${vmHostYaml(vm)}addons:
     port: ${ENC.port}
     encryptionAtRest: true
     encryptionKeyVersion: ${keyVersion}
-    disk: 256MB
+    disk: ${disk}
   ${PLAIN.name}:
     plan: postgresql-sandbox
     port: ${PLAIN.port}
@@ -151,9 +151,20 @@ describe('encryption at rest on a host with dm-crypt', () => {
     expectEmptyPlan();
   });
 
+  it('grows the volume online when disk grows', () => {
+    ws.write(config(1, '320MB'));
+    expect(ws.run(['plan']).stdout).toContain('size 256 MB -> 320 MB (online)');
+    const apply = ws.run(['apply', '--auto-approve']);
+    expect(apply.code).toBe(0);
+    const kb = Number(onVm(`df -k --output=size ${vm.dataDir}/${ENC.name} | tail -1`).trim());
+    expect(kb).toBeGreaterThan(300 * 1024);
+    expect(psqlOnVm(ENC.name, ENC.port, 'SELECT t FROM canary')).toBe(canaryEnc);
+    expectEmptyPlan();
+  });
+
   it('rotates the key: a new slot, verified, the old one removed', () => {
     const before = keystoreEntry(`volume/${ENC.name}/key`)!;
-    ws.write(config(2));
+    ws.write(config(2, '320MB'));
     const plan = ws.run(['plan', '--detailed-exitcode']);
     expect(plan.stdout).toContain('key version 1 -> 2');
     const apply = ws.run(['apply', '--auto-approve']);
@@ -173,7 +184,7 @@ describe('encryption at rest on a host with dm-crypt', () => {
     // What apply leaves when killed there: the next key kept in the keystore, and in a slot of its own.
     putKeystoreEntry(`volume/${ENC.name}/key.next`, next);
     onVm(`read -r old; read -r new; printf %s "$old" | { printf %s "$new" | cryptsetup luksAddKey -q --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file=/proc/self/fd/3 ${VOLUME()} -; } 3<&0`, `${old}\n${next}\n`);
-    ws.write(config(3));
+    ws.write(config(3, '320MB'));
     expect(ws.run(['plan']).stdout).toContain('key version 2 -> 3');
     const apply = ws.run(['apply', '--auto-approve']);
     expect(apply.code).toBe(0);
@@ -192,7 +203,7 @@ describe('encryption at rest on a host with dm-crypt', () => {
     // Only the next key opens the volume now: a reboot here must still open it.
     vmPowerCut();
     vmBoot();
-    ws.write(config(4));
+    ws.write(config(4, '320MB'));
     const apply = ws.run(['apply', '--auto-approve']);
     expect(apply.stdout + apply.stderr).toContain('Apply complete');
     expect(apply.code).toBe(0);
@@ -205,7 +216,7 @@ describe('encryption at rest on a host with dm-crypt', () => {
   it('with a wrong master key: a clear error, and nothing changes on the host', () => {
     const state = () => onVm(`cryptsetup luksDump ${VOLUME()} | grep -v Epoch; ls -l --time-style=+%s.%N ${vm.dataDir}/.keystore; docker ps --format '{{.Names}} {{.Status}}' | sed 's/Up .*/Up/'`);
     const before = state();
-    ws.write(config(5)); // a rotation is due: apply would change the volume if it could read the keys
+    ws.write(config(5, '320MB')); // a rotation is due: apply would change the volume if it could read the keys
     const wrong = { DBFORM_MASTER_KEY: 'not-the-master-key-of-this-fleet' };
     const plan = ws.run(['plan'], wrong);
     expect(plan.stdout + plan.stderr).toContain('DBFORM_MASTER_KEY is not the key it was sealed with');
@@ -213,7 +224,7 @@ describe('encryption at rest on a host with dm-crypt', () => {
     const apply = ws.run(['apply', '--auto-approve'], wrong);
     expect(apply.code).not.toBe(0);
     expect(state()).toBe(before);
-    ws.write(config(4));
+    ws.write(config(4, '320MB'));
     expectEmptyPlan();
   });
 });
