@@ -37,7 +37,7 @@ export async function gatherVolume(read: HostReader, placed: Placed<DesiredVolum
   if (!v.encrypted) return { ...NO_VOLUME, exists: await read.fileExists(v.file) };
   const probe = await read.volume(v);
   const missing = [
-    ...(probe.deviceMapper ? [] : ['no device-mapper (/dev/mapper/control is missing)']),
+    ...(probe.deviceMapper ? [] : ['no device-mapper in its kernel']),
     ...(probe.cryptsetup ? [] : ['no cryptsetup command']),
   ];
   if (missing.length) throw capabilityError(read.host.name, v, missing);

@@ -38,7 +38,9 @@ export function probeCommand(v: VolumeLocation): string {
   const f = shq(v.file);
   const d = shq(v.mountPoint);
   return [
-    `if [ -e /dev/mapper/control ]; then echo dm=yes; fi`,
+    // The kernel's device-mapper: registered (/proc/misc), or a module modprobe would load. A
+    // /dev/mapper/control node alone proves nothing (installing cryptsetup makes one on any kernel).
+    `if grep -qw device-mapper /proc/misc 2>/dev/null || modprobe -n -q dm_mod 2>/dev/null; then echo dm=yes; fi`,
     `if command -v cryptsetup >/dev/null 2>&1; then echo cryptsetup=yes; fi`,
     `if [ -f ${f} ]; then echo "bytes=$(stat -c %s ${f})"; cryptsetup luksDump ${f} 2>/dev/null | sed 's/^/dump:/'; fi`,
     `if [ -e ${shq(`/dev/mapper/${v.mapper}`)} ]; then echo open=yes; fi`,
