@@ -27,7 +27,7 @@ afterAll(() => {
 });
 
 describe('encryption at rest on a host without dm-crypt', () => {
-  const message = 'host db-1, add-on vault: encryptionAtRest needs dm-crypt, and this host has no device-mapper in its kernel';
+  const message = 'Error: host db-1: add-on vault: encryptionAtRest needs dm-crypt, and this host has no device-mapper in its kernel';
 
   it('plan says so, naming the host, the add-on and the way out', () => {
     const plan = ws.run(['plan', '--detailed-exitcode']);
