@@ -26,7 +26,7 @@ addon() { # NAME PORT ENCRYPTED
   printf '  %s:\n    plan: postgresql-sandbox\n    port: %s\n    encryptionAtRest: %s\n    disk: 1GB\n' "$1" "$2" "$3"
 }
 apply_ms() { # CONFIG-BODY -> ms of `dbform apply`
-  printf 'version: 1\nhosts:\n%s\naddons:\n%s' "$host" "$1" >"$WORK/databases.yaml"
+  printf 'version: 1\nhosts:\n%s\naddons:\n%s\n' "$host" "$1" >"$WORK/databases.yaml"
   local t0
   t0=$(date +%s%3N)
   node "$REPO/bin/dbform.js" apply --auto-approve -f "$WORK/databases.yaml" >"$WORK/apply.log" 2>&1 || { cat "$WORK/apply.log" >&2; exit 1; }
@@ -37,7 +37,7 @@ enc=$(addon bench-enc 31301 true)
 plain=$(addon bench-plain 31302 false)
 ms_enc=$(apply_ms "$enc")
 vol=$(grep -oE 'addon\.bench-enc\.volume: done \([0-9.]+s\)' "$WORK/apply.log" | grep -oE '[0-9.]+s')
-ms_plain=$(apply_ms "$enc$plain")
+ms_plain=$(apply_ms "$enc"$'\n'"$plain")
 printf 'first apply, encrypted add-on:   %6d ms (of which the LUKS volume: %s)\n' "$ms_enc" "$vol"
 printf 'first apply, unencrypted add-on: %6d ms\n' "$ms_plain"
 
