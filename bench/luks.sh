@@ -51,3 +51,4 @@ tps_plain=$(pgbench bench-plain 31302)
 printf 'pgbench TPC-B scale 10, 4 clients, %s s: encrypted %s tps, unencrypted %s tps, ratio %s\n' "$SECS" "$tps_enc" "$tps_plain" \
   "$(awk -v a="$tps_enc" -v b="$tps_plain" 'BEGIN { printf "%.2f", a / b }')"
 $VM ssh 'docker rm -f dbform-bench-enc dbform-bench-plain >/dev/null; umount /data/dbform/bench-enc; cryptsetup close dbform-bench-enc; rm -rf /data/dbform/bench-* /data/dbform/.volumes/bench-*' || true
+$VM down
