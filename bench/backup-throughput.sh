@@ -24,6 +24,7 @@ storage:
 addons:
   bench-bk:
     plan: postgresql-starter-1024
+    encryptionAtRest: false # the test fleet (network namespaces) has no device-mapper for LUKS
     port: 34901
 YAML
 dbform() { node bin/dbform.js "$@" -f "$CONFIG"; }

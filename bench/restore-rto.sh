@@ -50,6 +50,7 @@ defaults:
 addons:
   $ADDON:
     plan: postgresql-starter-1024
+    encryptionAtRest: false # the test fleet (network namespaces) has no device-mapper for LUKS
     host: db-1
     port: $PORT
     backups:

@@ -27,6 +27,13 @@ PACKAGES=(
   sudo                   # the test fleet gives a non-root user passwordless sudo
   chromium               # the dashboard's browser test (driven by playwright-core)
   prometheus             # promtool checks `dbform metrics`; a server for `dashboard --prometheus`
+  # The VM host with dm-crypt for encryption at rest (test/fleet/vm-host.sh): this machine's kernel has
+  # no device-mapper, so a qemu TCG VM boots Debian's kernel with this machine's /usr shared read-only.
+  qemu-system-x86
+  linux-image-amd64
+  busybox-static
+  cpio
+  cryptsetup-bin
 )
 
 # A package counts as present only when dpkg says "install ok installed".
@@ -54,7 +61,7 @@ else
   log "packages present"
 fi
 
-for cmd in docker dockerd debootstrap sshd cron psql pg_restore ip sudo chromium promtool prometheus; do
+for cmd in docker dockerd debootstrap sshd cron psql pg_restore ip sudo chromium promtool prometheus qemu-system-x86_64 cpio cryptsetup busybox; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || die "command $cmd not found after install"
 done
 

@@ -18,6 +18,7 @@ defaults:
 addons:
   shop:
     plan: postgresql-starter-512
+    encryptionAtRest: false # the sandbox's hosts are network namespaces: no device-mapper for LUKS
     version: "15"
     host: ${a.name}
     port: 31001

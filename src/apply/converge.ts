@@ -23,6 +23,7 @@ function readerAt(ctx: ApplyContext, desired: DesiredAddon): HostReader {
     fileExists: unavailable('a file'),
     fileValues: unavailable('a settings file'),
     backups: unavailable('the backups'),
+    volume: unavailable('a volume'),
     secret: (key) => ctx.keystore.get(key),
     instance: () => (instance ??= gatherCatalog((db) => ctx.pg(desired.name, db), desired).then((read) => ({ state: 'running' as const, ...read }))),
   };

@@ -109,6 +109,7 @@ interface RawAddon {
   port: number;
   tls?: { force?: boolean };
   encryptionAtRest?: boolean;
+  encryptionKeyVersion?: number;
   disk?: string;
   allowedIps?: string[];
   backups?: { scheduleAt?: string; pitr?: boolean };
@@ -148,7 +149,9 @@ function buildConfig(file: string, sha256: string, raw: RawFile, source: ParsedS
       hosts: members,
       port: a.port,
       tls: { force: a.tls?.force ?? false },
-      encryptionAtRest: a.encryptionAtRest ?? false,
+      // On by default where the plan is a production one (starter, business), as the seeds promise; sandbox off.
+      encryptionAtRest: a.encryptionAtRest ?? (lookupPlan(a.plan)?.tier !== undefined && lookupPlan(a.plan)?.tier !== 'sandbox'),
+      encryptionKeyVersion: a.encryptionKeyVersion ?? 1,
       // semantic.ts has checked both: a readable size and a known plan.
       diskMb: a.disk !== undefined ? (parseDiskSize(a.disk) as number) : (lookupPlan(a.plan)?.diskMb ?? MIN_DISK_MB),
       allowedIps: (a.allowedIps ?? []).map(withPrefix),

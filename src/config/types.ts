@@ -64,6 +64,8 @@ export interface AddonConfig {
   port: number;
   tls: { force: boolean };
   encryptionAtRest: boolean;
+  /** Version of the LUKS key; raising it rotates the key (README, Encryption at rest). */
+  encryptionKeyVersion: number;
   /** Disk quota in MB: `disk:` or the plan's (read-only mode above 95 %; the LUKS volume's size when encrypted). */
   diskMb: number;
   allowedIps: string[];

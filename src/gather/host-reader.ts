@@ -13,6 +13,7 @@ import { batchedReadsOf, type BatchedReads, type CommandRunner } from './batched
 import { shq } from '../util/shell.js';
 import type { ObservedHaContainer, PatroniMemberState } from '../resources/ha/model.js';
 import { HA_LIST_COMMAND, parseHaInspect, parsePatroniMember, patroniClusterCommand } from '../resources/ha/gather.js';
+import { parseProbe, probeCommand, type VolumeLocation, type VolumeProbe } from '../resources/volume/probe.js';
 
 // The HostReader of one host for one run. Files asked for in the same tick are read in one command
 // (DataLoader batches them), and every answer is kept for the run, so a kind never costs a round trip of
@@ -78,6 +79,10 @@ export class LiveHostReader implements HostReader {
   fileValues(path: string, keys: readonly string[]): Promise<Record<string, string> | null> {
     if (!keys.every((k) => /^[A-Z][A-Z0-9_]*$/.test(k))) return Promise.reject(new Error(`fileValues: not setting names: ${keys.join(', ')}`));
     return this.values.load(JSON.stringify({ path, keys: [...keys].sort() }));
+  }
+
+  async volume(where: VolumeLocation): Promise<VolumeProbe> {
+    return parseProbe((await this.reads.exec(probeCommand(where))).stdout);
   }
 
   backups(addon: string): Promise<BackupRecord[]> {

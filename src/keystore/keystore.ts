@@ -65,7 +65,9 @@ export class HostKeystore {
     await run(
       this.host,
       `writing keystore entry ${name}`,
-      `umask 077 && mkdir -p ${shq(this.dir)} && cat > ${shq(file + '.tmp')} && mv ${shq(file + '.tmp')} ${shq(file)}`,
+      // Synced: an entry is often a key that data is about to be encrypted with (a volume's), and a power
+      // cut must not leave the data without it.
+      `umask 077 && mkdir -p ${shq(this.dir)} && cat > ${shq(file + '.tmp')} && sync ${shq(file + '.tmp')} && mv ${shq(file + '.tmp')} ${shq(file)} && sync ${shq(this.dir)}`,
       { stdin: sealed },
     );
     (await this.load()).set(name, sealed);
@@ -80,6 +82,13 @@ export class HostKeystore {
     const value = createHmac('sha256', this.key).update(`dbform derived password\0${name}`).digest().subarray(0, 24).toString('base64url');
     registerSecret(value);
     return value;
+  }
+
+  /** Removes an entry (a rotation's next key once it became the key). Removing a missing entry is a no-op. */
+  async delete(name: string): Promise<void> {
+    const file = `${this.dir}/${Buffer.from(name, 'utf8').toString('base64url')}.enc`;
+    await run(this.host, `removing keystore entry ${name}`, `rm -f ${shq(file)} && sync ${shq(this.dir)}`);
+    (await this.load()).delete(name);
   }
 
   /** Returns the entry, generating and storing a random password first when it does not exist. */

@@ -2,6 +2,7 @@ import type { BackupRecord } from './backups/retention.js';
 import type { HostConfig } from '../config/types.js';
 import type { DesiredAddon, ObservedCatalog, ObservedContainer } from './model.js';
 import type { ObservedHaContainer, PatroniMemberState } from './ha/model.js';
+import type { VolumeLocation, VolumeProbe } from './volume/probe.js';
 
 // What a kind's gather may read on a host. Every read is read-only and batched or cached per run, so
 // that kinds can ask for what they need one by one and a host still answers in a few round trips:
@@ -40,6 +41,8 @@ export interface HostReader {
   /** A Patroni member as its cluster sees it (its REST API, asked from inside its container); null when the
    *  API does not answer. */
   patroniMember?(container: string, apiPort: number, member: string): Promise<PatroniMemberState | null>;
+  /** A LUKS volume: whether the host can run one, its header, whether it is open and mounted (no key read). */
+  volume(where: VolumeLocation): Promise<VolumeProbe>;
   /** The records of an add-on's backups in its storage (which may be reached from this machine, not the host). */
   backups(addon: string): Promise<BackupRecord[]>;
 }

@@ -52,5 +52,7 @@ export function recordedReader(host: HostConfig, rec: Recording, addonHosts: Rec
     // Recordings predate these reads: the retention settings and backups of a recorded add-on are none.
     fileValues: async () => null,
     backups: async () => [],
+    // Recordings predate encryption at rest: a host with device-mapper and no volume on it.
+    volume: async () => ({ deviceMapper: true, cryptsetup: true, fileBytes: null, header: null, open: false, mountedFrom: null, pgdata: false }),
   };
 }

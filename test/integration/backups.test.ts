@@ -19,6 +19,7 @@ let cronAt: DateTime;
 function config(withVault = true, vaultPlan = 'postgresql-starter-256'): string {
   const vault = `  vault:
     plan: ${vaultPlan}
+    encryptionAtRest: false # the test fleet (network namespaces) has no device-mapper for LUKS
     host: db-1
     port: 31001
     backups:

@@ -35,6 +35,7 @@ function config(): string {
 addons:
   shop:
     plan: postgresql-starter-256
+    encryptionAtRest: false # the test fleet (network namespaces) has no device-mapper for LUKS
     host: db-1
     port: 31001
     backups:

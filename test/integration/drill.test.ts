@@ -39,6 +39,7 @@ ${hostsYaml(fleet)}${s3StorageYaml(fleet.s3)}defaults:
 addons:
   ledger:
     plan: postgresql-starter-1024
+    encryptionAtRest: false # the test fleet (network namespaces) has no device-mapper for LUKS
     host: db-1
     port: 31001
     backups:

@@ -23,7 +23,8 @@ function addonsYaml(extraUsersOnGamma = 0): string {
 
 function config(opts: { extraUsersOnGamma?: number; gammaPlan?: string; overrides?: Parameters<typeof hostsYaml>[1] } = {}): string {
   let addons = addonsYaml(opts.extraUsersOnGamma);
-  if (opts.gammaPlan) addons = addons.replace(/( {2}gamma:\n {4}plan: )postgresql-sandbox/, `$1${opts.gammaPlan}`);
+  // encryptionAtRest: false: the test fleet (network namespaces) has no device-mapper for LUKS.
+  if (opts.gammaPlan) addons = addons.replace(/( {2}gamma:\n {4}plan: )postgresql-sandbox/, `$1${opts.gammaPlan}\n    encryptionAtRest: false`);
   return `version: 1\nhosts:\n${hostsYaml(fleet, opts.overrides)}addons:\n${addons}`;
 }
 

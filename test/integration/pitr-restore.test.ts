@@ -19,6 +19,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function config(withCopy: boolean): string {
   const copy = `  copy:
     plan: postgresql-starter-256
+    encryptionAtRest: false # the test fleet (network namespaces) has no device-mapper for LUKS
     host: db-2
     port: 31002
     users:
@@ -30,6 +31,7 @@ hosts:
 ${hostsYaml(fleet)}${s3StorageYaml(fleet.s3)}addons:
   ledger:
     plan: postgresql-starter-256
+    encryptionAtRest: false # the test fleet (network namespaces) has no device-mapper for LUKS
     host: db-1
     port: 31001
     users:

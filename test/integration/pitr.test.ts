@@ -41,6 +41,7 @@ ${storageYaml(storage)}defaults:
 addons:
   ledger:
     plan: postgresql-starter-256
+    encryptionAtRest: false # the test fleet (network namespaces) has no device-mapper for LUKS
     host: db-1
     port: 31001
     backups:

@@ -33,10 +33,12 @@ ${hostsYaml(fleet)}${s3StorageYaml(fleet.s3)}defaults:
 addons:
   vault:
     plan: postgresql-starter-256
+    encryptionAtRest: false # the test fleet (network namespaces) has no device-mapper for LUKS
     host: db-1
     port: 31001
 ${users}  copy:
     plan: postgresql-starter-256
+    encryptionAtRest: false # the test fleet (network namespaces) has no device-mapper for LUKS
     host: db-2
     port: 31002
 ${users}${extra}`;

@@ -25,6 +25,7 @@ ${hostsYaml(fleet)}${s3StorageYaml(fleet.s3)}defaults:
 addons:
   shop:
     plan: postgresql-starter-256
+    encryptionAtRest: false # the test fleet (network namespaces) has no device-mapper for LUKS
     host: db-1
     port: 31001
     backups:

@@ -21,6 +21,7 @@ hosts:
 ${hostsYaml(fleet)}addons:
   secure:
     plan: postgresql-starter-256
+    encryptionAtRest: false # the test fleet (network namespaces) has no device-mapper for LUKS
     host: db-1
     port: 31001
     tls:

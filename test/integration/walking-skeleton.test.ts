@@ -18,6 +18,7 @@ hosts:
 addons:
   it-shop:
     plan: postgresql-starter-512
+    encryptionAtRest: false # the test fleet (network namespaces) has no device-mapper for LUKS
     version: "15"
     host: local
     port: ${PORT}
@@ -29,6 +30,7 @@ addons:
         access: read-write
   it-notes:
     plan: postgresql-sandbox
+    encryptionAtRest: false # the test fleet (network namespaces) has no device-mapper for LUKS (the plan becomes a starter one below)
     version: "15"
     host: local
     port: ${SANDBOX_PORT}

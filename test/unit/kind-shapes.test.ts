@@ -37,6 +37,7 @@ function recorded(config: Config, host: string, files: Record<string, string>): 
     secret: refuse,
     fileValues: refuse,
     backups: refuse,
+    volume: refuse,
   };
 }
 

@@ -26,6 +26,7 @@ defaults:
 addons:
   shop:
     plan: postgresql-starter-512
+    encryptionAtRest: false # the test fleet (network namespaces) has no device-mapper for LUKS
     port: 31001
     backups:
       scheduleAt: "${scheduleAt}"

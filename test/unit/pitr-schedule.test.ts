@@ -28,6 +28,7 @@ defaults:
 addons:
   shop:
     plan: postgresql-starter-256
+    encryptionAtRest: false # the test fleet (network namespaces) has no device-mapper for LUKS
     port: 31001
     backups:
       scheduleAt: "${scheduleAt}"

@@ -16,7 +16,7 @@ const recorded = (name: string) => readFileSync(new URL(`./recorded/status/${nam
 const pos = { file: 'databases.yaml', line: 1, col: 1 };
 
 function addon(name: string, host: string, plan: string, pitr: boolean): AddonConfig {
-  return { name, plan, version: '15', host, hosts: [host], port: 31001, tls: { force: false }, encryptionAtRest: false, diskMb: lookupPlan(plan)!.diskMb, allowedIps: [], backups: { pitr }, extensions: [], users: [], maintenance: {}, logs: { slowQueryMs: 5000 }, pos };
+  return { name, plan, version: '15', host, hosts: [host], port: 31001, tls: { force: false }, encryptionAtRest: false, encryptionKeyVersion: 1, diskMb: lookupPlan(plan)!.diskMb, allowedIps: [], backups: { pitr }, extensions: [], users: [], maintenance: {}, logs: { slowQueryMs: 5000 }, pos };
 }
 
 const shop = addon('shop', 'db-1', 'postgresql-starter-256', true);

@@ -57,9 +57,21 @@ function reloadOnly(desired: DesiredAddon, observed: ObservedContainer): Record<
   return sameOtherwise ? Object.fromEntries(changed.map((k) => [k, want[k]!])) : undefined;
 }
 
-export function diffContainer(desired: DesiredAddon, observed: ObservedContainer | null): Change[] {
+/**
+ * A stopped container's reloadable settings live in its data directory (postgresql.auto.conf), which may
+ * be unreadable while it is stopped (an encrypted volume not open yet): those not read are taken as
+ * wanted, and checked again once it runs.
+ */
+function withUnreadSettings(desired: DesiredAddon, observed: ObservedContainer): ObservedContainer {
+  if (observed.running) return observed;
+  const unread = Object.entries(desired.container.settings).filter(([k]) => RELOADABLE_SETTINGS.has(k) && observed.settings[k] === undefined);
+  return unread.length ? { ...observed, settings: { ...observed.settings, ...Object.fromEntries(unread) } } : observed;
+}
+
+export function diffContainer(desired: DesiredAddon, seen: ObservedContainer | null): Change[] {
   const base = { address: `addon.${desired.name}.container`, kind: 'container', host: desired.host, addon: desired.name };
   const after = containerAttrs(desired.container);
+  const observed = seen && withUnreadSettings(desired, seen);
   if (!observed) {
     return [{ ...base, action: 'create', reason: `add-on ${desired.name} has no container`, before: null, after, hazards: [], steps: [specStep(desired)] }];
   }
@@ -93,7 +105,7 @@ export function diffContainer(desired: DesiredAddon, observed: ObservedContainer
       {
         ...base,
         action: 'update',
-        reason: `container is ${observed.status}, not running`,
+        reason: observed.status === 'running' ? 'container runs without its data directory (not mounted)' : `container is ${observed.status}, not running`,
         before: { ...after, status: observed.status },
         after: { ...after, status: 'running' },
         hazards: [],

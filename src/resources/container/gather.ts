@@ -11,6 +11,7 @@ export const MANAGED_LABEL = 'dbform.managed';
 export const ADDON_LABEL = 'dbform.addon';
 
 const RELOADABLE_MARK = '@@reloadable';
+const NO_DATA_MARK = '#nodata';
 
 /**
  * One command: the managed containers' `docker inspect`, then the settings set with ALTER SYSTEM
@@ -28,7 +29,7 @@ function listCommand(): string {
     `if [ -z "$ids" ]; then echo '[]'; exit 0; fi`,
     'json=$(docker inspect $ids) || exit 1',
     `printf '%s\\n' "$json"; echo ${RELOADABLE_MARK}`,
-    `printf '%s\\n' "$json" | sed -n ${shq(bindLine)} | while IFS= read -r d; do echo "@@ $d"; grep -E ${shq(`^(${keys}) = `)} "$d/pgdata/postgresql.auto.conf" 2>/dev/null; done`,
+    `printf '%s\\n' "$json" | sed -n ${shq(bindLine)} | while IFS= read -r d; do echo "@@ $d"; [ -s "$d/pgdata/PG_VERSION" ] || echo ${NO_DATA_MARK}; grep -E ${shq(`^(${keys}) = `)} "$d/pgdata/postgresql.auto.conf" 2>/dev/null; done`,
     'true',
   ].join('\n');
 }
@@ -51,7 +52,12 @@ export function parseContainerList(stdout: string): Map<string, ObservedContaine
   for (const section of stdout.slice(at + RELOADABLE_MARK.length).split(/^@@ /m).slice(1)) {
     const nl = section.indexOf('\n');
     const c = byDir.get(nl < 0 ? section : section.slice(0, nl));
-    if (c) Object.assign(c.settings, parseAutoConf(nl < 0 ? '' : section.slice(nl + 1)));
+    const body = nl < 0 ? '' : section.slice(nl + 1);
+    if (!c) continue;
+    // A container whose data directory holds no cluster serves nothing, whatever Docker says (started at boot
+    // on an encrypted volume's mount point before the volume was opened): it counts as not running.
+    if (body.startsWith(`${NO_DATA_MARK}\n`)) c.running = false;
+    Object.assign(c.settings, parseAutoConf(body));
   }
   return containers;
 }
@@ -60,7 +66,7 @@ interface InspectEntry {
   Name: string;
   Config: { Image: string; Labels: Record<string, string> | null; Cmd: string[] | null };
   HostConfig: { Memory: number; Binds: string[] | null };
-  State: { Status: string; Running: boolean };
+  State: { Status: string; Running: boolean; Restarting?: boolean };
 }
 
 /** Pure: `docker inspect` JSON -> observed containers keyed by add-on name. */
@@ -80,7 +86,9 @@ export function parseInspect(json: string): Map<string, ObservedContainer> {
       port: Number(settings.port ?? 5432),
       settings,
       status: c.State.Status,
-      running: c.State.Running,
+      // Docker counts a container in its restart loop as running; it serves nothing (e.g. started at boot
+      // on an encrypted volume's mount point before the volume was opened).
+      running: c.State.Running && c.State.Restarting !== true,
       dataDir: bind?.split(':')[0] ?? '',
       mounts: binds.filter((b) => b !== bind).sort(),
     });

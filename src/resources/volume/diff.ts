@@ -1,0 +1,103 @@
+import type { Attrs, Change, Step } from '../../plan/types.js';
+import type { Placed } from '../kind.js';
+import { LUKS_FORMAT, LUKS_HEADER_MB, keyLabel, type DesiredVolume } from './desired.js';
+import type { ObservedVolume } from './gather.js';
+
+// Pure: the desired volume and what is on the host -> at most one change, whose steps run in order
+// (make or migrate, open and mount, grow, rotate the key).
+
+function attrs(v: DesiredVolume, o: ObservedVolume | null): Attrs {
+  if (o === null) {
+    return { size_mb: v.sizeMb, luks: LUKS_FORMAT.luks, cipher: LUKS_FORMAT.cipher, key_bits: LUKS_FORMAT.keyBits, hash: LUKS_FORMAT.hash, key_version: v.keyVersion, open: true, mounted: true };
+  }
+  const h = o.header;
+  return {
+    size_mb: Math.max(0, o.fileMb - LUKS_HEADER_MB),
+    luks: h?.version ?? null,
+    cipher: h?.cipher ?? null,
+    key_bits: h?.keyBits ?? null,
+    hash: h?.hash ?? null,
+    key_version: h ? keyVersionOf(h.label) : null,
+    open: o.open,
+    mounted: o.mounted,
+  };
+}
+
+function keyVersionOf(label: string): number | null {
+  const m = /^dbform-key-v(\d+)$/.exec(label);
+  return m ? Number(m[1]) : null;
+}
+
+const base = (v: DesiredVolume, host: string) => ({ address: `addon.${v.addon}.volume`, kind: 'volume', host, addon: v.addon });
+
+/** The step fields every volume step carries. */
+function where(v: DesiredVolume): Step {
+  return { type: '', addon: v.addon, file: v.file, mapper: v.mapper, mountPoint: v.mountPoint, keyName: v.keyName, nextKeyName: v.nextKeyName, container: v.container };
+}
+
+function createChange(v: DesiredVolume, host: string, o: ObservedVolume): Change {
+  const step: Step = { ...where(v), type: 'volume.create', sizeMb: v.sizeMb, label: keyLabel(v.keyVersion), migrate: o.unencryptedData };
+  if (!o.unencryptedData) {
+    return { ...base(v, host), action: 'create', reason: `add-on ${v.addon} has no encrypted volume`, before: null, after: attrs(v, null), hazards: [], steps: [step] };
+  }
+  return {
+    ...base(v, host),
+    action: 'create',
+    reason: `encryption at rest turned on: the data of ${v.addon} moves onto a new LUKS volume`,
+    before: null,
+    after: attrs(v, null),
+    hazards: [
+      {
+        code: 'RESTART',
+        message: `${v.addon} is stopped while its data directory is copied into the new volume (about as long as copying its size on disk), then started; every row is kept and the unencrypted copy deleted`,
+      },
+    ],
+    steps: [step],
+  };
+}
+
+function updateSteps(v: DesiredVolume, o: ObservedVolume): { reasons: string[]; steps: Step[] } {
+  const reasons: string[] = [];
+  const steps: Step[] = [];
+  if (!o.open || !o.mounted) {
+    reasons.push(o.open ? 'volume open but not mounted, instance down' : 'volume closed, instance down');
+    steps.push({ ...where(v), type: 'volume.open' });
+  }
+  const haveMb = o.fileMb - LUKS_HEADER_MB;
+  if (haveMb < v.sizeMb) {
+    reasons.push(`size ${haveMb} MB -> ${v.sizeMb} MB (online)`);
+    steps.push({ ...where(v), type: 'volume.grow', sizeMb: v.sizeMb });
+  }
+  const version = o.header ? keyVersionOf(o.header.label) : null;
+  if (o.rotationPending || (version ?? 0) < v.keyVersion) {
+    reasons.push(o.rotationPending && version === v.keyVersion ? 'an interrupted key rotation is finished' : `key version ${version ?? '(none)'} -> ${v.keyVersion}: a new key is added, verified, then the old one removed`);
+    steps.push({ ...where(v), type: 'volume.rotate-key', label: keyLabel(v.keyVersion) });
+  }
+  return { reasons, steps };
+}
+
+export function diffVolume(placed: Placed<DesiredVolume | null>, o: ObservedVolume): Change[] {
+  const v = placed.desired;
+  if (v === null || !v.encrypted) return [];
+  if (!o.exists) return [createChange(v, placed.host, o)];
+  const { reasons, steps } = updateSteps(v, o);
+  if (steps.length === 0) return [];
+  return [{ ...base(v, placed.host), action: 'update', reason: reasons.join('; '), before: attrs(v, o), after: { ...attrs(v, null), size_mb: Math.max(v.sizeMb, o.fileMb - LUKS_HEADER_MB) }, hazards: [], steps }];
+}
+
+/** What no change repairs: a volume that is not what dbform makes, a smaller disk, encryption turned off. */
+export function volumeWarnings(placed: Placed<DesiredVolume>, o: ObservedVolume): string[] {
+  const v = placed.desired;
+  const out: string[] = [];
+  if (!v.encrypted && o.exists) {
+    out.push(`add-on ${v.addon}: encryptionAtRest is off but its data is on the LUKS volume ${v.file}; turning encryption off is not done by this version: set encryptionAtRest: true again`);
+  }
+  const h = o.header;
+  if (v.encrypted && h && (h.version !== LUKS_FORMAT.luks || h.cipher !== LUKS_FORMAT.cipher || h.keyBits !== LUKS_FORMAT.keyBits || h.hash !== LUKS_FORMAT.hash)) {
+    out.push(`add-on ${v.addon}: its volume is LUKS${h.version} ${h.cipher} ${h.keyBits}-bit ${h.hash}, not what dbform makes (LUKS2 aes-xts-plain64 512-bit sha256)`);
+  }
+  if (v.encrypted && o.exists && o.fileMb - LUKS_HEADER_MB > v.sizeMb) {
+    out.push(`add-on ${v.addon}: its volume (${o.fileMb - LUKS_HEADER_MB} MB) is larger than disk ${v.sizeMb} MB; volumes are never shrunk`);
+  }
+  return out;
+}
