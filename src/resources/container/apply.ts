@@ -64,7 +64,7 @@ function stepMounts(value: unknown): string[] {
   return value as string[];
 }
 
-const ensure: Executor = async (step, ctx) => {
+export const ensure: Executor = async (step, ctx) => {
   const addon = field<string>(step, 'addon', 'string');
   const name = field<string>(step, 'name', 'string');
   const image = field<string>(step, 'image', 'string');

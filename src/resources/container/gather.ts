@@ -10,7 +10,16 @@ import { RELOADABLE_SETTINGS, parseAutoConf } from './log-settings.js';
 export const MANAGED_LABEL = 'dbform.managed';
 export const ADDON_LABEL = 'dbform.addon';
 
-const LIST_COMMAND = `ids=$(docker ps -aq --filter label=${MANAGED_LABEL}=true) && if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`;
+/** Label scripts/build-image.sh puts on an image: the PostgreSQL version it packages ("15.14"). */
+export const VERSION_LABEL = 'dbform.postgres.version';
+const IMAGES_MARKER = '@@dbform-images';
+/** One JSON object per image of the host: its ID, names and labels (a host holds a handful of images). */
+const IMAGE_FORMAT = '{"id":{{json .Id}},"tags":{{json .RepoTags}},"labels":{{json .Config.Labels}}}';
+
+// With the containers, in the same command, every image of the host: a rebuilt image (the name now points to
+// another ID, a minor upgrade) is seen without another round trip.
+const LIST_COMMAND = `ids=$(docker ps -aq --filter label=${MANAGED_LABEL}=true) && if [ -n "$ids" ]; then docker inspect $ids && echo ${IMAGES_MARKER} && ` +
+  `{ imgs=$(docker images -q --no-trunc | sort -u); [ -z "$imgs" ] || docker image inspect --format ${shq(IMAGE_FORMAT)} $imgs; }; else echo '[]'; fi`;
 
 export async function gatherContainers(host: Pick<Host, 'name' | 'exec'>): Promise<Map<string, ObservedContainer>> {
   const r = await host.exec(LIST_COMMAND);
@@ -18,30 +27,77 @@ export async function gatherContainers(host: Pick<Host, 'name' | 'exec'>): Promi
     const detail = r.stderr.trim().split('\n').slice(-3).join(' ');
     throw new Error(`host ${host.name}: cannot list containers: the Docker engine does not answer (${detail}). Start dockerd on the host.`);
   }
-  return withReloadable(host, parseInspect(r.stdout));
+  const at = r.stdout.indexOf(`\n${IMAGES_MARKER}\n`);
+  const containers = parseInspect(at < 0 ? r.stdout : r.stdout.slice(0, at));
+  if (at >= 0) withImages(containers, parseImages(r.stdout.slice(at + IMAGES_MARKER.length + 2)));
+  return withDataDirs(host, containers);
+}
+
+export interface ImageInfo {
+  id: string;
+  /** PostgreSQL version the image packages (its label), null when it has none. */
+  version: string | null;
+}
+
+/** Pure: the image lines -> images by ID and by each of their names ("dbform-postgresql:15"). */
+export function parseImages(text: string): Map<string, ImageInfo> {
+  const out = new Map<string, ImageInfo>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const i = JSON.parse(line) as { id: string; tags: string[] | null; labels: Record<string, string> | null };
+    const info = { id: i.id, version: i.labels?.[VERSION_LABEL] ?? null };
+    out.set(i.id, info);
+    for (const t of i.tags ?? []) out.set(t, info);
+  }
+  return out;
+}
+
+/** Pure: sets each container's image facts: what it runs, and what its image name points to now. */
+export function withImages(containers: Map<string, ObservedContainer>, images: Map<string, ImageInfo>): void {
+  for (const c of containers.values()) {
+    if (!c.imageId) continue;
+    c.imageVersion = images.get(c.imageId)?.version ?? null;
+    const tag = images.get(c.image) ?? images.get(c.image.includes(':') ? c.image : `${c.image}:latest`);
+    c.tagImageId = tag?.id ?? null;
+    c.tagVersion = tag?.version ?? null;
+  }
 }
 
 /**
- * Adds the settings set with ALTER SYSTEM (RELOADABLE_SETTINGS: not on the command line) to each
- * container's, read from every data directory's postgresql.auto.conf in one command (only those lines).
+ * Adds what each data directory holds, read for every container in one command: the settings set with ALTER
+ * SYSTEM (RELOADABLE_SETTINGS: not on the command line, only those lines of postgresql.auto.conf), the
+ * major version of the data (PG_VERSION), and the data directories kept after a major upgrade.
  */
-async function withReloadable(host: Pick<Host, 'name' | 'exec'>, containers: Map<string, ObservedContainer>): Promise<Map<string, ObservedContainer>> {
+async function withDataDirs(host: Pick<Host, 'name' | 'exec'>, containers: Map<string, ObservedContainer>): Promise<Map<string, ObservedContainer>> {
   const withData = [...containers.values()].filter((c) => c.dataDir.startsWith('/'));
   if (withData.length === 0) return containers;
   const keys = [...RELOADABLE_SETTINGS].join('|');
-  const parts = withData.map((c) => `echo ${shq(`@@ ${c.addon}`)}; grep -E ${shq(`^(${keys}) = `)} ${shq(`${c.dataDir}/pgdata/postgresql.auto.conf`)} 2>/dev/null`);
+  const parts = withData.map((c) => `echo ${shq(`@@ ${c.addon}`)}; grep -E ${shq(`^(${keys}) = `)} ${shq(`${c.dataDir}/pgdata/postgresql.auto.conf`)} 2>/dev/null; ` +
+    `printf '@PG_VERSION %s\\n' "$(cat ${shq(`${c.dataDir}/pgdata/PG_VERSION`)} 2>/dev/null)"; ` +
+    `for k in ${shq(c.dataDir)}/${KEPT_PREFIX}*; do [ -d "$k" ] && printf '@KEPT %s\\n' "\${k##*/}"; done`);
   const r = await host.exec(`${parts.join('; ')}; true`);
   const sections = r.stdout.split(/^@@ /m).slice(1);
   for (const section of sections) {
     const nl = section.indexOf('\n');
     const c = containers.get(nl < 0 ? section : section.slice(0, nl));
-    if (c) Object.assign(c.settings, parseAutoConf(nl < 0 ? '' : section.slice(nl + 1)));
+    if (c) Object.assign(c, parseDataDirSection(c, nl < 0 ? '' : section.slice(nl + 1)));
   }
   return containers;
 }
 
+/** Kept data directories are named pgdata.pgNN (NN: the major version they hold). */
+export const KEPT_PREFIX = 'pgdata.pg';
+
+/** Pure: one data directory's section -> its reloadable settings merged in, data version, kept directories. */
+export function parseDataDirSection(c: ObservedContainer, text: string): Pick<ObservedContainer, 'settings' | 'dataVersion' | 'keptData'> {
+  const version = /^@PG_VERSION (\d*)$/m.exec(text)?.[1];
+  const kept = [...text.matchAll(/^@KEPT (\S+)$/gm)].map((m) => m[1]!).sort();
+  return { settings: { ...c.settings, ...parseAutoConf(text) }, dataVersion: version || null, keptData: kept };
+}
+
 interface InspectEntry {
   Name: string;
+  Image?: string;
   Config: { Image: string; Labels: Record<string, string> | null; Cmd: string[] | null };
   HostConfig: { Memory: number; Binds: string[] | null };
   State: { Status: string; Running: boolean };
@@ -67,6 +123,7 @@ export function parseInspect(json: string): Map<string, ObservedContainer> {
       running: c.State.Running,
       dataDir: bind?.split(':')[0] ?? '',
       mounts: binds.filter((b) => b !== bind).sort(),
+      ...(c.Image && { imageId: c.Image }),
     });
   }
   return out;
