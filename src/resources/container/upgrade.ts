@@ -24,8 +24,12 @@ import { KEPT_PREFIX } from './gather.js';
 const STAGING = 'pgdata.upgrade';
 /** Files of pgdata that dbform or ALTER SYSTEM wrote: the new data directory gets the same. */
 const CARRIED = ['pg_hba.conf', 'server.crt', 'server.key', 'root.crt', 'postgresql.auto.conf'];
-/** The temporary servers only load and read data: no durability needed until the final clean stop and sync. */
-const LOAD_SETTINGS = ['fsync=off', 'full_page_writes=off', 'synchronous_commit=off', 'max_wal_size=4GB', 'checkpoint_timeout=30min', 'maintenance_work_mem=256MB'];
+/** The temporary servers only load and read data: no durability needed until the final clean stop and sync.
+ *  Index builds get a quarter of the add-on's memory (the temporary server has the add-on's memory limit). */
+function loadSettings(memoryMb: number): string[] {
+  return ['fsync=off', 'full_page_writes=off', 'synchronous_commit=off', 'max_wal_size=4GB', 'checkpoint_timeout=30min',
+    `maintenance_work_mem=${Math.max(16, Math.floor(memoryMb / 4))}MB`];
+}
 
 interface Upgrade {
   addon: string;
@@ -88,7 +92,7 @@ async function initStaging(ctx: ApplyContext, u: Upgrade, superuserKey: string):
 async function moveData(ctx: ApplyContext, u: Upgrade): Promise<void> {
   const [oldC, newC] = [`${u.name}-upgrade-old`, `${u.name}-upgrade-new`];
   await run(ctx.host, `starting ${u.addon}'s PostgreSQL ${u.fromVersion} data without network`, tempServer(u, 'old', PGDATA, []));
-  await run(ctx.host, `starting the new data directory of ${u.addon}`, tempServer(u, 'new', `${CONTAINER_DATA_DIR}/${STAGING}`, LOAD_SETTINGS));
+  await run(ctx.host, `starting the new data directory of ${u.addon}`, tempServer(u, 'new', `${CONTAINER_DATA_DIR}/${STAGING}`, loadSettings(u.memoryMb)));
   await Promise.all([waitSocket(ctx, oldC), waitSocket(ctx, newC)]);
   ctx.progress(`copying the data of ${u.addon} (pg_dumpall | psql)`);
   const dump = shellJoin(['docker', 'exec', '-u', 'postgres', oldC, 'pg_dumpall', '-h', '/tmp', '-p', '5432']);
