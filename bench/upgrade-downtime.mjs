@@ -3,7 +3,10 @@
 // and the longest gap between two successful commits while `dbform apply` runs is the downtime.
 //   1. minor upgrade: the image's name re-pointed to a rebuilt image (a label only: our mirror has one
 //      15.x), `apply --allow-hazards RESTART`;
-//   2. major upgrade 15 -> 17 of SIZE_MB of data (dump and restore, with the backup taken first):
+//   2. the other method, by hand on copies of the same data with the add-on stopped: pg_upgrade --link and
+//      --copy (bench/upgrade-tools-image.sh puts both versions' binaries in one image), timed alone (a real
+//      pg_upgrade downtime adds the stop and start of the add-on, as in 1);
+//   3. major upgrade 15 -> 17 of SIZE_MB of data (dump and restore, with the backup taken first):
 //      `apply --allow-hazards MAJOR_UPGRADE`.
 // Run it from the repository root after `npm run build`, under the fleet lock (it starts containers):
 //   flock -o /tmp/dbform-fleet.lock node bench/upgrade-downtime.mjs [--size-mb 1024]
@@ -86,6 +89,30 @@ function writer(url) {
   };
 }
 
+const TOOLS = `${IMAGE}:tools`;
+const asRoot = (dataDir, cmd) => sh('docker', ['run', '--rm', '--user', 'root', '--network', 'none', '-v', `${dataDir}:/d`, TOOLS, 'sh', '-c', cmd]);
+
+/** pg_upgrade (15 -> 17) on a copy of the add-on's data, each mode; the add-on is stopped meanwhile. */
+function pgUpgradeTimes(dataDir) {
+  sh('bash', ['bench/upgrade-tools-image.sh', TOOLS]);
+  const seconds = {};
+  sh('docker', ['stop', '-t', '60', `dbform-${ADDON}`]);
+  try {
+    for (const mode of ['--link', '--copy']) {
+      asRoot(dataDir, 'rm -rf /d/bench-old /d/bench-new && cp -a /d/pgdata /d/bench-old && mkdir /d/bench-new && chown postgres:postgres /d/bench-new && chmod 700 /d/bench-new');
+      sh('docker', ['run', '--rm', '--user', 'postgres', '--network', 'none', '-v', `${dataDir}:/d`, TOOLS, 'initdb', '-D', '/d/bench-new', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8']);
+      const t0 = Date.now();
+      sh('docker', ['run', '--rm', '--user', 'postgres', '--network', 'none', '-w', '/tmp', '-v', `${dataDir}:/d`, TOOLS,
+        'pg_upgrade', '-b', '/usr/lib/postgresql/15/bin', '-B', '/usr/lib/postgresql/17/bin', '-d', '/d/bench-old', '-D', '/d/bench-new', mode]);
+      seconds[mode] = (Date.now() - t0) / 1000;
+    }
+  } finally {
+    asRoot(dataDir, 'rm -rf /d/bench-old /d/bench-new');
+    sh('docker', ['start', `dbform-${ADDON}`]);
+  }
+  return seconds;
+}
+
 async function timedApply(hazard, url) {
   const stopWriter = writer(url);
   await new Promise((r) => setTimeout(r, 1000));
@@ -117,14 +144,18 @@ ALTER TABLE big ADD PRIMARY KEY (id); CREATE INDEX big_key ON big (key); VACUUM 
   const minor = await timedApply('RESTART', url);
   console.log(`minor upgrade (restart on the rebuilt image): longest write gap ${minor.longestGapS.toFixed(1)} s, apply ${minor.applyS.toFixed(1)} s`);
 
+  const pgUpgrade = pgUpgradeTimes(`${WORK}/data/${ADDON}`);
+  console.log(`pg_upgrade of the same ${sizeMb} MB (alone, add-on stopped): --link ${pgUpgrade['--link'].toFixed(1)} s, --copy ${pgUpgrade['--copy'].toFixed(1)} s`);
+  sh('sh', ['-c', `until docker exec dbform-${ADDON} pg_isready -q -h /tmp -p ${PORT}; do sleep 0.2; done`]);
+
   config('17');
-  t0 = Date.now();
   const major = await timedApply('MAJOR_UPGRADE', url);
   console.log(`major upgrade 15 -> 17, dump/restore of ${sizeMb} MB (backup first): longest write gap ${major.longestGapS.toFixed(1)} s ` +
     `(apply reports ${major.reportedDownS} s down), apply ${major.applyS.toFixed(1)} s in all`);
   console.log(`after: PostgreSQL ${psql('SHOW server_version')}, ${psql('SELECT count(*) FROM big')} rows in big; plan: ${dbform('plan').split('\n').find((l) => /No changes/.test(l)) ?? 'NOT EMPTY'}`);
 } finally {
   spawnSync('docker', ['rm', '-f', `dbform-${ADDON}`, 'bench-upg-rebuild', `dbform-${ADDON}-upgrade-old`, `dbform-${ADDON}-upgrade-new`], { stdio: 'ignore' });
+  spawnSync('docker', ['rmi', TOOLS], { stdio: 'ignore' });
   rmSync(`/etc/cron.d/dbform-${ADDON}`, { force: true });
   rmSync(WORK, { recursive: true, force: true });
 }
