@@ -31,6 +31,11 @@ function loadSettings(memoryMb: number): string[] {
     `maintenance_work_mem=${Math.max(16, Math.floor(memoryMb / 4))}MB`];
 }
 
+/** pg_dumpall creates every role, the one it connects as (postgres) too, which the new cluster already has: that
+ *  one statement is dropped (only in the roles section, before the first \connect, where no table data is) so
+ *  that psql can stop at any other error. */
+const SKIP_OWN_ROLE = '!data && $0 == "CREATE ROLE postgres;" { next } /^\\\\connect / { data = 1 } { print }';
+
 interface Upgrade {
   addon: string;
   name: string;
@@ -97,7 +102,7 @@ async function moveData(ctx: ApplyContext, u: Upgrade): Promise<void> {
   ctx.progress(`copying the data of ${u.addon} (pg_dumpall | psql)`);
   const dump = shellJoin(['docker', 'exec', '-u', 'postgres', oldC, 'pg_dumpall', '-h', '/tmp', '-p', '5432']);
   const restore = shellJoin(['docker', 'exec', '-i', '-u', 'postgres', newC, 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '/tmp', '-p', '5432', '-d', 'postgres']);
-  await run(ctx.host, `dump and restore of ${u.addon}`, shellJoin(['bash', '-o', 'pipefail', '-c', `${dump} | ${restore} >/dev/null`]));
+  await run(ctx.host, `dump and restore of ${u.addon}`, shellJoin(['bash', '-o', 'pipefail', '-c', `${dump} | awk ${shq(SKIP_OWN_ROLE)} | ${restore} >/dev/null`]));
   await run(ctx.host, `stopping the temporary servers of ${u.addon}`, `docker stop -t 300 ${shq(oldC)} ${shq(newC)} >/dev/null && docker rm ${shq(oldC)} ${shq(newC)} >/dev/null`);
   const kept = `${KEPT_PREFIX}${u.fromVersion}`;
   const carry = CARRIED.map((f) => `if [ -f pgdata/${f} ]; then cp pgdata/${f} ${STAGING}/${f} && chown postgres:postgres ${STAGING}/${f}; fi`).join(' && ');
