@@ -162,6 +162,8 @@ export interface ObservedCatalog {
   rootCert: string | null;
   /** Extensions of the add-on's database (empty when it does not exist). */
   extensions: ObservedExtension[];
+  /** Major version of the server read ("17"): what ALL PRIVILEGES means there. Absent in older recordings. */
+  serverMajor?: string;
 }
 
 /** Whether the live verifier of each declared role that exists matches the password dbform holds for it. */

@@ -136,3 +136,26 @@ describe('gathering image and data facts', () => {
     expect(parseDataDirSection(c, '@PG_VERSION \n')).toMatchObject({ dataVersion: null, keptData: [] });
   });
 });
+
+describe('grants on PostgreSQL 17 (ALL PRIVILEGES includes MAINTAIN there)', () => {
+  const with17 = (privs: string) => privs.replace('INSERT,REFERENCES', 'INSERT,MAINTAIN,REFERENCES');
+  it('writers holding MAINTAIN on 17 are in sync; on 15 the same catalog is not; a 15 catalog planned for 17 is', async () => {
+    const { diffGrants } = await import('../../src/resources/grants/diff.js');
+    const { syncedCatalog } = await import('./fixtures.js');
+    const d17 = at17();
+    const c15 = syncedCatalog(d17);
+    const c17 = {
+      ...c15,
+      serverMajor: '17',
+      roles: c15.roles.map((r) => ({ ...r, tables: Object.fromEntries(Object.entries(r.tables).map(([k, n]) => [with17(k), n])) })),
+      defaultAcls: c15.defaultAcls.map((a) => ({ ...a, privs: with17(a.privs) })),
+    };
+    expect(diffGrants(d17, c17)).toEqual([]);
+    expect(diffGrants(desired(), { ...c17, serverMajor: '15' }).map((c) => c.address)).toEqual(['addon.shop.grants.shop', 'addon.shop.grants.writer']);
+    // The upgrade's plan reads the 15 server: no grants change rides along with MAJOR_UPGRADE.
+    expect(diffGrants(d17, { ...c15, serverMajor: '15' })).toEqual([]);
+    // A read-only user with MAINTAIN granted by hand is drift on 17 too.
+    const ro = { ...c17, roles: c17.roles.map((r) => (r.name === 'reporting' ? { ...r, tables: { 'MAINTAIN,SELECT': 3 } } : r)) };
+    expect(diffGrants(d17, ro).map((c) => c.address)).toEqual(['addon.shop.grants.reporting']);
+  });
+});
