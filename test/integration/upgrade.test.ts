@@ -78,6 +78,12 @@ async function clientView() {
   return { owner, app, viewer };
 }
 
+function baseBackups(): { type: string; status: string }[] {
+  const r = ws.run(['backups', 'list', ADDON, '--format', 'json'], env);
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as { pitr: { base_backups: { type: string; status: string }[] } }).pitr.base_backups;
+}
+
 beforeAll(() => {
   fleet = fleetUp(1) as typeof fleet;
   db1 = fleet.hosts[0]!;
@@ -136,6 +142,7 @@ describe('major upgrade 15 -> 17', () => {
 
   it('is planned with MAJOR_UPGRADE, a backup first and the kept old data; apply upgrades, everything survives, plan empty', async () => {
     before = verifiers();
+    const fullsBefore = baseBackups().filter((b) => b.type === 'full' && b.status === 'ok').length;
     ws.write(config('17'));
     const p = plan();
     expect(p.code, p.out).toBe(2);
@@ -162,9 +169,8 @@ describe('major upgrade 15 -> 17', () => {
     expect(after.out).toContain('No changes.');
     expect(after.out).toContain(`${DATA}/pgdata.pg15 holds its data from before a major upgrade`);
     expect(after.code).toBe(0);
-    // PITR converged on the new version: its stanza takes WAL from PostgreSQL 17.
-    const list = ws.run(['backups', 'list', ADDON, '--format', 'json'], env);
-    expect(list.code, list.stderr).toBe(0);
+    // PITR converged on the new version: the stanza was upgraded and a new full base backup of 17 taken.
+    expect(baseBackups().filter((b) => b.type === 'full' && b.status === 'ok')).toHaveLength(fullsBefore + 1);
   }, 600_000);
 
   it('a downgrade (version back to "15" while the data is 17) is refused naming the add-on', () => {
