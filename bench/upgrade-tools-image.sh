@@ -18,6 +18,8 @@ tar -C "$work/15" -xf "$T15" ./usr/lib/postgresql/15 ./usr/share/postgresql/15 \
   --wildcards './usr/lib/x86_64-linux-gnu/libldap-2.5*' './usr/lib/x86_64-linux-gnu/liblber-2.5*' './usr/lib/x86_64-linux-gnu/libicu*.so.72*'
 cp -a "$work/15/usr/lib/postgresql/15" "$work/root/usr/lib/postgresql/15"
 cp -a "$work/15/usr/share/postgresql/15" "$work/root/usr/share/postgresql/15"
+# 15's JIT provider needs LLVM 14 (not in trixie); without it PostgreSQL runs without JIT, as pg_upgrade needs.
+rm -rf "$work/root/usr/lib/postgresql/15/lib/llvmjit"* "$work/root/usr/lib/postgresql/15/lib/bitcode"
 mkdir "$work/root/usr/lib/postgresql/15/compat-lib"
 cp -a "$work/15/usr/lib/x86_64-linux-gnu/." "$work/root/usr/lib/postgresql/15/compat-lib/"
 missing=$(chroot "$work/root" env LD_LIBRARY_PATH=/usr/lib/postgresql/15/compat-lib sh -c 'for b in /usr/lib/postgresql/15/bin/* /usr/lib/postgresql/15/lib/*.so; do ldd "$b" 2>/dev/null; done' | grep 'not found' || true)
