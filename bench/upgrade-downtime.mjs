@@ -59,6 +59,7 @@ function writer(url) {
   let stop = false;
   let last = Date.now();
   let longest = 0;
+  let gapEndedAt = 0;
   let commits = 0;
   const done = (async () => {
     let client = null;
@@ -71,7 +72,7 @@ function writer(url) {
         }
         await client.query('INSERT INTO ticks DEFAULT VALUES');
         const now = Date.now();
-        longest = Math.max(longest, now - last);
+        if (now - last > longest) [longest, gapEndedAt] = [now - last, now];
         last = now;
         commits++;
       } catch {
@@ -85,7 +86,7 @@ function writer(url) {
   return async () => {
     stop = true;
     await done;
-    return { longestGapS: longest / 1000, commits };
+    return { longestGapS: longest / 1000, gapEndedAt, commits };
   };
 }
 
@@ -122,7 +123,9 @@ async function timedApply(hazard, url) {
   await new Promise((r) => setTimeout(r, 1000));
   const w = await stopWriter();
   const reported = /down for ([\d.]+) s/.exec(out)?.[1];
-  return { applyS, ...w, ...(reported && { reportedDownS: Number(reported) }) };
+  // Where the gap lies within the apply (seconds from its start), to tell downtime from the work before it.
+  const gap = `${((w.gapEndedAt - w.longestGapS * 1000 - t0) / 1000).toFixed(1)}..${((w.gapEndedAt - t0) / 1000).toFixed(1)} s`;
+  return { applyS, ...w, gap, ...(reported && { reportedDownS: Number(reported) }) };
 }
 
 try {
@@ -142,7 +145,7 @@ ALTER TABLE big ADD PRIMARY KEY (id); CREATE INDEX big_key ON big (key); VACUUM 
   sh('docker', ['commit', '--change', `LABEL dbform.rebuilt=${Date.now()}`, 'bench-upg-rebuild', `${IMAGE}:15`]);
   sh('docker', ['rm', 'bench-upg-rebuild']);
   const minor = await timedApply('RESTART', url);
-  console.log(`minor upgrade (restart on the rebuilt image): longest write gap ${minor.longestGapS.toFixed(1)} s, apply ${minor.applyS.toFixed(1)} s`);
+  console.log(`minor upgrade (restart on the rebuilt image): longest write gap ${minor.longestGapS.toFixed(1)} s (${minor.gap} of the apply), apply ${minor.applyS.toFixed(1)} s`);
 
   const pgUpgrade = pgUpgradeTimes(`${WORK}/data/${ADDON}`);
   console.log(`pg_upgrade of the same ${sizeMb} MB (alone, add-on stopped): --link ${pgUpgrade['--link'].toFixed(1)} s, --copy ${pgUpgrade['--copy'].toFixed(1)} s`);
@@ -150,7 +153,7 @@ ALTER TABLE big ADD PRIMARY KEY (id); CREATE INDEX big_key ON big (key); VACUUM 
 
   config('17');
   const major = await timedApply('MAJOR_UPGRADE', url);
-  console.log(`major upgrade 15 -> 17, dump/restore of ${sizeMb} MB (backup first): longest write gap ${major.longestGapS.toFixed(1)} s ` +
+  console.log(`major upgrade 15 -> 17, dump/restore of ${sizeMb} MB (backup first): longest write gap ${major.longestGapS.toFixed(1)} s (${major.gap} of the apply) ` +
     `(apply reports ${major.reportedDownS} s down), apply ${major.applyS.toFixed(1)} s in all`);
   console.log(`after: PostgreSQL ${psql('SHOW server_version')}, ${psql('SELECT count(*) FROM big')} rows in big; plan: ${dbform('plan').split('\n').find((l) => /No changes/.test(l)) ?? 'NOT EMPTY'}`);
 } finally {
