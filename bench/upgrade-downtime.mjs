@@ -57,6 +57,8 @@ addons:
 /** Commits a row every 50 ms until stopped; the longest gap between two commits is the downtime seen. */
 function writer(url) {
   let stop = false;
+  let errors = 0;
+  let lastError = '';
   let last = Date.now();
   let longest = 0;
   let gapEndedAt = 0;
@@ -75,7 +77,9 @@ function writer(url) {
         if (now - last > longest) [longest, gapEndedAt] = [now - last, now];
         last = now;
         commits++;
-      } catch {
+      } catch (e) {
+        errors++;
+        lastError = e.message;
         await client?.end().catch(() => {});
         client = null;
       }
@@ -83,11 +87,20 @@ function writer(url) {
     }
     await client?.end().catch(() => {});
   })();
-  return async () => {
+  const stopWriter = async () => {
     stop = true;
     await done;
-    return { longestGapS: longest / 1000, gapEndedAt, commits };
+    return { longestGapS: longest / 1000, gapEndedAt, commits, errors, lastError };
   };
+  /** Resolves once the writer commits (the gap is measured from there, not from its first connection). */
+  const committing = async () => {
+    for (const deadline = Date.now() + 60_000; commits === 0; await new Promise((r) => setTimeout(r, 50))) {
+      if (Date.now() > deadline) throw new Error(`the writer does not commit: ${lastError}`);
+    }
+    longest = 0;
+    last = Date.now();
+  };
+  return { stopWriter, committing };
 }
 
 const TOOLS = `${IMAGE}:tools`;
@@ -115,7 +128,8 @@ function pgUpgradeTimes(dataDir) {
 }
 
 async function timedApply(hazard, url) {
-  const stopWriter = writer(url);
+  const { stopWriter, committing } = writer(url);
+  await committing();
   await new Promise((r) => setTimeout(r, 1000));
   const t0 = Date.now();
   const out = dbform('apply', '--auto-approve', '--allow-hazards', hazard);
@@ -145,7 +159,7 @@ ALTER TABLE big ADD PRIMARY KEY (id); CREATE INDEX big_key ON big (key); VACUUM 
   sh('docker', ['commit', '--change', `LABEL dbform.rebuilt=${Date.now()}`, 'bench-upg-rebuild', `${IMAGE}:15`]);
   sh('docker', ['rm', 'bench-upg-rebuild']);
   const minor = await timedApply('RESTART', url);
-  console.log(`minor upgrade (restart on the rebuilt image): longest write gap ${minor.longestGapS.toFixed(1)} s (${minor.gap} of the apply), apply ${minor.applyS.toFixed(1)} s`);
+  console.log(`minor upgrade (restart on the rebuilt image): longest write gap ${minor.longestGapS.toFixed(1)} s (${minor.gap} of the apply), apply ${minor.applyS.toFixed(1)} s; ${minor.commits} commits, ${minor.errors} failed attempts`);
 
   const pgUpgrade = pgUpgradeTimes(`${WORK}/data/${ADDON}`);
   console.log(`pg_upgrade of the same ${sizeMb} MB (alone, add-on stopped): --link ${pgUpgrade['--link'].toFixed(1)} s, --copy ${pgUpgrade['--copy'].toFixed(1)} s`);
@@ -154,7 +168,7 @@ ALTER TABLE big ADD PRIMARY KEY (id); CREATE INDEX big_key ON big (key); VACUUM 
   config('17');
   const major = await timedApply('MAJOR_UPGRADE', url);
   console.log(`major upgrade 15 -> 17, dump/restore of ${sizeMb} MB (backup first): longest write gap ${major.longestGapS.toFixed(1)} s (${major.gap} of the apply) ` +
-    `(apply reports ${major.reportedDownS} s down), apply ${major.applyS.toFixed(1)} s in all`);
+    `(apply reports ${major.reportedDownS} s down), apply ${major.applyS.toFixed(1)} s in all; ${major.commits} commits, ${major.errors} failed attempts`);
   console.log(`after: PostgreSQL ${psql('SHOW server_version')}, ${psql('SELECT count(*) FROM big')} rows in big; plan: ${dbform('plan').split('\n').find((l) => /No changes/.test(l)) ?? 'NOT EMPTY'}`);
 } finally {
   spawnSync('docker', ['rm', '-f', `dbform-${ADDON}`, 'bench-upg-rebuild', `dbform-${ADDON}-upgrade-old`, `dbform-${ADDON}-upgrade-new`], { stdio: 'ignore' });
