@@ -10,7 +10,7 @@
 //      `apply --allow-hazards MAJOR_UPGRADE`.
 // Run it from the repository root after `npm run build`, under the fleet lock (it starts containers):
 //   flock -o /tmp/dbform-fleet.lock node bench/upgrade-downtime.mjs [--size-mb 1024]
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -29,6 +29,16 @@ function sh(cmd, args, input) {
   return r.stdout.trim();
 }
 const dbform = (...args) => sh(process.execPath, ['bin/dbform.js', ...args, '-f', CONFIG]);
+/** dbform without blocking this process's event loop (the writer runs in it meanwhile). */
+function dbformAsync(...args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/dbform.js', ...args, '-f', CONFIG], { env });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`dbform ${args.join(' ')} failed: ${out}`))));
+  });
+}
 const psql = (q) => sh('docker', ['exec', '-i', `dbform-${ADDON}`, 'psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', '/tmp', '-p', String(PORT), '-d', ADDON], q);
 
 function config(version) {
@@ -132,7 +142,7 @@ async function timedApply(hazard, url) {
   await committing();
   await new Promise((r) => setTimeout(r, 1000));
   const t0 = Date.now();
-  const out = dbform('apply', '--auto-approve', '--allow-hazards', hazard);
+  const out = await dbformAsync('apply', '--auto-approve', '--allow-hazards', hazard);
   const applyS = (Date.now() - t0) / 1000;
   await new Promise((r) => setTimeout(r, 1000));
   const w = await stopWriter();
