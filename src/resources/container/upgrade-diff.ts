@@ -11,7 +11,7 @@ import { KEPT_PREFIX } from './gather.js';
 //   kept beside it (pgdata.pgNN) for a rollback. A newer data directory than `version` is refused.
 
 /** Measured on the test machine (bench/upgrade-downtime.sh): the add-on is down about this long per GB. */
-export const DUMP_RESTORE_SECONDS_PER_GB = 75;
+export const DUMP_RESTORE_SECONDS_PER_GB = 15;
 
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 

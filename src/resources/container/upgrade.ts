@@ -131,7 +131,10 @@ const upgrade: Executor = async (step, ctx) => {
   ctx.progress(`stopping ${u.addon} for its upgrade from PostgreSQL ${u.fromVersion}`);
   await ctx.forget(u.addon);
   const down = Date.now();
-  await run(ctx.host, `stopping ${u.addon}`, `docker stop -t 60 ${shq(u.name)} >/dev/null`);
+  // SIGINT: PostgreSQL's fast shutdown (clients disconnected, a clean checkpoint). docker stop's SIGTERM is a smart
+  // shutdown that lets connected sessions go on writing until the timeout, then kills: the bench saw 60 s of
+  // writes into data already being left behind, then a kill -9.
+  await run(ctx.host, `stopping ${u.addon}`, `docker kill -s INT ${shq(u.name)} >/dev/null 2>&1; docker stop -t 60 ${shq(u.name)} >/dev/null`);
   try {
     await moveData(ctx, u);
   } catch (e) {
