@@ -3,7 +3,7 @@
 # scripts left behind that a container image must not carry.
 # Runs from the build machine against the directory; nothing runs inside it.
 #
-# Usage: image/cleanup.sh ROOTFS_DIR
+# Usage: image/cleanup.sh ROOTFS_DIR [PG_MAJOR]
 set -euo pipefail
 
 dir=${1:?usage: cleanup.sh ROOTFS_DIR}
@@ -13,7 +13,7 @@ cd "$dir"
 # Debian's postgresql-common creates a "main" cluster on install; dbform owns
 # cluster creation, so the image must not ship one. Also stop later installs
 # (apt-get install inside a derived image) from creating one.
-rm -rf etc/postgresql/15/main var/lib/postgresql/15/main
+rm -rf etc/postgresql/*/main var/lib/postgresql/*/main
 if [ -f etc/postgresql-common/createcluster.conf ]; then
   sed -i 's/^#\?create_main_cluster *=.*/create_main_cluster = false/' etc/postgresql-common/createcluster.conf
 fi

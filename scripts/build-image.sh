@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Builds the dbform PostgreSQL 15 image without an image registry:
-# debootstrap a Debian bookworm rootfs with PostgreSQL 15 + pgBackRest,
+# Builds the dbform PostgreSQL image of one major version without an image
+# registry: debootstrap a Debian rootfs with PostgreSQL N + pgBackRest (15:
+# bookworm, 17: trixie; each suite of our mirror has only its own major),
 # shrink it, cache it as a tarball, `docker import` it.
 #
 # Usage:
-#   scripts/build-image.sh [IMAGE_NAME]   build the tarball if needed and import it
-#                                         (default IMAGE_NAME dbform-postgresql:15)
-#   scripts/build-image.sh --tar          only print the cached tarball's path
+#   scripts/build-image.sh [--version N] [IMAGE_NAME]
+#                                         build the tarball if needed and import it
+#                                         (default N 15, IMAGE_NAME dbform-postgresql:N)
+#   scripts/build-image.sh [--version N] --tar   only print the cached tarball's path
 #                                         (building it if needed; no Docker needed)
-#   scripts/build-image.sh --hash         only print the recipe hash
+#   scripts/build-image.sh [--version N] --hash  only print the recipe hash
 #
 # The recipe hash is the sha256 of this script plus the files in image/
-# (except *.md). The tarball is cached as $CACHE/rootfs-<hash>.tar and the
-# image carries the label dbform.recipe=<hash>: when an image with that label
+# (except *.md) and the version. The tarball is cached as $CACHE/rootfs-<hash>.tar and the
+# image carries the labels dbform.recipe=<hash> and dbform.postgres.version=<the
+# packaged PostgreSQL version, e.g. 15.14> (plans show it for minor upgrades): when an image with that label
 # exists in the engine nothing is done (only the name is re-tagged if missing);
 # when the tarball exists debootstrap is skipped. DOCKER_HOST selects the engine.
 #
@@ -32,22 +35,34 @@ SCRIPT=$(readlink -f "${BASH_SOURCE[0]}")
 ROOT=$(dirname "$(dirname "$SCRIPT")")
 IMAGE_DIR=$ROOT/image
 CACHE=${DBFORM_IMAGE_CACHE:-/var/cache/dbform/image}
-DOCKER_PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 mode=import
-IMAGE_NAME=dbform-postgresql:15
-case "${1:-}" in
-  --tar) mode=tar ;;
-  --hash) mode=hash ;;
-  -h|--help) sed -n '2,/^set -euo/p' "$SCRIPT" | sed '$d; s/^# \{0,1\}//' >&2; exit 0 ;;
-  -*) die "unknown option $1" ;;
-  "") ;;
-  *) IMAGE_NAME=$1 ;;
+PG_MAJOR=15
+IMAGE_NAME=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --version) PG_MAJOR=${2:-}; shift ;;
+    --tar) mode=tar ;;
+    --hash) mode=hash ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$SCRIPT" | sed '$d; s/^# \{0,1\}//' >&2; exit 0 ;;
+    -*) die "unknown option $1" ;;
+    *) IMAGE_NAME=$1 ;;
+  esac
+  shift
+done
+# The Debian suite that packages each major version dbform supports.
+case "$PG_MAJOR" in
+  15) SUITE=bookworm; NODE_MAJOR=v18 ;;
+  17) SUITE=trixie; NODE_MAJOR=v20 ;;
+  *) die "unsupported PostgreSQL version ${PG_MAJOR:-(none)}: 15 or 17" ;;
 esac
+IMAGE_NAME=${IMAGE_NAME:-dbform-postgresql:$PG_MAJOR}
+DOCKER_PATH=/usr/lib/postgresql/$PG_MAJOR/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 recipe_hash() {
   {
     printf 'build-image.sh\n'; cat "$SCRIPT"
+    printf 'version %s\n' "$PG_MAJOR"
     (cd "$ROOT" && find image -type f ! -name '*.md' | LC_ALL=C sort) | while read -r f; do
       printf '%s\n' "$f"; cat "$ROOT/$f"
     done
@@ -95,7 +110,7 @@ build_tar() {
   unmount_below "$work"
   rm -rf "$work"
   local packages
-  packages=$(grep -v '^[[:space:]]*#' "$IMAGE_DIR/packages" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
+  packages=$(grep -v '^[[:space:]]*#' "$IMAGE_DIR/packages" | sed "s/@VERSION@/$PG_MAJOR/g" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
   [ -n "$packages" ] || die "image/packages lists no package"
 
   if [ -n "${DBFORM_REUSE_ROOTFS:-}" ]; then
@@ -109,27 +124,27 @@ build_tar() {
   else
     command -v debootstrap >/dev/null || die "debootstrap missing (run scripts/install-prereqs.sh)"
     local mirror; mirror=$(debian_mirror)
-    log "debootstrap bookworm with $packages from $mirror (about a minute; log $CACHE/debootstrap.log)"
-    if ! debootstrap --variant=minbase --include="$packages" bookworm "$work" "$mirror" \
-         >"$CACHE/debootstrap.log" 2>&1; then
-      tail -n 20 "$CACHE/debootstrap.log" >&2 || true
+    log "debootstrap $SUITE with $packages from $mirror (about a minute; log $CACHE/debootstrap-$PG_MAJOR.log)"
+    if ! debootstrap --variant=minbase --include="$packages" "$SUITE" "$work" "$mirror" \
+         >"$CACHE/debootstrap-$PG_MAJOR.log" 2>&1; then
+      tail -n 20 "$CACHE/debootstrap-$PG_MAJOR.log" >&2 || true
       unmount_below "$work"
-      die "debootstrap failed (see $CACHE/debootstrap.log)"
+      die "debootstrap failed (see $CACHE/debootstrap-$PG_MAJOR.log)"
     fi
   fi
   unmount_below "$work"
 
   log "cleaning rootfs"
-  bash "$IMAGE_DIR/cleanup.sh" "$work"
+  bash "$IMAGE_DIR/cleanup.sh" "$work" "$PG_MAJOR"
 
   log "writing $TAR"
   tar --numeric-owner -C "$work" -cf "$TAR.tmp" .
   mv -f "$TAR.tmp" "$TAR"
   rm -rf "$work"
   # Tarballs of older recipes are dead weight (~450 MB each), but branches with different recipes share
-  # this cache: keep the three most recently used (each use touches its tarball) so they do not evict
+  # this cache: keep the four most recently used (two versions, two recipes) (each use touches its tarball) so they do not evict
   # each other's on every run.
-  ls -1t "$CACHE"/rootfs-*.tar 2>/dev/null | tail -n +4 | xargs -r rm -f
+  ls -1t "$CACHE"/rootfs-*.tar 2>/dev/null | tail -n +5 | xargs -r rm -f
   log "rootfs tarball ready ($(du -h "$TAR" | cut -f1), $((SECONDS - start))s)"
 }
 
@@ -159,12 +174,17 @@ if [ -n "$existing" ]; then
 fi
 
 start=$SECONDS
-log "importing $TAR as $IMAGE_NAME"
+# The packaged PostgreSQL version (15.14 of "15.14-0+deb12u1"), read from the rootfs's dpkg status.
+pg_version=$(tar -xOf "$TAR" ./var/lib/dpkg/status | awk -v p="postgresql-$PG_MAJOR" '
+  $1 == "Package:" { pkg = $2 } $1 == "Version:" && pkg == p { sub(/-.*/, "", $2); print $2; exit }')
+[ -n "$pg_version" ] || die "$TAR has no package postgresql-$PG_MAJOR"
+log "importing $TAR as $IMAGE_NAME (PostgreSQL $pg_version)"
 docker import \
   --change 'USER postgres' \
   --change "ENV PATH=$DOCKER_PATH" \
   --change 'ENV LANG=C.UTF-8' \
   --change "LABEL dbform.recipe=$HASH" \
+  --change "LABEL dbform.postgres.version=$pg_version" \
   "$TAR" "$IMAGE_NAME" >/dev/null
 log "imported in $((SECONDS - start))s"
 
@@ -172,7 +192,7 @@ if [ "${DBFORM_IMAGE_VERIFY:-1}" = 1 ]; then
   out=$(docker run --rm --network none "$IMAGE_NAME" sh -c 'postgres --version && pgbackrest version && node --version && id' 2>&1) \
     || die "image check failed: $out"
   case "$out" in
-    *"(PostgreSQL) 15."*v18.*) ;;
+    *"(PostgreSQL) $PG_MAJOR."*"$NODE_MAJOR".*) ;;
     *) die "image check: unexpected output: $out" ;;
   esac
   log "verified: $(printf '%s' "$out" | tr '\n' ';')"

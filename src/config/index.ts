@@ -24,3 +24,4 @@ export {
   type ScheduleAt,
 } from './semantic.js';
 export { SCHEMA_URL } from './schema-check.js';
+export { IMAGE_VERSION_PLACEHOLDER, addonImage } from './image.js';

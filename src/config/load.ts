@@ -12,7 +12,8 @@ import type { AddonConfig, Config, HostConfig, SourcePos, StorageConfig, UserCon
 import { parseYamlSource, type Issue, type ParsedSource } from './yaml-source.js';
 
 export const DEFAULT_TIMEZONE = 'Europe/Paris';
-export const DEFAULT_IMAGE = 'dbform-postgresql:15';
+/** `{version}` is the add-on's major version (config/image.ts). */
+export const DEFAULT_IMAGE = 'dbform-postgresql:{version}';
 export const DEFAULT_DATA_DIR = '/var/lib/dbform';
 export const DEFAULT_LOCAL_BACKUP_DIR = '/var/lib/dbform/backups';
 export const DEFAULT_POSTGRES_VERSION = '15';

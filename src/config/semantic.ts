@@ -46,7 +46,24 @@ export function semanticIssues(data: unknown): Issue[] {
   checkDefaults(rec(root.defaults), storageNames, issues);
   const withMembers = checkHighAvailability(root, hostNames, issues);
   checkAddons(rec(root.addons), hostNames, withMembers, issues);
+  checkImageVersions(str(rec(root.defaults)?.image), rec(root.addons), issues);
   return issues;
+}
+
+/** An image tagged with a major version (dbform-postgresql:15) cannot run another version's data: such an
+ *  add-on needs `{version}` in defaults.image (config/image.ts). */
+function checkImageVersions(image: string | undefined, addons: Rec | undefined, issues: Issue[]): void {
+  if (image === undefined || image.includes('{version}')) return;
+  const tagged = /:(\d+)$/.exec(image)?.[1];
+  if (tagged === undefined) return;
+  for (const name of Object.keys(addons ?? {})) {
+    const version = str(rec(addons?.[name])?.version) ?? '15';
+    if (version === tagged) continue;
+    issues.push({
+      path: ['addons', name, 'version'], on: rec(addons?.[name])?.version === undefined ? 'key' : 'value',
+      message: `add-on "${name}": version "${version}" cannot run in defaults.image ${image} (PostgreSQL ${tagged}); write the image as ${image.replace(/:\d+$/, ':{version}')}`,
+    });
+  }
 }
 
 function checkHosts(hosts: Rec | undefined, issues: Issue[]): string[] {

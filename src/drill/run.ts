@@ -1,5 +1,6 @@
 import type { Config } from '../config/types.js';
 import { lookupPlan } from '../config/tiers.js';
+import { addonImage } from '../config/image.js';
 import type { Host } from '../hosts/host.js';
 import { acquireDrillLock, currentHolder } from '../hosts/lock.js';
 import { backupsEnabled } from '../resources/backups/settings.js';
@@ -85,7 +86,7 @@ export async function drillAddon(req: DrillRequest): Promise<DrillResult> {
   const s: Scratch = {
     host,
     addon: req.addon,
-    image: req.config.defaults.image,
+    image: addonImage(req.config, declared),
     memoryMb: lookupPlan(declared.plan)?.memoryMb ?? 256,
     dir: scratchDir(hostCfg.dataDir, req.addon),
   };

@@ -1,4 +1,5 @@
 import { lookupPlan, postgresSettings } from '../config/tiers.js';
+import { addonImage } from '../config/image.js';
 import type { AddonConfig, Config, HostConfig } from '../config/types.js';
 import { ConfigError } from '../config/load.js';
 import { UserError } from '../util/errors.js';
@@ -101,7 +102,8 @@ export function desiredAddon(config: Config, addon: AddonConfig, ctx: DesiredCon
     ...(addon.hosts.length > 1 && { ha: { members: [...addon.hosts] } }),
     container: {
       name: containerName(addon.name),
-      image: config.defaults.image,
+      image: addonImage(config, addon),
+      version: addon.version,
       memoryMb: plan.memoryMb,
       port: addon.port,
       settings: { ...fixedSettings(addon.port), ...postgresSettings(plan.memoryMb), ...logSettings(addon.logs.slowQueryMs), ...archiving.settings },

@@ -15,6 +15,8 @@ export interface DesiredRole {
 export interface ContainerSpec {
   name: string;
   image: string;
+  /** PostgreSQL major version ("15", "17") the add-on's data must be at. */
+  version: string;
   memoryMb: number;
   port: number;
   /** PostgreSQL settings passed as `-c key=value` (plan-derived plus dbform's fixed ones). */
@@ -117,6 +119,17 @@ export interface ObservedContainer {
   dataDir: string;
   /** Bind mounts besides the data directory, "HOST:CONTAINER[:ro]", sorted (absent in older recordings). */
   mounts?: string[];
+  /** The image the container runs (its ID) and that image's PostgreSQL version (label dbform.postgres.version;
+   *  null when the image has none). Absent in older recordings. */
+  imageId?: string;
+  imageVersion?: string | null;
+  /** What the container's image name points to on the host now (null: the name is gone): a rebuilt tag. */
+  tagImageId?: string | null;
+  tagVersion?: string | null;
+  /** PostgreSQL major version of the data directory (pgdata/PG_VERSION; null when not initialized). */
+  dataVersion?: string | null;
+  /** Data directories kept after a major upgrade for a rollback ("pgdata.pg15"), beside pgdata. */
+  keptData?: string[];
 }
 
 /** privileges as a sorted comma-separated list ("CONNECT,CREATE") -> number of objects having exactly them. */
@@ -169,6 +182,8 @@ export interface ObservedCatalog {
   rootCert: string | null;
   /** Extensions of the add-on's database (empty when it does not exist). */
   extensions: ObservedExtension[];
+  /** Major version of the server read ("17"): what ALL PRIVILEGES means there. Absent in older recordings. */
+  serverMajor?: string;
 }
 
 /** Whether the live verifier of each declared role that exists matches the password dbform holds for it. */

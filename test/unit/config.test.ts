@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
-import { ConfigError, PLAN_NAMES, loadConfig, lookupPlan, parseScheduleAt, postgresSettings, type Config } from '../../src/config/index.js';
+import { ConfigError, PLAN_NAMES, addonImage, loadConfig, lookupPlan, parseScheduleAt, postgresSettings, type Config } from '../../src/config/index.js';
 import { FILE, yaml, onlyError, BASE } from './config-helpers.js';
 
 const FULL = yaml(
@@ -148,9 +148,12 @@ describe('loadConfig: a valid file', () => {
     const config = loadConfig(FILE, yaml(...BASE));
     expect(config.hosts).toEqual([{ name: 'local', transport: 'local', dataDir: '/var/lib/dbform' }]);
     expect(config.storage).toEqual([{ name: 'local', type: 'local', path: '/var/lib/dbform/backups', pos: { file: 'databases.yaml', line: 0, col: 0 } }]);
-    expect(config.defaults).toEqual({ timezone: 'Europe/Paris', image: 'dbform-postgresql:15', storage: 'local' });
+    // The default image follows each add-on's major version (config/image.ts).
+    expect(config.defaults).toEqual({ timezone: 'Europe/Paris', image: 'dbform-postgresql:{version}', storage: 'local' });
     expect(config.addons[0]?.host).toBe('local');
     expect(config.addons[0]?.version).toBe('15');
+    expect(addonImage(config, config.addons[0]!)).toBe('dbform-postgresql:15');
+    expect(addonImage(config, { version: '17' })).toBe('dbform-postgresql:17');
   });
 
   it('accepts any user name PostgreSQL can hold: quoting is for later, not a reason to reject', () => {

@@ -67,16 +67,20 @@ describe('parseContainerList', () => {
           Name: '/dbform-blog',
           Config: { Image: 'dbform-postgresql:15', Labels: { 'dbform.managed': 'true', 'dbform.addon': 'blog' }, Cmd: ['postgres', '-c', 'port=31002'] },
           HostConfig: { Memory: 0, Binds: ['/data/blog:/var/lib/dbform'] },
-          State: { Status: 'exited', Running: false },
+          State: { Status: 'running', Running: true },
         },
       ],
       null,
       4,
     );
-    const stdout = `${inspect}\n@@reloadable\n@@ /data/shop\nlog_min_duration_statement = '1000'\n@@ /data/blog\n`;
+    const images = '{"id":"sha256:aa","tags":["dbform-postgresql:15"],"labels":{"dbform.postgres.version":"15.18"}}';
+    const stdout = `${inspect}\n@@dbform-images\n${images}\n@@dbform-data-dirs\n@@ /data/shop\nlog_min_duration_statement = '1000'\n@PG_VERSION 15\n@KEPT pgdata.pg15\n@@ /data/blog\n#nodata\n@PG_VERSION \n`;
     const m = parseContainerList(stdout);
     expect(m.get('shop')?.settings).toEqual({ port: '31001', log_min_duration_statement: '1000' });
     expect(m.get('blog')?.settings).toEqual({ port: '31002' });
+    expect(m.get('shop')).toMatchObject({ running: true, dataVersion: '15', keptData: ['pgdata.pg15'] });
+    // No cluster in its data directory (an encrypted volume not open yet): not running, whatever Docker says.
+    expect(m.get('blog')).toMatchObject({ running: false, dataVersion: null });
   });
 
   it('reads a host without managed containers', () => {

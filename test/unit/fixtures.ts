@@ -60,6 +60,7 @@ export function desired(roles: DesiredRole[] = [role('shop', 'owner'), role('rep
     container: {
       name: 'dbform-shop',
       image: 'dbform-postgresql:15',
+      version: '15',
       memoryMb: 512,
       port: 31001,
       settings: { port: '31001', shared_buffers: '128MB' },

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { lookupPlan } from '../../config/tiers.js';
+import { addonImage } from '../../config/image.js';
 import { parseScheduleAt } from '../../config/semantic.js';
 import type { AddonConfig, Config, HostConfig, StorageConfig } from '../../config/types.js';
 import { UserError } from '../../util/errors.js';
@@ -67,7 +68,7 @@ export function renderBackupFiles(config: Config, addon: AddonConfig, host: Host
     CONTAINER: containerName(addon.name),
     PORT: String(addon.port),
     DATABASE: addon.name,
-    IMAGE: config.defaults.image,
+    IMAGE: addonImage(config, addon),
     HOST_NAME: host.name,
     RECIPIENT: recipient,
     TIMEZONE: config.defaults.timezone,

@@ -17,6 +17,13 @@ import { RELOADABLE_SETTINGS, reloadableValue } from './log-settings.js';
 async function initDataDir(ctx: ApplyContext, image: string, dataDir: string, superuserKey: string, addon: string, hba: string) {
   const initialized = await ctx.host.exec(`test -s ${shq(`${dataDir}/pgdata/PG_VERSION`)}`);
   if (initialized.code === 0) return;
+  // No pgdata but a major upgrade's directories (stopped between its two renames): never initdb over that
+  // (pgdata.init, initdb's own staging below, does not count).
+  const upgrading = await ctx.host.exec(`ls -d ${shq(dataDir)}/pgdata.pg* ${shq(dataDir)}/pgdata.upgrade 2>/dev/null`);
+  if (upgrading.stdout.trim()) {
+    throw new Error(`host ${ctx.host.name}: ${addon} has no ${dataDir}/pgdata but ${upgrading.stdout.trim().split('\n').join(', ')}: ` +
+      'a major upgrade was interrupted; put the right one back as pgdata (README: "Rolling back a major upgrade"), then apply again');
+  }
   ctx.progress(`initializing the data directory of ${addon}`);
   const password = await ctx.keystore.getOrCreatePassword(superuserKey);
   const mount = `${dataDir}:${CONTAINER_DATA_DIR}`;
@@ -65,7 +72,7 @@ function stepMounts(value: unknown): string[] {
   return value as string[];
 }
 
-const ensure: Executor = async (step, ctx) => {
+export const ensure: Executor = async (step, ctx) => {
   const addon = field<string>(step, 'addon', 'string');
   const name = field<string>(step, 'name', 'string');
   const image = field<string>(step, 'image', 'string');

@@ -1,6 +1,7 @@
 import type { Attrs, Change } from '../../plan/types.js';
 import type { ContainerSpec, DesiredAddon, ObservedContainer } from '../model.js';
 import { RELOADABLE_SETTINGS } from './log-settings.js';
+import { checkNoDowngrade, diffMajorUpgrade, imageRebuilt, minorUpgradeMessage } from './upgrade-diff.js';
 
 // Pure: desired container spec + observed container -> at most one change.
 
@@ -36,7 +37,9 @@ function specStep(desired: DesiredAddon) {
 
 function differences(want: ContainerSpec, have: ObservedContainer): string[] {
   const diffs: string[] = [];
-  if (want.image !== have.image) diffs.push(`image ${have.image} -> ${want.image}`);
+  if (want.image !== have.image) diffs.push(`image ${have.image}${have.imageVersion ? ` (${have.imageVersion})` : ''} -> ${want.image}`);
+  const rebuilt = imageRebuilt(want, have);
+  if (rebuilt) diffs.push(rebuilt);
   if (want.memoryMb !== have.memoryMb) diffs.push(`memory ${have.memoryMb} MB -> ${want.memoryMb} MB`);
   if (want.port !== have.port) diffs.push(`port ${have.port} -> ${want.port}`);
   if (want.dataDir !== have.dataDir) diffs.push(`data directory ${have.dataDir || '(none)'} -> ${want.dataDir}`);
@@ -68,6 +71,13 @@ function withUnreadSettings(desired: DesiredAddon, observed: ObservedContainer):
   return unread.length ? { ...observed, settings: { ...observed.settings, ...Object.fromEntries(unread) } } : observed;
 }
 
+/** The image IDs and versions in a minor upgrade's before/after (the names alone are the same). */
+function imageIds(have: ObservedContainer): { before: Attrs; after: Attrs } {
+  if (!have.imageId || !have.tagImageId || have.imageId === have.tagImageId) return { before: {}, after: {} };
+  const v = (version: string | null | undefined): Attrs => (version ? { postgresql: version } : {});
+  return { before: { image_id: have.imageId, ...v(have.imageVersion) }, after: { image_id: have.tagImageId, ...v(have.tagVersion) } };
+}
+
 export function diffContainer(desired: DesiredAddon, seen: ObservedContainer | null): Change[] {
   const base = { address: `addon.${desired.name}.container`, kind: 'container', host: desired.host, addon: desired.name };
   const after = containerAttrs(desired.container);
@@ -75,7 +85,10 @@ export function diffContainer(desired: DesiredAddon, seen: ObservedContainer | n
   if (!observed) {
     return [{ ...base, action: 'create', reason: `add-on ${desired.name} has no container`, before: null, after, hazards: [], steps: [specStep(desired)] }];
   }
+  checkNoDowngrade(desired, observed);
   const diffs = differences(desired.container, observed);
+  const major = diffMajorUpgrade(desired, observed, specStep(desired), diffs);
+  if (major) return [major];
   const reload = observed.running ? reloadOnly(desired, observed) : undefined;
   if (reload) {
     // Only settings a reload applies: ALTER SYSTEM and pg_reload_conf(), clients stay connected.
@@ -88,12 +101,14 @@ export function diffContainer(desired: DesiredAddon, seen: ObservedContainer | n
         ...base,
         action: 'update',
         reason: diffs.join('; '),
-        before: containerAttrs(observed),
-        after,
+        before: { ...containerAttrs(observed), ...imageIds(observed).before },
+        after: { ...after, ...imageIds(observed).after },
         hazards: [
           {
             code: 'RESTART',
-            message: `${desired.name} is restarted with the new settings; its clients are disconnected until it is back (data is kept)`,
+            message: imageRebuilt(desired.container, observed) && diffs.length === 1
+              ? minorUpgradeMessage(desired.name, observed)
+              : `${desired.name} is restarted with the new settings; its clients are disconnected until it is back (data is kept)`,
           },
         ],
         steps: [specStep(desired)],

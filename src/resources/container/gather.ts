@@ -10,26 +10,41 @@ import { RELOADABLE_SETTINGS, parseAutoConf } from './log-settings.js';
 export const MANAGED_LABEL = 'dbform.managed';
 export const ADDON_LABEL = 'dbform.addon';
 
-const RELOADABLE_MARK = '@@reloadable';
+/** Label scripts/build-image.sh puts on an image: the PostgreSQL version it packages ("15.14"). */
+export const VERSION_LABEL = 'dbform.postgres.version';
+const IMAGES_MARKER = '@@dbform-images';
+/** One JSON object per image of the host: its ID, names and labels (a host holds a handful of images). */
+const IMAGE_FORMAT = '{"id":{{json .Id}},"tags":{{json .RepoTags}},"labels":{{json .Config.Labels}}}';
+const DATA_DIRS_MARKER = '@@dbform-data-dirs';
 const NO_DATA_MARK = '#nodata';
 
 /**
- * One command: the managed containers' `docker inspect`, then the settings set with ALTER SYSTEM
- * (RELOADABLE_SETTINGS: not on the command line) from each one's postgresql.auto.conf (only those lines).
- * The data directories come from the inspect output's bind lines, so no second round trip is needed: over
- * SSH each exec costs a session (a few hundred ms on a busy host), and this read is on every plan's
- * critical path (the catalog connections wait for the container list).
+ * One command for everything gather needs of the managed containers: their `docker inspect`; every image of
+ * the host (a rebuilt image, i.e. a name now pointing to another ID, is a minor upgrade); and per data
+ * directory (found in the inspect output's bind lines) whether it holds a cluster, its major version
+ * (PG_VERSION), the settings set with ALTER SYSTEM (RELOADABLE_SETTINGS: only those lines of
+ * postgresql.auto.conf) and the directories kept after a major upgrade. Over SSH each exec costs a session
+ * (a few hundred ms on a busy host), and this read is on every plan's critical path.
  */
 function listCommand(): string {
   const keys = [...RELOADABLE_SETTINGS].join('|');
   // A data bind is a line `"/host/dir:/var/lib/dbform"` (or with `:rw`...) in HostConfig.Binds.
   const bindLine = `s#^ *"\\(/[^"]*\\):${CONTAINER_DATA_DIR}\\(:[a-z,]*\\)\\{0,1\\}",\\{0,1\\}$#\\1#p`;
+  const perDir = [
+    'echo "@@ $d"',
+    `[ -s "$d/pgdata/PG_VERSION" ] || echo ${NO_DATA_MARK}`,
+    `grep -E ${shq(`^(${keys}) = `)} "$d/pgdata/postgresql.auto.conf" 2>/dev/null`,
+    `printf '@PG_VERSION %s\\n' "$(cat "$d/pgdata/PG_VERSION" 2>/dev/null)"`,
+    `for k in "$d"/${KEPT_PREFIX}*; do [ -d "$k" ] && printf '@KEPT %s\\n' "\${k##*/}"; done`,
+  ].join('; ');
   return [
     `ids=$(docker ps -aq --filter label=${MANAGED_LABEL}=true) || exit 1`,
     `if [ -z "$ids" ]; then echo '[]'; exit 0; fi`,
     'json=$(docker inspect $ids) || exit 1',
-    `printf '%s\\n' "$json"; echo ${RELOADABLE_MARK}`,
-    `printf '%s\\n' "$json" | sed -n ${shq(bindLine)} | while IFS= read -r d; do echo "@@ $d"; [ -s "$d/pgdata/PG_VERSION" ] || echo ${NO_DATA_MARK}; grep -E ${shq(`^(${keys}) = `)} "$d/pgdata/postgresql.auto.conf" 2>/dev/null; done`,
+    `printf '%s\\n' "$json"; echo ${IMAGES_MARKER}`,
+    `imgs=$(docker images -q --no-trunc | sort -u); [ -z "$imgs" ] || docker image inspect --format ${shq(IMAGE_FORMAT)} $imgs`,
+    `echo ${DATA_DIRS_MARKER}`,
+    `printf '%s\\n' "$json" | sed -n ${shq(bindLine)} | while IFS= read -r d; do ${perDir}; done`,
     'true',
   ].join('\n');
 }
@@ -43,13 +58,14 @@ export async function gatherContainers(host: Pick<Host, 'name' | 'exec'>): Promi
   return parseContainerList(r.stdout);
 }
 
-/** Pure: the list command's output -> observed containers, with their ALTER SYSTEM settings merged in. */
+/** Pure: the list command's output -> observed containers with their image and data directory facts. */
 export function parseContainerList(stdout: string): Map<string, ObservedContainer> {
-  const at = stdout.search(new RegExp(`^${RELOADABLE_MARK}$`, 'm'));
-  const containers = parseInspect(at < 0 ? stdout : stdout.slice(0, at));
-  if (at < 0) return containers;
+  const [inspect = '', rest = ''] = stdout.split(`\n${IMAGES_MARKER}\n`);
+  const [images = '', dirs = ''] = rest.split(`\n${DATA_DIRS_MARKER}\n`);
+  const containers = parseInspect(inspect);
+  withImages(containers, parseImages(images));
   const byDir = new Map([...containers.values()].map((c) => [c.dataDir, c]));
-  for (const section of stdout.slice(at + RELOADABLE_MARK.length).split(/^@@ /m).slice(1)) {
+  for (const section of dirs.split(/^@@ /m).slice(1)) {
     const nl = section.indexOf('\n');
     const c = byDir.get(nl < 0 ? section : section.slice(0, nl));
     const body = nl < 0 ? '' : section.slice(nl + 1);
@@ -57,13 +73,54 @@ export function parseContainerList(stdout: string): Map<string, ObservedContaine
     // A container whose data directory holds no cluster serves nothing, whatever Docker says (started at boot
     // on an encrypted volume's mount point before the volume was opened): it counts as not running.
     if (body.startsWith(`${NO_DATA_MARK}\n`)) c.running = false;
-    Object.assign(c.settings, parseAutoConf(body));
+    Object.assign(c, parseDataDirSection(c, body));
   }
   return containers;
 }
 
+export interface ImageInfo {
+  id: string;
+  /** PostgreSQL version the image packages (its label), null when it has none. */
+  version: string | null;
+}
+
+/** Pure: the image lines -> images by ID and by each of their names ("dbform-postgresql:15"). */
+export function parseImages(text: string): Map<string, ImageInfo> {
+  const out = new Map<string, ImageInfo>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const i = JSON.parse(line) as { id: string; tags: string[] | null; labels: Record<string, string> | null };
+    const info = { id: i.id, version: i.labels?.[VERSION_LABEL] ?? null };
+    out.set(i.id, info);
+    for (const t of i.tags ?? []) out.set(t, info);
+  }
+  return out;
+}
+
+/** Pure: sets each container's image facts: what it runs, and what its image name points to now. */
+export function withImages(containers: Map<string, ObservedContainer>, images: Map<string, ImageInfo>): void {
+  for (const c of containers.values()) {
+    if (!c.imageId) continue;
+    c.imageVersion = images.get(c.imageId)?.version ?? null;
+    const tag = images.get(c.image) ?? images.get(c.image.includes(':') ? c.image : `${c.image}:latest`);
+    c.tagImageId = tag?.id ?? null;
+    c.tagVersion = tag?.version ?? null;
+  }
+}
+
+/** Kept data directories are named pgdata.pgNN (NN: the major version they hold). */
+export const KEPT_PREFIX = 'pgdata.pg';
+
+/** Pure: one data directory's section -> its reloadable settings merged in, data version, kept directories. */
+export function parseDataDirSection(c: ObservedContainer, text: string): Pick<ObservedContainer, 'settings' | 'dataVersion' | 'keptData'> {
+  const version = /^@PG_VERSION (\d*)$/m.exec(text)?.[1];
+  const kept = [...text.matchAll(/^@KEPT (\S+)$/gm)].map((m) => m[1]!).sort();
+  return { settings: { ...c.settings, ...parseAutoConf(text) }, dataVersion: version || null, keptData: kept };
+}
+
 interface InspectEntry {
   Name: string;
+  Image?: string;
   Config: { Image: string; Labels: Record<string, string> | null; Cmd: string[] | null };
   HostConfig: { Memory: number; Binds: string[] | null };
   State: { Status: string; Running: boolean; Restarting?: boolean };
@@ -91,6 +148,7 @@ export function parseInspect(json: string): Map<string, ObservedContainer> {
       running: c.State.Running && c.State.Restarting !== true,
       dataDir: bind?.split(':')[0] ?? '',
       mounts: binds.filter((b) => b !== bind).sort(),
+      ...(c.Image && { imageId: c.Image }),
     });
   }
   return out;

@@ -3,6 +3,8 @@ import { singleInstancePlacements } from '../desired.js';
 import type { DesiredAddon, ObservedContainer } from '../model.js';
 import { containerExecutors } from './apply.js';
 import { diffContainer, diffOrphanContainer } from './diff.js';
+import { upgradeExecutors } from './upgrade.js';
+import { keptDataWarnings } from './upgrade-diff.js';
 
 // The add-on's PostgreSQL container. Managed containers the config no longer declares on a host are
 // undeclared resources (deleted with their data), but only those whose data lives under this config's
@@ -19,6 +21,7 @@ export const containerKind: ResourceKind<DesiredAddon, ObservedContainer | null>
       .map(([addon, c]) => ({ key: addon, host: read.host.name, addon, observed: c }));
   },
   diff: (placed, observed) => (placed.desired ? diffContainer(placed.desired, observed) : observed ? [diffOrphanContainer(placed.host, observed)] : []),
-  executors: containerExecutors,
-  hazards: ['RESTART', 'DATA_LOSS'],
+  warnings: (placed, observed) => keptDataWarnings(placed.desired, observed),
+  executors: { ...containerExecutors, ...upgradeExecutors },
+  hazards: ['RESTART', 'DATA_LOSS', 'MAJOR_UPGRADE'],
 };

@@ -1,7 +1,7 @@
 import type { Attrs, Change, JsonValue } from '../../plan/types.js';
 import { ident } from '../../util/sql.js';
 import type { DesiredAddon, DesiredRole, ObservedCatalog, ObservedRole, PrivilegeHistogram } from '../model.js';
-import { PRIVILEGES, isWriter } from './privileges.js';
+import { isWriter, privilegesOf } from './privileges.js';
 
 // Pure: for each declared role, compares the privileges it holds on the add-on's database, schema
 // public, existing tables and sequences, and the default privileges for future objects of every
@@ -26,7 +26,7 @@ function defaultsOf(catalog: ObservedCatalog | null, forRole: string, objtype: '
 function grantStatements(desired: DesiredAddon, role: DesiredRole, writers: string[]): string[] {
   const u = ident(role.name);
   const db = ident(desired.database);
-  const want = PRIVILEGES[role.access];
+  const want = privilegesOf(role.access, desired.container.version);
   const exact = role.access === 'read-only'; // a read-only user must hold nothing more than SELECT
   const tablePrivs = exact ? 'SELECT' : 'ALL PRIVILEGES';
   const seqPrivs = exact ? 'SELECT' : 'ALL PRIVILEGES';
@@ -52,7 +52,7 @@ function grantStatements(desired: DesiredAddon, role: DesiredRole, writers: stri
 }
 
 function observedAttrs(observed: ObservedRole | undefined, catalog: ObservedCatalog | null, role: DesiredRole, writers: string[]): Attrs {
-  const want = PRIVILEGES[role.access];
+  const want = privilegesOf(role.access, '15'); // only which parts apply to the access level (any version)
   const attrs: Attrs = {};
   if (want.database) attrs.database = observed?.databasePrivs || 'none';
   if (want.schema) attrs.schema = observed?.schemaPrivs || 'none';
@@ -67,8 +67,8 @@ function observedAttrs(observed: ObservedRole | undefined, catalog: ObservedCata
   return attrs;
 }
 
-function desiredAttrs(role: DesiredRole, writers: string[]): Attrs {
-  const want = PRIVILEGES[role.access];
+function desiredAttrs(role: DesiredRole, writers: string[], major: string): Attrs {
+  const want = privilegesOf(role.access, major);
   const attrs: Attrs = {};
   if (want.database) attrs.database = want.database;
   if (want.schema) attrs.schema = want.schema;
@@ -83,9 +83,9 @@ function desiredAttrs(role: DesiredRole, writers: string[]): Attrs {
   return attrs;
 }
 
-function inSync(observed: ObservedRole | undefined, catalog: ObservedCatalog | null, role: DesiredRole, writers: string[]): boolean {
+function inSync(observed: ObservedRole | undefined, catalog: ObservedCatalog | null, role: DesiredRole, writers: string[], major: string): boolean {
   if (!observed || !catalog?.databaseExists) return false;
-  const want = PRIVILEGES[role.access];
+  const want = privilegesOf(role.access, major);
   if (want.database !== null && observed.databasePrivs !== want.database) return false;
   if (want.schema !== null && observed.schemaPrivs !== want.schema) return false;
   if (!histogramOk(observed.tables, want.tables) || !histogramOk(observed.sequences, want.sequences)) return false;
@@ -98,10 +98,12 @@ export function diffGrants(desired: DesiredAddon, catalog: ObservedCatalog | nul
   const observed = new Map((catalog?.roles ?? []).map((r) => [r.name, r]));
   const allWriters = desired.roles.filter((r) => isWriter(r.access)).map((r) => r.name);
   const changes: Change[] = [];
+  // Judged by the server that was read (a major upgrade planned from 15 changes nothing here); without one, by `version`.
+  const major = catalog?.serverMajor ?? desired.container.version;
   for (const role of desired.roles) {
     const writers = allWriters.filter((w) => w !== role.name);
     const have = observed.get(role.name);
-    if (inSync(have, catalog, role, writers)) continue;
+    if (inSync(have, catalog, role, writers, major)) continue;
     const fresh = !have || !catalog?.databaseExists;
     changes.push({
       address: `addon.${desired.name}.grants.${role.name}`,
@@ -111,7 +113,7 @@ export function diffGrants(desired: DesiredAddon, catalog: ObservedCatalog | nul
       action: fresh ? 'create' : 'update',
       reason: fresh ? `${role.access} privileges of ${role.name}` : `privileges of ${role.name} differ from ${role.access}`,
       before: fresh ? null : observedAttrs(have, catalog, role, writers),
-      after: desiredAttrs(role, writers),
+      after: desiredAttrs(role, writers, major),
       hazards: [],
       steps: [{ type: 'sql', addon: desired.name, database: desired.database, statements: grantStatements(desired, role, writers) }],
     });

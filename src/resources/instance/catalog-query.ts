@@ -48,6 +48,7 @@ hist AS (
 )
 SELECT json_build_object(
   'databaseExists', EXISTS (SELECT 1 FROM db),
+  'serverMajor', (current_setting('server_version_num')::int / 10000)::text,
   'hba', pg_read_file('pg_hba.conf', 0, 1048576, true),
   'serverCert', pg_read_file('server.crt', 0, 1048576, true),
   'rootCert', pg_read_file('root.crt', 0, 1048576, true),

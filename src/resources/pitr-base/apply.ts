@@ -29,10 +29,16 @@ const init: Executor = async (step, ctx) => {
     throw new Error('plan step pitr.init: unexpected stanza or marker');
   }
   const pgbackrest = (...args: string[]) => shellJoin(['docker', 'exec', '-u', 'postgres', container, 'pgbackrest', `--stanza=${stanza}`, ...args]);
-  ctx.progress(`creating the pgBackRest stanza of ${addon}`);
-  await run(ctx.host, `pgbackrest stanza-create for ${addon}`, pgbackrest('stanza-create')).catch((e: Error) => {
-    throw FOREIGN_STANZA.test(e.message) ? new Error(foreignStanza(addon, e.message)) : e;
-  });
+  if (step.stanzaUpgrade === true) {
+    // Planned only from the marker of the same repository at an older major version (pitr-base/diff.ts).
+    ctx.progress(`upgrading the pgBackRest stanza of ${addon} to its new PostgreSQL version`);
+    await run(ctx.host, `pgbackrest stanza-upgrade for ${addon}`, pgbackrest('stanza-upgrade'));
+  } else {
+    ctx.progress(`creating the pgBackRest stanza of ${addon}`);
+    await run(ctx.host, `pgbackrest stanza-create for ${addon}`, pgbackrest('stanza-create')).catch((e: Error) => {
+      throw FOREIGN_STANZA.test(e.message) ? new Error(foreignStanza(addon, e.message)) : e;
+    });
+  }
   await run(ctx.host, `pgbackrest check for ${addon} (a WAL segment archived)`, pgbackrest('check'));
   ctx.progress(`taking the first full base backup of ${addon}`);
   const t0 = Date.now();

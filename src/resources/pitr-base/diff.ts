@@ -1,5 +1,19 @@
 import type { Change } from '../../plan/types.js';
 import type { DesiredAddon } from '../model.js';
+import { sha256Hex } from '../../util/canonical.js';
+import { markerContent, markerIdentity } from '../pitr/desired.js';
+
+/** Major versions dbform runs, oldest first (the config's enum). */
+const MAJOR_VERSIONS = ['15', '17'];
+
+/** The other major version whose marker this is (same repository): the add-on was upgraded since (or rolled
+ *  back from an upgrade, README: "Rolling back a major upgrade"). */
+export function migratedFrom(desired: DesiredAddon, markerSha256: string | null): string | undefined {
+  if (!markerSha256) return undefined;
+  const identity = markerIdentity(desired.pitr.marker.content);
+  const others = MAJOR_VERSIONS.filter((v) => v !== desired.container.version);
+  return others.find((v) => sha256Hex(markerContent(identity, v)) === markerSha256);
+}
 
 // Pure: once PITR's settings and the archiving container are in place, the add-on's stanza must exist in its
 // repository with a first full base backup. The marker file apply writes after both records which repository
@@ -22,6 +36,18 @@ export function pitrBaseWarnings(desired: DesiredAddon, observed: ObservedPitrBa
 export function diffPitrBase(desired: DesiredAddon, markerSha256: string | null): Change[] {
   const p = desired.pitr;
   if (!p.enabled || markerSha256 === p.marker.sha256) return [];
+  const from = migratedFrom(desired, markerSha256);
+  if (from) {
+    // After a major upgrade the stanza still describes the old cluster: pgBackRest's stanza-upgrade records the
+    // new one (same repository, same passphrase), then a full base backup of the new version starts its window.
+    return [{
+      address: `addon.${desired.name}.pitr_base`, kind: 'pitr-base', host: desired.host, addon: desired.name, action: 'update',
+      reason: `${desired.name} ${Number(from) < Number(desired.container.version) ? 'was upgraded' : 'was rolled back'} from PostgreSQL ${from}: stanza-upgrade and a new full base backup`,
+      before: { stanza: p.stanza, postgresql: from }, after: { stanza: p.stanza, postgresql: desired.container.version, first_backup: 'full' },
+      hazards: [],
+      steps: [{ type: 'pitr.init', addon: desired.name, container: desired.container.name, stanza: p.stanza, marker: { ...p.marker }, stanzaUpgrade: true }],
+    }];
+  }
   return [{
     address: `addon.${desired.name}.pitr_base`,
     kind: 'pitr-base',

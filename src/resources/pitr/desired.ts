@@ -8,6 +8,17 @@ import { CONTAINER_PGBACKREST_ETC, CONTAINER_REPO_DIR, archiveSettings, passphra
 // The add-on's point-in-time recovery as desired state (pure), and what it adds to its container: the
 // archive settings and the bind mounts of pgBackRest's settings (read-only) and of a directory repository.
 
+/** The marker's content: the repository's identity, and the PostgreSQL major version its stanza was made or
+ *  upgraded for (none for 15, so the markers written before other versions existed stay valid). */
+export function markerContent(repoIdentity: string, version: string): string {
+  return version === '15' ? repoIdentity : `${repoIdentity}\npostgresql ${version}`;
+}
+
+/** The repository's identity of a marker's content (markerContent's inverse). */
+export function markerIdentity(content: string): string {
+  return content.replace(/\npostgresql \d+$/, '');
+}
+
 export function desiredPitr(config: Config, addon: AddonConfig, host: HostConfig): DesiredPitr {
   const state = pitrStateDir(host, addon.name);
   const base = {
@@ -28,7 +39,7 @@ export function desiredPitr(config: Config, addon: AddonConfig, host: HostConfig
     ...base,
     enabled: true,
     files: hashedFiles(rendered.files, where),
-    marker: { path: markerPath, content: rendered.repoIdentity, sha256: sha256Hex(rendered.repoIdentity) },
+    marker: { path: markerPath, content: markerContent(rendered.repoIdentity, addon.version), sha256: sha256Hex(markerContent(rendered.repoIdentity, addon.version)) },
     repoDir: rendered.repoDir,
     summary: rendered.summary,
   };

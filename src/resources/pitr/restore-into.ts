@@ -1,4 +1,5 @@
 import type { AddonConfig, Config } from '../../config/types.js';
+import { addonImage } from '../../config/image.js';
 import type { Host } from '../../hosts/host.js';
 import { run } from '../../hosts/host.js';
 import type { HostKeystore } from '../../keystore/keystore.js';
@@ -100,9 +101,9 @@ export async function restoreInto(req: IntoRequest): Promise<{ seconds: number }
     const mounts = [`${scratch}/etc:${CONTAINER_PGBACKREST_ETC}`, ...(repoDir ? [`${repoDir}:${CONTAINER_REPO_DIR}:ro`] : [])];
     // The image's postgres user owns NEW's directory and reads SOURCE's settings, as in the add-on's container.
     await run(host, `handing ${dataDir} to PostgreSQL`, shellJoin(['docker', 'run', '--rm', '--user', 'root', '--network', 'none',
-      '-v', `${dataDir}:${CONTAINER_DATA_DIR}`, '-v', mounts[0]!, req.config.defaults.image, 'sh', '-c',
+      '-v', `${dataDir}:${CONTAINER_DATA_DIR}`, '-v', mounts[0]!, addonImage(req.config, into), 'sh', '-c',
       `chown postgres:postgres ${CONTAINER_DATA_DIR} && chown -R postgres:postgres ${CONTAINER_PGBACKREST_ETC}`]));
-    const w: Where = { host, addon: into.name, stanza: source.name, port: into.port, image: req.config.defaults.image, dataDir, mounts: mounts.map((m) => (m.endsWith(':ro') ? m : `${m}:ro`)) };
+    const w: Where = { host, addon: into.name, stanza: source.name, port: into.port, image: addonImage(req.config, into), dataDir, mounts: mounts.map((m) => (m.endsWith(':ro') ? m : `${m}:ro`)) };
     req.progress(`restoring ${source.name} into ${into.name} on ${into.host}`);
     const password = await req.keystore.getOrCreatePassword(superuserKey(into.name));
     // The owner role comes from SOURCE (renamed): NEW's own password for it, set by apply's convergence, is

@@ -1,4 +1,5 @@
 import type { Config } from '../../config/types.js';
+import { addonImage } from '../../config/image.js';
 import type { Host } from '../../hosts/host.js';
 import { run } from '../../hosts/host.js';
 import { UserError } from '../../util/errors.js';
@@ -127,7 +128,7 @@ export async function restoreInPlace(config: Config, host: Host, addon: string, 
   const declared = config.addons.find((a) => a.name === addon)!;
   const hostCfg = config.hosts.find((h) => h.name === host.name)!;
   const w: Where = {
-    host, addon, stanza: addon, port: declared.port, image: config.defaults.image, dataDir: `${hostCfg.dataDir}/${addon}`,
+    host, addon, stanza: addon, port: declared.port, image: addonImage(config, declared), dataDir: `${hostCfg.dataDir}/${addon}`,
     mounts: pitrContainerParts(desiredPitr(config, declared, hostCfg)).mounts,
   };
   const t0 = Date.now();

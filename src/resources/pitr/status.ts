@@ -1,4 +1,5 @@
 import type { Config } from '../../config/types.js';
+import { addonImage } from '../../config/image.js';
 import type { Host } from '../../hosts/host.js';
 import { UserError } from '../../util/errors.js';
 import { shellJoin, shq } from '../../util/shell.js';
@@ -25,7 +26,7 @@ export async function readPitrStatus(config: Config, host: Host, addon: string):
   }
   const info = await host.exec(
     shellJoin(['docker', 'run', '--rm', '--network', 'host', '--user', 'postgres', ...mounts,
-      config.defaults.image, 'pgbackrest', `--stanza=${addon}`, '--log-level-console=error', 'info', '--output=json']),
+      addonImage(config, declared), 'pgbackrest', `--stanza=${addon}`, '--log-level-console=error', 'info', '--output=json']),
   );
   if (info.code !== 0) {
     const why = (info.stderr.trim() || info.stdout.trim()).split('\n').slice(-2).join(' ');
