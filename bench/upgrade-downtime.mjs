@@ -57,6 +57,7 @@ defaults:
 addons:
   ${ADDON}:
     plan: postgresql-starter-1024
+    encryptionAtRest: false # this machine's kernel has no device-mapper for LUKS
     version: "${version}"
     port: ${PORT}
     backups:

@@ -34,6 +34,7 @@ ${hostsYaml(fleet)}${s3StorageYaml(fleet.s3)}defaults:
 addons:
   ${ADDON}:
     plan: postgresql-starter-256
+    encryptionAtRest: false # the test fleet (network namespaces) has no device-mapper for LUKS
     version: "${version}"
     host: db-1
     port: ${PORT}
