@@ -89,6 +89,8 @@ describe('major upgrade', () => {
     const o = onImage(d, { dataVersion: '17', keptData: ['pgdata.pg15'] });
     expect(diffContainer(d, o)).toEqual([]);
     expect(keptDataWarnings(d, o)).toEqual([expect.stringMatching(/^add-on shop: \/var\/lib\/dbform\/shop\/pgdata.pg15 holds its data from before a major upgrade/)]);
+    const restored = onImage(d, { keptData: ['pgdata.before-restore-20261130T162153'] });
+    expect(keptDataWarnings(d, restored)).toEqual([expect.stringMatching(/^add-on shop: \/var\/lib\/dbform\/shop\/pgdata.before-restore-20261130T162153 holds its data from before a restore, kept so that the restore can be undone/)]);
   });
 });
 

@@ -35,7 +35,7 @@ function listCommand(): string {
     `[ -s "$d/pgdata/PG_VERSION" ] || echo ${NO_DATA_MARK}`,
     `grep -E ${shq(`^(${keys}) = `)} "$d/pgdata/postgresql.auto.conf" 2>/dev/null`,
     `printf '@PG_VERSION %s\\n' "$(cat "$d/pgdata/PG_VERSION" 2>/dev/null)"`,
-    `for k in "$d"/${KEPT_PREFIX}*; do [ -d "$k" ] && printf '@KEPT %s\\n' "\${k##*/}"; done`,
+    `for k in "$d"/${KEPT_PREFIX}* "$d"/${RESTORE_KEPT_PREFIX}*; do [ -d "$k" ] && printf '@KEPT %s\\n' "\${k##*/}"; done`,
   ].join('; ');
   return [
     `ids=$(docker ps -aq --filter label=${MANAGED_LABEL}=true) || exit 1`,
@@ -108,8 +108,10 @@ export function withImages(containers: Map<string, ObservedContainer>, images: M
   }
 }
 
-/** Kept data directories are named pgdata.pgNN (NN: the major version they hold). */
+/** Kept data directories are named pgdata.pgNN after a major upgrade (NN: the major version they hold), and
+ *  pgdata.before-restore-TIME after an in-place restore (src/resources/pitr/restore.ts, src/restore/). */
 export const KEPT_PREFIX = 'pgdata.pg';
+export const RESTORE_KEPT_PREFIX = 'pgdata.before-restore-';
 
 /** Pure: one data directory's section -> its reloadable settings merged in, data version, kept directories. */
 export function parseDataDirSection(c: ObservedContainer, text: string): Pick<ObservedContainer, 'settings' | 'dataVersion' | 'keptData'> {

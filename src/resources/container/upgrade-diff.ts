@@ -1,7 +1,7 @@
 import type { Change } from '../../plan/types.js';
 import { UserError } from '../../util/errors.js';
 import type { DesiredAddon, ObservedContainer } from '../model.js';
-import { KEPT_PREFIX } from './gather.js';
+import { KEPT_PREFIX, RESTORE_KEPT_PREFIX } from './gather.js';
 
 // Pure: what a new image or a new major version means for an add-on's container.
 // - A minor upgrade: the image's name is the same but points to another image on the host now (rebuilt
@@ -80,9 +80,13 @@ export function diffMajorUpgrade(desired: DesiredAddon, have: ObservedContainer,
   };
 }
 
-/** Pure: the plan's warning for each data directory kept after a major upgrade (no change removes them). */
+/** Pure: the plan's warning for each data directory kept after a major upgrade or an in-place restore (no
+ *  change removes them: deleting data the user may still need is theirs to decide). */
 export function keptDataWarnings(desired: DesiredAddon, have: ObservedContainer | null): string[] {
   return (have?.keptData ?? []).map((k) =>
-    `add-on ${desired.name}: ${have!.dataDir}/${k} holds its data from before a major upgrade, kept for a rollback (README: ` +
-      `"Rolling back a major upgrade"); once the upgrade has proved itself, delete it to free its space`);
+    k.startsWith(RESTORE_KEPT_PREFIX)
+      ? `add-on ${desired.name}: ${have!.dataDir}/${k} holds its data from before a restore, kept so that the restore can be ` +
+        `undone (README: "Point-in-time recovery"); once satisfied, delete it to free its space`
+      : `add-on ${desired.name}: ${have!.dataDir}/${k} holds its data from before a major upgrade, kept for a rollback (README: ` +
+        `"Rolling back a major upgrade"); once the upgrade has proved itself, delete it to free its space`);
 }

@@ -9,6 +9,7 @@ import { desiredPitr, pitrContainerParts } from './desired.js';
 import { type RestoreTarget, pgTargetTime } from './restore-target.js';
 import { wakeCheckpointer } from '../instance/archive-timer.js';
 import { maskSecrets, parseLogLine } from '../../logs/jsonlog.js';
+import { RESTORE_KEPT_PREFIX } from '../container/gather.js';
 
 // Point-in-time restores. pgBackRest always restores into pgdata.restore beside the data directory, while
 // the add-on keeps running. Then:
@@ -143,7 +144,7 @@ export async function restoreInPlace(config: Config, host: Host, addon: string, 
   const live = `${w.dataDir}/pgdata`;
   // A lost disk (the RPO case): nothing to keep, and the container (stopped or killed) starts on the restored data.
   const hadData = (await host.exec(`test -d ${shq(live)}`)).code === 0;
-  const keptAs = hadData ? `${w.dataDir}/pgdata.before-restore-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}` : null;
+  const keptAs = hadData ? `${w.dataDir}/${RESTORE_KEPT_PREFIX}${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}` : null;
   const name = containerName(addon);
   progress(`stopping ${addon} and swapping in the restored data; ${addon} replays the WAL to the target, then promotes`);
   await run(host, `stopping ${name}`, `docker stop -t 30 ${shq(name)} >/dev/null`);
