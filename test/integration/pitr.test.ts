@@ -201,6 +201,8 @@ describe('point-in-time recovery (pgBackRest to S3 over TLS)', () => {
     const plan = ws.run(['plan', '--detailed-exitcode'], env);
     expect(plan.stdout).toContain('No changes.');
     expect(plan.code).toBe(0);
+    // The replaced data directory is kept, and every plan says so until it is deleted.
+    expect(plan.stdout + plan.stderr).toMatch(/ledger\/pgdata\.before-restore-\d{8}T\d{6} holds its data from before a restore/);
     // The add-on archives on its new timeline.
     psqlOn(db1(), 'ledger', 31001, 'postgres', 'SELECT pg_switch_wal()');
     let wal = '';
