@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { diffContainer, diffOrphanContainer } from '../../src/resources/container/diff.js';
-import { parseContainerList, parseInspect, parseSettings } from '../../src/resources/container/gather.js';
+import { containerListCommand, parseContainerList, parseInspect, parseSettings } from '../../src/resources/container/gather.js';
 import { desired, runningContainer } from './fixtures.js';
 
 describe('container diff', () => {
@@ -81,6 +82,13 @@ describe('parseContainerList', () => {
     expect(m.get('shop')).toMatchObject({ running: true, dataVersion: '15', keptData: ['pgdata.pg15'] });
     // No cluster in its data directory (an encrypted volume not open yet): not running, whatever Docker says.
     expect(m.get('blog')).toMatchObject({ running: false, dataVersion: null });
+  });
+
+  it('is one command that sh and bash both parse (a stray # or quote would comment out the rest of a batch)', () => {
+    for (const shell of ['sh', 'bash']) {
+      const r = spawnSync(shell, ['-n', '-c', `(\n${containerListCommand()}\n) </dev/null`], { encoding: 'utf8' });
+      expect(r.status, `${shell}: ${r.stderr}`).toBe(0);
+    }
   });
 
   it('reads a host without managed containers', () => {

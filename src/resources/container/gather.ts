@@ -26,13 +26,13 @@ const NO_DATA_MARK = '#nodata';
  * postgresql.auto.conf) and the directories kept after a major upgrade. Over SSH each exec costs a session
  * (a few hundred ms on a busy host), and this read is on every plan's critical path.
  */
-function listCommand(): string {
+export function containerListCommand(): string {
   const keys = [...RELOADABLE_SETTINGS].join('|');
   // A data bind is a line `"/host/dir:/var/lib/dbform"` (or with `:rw`...) in HostConfig.Binds.
   const bindLine = `s#^ *"\\(/[^"]*\\):${CONTAINER_DATA_DIR}\\(:[a-z,]*\\)\\{0,1\\}",\\{0,1\\}$#\\1#p`;
   const perDir = [
     'echo "@@ $d"',
-    `[ -s "$d/pgdata/PG_VERSION" ] || echo ${NO_DATA_MARK}`,
+    `[ -s "$d/pgdata/PG_VERSION" ] || echo ${shq(NO_DATA_MARK)}`,
     `grep -E ${shq(`^(${keys}) = `)} "$d/pgdata/postgresql.auto.conf" 2>/dev/null`,
     `printf '@PG_VERSION %s\\n' "$(cat "$d/pgdata/PG_VERSION" 2>/dev/null)"`,
     `for k in "$d"/${KEPT_PREFIX}* "$d"/${RESTORE_KEPT_PREFIX}*; do [ -d "$k" ] && printf '@KEPT %s\\n' "\${k##*/}"; done`,
@@ -50,7 +50,7 @@ function listCommand(): string {
 }
 
 export async function gatherContainers(host: Pick<Host, 'name' | 'exec'>): Promise<Map<string, ObservedContainer>> {
-  const r = await host.exec(listCommand());
+  const r = await host.exec(containerListCommand());
   if (r.code !== 0) {
     const detail = r.stderr.trim().split('\n').slice(-3).join(' ');
     throw new Error(`host ${host.name}: cannot list containers: the Docker engine does not answer (${detail}). Start dockerd on the host.`);
