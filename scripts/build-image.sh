@@ -175,8 +175,9 @@ fi
 
 start=$SECONDS
 # The packaged PostgreSQL version (15.14 of "15.14-0+deb12u1"), read from the rootfs's dpkg status.
+# awk reads to the end (no early exit): under pipefail, tar killed by SIGPIPE would fail the script silently.
 pg_version=$(tar -xOf "$TAR" ./var/lib/dpkg/status | awk -v p="postgresql-$PG_MAJOR" '
-  $1 == "Package:" { pkg = $2 } $1 == "Version:" && pkg == p { sub(/-.*/, "", $2); print $2; exit }')
+  $1 == "Package:" { pkg = $2 } $1 == "Version:" && pkg == p && v == "" { sub(/-.*/, "", $2); v = $2 } END { print v }')
 [ -n "$pg_version" ] || die "$TAR has no package postgresql-$PG_MAJOR"
 log "importing $TAR as $IMAGE_NAME (PostgreSQL $pg_version)"
 docker import \
