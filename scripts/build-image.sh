@@ -110,7 +110,9 @@ build_tar() {
   unmount_below "$work"
   rm -rf "$work"
   local packages
-  packages=$(grep -v '^[[:space:]]*#' "$IMAGE_DIR/packages" | sed "s/@VERSION@/$PG_MAJOR/g" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
+  # A line "NAME @SUITE" is for that Debian suite only.
+  packages=$(grep -v '^[[:space:]]*#' "$IMAGE_DIR/packages" | awk -v s="@$SUITE" 'NF == 1 || $2 == s { print $1 }' \
+    | sed "s/@VERSION@/$PG_MAJOR/g" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
   [ -n "$packages" ] || die "image/packages lists no package"
 
   if [ -n "${DBFORM_REUSE_ROOTFS:-}" ]; then
