@@ -6,6 +6,10 @@ import { containerName, superuserKey } from '../desired.js';
 import { logSettings } from '../container/log-settings.js';
 import type { DesiredEtcd, DesiredGateway, DesiredPatroni } from './model.js';
 import { ETCD_CLIENT_PORT, HA_DIR, etcdCommand, gatewayConfig, patroniConfig, type Member } from './render.js';
+import { addonImage } from '../../config/image.js';
+
+/** The major version whose image carries etcd, Patroni and HAProxy (image/packages). */
+const HA_IMAGE_VERSION = '15';
 
 // Pure: the config -> the containers of high availability, placed on their hosts. A highly available
 // add-on is a business add-on that lists `hosts:` (config/ha-check.ts has checked the rest).
@@ -49,7 +53,8 @@ export function etcdPlacements(config: Config): Placed<DesiredEtcd>[] {
         role: 'etcd',
         addon: '',
         name: ETCD_CONTAINER,
-        image: config.defaults.image,
+        // etcd is in the PostgreSQL 15 image only (image/packages: the HA packages are bookworm's).
+        image: addonImage(config, { version: HA_IMAGE_VERSION }),
         dir: `${hostDataDir(config, m.name)}/.consensus`,
         command: etcdCommand(m, members),
         memoryMb: null,
@@ -88,7 +93,7 @@ export function patroniPlacements(config: Config): Placed<DesiredPatroni>[] {
           role: 'patroni' as const,
           addon: addon.name,
           name: containerName(addon.name),
-          image: config.defaults.image,
+          image: addonImage(config, addon),
           dir: `${hostDataDir(config, self.name)}/${addon.name}`,
           command: ['patroni', `${HA_DIR}/patroni.yml`],
           memoryMb: lookupPlan(addon.plan)!.memoryMb,
@@ -124,7 +129,7 @@ export function gatewayPlacements(config: Config): Placed<DesiredGateway>[] {
           role: 'gateway' as const,
           addon: addon.name,
           name: gatewayContainerName(addon.name),
-          image: config.defaults.image,
+          image: addonImage(config, addon),
           dir: `${hostDataDir(config, self.name)}/${addon.name}/gateway`,
           command: ['haproxy', '-db', '-f', `${HA_DIR}/haproxy.cfg`],
           memoryMb: null,
