@@ -72,6 +72,17 @@ function stepMounts(value: unknown): string[] {
   return value as string[];
 }
 
+/** The pgBackRest settings and repository bound into the container belong to its image's postgres user, whose
+ *  uid differs between images (15: 102, 17: 100): the image about to run names its own (a major upgrade, its
+ *  rollback). Done with no container of the add-on running. */
+async function ownMountsFor(ctx: ApplyContext, image: string, mounts: string[]): Promise<void> {
+  if (!mounts.length) return;
+  const rw = mounts.map((m) => m.replace(/:ro$/, ''));
+  const targets = rw.map((m) => m.slice(m.indexOf(':') + 1));
+  await run(ctx.host, 'handing the pgBackRest settings to the image', shellJoin(['docker', 'run', '--rm', '--user', 'root', '--network', 'none',
+    ...rw.flatMap((m) => ['-v', m]), image, 'chown', '-R', 'postgres:postgres', ...targets]));
+}
+
 export const ensure: Executor = async (step, ctx) => {
   const addon = field<string>(step, 'addon', 'string');
   const name = field<string>(step, 'name', 'string');
@@ -89,6 +100,7 @@ export const ensure: Executor = async (step, ctx) => {
   }
   await ctx.forget(addon);
   await run(ctx.host, `removing the old container of ${addon}`, `docker rm -f ${shq(name)} >/dev/null 2>&1; true`);
+  await ownMountsFor(ctx, image, mounts);
   const args = ['docker', 'run', '-d', '--name', name,
     '--label', `${MANAGED_LABEL}=true`, '--label', `${ADDON_LABEL}=${addon}`,
     // Host networking: clients' real addresses reach pg_hba (allowedIps), and no userland proxy sits in between.
