@@ -79,8 +79,10 @@ async function ownMountsFor(ctx: ApplyContext, image: string, mounts: string[]):
   if (!mounts.length) return;
   const rw = mounts.map((m) => m.replace(/:ro$/, ''));
   const targets = rw.map((m) => m.slice(m.indexOf(':') + 1));
+  // Only what another uid owns is changed: a local repository can hold many files, all already right.
+  const script = 'find "$@" \\( ! -user postgres -o ! -group postgres \\) -exec chown -h postgres:postgres {} +';
   await run(ctx.host, 'handing the pgBackRest settings to the image', shellJoin(['docker', 'run', '--rm', '--user', 'root', '--network', 'none',
-    ...rw.flatMap((m) => ['-v', m]), image, 'chown', '-R', 'postgres:postgres', ...targets]));
+    ...rw.flatMap((m) => ['-v', m]), image, 'sh', '-c', script, 'sh', ...targets]));
 }
 
 export const ensure: Executor = async (step, ctx) => {

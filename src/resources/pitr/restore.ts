@@ -81,7 +81,7 @@ function inImage(w: Where, options: string[], command: string[]): string {
 async function restoreBeside(w: Where, target: RestoreTarget, staging: string, recoveryOptions: Record<string, string> = {}): Promise<void> {
   const targetArgs = target.kind === 'latest' ? ['--type=default'] : ['--type=time', `--target=${pgTargetTime(target.iso)}`, '--target-action=promote'];
   const options = Object.entries(recoveryOptions).map(([k, v]) => `--recovery-option=${k}=${v}`);
-  await run(w.host, `removing an earlier restore attempt of ${w.addon}`, `docker rm -f ${shq(checkName(w.addon))} >/dev/null 2>&1; rm -rf ${shq(`${w.dataDir}/pgdata.restore`)}`);
+  await run(w.host, `removing an earlier restore attempt of ${w.addon}`, `rm -rf ${shq(`${w.dataDir}/pgdata.restore`)}`);
   const restore = shellJoin(['pgbackrest', `--stanza=${w.stanza}`, `--pg1-path=${staging}`, ...targetArgs, ...options, 'restore']);
   await run(w.host, `pgbackrest restore of ${w.addon}`, inImage(w, ['--rm'], ['sh', '-c', `mkdir -m 700 ${staging} && ${restore}`]));
 }
