@@ -13,6 +13,10 @@ const strings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.eve
 /** Members of a highly available add-on: a primary and its synchronous replica. */
 export const HA_MEMBERS = 2;
 
+/** The only major version a highly available add-on runs: Patroni and etcd are packaged in dbform's
+ *  PostgreSQL 15 image only (image/packages: trixie's python3-etcd3 does not install under debootstrap). */
+export const HA_POSTGRES_VERSION = '15';
+
 /** Ports a highly available add-on takes on each member host, from its `port`: the gateway (what clients
  *  use), PostgreSQL itself, and Patroni's REST API. */
 export function haPorts(port: number): { gateway: number; postgres: number; api: number } {
@@ -44,6 +48,12 @@ function checkMembers(name: string, addon: Rec, hostNames: string[], issues: Iss
   if (!isBusinessPlan(addon.plan)) {
     issues.push({ path, on: 'key', message: `add-on "${name}": hosts lists the members of a highly available add-on, which only business plans are; use host: with plan ${show(addon.plan)}` });
     return true;
+  }
+  if (typeof addon.version === 'string' && addon.version !== HA_POSTGRES_VERSION) {
+    issues.push({
+      path: ['addons', name, 'version'], on: 'value',
+      message: `add-on "${name}": a highly available add-on runs PostgreSQL ${HA_POSTGRES_VERSION} for now (Patroni and etcd are in dbform's ${HA_POSTGRES_VERSION} image only); set version: "${HA_POSTGRES_VERSION}", or use host: for a single instance of ${addon.version}`,
+    });
   }
   if (members.length !== HA_MEMBERS) {
     issues.push({ path, on: 'value', message: `add-on "${name}": a business add-on runs on ${HA_MEMBERS} hosts (a primary and its synchronous replica), got ${members.length}; list ${HA_MEMBERS} hosts, or use host: for a single instance` });

@@ -9,7 +9,7 @@ import type { Config } from '../config/types.js';
 import type { Change, Plan, WindowHold } from '../plan/types.js';
 import { currentOrNextWindow, localTime, parseWindow } from './window.js';
 
-/** Hazards that interrupt the add-on's clients. FAILOVER and MAJOR_UPGRADE are held as soon as a kind emits them. */
+/** Hazards that interrupt the add-on's clients: held until the add-on's maintenance window. */
 export const DISRUPTIVE_HAZARDS: ReadonlySet<string> = new Set(['RESTART', 'FAILOVER', 'MAJOR_UPGRADE']);
 
 export interface AddonWindow {

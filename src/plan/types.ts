@@ -5,8 +5,8 @@
 export type Action = 'create' | 'update' | 'replace' | 'delete';
 
 /** Closed set of hazard codes, named after what a user stands to lose. */
-export type HazardCode = 'DATA_LOSS' | 'RESTART' | 'ACCESS_CHANGE' | 'BACKUPS_DISABLED' | 'MAJOR_UPGRADE';
-export const HAZARD_CODES: readonly HazardCode[] = ['DATA_LOSS', 'RESTART', 'ACCESS_CHANGE', 'BACKUPS_DISABLED', 'MAJOR_UPGRADE'];
+export type HazardCode = 'DATA_LOSS' | 'RESTART' | 'ACCESS_CHANGE' | 'BACKUPS_DISABLED' | 'MAJOR_UPGRADE' | 'FAILOVER';
+export const HAZARD_CODES: readonly HazardCode[] = ['DATA_LOSS', 'RESTART', 'ACCESS_CHANGE', 'BACKUPS_DISABLED', 'MAJOR_UPGRADE', 'FAILOVER'];
 
 export interface Hazard {
   code: HazardCode;

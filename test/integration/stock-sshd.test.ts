@@ -8,6 +8,8 @@ import { Workspace } from './harness.js';
 // being refused ("Channel open failure") and losing the whole host.
 
 const ADDONS = 30;
+// Per sandbox add-on: its container, owner user, database, grants and disk-full guard.
+const RESOURCES_PER_ADDON = 5;
 let fleet: Fleet;
 const ws = new Workspace();
 
@@ -40,11 +42,11 @@ describe(`${ADDONS} add-ons on one host with a stock sshd`, () => {
     const plan = ws.run(['plan', '--detailed-exitcode']);
     expect(plan.stderr).not.toContain('Channel open failure');
     expect(plan.code).toBe(2);
-    expect(plan.stdout).toContain(`Plan: ${ADDONS * 4} to add`);
+    expect(plan.stdout).toContain(`Plan: ${ADDONS * RESOURCES_PER_ADDON} to add`);
 
     const apply = ws.run(['apply', '--auto-approve']);
     expect(apply.stdout + apply.stderr).not.toContain('Channel open failure');
-    expect(apply.stdout).toMatch(new RegExp(`Apply complete: ${ADDONS * 4} changes`));
+    expect(apply.stdout).toMatch(new RegExp(`Apply complete: ${ADDONS * RESOURCES_PER_ADDON} changes`));
     expect(apply.code).toBe(0);
     expect(dockerOn(fleet.hosts[0]!, ['ps', '-q']).split('\n')).toHaveLength(ADDONS);
 

@@ -31,6 +31,13 @@ describe('high availability in databases.yaml', () => {
     );
   });
 
+  it('refuses a highly available add-on on a version its image has no Patroni for', () => {
+    expect(onlyError(file(['    plan: postgresql-business-1024', '    hosts: [db-1, db-2]', '    port: 31000', '    version: "17"']))).toBe(
+      'databases.yaml:16:14: add-on "shop": a highly available add-on runs PostgreSQL 15 for now (Patroni and etcd are in dbform\'s 15 image only); set version: "15", or use host: for a single instance of 17',
+    );
+    expect(loadConfig(FILE, file(['    plan: postgresql-business-1024', '    hosts: [db-1, db-2]', '    port: 31000', '    version: "15"'])).addons[0]?.version).toBe('15');
+  });
+
   it('refuses an unknown member host, with a suggestion', () => {
     expect(onlyError(file(['    plan: postgresql-business-1024', '    hosts: [db-1, db-4]', '    port: 31000']))).toBe(
       'databases.yaml:14:19: host "db-4" is not declared under hosts; did you mean "db-1"? (declared: db-1, db-2, db-3)',

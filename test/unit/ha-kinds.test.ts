@@ -3,10 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { gatewayPlacements, patroniPlacements } from '../../src/resources/ha/desired.js';
 import { diffHaContainer } from '../../src/resources/ha/diff.js';
-import { parsePatroniMember } from '../../src/resources/ha/gather.js';
+import { HA_LIST_COMMAND, parseHaInspect, parsePatroniMember } from '../../src/resources/ha/gather.js';
+import { spawnSync } from 'node:child_process';
 import type { ObservedHaContainer } from '../../src/resources/ha/model.js';
 import { fileHashes, specHash } from '../../src/resources/ha/spec-hash.js';
 import { patroniKind } from '../../src/resources/patroni/kind.js';
+import { dcsParameters } from '../../src/resources/ha/render.js';
+import { postgresSettings } from '../../src/config/tiers.js';
 import { undeclaredHa } from '../../src/resources/ha/undeclared.js';
 import type { HostReader } from '../../src/resources/reader.js';
 
@@ -56,6 +59,11 @@ describe('Patroni members', () => {
     expect(hba.at(-1)).toBe('host all all all reject');
     expect(members[0]!.desired.spec.files['patroni.yml']).not.toMatch(/^\s*password:/m);
   });
+
+  it('names the settings only the consensus store sets: the plan\'s max_connections among them, not shared_buffers', () => {
+    const dcs = dcsParameters(members[0]!.desired.spec.files['patroni.yml']!);
+    expect(dcs).toEqual({ max_connections: String(postgresSettings(1024).max_connections), wal_log_hints: 'on' });
+  });
 });
 
 describe('gateways', () => {
@@ -78,11 +86,13 @@ describe('gateways', () => {
   });
 });
 
+const IMAGE_ID = `sha256:${'1'.repeat(64)}`;
+
 describe('diff of a container of high availability', () => {
   const placed = gatewayPlacements(config)[0]!;
   const spec = placed.desired.spec;
   const input = { address: 'addon.orders.gateway.db-2', kind: 'gateway', stepType: 'gateway.ensure', restartHazard: { code: 'RESTART' as const, message: 'restarts' } };
-  const container = (o: Partial<ObservedHaContainer>): ObservedHaContainer => ({ name: spec.name, role: 'gateway', addon: 'orders', spec: specHash(spec), running: true, status: 'running', dir: spec.dir, ...o });
+  const container = (o: Partial<ObservedHaContainer>): ObservedHaContainer => ({ name: spec.name, role: 'gateway', addon: 'orders', spec: specHash(spec), running: true, status: 'running', dir: spec.dir, imageId: IMAGE_ID, tagImageId: IMAGE_ID, ...o });
   const seen = (o: Partial<ObservedHaContainer>, files: Record<string, string | null> = fileHashes(spec)) => ({ container: container(o), files });
 
   it('creates a missing one, remakes one started from another spec (with its hazard), starts a stopped one', () => {
@@ -93,6 +103,24 @@ describe('diff of a container of high availability', () => {
     const stopped = diffHaContainer(placed, spec, seen({ running: false, status: 'exited' }), input);
     expect(stopped.map((c) => [c.action, c.reason, c.hazards.length])).toEqual([['update', 'dbform-orders-gateway is exited', 0]]);
     expect(diffHaContainer(placed, spec, seen({}), input)).toEqual([]);
+  });
+
+  it('remakes one whose image name now points to a rebuilt image (a minor upgrade), with its hazard', () => {
+    const rebuilt = diffHaContainer(placed, spec, seen({ tagImageId: `sha256:${'2'.repeat(64)}` }), input);
+    expect(rebuilt.map((c) => [c.reason, c.before?.image_id, c.after?.image_id, c.hazards.map((h) => h.code)])).toEqual([
+      [`dbform-orders-gateway runs an older build of ${spec.image} (111111111111 -> 222222222222): a minor upgrade`, '111111111111', '222222222222', ['RESTART']],
+    ]);
+    // An image Docker cannot name (removed since) is not a reason to restart.
+    expect(diffHaContainer(placed, spec, seen({ tagImageId: null }), input)).toEqual([]);
+  });
+
+  it('reads the image each container runs and what its name points to now, from the list command', () => {
+    const inspect = JSON.stringify([{ Name: '/dbform-orders', Image: IMAGE_ID, Config: { Image: 'dbform-postgresql:15', Labels: { 'dbform.ha': 'patroni', 'dbform.ha.addon': 'orders', 'dbform.ha.spec': 'abc' } },
+      State: { Status: 'running', Running: true }, HostConfig: { Binds: ['/var/lib/dbform/orders:/var/lib/dbform'] } }]);
+    const parsed = parseHaInspect(`${inspect}\n@@dbform-images\ndbform-postgresql:15 sha256:${'2'.repeat(64)}\n`).get('dbform-orders');
+    expect(parsed).toMatchObject({ role: 'patroni', addon: 'orders', dir: '/var/lib/dbform/orders', imageId: IMAGE_ID, tagImageId: `sha256:${'2'.repeat(64)}` });
+    expect(parseHaInspect('[]').size).toBe(0);
+    expect(spawnSync('bash', ['-n', '-c', HA_LIST_COMMAND]).status).toBe(0);
   });
 
   it('remakes one whose file changed when it cannot reload it, and reloads it in place when it can', () => {
@@ -113,30 +141,43 @@ describe("a member's role and lag", () => {
   const cluster = JSON.stringify({
     members: [
       { name: 'db-1', role: 'leader', state: 'running', api_url: 'http://10.77.0.11:31003/patroni', host: '10.77.0.11', port: 31002, timeline: 2 },
-      { name: 'db-2', role: 'sync_standby', state: 'streaming', api_url: 'http://10.77.0.12:31003/patroni', host: '10.77.0.12', port: 31002, timeline: 2, lag: 3 * 1024 * 1024 + 1 },
+      { name: 'db-2', role: 'sync_standby', state: 'streaming', api_url: 'http://10.77.0.12:31003/patroni', host: '10.77.0.12', port: 31002, timeline: 2, lag: 3 * 1024 * 1024 + 1, pending_restart: true },
     ],
   });
 
   it('is read from the cluster, lag rounded up to MB so that the live state does not move with each byte', () => {
-    expect(parsePatroniMember(cluster, 'db-1')).toEqual({ role: 'leader', state: 'running', lagMb: null, timeline: 2 });
-    expect(parsePatroniMember(cluster, 'db-2')).toEqual({ role: 'sync_standby', state: 'streaming', lagMb: 4, timeline: 2 });
+    expect(parsePatroniMember(cluster, 'db-1')).toEqual({ role: 'leader', state: 'running', lagMb: null, timeline: 2, pendingRestart: false });
+    expect(parsePatroniMember(cluster, 'db-2')).toEqual({ role: 'sync_standby', state: 'streaming', lagMb: 4, timeline: 2, pendingRestart: true });
     expect(parsePatroniMember(cluster, 'db-3')).toBeNull();
     expect(parsePatroniMember('not json', 'db-1')).toBeNull();
   });
 
   it('is a note of the plan, and an unhealthy member a warning', () => {
     const placed = patroniPlacements(config)[1]!;
-    const container = { name: 'dbform-orders', role: 'patroni', addon: 'orders', spec: '', running: true, status: 'running', dir: '/var/lib/dbform/orders' };
+    const container = { name: 'dbform-orders', role: 'patroni', addon: 'orders', spec: '', running: true, status: 'running', dir: '/var/lib/dbform/orders', imageId: null, tagImageId: null };
     const replica = { container, files: {}, member: parsePatroniMember(cluster, 'db-2') };
     expect(patroniKind.notes!(placed, replica)).toEqual(['add-on orders: db-1 is the synchronous replica (streaming, lag 4 MB)']);
     expect(patroniKind.warnings!(placed, replica)).toEqual([]);
-    const failed = { container, files: {}, member: { role: 'replica', state: 'start failed', lagMb: null, timeline: null } };
+    const failed = { container, files: {}, member: { role: 'replica', state: 'start failed', lagMb: null, timeline: null, pendingRestart: false } };
     expect(patroniKind.warnings!(placed, failed)).toEqual(['add-on orders: member db-1 is start failed (replica)']);
+  });
+
+  it('restarts, with a switchover, a member whose settings wait for a restart; nothing for one up to date', () => {
+    const placed = patroniPlacements(config)[1]!;
+    const spec = placed.desired.spec;
+    const container = { name: spec.name, role: 'patroni', addon: 'orders', spec: specHash(spec), running: true, status: 'running', dir: spec.dir, imageId: IMAGE_ID, tagImageId: IMAGE_ID };
+    const member = parsePatroniMember(cluster, 'db-2')!;
+    const current = { container, files: fileHashes(spec), member: { ...member, pendingRestart: false } };
+    expect(patroniKind.diff(placed, current)).toEqual([]);
+    const [change, ...rest] = patroniKind.diff(placed, { ...current, member });
+    expect(rest).toEqual([]);
+    expect(change).toMatchObject({ action: 'update', before: { pending_restart: true }, hazards: [{ code: 'FAILOVER' }] });
+    expect(change!.steps).toEqual([expect.objectContaining({ type: 'patroni.ensure', member: 'db-1', spec })]);
   });
 });
 
 describe('containers of high availability the file no longer declares', () => {
-  const c = (name: string, role: string, addon: string, dir: string): ObservedHaContainer => ({ name, role, addon, spec: '', running: true, status: 'running', dir });
+  const c = (name: string, role: string, addon: string, dir: string): ObservedHaContainer => ({ name, role, addon, spec: '', running: true, status: 'running', dir, imageId: null, tagImageId: null });
   const found = new Map([
     ['dbform-orders', c('dbform-orders', 'patroni', 'orders', '/var/lib/dbform/orders')],
     ['dbform-shop', c('dbform-shop', 'patroni', 'shop', '/var/lib/dbform/shop')],

@@ -4,7 +4,7 @@ import { fileHashes, specHash } from './spec-hash.js';
 
 // Pure: a container of high availability, desired against observed -> at most one change: create it, make it
 // again from a changed spec (or changed files, when it cannot reload them), rewrite files it reloads, or
-// start it again. Removal of undeclared ones is not done yet.
+// start it again (also when its image name now points to a rebuilt image: a minor upgrade).
 
 export interface HaDiffInput {
   address: string;
@@ -17,6 +17,8 @@ export interface HaDiffInput {
   /** The step that rewrites changed files and has the container reload them, when it can. */
   reload?: { stepType: string; hazard?: Hazard };
 }
+
+const short = (id: string | null) => (id ?? '').replace(/^sha256:/, '').slice(0, 12);
 
 function attrs(spec: HaContainerSpec): Attrs {
   return { container: spec.name, image: spec.image, ...(spec.memoryMb !== null ? { memory_mb: spec.memoryMb } : {}), spec: specHash(spec).slice(0, 12) };
@@ -32,11 +34,15 @@ export function diffHaContainer(placed: { host: string; addon: string }, spec: H
   const want = fileHashes(spec);
   const changedFiles = Object.keys(want).filter((f) => observed.files[f] !== want[f]).sort();
   const hash = specHash(spec);
-  if (have.spec !== hash || (changedFiles.length && !input.reload)) {
-    const why = have.spec !== hash ? 'was started from another configuration' : `reads changed files (${changedFiles.join(', ')})`;
+  const rebuilt = have.imageId && have.tagImageId && have.imageId !== have.tagImageId;
+  if (have.spec !== hash || (changedFiles.length && !input.reload) || rebuilt) {
+    const why = have.spec !== hash ? 'was started from another configuration'
+      : changedFiles.length && !input.reload ? `reads changed files (${changedFiles.join(', ')})`
+      : `runs an older build of ${spec.image} (${short(have.imageId)} -> ${short(have.tagImageId)}): a minor upgrade`;
     return [{
       ...base, action: 'update', reason: `${spec.name} ${why}`,
-      before: { container: have.name, spec: have.spec.slice(0, 12) }, after: attrs(spec),
+      before: { container: have.name, spec: have.spec.slice(0, 12), ...(rebuilt ? { image_id: short(have.imageId) } : {}) },
+      after: { ...attrs(spec), ...(rebuilt ? { image_id: short(have.tagImageId) } : {}) },
       hazards: input.restartHazard ? [input.restartHazard] : [], steps,
     }];
   }

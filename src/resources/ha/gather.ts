@@ -6,16 +6,28 @@ import { shq } from '../../util/shell.js';
 // Read-only: the containers of high availability on a host (one `docker inspect`), and a Patroni member's
 // view of its cluster (its REST API). The pure parsers are tested with recorded output.
 
-export const HA_LIST_COMMAND = `ids=$(docker ps -aq --filter label=${HA_LABEL}) && if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`;
+const IMAGES_MARKER = '@@dbform-images';
+
+/** The containers' `docker inspect`, then the ID each image name they use points to now ("name id" lines). */
+export const HA_LIST_COMMAND = [
+  `ids=$(docker ps -aq --filter label=${HA_LABEL}) || exit 1`,
+  `if [ -z "$ids" ]; then echo '[]'; exit 0; fi`,
+  'docker inspect $ids || exit 1',
+  `echo ${IMAGES_MARKER}`,
+  `for i in $(docker inspect -f '{{.Config.Image}}' $ids | sort -u); do printf '%s %s\n' "$i" "$(docker image inspect -f '{{.Id}}' "$i" 2>/dev/null)"; done`,
+].join('\n');
 
 interface InspectEntry {
   Name: string;
-  Config: { Labels: Record<string, string> | null };
+  Image?: string;
+  Config: { Image: string; Labels: Record<string, string> | null };
   State: { Status: string; Running: boolean };
   HostConfig: { Binds: string[] | null };
 }
 
-export function parseHaInspect(json: string): Map<string, ObservedHaContainer> {
+export function parseHaInspect(stdout: string): Map<string, ObservedHaContainer> {
+  const [json = '[]', images = ''] = stdout.split(`\n${IMAGES_MARKER}\n`);
+  const tagIds = new Map(images.split('\n').map((l) => l.trim().split(' ')).filter((p) => p.length === 2 && p[1]) as Array<[string, string]>);
   const out = new Map<string, ObservedHaContainer>();
   for (const c of JSON.parse(json) as InspectEntry[]) {
     const labels = c.Config.Labels ?? {};
@@ -24,6 +36,7 @@ export function parseHaInspect(json: string): Map<string, ObservedHaContainer> {
     out.set(name, {
       name, role: labels[HA_LABEL] ?? '', addon: labels[HA_ADDON_LABEL] ?? '', spec: labels[HA_SPEC_LABEL] ?? '',
       running: c.State.Running, status: c.State.Status, dir: bind?.split(':')[0] ?? '',
+      imageId: c.Image ?? null, tagImageId: tagIds.get(c.Config.Image) ?? null,
     });
   }
   return out;
@@ -35,7 +48,7 @@ export function patroniClusterCommand(container: string, apiPort: number): strin
 }
 
 interface ClusterJson {
-  members?: Array<{ name: string; role: string; state: string; lag?: number | string; timeline?: number }>;
+  members?: Array<{ name: string; role: string; state: string; lag?: number | string; timeline?: number; pending_restart?: boolean }>;
 }
 
 /** One member's entry of Patroni's /cluster answer; null when it is not listed. */
@@ -49,5 +62,5 @@ export function parsePatroniMember(json: string, member: string): PatroniMemberS
   const m = parsed.members?.find((x) => x.name === member);
   if (!m) return null;
   const lag = typeof m.lag === 'number' ? Math.ceil(m.lag / (1024 * 1024)) : null;
-  return { role: m.role, state: m.state, lagMb: m.role === 'leader' ? null : lag, timeline: m.timeline ?? null };
+  return { role: m.role, state: m.state, lagMb: m.role === 'leader' ? null : lag, timeline: m.timeline ?? null, pendingRestart: m.pending_restart === true };
 }

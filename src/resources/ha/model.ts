@@ -33,6 +33,10 @@ export interface ObservedHaContainer {
   status: string;
   /** Host directory mounted at /var/lib/dbform ("" when none). */
   dir: string;
+  /** The image it runs, and the one its image name points to now: they differ once the image is rebuilt
+   *  (a minor upgrade). Null when unknown. */
+  imageId: string | null;
+  tagImageId: string | null;
 }
 
 /** A Patroni member as the cluster sees it (Patroni's /cluster endpoint). */
@@ -45,6 +49,8 @@ export interface PatroniMemberState {
    *  so that the plan's fingerprint of the live state does not move with every byte of WAL. */
   lagMb: number | null;
   timeline: number | null;
+  /** Patroni's word that settings changed in the consensus store wait for a restart of this member. */
+  pendingRestart: boolean;
 }
 
 /** A container and the SHA-256 of each of its files on the host (null: missing). */

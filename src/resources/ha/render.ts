@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 
 // Pure renderers of what the highly available containers read: etcd's command line, Patroni's
 // patroni.yml and HAProxy's haproxy.cfg. Timings are those measured on the test fleet (see the README's
@@ -31,6 +31,20 @@ export function etcdCommand(self: Member, members: Member[]): string[] {
     '--initial-cluster-token', 'dbform',
     '--initial-cluster-state', 'new',
   ];
+}
+
+/** Settings Patroni takes only from the consensus store (its CMDLINE_OPTIONS): in patroni.yml's local
+ *  `parameters` it ignores them, and after the bootstrap it no longer reads `bootstrap.dcs`. A change of one
+ *  of them (max_connections, with a plan change) is written to the store by apply (PATCH /config). */
+const DCS_ONLY_PARAMETERS = new Set([
+  'max_connections', 'max_locks_per_transaction', 'max_worker_processes', 'max_prepared_transactions', 'wal_level',
+  'track_commit_timestamp', 'max_wal_senders', 'max_replication_slots', 'wal_keep_segments', 'wal_keep_size', 'wal_log_hints', 'hot_standby',
+]);
+
+/** The settings of a rendered patroni.yml that only the consensus store sets. */
+export function dcsParameters(patroniYml: string): Record<string, string> {
+  const doc = parse(patroniYml) as { postgresql?: { parameters?: Record<string, string> } } | null;
+  return Object.fromEntries(Object.entries(doc?.postgresql?.parameters ?? {}).filter(([k]) => DCS_ONLY_PARAMETERS.has(k)));
 }
 
 export interface PatroniInput {

@@ -3,7 +3,8 @@ import type { Step } from '../../plan/types.js';
 import type { HaContainerSpec } from '../ha/model.js';
 import { field } from '../../apply/context.js';
 import { run } from '../../hosts/host.js';
-import { shq } from '../../util/shell.js';
+import { shellJoin, shq } from '../../util/shell.js';
+import { dcsParameters } from '../ha/render.js';
 import { writeDataFile } from '../data-files.js';
 import { pollHttp, prepareDir, startContainer, stepSpec, waitForHttp, writeSpecFiles } from '../ha/run-container.js';
 import { issueServerCert } from '../tls/server-cert.js';
@@ -59,6 +60,17 @@ async function handOver(step: Step, ctx: ApplyContext, spec: HaContainerSpec, se
   await run(ctx.host, `switching the primary of ${spec.addon} over`, `docker exec ${shq(spec.name)} curl -sf -m 60 -X POST -d ${shq(body)} ${shq(`${self}/switchover`)} >/dev/null`);
 }
 
+/** Writes the settings only the consensus store sets (max_connections...) there before this member restarts,
+ *  so that it starts with them (patroni.yml's local copy is ignored). Through any member's API: this one may
+ *  be stopped. A member that does not restart now reports "pending restart", which the next plan shows. */
+async function storeDcsSettings(step: Step, ctx: ApplyContext, spec: HaContainerSpec, self: string): Promise<void> {
+  const body = JSON.stringify({ postgresql: { parameters: dcsParameters(spec.files['patroni.yml'] ?? '') } });
+  const urls = [self, ...apiUrls(step, 'peerApis')].map((u) => `${u}/config`);
+  const loop = 'body=$1; shift; for u in "$@"; do curl -sf -m 5 -X PATCH -d "$body" "$u" >/dev/null && exit 0; done; exit 1';
+  const r = await ctx.host.exec(shellJoin(['docker', 'run', '--rm', '--network', 'host', spec.image, 'sh', '-c', loop, 'sh', body, ...urls]));
+  if (r.code !== 0) throw new Error(`host ${ctx.host.name}: cannot store the settings of ${spec.addon} in its consensus store: no member's API answers (${urls.join(', ')})`);
+}
+
 const ensure: Executor = async (step, ctx) => {
   const spec = stepSpec(step);
   const self = `http://127.0.0.1:${field<number>(step, 'apiPort', 'number')}`;
@@ -69,7 +81,10 @@ const ensure: Executor = async (step, ctx) => {
     ctx.progress(`waiting for the preferred primary of ${spec.addon}`);
     await waitForHttp(ctx, spec, `${apiUrls(step, 'preferredApi')[0]}/primary`, `the preferred primary of ${spec.addon} did not start`);
   }
-  if (initialized) await handOver(step, ctx, spec, self);
+  if (initialized) {
+    await storeDcsSettings(step, ctx, spec, self);
+    await handOver(step, ctx, spec, self);
+  }
   await ctx.forget(spec.addon);
   await startContainer(ctx, spec, true);
   ctx.progress(`waiting for PostgreSQL of ${spec.addon} under Patroni`);

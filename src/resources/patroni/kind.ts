@@ -1,4 +1,5 @@
 import type { ResourceKind } from '../kind.js';
+import type { Change, Hazard } from '../../plan/types.js';
 import { patroniPlacements } from '../ha/desired.js';
 import { diffHaContainer } from '../ha/diff.js';
 import { gatherHaUnit } from '../ha/gather-unit.js';
@@ -12,6 +13,23 @@ import { patroniExecutors } from './apply.js';
 
 const HEALTHY = new Set(['running', 'streaming']);
 
+const address = (placed: { addon: string; host: string }) => `addon.${placed.addon}.patroni.${placed.host}`;
+
+function ensureFields(d: DesiredPatroni, host: string) {
+  return { apiPort: d.apiPort, superuserKey: d.superuserKey, preferred: d.preferred, preferredApi: d.preferredApi, peerApis: d.peerApis, member: host, tlsNames: d.tlsNames };
+}
+
+/** A member whose settings in the consensus store wait for a restart (a plan change of max_connections that
+ *  a member restarted before could not take yet, see patroni/apply.ts): made again, with a switchover. */
+function pendingRestart(placed: { addon: string; host: string; desired: DesiredPatroni }, hazard: Hazard): Change {
+  return {
+    address: address(placed), kind: 'patroni', host: placed.host, addon: placed.addon, action: 'update',
+    reason: `PostgreSQL of ${placed.addon} on ${placed.host} runs with settings older than the consensus store's (Patroni: pending restart)`,
+    before: { pending_restart: true }, after: { pending_restart: false }, hazards: [hazard],
+    steps: [{ type: 'patroni.ensure', spec: placed.desired.spec as never, ...ensureFields(placed.desired, placed.host) }],
+  };
+}
+
 export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
   kind: 'patroni',
   scope: 'addon',
@@ -24,35 +42,33 @@ export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
     return { ...unit, member };
   },
   undeclared: async (read, declared) => (await undeclaredHa(read, declared, 'patroni')).map((u) => ({ ...u, observed: { ...u.observed, member: null } })),
-  diff: (placed, observed) =>
-    !placed.desired
-      ? removalChange(placed, observed, `addon.${placed.addon}.patroni.${placed.host}`, 'patroni', {
-          code: 'DATA_LOSS',
-          message: `the data of ${placed.addon} on ${placed.host} is deleted (no backup of a highly available add-on is taken yet)`,
-        }, 'patroni.remove')
-      : diffHaContainer(placed, placed.desired.spec, observed, {
-          address: `addon.${placed.addon}.patroni.${placed.host}`,
-          kind: 'patroni',
-          stepType: 'patroni.ensure',
-          step: {
-            apiPort: placed.desired.apiPort,
-            superuserKey: placed.desired.superuserKey,
-            preferred: placed.desired.preferred,
-            preferredApi: placed.desired.preferredApi,
-            peerApis: placed.desired.peerApis,
-            member: placed.host,
-            tlsNames: placed.desired.tlsNames,
-          },
-          // Patroni re-reads patroni.yml on SIGHUP: pg_hba.conf and reloadable settings change without a restart.
-          reload: {
-            stepType: 'patroni.reload',
-            hazard: { code: 'ACCESS_CHANGE', message: `who may connect to ${placed.addon}, or its settings, change on ${placed.host} (reloaded, no restart)` },
-          },
-          restartHazard: {
-            code: 'RESTART',
-            message: `PostgreSQL of ${placed.addon} on ${placed.host} restarts; when it is the primary, it first hands over to the synchronous replica (a switchover: a few seconds without writes)`,
-          },
-        }),
+  diff: (placed, observed) => {
+    const desired = placed.desired;
+    if (!desired) {
+      return removalChange(placed, observed, address(placed), 'patroni', {
+        code: 'DATA_LOSS',
+        message: `the data of ${placed.addon} on ${placed.host} is deleted (no backup of a highly available add-on is taken yet)`,
+      }, 'patroni.remove');
+    }
+    const failover: Hazard = {
+      // Not RESTART: the add-on stays up; its clients see the pause of a switchover and reconnect.
+      code: 'FAILOVER',
+      message: `PostgreSQL of ${placed.addon} on ${placed.host} restarts; when it is the primary, it first hands over to the synchronous replica (a switchover: a few seconds without writes, then clients reconnect through the gateway)`,
+    };
+    const changes = diffHaContainer(placed, desired.spec, observed, {
+      address: address(placed),
+      kind: 'patroni',
+      stepType: 'patroni.ensure',
+      step: ensureFields(desired, placed.host),
+      // Patroni re-reads patroni.yml on SIGHUP: pg_hba.conf and reloadable settings change without a restart.
+      reload: {
+        stepType: 'patroni.reload',
+        hazard: { code: 'ACCESS_CHANGE', message: `who may connect to ${placed.addon}, or its settings, change on ${placed.host} (reloaded, no restart)` },
+      },
+      restartHazard: failover,
+    });
+    return changes.length || !observed.member?.pendingRestart ? changes : [pendingRestart({ ...placed, desired }, failover)];
+  },
   warnings(placed, observed) {
     if (!observed.container?.running) return [];
     if (!observed.member) return [`add-on ${placed.addon}: Patroni on ${placed.host} does not answer (starting, or failed: see docker logs ${placed.desired.spec.name})`];
@@ -67,5 +83,5 @@ export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
     return [`add-on ${placed.addon}: ${placed.host} is the ${role} (${m.state}${lag})`];
   },
   executors: patroniExecutors,
-  hazards: ['RESTART', 'ACCESS_CHANGE', 'DATA_LOSS'],
+  hazards: ['FAILOVER', 'ACCESS_CHANGE', 'DATA_LOSS'],
 };
