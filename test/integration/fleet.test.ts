@@ -42,7 +42,8 @@ beforeAll(() => {
   fleet.hosts = fleet.hosts.map((h) => (h.name === 'db-3' ? { ...h, user: nonRoot } : h));
   ws.write(config());
   const r = ws.run(['apply', '--auto-approve']);
-  expect(r.stdout).toMatch(/Apply complete: 24 changes/);
+  // Per add-on: container, two users, database, two grants, disk-full guard.
+  expect(r.stdout).toMatch(/Apply complete: 28 changes/);
   expect(r.code).toBe(0);
 });
 

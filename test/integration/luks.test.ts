@@ -98,7 +98,7 @@ describe('encryption at rest on a host with dm-crypt', () => {
     const apply = await runAsync(['apply', '--auto-approve']);
     const ms = Date.now() - t0;
     psSamples.push(...(await sampler.stop()));
-    expect(apply.stdout + apply.stderr).toMatch(/Apply complete: 9 changes/);
+    expect(apply.stdout + apply.stderr).toMatch(/Apply complete: 11 changes/);
     expect(apply.code).toBe(0);
     console.log(`first apply of both add-ons: ${ms} ms; volume ${/addon\.vault\.volume: done \(([\d.]+s)\)/.exec(apply.stdout)?.[1]}; ${psSamples.length} process lists sampled`);
     expect(psSamples.length).toBeGreaterThan(5);

@@ -100,11 +100,12 @@ export async function restorePitrCommand(opts: RestorePitrOptions): Promise<numb
     const lock = await acquireHostLock(host, currentHolder(), opts.lockTimeoutSeconds);
     try {
       if (into) await checkInto({ config, source, into, host, keystore: session.keystores.get(into.host)!, sourceKeystore: session.keystores.get(source.host)! });
-      // Both read the repository: asked together, and a storage that is down is reported as such first.
-      const [reachable, window] = await Promise.allSettled([storageAnswers(session, source.name), readPitrStatus(config, sourceHost, opts.addon)]);
-      if (reachable.status === 'rejected') throw reachable.reason;
-      if (window.status === 'rejected') throw window.reason;
-      const status = window.value;
+      // Both read the repository: asked together. A storage that is down is reported as such at once,
+      // without waiting for pgBackRest's own retries (minutes), whose failure is then not the one to report.
+      const window = readPitrStatus(config, sourceHost, opts.addon);
+      window.catch(() => undefined);
+      await storageAnswers(session, source.name);
+      const status = await window;
       checkTarget(target, status.window, new Date(), zone);
       const base = baseOf(target, status);
       const result: PitrRestoreResult = {

@@ -117,7 +117,9 @@ function replayInAddon(addon: string): Record<string, string> {
  *  into the data directory, not to Docker's log), or undefined when there is none. */
 async function lastFatal(host: Host, pgdata: string): Promise<string | undefined> {
   const newest = `$(ls -t ${shq(pgdata)}/log/postgresql-*.json 2>/dev/null | head -1)`;
-  const r = await host.exec(`f=${newest}; [ -n "$f" ] && grep -E '"error_severity":"(FATAL|PANIC)"' "$f" | tail -1`);
+  // The server's own processes only: while it replays, every client that tries to connect also logs a FATAL
+  // ("the database system is starting up"), which says nothing about why the replay failed.
+  const r = await host.exec(`f=${newest}; [ -n "$f" ] && grep -E '"error_severity":"(FATAL|PANIC)"' "$f" | grep -E '"backend_type":"(startup|postmaster)"' | tail -1`);
   const entry = parseLogLine(r.stdout.trim());
   return entry?.message && `${entry.error_severity}: ${maskSecrets(entry.message)}`;
 }
