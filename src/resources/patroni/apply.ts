@@ -44,20 +44,45 @@ async function prepareMember(step: Step, ctx: ApplyContext, spec: HaContainerSpe
   await writeDataFile(ctx.host, tlsDir, 'root.crt', await ctx.ca.certPem(), '644');
 }
 
+const SETTLE_MS = 3000;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /** A primary about to be made again hands its role to a synchronous replica first (a switchover: a couple of
  *  seconds without writes, not a failover's ttl). The replica may be being made again on its own host at
  *  the same moment: wait until it is in sync again. Without one in a minute, it restarts in place. */
 async function handOver(step: Step, ctx: ApplyContext, spec: HaContainerSpec, self: string): Promise<void> {
-  if ((await ctx.host.exec(`docker exec ${shq(spec.name)} curl -sf -m 2 -o /dev/null ${shq(`${self}/primary`)}`)).code !== 0) return;
+  const isPrimary = async () => (await ctx.host.exec(`docker exec ${shq(spec.name)} curl -sf -m 2 -o /dev/null ${shq(`${self}/primary`)}`)).code === 0;
+  if (!(await isPrimary())) return;
   const member = field<string>(step, 'member', 'string');
-  ctx.progress(`waiting for a synchronous replica of ${spec.addon} to hand the primary over to`);
-  if (!(await pollHttp(ctx, spec, apiUrls(step, 'peerApis').map((u) => `${u}/sync`), 60))) {
-    ctx.progress(`no synchronous replica of ${spec.addon}: restarting its primary in place`);
-    return;
-  }
-  ctx.progress(`switching the primary of ${spec.addon} over from ${member}`);
   const body = JSON.stringify({ leader: member });
-  await run(ctx.host, `switching the primary of ${spec.addon} over`, `docker exec ${shq(spec.name)} curl -sf -m 60 -X POST -d ${shq(body)} ${shq(`${self}/switchover`)} >/dev/null`);
+  const inSync = apiUrls(step, 'peerApis').map((u) => `${u}/sync`);
+  for (let attempt = 1; ; attempt++) {
+    ctx.progress(`waiting for a synchronous replica of ${spec.addon} to hand the primary over to`);
+    // Asked twice, SETTLE_MS apart: a replica made again by this same apply on its own host still answers
+    // "in sync" until its container is replaced, a second or two after the apply starts; handing over to it
+    // then would see the new primary killed (a failover's gap instead of a switchover's).
+    let found = await pollHttp(ctx, spec, inSync, 60);
+    if (found) {
+      await sleep(SETTLE_MS);
+      found = await pollHttp(ctx, spec, inSync, 60);
+    }
+    if (!found) {
+      ctx.progress(`no synchronous replica of ${spec.addon}: restarting its primary in place`);
+      return;
+    }
+    ctx.progress(`switching the primary of ${spec.addon} over from ${member}`);
+    const r = await ctx.host.exec(`docker exec ${shq(spec.name)} curl -s -m 60 -X POST -d ${shq(body)} -w '\n%{http_code}' ${shq(`${self}/switchover`)}`);
+    const lines = r.stdout.trim().split('\n');
+    const code = lines.pop() ?? '';
+    const answer = lines.join(' ').trim() || r.stderr.trim() || `HTTP ${code}`;
+    if (r.code === 0 && code.startsWith('2')) return;
+    // The replica was still answering "in sync" just before its own restart (made again on its host at the
+    // same moment): Patroni refuses a switchover to a member that is going away. Wait for it to be back.
+    if (!(await isPrimary())) return;
+    if (attempt === 5) throw new Error(`host ${ctx.host.name}: the switchover of ${spec.addon} was refused 5 times: ${answer}`);
+    ctx.progress(`the switchover of ${spec.addon} was refused (${answer}): trying again once its replica is in sync`);
+    await sleep(2000);
+  }
 }
 
 /** Writes the settings only the consensus store sets (max_connections...) there before this member restarts,
