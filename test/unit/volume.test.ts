@@ -4,7 +4,7 @@ import { volumePlacements, type DesiredVolume } from '../../src/resources/volume
 import { diffVolume, volumeWarnings } from '../../src/resources/volume/diff.js';
 import { NO_VOLUME, type ObservedVolume } from '../../src/resources/volume/gather.js';
 import { parseLuksDump, parseProbe } from '../../src/resources/volume/probe.js';
-import { createScript, openScript, rotateScript } from '../../src/resources/volume/scripts.js';
+import { createScript, openScript, removeScript, rotateScript } from '../../src/resources/volume/scripts.js';
 import type { Placed } from '../../src/resources/kind.js';
 
 // The volume kind's pure parts: what luksDump says, what the plan makes of what a host has, and the
@@ -132,6 +132,13 @@ describe('the volume scripts', () => {
         expect(line, line).toMatch(/printf %s "\$(key|next|1)" \|/);
       }
     }
+  });
+  it('removal: unmounts and closes before it deletes the mount point and the file, and reads no key', () => {
+    const script = removeScript(where);
+    expect(script).not.toContain('read -r');
+    expect(script.indexOf('umount "$d"')).toBeLessThan(script.indexOf('cryptsetup close "$m"'));
+    expect(script.indexOf('cryptsetup close "$m"')).toBeLessThan(script.indexOf('rm -rf "$d"'));
+    expect(script.indexOf('rm -rf "$d"')).toBeLessThan(script.indexOf('rm -f "$f" "$f.new"'));
   });
   it('formats LUKS2 aes-xts-plain64 with a 512-bit key and sha256', () => {
     expect(createScript(where, 512, 'dbform-key-v1')).toContain('luksFormat -q --type luks2 --cipher aes-xts-plain64 --key-size 512 --hash sha256');

@@ -1,15 +1,18 @@
 import type { Attrs, Change, Step } from '../../plan/types.js';
 import type { Placed } from '../kind.js';
-import { LUKS_FORMAT, LUKS_HEADER_MB, keyLabel, type DesiredVolume } from './desired.js';
+import { LUKS_FORMAT, LUKS_HEADER_MB, keyLabel, type DesiredVolume, type VolumeWhere } from './desired.js';
 import type { ObservedVolume } from './gather.js';
 
 // Pure: the desired volume and what is on the host -> at most one change, whose steps run in order
 // (make or migrate, open and mount, grow, rotate the key).
 
-function attrs(v: DesiredVolume, o: ObservedVolume | null): Attrs {
-  if (o === null) {
-    return { size_mb: v.sizeMb, luks: LUKS_FORMAT.luks, cipher: LUKS_FORMAT.cipher, key_bits: LUKS_FORMAT.keyBits, hash: LUKS_FORMAT.hash, key_version: v.keyVersion, open: true, mounted: true };
-  }
+/** The volume a change makes: what dbform formats. */
+function newAttrs(v: DesiredVolume): Attrs {
+  return { size_mb: v.sizeMb, luks: LUKS_FORMAT.luks, cipher: LUKS_FORMAT.cipher, key_bits: LUKS_FORMAT.keyBits, hash: LUKS_FORMAT.hash, key_version: v.keyVersion, open: true, mounted: true };
+}
+
+/** The volume as found on the host. */
+function observedAttrs(o: ObservedVolume): Attrs {
   const h = o.header;
   return {
     size_mb: Math.max(0, o.fileMb - LUKS_HEADER_MB),
@@ -28,24 +31,24 @@ function keyVersionOf(label: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-const base = (v: DesiredVolume, host: string) => ({ address: `addon.${v.addon}.volume`, kind: 'volume', host, addon: v.addon });
+const base = (v: VolumeWhere, host: string) => ({ address: `addon.${v.addon}.volume`, kind: 'volume', host, addon: v.addon });
 
 /** The step fields every volume step carries. */
-function where(v: DesiredVolume): Step {
+function where(v: VolumeWhere): Step {
   return { type: '', addon: v.addon, file: v.file, mapper: v.mapper, mountPoint: v.mountPoint, keyName: v.keyName, nextKeyName: v.nextKeyName, container: v.container };
 }
 
 function createChange(v: DesiredVolume, host: string, o: ObservedVolume): Change {
   const step: Step = { ...where(v), type: 'volume.create', sizeMb: v.sizeMb, label: keyLabel(v.keyVersion), migrate: o.unencryptedData };
   if (!o.unencryptedData) {
-    return { ...base(v, host), action: 'create', reason: `add-on ${v.addon} has no encrypted volume`, before: null, after: attrs(v, null), hazards: [], steps: [step] };
+    return { ...base(v, host), action: 'create', reason: `add-on ${v.addon} has no encrypted volume`, before: null, after: newAttrs(v), hazards: [], steps: [step] };
   }
   return {
     ...base(v, host),
     action: 'create',
     reason: `encryption at rest turned on: the data of ${v.addon} moves onto a new LUKS volume`,
     before: null,
-    after: attrs(v, null),
+    after: newAttrs(v),
     hazards: [
       {
         code: 'RESTART',
@@ -76,13 +79,34 @@ function updateSteps(v: DesiredVolume, o: ObservedVolume): { reasons: string[]; 
   return { reasons, steps };
 }
 
+const sizeOnHost = (o: ObservedVolume) => `${Math.max(0, o.fileMb - LUKS_HEADER_MB)} MB`;
+
+/** The volume of an add-on no longer in the file (its container is removed before it): deleted with its key. */
+export function volumeRemovalChange(host: string, at: VolumeWhere, o: ObservedVolume): Change {
+  return {
+    ...base(at, host),
+    kind: 'volume-removal',
+    action: 'delete',
+    reason: `add-on ${at.addon} is no longer in the file`,
+    before: observedAttrs(o),
+    after: null,
+    hazards: [
+      {
+        code: 'DATA_LOSS',
+        message: `the encrypted volume of ${at.addon} (${at.file}, ${sizeOnHost(o)}) is closed and deleted with its key: what is on it cannot be recovered; backups are kept`,
+      },
+    ],
+    steps: [{ ...where(at), type: 'volume.remove' }],
+  };
+}
+
 export function diffVolume(placed: Placed<DesiredVolume | null>, o: ObservedVolume): Change[] {
   const v = placed.desired;
   if (v === null || !v.encrypted) return [];
   if (!o.exists) return [createChange(v, placed.host, o)];
   const { reasons, steps } = updateSteps(v, o);
   if (steps.length === 0) return [];
-  return [{ ...base(v, placed.host), action: 'update', reason: reasons.join('; '), before: attrs(v, o), after: { ...attrs(v, null), size_mb: Math.max(v.sizeMb, o.fileMb - LUKS_HEADER_MB) }, hazards: [], steps }];
+  return [{ ...base(v, placed.host), action: 'update', reason: reasons.join('; '), before: observedAttrs(o), after: { ...newAttrs(v), size_mb: Math.max(v.sizeMb, o.fileMb - LUKS_HEADER_MB) }, hazards: [], steps }];
 }
 
 /** What no change repairs: a volume that is not what dbform makes, a smaller disk, encryption turned off. */

@@ -2,7 +2,7 @@ import type { Placed } from '../kind.js';
 import type { HostReader } from '../reader.js';
 import { UserError } from '../../util/errors.js';
 import type { DesiredVolume } from './desired.js';
-import type { LuksHeader } from './probe.js';
+import type { LuksHeader, VolumeLocation } from './probe.js';
 
 // Read-only: the live state of an add-on's volume. A host that cannot run a LUKS volume (no
 // device-mapper, no cryptsetup) is an error here, at plan time, naming the host and the add-on: the plan
@@ -32,6 +32,15 @@ function capabilityError(host: string, v: DesiredVolume, missing: string[]): Use
   );
 }
 
+/** What a volume left behind shows (encryption turned off, or its add-on removed): no key is read. */
+export async function gatherLeftVolume(read: HostReader, v: VolumeLocation): Promise<ObservedVolume> {
+  const probe = await read.volume(v);
+  if (probe.fileBytes === null) return NO_VOLUME;
+  return { ...NO_VOLUME, exists: true, header: probe.header, fileMb: fileMb(probe.fileBytes), open: probe.open, mounted: probe.mountedFrom !== null };
+}
+
+const fileMb = (bytes: number | null) => Math.floor((bytes ?? 0) / (1024 * 1024));
+
 export async function gatherVolume(read: HostReader, placed: Placed<DesiredVolume>): Promise<ObservedVolume> {
   const v = placed.desired;
   if (!v.encrypted) return { ...NO_VOLUME, exists: await read.fileExists(v.file) };
@@ -57,7 +66,7 @@ export async function gatherVolume(read: HostReader, placed: Placed<DesiredVolum
   return {
     exists,
     header: probe.header,
-    fileMb: Math.floor((probe.fileBytes ?? 0) / (1024 * 1024)),
+    fileMb: fileMb(probe.fileBytes),
     open: probe.open,
     mounted,
     unencryptedData: !mounted && probe.pgdata,

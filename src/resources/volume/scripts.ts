@@ -35,6 +35,12 @@ const mountVolume = [
   'if ! awk -v d="$d" \'$2 == d { found = 1 } END { exit !found }\' /proc/mounts; then mount -o noatime "/dev/mapper/$m" "$d"; fi',
 ].join('\n');
 
+/** Unmounts and closes the volume, whichever of the two is still done; needs no key. */
+const closeVolume = [
+  'if awk -v d="$d" \'$2 == d { found = 1 } END { exit !found }\' /proc/mounts; then umount "$d"; fi',
+  'if [ -e "/dev/mapper/$m" ]; then cryptsetup close "$m"; fi',
+].join('\n');
+
 /** Opens the volume with the key, or the next key of a rotation cut short after its old slot was removed. */
 const openVolume = [
   'if [ ! -e "/dev/mapper/$m" ]; then',
@@ -80,6 +86,28 @@ export function migrateAsideScript(v: VolumePaths, container: string): string {
     'if awk -v d="$d" \'$2 == d { found = 1 } END { exit !found }\' /proc/mounts; then exit 0; fi',
     `if docker inspect ${shq(container)} >/dev/null 2>&1; then docker stop -t 30 ${shq(container)} >/dev/null; fi`,
     'if [ -e "$d" ] && [ ! -e "$d.unencrypted" ]; then mv "$d" "$d.unencrypted"; fi',
+  ].join('\n');
+}
+
+/**
+ * Removing an add-on's volume (the add-on left the file; its container was removed first): unmounts,
+ * closes, deletes what is on the mount point (the container's removal leaves a mounted directory to this)
+ * and the volume file. No key needed: the data goes with the file and its key.
+ */
+export function removeScript(v: VolumePaths): string {
+  return [prologue(v, []), afterClose(':')].join('\n');
+}
+
+/** Closes the volume, replaces its mount point (now a plain directory) by `then`, deletes the volume file. */
+function afterClose(then: string): string {
+  return [
+    closeVolume,
+    'if awk -v d="$d" \'$2 == d { found = 1 } END { exit !found }\' /proc/mounts; then echo "$d is still mounted" >&2; exit 1; fi',
+    `rm -rf "$d" && ${then}`,
+    'rm -f "$f" "$f.new"',
+    // The volumes' directory goes with the last volume (rmdir refuses while another add-on has one).
+    'rmdir "$(dirname "$f")" 2>/dev/null || true',
+    'sync',
   ].join('\n');
 }
 
