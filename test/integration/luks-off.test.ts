@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Workspace } from './harness.js';
 import { type VmHost, onVm, psqlOnVm, vmDown, vmHostYaml, vmUp } from './vm-harness.js';
 
-// An encrypted add-on's volume going away, on a real kernel (the VM host): the add-on is removed from the
-// file (its data goes with it: DATA_LOSS). It ends with what is left on the host, then a plan without changes.
+// The two ways an encrypted add-on's volume goes away, on a real kernel (the VM host): the add-on is removed
+// from the file (its data goes with it: DATA_LOSS), or its encryption is turned off (its data is kept: copied
+// out of the volume, RESTART). Each ends with what is left on the host, then a plan without changes.
 
 const ws = new Workspace();
 let vm: VmHost;
@@ -96,6 +97,37 @@ describe('an encrypted add-on\'s volume going away', () => {
     // The other add-on's volume is untouched.
     expect(mapping(CLEAR)).toBe('active');
     expect(exists(volume(CLEAR))).toBe(true);
+    expectEmptyPlan();
+  });
+
+  it('turning encryption off: the data is copied out of the volume (RESTART), every row kept, the volume gone', async () => {
+    const before = psqlOnVm(CLEAR.name, CLEAR.port, 'SELECT count(*), sum(hashtext(pad)::bigint) FROM t');
+    const dataMb = onVm(`du -sm ${vm.dataDir}/${CLEAR.name} | cut -f1`).trim();
+    ws.write(config([addon(CLEAR, false)]));
+    const plan = ws.run(['plan']);
+    expect(plan.stdout).toMatch(new RegExp(`- addon\\.${CLEAR.name}\\.volume {2}\\(delete\\)`));
+    expect(plan.stdout).toContain('encryption at rest turned off');
+    expect(plan.stdout).toContain(`! RESTART: ${CLEAR.name} is stopped while its data directory is copied out of its 256 MB volume`);
+    expect(plan.stdout).not.toContain('turning encryption off is not done');
+
+    const t0 = Date.now();
+    const apply = ws.run(['apply', '--auto-approve', '--allow-hazards', 'RESTART']);
+    const ms = Date.now() - t0;
+    expect(apply.stdout + apply.stderr).toMatch(/Apply complete: 1 change/);
+    expect(apply.code).toBe(0);
+    const copy = new RegExp(`addon\\.${CLEAR.name}\\.volume: done \\(([\\d.]+s)\\)`).exec(apply.stdout)?.[1];
+    console.log(`encryption off: ${dataMb} MB data directory (${ROWS} rows), the change took ${copy}, apply ${ms} ms`);
+
+    expect(await psqlWhenUp(CLEAR, 'SELECT count(*), sum(hashtext(pad)::bigint) FROM t')).toBe(before);
+    expect(mapping(CLEAR)).toBe('none');
+    expect(exists(volume(CLEAR))).toBe(false);
+    expect(exists(keyFile(`volume/${CLEAR.name}/key`))).toBe(false);
+    expect(onVm('cat /proc/mounts')).not.toContain(`${vm.dataDir}/${CLEAR.name} `);
+    // Its data is on the host's own disk now, not on a device-mapper device.
+    const source = onVm(`findmnt -n -o SOURCE --target ${vm.dataDir}/${CLEAR.name}/pgdata`).trim();
+    expect(source).not.toMatch(/^\/dev\/(mapper|dm-)/);
+    expect(onVm('dmsetup ls 2>/dev/null || true')).not.toContain(`dbform-${CLEAR.name}`);
+    expect(exists(`${vm.dataDir}/${CLEAR.name}.decrypted`)).toBe(false);
     expectEmptyPlan();
   });
 });

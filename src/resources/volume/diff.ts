@@ -81,6 +81,24 @@ function updateSteps(v: DesiredVolume, o: ObservedVolume): { reasons: string[]; 
 
 const sizeOnHost = (o: ObservedVolume) => `${Math.max(0, o.fileMb - LUKS_HEADER_MB)} MB`;
 
+/** Encryption turned off with a volume on the host: the mirror of createChange's migration. */
+function decryptChange(v: DesiredVolume, host: string, o: ObservedVolume): Change {
+  return {
+    ...base(v, host),
+    action: 'delete',
+    reason: `encryption at rest turned off: the data of ${v.addon} moves out of its LUKS volume to a plain directory`,
+    before: observedAttrs(o),
+    after: null,
+    hazards: [
+      {
+        code: 'RESTART',
+        message: `${v.addon} is stopped while its data directory is copied out of its ${sizeOnHost(o)} volume to a plain directory at ${v.mountPoint} (about as long as copying its size on disk), then started; every row is kept, then the volume and its key are deleted: its data is no longer encrypted at rest`,
+      },
+    ],
+    steps: [{ ...where(v), type: 'volume.decrypt' }],
+  };
+}
+
 /** The volume of an add-on no longer in the file (its container is removed before it): deleted with its key. */
 export function volumeRemovalChange(host: string, at: VolumeWhere, o: ObservedVolume): Change {
   return {
@@ -102,20 +120,18 @@ export function volumeRemovalChange(host: string, at: VolumeWhere, o: ObservedVo
 
 export function diffVolume(placed: Placed<DesiredVolume | null>, o: ObservedVolume): Change[] {
   const v = placed.desired;
-  if (v === null || !v.encrypted) return [];
+  if (v === null) return [];
+  if (!v.encrypted) return o.exists ? [decryptChange(v, placed.host, o)] : [];
   if (!o.exists) return [createChange(v, placed.host, o)];
   const { reasons, steps } = updateSteps(v, o);
   if (steps.length === 0) return [];
   return [{ ...base(v, placed.host), action: 'update', reason: reasons.join('; '), before: observedAttrs(o), after: { ...newAttrs(v), size_mb: Math.max(v.sizeMb, o.fileMb - LUKS_HEADER_MB) }, hazards: [], steps }];
 }
 
-/** What no change repairs: a volume that is not what dbform makes, a smaller disk, encryption turned off. */
+/** What no change repairs: a volume that is not what dbform makes, a smaller disk. */
 export function volumeWarnings(placed: Placed<DesiredVolume>, o: ObservedVolume): string[] {
   const v = placed.desired;
   const out: string[] = [];
-  if (!v.encrypted && o.exists) {
-    out.push(`add-on ${v.addon}: encryptionAtRest is off but its data is on the LUKS volume ${v.file}; turning encryption off is not done by this version: set encryptionAtRest: true again`);
-  }
   const h = o.header;
   if (v.encrypted && h && (h.version !== LUKS_FORMAT.luks || h.cipher !== LUKS_FORMAT.cipher || h.keyBits !== LUKS_FORMAT.keyBits || h.hash !== LUKS_FORMAT.hash)) {
     out.push(`add-on ${v.addon}: its volume is LUKS${h.version} ${h.cipher} ${h.keyBits}-bit ${h.hash}, not what dbform makes (LUKS2 aes-xts-plain64 512-bit sha256)`);

@@ -43,7 +43,8 @@ const fileMb = (bytes: number | null) => Math.floor((bytes ?? 0) / (1024 * 1024)
 
 export async function gatherVolume(read: HostReader, placed: Placed<DesiredVolume>): Promise<ObservedVolume> {
   const v = placed.desired;
-  if (!v.encrypted) return { ...NO_VOLUME, exists: await read.fileExists(v.file) };
+  // Encryption off: only a volume left from when it was on is looked at (one cheap read when there is none).
+  if (!v.encrypted) return (await read.fileExists(v.file)) ? gatherLeftVolume(read, v) : NO_VOLUME;
   const probe = await read.volume(v);
   const missing = [
     ...(probe.deviceMapper ? [] : ['no device-mapper in its kernel']),
