@@ -7,8 +7,8 @@ import { gatherLeftVolume, type ObservedVolume } from '../volume/gather.js';
 
 // The removal of an add-on's encrypted volume once the add-on is no longer in the file. A kind of its own,
 // listed after the container in the registry, because a volume is made before its container and must be
-// deleted after it: the container binds the mount point, and a mapping in use cannot be closed (the
-// volume/pitr and pitr-base pairs follow the same rule: src/resources/README.md, "Adding a kind").
+// deleted after it: the container binds the mount point, and a mapping in use cannot be closed. Work on both
+// sides of another kind's change is two kinds, as pitr and pitr-base are (src/resources/README.md, "Adding a kind").
 //
 // Every add-on of the file is placed here only so that `undeclared` knows which volumes are still wanted;
 // a declared add-on's volume is the volume kind's, so there is nothing to read or change for it.

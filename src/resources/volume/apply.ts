@@ -137,9 +137,9 @@ const remove: Executor = async (step, ctx) => {
 export const volumeRemovalExecutors: Record<string, Executor> = { 'volume.remove': remove };
 
 export const volumeExecutors: Record<string, Executor> = {
-  'volume.decrypt': decrypt,
   'volume.create': create,
   'volume.open': open,
   'volume.grow': grow,
   'volume.rotate-key': rotate,
+  'volume.decrypt': decrypt,
 };

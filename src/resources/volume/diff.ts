@@ -4,7 +4,8 @@ import { LUKS_FORMAT, LUKS_HEADER_MB, keyLabel, type DesiredVolume, type VolumeW
 import type { ObservedVolume } from './gather.js';
 
 // Pure: the desired volume and what is on the host -> at most one change, whose steps run in order
-// (make or migrate, open and mount, grow, rotate the key).
+// (make or migrate, open and mount, grow, rotate the key), or the volume's deletion when encryption was
+// turned off (its data copied out) or its add-on left the file (the volume-removal kind's change).
 
 /** The volume a change makes: what dbform formats. */
 function newAttrs(v: DesiredVolume): Attrs {
