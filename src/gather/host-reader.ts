@@ -13,7 +13,7 @@ import { batchedReadsOf, type BatchedReads, type CommandRunner } from './batched
 import { shq } from '../util/shell.js';
 import type { ObservedHaContainer, PatroniMemberState } from '../resources/ha/model.js';
 import { HA_LIST_COMMAND, parseHaInspect, parsePatroniMember, patroniClusterCommand } from '../resources/ha/gather.js';
-import { parseProbe, probeCommand, type VolumeLocation, type VolumeProbe } from '../resources/volume/probe.js';
+import { parseProbe, parseVolumeFiles, probeCommand, volumeFilesCommand, type VolumeLocation, type VolumeProbe } from '../resources/volume/probe.js';
 
 // The HostReader of one host for one run. Files asked for in the same tick are read in one command
 // (DataLoader batches them), and every answer is kept for the run, so a kind never costs a round trip of
@@ -83,6 +83,10 @@ export class LiveHostReader implements HostReader {
 
   async volume(where: VolumeLocation): Promise<VolumeProbe> {
     return parseProbe((await this.reads.exec(probeCommand(where))).stdout);
+  }
+
+  async volumeFiles(): Promise<string[]> {
+    return parseVolumeFiles((await this.reads.exec(volumeFilesCommand(this.host.dataDir))).stdout);
   }
 
   backups(addon: string): Promise<BackupRecord[]> {

@@ -41,6 +41,9 @@ export interface HostReader {
   /** A Patroni member as its cluster sees it (its REST API, asked from inside its container); null when the
    *  API does not answer. */
   patroniMember?(container: string, apiPort: number, member: string): Promise<PatroniMemberState | null>;
+  /** Add-ons that have a volume file under the host's dataDir (`.volumes/ADDON.luks`), declared or not.
+   *  Optional: recordings made before encryption at rest have none. */
+  volumeFiles?(): Promise<string[]>;
   /** A LUKS volume: whether the host can run one, its header, whether it is open and mounted (no key read). */
   volume(where: VolumeLocation): Promise<VolumeProbe>;
   /** The records of an add-on's backups in its storage (which may be reached from this machine, not the host). */

@@ -16,15 +16,17 @@ import { retentionKind } from './retention/kind.js';
 import { tlsKind } from './tls/kind.js';
 import { usersKind } from './users/kind.js';
 import { volumeKind } from './volume/kind.js';
+import { volumeRemovalKind } from './volume-removal/kind.js';
 
 // Every resource kind, in the order apply runs their changes on an add-on: the container before the
 // roles in it, the owner role before its database, the database before grants in it. Adding a kind is one
 // folder (see README.md) and one line here; test/unit/kind-contract.test.ts checks both.
 // PITR's settings come before the container that archives with them, its stanza after the container runs.
-// The encrypted volume comes first: it is the data directory the container binds. The disk-full guard after the
+// The encrypted volume comes first: it is the data directory the container binds; its removal (an add-on
+// no longer in the file) after the container's, which holds its mount. The disk-full guard after the
 // roles it switches. A highly available add-on's Patroni members and gateways take the container's place.
 export const KINDS: readonly AnyKind[] = [
-  volumeKind, pitrKind, containerKind, etcdKind, patroniKind, gatewayKind, usersKind, databaseKind, grantsKind, extensionsKind, tlsKind, accessKind, diskGuardKind, backupsKind, retentionKind, pitrBaseKind,
+  volumeKind, pitrKind, containerKind, volumeRemovalKind, etcdKind, patroniKind, gatewayKind, usersKind, databaseKind, grantsKind, extensionsKind, tlsKind, accessKind, diskGuardKind, backupsKind, retentionKind, pitrBaseKind,
 ];
 
 /** Kinds whose consecutive changes on an add-on are applied in one transaction (see apply.ts). */

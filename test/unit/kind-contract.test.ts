@@ -75,7 +75,7 @@ const HA_HOSTS: Record<string, string[]> = { etcd: ['db-3'], patroni: ['db-1', '
 const ctx: DesiredContext = { caPublicKeyPem: '', now: new Date('2026-11-30T00:00:00Z'), backupRecipient: () => 'age1recipient' };
 
 /** What each kind observes on a host where nothing was created yet. */
-const NOTHING: Record<string, unknown> = { container: null, user: usersIn(null), database: null, grants: null, extension: null, tls: null, access: null, backups: {}, retention: { records: [], installed: null }, pitr: { files: {}, cipher: 'missing', installed: false }, 'pitr-base': { marker: null, archivingFailingSince: null }, etcd: { container: null, files: {} }, patroni: { container: null, files: {}, member: null }, gateway: { container: null, files: {} }, diskguard: { files: {}, readOnly: null }, volume: NO_VOLUME };
+const NOTHING: Record<string, unknown> = { container: null, user: usersIn(null), database: null, grants: null, extension: null, tls: null, access: null, backups: {}, retention: { records: [], installed: null }, pitr: { files: {}, cipher: 'missing', installed: false }, 'pitr-base': { marker: null, archivingFailingSince: null }, etcd: { container: null, files: {} }, patroni: { container: null, files: {}, member: null }, gateway: { container: null, files: {} }, diskguard: { files: {}, readOnly: null }, volume: NO_VOLUME, 'volume-removal': null };
 
 beforeEach(() => {
   process.env.CONTRACT_PASSWORD = CANARY_PASSWORD;

@@ -4,7 +4,7 @@ import { volumePlacements, type DesiredVolume } from '../../src/resources/volume
 import { diffVolume, volumeWarnings } from '../../src/resources/volume/diff.js';
 import { NO_VOLUME, type ObservedVolume } from '../../src/resources/volume/gather.js';
 import { parseLuksDump, parseProbe } from '../../src/resources/volume/probe.js';
-import { createScript, openScript, rotateScript } from '../../src/resources/volume/scripts.js';
+import { createScript, decryptScript, openScript, removeScript, rotateScript } from '../../src/resources/volume/scripts.js';
 import type { Placed } from '../../src/resources/kind.js';
 
 // The volume kind's pure parts: what luksDump says, what the plan makes of what a host has, and the
@@ -114,24 +114,63 @@ describe('the volume diff', () => {
     expect(pending!.steps.map((s) => s.type)).toEqual(['volume.rotate-key']);
   });
 
-  it('does nothing for an add-on without encryption, and warns when its data is still on a volume', () => {
-    const off = placed('encryptionAtRest: false');
-    expect(diffVolume(off, NO_VOLUME)).toEqual([]);
-    expect(diffVolume(off, { ...NO_VOLUME, exists: true })).toEqual([]);
-    expect(volumeWarnings(off, { ...NO_VOLUME, exists: true })[0]).toContain('encryptionAtRest is off but its data is on the LUKS volume /srv/dbform/.volumes/shop.luks');
+  it('does nothing for an add-on without encryption and without a volume', () => {
+    expect(diffVolume(placed('encryptionAtRest: false'), NO_VOLUME)).toEqual([]);
+  });
+
+  it('turning encryption off copies the data out of the volume (RESTART, its size stated), then deletes the volume', () => {
+    const off = placed('encryptionAtRest: false\n    disk: 512MB');
+    const changes = diffVolume(off, live({ fileMb: 320 + 16 }));
+    expect(changes).toHaveLength(1);
+    const [c] = changes;
+    expect(c).toMatchObject({ address: 'addon.shop.volume', kind: 'volume', action: 'delete', after: null, before: { size_mb: 320, cipher: 'aes-xts-plain64', open: true, mounted: true } });
+    expect(c!.reason).toBe('encryption at rest turned off: the data of shop moves out of its LUKS volume to a plain directory');
+    expect(c!.hazards).toHaveLength(1);
+    expect(c!.hazards[0]!.code).toBe('RESTART');
+    expect(c!.hazards[0]!.message).toContain('shop is stopped while its data directory is copied out of its 320 MB volume to a plain directory at /srv/dbform/shop');
+    expect(c!.hazards[0]!.message).toContain('every row is kept');
+    expect(c!.steps).toEqual([{ type: 'volume.decrypt', addon: 'shop', file: '/srv/dbform/.volumes/shop.luks', mapper: 'dbform-shop', mountPoint: '/srv/dbform/shop', keyName: 'volume/shop/key', nextKeyName: 'volume/shop/key.next', container: 'dbform-shop' }]);
+    // A volume closed by a reboot is turned off the same way (the step opens it to copy the data out).
+    expect(diffVolume(off, live({ open: false, mounted: false }))[0]!.steps.map((s) => s.type)).toEqual(['volume.decrypt']);
+    // No warning any more: the change does it.
+    expect(volumeWarnings(off, live())).toEqual([]);
   });
 });
 
 describe('the volume scripts', () => {
   const where = { file: '/srv/dbform/.volumes/shop.luks', mapper: 'dbform-shop', mountPoint: '/srv/dbform/shop' };
   it('read keys from stdin only, and give them to cryptsetup through pipes, never as an argument', () => {
-    for (const script of [createScript(where, 512, 'dbform-key-v1'), openScript(where), rotateScript(where, 'dbform-key-v2')]) {
+    for (const script of [createScript(where, 512, 'dbform-key-v1'), openScript(where), rotateScript(where, 'dbform-key-v2'), decryptScript(where, 'dbform-shop')]) {
       expect(script).toContain('IFS= read -r key');
-      for (const line of script.split('\n').filter((l) => l.includes('cryptsetup') && !l.includes('isLuks') && !l.includes('luksDump') && !l.includes('config') && !l.includes('status'))) {
+      for (const line of script.split('\n').filter((l) => l.includes('cryptsetup') && !l.includes('isLuks') && !l.includes('luksDump') && !l.includes('config') && !l.includes('status') && !l.includes('cryptsetup close'))) {
         expect(line, line).toMatch(/--key-file=(-|\/proc\/self\/fd\/3)/);
         expect(line, line).toMatch(/printf %s "\$(key|next|1)" \|/);
       }
     }
+  });
+  it('turning off: copies out (completed by a rename) before it unmounts, closes, replaces the mount point, and deletes the file last', () => {
+    const script = decryptScript(where, 'dbform-shop');
+    const at = (text: string) => {
+      expect(script, text).toContain(text);
+      return script.indexOf(text);
+    };
+    const order = [
+      at('docker stop -t 30 dbform-shop'),
+      at('cp -a "$d/." "$d.decrypting/"'),
+      at('mv "$d.decrypting" "$d.decrypted"'),
+      at('umount "$d"'),
+      at('cryptsetup close "$m"'),
+      at('rm -rf "$d"\nmv "$d.decrypted" "$d"'),
+      at('rm -f "$f" "$f.new"'),
+    ];
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+  it('removal: unmounts and closes before it deletes the mount point and the file, and reads no key', () => {
+    const script = removeScript(where);
+    expect(script).not.toContain('read -r');
+    expect(script.indexOf('umount "$d"')).toBeLessThan(script.indexOf('cryptsetup close "$m"'));
+    expect(script.indexOf('cryptsetup close "$m"')).toBeLessThan(script.indexOf('rm -rf "$d"'));
+    expect(script.indexOf('rm -rf "$d"')).toBeLessThan(script.indexOf('rm -f "$f" "$f.new"'));
   });
   it('formats LUKS2 aes-xts-plain64 with a 512-bit key and sha256', () => {
     expect(createScript(where, 512, 'dbform-key-v1')).toContain('luksFormat -q --type luks2 --cipher aes-xts-plain64 --key-size 512 --hash sha256');

@@ -158,10 +158,13 @@ const remove: Executor = async (step, ctx) => {
     const pitr = `${hostDataDir}/.pitr/${addon}`;
     // And its disk-full guard (its cron file first: a run in between would only find no container).
     const guard = guardStateDir(hostDataDir, addon);
+    // A data directory that is a mount point is an encrypted volume's: its removal, after this change, unmounts
+    // and deletes it (rm -rf here would empty it, then fail on the busy mount point and stop the removal).
+    const dataUnlessMounted = `if ! awk -v d=${shq(dataDir)} '$2 == d { found = 1 } END { exit !found }' /proc/mounts; then rm -rf ${shq(dataDir)}; fi`;
     await run(
       ctx.host,
       `deleting the data of ${addon}`,
-      `rm -f ${shq(guardCronPath(addon))} && rm -rf ${shq(dataDir)} ${shq(conf)} ${shq(pitr)} ${shq(guard)} && rm -f ${shq(cronPath(addon))} ${shq(pitrCronPath(addon))}`,
+      `rm -f ${shq(guardCronPath(addon))} && ${dataUnlessMounted} && rm -rf ${shq(conf)} ${shq(pitr)} ${shq(guard)} && rm -f ${shq(cronPath(addon))} ${shq(pitrCronPath(addon))}`,
     );
   }
 };

@@ -5,7 +5,7 @@ import { field } from '../../apply/context.js';
 import type { Step } from '../../plan/types.js';
 import { UserError } from '../../util/errors.js';
 import { registerSecret } from '../../util/redact.js';
-import { createScript, growScript, migrateAsideScript, openScript, restartContainerScript, rotateScript, type VolumePaths } from './scripts.js';
+import { createScript, decryptScript, growScript, migrateAsideScript, openScript, removeScript, restartContainerScript, rotateScript, type VolumePaths } from './scripts.js';
 
 // Executors of the volume kind. Each reads only its step, and keys from the keystore by the names the
 // step gives; keys reach the host only on a command's standard input (scripts.ts). Every executor is
@@ -103,9 +103,43 @@ const rotate: Executor = async (step, ctx) => {
   await ctx.keystore.delete(p.nextKeyName);
 };
 
+/** A volume's keys leave the keystore once the volume file is gone (never before: it could not be opened). */
+async function forgetKeys(ctx: ApplyContext, p: { keyName: string; nextKeyName: string }): Promise<void> {
+  await ctx.keystore.delete(p.keyName);
+  await ctx.keystore.delete(p.nextKeyName);
+}
+
+/**
+ * Turning encryption off, the mirror of create's migration: the container is stopped, the data copied out
+ * of the volume to a plain directory at the same path, the volume closed and deleted, then its keys, and
+ * the container started again on the plain directory.
+ */
+const decrypt: Executor = async (step, ctx) => {
+  const p = paths(step);
+  // Needed only if the volume is closed (a reboot since): the script opens it to copy the data out.
+  const key = (await ctx.keystore.get(p.keyName)) ?? '';
+  const next = (await ctx.keystore.get(p.nextKeyName)) ?? '';
+  ctx.progress(`stopping ${p.addon} to copy its data out of the encrypted volume`);
+  await ctx.forget(p.addon);
+  await run(ctx.host, `copying the data of ${p.addon} out of its volume`, decryptScript(p, p.container), { stdin: `${key}\n${next}\n` });
+  await forgetKeys(ctx, p);
+  await restartContainer(ctx, p);
+};
+
+/** The volume of an add-on no longer in the file: closed and deleted with its keys (its container is gone). */
+const remove: Executor = async (step, ctx) => {
+  const p = paths(step);
+  ctx.progress(`closing and deleting the encrypted volume of ${p.addon}`);
+  await run(ctx.host, `deleting the volume of ${p.addon}`, removeScript(p));
+  await forgetKeys(ctx, p);
+};
+
+export const volumeRemovalExecutors: Record<string, Executor> = { 'volume.remove': remove };
+
 export const volumeExecutors: Record<string, Executor> = {
   'volume.create': create,
   'volume.open': open,
   'volume.grow': grow,
   'volume.rotate-key': rotate,
+  'volume.decrypt': decrypt,
 };

@@ -50,19 +50,23 @@ export function keyLabel(version: number): string {
   return `dbform-key-v${version}`;
 }
 
-export function desiredVolume(addon: AddonConfig, host: HostConfig): DesiredVolume {
+/** Where an add-on's volume is on a host, and what else its steps name: from the add-on's name alone. */
+export type VolumeWhere = Pick<DesiredVolume, 'addon' | 'file' | 'mapper' | 'mountPoint' | 'keyName' | 'nextKeyName' | 'container'>;
+
+export function volumeWhere(dataDir: string, addon: string): VolumeWhere {
   return {
-    addon: addon.name,
-    encrypted: addon.encryptionAtRest,
-    sizeMb: addon.diskMb,
-    file: volumeFile(host.dataDir, addon.name),
-    mapper: `dbform-${addon.name}`,
-    mountPoint: `${host.dataDir}/${addon.name}`,
-    keyName: volumeKeyName(addon.name),
-    nextKeyName: `${volumeKeyName(addon.name)}.next`,
-    keyVersion: addon.encryptionKeyVersion,
-    container: containerName(addon.name),
+    addon,
+    file: volumeFile(dataDir, addon),
+    mapper: `dbform-${addon}`,
+    mountPoint: `${dataDir}/${addon}`,
+    keyName: volumeKeyName(addon),
+    nextKeyName: `${volumeKeyName(addon)}.next`,
+    container: containerName(addon),
   };
+}
+
+export function desiredVolume(addon: AddonConfig, host: HostConfig): DesiredVolume {
+  return { ...volumeWhere(host.dataDir, addon.name), encrypted: addon.encryptionAtRest, sizeMb: addon.diskMb, keyVersion: addon.encryptionKeyVersion };
 }
 
 export function volumePlacements(config: Config): Placed<DesiredVolume>[] {

@@ -2,7 +2,7 @@ import type { Placed } from '../kind.js';
 import type { HostReader } from '../reader.js';
 import { UserError } from '../../util/errors.js';
 import type { DesiredVolume } from './desired.js';
-import type { LuksHeader } from './probe.js';
+import type { LuksHeader, VolumeLocation } from './probe.js';
 
 // Read-only: the live state of an add-on's volume. A host that cannot run a LUKS volume (no
 // device-mapper, no cryptsetup) is an error here, at plan time, naming the host and the add-on: the plan
@@ -32,9 +32,19 @@ function capabilityError(host: string, v: DesiredVolume, missing: string[]): Use
   );
 }
 
+/** What a volume left behind shows (encryption turned off, or its add-on removed): no key is read. */
+export async function gatherLeftVolume(read: HostReader, v: VolumeLocation): Promise<ObservedVolume> {
+  const probe = await read.volume(v);
+  if (probe.fileBytes === null) return NO_VOLUME;
+  return { ...NO_VOLUME, exists: true, header: probe.header, fileMb: fileMb(probe.fileBytes), open: probe.open, mounted: probe.mountedFrom !== null };
+}
+
+const fileMb = (bytes: number | null) => Math.floor((bytes ?? 0) / (1024 * 1024));
+
 export async function gatherVolume(read: HostReader, placed: Placed<DesiredVolume>): Promise<ObservedVolume> {
   const v = placed.desired;
-  if (!v.encrypted) return { ...NO_VOLUME, exists: await read.fileExists(v.file) };
+  // Encryption off: only a volume left from when it was on is looked at (one cheap read when there is none).
+  if (!v.encrypted) return (await read.fileExists(v.file)) ? gatherLeftVolume(read, v) : NO_VOLUME;
   const probe = await read.volume(v);
   const missing = [
     ...(probe.deviceMapper ? [] : ['no device-mapper in its kernel']),
@@ -57,7 +67,7 @@ export async function gatherVolume(read: HostReader, placed: Placed<DesiredVolum
   return {
     exists,
     header: probe.header,
-    fileMb: Math.floor((probe.fileBytes ?? 0) / (1024 * 1024)),
+    fileMb: fileMb(probe.fileBytes),
     open: probe.open,
     mounted,
     unencryptedData: !mounted && probe.pgdata,

@@ -97,3 +97,13 @@ export function parseProbe(stdout: string): VolumeProbe {
     pgdata: flag('pgdata'),
   };
 }
+
+/** Lists the volume files under a host's dataDir, one per line (nothing when there is no such directory). */
+export function volumeFilesCommand(dataDir: string): string {
+  return `for f in ${shq(`${dataDir}/.volumes`)}/*.luks; do [ -f "$f" ] && printf '%s\\n' "\${f##*/}"; done; true`;
+}
+
+/** Pure: the listing -> the add-ons whose volume it is (names dbform could have made, nothing else). */
+export function parseVolumeFiles(stdout: string): string[] {
+  return stdout.split('\n').map((l) => /^([a-z][a-z0-9-]*)\.luks$/.exec(l)?.[1]).filter((a): a is string => a !== undefined).sort();
+}

@@ -35,6 +35,22 @@ const mountVolume = [
   'if ! awk -v d="$d" \'$2 == d { found = 1 } END { exit !found }\' /proc/mounts; then mount -o noatime "/dev/mapper/$m" "$d"; fi',
 ].join('\n');
 
+/** Unmounts and closes the volume, whichever of the two is still done; needs no key. */
+const closeVolume = [
+  'if awk -v d="$d" \'$2 == d { found = 1 } END { exit !found }\' /proc/mounts; then umount "$d"; fi',
+  'if [ -e "/dev/mapper/$m" ]; then cryptsetup close "$m"; fi',
+].join('\n');
+
+/**
+ * Copies a data directory's contents with owners, modes and times (both ways of a migration), then syncs; a
+ * failed copy (a full disk) ends the script. Why not `cp && sync` alone: `set -e` does not stop at a command
+ * that fails before the end of an && list, and what follows a copy deletes its source.
+ */
+const copyTree = (from: string, to: string) => `{ cp -a "${from}/." "${to}/" && sync; } || { echo "copying ${from} to ${to} failed" >&2; exit 1; }`;
+
+/** Stops the add-on's container, if there is one, before its data directory moves. */
+const stopContainer = (container: string) => `if docker inspect ${shq(container)} >/dev/null 2>&1; then docker stop -t 30 ${shq(container)} >/dev/null; fi`;
+
 /** Opens the volume with the key, or the next key of a rotation cut short after its old slot was removed. */
 const openVolume = [
   'if [ ! -e "/dev/mapper/$m" ]; then',
@@ -67,7 +83,7 @@ export function createScript(v: VolumePaths, sizeMb: number, label: string): str
     mountVolume,
     // Turning encryption on for an add-on with data: the data directory was moved aside (migrateAsideScript);
     // copied onto the volume, then the unencrypted copy is deleted. A copy cut short is done again.
-    'if [ -d "$d.unencrypted" ]; then cp -a "$d.unencrypted/." "$d/" && sync && rm -rf "$d.unencrypted"; fi',
+    `if [ -d "$d.unencrypted" ]; then ${copyTree('$d.unencrypted', '$d')} && rm -rf "$d.unencrypted"; fi`,
     'sync',
   ].join('\n');
 }
@@ -78,8 +94,58 @@ export function migrateAsideScript(v: VolumePaths, container: string): string {
     'set -e',
     `d=${shq(v.mountPoint)}`,
     'if awk -v d="$d" \'$2 == d { found = 1 } END { exit !found }\' /proc/mounts; then exit 0; fi',
-    `if docker inspect ${shq(container)} >/dev/null 2>&1; then docker stop -t 30 ${shq(container)} >/dev/null; fi`,
+    stopContainer(container),
     'if [ -e "$d" ] && [ ! -e "$d.unencrypted" ]; then mv "$d" "$d.unencrypted"; fi',
+  ].join('\n');
+}
+
+/**
+ * Turning encryption off, the mirror of the migration above: stops the container, copies the volume's data
+ * to `$d.decrypted` (complete once renamed from `$d.decrypting`), unmounts and closes the volume, puts the
+ * copy in place of the mount point, and deletes the volume file last: until then the plan still shows the
+ * change, and running the script again converges from wherever it was cut short. stdin: the key, then the
+ * next key of an unfinished rotation (or an empty line): only used when the volume is closed (a reboot).
+ */
+export function decryptScript(v: VolumePaths, container: string): string {
+  return [
+    prologue(v, ['key', 'next']),
+    stopContainer(container),
+    'if [ ! -d "$d.decrypted" ]; then',
+    openVolume,
+    mountVolume,
+    '  rm -rf "$d.decrypting"',
+    '  mkdir -p "$d.decrypting"',
+    `  ${copyTree('$d', '$d.decrypting')}`,
+    // The filesystem's own lost+found is not the add-on's data.
+    '  rmdir "$d.decrypting/lost+found" 2>/dev/null || true',
+    '  mv "$d.decrypting" "$d.decrypted"',
+    '  sync',
+    'fi',
+    afterClose('mv "$d.decrypted" "$d"'),
+  ].join('\n');
+}
+
+/**
+ * Removing an add-on's volume (the add-on left the file; its container was removed first): unmounts,
+ * closes, deletes what is on the mount point (the container's removal leaves a mounted directory to this)
+ * and the volume file. No key needed: the data goes with the file and its key.
+ */
+export function removeScript(v: VolumePaths): string {
+  return [prologue(v, []), afterClose(':')].join('\n');
+}
+
+/** Closes the volume, replaces its mount point (now a plain directory) by `then`, deletes the volume file. */
+function afterClose(then: string): string {
+  return [
+    closeVolume,
+    'if awk -v d="$d" \'$2 == d { found = 1 } END { exit !found }\' /proc/mounts; then echo "$d is still mounted" >&2; exit 1; fi',
+    // One command a line: `set -e` stops at each (the volume file must not go if the copy is not in place).
+    'rm -rf "$d"',
+    then,
+    'rm -f "$f" "$f.new"',
+    // The volumes' directory goes with the last volume (rmdir refuses while another add-on has one).
+    'rmdir "$(dirname "$f")" 2>/dev/null || true',
+    'sync',
   ].join('\n');
 }
 
