@@ -35,7 +35,7 @@ const orphan: ObservedContainer = {
 const OPEN: VolumeProbe = { deviceMapper: true, cryptsetup: true, fileBytes: (256 + 16) * 1024 * 1024, header: { version: 2, cipher: 'aes-xts-plain64', keyBits: 512, hash: 'sha256', label: 'dbform-key-v1', keySlots: 1 }, open: true, mountedFrom: '/dev/mapper/dbform-gone', pgdata: true };
 
 /** db-1 with the kept add-on's volume and the removed add-on's container and volume still there. */
-function host(config: ReturnType<typeof loadConfig>, volumeFiles: string[]): HostReader {
+function host(config: ReturnType<typeof loadConfig>, volumeFiles: string[]): HostReader & { probed: string[] } {
   const probed: string[] = [];
   return Object.assign(
     {
