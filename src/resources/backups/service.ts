@@ -9,6 +9,7 @@ import { HostDirStore } from './host-store.js';
 import { backupIdentity } from './keys.js';
 import { type BackupManifest, objectKey, parseManifest } from './manifest.js';
 import { backupConfDir, scriptPath, storageOf } from './settings.js';
+import { clusterBackupsTaken } from './placement.js';
 import type { BackupStore } from './store.js';
 
 // What `dbform backups ...` and apply do with backups, from the machine running dbform.
@@ -71,6 +72,9 @@ async function runBackupProgram(config: Config, host: Host, addon: string): Prom
 export async function createBackup(config: Config, hosts: Map<string, Host>, addon: string): Promise<{ id: string; pruned: string[]; host: string }> {
   const declared = config.addons.find((a) => a.name === addon);
   if (!declared) throw new UserError(`no add-on named ${addon} in ${config.file}`);
+  if (declared.hosts.length > 1 && !clusterBackupsTaken(config, declared)) {
+    throw new UserError(`add-on ${addon}: a highly available add-on's backups go to an s3 storage only; storage ${storageOf(config, declared).name} is not one`);
+  }
   const declined: string[] = [];
   for (const name of declared.hosts) {
     const host = hosts.get(name);
