@@ -78,7 +78,8 @@ async function until(what: string, ok: () => boolean, ms = 60_000): Promise<numb
   return Date.now() - t0;
 }
 
-const replicaStreaming = () => /replica streaming/.test(cluster('db-1')['db-2'] ?? '');
+/** Patroni calls the synchronous replica sync_standby. */
+const replicaStreaming = () => /^(sync_standby|replica) (streaming|running)$/.test(cluster('db-1')['db-2'] ?? '');
 
 function planIsEmpty(): void {
   const plan = ws.run(['plan', '--detailed-exitcode'], env);

@@ -54,8 +54,9 @@ export async function backupsListing(
   const store = known ?? (await storeFor(config, session.hosts, addon));
   const manifests = await listBackups(store, addon);
   const declared = config.addons.find((a) => a.name === addon);
-  // PITR is read on the add-on's host; a removed add-on or one without PITR has only logical backups.
-  const pitr = declared?.backups.pitr ? await readPitrStatus(config, await hostOfAddon(config, session.hosts, addon), addon) : null;
+  // PITR is read on the add-on's host; a removed add-on, one without PITR, or a highly available one (no PITR
+  // of a cluster yet: cli/not-yet.ts) has only logical backups.
+  const pitr = declared?.backups.pitr && declared.hosts.length === 1 ? await readPitrStatus(config, await hostOfAddon(config, session.hosts, addon), addon) : null;
   return { manifests, pitr };
 }
 
