@@ -18,7 +18,7 @@ const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
 const PROGRAM = '/var/lib/dbform/.bin/dbform-backup /var/lib/dbform/.backup/orders/backup.env daily';
 const MARKER = 'ha-backup-marker-41c7';
 
-interface Listed { id: string; kind: string; status: string; started_at: string; ended_at?: string; verified: boolean; host?: string; role?: string }
+interface Listed { id: string; kind: string; status: string; started_at: string; ended_at?: string; size?: number; verified: boolean; host?: string; role?: string }
 
 function config(): string {
   return `version: 1
@@ -61,12 +61,12 @@ function listed(): Listed[] {
   return (JSON.parse(r.stdout) as { backups: Listed[] }).backups;
 }
 
-/** Patroni's view of the cluster from a member's API: name -> "role state". */
+/** Patroni's view of the cluster from a member's API: name -> "role state lag". */
 function cluster(from: string): Record<string, string> {
   const r = spawnSync('docker', ['-H', host(from).dockerHost, 'exec', 'dbform-orders', 'curl', '-sf', '-m', '2', 'http://127.0.0.1:31003/cluster'], { encoding: 'utf8' });
   if (r.status !== 0) return {};
-  const members = (JSON.parse(r.stdout) as { members: Array<{ name: string; role: string; state: string }> }).members;
-  return Object.fromEntries(members.map((m) => [m.name, `${m.role} ${m.state}`]));
+  const members = (JSON.parse(r.stdout) as { members: Array<{ name: string; role: string; state: string; lag?: number }> }).members;
+  return Object.fromEntries(members.map((m) => [m.name, `${m.role} ${m.state} ${m.lag ?? '-'}`]));
 }
 
 async function until(what: string, ok: () => boolean, ms = 60_000): Promise<number> {
@@ -79,7 +79,8 @@ async function until(what: string, ok: () => boolean, ms = 60_000): Promise<numb
 }
 
 /** Patroni calls the synchronous replica sync_standby. */
-const replicaStreaming = () => /^(sync_standby|replica) (streaming|running)$/.test(cluster('db-1')['db-2'] ?? '');
+const replicaStreaming = () => /^(sync_standby|replica) (streaming|running) /.test(cluster('db-1')['db-2'] ?? '');
+const replicaCaughtUp = () => /^(sync_standby|replica) (streaming|running) 0$/.test(cluster('db-1')['db-2'] ?? '');
 
 function planIsEmpty(): void {
   const plan = ws.run(['plan', '--detailed-exitcode'], env);
@@ -123,8 +124,14 @@ describe('daily backups of a highly available add-on', () => {
     await client.query('CREATE TABLE marker (v text)');
     await client.query('INSERT INTO marker SELECT $1 || g FROM generate_series(1, 1000) g', [MARKER]);
     await client.end();
+    // Some volume, for a backup duration worth reporting: 200,000 rows of 200 bytes (about 50 MB in the table),
+    // on the primary (db-1) without the writer's 2 s query timeout.
+    psqlOn(host('db-1'), 'orders', 31002, 'orders', "SET ROLE orders; CREATE TABLE bulk AS SELECT g AS id, repeat(md5(g::text), 6) || g AS pad FROM generate_series(1, 200000) g");
+    await until('the replica to replay the rows', replicaCaughtUp);
     const { db1, db2 } = await runOnBothMembers();
     console.log(`replica's backup: ${db2.ms} ms; primary declined in ${db1.ms} ms`);
+    const size = listed()[0]?.size;
+    console.log(`stored size: ${size} bytes`);
     expect(db1.code, db1.stderr).toBe(3);
     expect(db1.stderr).toContain('backup of orders not taken on db-1 (the primary): the replica at 10.77.0.12:31003 takes it');
     expect(db2.code, db2.stderr).toBe(0);
@@ -148,6 +155,7 @@ describe('daily backups of a highly available add-on', () => {
     const restore = spawnSync('pg_restore', ['--no-owner', '--no-privileges', '-d', url, file], { encoding: 'utf8' });
     expect(restore.status, restore.stderr).toBe(0);
     expect(psqlOn(host('db-1'), 'orders', 31002, 'scratch', `SELECT count(*) FROM marker WHERE v LIKE '${MARKER}%'`)).toBe('1000');
+    expect(psqlOn(host('db-1'), 'orders', 31002, 'scratch', 'SELECT count(*) FROM bulk')).toBe('200000');
   });
 
   it('`dbform backups create` takes it on the replica too', () => {
