@@ -17,6 +17,7 @@ let env: Record<string, string>;
 const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
 const PROGRAM = '/var/lib/dbform/.bin/dbform-backup /var/lib/dbform/.backup/orders/backup.env daily';
 const MARKER = 'ha-backup-marker-41c7';
+let replicaDaily = '';
 
 interface Listed { id: string; kind: string; status: string; started_at: string; ended_at?: string; size?: number; verified: boolean; host?: string; role?: string }
 
@@ -136,6 +137,7 @@ describe('daily backups of a highly available add-on', () => {
     expect(db1.stderr).toContain('backup of orders not taken on db-1 (the primary): the replica at 10.77.0.12:31003 takes it');
     expect(db2.code, db2.stderr).toBe(0);
     const id = db2.stdout.trim().split('\n').pop()!;
+    replicaDaily = id;
     const backups = listed();
     expect(backups).toHaveLength(1);
     expect(backups[0]).toMatchObject({ id, kind: 'daily', status: 'ok', verified: true, host: 'db-2', role: 'replica' });
@@ -175,7 +177,11 @@ describe('daily backups of a highly available add-on', () => {
     expect(db1.code, db1.stderr).toBe(0);
     const id = db1.stdout.trim().split('\n').pop()!;
     expect(listed().find((b) => b.id === id)).toMatchObject({ kind: 'daily', status: 'ok', verified: true, host: 'db-1', role: 'primary' });
-    expect(listed().filter((b) => b.kind === 'daily')).toHaveLength(2);
+    // Retention ran once, on the member that took the backup: the newest daily of the day supersedes the
+    // replica's earlier one; the member that declined pruned nothing.
+    expect(db1.stdout).toContain(`pruned ${replicaDaily}`);
+    expect(db2.stdout).toBe('');
+    expect(listed().filter((b) => b.kind === 'daily').map((b) => b.id)).toEqual([id]);
   });
 
   it('apply starts the stopped member again; the replica then takes the backups again; plan empty', async () => {
