@@ -12,6 +12,32 @@ LOCAL_DIR=${C[LOCAL_DIR]:-} CONF_DIR=$(dirname "$ENV_FILE") BIN_DIR=$(dirname "$
 exec 8>"$CONF_DIR/.lock"
 flock -w 3600 8
 
+# A member of a highly available add-on (backup.env has HA_API_PORT): every member runs this at the scheduled
+# minute, and Patroni's REST API says whose turn it is. A healthy replica takes the backup (it dumps its own
+# copy and spares the primary); the primary takes it only when no other member is a healthy replica, asking
+# the peer's own API, the very answer the replica itself gets. Exit 3: not this member's turn (nothing taken).
+HA_ROLE=
+if [ -n "${C[HA_API_PORT]:-}" ]; then
+  # The HTTP status of a Patroni health check, asked from inside the member's container (the image has curl).
+  patroni() { docker exec "$CONTAINER" curl -s -o /dev/null -m 3 -w '%{http_code}' "$1" 2>/dev/null || true; }
+  LOCAL_API=http://127.0.0.1:${C[HA_API_PORT]}
+  # A replica lagging more than 16 MB would back up stale data: the primary's turn then.
+  if [ "$(patroni "$LOCAL_API/replica?lag=16MB")" = 200 ]; then
+    HA_ROLE=replica
+  elif [ "$(patroni "$LOCAL_API/primary")" = 200 ]; then
+    for peer in ${C[HA_PEER_APIS]:-}; do
+      if [ "$(patroni "$peer/replica?lag=16MB")" = 200 ]; then
+        echo "backup of $ADDON not taken on ${C[HOST_NAME]} (the primary): the replica at ${peer#http://} takes it" >&2
+        exit 3
+      fi
+    done
+    HA_ROLE=primary
+  else
+    echo "backup of $ADDON not taken on ${C[HOST_NAME]}: this member is neither a healthy replica nor the primary" >&2
+    exit 3
+  fi
+fi
+
 ID=$(date -u +%Y%m%dT%H%M%SZ)-$KIND-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 PG_VERSION=$(docker exec "$CONTAINER" postgres --version 2>/dev/null | awk '{print $3}' || true)
@@ -20,7 +46,7 @@ in_image() {
   local mounts=(-v "$CONF_DIR:/conf:ro" -v "$BIN_DIR:/dbform-bin:ro")
   [ -n "$LOCAL_DIR" ] && mkdir -p "$LOCAL_DIR" && mounts+=(-v "$LOCAL_DIR:/backups")
   docker run --rm -i --network host --user root --env-file "$ENV_FILE" \
-    -e ID="$ID" -e KIND="$KIND" -e STARTED="$STARTED" -e PG_VERSION="$PG_VERSION" "${mounts[@]}" "$IMAGE" bash -c "$1"
+    -e ID="$ID" -e KIND="$KIND" -e STARTED="$STARTED" -e PG_VERSION="$PG_VERSION" -e HA_ROLE="$HA_ROLE" "${mounts[@]}" "$IMAGE" bash -c "$1"
 }
 
 # Manifests and retention are dbform-backup.cjs's (installed next to this file): bundled from dbform's own

@@ -1,4 +1,6 @@
 import type { Config } from '../config/types.js';
+import { clusterBackupsTaken } from '../resources/backups/placement.js';
+import { backupsEnabled } from '../resources/backups/settings.js';
 
 // Settings the file format accepts (the SPEC defines them) but this version does not enforce yet.
 // Saying so in every plan is the honest alternative to silently ignoring them.
@@ -9,7 +11,9 @@ export function notYetApplied(config: Config): string[] {
       out.push(`add-on ${a.name}: business plans run as a single instance in this version (no replica, no gateway yet)`);
     } else if (a.hosts.length > 1) {
       const encryption = a.encryptionAtRest ? 'encryption at rest (its members are not on LUKS volumes), ' : '';
-      out.push(`add-on ${a.name}: highly available on ${a.hosts.join(' and ')}; not yet in this version: ${encryption}backups and PITR (none is taken), TLS for Patroni's API and etcd, certificate renewal, read replicas`);
+      // Daily logical backups of a cluster are taken on its replica, into an S3 storage only (backups/placement.ts).
+      const backups = backupsEnabled(a) && !clusterBackupsTaken(config, a) ? 'daily backups to a local directory storage (none is taken: use an s3 storage), ' : '';
+      out.push(`add-on ${a.name}: highly available on ${a.hosts.join(' and ')}; not yet in this version: ${encryption}${backups}PITR (no base backup or WAL archive is taken), TLS for Patroni's API and etcd, certificate renewal, read replicas`);
     }
   }
   return out;

@@ -9,7 +9,7 @@ import type { DesiredAddon, DesiredBackups, DesiredRole } from './model.js';
 import { HOST_SCRIPT } from './backups/host-script.js';
 import { hostProgram } from './backups/host-program.js';
 import { logSettings } from './container/log-settings.js';
-import { backupConfDir, backupsEnabled, cronPath, renderBackupFiles, storageOf } from './backups/settings.js';
+import { type MemberBackupSettings, backupConfDir, backupsEnabled, cronPath, renderBackupFiles, storageOf } from './backups/settings.js';
 import { renderHba } from './hba/hba.js';
 import { desiredPitr, pitrContainerParts } from './pitr/desired.js';
 import { desiredDiskGuard } from './diskguard/settings.js';
@@ -54,10 +54,11 @@ export function tlsNames(host: HostConfig): string[] {
   return [...new Set([host.address, host.name])];
 }
 
-function desiredBackups(config: Config, addon: AddonConfig, host: HostConfig, recipient: () => string): DesiredBackups {
+/** The add-on's scheduled backups on `host`: its only host, or one member of a highly available add-on. */
+export function desiredBackups(config: Config, addon: AddonConfig, host: HostConfig, recipient: () => string, member?: MemberBackupSettings): DesiredBackups {
   const base = { cronPath: cronPath(addon.name), confDir: backupConfDir(host.dataDir, addon.name) };
   if (!backupsEnabled(addon)) return { ...base, enabled: false, files: {}, summary: null };
-  const rendered = renderBackupFiles(config, addon, host, recipient(), HOST_SCRIPT, hostProgram());
+  const rendered = renderBackupFiles(config, addon, host, recipient(), HOST_SCRIPT, hostProgram(), member);
   const storage = storageOf(config, addon);
   const where = { pos: storage.pos, what: `storage ${storage.name} (backups of add-on ${addon.name})` };
   return { ...base, enabled: true, files: hashedFiles(rendered.files, where), summary: rendered.summary };
@@ -115,7 +116,7 @@ export function desiredAddon(config: Config, addon: AddonConfig, ctx: DesiredCon
 
 /** The placements of add-ons that run as one instance: the kinds that a highly available add-on's Patroni
  *  members replace (the container, pg_hba and TLS files that Patroni owns) or that it does not have yet
- *  (backups, PITR). */
+ *  (PITR). Its daily backups are placed on each member (backups/placement.ts). */
 export function singleInstancePlacements(config: Config, ctx: DesiredContext): Placed<DesiredAddon>[] {
   return addonPlacements(config, ctx).filter((p) => !p.desired.ha);
 }

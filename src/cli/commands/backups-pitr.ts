@@ -42,6 +42,8 @@ export function listJson(addon: string, manifests: BackupManifest[], p: PitrStat
       ...(m.size !== undefined ? { size: m.size } : {}),
       ...(m.sha256 ? { sha256: m.sha256 } : {}),
       verified: m.verified === true,
+      ...(m.host ? { host: m.host } : {}),
+      ...(m.role ? { role: m.role } : {}),
     })),
     pitr: p && {
       stanza: p.stanza,

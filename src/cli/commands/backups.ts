@@ -21,13 +21,16 @@ export interface BackupsOptions {
 }
 
 function table(rows: BackupManifest[], timezone: string): string {
-  const head = ['ID', 'CREATED AT', 'SIZE', 'KIND', 'STATUS'];
+  // A highly available add-on's backups say which member took each (its replica, or its primary).
+  const members = rows.some((m) => m.role);
+  const head = ['ID', 'CREATED AT', 'SIZE', 'KIND', 'STATUS', ...(members ? ['TAKEN ON'] : [])];
   const body = rows.map((m) => [
     m.id,
     DateTime.fromISO(m.startedAt).setZone(timezone).toFormat('yyyy-MM-dd HH:mm ZZZZ'),
     size(m.size),
     m.kind,
     m.status === 'ok' ? (m.verified ? 'ok' : 'ok (unverified)') : m.status,
+    ...(members ? [m.role ? `${m.host} (${m.role})` : m.host ?? ''] : []),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   return [head, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
@@ -51,8 +54,9 @@ export async function backupsListing(
   const store = known ?? (await storeFor(config, session.hosts, addon));
   const manifests = await listBackups(store, addon);
   const declared = config.addons.find((a) => a.name === addon);
-  // PITR is read on the add-on's host; a removed add-on or one without PITR has only logical backups.
-  const pitr = declared?.backups.pitr ? await readPitrStatus(config, await hostOfAddon(config, session.hosts, addon), addon) : null;
+  // PITR is read on the add-on's host; a removed add-on, one without PITR, or a highly available one (no PITR
+  // of a cluster yet: cli/not-yet.ts) has only logical backups.
+  const pitr = declared?.backups.pitr && declared.hosts.length === 1 ? await readPitrStatus(config, await hostOfAddon(config, session.hosts, addon), addon) : null;
   return { manifests, pitr };
 }
 
@@ -87,12 +91,15 @@ export async function backupsCommand(opts: BackupsOptions): Promise<number> {
         return 0;
       }
       case 'create': {
-        const host = await hostOfAddon(config, session.hosts, opts.addon);
+        const declared = config.addons.find((a) => a.name === opts.addon);
+        // A highly available add-on's backup is taken where its members decide (the replica, see createBackup).
+        const where = declared && declared.hosts.length > 1 ? 'on its replica' : `on ${(await hostOfAddon(config, session.hosts, opts.addon)).name}`;
         const t0 = Date.now();
-        out(`Backing up ${opts.addon} on ${host.name} to ${store.description}...`);
-        const { id, pruned } = await createBackup(config, host, opts.addon);
+        out(`Backing up ${opts.addon} ${where} to ${store.description}...`);
+        const { id, pruned, host } = await createBackup(config, session.hosts, opts.addon);
         const m = (await listBackups(store, opts.addon)).find((x) => x.id === id);
-        out(`Backup ${id} finished in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${size(m?.size)}, sha256 ${m?.sha256 ?? '?'}.`);
+        const taker = m?.role ? ` on ${host} (the ${m.role})` : '';
+        out(`Backup ${id} finished${taker} in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${size(m?.size)}, sha256 ${m?.sha256 ?? '?'}.`);
         // The host applied the plan's retention right after the backup, as it does after cron's.
         for (const p of pruned) out(`Pruned ${p} (retention of plan ${config.addons.find((a) => a.name === opts.addon)?.plan}).`);
         return 0;

@@ -8,9 +8,10 @@ export type BackupFileHashes = Record<string, string | null>;
 // as rendered (compared by SHA-256: their content holds credentials). A plan without backups (sandbox)
 // removes the schedule, a hazard; backups already taken are never deleted here.
 
-export function diffBackups(desired: DesiredAddon, files: BackupFileHashes): Change[] {
+/** `address`: the add-on's backups (`addon.NAME.backups`), or one member's of a highly available add-on. */
+export function diffBackups(desired: DesiredAddon, files: BackupFileHashes, address = `addon.${desired.name}.backups`): Change[] {
   const b = desired.backups;
-  const base = { address: `addon.${desired.name}.backups`, kind: 'backups', host: desired.host, addon: desired.name };
+  const base = { address, kind: 'backups', host: desired.host, addon: desired.name };
   if (!b.enabled) {
     if (!files[b.cronPath]) return [];
     return [{

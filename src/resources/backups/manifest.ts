@@ -18,7 +18,10 @@ export interface BackupManifest {
   /** The size stored matched the size streamed when the upload ended. */
   verified?: boolean;
   pgVersion?: string;
+  /** The host that took it: the add-on's, or the member of a highly available add-on whose turn it was. */
   host?: string;
+  /** A highly available add-on's member that took it: its replica, or its primary when no replica was healthy. */
+  role?: 'replica' | 'primary';
   format?: string;
 }
 
@@ -38,6 +41,7 @@ export function renderManifest(m: BackupManifest): string {
     status: m.status,
     startedAt: m.startedAt,
     host: m.host,
+    role: m.role,
     pgVersion: m.pgVersion,
     format: m.format,
     endedAt: m.endedAt,

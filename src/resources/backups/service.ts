@@ -9,6 +9,7 @@ import { HostDirStore } from './host-store.js';
 import { backupIdentity } from './keys.js';
 import { type BackupManifest, objectKey, parseManifest } from './manifest.js';
 import { backupConfDir, scriptPath, storageOf } from './settings.js';
+import { clusterBackupsTaken } from './placement.js';
 import type { BackupStore } from './store.js';
 
 // What `dbform backups ...` and apply do with backups, from the machine running dbform.
@@ -44,9 +45,12 @@ export async function listBackups(store: BackupStore, addon: string): Promise<Ba
   return manifests.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id.localeCompare(a.id));
 }
 
-/** Runs the host program for a manual backup and waits for it; returns the new backup's id and what the
- *  host pruned after it. */
-export async function createBackup(config: Config, host: Host, addon: string): Promise<{ id: string; pruned: string[] }> {
+/** Exit status of the host program on a member whose turn it is not (host/dbform-backup.sh). */
+const NOT_THIS_MEMBER = 3;
+
+type BackupRun = { id: string; pruned: string[]; host: string } | { skipped: string };
+
+async function runBackupProgram(config: Config, host: Host, addon: string): Promise<BackupRun> {
   const hostCfg = config.hosts.find((h) => h.name === host.name)!;
   const script = scriptPath(hostCfg);
   const env = `${backupConfDir(hostCfg.dataDir, addon)}/backup.env`;
@@ -54,11 +58,35 @@ export async function createBackup(config: Config, host: Host, addon: string): P
     throw new UserError(`add-on ${addon}: backups are not set up on host ${host.name} yet: run dbform apply first`);
   }
   const r = await host.exec(`${shq(script)} ${shq(env)} manual`);
+  if (r.code === NOT_THIS_MEMBER) return { skipped: r.stderr.trim().split('\n').pop() ?? `not taken on ${host.name}` };
   if (r.code !== 0) {
     throw new UserError(`add-on ${addon}: the backup failed on host ${host.name}: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
   }
   const lines = r.stdout.trim().split('\n');
-  return { id: lines.pop()!, pruned: lines.filter((l) => l.startsWith('pruned ')).map((l) => l.slice(7)) };
+  return { id: lines.pop()!, pruned: lines.filter((l) => l.startsWith('pruned ')).map((l) => l.slice(7)), host: host.name };
+}
+
+/** Runs the host program for a manual backup and waits for it; returns the new backup's id, the host that
+ *  took it and what that host pruned after it. A highly available add-on's members are asked in turn: the
+ *  program itself declines on the primary while a replica is healthy, so the replica takes it, as cron's. */
+export async function createBackup(config: Config, hosts: Map<string, Host>, addon: string): Promise<{ id: string; pruned: string[]; host: string }> {
+  const declared = config.addons.find((a) => a.name === addon);
+  if (!declared) throw new UserError(`no add-on named ${addon} in ${config.file}`);
+  if (declared.hosts.length > 1 && !clusterBackupsTaken(config, declared)) {
+    throw new UserError(`add-on ${addon}: a highly available add-on's backups go to an s3 storage only; storage ${storageOf(config, declared).name} is not one`);
+  }
+  const declined: string[] = [];
+  for (const name of declared.hosts) {
+    const host = hosts.get(name);
+    if (!host) {
+      declined.push(`host ${name} cannot be reached`);
+      continue;
+    }
+    const run = await runBackupProgram(config, host, addon);
+    if (!('skipped' in run)) return run;
+    declined.push(run.skipped);
+  }
+  throw new UserError(`add-on ${addon}: no member took the backup: ${declined.join('; ')}`);
 }
 
 export interface ReadResult {

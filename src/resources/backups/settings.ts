@@ -59,14 +59,25 @@ export function hostProgramPath(host: HostConfig): string {
   return `${host.dataDir}/.bin/dbform-backup.cjs`;
 }
 
-export function renderBackupFiles(config: Config, addon: AddonConfig, host: HostConfig, recipient: string, script: string, program: string): BackupFiles {
+/** A member of a highly available add-on: where its backup program asks Patroni whose turn it is
+ *  (host/dbform-backup.sh), and the port of its own PostgreSQL (the add-on's port is the gateway's). */
+export interface MemberBackupSettings {
+  postgresPort: number;
+  apiPort: number;
+  /** The other members' Patroni REST APIs (http://ADDRESS:PORT). */
+  peerApis: string[];
+}
+
+export function renderBackupFiles(
+  config: Config, addon: AddonConfig, host: HostConfig, recipient: string, script: string, program: string, member?: MemberBackupSettings,
+): BackupFiles {
   const retention = lookupPlan(addon.plan)!.retention;
   const storage = storageOf(config, addon);
   const conf = backupConfDir(host.dataDir, addon.name);
   const lines: Record<string, string> = {
     ADDON: addon.name,
     CONTAINER: containerName(addon.name),
-    PORT: String(addon.port),
+    PORT: String(member?.postgresPort ?? addon.port),
     DATABASE: addon.name,
     IMAGE: addonImage(config, addon),
     HOST_NAME: host.name,
@@ -76,6 +87,7 @@ export function renderBackupFiles(config: Config, addon: AddonConfig, host: Host
     RETENTION_WEEKLY: String(retention.weekly),
     RETENTION_MONTHLY: String(retention.monthly),
     RETENTION_MANUAL: String(retention.manual),
+    ...(member && { HA_API_PORT: String(member.apiPort), HA_PEER_APIS: member.peerApis.join(' ') }),
   };
   const files: BackupFiles['files'] = {};
   let where: string;

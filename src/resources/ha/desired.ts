@@ -76,6 +76,12 @@ function memberParameters(addon: AddonConfig): Record<string, string> {
     ssl_key_file: `${HA_DIR}/tls/server.key`,
     ...postgresSettings(plan.memoryMb),
     ...logSettings(addon.logs.slowQueryMs),
+    // The daily backup is a pg_dump on the replica (backups/placement.ts). With feedback, the primary's
+    // vacuum keeps the rows the dump's snapshot still reads, so recovery never cancels the dump for them.
+    // A lock conflict (DDL, a vacuum truncating a table's end) still cancels it after 30 s, PostgreSQL's
+    // default, kept on purpose: a longer wait would delay replay, and so a failover, for as long.
+    hot_standby_feedback: 'on',
+    max_standby_streaming_delay: '30s',
   };
 }
 

@@ -47,7 +47,7 @@ export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
     if (!desired) {
       return removalChange(placed, observed, address(placed), 'patroni', {
         code: 'DATA_LOSS',
-        message: `the data of ${placed.addon} on ${placed.host} is deleted (no backup of a highly available add-on is taken yet)`,
+        message: `the data of ${placed.addon} on ${placed.host} is deleted (its daily backups, if any, are kept)`,
       }, 'patroni.remove');
     }
     const failover: Hazard = {

@@ -1,5 +1,6 @@
 import type { RetentionPolicy } from '../backups/retention.js';
 import { backupConfDir, backupsEnabled, storageOf } from '../backups/settings.js';
+import { clusterBackupsTaken } from '../backups/placement.js';
 import { lookupPlan } from '../../config/tiers.js';
 import type { Config, StorageConfig } from '../../config/types.js';
 import { dirname, resolve } from 'node:path';
@@ -28,8 +29,9 @@ export function storageRef(config: Config, storage: StorageConfig): StorageRef {
 }
 
 export function desiredRetention(config: Config, ctx: DesiredContext): Placed<DesiredRetention>[] {
-  // Backups of a highly available add-on are not taken yet (cli/not-yet.ts says so).
-  return config.addons.filter((a) => backupsEnabled(a) && a.hosts.length === 1).map((a) => {
+  // A highly available add-on's backups (S3 only, see backups/placement.ts) are judged once, on its preferred
+  // host, whose backup settings carry the same policy as the other member's.
+  return config.addons.filter((a) => (a.hosts.length === 1 ? backupsEnabled(a) : clusterBackupsTaken(config, a))).map((a) => {
     const host = config.hosts.find((h) => h.name === a.host)!;
     return {
       key: a.name,

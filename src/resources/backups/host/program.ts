@@ -8,7 +8,7 @@ import { type PrunedBackup, type RetentionPolicy, keptBackups } from '../retenti
 // manifest.ts and retention.ts dbform uses for `backups list/verify/prune`, so both sides always agree.
 //
 // Settings come from the environment: the add-on's backup.env (ADDON, HOST_NAME, TIMEZONE, RETENTION_*)
-// and what the shell half passes (ID, KIND, STARTED, PG_VERSION). Pure apart from `storage` and `now`.
+// and what the shell half passes (ID, KIND, STARTED, PG_VERSION, HA_ROLE). Pure apart from `storage` and `now`.
 
 /** The add-on's backups in their storage, as the host reaches them (rclone in production). */
 export interface HostStorage {
@@ -46,6 +46,14 @@ function isoSeconds(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** HA_ROLE: set by the shell half on a member of a highly available add-on, empty otherwise. */
+function memberRole(env: Env): BackupManifest['role'] {
+  const role = env.HA_ROLE;
+  if (!role) return undefined;
+  if (role !== 'replica' && role !== 'primary') throw new Error(`HA_ROLE=${role} is neither replica nor primary`);
+  return role;
+}
+
 /** The manifest of the backup this run takes, in the state `status`. */
 export function manifestOf(env: Env, status: BackupManifest['status'], now: Date, upload?: { sha256: string; size: number; stored?: number }): BackupManifest {
   const kind = required(env, 'KIND');
@@ -57,6 +65,7 @@ export function manifestOf(env: Env, status: BackupManifest['status'], now: Date
     status,
     startedAt: required(env, 'STARTED'),
     host: required(env, 'HOST_NAME'),
+    role: memberRole(env),
     pgVersion: env.PG_VERSION || undefined,
     format: BACKUP_FORMAT,
   };
