@@ -131,4 +131,25 @@ describe('an encrypted add-on\'s volume going away', () => {
     expect(exists(`${vm.dataDir}/${CLEAR.name}.decrypted`)).toBe(false);
     expectEmptyPlan();
   });
+
+  it('turning encryption back on for the same add-on: its data is copied into a new volume (RESTART), every row kept', async () => {
+    const before = psqlOnVm(CLEAR.name, CLEAR.port, 'SELECT count(*), sum(hashtext(pad)::bigint) FROM t');
+    ws.write(config([addon(CLEAR, true)]));
+    const plan = ws.run(['plan']);
+    expect(plan.stdout).toMatch(new RegExp(`\\+ addon\\.${CLEAR.name}\\.volume {2}\\(create\\)`));
+    expect(plan.stdout).toContain(`! RESTART: ${CLEAR.name} is stopped while its data directory is copied into the new volume`);
+
+    const t0 = Date.now();
+    const apply = ws.run(['apply', '--auto-approve', '--allow-hazards', 'RESTART']);
+    expect(apply.stdout + apply.stderr).toMatch(/Apply complete/);
+    expect(apply.code).toBe(0);
+    console.log(`encryption on for an add-on with ${ROWS} rows: apply ${Date.now() - t0} ms`);
+
+    expect(await psqlWhenUp(CLEAR, 'SELECT count(*), sum(hashtext(pad)::bigint) FROM t')).toBe(before);
+    expect(mapping(CLEAR)).toBe('active');
+    expect(onVm('cat /proc/mounts')).toContain(`/dev/mapper/dbform-${CLEAR.name} ${vm.dataDir}/${CLEAR.name} ext4`);
+    expect(onVm(`cryptsetup luksDump ${volume(CLEAR)}`)).toMatch(/Version:\s+2/);
+    expect(exists(`${vm.dataDir}/${CLEAR.name}.unencrypted`)).toBe(false);
+    expectEmptyPlan();
+  });
 });
