@@ -15,7 +15,8 @@
 # Writes STATE/vm.json (name, address, port, user, hostKey, identityFile, dataDir, disk).
 #
 # Environment: DBFORM_VM_STATE (default /fleet-vm), DBFORM_VM_SSH_PORT (default 22022),
-#   DBFORM_VM_MEMORY_MB (default 1536), DBFORM_VM_DISK_GB (default 4), DBFORM_FLEET_IMAGE (dbform-postgresql:15).
+#   DBFORM_VM_MEMORY_MB (default 1536), DBFORM_VM_DISK_GB (default 4), DBFORM_VM_CPUS (default 1),
+#   DBFORM_FLEET_IMAGE (dbform-postgresql:15).
 # Debian packages (scripts/install-prereqs.sh): qemu-system-x86 linux-image-amd64 busybox-static cpio cryptsetup-bin.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -118,7 +119,9 @@ start_qemu() {
   rm -f "$STATE/qemu.pid"
   : >"$STATE/console.log"
   # restrict=on: the VM reaches nothing outside itself; the forwarded loopback port still reaches its sshd.
-  qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m "$MEM" -nodefaults -display none -no-reboot \
+  # One vCPU by default: with two, multi-threaded TCG was seen (CI, 2026-11-30) to lock both guest CPUs up for
+  # good (soft lockups in runc and containerd-shim, each CPU waiting on the other) when the host was busy.
+  qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp "${DBFORM_VM_CPUS:-1}" -m "$MEM" -nodefaults -display none -no-reboot \
     -kernel "/boot/vmlinuz-$k" -initrd "$STATE/initramfs.cpio.gz" -append "console=ttyS0 quiet panic=-1" \
     -serial "file:$STATE/console.log" \
     -virtfs local,path=/usr,mount_tag=usr,security_model=none,readonly=on \
