@@ -10,7 +10,7 @@ import { type Answer, fleetStatus, type Readings } from './assemble.js';
 import { addonsOf, withSuperuser } from './addons.js';
 import { readCatalogFigures } from './catalog.js';
 import type { DriftSummary, FleetStatus } from './model.js';
-import { parseProbe, probeCommand, type ProbeAnswer } from './probe.js';
+import { cpuSampleCommand, parseProbe, probeCommand, type ProbeAnswer } from './probe.js';
 
 // Takes one sample of the fleet's status: per host, in parallel, the probe command (one SSH round trip) and,
 // alongside it, one catalog query per add-on over the same SSH connection; the backup listings from their
@@ -41,12 +41,18 @@ async function probeHost(session: Session, host: string, addons: AddonConfig[], 
   if (!live) throw new Error(session.hostErrors.get(host) ?? 'not connected');
   const hostCfg = session.config.hosts.find((h) => h.name === host)!;
   const probed = addons.map((a) => ({ name: a.name, dataDir: `${hostCfg.dataDir}/${a.name}`, pitr: a.backups.pitr }));
-  const cmd = probeCommand(probed, sampleSeconds);
-  // Through the host's batcher: with drift asked, the probe shares one exec with the gather's first reads.
-  const r = await batchedReadsOf(live).exec(cmd);
+  // Through the host's batcher: the probe shares one exec with the keystore read and, with drift asked, the
+  // gather's first reads.
+  const r = await batchedReadsOf(live).exec(probeCommand(probed));
   if (r.code === 3) throw new Error(`the Docker engine does not answer (${r.stderr.trim().split('\n').slice(-1)[0] ?? ''})`);
   if (r.code !== 0) throw new Error(`the status probe failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
-  return parseProbe(r.stdout, probed);
+  // The second CPU reading waits on the host for the rest of the window: its own exec, not the batcher's,
+  // so that no other read waits with it. It runs while the catalogs are read.
+  const second = cpuSampleCommand(r.stdout, sampleSeconds);
+  if (second === null) return parseProbe(r.stdout, probed);
+  const r2 = await live.exec(second);
+  if (r2.code !== 0) throw new Error(`the status probe failed (exit ${r2.code}): ${r2.stderr.trim().split('\n').slice(-2).join(' ')}`);
+  return parseProbe(`${r.stdout}\n${r2.stdout}`, probed);
 }
 
 /** The drift check's plan itself (the dashboard shows it), or why it could not be computed. */

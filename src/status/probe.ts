@@ -4,12 +4,15 @@ import { shq } from '../util/shell.js';
 import type { CpuReading } from './cgroup.js';
 import { PROBE_AWK } from './probe-awk.js';
 
-// The one command `dbform status` runs on a host (one SSH round trip per host): the managed containers
-// (one `docker inspect`), each one's cgroup files found through its main process (/proc/PID/cgroup, so any
-// cgroup driver and parent works), two CPU readings some time apart, the size on disk of each add-on's data
-// directory and its filesystem, and for add-ons with PITR `pgbackrest info` in the running container. It only
-// reads: no file is written, no container is created. probeCommand builds it and parseProbe reads its
-// answer; both are pure, so the unit tests run on recorded answers.
+// The command `dbform status` runs on a host (one SSH round trip per host, shared with gather's first reads):
+// the managed containers (one `docker inspect`), each one's cgroup files found through its main process
+// (/proc/PID/cgroup, so any cgroup driver and parent works), a first CPU reading, the size on disk of each
+// add-on's data directory and its filesystem, and for add-ons with PITR `pgbackrest info` in the running
+// container. The second CPU reading is a command of its own (cpuSampleCommand), sent when the first answer
+// is back: it waits on the host until the sampling window since the first reading has passed, so the window
+// runs while the catalogs are read instead of before (a `sleep` in the first command held back every read
+// batched with it). Both only read: no file is written, no container is created. The commands are built and
+// their answers (concatenated) read by pure functions, so the unit tests run on recorded answers.
 
 export interface ProbedAddon {
   name: string;
@@ -50,7 +53,8 @@ const INSPECT_FORMAT =
 /** The inspect lines through the awk program: one process for every container's cgroup files. */
 const awkPass = (mode: string) => `printf '%s\\n' "$info" | awk -v v="$v" -v mode=${mode} ${shq(PROBE_AWK)}`;
 
-export function probeCommand(addons: readonly ProbedAddon[], sampleSeconds = 0.2): string {
+/** The first command: everything but the second CPU reading. */
+export function probeCommand(addons: readonly ProbedAddon[]): string {
   const head = 'v=1; [ -f /sys/fs/cgroup/cgroup.controllers ] && v=2; echo "@@cgroup $v"';
   const list = `ids=$(docker ps -aq --filter label=${MANAGED_LABEL}=true) || exit 3; info=''; [ -z "$ids" ] || info=$(docker inspect -f ${shq(INSPECT_FORMAT)} $ids) || exit 3`;
   // One du and one df for every data directory (df's "file" column names the directory; du's last column too).
@@ -63,11 +67,31 @@ export function probeCommand(addons: readonly ProbedAddon[], sampleSeconds = 0.2
     // Only in a running container (docker exec would fail): the inspect answer above says which ones run.
     return `case "$info" in *${shq(`{"addon":${JSON.stringify(a.name)},"status":"running"`)}*) if out=$(${info.map(shq).join(' ')} 2>&1); then echo "@@pitr ${a.name} ok"; else echo "@@pitr ${a.name} failed"; fi; printf '%s\\n' "$out" | head -c 1000000;; esac`;
   });
+  // The processes whose cgroups the second reading reads again (cpuSampleCommand).
+  const pids = 'echo @@pids; printf \'%s\\n\' "$info" | while read -r pid addon rest; do [ "${pid:-0}" = 0 ] || echo "$pid $addon"; done';
   return [
     head, list, awkPass('memory'),
-    'echo "@@clock0 $(date +%s%N)"', awkPass('cpu0'),
+    'echo "@@clock0 $(date +%s%N)"', awkPass('cpu0'), pids,
     ...disk, ...guard, ...pitr,
-    `sleep ${sampleSeconds}`,
+    'true',
+  ].join('\n');
+}
+
+/** The second CPU reading, from the first command's answer: on the host, it waits until `sampleSeconds` have
+ *  passed since the first reading (its clock0), then reads the same processes' cgroups. Null when there is
+ *  nothing to read again (no running container, or no first reading). */
+export function cpuSampleCommand(firstAnswer: string, sampleSeconds = 0.2): string | null {
+  const sections = sectionsOf(firstAnswer);
+  const clock0 = sections.find((s) => s.head[0] === 'clock0')?.head[1];
+  const pids = sections.find((s) => s.head[0] === 'pids')?.lines.filter((l) => /^\d+ \S+$/.test(l)) ?? [];
+  if (!clock0 || !/^\d+$/.test(clock0) || !pids.length) return null;
+  const v = sections.find((s) => s.head[0] === 'cgroup')?.head[1] === '1' ? 1 : 2;
+  const until = BigInt(clock0) + BigInt(Math.round(sampleSeconds * 1e9));
+  // "PID ADDON -": the awk program's input lines (it reads the JSON only for the memory pass).
+  const info = pids.map((l) => `${l} -`).join('\n');
+  return [
+    `v=${v}; info=${shq(info)}`,
+    `left=$((${until} - $(date +%s%N))); if [ "$left" -gt 0 ]; then sleep "$((left / 1000000000)).$(printf %09d $((left % 1000000000)))"; fi`,
     'echo "@@clock1 $(date +%s%N)"', awkPass('cpu1'),
     'true',
   ].join('\n');
