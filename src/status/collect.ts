@@ -9,6 +9,7 @@ import type { Plan } from '../plan/types.js';
 import { type Answer, fleetStatus, type Readings } from './assemble.js';
 import { addonsOf, withSuperuser } from './addons.js';
 import { readCatalogFigures } from './catalog.js';
+import { CatalogFiguresViaGather } from './catalog-via-gather.js';
 import type { DriftSummary, FleetStatus } from './model.js';
 import { cpuSampleCommand, parseProbe, probeCommand, type ProbeAnswer } from './probe.js';
 
@@ -62,11 +63,11 @@ export interface PlanCheck {
   error: string | null;
 }
 
-async function readDrift(session: Session, addons: AddonConfig[]): Promise<{ summaries: Map<string, DriftSummary>; check: PlanCheck }> {
+async function readDrift(session: Session, addons: AddonConfig[], rider: CatalogFiguresViaGather): Promise<{ summaries: Map<string, DriftSummary>; check: PlanCheck }> {
   const out = new Map<string, DriftSummary>();
   const checkedAt = new Date().toISOString();
   try {
-    const { plan } = await computePlan(session);
+    const { plan } = await computePlan(session, rider).finally(() => rider.doneWithAll());
     const notRead = new Map(plan.hostsNotRead.map((h) => [h.host, h.reason]));
     for (const a of addons) {
       const why = notRead.get(a.host);
@@ -89,13 +90,16 @@ export async function collectSample(session: Session, opts: CollectOptions): Pro
   const addons = addonsOf(session, opts.addon);
   const hosts = [...new Set(addons.map((a) => a.host))].sort();
   const at = new Date();
+  const ownCatalog = (a: AddonConfig) => withSuperuser(session, a, readCatalogFigures);
+  // With drift, each add-on's figures are read on the connection the gather opens to it.
+  const viaGather = opts.drift ? new CatalogFiguresViaGather(addons, ownCatalog) : null;
   const [probes, catalogs, backups, drift] = await Promise.all([
     Promise.all(hosts.map(async (h) => [h, await settle(probeHost(session, h, addons.filter((a) => a.host === h), opts.sampleSeconds ?? 0.2))] as const)),
-    Promise.all(addons.map(async (a) => [a.name, await settle(withSuperuser(session, a, readCatalogFigures))] as const)),
+    Promise.all(addons.map(async (a) => [a.name, await settle(viaGather ? viaGather.figures(a.name) : ownCatalog(a))] as const)),
     Promise.all(
       addons.filter(backupsEnabled).map(async (a) => [a.name, await settle<BackupManifest[]>(storeFor(session.config, session.hosts, a.name).then((s) => listBackups(s, a.name)))] as const),
     ),
-    opts.drift ? readDrift(session, addons) : Promise.resolve(null),
+    viaGather ? readDrift(session, addons, viaGather) : Promise.resolve(null),
   ]);
   const readings: Readings = { at, probes: new Map(probes), catalogs: new Map(catalogs), backups: new Map(backups), drift: drift?.summaries ?? null };
   // A catalog cannot be read from an instance that is not running: that is its state, not an error.
