@@ -11,7 +11,7 @@ import { addonsOf, withSuperuser } from './addons.js';
 import { readCatalogFigures } from './catalog.js';
 import { CatalogFiguresViaGather } from './catalog-via-gather.js';
 import type { DriftSummary, FleetStatus } from './model.js';
-import { cpuSampleCommand, parseProbe, probeCommand, type ProbeAnswer } from './probe.js';
+import { parseProbe, probeCommand, secondProbeCommand, type ProbeAnswer } from './probe.js';
 
 // Takes one sample of the fleet's status: per host, in parallel, the probe command (one SSH round trip) and,
 // alongside it, one catalog query per add-on over the same SSH connection; the backup listings from their
@@ -44,14 +44,12 @@ async function probeHost(session: Session, host: string, addons: AddonConfig[], 
   const probed = addons.map((a) => ({ name: a.name, dataDir: `${hostCfg.dataDir}/${a.name}`, pitr: a.backups.pitr }));
   // Through the host's batcher: the probe shares one exec with the keystore read and, with drift asked, the
   // gather's first reads.
-  const r = await batchedReadsOf(live).exec(probeCommand(probed));
+  const r = await batchedReadsOf(live).exec(probeCommand());
   if (r.code === 3) throw new Error(`the Docker engine does not answer (${r.stderr.trim().split('\n').slice(-1)[0] ?? ''})`);
   if (r.code !== 0) throw new Error(`the status probe failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
-  // The second CPU reading waits on the host for the rest of the window: its own exec, not the batcher's,
-  // so that no other read waits with it. It runs while the catalogs are read.
-  const second = cpuSampleCommand(r.stdout, sampleSeconds);
-  if (second === null) return parseProbe(r.stdout, probed);
-  const r2 = await live.exec(second);
+  // The second command waits on the host for the rest of the CPU window: its own exec, not the batcher's, so
+  // that no other read waits with it. It runs while the catalogs are read.
+  const r2 = await live.exec(secondProbeCommand(probed, r.stdout, sampleSeconds));
   if (r2.code !== 0) throw new Error(`the status probe failed (exit ${r2.code}): ${r2.stderr.trim().split('\n').slice(-2).join(' ')}`);
   return parseProbe(`${r.stdout}\n${r2.stdout}`, probed);
 }
