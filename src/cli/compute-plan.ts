@@ -1,6 +1,7 @@
 import { retentionRecord } from '../resources/backups/manifest.js';
 import { listBackups, storeFor } from '../resources/backups/service.js';
 import { gather } from '../gather/gather.js';
+import type { CatalogRider } from '../gather/catalog-rider.js';
 import { LiveHostReader } from '../gather/host-reader.js';
 import { buildPlan } from '../plan/build.js';
 import { addonWindows, holdForWindows } from '../maintenance/hold.js';
@@ -10,13 +11,14 @@ import { notYetApplied } from './not-yet.js';
 import { dropHost, type Session } from './session.js';
 
 /** gather (read-only) then diff (pure), from the desired state the session built before contacting a host.
- *  Hosts that failed are named in the plan (hostsNotRead) and its warnings. */
-export async function computePlan(session: Session): Promise<{ plan: Plan }> {
+ *  Hosts that failed are named in the plan (hostsNotRead) and its warnings. `rider`: reads of the same
+ *  command that share gather's connection to each add-on (catalog-rider.ts). */
+export async function computePlan(session: Session, rider?: CatalogRider): Promise<{ plan: Plan }> {
   const listRecords = async (addon: string) =>
     (await listBackups(await storeFor(session.config, session.hosts, addon), addon)).map(retentionRecord);
   const readers = new Map<string, HostReader>();
   for (const [name, host] of session.hosts) {
-    readers.set(name, new LiveHostReader(session.config.hosts.find((h) => h.name === name)!, host, session.keystores.get(name)!, listRecords));
+    readers.set(name, new LiveHostReader(session.config.hosts.find((h) => h.name === name)!, host, session.keystores.get(name)!, listRecords, rider));
   }
   const g = await gather(session.desired, readers);
   for (const [host, reason] of g.hostErrors) dropHost(session, host, reason);

@@ -10,6 +10,7 @@ import type { DesiredAddon, ObservedContainer } from '../resources/model.js';
 import type { HostReader, InstanceState } from '../resources/reader.js';
 import { UserError } from '../util/errors.js';
 import { batchedReadsOf, type BatchedReads, type CommandRunner } from './batched-reads.js';
+import type { CatalogRider } from './catalog-rider.js';
 import { shq } from '../util/shell.js';
 import type { ObservedHaContainer, PatroniMemberState } from '../resources/ha/model.js';
 import { HA_LIST_COMMAND, parseHaInspect, parsePatroniMember, patroniClusterCommand } from '../resources/ha/gather.js';
@@ -72,6 +73,8 @@ export class LiveHostReader implements HostReader {
     private readonly keystore: HostKeystore,
     /** Lists an add-on's backups in its storage (S3 from this machine, or a directory on a host). */
     private readonly listBackups: (addon: string) => Promise<BackupRecord[]> = () => Promise.resolve([]),
+    /** Reads of the same command that share gather's connection to each add-on (status's figures). */
+    private readonly rider?: CatalogRider,
   ) {
     this.reads = batchedReadsOf(live);
   }
@@ -126,7 +129,7 @@ export class LiveHostReader implements HostReader {
   instance(desired: DesiredAddon): Promise<InstanceState> {
     let read = this.instances.get(desired.name);
     if (!read) {
-      read = this.readInstance(desired);
+      read = this.readInstance(desired).finally(() => this.rider?.done(desired.name));
       this.instances.set(desired.name, read);
     }
     return read;
@@ -149,10 +152,27 @@ export class LiveHostReader implements HostReader {
         `host ${this.host.name}, add-on ${d.name}: the container exists but the keystore on the host has no superuser password for it; dbform cannot manage an instance it did not create`,
       );
     }
-    const read = await withClient(this.live, container.port, password, (connect) => gatherCatalog(connect, d)).catch((err) => {
+    const read = await this.readCatalog(d, container.port, password).catch((err) => {
       throw new UserError(`host ${this.host.name}, add-on ${d.name}: cannot read the database catalog: ${(err as Error).message}`);
     });
     return { state: 'running', ...read };
+  }
+
+  /** The add-on's catalog on one connection; a rider's queries run on it too, and it is closed once they
+   *  are over as well. */
+  private readCatalog(d: DesiredAddon, port: number, password: string) {
+    return withClient(this.live, port, password, async (connect) => {
+      const rides: Promise<void>[] = [];
+      try {
+        return await gatherCatalog(async (database) => {
+          const client = await connect(database);
+          if (this.rider) rides.push(this.rider.ride(d.name, client));
+          return client;
+        }, d);
+      } finally {
+        await Promise.allSettled(rides);
+      }
+    });
   }
 
   /** A highly available add-on: its catalog is read on whichever member is the primary, through the gateway
@@ -165,7 +185,7 @@ export class LiveHostReader implements HostReader {
       return { state: initialized ? 'stopped' : 'absent', catalog: null };
     }
     try {
-      return { state: 'running', ...(await withClient(this.live, d.container.port, password, (connect) => gatherCatalog(connect, d))) };
+      return { state: 'running', ...(await this.readCatalog(d, d.container.port, password)) };
     } catch {
       return { state: 'stopped', catalog: null };
     }

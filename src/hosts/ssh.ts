@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import pg from 'pg';
+import type pg from 'pg';
 import { Client as SshClient, type ClientChannel } from 'ssh2';
 import type { SshHost as SshHostConfig } from '../config/types.js';
 import { shq } from '../util/shell.js';
@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { blobAlgorithm, fingerprint, parseHostKey, serverHostKeyAlgorithms } from './host-key.js';
 import { SessionSlots } from './session-slots.js';
 import { SshPgStream } from './ssh-pg-stream.js';
+import { pgDriver } from './pg-driver.js';
 
 // One SSH connection per host for the whole run: commands are exec channels on it, SQL goes through
 // direct-tcpip channels to the host's loopback. The host key is checked against the pinned key during
@@ -52,7 +53,11 @@ export class SshHost implements Host {
     return new Promise((resolve, reject) => {
       const ssh = new SshClient();
       let presented: Buffer | undefined;
-      ssh.on('ready', () => resolve(new SshHost(cfg, ssh)));
+      ssh.on('ready', () => {
+        // Loaded now, while the first commands are on their way (the catalogs are read after their answers).
+        pgDriver().catch(() => undefined);
+        resolve(new SshHost(cfg, ssh));
+      });
       ssh.on('error', (err: Error & { level?: string }) => {
         if (presented && !presented.equals(pinned.blob)) {
           reject(
@@ -177,7 +182,8 @@ export class SshHost implements Host {
   }
 
   async connectPg(login: PgLogin): Promise<pg.Client> {
-    const client = new pg.Client({
+    const { Client } = await pgDriver();
+    const client = new Client({
       ...pgConfig(login),
       stream: () => new SshPgStream(this.ssh, login.port) as never,
     });

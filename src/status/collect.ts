@@ -9,8 +9,9 @@ import type { Plan } from '../plan/types.js';
 import { type Answer, fleetStatus, type Readings } from './assemble.js';
 import { addonsOf, withSuperuser } from './addons.js';
 import { readCatalogFigures } from './catalog.js';
+import { CatalogFiguresViaGather } from './catalog-via-gather.js';
 import type { DriftSummary, FleetStatus } from './model.js';
-import { parseProbe, probeCommand, type ProbeAnswer } from './probe.js';
+import { parseProbe, probeCommand, secondProbeCommand, type ProbeAnswer } from './probe.js';
 
 // Takes one sample of the fleet's status: per host, in parallel, the probe command (one SSH round trip) and,
 // alongside it, one catalog query per add-on over the same SSH connection; the backup listings from their
@@ -41,12 +42,16 @@ async function probeHost(session: Session, host: string, addons: AddonConfig[], 
   if (!live) throw new Error(session.hostErrors.get(host) ?? 'not connected');
   const hostCfg = session.config.hosts.find((h) => h.name === host)!;
   const probed = addons.map((a) => ({ name: a.name, dataDir: `${hostCfg.dataDir}/${a.name}`, pitr: a.backups.pitr }));
-  const cmd = probeCommand(probed, sampleSeconds);
-  // Through the host's batcher: with drift asked, the probe shares one exec with the gather's first reads.
-  const r = await batchedReadsOf(live).exec(cmd);
+  // Through the host's batcher: the probe shares one exec with the keystore read and, with drift asked, the
+  // gather's first reads.
+  const r = await batchedReadsOf(live).exec(probeCommand());
   if (r.code === 3) throw new Error(`the Docker engine does not answer (${r.stderr.trim().split('\n').slice(-1)[0] ?? ''})`);
   if (r.code !== 0) throw new Error(`the status probe failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
-  return parseProbe(r.stdout, probed);
+  // The second command waits on the host for the rest of the CPU window: its own exec, not the batcher's, so
+  // that no other read waits with it. It runs while the catalogs are read.
+  const r2 = await live.exec(secondProbeCommand(probed, r.stdout, sampleSeconds));
+  if (r2.code !== 0) throw new Error(`the status probe failed (exit ${r2.code}): ${r2.stderr.trim().split('\n').slice(-2).join(' ')}`);
+  return parseProbe(`${r.stdout}\n${r2.stdout}`, probed);
 }
 
 /** The drift check's plan itself (the dashboard shows it), or why it could not be computed. */
@@ -56,11 +61,11 @@ export interface PlanCheck {
   error: string | null;
 }
 
-async function readDrift(session: Session, addons: AddonConfig[]): Promise<{ summaries: Map<string, DriftSummary>; check: PlanCheck }> {
+async function readDrift(session: Session, addons: AddonConfig[], rider: CatalogFiguresViaGather): Promise<{ summaries: Map<string, DriftSummary>; check: PlanCheck }> {
   const out = new Map<string, DriftSummary>();
   const checkedAt = new Date().toISOString();
   try {
-    const { plan } = await computePlan(session);
+    const { plan } = await computePlan(session, rider).finally(() => rider.doneWithAll());
     const notRead = new Map(plan.hostsNotRead.map((h) => [h.host, h.reason]));
     for (const a of addons) {
       const why = notRead.get(a.host);
@@ -83,13 +88,16 @@ export async function collectSample(session: Session, opts: CollectOptions): Pro
   const addons = addonsOf(session, opts.addon);
   const hosts = [...new Set(addons.map((a) => a.host))].sort();
   const at = new Date();
+  const ownCatalog = (a: AddonConfig) => withSuperuser(session, a, readCatalogFigures);
+  // With drift, each add-on's figures are read on the connection the gather opens to it.
+  const viaGather = opts.drift ? new CatalogFiguresViaGather(addons, ownCatalog) : null;
   const [probes, catalogs, backups, drift] = await Promise.all([
     Promise.all(hosts.map(async (h) => [h, await settle(probeHost(session, h, addons.filter((a) => a.host === h), opts.sampleSeconds ?? 0.2))] as const)),
-    Promise.all(addons.map(async (a) => [a.name, await settle(withSuperuser(session, a, readCatalogFigures))] as const)),
+    Promise.all(addons.map(async (a) => [a.name, await settle(viaGather ? viaGather.figures(a.name) : ownCatalog(a))] as const)),
     Promise.all(
       addons.filter(backupsEnabled).map(async (a) => [a.name, await settle<BackupManifest[]>(storeFor(session.config, session.hosts, a.name).then((s) => listBackups(s, a.name)))] as const),
     ),
-    opts.drift ? readDrift(session, addons) : Promise.resolve(null),
+    viaGather ? readDrift(session, addons, viaGather) : Promise.resolve(null),
   ]);
   const readings: Readings = { at, probes: new Map(probes), catalogs: new Map(catalogs), backups: new Map(backups), drift: drift?.summaries ?? null };
   // A catalog cannot be read from an instance that is not running: that is its state, not an error.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cpuPercent, memoryFigures } from '../../src/status/cgroup.js';
-import { parseProbe, probeCommand } from '../../src/status/probe.js';
+import { parseProbe, probeCommand, secondProbeCommand } from '../../src/status/probe.js';
 import { PROBE_AWK } from '../../src/status/probe-awk.js';
 import { shq } from '../../src/util/shell.js';
 
@@ -90,21 +90,55 @@ describe('cpuPercent', () => {
 });
 
 describe('probeCommand', () => {
-  const cmd = probeCommand([{ name: 'shop', dataDir: '/var/lib/dbform/shop', pitr: true }, { name: "o'dd", dataDir: "/data/o'dd", pitr: false }], 0.3);
+  const probed = [{ name: 'shop', dataDir: '/var/lib/dbform/shop', pitr: true }, { name: "o'dd", dataDir: "/data/o'dd", pitr: false }];
+  const cmd = probeCommand();
+  const running = '{"addon":"shop","status":"running","running":true,"memory":268435456,"startedAt":"2026-11-30T12:01:02Z","image":"i"}';
+  const firstAnswer = `@@cgroup 2\n@@container ${running}\n@@clock0 1764504000000000000\n@@cpu0 shop 5000000000\n@@pids\n4242 shop\n`;
+  const second = secondProbeCommand(probed, firstAnswer, 0.3);
 
   it('reads the managed containers and their cgroups, and samples the CPU twice around the wait', () => {
     expect(cmd).toContain('docker ps -aq --filter label=dbform.managed=true');
     expect(cmd).toContain('/proc/');
-    expect(cmd.indexOf('mode=cpu0')).toBeLessThan(cmd.indexOf('sleep 0.3'));
-    expect(cmd.indexOf('sleep 0.3')).toBeLessThan(cmd.indexOf('mode=cpu1'));
-    expect(cmd).toContain("du -s -B1 /var/lib/dbform/shop/pgdata '/data/o'\\''dd/pgdata'");
+    expect(cmd).toContain('mode=cpu0');
+    expect(cmd).not.toContain('mode=cpu1');
+    // The second reading waits until 0.3 s after the first one's clock, then reads the same process again.
+    expect(second).toContain(`left=$((${1764504000000000000n + 300000000n} - $(date +%s%N)))`);
+    expect(second.indexOf('sleep')).toBeLessThan(second.indexOf('mode=cpu1'));
+    expect(second).toContain("info='4242 shop -'");
+    expect(second).toContain('v=2;');
+    expect(second).toContain("du -s -B1 /var/lib/dbform/shop/pgdata '/data/o'\\''dd/pgdata'");
     expect(cmd.match(/\bdocker inspect\b/g)).toHaveLength(1); // one inspect for every container
-    expect(cmd).toContain('docker exec -u postgres dbform-shop pgbackrest --stanza=shop');
-    expect(cmd).not.toContain('--stanza=o');
+    expect(second).not.toMatch(/\bdocker inspect\b/);
+    expect(second).toContain('docker exec -u postgres dbform-shop pgbackrest --stanza=shop');
+    expect(second).not.toContain('--stanza=o');
+  });
+
+  it('runs pgbackrest info only in a running container', () => {
+    const stopped = firstAnswer.replace('"status":"running","running":true', '"status":"exited","running":false');
+    expect(secondProbeCommand(probed, stopped, 0.3)).not.toContain('pgbackrest');
+  });
+
+  it('the second reading waits on the host for what is left of the window, and only for that', () => {
+    const run = (clock0: bigint) => {
+      const t0 = Date.now();
+      // A process that does not exist: no reading, but the clock and the wait are the real ones.
+      const out = execFileSync('sh', ['-c', secondProbeCommand([], `@@cgroup 2\n@@clock0 ${clock0}\n@@pids\n999999999 shop\n`, 0.3)], { encoding: 'utf8' });
+      return { out, ms: Date.now() - t0 };
+    };
+    const nowNs = () => BigInt(Date.now()) * 1_000_000n;
+    const fresh = run(nowNs());
+    expect(fresh.ms).toBeGreaterThanOrEqual(250);
+    expect(fresh.out).toMatch(/^@@clock1 \d+\n$/);
+    expect(run(nowNs() - 5_000_000_000n).ms).toBeLessThan(250); // the window has passed already: no wait
+  });
+
+  it('has no second reading to take without a first one or without a running container', () => {
+    expect(secondProbeCommand(probed, '@@cgroup 2\n@@clock0 1000\n@@pids\n', 0.2)).not.toContain('mode=cpu1');
+    expect(secondProbeCommand(probed, '@@cgroup 2\n@@pids\n4242 shop\n', 0.2)).not.toContain('mode=cpu1');
   });
 
   it('only reads: no docker run, no redirection into a file, no write command', () => {
-    const shell = cmd.split(shq(PROBE_AWK)).join('AWK');
+    const shell = `${cmd}\n${second}`.split(shq(PROBE_AWK)).join('AWK');
     expect(shell).not.toMatch(/docker (run|rm|create|start|stop|kill)\b/);
     expect(shell.match(/>\s*(\S+)/g)!.every((r) => r === '>/dev/null' || r.startsWith('>&1'))).toBe(true); // only 2>/dev/null, 2>&1
     expect(shell).not.toMatch(/\b(rm|mv|cp|tee|touch|mkdir|chmod|chown)\b/);
