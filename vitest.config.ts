@@ -34,6 +34,8 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
+          // Shuts the VM test host down once (test/integration/vm-teardown.ts).
+          globalSetup: ['test/integration/vm-teardown.ts'],
         },
       },
     ],

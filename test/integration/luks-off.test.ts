@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Workspace } from './harness.js';
-import { type VmHost, onVm, psqlOnVm, vmDown, vmHostYaml, vmUp } from './vm-harness.js';
+import { type VmHost, onVm, psqlOnVm, vmHostYaml, vmUp } from './vm-harness.js';
 
 // The two ways an encrypted add-on's volume goes away, on a real kernel (the VM host): the add-on is removed
 // from the file (its data goes with it: DATA_LOSS), or its encryption is turned off (its data is kept: copied
@@ -10,7 +10,7 @@ const ws = new Workspace();
 let vm: VmHost;
 const GONE = { name: 'gone', port: 31111 };
 const CLEAR = { name: 'clear', port: 31112 };
-const ROWS = 200_000;
+const ROWS = 50_000;
 
 function addon(a: { name: string; port: number }, encrypted: boolean): string {
   return `  ${a.name}:\n    plan: postgresql-sandbox\n    port: ${a.port}\n    encryptionAtRest: ${encrypted}\n    disk: 256MB\n`;
@@ -51,7 +51,7 @@ beforeAll(() => {
 
 afterAll(() => {
   ws.cleanup([]);
-  vmDown();
+  // The VM is kept for the next file that needs it (vm-teardown.ts shuts it down).
 });
 
 describe('an encrypted add-on\'s volume going away', () => {
