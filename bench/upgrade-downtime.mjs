@@ -119,12 +119,13 @@ const asRoot = (dataDir, cmd) => sh('docker', ['run', '--rm', '--user', 'root', 
 
 /** pg_upgrade (15 -> 17) on a copy of the add-on's data, each mode; the add-on is stopped meanwhile. */
 function pgUpgradeTimes(dataDir) {
+  // The copy belongs to the tools image's postgres: its uid is not the 15 image's (102 there since the HA packages).
   sh('bash', ['bench/upgrade-tools-image.sh', TOOLS]);
   const seconds = {};
   sh('docker', ['stop', '-t', '60', `dbform-${ADDON}`]);
   try {
     for (const mode of ['--link', '--copy']) {
-      asRoot(dataDir, 'rm -rf /d/bench-old /d/bench-new && cp -a /d/pgdata /d/bench-old && mkdir /d/bench-new && chown postgres:postgres /d/bench-new && chmod 700 /d/bench-new');
+      asRoot(dataDir, 'rm -rf /d/bench-old /d/bench-new && cp -a /d/pgdata /d/bench-old && chown -R postgres:postgres /d/bench-old && mkdir /d/bench-new && chown postgres:postgres /d/bench-new && chmod 700 /d/bench-new');
       sh('docker', ['run', '--rm', '--user', 'postgres', '--network', 'none', '-v', `${dataDir}:/d`, TOOLS, 'initdb', '-D', '/d/bench-new', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8']);
       const t0 = Date.now();
       sh('docker', ['run', '--rm', '--user', 'postgres', '--network', 'none', '-w', '/tmp', '-v', `${dataDir}:/d`, TOOLS,
