@@ -10,6 +10,7 @@
 #                                        load the PostgreSQL image once, remove what earlier runs left
 #   test/fleet/vm-host.sh boot           boot on the existing disk and wait (after `kill`: a power cut)
 #   test/fleet/vm-host.sh kill           kill -9 qemu: a power cut (unsynced writes are lost)
+#   test/fleet/vm-host.sh clean          remove what a run left (containers, open volumes, data): the VM idles
 #   test/fleet/vm-host.sh down           sync and stop the VM
 #   test/fleet/vm-host.sh ssh CMD...     run a command on the VM as root
 # Writes STATE/vm.json (name, address, port, user, hostKey, identityFile, dataDir, disk).
@@ -230,6 +231,7 @@ case "$cmd" in
     wait_ready
     ;;
   kill) stop_qemu ;;
+  clean) clean_data ;;
   down)
     if running; then
       vm_ssh sync 2>/dev/null || true

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Workspace } from './harness.js';
-import { type VmHost, onVm, psqlOnVm, vmHostYaml, vmUp } from './vm-harness.js';
+import { type VmHost, vmClean, onVm, psqlOnVm, vmHostYaml, vmUp } from './vm-harness.js';
 
 // The two ways an encrypted add-on's volume goes away, on a real kernel (the VM host): the add-on is removed
 // from the file (its data goes with it: DATA_LOSS), or its encryption is turned off (its data is kept: copied
@@ -51,7 +51,8 @@ beforeAll(() => {
 
 afterAll(() => {
   ws.cleanup([]);
-  // The VM is kept for the next file that needs it (vm-teardown.ts shuts it down).
+  // The VM is kept, emptied, for the next file that needs it (vm-teardown.ts shuts it down).
+  vmClean();
 });
 
 describe('an encrypted add-on\'s volume going away', () => {

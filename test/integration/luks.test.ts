@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveKey, open, seal } from '../../src/keystore/cipher.js';
 import { Workspace, type CliResult } from './harness.js';
-import { type VmHost, foundOnDisk, onVm, psqlOnVm, sampleProcesses, vmBoot, vmHostYaml, vmPowerCut, vmUp } from './vm-harness.js';
+import { type VmHost, vmClean, foundOnDisk, onVm, psqlOnVm, sampleProcesses, vmBoot, vmHostYaml, vmPowerCut, vmUp } from './vm-harness.js';
 
 // Encryption at rest on a real kernel (the VM host: dm-crypt, a data disk, a power switch). An encrypted
 // add-on and an unencrypted one side by side: the unencrypted one is the negative control of the disk search.
@@ -81,7 +81,8 @@ beforeAll(() => {
 
 afterAll(() => {
   ws.cleanup([]);
-  // The VM is kept for the next file that needs it (vm-teardown.ts shuts it down).
+  // The VM is kept, emptied, for the next file that needs it (vm-teardown.ts shuts it down).
+  vmClean();
 });
 
 describe('encryption at rest on a host with dm-crypt', () => {

@@ -38,6 +38,12 @@ export function vmBoot(): void {
   vm(['boot']);
 }
 
+/** Removes what a test file left on the VM (its add-ons' containers, volumes, data), which is kept running for
+ *  the next file: idle, it takes about 1 % of a core, instead of PostgreSQL instances under emulation. */
+export function vmClean(): void {
+  spawnSync('bash', [SCRIPT, 'clean'], { stdio: 'ignore', env: { ...process.env, DBFORM_VM_STATE: VM_STATE } });
+}
+
 export function vmDown(): void {
   spawnSync('bash', [SCRIPT, 'down'], { stdio: 'ignore', env: { ...process.env, DBFORM_VM_STATE: VM_STATE } });
 }
