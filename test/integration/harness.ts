@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { expect } from 'vitest';
 import { DEFAULT_LOCAL_BACKUP_DIR } from '../../src/config/load.js';
 
 const CLI = fileURLToPath(new URL('../../bin/dbform.js', import.meta.url));
@@ -88,4 +89,11 @@ export function psqlByHand(addon: string, port: number, database: string, sql: s
   });
   if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
   return r.stdout.trim();
+}
+
+/** The scenario's last word: a plan of the workspace's file finds nothing to do. */
+export function expectEmptyPlan(ws: Workspace): void {
+  const plan = ws.run(['plan', '--detailed-exitcode']);
+  expect(plan.stdout + plan.stderr).toContain('No changes. The live state matches');
+  expect(plan.code).toBe(0);
 }

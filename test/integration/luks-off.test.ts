@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Workspace } from './harness.js';
+import { Workspace, expectEmptyPlan } from './harness.js';
 import { type VmHost, vmClean, onVm, psqlOnVm, vmHostYaml, vmUp } from './vm-harness.js';
 
 // The two ways an encrypted add-on's volume goes away, on a real kernel (the VM host): the add-on is removed
@@ -38,12 +38,6 @@ async function psqlWhenUp(a: { name: string; port: number }, sql: string): Promi
   }
 }
 
-function expectEmptyPlan(): void {
-  const plan = ws.run(['plan', '--detailed-exitcode']);
-  expect(plan.stdout + plan.stderr).toContain('No changes. The live state matches');
-  expect(plan.code).toBe(0);
-}
-
 beforeAll(() => {
   vm = vmUp();
   ws.write(config([addon(GONE, true), addon(CLEAR, true)]));
@@ -66,7 +60,7 @@ describe('an encrypted add-on\'s volume going away', () => {
       await psqlWhenUp(a, `SET ROLE ${a.name}; CREATE TABLE t (id int PRIMARY KEY, pad text); INSERT INTO t SELECT i, md5(i::text) || md5((i * 7)::text) FROM generate_series(1, ${ROWS}) i; RESET ROLE; CHECKPOINT;`);
       expect(psqlOnVm(a.name, a.port, 'SELECT count(*) FROM t')).toBe(String(ROWS));
     }
-    expectEmptyPlan();
+    expectEmptyPlan(ws);
   });
 
   it('removing an add-on from the file: the plan deletes its container, then its volume (DATA_LOSS); apply leaves nothing', () => {
@@ -99,7 +93,7 @@ describe('an encrypted add-on\'s volume going away', () => {
     // The other add-on's volume is untouched.
     expect(mapping(CLEAR)).toBe('active');
     expect(exists(volume(CLEAR))).toBe(true);
-    expectEmptyPlan();
+    expectEmptyPlan(ws);
   });
 
   it('turning encryption off: the data is copied out of the volume (RESTART), every row kept, the volume gone', async () => {
@@ -130,7 +124,7 @@ describe('an encrypted add-on\'s volume going away', () => {
     expect(source).not.toMatch(/^\/dev\/(mapper|dm-)/);
     expect(onVm('dmsetup ls 2>/dev/null || true')).not.toContain(`dbform-${CLEAR.name}`);
     expect(exists(`${vm.dataDir}/${CLEAR.name}.decrypted`)).toBe(false);
-    expectEmptyPlan();
+    expectEmptyPlan(ws);
   });
 
   it('turning encryption back on for the same add-on: its data is copied into a new volume (RESTART), every row kept', async () => {
@@ -151,6 +145,6 @@ describe('an encrypted add-on\'s volume going away', () => {
     expect(onVm('cat /proc/mounts')).toContain(`/dev/mapper/dbform-${CLEAR.name} ${vm.dataDir}/${CLEAR.name} ext4`);
     expect(onVm(`cryptsetup luksDump ${volume(CLEAR)}`)).toMatch(/Version:\s+2/);
     expect(exists(`${vm.dataDir}/${CLEAR.name}.unencrypted`)).toBe(false);
-    expectEmptyPlan();
+    expectEmptyPlan(ws);
   });
 });

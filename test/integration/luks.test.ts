@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveKey, open, seal } from '../../src/keystore/cipher.js';
-import { Workspace, type CliResult } from './harness.js';
+import { Workspace, expectEmptyPlan, type CliResult } from './harness.js';
 import { type VmHost, vmClean, foundOnDisk, onVm, psqlOnVm, sampleProcesses, vmBoot, vmHostYaml, vmPowerCut, vmUp } from './vm-harness.js';
 
 // Encryption at rest on a real kernel (the VM host: dm-crypt, a data disk, a power switch). An encrypted
@@ -68,12 +68,6 @@ function putKeystoreEntry(name: string, value: string): void {
 const VOLUME = () => `${vm.dataDir}/.volumes/${ENC.name}.luks`;
 const opens = (key: string) => onVm(`printf %s "$(cat)" | cryptsetup open --test-passphrase --key-file=- ${VOLUME()} && echo opens || echo refused`, key).trim() === 'opens';
 
-function expectEmptyPlan(): void {
-  const plan = ws.run(['plan', '--detailed-exitcode']);
-  expect(plan.stdout + plan.stderr).toContain('No changes. The live state matches');
-  expect(plan.code).toBe(0);
-}
-
 beforeAll(() => {
   vm = vmUp();
   ws.write(config());
@@ -104,7 +98,7 @@ describe('encryption at rest on a host with dm-crypt', () => {
     console.log(`first apply of both add-ons: ${ms} ms; volume ${/addon\.vault\.volume: done \(([\d.]+s)\)/.exec(apply.stdout)?.[1]}; ${psSamples.length} process lists sampled`);
     expect(psSamples.length).toBeGreaterThan(5);
     expect(psSamples.some((s) => s.includes('cryptsetup'))).toBe(true); // the sampling saw cryptsetup run
-    expectEmptyPlan();
+    expectEmptyPlan(ws);
   });
 
   it('is a LUKS2 volume: aes-xts-plain64, 512-bit key, sha256, mounted on the data directory', () => {
@@ -149,7 +143,7 @@ describe('encryption at rest on a host with dm-crypt', () => {
     expect(apply.code).toBe(0);
     expect(psqlOnVm(ENC.name, ENC.port, 'SELECT t FROM canary')).toBe(canaryEnc);
     expect(psqlOnVm(PLAIN.name, PLAIN.port, 'SELECT t FROM canary')).toBe(canaryPlain);
-    expectEmptyPlan();
+    expectEmptyPlan(ws);
   });
 
   it('grows the volume online when disk grows', () => {
@@ -161,7 +155,7 @@ describe('encryption at rest on a host with dm-crypt', () => {
     expect(apply.code).toBe(0);
     expect(size() - before).toBeGreaterThan(48 * 1024); // 64 MB more, less ext4's own (56 MB seen)
     expect(psqlOnVm(ENC.name, ENC.port, 'SELECT t FROM canary')).toBe(canaryEnc);
-    expectEmptyPlan();
+    expectEmptyPlan(ws);
   });
 
   it('rotates the key: a new slot, verified, the old one removed', () => {
@@ -177,7 +171,7 @@ describe('encryption at rest on a host with dm-crypt', () => {
     expect(opens(after)).toBe(true);
     expect(opens(before)).toBe(false);
     expect(onVm(`cryptsetup luksDump ${VOLUME()}`)).toMatch(/^Label:\s+dbform-key-v2$/m);
-    expectEmptyPlan();
+    expectEmptyPlan(ws);
   });
 
   it('a rotation cut short between "add the new key" and "remove the old one" converges', () => {
@@ -194,7 +188,7 @@ describe('encryption at rest on a host with dm-crypt', () => {
     expect(keystoreEntry(`volume/${ENC.name}/key.next`)).toBeUndefined();
     expect([opens(next), opens(old)]).toEqual([true, false]);
     expect(onVm(`cryptsetup luksDump ${VOLUME()}`).match(/^\s+\d+: luks2$/gm)).toHaveLength(1);
-    expectEmptyPlan();
+    expectEmptyPlan(ws);
   });
 
   it('a rotation cut short after the old slot was removed converges, and the volume still opens after a reboot', () => {
@@ -212,7 +206,7 @@ describe('encryption at rest on a host with dm-crypt', () => {
     expect(keystoreEntry(`volume/${ENC.name}/key`)).toBe(next);
     expect(opens(next)).toBe(true);
     expect(psqlOnVm(ENC.name, ENC.port, 'SELECT t FROM canary')).toBe(canaryEnc);
-    expectEmptyPlan();
+    expectEmptyPlan(ws);
   });
 
   it('with a wrong master key: a clear error, and nothing changes on the host', () => {
@@ -227,6 +221,6 @@ describe('encryption at rest on a host with dm-crypt', () => {
     expect(apply.code).not.toBe(0);
     expect(state()).toBe(before);
     ws.write(config(4, '320MB'));
-    expectEmptyPlan();
+    expectEmptyPlan(ws);
   });
 });
