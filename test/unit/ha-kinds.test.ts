@@ -5,10 +5,12 @@ import { gatewayPlacements, patroniPlacements } from '../../src/resources/ha/des
 import { diffHaContainer } from '../../src/resources/ha/diff.js';
 import { HA_LIST_COMMAND, parseHaInspect, parsePatroniMember } from '../../src/resources/ha/gather.js';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { ONE_PRIMARY_AWK } from '../../src/resources/gateway/kind.js';
 import type { ObservedHaContainer } from '../../src/resources/ha/model.js';
 import { fileHashes, specHash } from '../../src/resources/ha/spec-hash.js';
 import { patroniKind } from '../../src/resources/patroni/kind.js';
-import { dcsParameters } from '../../src/resources/ha/render.js';
+import { GATEWAY_STATS_SOCKET, dcsParameters } from '../../src/resources/ha/render.js';
 import { postgresSettings } from '../../src/config/tiers.js';
 import { undeclaredHa } from '../../src/resources/ha/undeclared.js';
 import type { HostReader } from '../../src/resources/reader.js';
@@ -83,6 +85,29 @@ describe('gateways', () => {
   it('let every address in when allowedIps is empty', () => {
     const open = gatewayPlacements(loadConfig('databases.yaml', YAML.replace('    allowedIps: [192.0.2.0/24]\n', '')));
     expect(open[0]!.desired.spec.files['haproxy.cfg']).not.toContain('tcp-request');
+  });
+
+  it('serve their statistics on a unix socket only', () => {
+    expect(cfg).toContain(`  bind unix@${GATEWAY_STATS_SOCKET} mode 600`);
+  });
+
+  describe('are ready once HAProxy routes to exactly one member (read from its statistics, as recorded on the fleet)', () => {
+    const recorded = readFileSync(new URL('./fixtures/haproxy-stats.csv', import.meta.url), 'utf8');
+    /** The recorded CSV with db-1's and db-2's status columns replaced. */
+    const withStatus = (db1: string, db2: string) => recorded.replace(/^(primary,db-1,(?:[^,]*,){15})UP,/m, `$1${db1},`).replace(/^(primary,db-2,(?:[^,]*,){15})DOWN,/m, `$1${db2},`);
+    const ready = (csv: string) => spawnSync('awk', [ONE_PRIMARY_AWK], { input: csv }).status === 0;
+    it.each([
+      ['UP', 'DOWN', true],
+      ['UP', 'UP', false], // before its first checks HAProxy counts every server as up
+      ['UP', 'UP 1/2', false],
+      ['DOWN', 'DOWN', false],
+      ['DOWN 1/2', 'UP', true], // coming back up: not routed to yet
+      ['DOWN', 'UP', true],
+    ])('db-1 %s, db-2 %s: %s', (db1, db2, expected) => {
+      expect(withStatus('UP', 'DOWN')).toBe(recorded);
+      expect(ready(withStatus(db1, db2))).toBe(expected);
+    });
+    it('not ready on an empty answer', () => expect(ready('')).toBe(false));
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Executor } from '../../apply/context.js';
 import { field } from '../../apply/context.js';
-import { shellJoin } from '../../util/shell.js';
+import { shellJoin, shq } from '../../util/shell.js';
+import { GATEWAY_STATS_SOCKET } from '../ha/render.js';
 import type { ResourceKind } from '../kind.js';
 import { gatewayPlacements } from '../ha/desired.js';
 import { diffHaContainer } from '../ha/diff.js';
@@ -12,16 +13,26 @@ import { prepareDir, startContainer, stepSpec } from '../ha/run-container.js';
 // The gateway of a highly available add-on: HAProxy on each member host, at the add-on's port, routing to
 // whichever member Patroni calls the primary. DATABASE_URL names the gateways, so it survives a failover.
 
+/** Exits 0 once HAProxy's statistics (CSV) show it has checked every member: exactly one UP (the primary),
+ *  the others DOWN. Until its first checks HAProxy counts every server as up, so a connection made then (the
+ *  users and database that follow) could land on the replica and fail as read-only. */
+export const ONE_PRIMARY_AWK = `BEGIN { FS = "," }
+/^# / { sub(/^# /, ""); for (i = 1; i <= NF; i++) col[$i] = i; next }
+$1 == "primary" && $2 != "FRONTEND" && $2 != "BACKEND" { n++; s = $col["status"]; if (s == "UP") up++; else if (s ~ /^DOWN/) down++ }
+END { exit !(n > 0 && up == 1 && up + down == n) }`;
+
 const ensure: Executor = async (step, ctx) => {
   const spec = stepSpec(step);
   const port = field<number>(step, 'port', 'number');
   await prepareDir(ctx, spec);
   await ctx.forget(spec.addon);
   await startContainer(ctx, spec, false);
-  // Ready once it reaches a primary: the SQL changes that follow (users, database) go through it.
-  const loop = `i=0; while [ $i -lt 480 ]; do pg_isready -q -h 127.0.0.1 -p ${port} && exit 0; i=$((i+1)); sleep 0.25; done; exit 1`;
+  // Ready once it routes to the primary alone and reaches it: the SQL changes that follow go through it.
+  const stats = `curl -sf -m 1 --unix-socket ${GATEWAY_STATS_SOCKET} 'http://gateway/;csv'`;
+  const ready = `csv=$(${stats}) && printf '%s\n' "$csv" | awk ${shq(ONE_PRIMARY_AWK)} && pg_isready -q -h 127.0.0.1 -p ${port}`;
+  const loop = `i=0; while [ $i -lt 480 ]; do ${ready} && exit 0; i=$((i+1)); sleep 0.25; done; exit 1`;
   const r = await ctx.host.exec(shellJoin(['docker', 'exec', spec.name, 'sh', '-c', loop]));
-  if (r.code !== 0) throw new Error(`host ${ctx.host.name}: the gateway of ${spec.addon} reaches no primary after 120 s`);
+  if (r.code !== 0) throw new Error(`host ${ctx.host.name}: the gateway of ${spec.addon} has not routed to exactly one primary within 120 s`);
 };
 
 export const gatewayKind: ResourceKind<DesiredGateway, ObservedHaUnit> = {

@@ -10,6 +10,9 @@ export const ETCD_PEER_PORT = 2380;
 /** Patroni's timing: a leader key lives `ttl` s; `loop_wait + 2 * retry_timeout <= ttl` (Patroni's rule). */
 export const PATRONI_TIMING = { ttl: 6, loop_wait: 1, retry_timeout: 2 } as const;
 export const REPLICATION_USER = 'replicator';
+/** HAProxy's statistics (CSV over HTTP) on a unix socket in the gateway's directory: apply reads which
+ *  members it routes to. Only the container's user (and root on the host) can open it. */
+export const GATEWAY_STATS_SOCKET = `${HA_DIR}/stats.sock`;
 
 export interface Member {
   name: string;
@@ -146,6 +149,11 @@ export function gatewayConfig(g: GatewayInput): string {
     '  http-check expect status 200',
     '  default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 1 on-marked-down shutdown-sessions',
     ...g.members.map((m) => `  server ${m.name} ${m.address}:${g.postgresPort} check port ${g.apiPort}`),
+    'frontend stats',
+    '  mode http',
+    `  bind unix@${GATEWAY_STATS_SOCKET} mode 600`,
+    '  stats enable',
+    '  stats uri /',
     '',
   ].join('\n');
 }
