@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Workspace, psqlByHand } from './harness.js';
+import { Workspace, psqlByHand, expectEmptyPlan } from './harness.js';
 
 // Day-2 operations on the real Docker engine: a restart waits for the add-on's maintenance window (and
 // runs once the window is the current hour), and the PostgreSQL log is read back through the host:
@@ -58,18 +58,12 @@ function tailsIn(dir: string): string[] {
   });
 }
 
-function planIsEmpty(): void {
-  const r = ws.run(['plan', '--detailed-exitcode']);
-  expect(r.stdout + r.stderr).toContain('No changes.');
-  expect(r.code).toBe(0);
-}
-
 beforeAll(() => {
   expect(spawnSync('docker', ['tag', 'dbform-postgresql:15', RETAGGED]).status).toBe(0);
   ws.write(config({ window: CLOSED }));
   const r = ws.run(['apply', '--auto-approve']);
   expect(r.code, r.stdout + r.stderr).toBe(0);
-  planIsEmpty();
+  expectEmptyPlan(ws);
 });
 
 afterAll(() => {
@@ -110,7 +104,7 @@ describe('maintenance windows', () => {
     expect(started('it-win')).not.toBe(win);
     expect(spawnSync('docker', ['inspect', '-f', '{{.Config.Image}}', 'dbform-it-win'], { encoding: 'utf8' }).stdout.trim()).toBe(RETAGGED);
     expect(psqlByHand('it-win', WIN_PORT, 'postgres', "SELECT count(*) FROM pg_roles WHERE rolname = 'late'")).toBe('1');
-    planIsEmpty();
+    expectEmptyPlan(ws);
   });
 });
 
@@ -137,7 +131,7 @@ describe('logs', () => {
     expect(psqlByHand('it-logs', LOGS_PORT, 'postgres', 'SHOW log_min_duration_statement')).toBe('1s');
     psqlByHand('it-logs', LOGS_PORT, 'postgres', 'SELECT pg_sleep(1.2)');
     expect(ws.run(['logs', 'it-logs', '--slow', '--since', '1m']).stdout).toContain('statement: SELECT pg_sleep(1.2)');
-    planIsEmpty();
+    expectEmptyPlan(ws);
   });
 
   it('--follow prints a new line within 2 s, and a password sent in clear never appears', async () => {
@@ -170,6 +164,6 @@ describe('logs', () => {
     const all = ws.run(['logs', 'it-logs', '--since', '5m']);
     expect(all.stdout).toContain('nobody_here');
     expect(all.stdout).not.toContain(CANARY);
-    planIsEmpty();
+    expectEmptyPlan(ws);
   });
 });

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fleet, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
-import { Workspace } from './harness.js';
+import { Workspace, expectEmptyPlan } from './harness.js';
 
 // The disk-full guard on the fleet: cron on the host runs it every minute. An add-on with a 300 MB disk is
 // filled past 95 %: its roles turn read-only (writes fail, reads work, the superuser still writes), apply
@@ -70,12 +70,7 @@ async function waitFor(what: string, seconds: number, check: () => Promise<boole
   throw new Error(`${what}: not within ${seconds} s`);
 }
 
-function planIsEmpty(): string {
-  const r = ws.run(['plan', '--detailed-exitcode']);
-  expect(r.stdout + r.stderr).toContain('No changes.');
-  expect(r.code, r.stdout + r.stderr).toBe(0);
-  return r.stdout + r.stderr;
-}
+const planText = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr;
 
 function rolesReadOnly(): string {
   return superuser('postgres', `SELECT string_agg(a.rolname || ':' || coalesce(s.setconfig::text, '-'), ' ' ORDER BY a.rolname)
@@ -99,7 +94,7 @@ afterAll(() => {
 
 describe('disk-full read-only mode', () => {
   it('is installed by apply: the cron file and the quota on the host, nothing secret; plan is then empty', () => {
-    planIsEmpty();
+    expectEmptyPlan(ws);
     expect(onHost(`cat /etc/cron.d/dbform_disk-${FULL}`).stdout).toMatch(/^\* \* \* \* \* root \/var\/lib\/dbform\/\.bin\/dbform-diskguard /m);
     const env = onHost(`cat /var/lib/dbform/.diskguard/${FULL}/guard.env`).stdout;
     expect(env).toContain('QUOTA_MB=300');
@@ -159,7 +154,7 @@ describe('disk-full read-only mode', () => {
     const r = ws.run(['apply', '--auto-approve']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(rolesReadOnly()).toContain('full:{default_transaction_read_only=on}');
-    const out = planIsEmpty();
+    const out = planText(expectEmptyPlan(ws));
     expect(out).toMatch(/Warning: add-on full is read-only because its disk is full \(app, full\): read-only since .* \(9\d %\)/);
     const drift = ws.run(['drift']); // the scheduled check alerts: a full disk needs a person
     expect(drift.stdout + drift.stderr).toContain('add-on full is read-only because its disk is full');
@@ -202,7 +197,7 @@ describe('disk-full read-only mode', () => {
   it('read-write again: apply then plan is empty, without the warning', () => {
     const r = ws.run(['apply', '--auto-approve']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(planIsEmpty()).not.toContain('read-only');
+    expect(planText(expectEmptyPlan(ws))).not.toContain('read-only');
     const drift = ws.run(['drift']);
     expect(drift.stdout).toContain('No drift');
     expect(drift.code).toBe(0);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fleet, acceptedLogins, dockerOn, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
-import { Workspace, asUser } from './harness.js';
+import { Workspace, asUser, expectEmptyPlan } from './harness.js';
 
 // Three real SSH hosts (network namespaces with their own sshd and Docker engine). db-3 is reached as
 // a non-root user with sudo. SQL goes through the SSH connections: no database port is used directly.
@@ -30,12 +30,6 @@ function config(opts: { extraUsersOnGamma?: number; gammaPlan?: string; override
 
 const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
 
-function planIsEmpty(): void {
-  const r = ws.run(['plan', '--detailed-exitcode']);
-  expect(r.stdout + r.stderr).toContain('No changes.');
-  expect(r.code).toBe(0);
-}
-
 beforeAll(() => {
   fleet = fleetUp(3);
   const nonRoot = fleet.nonRootUser;
@@ -60,7 +54,7 @@ describe('a fleet of three SSH hosts', () => {
     const again = ws.run(['apply', '--auto-approve']);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('No changes.');
-    planIsEmpty();
+    expectEmptyPlan(ws);
   });
 
   it('clients reach an add-on at its host address with the URL dbform prints', async () => {
@@ -84,7 +78,7 @@ describe('a fleet of three SSH hosts', () => {
     expect(plan.stdout).toMatch(/Plan: 0 to add, 2 to change, 0 to destroy/);
     expect(ws.run(['apply', '--auto-approve']).code).toBe(0);
     expect(psqlOn(host('db-2'), 'beta', 31001, 'postgres', `SELECT rolsuper FROM pg_roles WHERE rolname = 'reader'`)).toBe('f');
-    planIsEmpty();
+    expectEmptyPlan(ws);
   });
 
   it('a swapped host key aborts before anything is sent to the host', () => {
@@ -95,7 +89,7 @@ describe('a fleet of three SSH hosts', () => {
     expect(r.stderr).toMatch(/host db-1: host key of 10\.77\.0\.11:22 does not match the pinned hostKey: expected ssh-ed25519 SHA256:\S+, got ssh-ed25519 SHA256:\S+/);
     expect(acceptedLogins(host('db-1'))).toBe(before); // no authentication, so no command, ever reached db-1
     ws.write(config());
-    planIsEmpty();
+    expectEmptyPlan(ws);
   });
 
   it('a bad file is rejected with its line and column, and no host is contacted', () => {
@@ -118,7 +112,7 @@ describe('a fleet of three SSH hosts', () => {
     }
     expect(fleet.hosts.map(acceptedLogins)).toEqual(logins);
     ws.write(good);
-    planIsEmpty();
+    expectEmptyPlan(ws);
   });
 
   it('two concurrent applies: the second fails naming the holder; a SIGKILLed holder leaves no stale lock', async () => {
@@ -150,7 +144,7 @@ describe('a fleet of three SSH hosts', () => {
     expect(next.stdout + next.stderr).not.toContain('locked');
     expect(next.code).toBe(0);
     expect(next.stdout).toMatch(/addon\.gamma\.user\.extra-29: (creating|done)/);
-    planIsEmpty();
+    expectEmptyPlan(ws);
     expect(psqlOn(host('db-3'), 'gamma', 31001, 'postgres', `SELECT count(*) FROM pg_roles WHERE rolname LIKE 'extra-%'`)).toBe('30');
   });
 

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fleet, dockerOn, fleetDown, fleetUp, hostsYaml, psqlOn, s3StorageYaml } from './fleet-harness.js';
-import { Workspace } from './harness.js';
+import { Workspace, expectEmptyPlan } from './harness.js';
 import { connectAny, parseMultiHostUrl } from './ha-writer.js';
 
 // Daily backups of a highly available business add-on on the real fleet (members on db-1 and db-2, etcd on
@@ -83,12 +83,6 @@ async function until(what: string, ok: () => boolean, ms = 60_000): Promise<numb
 const replicaStreaming = () => /^(sync_standby|replica) (streaming|running) /.test(cluster('db-1')['db-2'] ?? '');
 const replicaCaughtUp = () => /^(sync_standby|replica) (streaming|running) 0$/.test(cluster('db-1')['db-2'] ?? '');
 
-function planIsEmpty(): void {
-  const plan = ws.run(['plan', '--detailed-exitcode'], env);
-  expect(plan.stdout, plan.stderr).toContain('No changes.');
-  expect(plan.code).toBe(0);
-}
-
 beforeAll(() => {
   fleet = fleetUp(3) as typeof fleet;
   env = { S3_ACCESS_KEY_ID: fleet.s3.accessKeyId, S3_SECRET_ACCESS_KEY: fleet.s3.secretAccessKey, NODE_NO_WARNINGS: '1' };
@@ -114,7 +108,7 @@ describe('daily backups of a highly available add-on', () => {
     }
     expect(spawnSync('nsenter', ['-t', String(host('db-3').pid), '-m', 'test', '-e', '/etc/cron.d/dbform-orders']).status).not.toBe(0);
     await until('the replica to stream', replicaStreaming);
-    planIsEmpty();
+    expectEmptyPlan(ws, env);
     const plan = ws.run(['plan'], env);
     expect(plan.stdout + plan.stderr).not.toContain('none is taken');
     expect(plan.stdout + plan.stderr).toContain('PITR (no base backup or WAL archive is taken)');
@@ -192,6 +186,6 @@ describe('daily backups of a highly available add-on', () => {
     await until('the replica to stream again', replicaStreaming);
     const { db1, db2 } = await runOnBothMembers();
     expect([db1.code, db2.code]).toEqual([3, 0]);
-    planIsEmpty();
+    expectEmptyPlan(ws, env);
   });
 });

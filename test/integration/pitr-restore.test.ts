@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fleet, FLEET_STATE, fleetDown, fleetUp, hostsYaml, psqlOn, s3StorageYaml } from './fleet-harness.js';
-import { Workspace, asUser } from './harness.js';
+import { Workspace, asUser, expectEmptyPlan } from './harness.js';
 
 // Point-in-time restores beyond the in-place one of pitr.test.ts, on the fleet with S3 over TLS: PITR on by
 // default for a starter plan; a point in time restored into a new add-on on another host (the source only
@@ -54,12 +54,6 @@ async function archivedSince(since: number): Promise<void> {
     await sleep(2000);
   }
   throw new Error('the WAL was not archived within 80 s');
-}
-
-function expectEmptyPlan(): void {
-  const plan = ws.run(['plan', '--detailed-exitcode'], env);
-  expect(plan.stdout + plan.stderr).toContain('No changes.');
-  expect(plan.code).toBe(0);
 }
 
 /** The fleet's S3 server stopped (connections refused) and started again on the same data. */
@@ -134,7 +128,7 @@ describe('point-in-time restores: into a new add-on, bad input, storage down, a 
     const r = ws.run(['apply', '--auto-approve'], env);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/addon\.ledger\.pitr_base: done/);
-    expectEmptyPlan();
+    expectEmptyPlan(ws, env);
   });
 
   it('restore --to T --into a new add-on on the other host: the rows before T, under the new names; the source only read', async () => {
@@ -159,7 +153,7 @@ describe('point-in-time restores: into a new add-on, bad input, storage down, a 
     const roles = psqlOn(host('db-2'), 'copy', 31002, 'postgres', "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles WHERE rolname !~ '^pg_'");
     expect(roles).toBe('copy,postgres,viewer'); // ledger's roles did not come along
     expect(ledgerSql('SELECT count(*) FROM events')).toBe('400'); // the source is untouched
-    expectEmptyPlan();
+    expectEmptyPlan(ws, env);
     // copy archives to its own stanza from now on.
     const list = JSON.parse(ws.run(['backups', 'list', 'copy', '--format', 'json'], env).stdout) as { pitr: { base_backups: unknown[] } };
     expect(list.pitr.base_backups).toHaveLength(1);
@@ -203,6 +197,6 @@ describe('point-in-time restores: into a new add-on, bad input, storage down, a 
       expect(rpo).toBeLessThanOrEqual(60);
     }
     expect(ledgerSql('SELECT count(*) FROM events')).toBe('400');
-    expectEmptyPlan();
+    expectEmptyPlan(ws, env);
   }, 900_000);
 });

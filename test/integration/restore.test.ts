@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Store } from '../../src/resources/backups/s3-store.js';
 import { renderManifest } from '../../src/resources/backups/manifest.js';
 import { type Fleet, fleetDown, fleetUp, hostsYaml, psqlOn, s3StorageYaml } from './fleet-harness.js';
-import { Workspace, asUser } from './harness.js';
+import { Workspace, asUser, expectEmptyPlan } from './harness.js';
 
 // dbform restore from logical backups, end to end on the fleet with S3 (as backups.test.ts): in place on
 // db-1, into another add-on on db-2, and every bad input, each checked against the real databases.
@@ -49,12 +49,6 @@ const sqlVault = (db: string, sql: string) => psqlOn(host('db-1'), 'vault', 3100
 const sqlCopy = (db: string, sql: string) => psqlOn(host('db-2'), 'copy', 31002, db, sql);
 const databases = (run: (db: string, sql: string) => string) => run('postgres', 'SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1').split('\n');
 const restore = (args: string[]) => ws.run(['restore', ...args], env);
-
-function expectEmptyPlan(): void {
-  const r = ws.run(['plan', '--detailed-exitcode'], env);
-  expect(r.stdout, r.stdout + r.stderr).toContain('No changes.');
-  expect(r.code).toBe(0);
-}
 
 beforeAll(async () => {
   fleet = fleetUp(3) as typeof fleet;
@@ -111,7 +105,7 @@ describe('restore in place', () => {
     expect(kept).toHaveLength(1);
     expect(sqlVault(kept[0]!, 'SELECT count(*) FROM marker')).toBe('10');
     expect(databases(sqlVault).some((d) => d.includes('__restore_'))).toBe(false);
-    expectEmptyPlan();
+    expectEmptyPlan(ws, env);
   });
 
   it('a backup that fails its checksum leaves the add-on as it was and says why', () => {
@@ -141,7 +135,7 @@ describe('restore into another add-on', () => {
     expect(sqlCopy('copy', `SELECT count(*) FROM marker WHERE v LIKE '${MARK}%'`)).toBe('1000');
     expect(sqlCopy('copy', "SELECT string_agg(DISTINCT tableowner, ',') FROM pg_tables WHERE schemaname = 'public'")).toBe('copy');
     expect(sqlVault('vault', 'SELECT count(*) FROM marker')).toBe(source);
-    expectEmptyPlan();
+    expectEmptyPlan(ws, env);
   });
 
   it('into an add-on that now holds data: DATA_LOSS again', () => {

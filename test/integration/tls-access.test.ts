@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fleet, dockerOn, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
-import { Workspace } from './harness.js';
+import { Workspace, expectEmptyPlan } from './harness.js';
 
 // TLS, forced TLS, allowedIps and users that stay exactly as declared, on real SSH hosts. The tests
 // run in the machine's namespace, at 10.77.0.1 on the fleet's bridge; db-2 serves as a second client.
@@ -59,12 +59,6 @@ async function connects(url: string, ssl: pg.ClientConfig['ssl']): Promise<strin
   }
 }
 
-function planIsEmpty(): void {
-  const r = ws.run(['plan', '--detailed-exitcode'], env);
-  expect(r.stdout + r.stderr).toContain('No changes.');
-  expect(r.code).toBe(0);
-}
-
 beforeAll(() => {
   fleet = fleetUp(3);
   ws.write(config({ force: true }));
@@ -82,7 +76,7 @@ afterAll(() => {
 
 describe('TLS and access rules', () => {
   it('plan is empty after apply; the extensions exist', () => {
-    planIsEmpty();
+    expectEmptyPlan(ws, env);
     expect(psqlOn(db1(), 'secure', 31001, 'secure', 'SELECT string_agg(extname, \',\' ORDER BY extname) FROM pg_extension')).toBe('pg_trgm,plpgsql,uuid-ossp');
   });
 
@@ -121,11 +115,11 @@ describe('TLS and access rules', () => {
     expect(ws.run(['apply', '--auto-approve'], env).stderr).toContain('--allow-hazards ACCESS_CHANGE');
     expect(ws.run(['apply', '--auto-approve', '--allow-hazards', 'ACCESS_CHANGE'], env).code).toBe(0);
     expect(await connects(urls.DATABASE_URL_REPORTING!, false)).toBe('ok plain');
-    planIsEmpty();
+    expectEmptyPlan(ws, env);
     ws.write(config({ force: true }));
     expect(ws.run(['apply', '--auto-approve', '--allow-hazards', 'ACCESS_CHANGE'], env).code).toBe(0);
     expect(await connects(urls.DATABASE_URL_REPORTING!, false)).toMatch(/^refused/);
-    planIsEmpty();
+    expectEmptyPlan(ws, env);
   });
 
   it('pg_hba.conf edited by hand is found and restored', () => {
@@ -137,7 +131,7 @@ describe('TLS and access rules', () => {
     expect(plan.stdout).toMatch(/--- db-1:\S+\/pgdata\/pg_hba\.conf \(on the host\)\n.*\n(?:.*\n)*? *-host all all 0\.0\.0\.0\/0 trust\n/);
     expect(ws.run(['apply', '--auto-approve', '--allow-hazards', 'ACCESS_CHANGE'], env).code).toBe(0);
     expect(dockerOn(db1(), ['exec', 'dbform-secure', 'cat', '/var/lib/dbform/pgdata/pg_hba.conf'])).not.toContain('trust');
-    planIsEmpty();
+    expectEmptyPlan(ws, env);
   });
 
   it('a user named with quotes, spaces and a ; works as literally named, and nothing else runs', async () => {
@@ -157,7 +151,7 @@ describe('TLS and access rules', () => {
       ...Array.from({ length: 50 }, (_, i) => `CREATE SEQUENCE s${i};`),
     ].join('\n');
     psqlOn(db1(), 'secure', 31001, 'secure', `SET ROLE secure;\n${ddl}`);
-    planIsEmpty();
+    expectEmptyPlan(ws, env);
     psqlOn(db1(), 'secure', 31001, 'secure', 'REVOKE SELECT ON t17 FROM reporting; GRANT INSERT ON t42 TO reporting; REVOKE USAGE ON s3 FROM secure');
     const plan = ws.run(['plan', '--detailed-exitcode'], env);
     expect(plan.code).toBe(2);
@@ -165,7 +159,7 @@ describe('TLS and access rules', () => {
     expect(plan.stdout).toMatch(/"1 none; 1 INSERT,SELECT; 299 SELECT" -> "all SELECT"/);
     const apply = ws.run(['apply', '--auto-approve'], env);
     expect(apply.code).toBe(0);
-    planIsEmpty();
+    expectEmptyPlan(ws, env);
     expect(psqlOn(db1(), 'secure', 31001, 'secure', `SELECT has_table_privilege('reporting', 't42', 'INSERT'), has_table_privilege('reporting', 't17', 'SELECT')`)).toBe('f|t');
   });
 
@@ -176,7 +170,7 @@ describe('TLS and access rules', () => {
     expect(ws.run(['plan', '--out', planFile], env).stdout).toContain('password was changed outside dbform');
     const markdown = ws.run(['plan', '--format', 'markdown'], env).stdout;
     expect(ws.run(['apply', planFile], env).code).toBe(0);
-    planIsEmpty();
+    expectEmptyPlan(ws, env);
     // The server's own log files (the logging collector's jsonlog in pgdata/log), read raw: `dbform logs` masks
     // password literals, which would hide a leak from this check.
     const log = spawnSync('docker', ['-H', db1().dockerHost, 'exec', 'dbform-secure', 'sh', '-c', 'cat /var/lib/dbform/pgdata/log/*'], { encoding: 'utf8' });

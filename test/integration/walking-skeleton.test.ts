@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Workspace, asUser, psqlByHand } from './harness.js';
+import { Workspace, asUser, psqlByHand, expectEmptyPlan } from './harness.js';
 
 // The quickstart shape on the real Docker engine: apply, use it as its users would, drift it by hand,
 // repair it, and end every scenario with an empty plan.
@@ -40,13 +40,6 @@ const ws = new Workspace();
 const env = { IT_REPORTING_PASSWORD: CANARY };
 let urls: Record<string, string>;
 
-function planIsEmpty(): void {
-  const r = ws.run(['plan', '--detailed-exitcode'], env);
-  expect(r.stderr).toBe('');
-  expect(r.stdout).toContain('No changes.');
-  expect(r.code).toBe(0);
-}
-
 beforeAll(() => {
   ws.write(CONFIG);
   const r = ws.run(['apply', '--auto-approve'], env);
@@ -63,7 +56,7 @@ describe('walking skeleton on the local Docker engine', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('No changes.');
     expect(r.stdout).not.toContain('creating');
-    planIsEmpty();
+    expect(expectEmptyPlan(ws, env).stderr).toBe('');
   });
 
   it('runs each add-on in its own container with the plan memory limit and the data on the host', () => {
@@ -97,7 +90,7 @@ describe('walking skeleton on the local Docker engine', () => {
     await asUser(urls.DATABASE_URL_APP_WRITER!, async (c) => {
       await c.query(`INSERT INTO later (v) VALUES ('y')`);
     });
-    planIsEmpty();
+    expect(expectEmptyPlan(ws, env).stderr).toBe('');
   });
 
   it('drift made by hand shows in plan and one apply repairs it', async () => {
@@ -117,7 +110,7 @@ describe('walking skeleton on the local Docker engine', () => {
     const apply = ws.run(['apply', '--auto-approve'], env);
     expect(apply.stdout.split('Plan:')[1]).toContain('Apply complete');
     expect(apply.code).toBe(0);
-    planIsEmpty();
+    expect(expectEmptyPlan(ws, env).stderr).toBe('');
     expect(psqlByHand('it-shop', PORT, 'postgres', `SELECT rolsuper FROM pg_roles WHERE rolname = 'app writer'`)).toBe('f');
     await asUser(urls.DATABASE_URL_REPORTING!, async (c) => {
       expect((await c.query('SELECT count(*)::int AS n FROM orders')).rows).toEqual([{ n: 1 }]);
@@ -131,7 +124,7 @@ describe('walking skeleton on the local Docker engine', () => {
     expect(plan.stdout).toContain('password was changed outside dbform');
     expect(ws.run(['apply', '--auto-approve'], env).code).toBe(0);
     await asUser(urls.DATABASE_URL_REPORTING!, async (c) => expect((await c.query('SELECT 1 AS x')).rows).toEqual([{ x: 1 }]));
-    planIsEmpty();
+    expect(expectEmptyPlan(ws, env).stderr).toBe('');
   });
 
   it('a saved plan applies exactly, and is refused once the live state moved', () => {
@@ -153,7 +146,7 @@ describe('walking skeleton on the local Docker engine', () => {
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
     const memory = spawnSync('docker', ['inspect', '-f', '{{.HostConfig.Memory}}', 'dbform-it-notes'], { encoding: 'utf8' }).stdout.trim();
     expect(Number(memory) / 1024 / 1024).toBe(1024);
-    planIsEmpty();
+    expect(expectEmptyPlan(ws, env).stderr).toBe('');
   });
 
   it('removing an add-on from the file is refused unless DATA_LOSS is allowed', () => {
@@ -165,7 +158,7 @@ describe('walking skeleton on the local Docker engine', () => {
 
     expect(ws.run(['apply', '--auto-approve', '--allow-hazards', 'DATA_LOSS'], env).code).toBe(0);
     expect(spawnSync('docker', ['inspect', 'dbform-it-notes'], { stdio: 'ignore' }).status).not.toBe(0);
-    planIsEmpty();
+    expect(expectEmptyPlan(ws, env).stderr).toBe('');
   });
 
   it('a user removed from the file is dropped after its objects are reassigned to the owner', async () => {
@@ -176,7 +169,7 @@ describe('walking skeleton on the local Docker engine', () => {
     expect(ws.run(['apply', '--auto-approve', '--allow-hazards', 'ACCESS_CHANGE'], env).code).toBe(0);
     expect(psqlByHand('it-shop', PORT, 'it-shop', `SELECT tableowner FROM pg_tables WHERE tablename = 'orders'`)).toBe('it-shop');
     expect(psqlByHand('it-shop', PORT, 'postgres', `SELECT count(*) FROM pg_roles WHERE rolname = 'app writer'`)).toBe('0');
-    planIsEmpty();
+    expect(expectEmptyPlan(ws, env).stderr).toBe('');
   });
 
   it('the canary password is nowhere in what dbform printed or saved', () => {
