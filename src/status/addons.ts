@@ -5,6 +5,7 @@ import { withClient } from '../gather/host-reader.js';
 import { superuserKey } from '../resources/desired.js';
 import type { Session } from '../cli/session.js';
 import { UserError } from '../util/errors.js';
+import { haPorts } from '../config/ha-check.js';
 
 // The add-ons a status command is about, and the one way status, queries and the dashboard reach an add-on's
 // catalog: as its superuser, over the host's SSH connection, with the password from the host's keystore.
@@ -18,12 +19,22 @@ export function addonsOf(session: Pick<Session, 'config'>, addon: string | undef
 }
 
 /** Runs `fn` on a connection to the add-on's `postgres` database as its superuser, through its host (the way
- *  gather reads the catalog), and closes it. */
+ *  gather reads the catalog), and closes it. A highly available add-on's port is its gateway's: the primary. */
 export async function withSuperuser<T>(session: Session, a: AddonConfig, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const live = session.hosts.get(a.host);
-  const keystore = session.keystores.get(a.host);
-  if (!live || !keystore) throw new Error(`host ${a.host}: ${session.hostErrors.get(a.host) ?? 'not connected'}`);
-  const password = await keystore.get(superuserKey(a.name), batchedReadsOf(live));
-  if (password === undefined) throw new Error(`add-on ${a.name} is not applied yet (the keystore on ${a.host} has no superuser password for it)`);
-  return withClient(live, a.port, password, async (connect) => fn(await connect('postgres')));
+  return onInstance(session, a.name, a.host, a.port, fn);
+}
+
+/** The same on one member of a highly available add-on, at its own PostgreSQL port on its host (its superuser
+ *  may log in from the host's loopback: patroniHba). */
+export async function withMemberSuperuser<T>(session: Session, a: AddonConfig, host: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  return onInstance(session, a.name, host, haPorts(a.port).postgres, fn);
+}
+
+async function onInstance<T>(session: Session, addon: string, host: string, port: number, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const live = session.hosts.get(host);
+  const keystore = session.keystores.get(host);
+  if (!live || !keystore) throw new Error(`host ${host}: ${session.hostErrors.get(host) ?? 'not connected'}`);
+  const password = await keystore.get(superuserKey(addon), batchedReadsOf(live));
+  if (password === undefined) throw new Error(`add-on ${addon} is not applied yet (the keystore on ${host} has no superuser password for it)`);
+  return withClient(live, port, password, async (connect) => fn(await connect('postgres')));
 }

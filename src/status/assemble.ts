@@ -7,6 +7,7 @@ import type { CatalogFigures } from './catalog.js';
 import { cpuPercent, type CpuReading, memoryFigures } from './cgroup.js';
 import type { AddonState, AddonStatus, BackupSummary, DiskGuardStatus, DriftSummary, FleetStatus, MemberStatus, PitrSummary } from './model.js';
 import type { ProbeAnswer } from './probe.js';
+import { catalogKey, isHighlyAvailable, memberHosts } from './members.js';
 
 // Pure: what the hosts, the catalogs and the backup storage answered -> the fleet's status. Every reader's
 // answer is plain data (or the reason it failed), so this is tested on recorded answers.
@@ -32,7 +33,7 @@ function stateOf(probe: ProbeAnswer | undefined, addon: string): AddonState {
 
 const cpuSeconds = (r: CpuReading | undefined) => (r ? Number(r.usageNs) / 1e9 : null);
 
-function member(a: AddonConfig, probe: ProbeAnswer | undefined, catalog: CatalogFigures | undefined): MemberStatus {
+function member(a: AddonConfig, host: string, probe: ProbeAnswer | undefined, catalog: CatalogFigures | undefined): MemberStatus {
   const c = probe?.containers.get(a.name);
   const files = probe?.memory.get(a.name);
   const mem = files && probe ? memoryFigures(files, probe.cgroupVersion) : null;
@@ -40,7 +41,7 @@ function member(a: AddonConfig, probe: ProbeAnswer | undefined, catalog: Catalog
   const running = c?.running === true;
   return {
     name: containerName(a.name),
-    host: a.host,
+    host,
     role: catalog?.inRecovery ? 'replica' : 'primary',
     state: stateOf(probe, a.name),
     startedAt: running && c ? new Date(c.startedAt).toISOString() : null,
@@ -59,7 +60,7 @@ function member(a: AddonConfig, probe: ProbeAnswer | undefined, catalog: Catalog
     diskSize: probe?.diskUsage.get(a.name) ?? null,
     disk: { quota: a.diskMb * 1024 * 1024, filesystemSize: fs?.size ?? null, filesystemFree: fs?.free ?? null },
     diskGuard: guardStatus(probe?.guard.get(a.name)),
-    replicationLagSeconds: null,
+    replicationLagSeconds: catalog?.inRecovery ? catalog.lagSeconds : null,
   };
 }
 
@@ -80,6 +81,7 @@ function backupSummary(a: AddonConfig, answer: Answer<BackupManifest[]> | undefi
 
 function pitrSummary(a: AddonConfig, probe: ProbeAnswer | undefined, catalog: CatalogFigures | undefined): PitrSummary | null {
   if (!a.backups.pitr) return null;
+  if (isHighlyAvailable(a)) return { window: null, status: 'not taken: PITR of a highly available add-on is not in this version', lastArchivedAt: null, failedCount: null, error: null };
   const info = probe?.pitrInfo.get(a.name);
   const archiver = catalog?.archiver ?? null;
   const base = { lastArchivedAt: archiver?.lastArchivedAt ?? null, failedCount: archiver?.failedCount ?? null };
@@ -93,26 +95,38 @@ function pitrSummary(a: AddonConfig, probe: ProbeAnswer | undefined, catalog: Ca
   }
 }
 
+/** One member per host the add-on runs on, with the errors met reading it. */
+function members(a: AddonConfig, r: Readings, errors: string[]): Array<{ m: MemberStatus; probe?: ProbeAnswer; catalog?: CatalogFigures }> {
+  return memberHosts(a).map((host) => {
+    const probeAnswer = r.probes.get(host);
+    const probe = probeAnswer && 'ok' in probeAnswer ? probeAnswer.ok : undefined;
+    if (probeAnswer && 'error' in probeAnswer) errors.push(`host ${host}: ${probeAnswer.error}`);
+    const catalogAnswer = r.catalogs.get(catalogKey(a, host));
+    const catalog = catalogAnswer && 'ok' in catalogAnswer ? catalogAnswer.ok : undefined;
+    if (catalogAnswer && 'error' in catalogAnswer) errors.push(isHighlyAvailable(a) ? `catalog on ${host}: ${catalogAnswer.error}` : `catalog: ${catalogAnswer.error}`);
+    return { m: member(a, host, probe, catalog), probe, catalog };
+  });
+}
+
+/** A highly available add-on runs while one of its members does. */
+function addonState(states: AddonState[]): AddonState {
+  return states.includes('running') ? 'running' : states[0]!;
+}
+
 export function addonStatus(a: AddonConfig, r: Readings): AddonStatus {
   const errors: string[] = [];
-  const probeAnswer = r.probes.get(a.host);
-  const probe = probeAnswer && 'ok' in probeAnswer ? probeAnswer.ok : undefined;
-  if (probeAnswer && 'error' in probeAnswer) errors.push(`host ${a.host}: ${probeAnswer.error}`);
-  const catalogAnswer = r.catalogs.get(a.name);
-  const catalog = catalogAnswer && 'ok' in catalogAnswer ? catalogAnswer.ok : undefined;
-  if (catalogAnswer && 'error' in catalogAnswer) errors.push(`catalog: ${catalogAnswer.error}`);
-  const backups = backupSummary(a, r.backups.get(a.name));
-  const m = member(a, probe, catalog);
+  const read = members(a, r, errors);
+  const primary = read.find((x) => x.catalog && !x.catalog.inRecovery) ?? read[0]!;
   return {
     addon: a.name,
     plan: a.plan,
     host: a.host,
     version: a.version,
-    serverVersion: catalog?.serverVersion ?? null,
-    state: m.state,
-    members: [m],
-    backups,
-    pitr: pitrSummary(a, probe, catalog),
+    serverVersion: primary.catalog?.serverVersion ?? read.find((x) => x.catalog)?.catalog?.serverVersion ?? null,
+    state: addonState(read.map((x) => x.m.state)),
+    members: read.map((x) => x.m),
+    backups: backupSummary(a, r.backups.get(a.name)),
+    pitr: pitrSummary(a, primary.probe, primary.catalog),
     drift: r.drift ? (r.drift.get(a.name) ?? { changes: 0, reasons: [], error: null }) : null,
     errors,
   };

@@ -4,7 +4,7 @@ import { parseArchiver, type ArchiverStats } from '../resources/pitr/info.js';
 
 // What `dbform status` reads from an add-on's own catalog, in one query on one connection (as the superuser,
 // to the `postgres` database, through the host like gather's catalog read): connections, the server's
-// version and role, the logical size of its databases and pg_stat_archiver. Read-only. dbform's own sessions
+// version and role (and a replica's delay), the logical size of its databases and pg_stat_archiver. Read-only. dbform's own sessions
 // (this one, a concurrent drift check's, a dashboard's) are not counted as connections.
 
 export const STATUS_SQL = `SELECT
@@ -13,7 +13,11 @@ export const STATUS_SQL = `SELECT
   current_setting('server_version') AS server_version,
   pg_is_in_recovery() AS in_recovery,
   (SELECT coalesce(sum(pg_database_size(oid)), 0) FROM pg_database WHERE NOT datistemplate)::bigint AS data_size,
-  (SELECT row_to_json(a) FROM pg_stat_archiver a)::text AS archiver`;
+  (SELECT row_to_json(a) FROM pg_stat_archiver a)::text AS archiver,
+  CASE WHEN pg_is_in_recovery() THEN
+    CASE WHEN pg_last_wal_receive_lsn() IS NOT NULL AND pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+    ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END
+  END AS lag_seconds`;
 
 export interface CatalogFigures {
   connections: number;
@@ -22,6 +26,9 @@ export interface CatalogFigures {
   inRecovery: boolean;
   dataSize: number;
   archiver: ArchiverStats | null;
+  /** A replica's delay: 0 when it has replayed all it received, else the age of the last transaction it
+   *  replayed; null on a primary (or before a replica replayed anything). */
+  lagSeconds: number | null;
 }
 
 interface Row {
@@ -31,6 +38,7 @@ interface Row {
   in_recovery: boolean;
   data_size: string | number;
   archiver: string | null;
+  lag_seconds?: number | null;
 }
 
 /** Pure: the query's row (as pg returns it: bigint as a string) -> figures. */
@@ -42,6 +50,7 @@ export function catalogFigures(row: Row): CatalogFigures {
     inRecovery: row.in_recovery,
     dataSize: Number(row.data_size),
     archiver: row.archiver ? parseArchiver(row.archiver) : null,
+    lagSeconds: row.lag_seconds === null || row.lag_seconds === undefined ? null : Math.max(0, Math.round(Number(row.lag_seconds) * 1000) / 1000),
   };
 }
 

@@ -9,7 +9,8 @@ import { batchedReadsOf } from '../gather/batched-reads.js';
 import type { Session } from '../cli/session.js';
 import type { Plan } from '../plan/types.js';
 import { type Answer, fleetStatus, type Readings } from './assemble.js';
-import { addonsOf, withSuperuser } from './addons.js';
+import { addonsOf, withMemberSuperuser, withSuperuser } from './addons.js';
+import { catalogKey, isHighlyAvailable, memberHosts } from './members.js';
 import { readCatalogFigures } from './catalog.js';
 import { CatalogFiguresViaGather } from './catalog-via-gather.js';
 import type { DriftSummary, FleetStatus } from './model.js';
@@ -52,7 +53,8 @@ async function probeHost(session: Session, host: string, addons: AddonConfig[], 
   const live = session.hosts.get(host);
   if (!live) throw new Error(session.hostErrors.get(host) ?? 'not connected');
   const hostCfg = session.config.hosts.find((h) => h.name === host)!;
-  const probed = addons.map((a) => ({ name: a.name, dataDir: `${hostCfg.dataDir}/${a.name}`, pitr: a.backups.pitr }));
+  // No PITR for a highly available add-on in this version: nothing for pgbackrest info to read.
+  const probed = addons.map((a) => ({ name: a.name, dataDir: `${hostCfg.dataDir}/${a.name}`, pitr: a.backups.pitr && !isHighlyAvailable(a) }));
   // The second command waits on the host for the rest of the CPU window: its own exec, not the batcher's, so
   // that no other read waits with it. Its session is opened now, alongside the first: sshd takes 100-250 ms
   // to set one up on a loaded host, which then no longer follows the first answer.
@@ -110,14 +112,20 @@ export async function collectStatus(session: Session, opts: CollectOptions): Pro
 /** One sample and, when drift was checked, the plan it computed (null otherwise). */
 export async function collectSample(session: Session, opts: CollectOptions): Promise<{ status: FleetStatus; plan: PlanCheck | null }> {
   const addons = addonsOf(session, opts.addon);
-  const hosts = [...new Set(addons.map((a) => a.host))].sort();
+  const hosts = [...new Set(addons.flatMap(memberHosts))].sort();
   const at = new Date();
   const ownCatalog = (a: AddonConfig) => withSuperuser(session, a, readCatalogFigures);
-  // With drift, each add-on's figures are read on the connection the gather opens to it.
-  const viaGather = opts.drift ? new CatalogFiguresViaGather(addons, ownCatalog) : null;
+  // With drift, a single instance's figures are read on the connection the gather opens to it. Gather reaches a
+  // highly available add-on through its gateway (the primary): each member is read on its own connection.
+  const single = addons.filter((a) => !isHighlyAvailable(a));
+  const viaGather = opts.drift ? new CatalogFiguresViaGather(single, ownCatalog) : null;
+  const memberCatalogs = addons.filter(isHighlyAvailable).flatMap((a) => a.hosts.map((h) => [catalogKey(a, h), () => withMemberSuperuser(session, a, h, readCatalogFigures)] as const));
   const [probes, catalogs, backups, drift] = await Promise.all([
-    Promise.all(hosts.map(async (h) => [h, await settle(probeHost(session, h, addons.filter((a) => a.host === h), opts.sampleSeconds ?? 0.2))] as const)),
-    Promise.all(addons.map(async (a) => [a.name, await settle(viaGather ? viaGather.figures(a.name) : ownCatalog(a))] as const)),
+    Promise.all(hosts.map(async (h) => [h, await settle(probeHost(session, h, addons.filter((a) => memberHosts(a).includes(h)), opts.sampleSeconds ?? 0.2))] as const)),
+    Promise.all([
+      ...single.map(async (a) => [a.name, await settle(viaGather ? viaGather.figures(a.name) : ownCatalog(a))] as const),
+      ...memberCatalogs.map(async ([key, read]) => [key, await settle(read())] as const),
+    ]),
     Promise.all(
       addons.filter(backupsEnabled).map(async (a) => [a.name, await settle<BackupManifest[]>(storeFor(session.config, session.hosts, a.name).then((s) => listBackups(s, a.name)))] as const),
     ),
@@ -126,8 +134,10 @@ export async function collectSample(session: Session, opts: CollectOptions): Pro
   const readings: Readings = { at, probes: new Map(probes), catalogs: new Map(catalogs), backups: new Map(backups), drift: drift?.summaries ?? null };
   // A catalog cannot be read from an instance that is not running: that is its state, not an error.
   for (const a of addons) {
-    const p = readings.probes.get(a.host);
-    if (p && 'ok' in p && !p.ok.containers.get(a.name)?.running) readings.catalogs.delete(a.name);
+    for (const h of memberHosts(a)) {
+      const p = readings.probes.get(h);
+      if (p && 'ok' in p && !p.ok.containers.get(a.name)?.running) readings.catalogs.delete(catalogKey(a, h));
+    }
   }
   return { status: fleetStatus(addons, readings), plan: drift?.check ?? null };
 }

@@ -5,10 +5,10 @@
 export type AddonState = 'running' | 'stopped' | 'absent' | 'unknown';
 
 export interface MemberStatus {
-  /** The container's name (dbform-ADDON); business plans will have one per node. */
+  /** The container's name (dbform-ADDON): one per host, a highly available add-on's Patroni member on each. */
   name: string;
   host: string;
-  /** "primary" for a single instance; "replica" once HA exists. */
+  /** What the catalog says (pg_is_in_recovery): a single instance is the primary, except while it replays WAL. */
   role: 'primary' | 'replica';
   state: AddonState;
   startedAt: string | null;
@@ -26,7 +26,7 @@ export interface MemberStatus {
   disk: { quota: number | null; filesystemSize: number | null; filesystemFree: number | null };
   /** What the disk-full guard found at its last run (host/dbform-diskguard.sh, every minute); null: no run yet. */
   diskGuard: DiskGuardStatus | null;
-  /** Seconds behind the primary; null for a primary (and until HA exists). */
+  /** A replica's delay in seconds (0 once it replayed all it received); null for a primary. */
   replicationLagSeconds: number | null;
 }
 

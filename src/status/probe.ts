@@ -1,4 +1,5 @@
 import { ADDON_LABEL, MANAGED_LABEL } from '../resources/container/gather.js';
+import { HA_ADDON_LABEL, HA_LABEL } from '../resources/ha/run-container.js';
 import { containerName } from '../resources/desired.js';
 import { shq } from '../util/shell.js';
 import type { CpuReading } from './cgroup.js';
@@ -45,9 +46,11 @@ export interface ProbeAnswer {
   pitrInfo: Map<string, { ok: boolean; text: string }>;
 }
 
+/** The add-on a container belongs to: a single instance's label, else a highly available member's. */
+const ADDON_OF = `{{with index .Config.Labels "${ADDON_LABEL}"}}{{.}}{{else}}{{index .Config.Labels "${HA_ADDON_LABEL}"}}{{end}}`;
 const INSPECT_FORMAT =
-  `{{.State.Pid}} {{index .Config.Labels "${ADDON_LABEL}"}} ` +
-  `{"addon":{{json (index .Config.Labels "${ADDON_LABEL}")}},"status":{{json .State.Status}},"running":{{.State.Running}},` +
+  `{{.State.Pid}} ${ADDON_OF} ` +
+  `{"addon":{{with index .Config.Labels "${ADDON_LABEL}"}}{{json .}}{{else}}{{json (index .Config.Labels "${HA_ADDON_LABEL}")}}{{end}},"status":{{json .State.Status}},"running":{{.State.Running}},` +
   `"memory":{{.HostConfig.Memory}},"startedAt":{{json .State.StartedAt}},"image":{{json .Config.Image}}}`;
 
 /** The inspect lines through the awk program: one process for every container's cgroup files. */
@@ -56,7 +59,9 @@ const awkPass = (mode: string) => `printf '%s\\n' "$info" | awk -v v="$v" -v mod
 /** The first command: the containers, their memory files and the first CPU reading. */
 export function probeCommand(): string {
   const head = 'v=1; [ -f /sys/fs/cgroup/cgroup.controllers ] && v=2; echo "@@cgroup $v"';
-  const list = `ids=$(docker ps -aq --filter label=${MANAGED_LABEL}=true) || exit 3; info=''; [ -z "$ids" ] || info=$(docker inspect -f ${shq(INSPECT_FORMAT)} $ids) || exit 3`;
+  // Single instances and the Patroni members of highly available add-ons (not their gateways), in one listing.
+  const listing = `docker ps -a --format '{{.ID}}:{{.Label "${MANAGED_LABEL}"}}:{{.Label "${HA_LABEL}"}}'`;
+  const list = `all=$(${listing}) || exit 3; ids=$(printf '%s\\n' "$all" | awk -F: '$2 == "true" || $3 == "patroni" { print $1 }'); info=''; [ -z "$ids" ] || info=$(docker inspect -f ${shq(INSPECT_FORMAT)} $ids) || exit 3`;
   // The processes whose cgroups the second command reads again.
   const pids = 'echo @@pids; printf \'%s\\n\' "$info" | while read -r pid addon rest; do [ "${pid:-0}" = 0 ] || echo "$pid $addon"; done';
   return [head, list, awkPass('memory'), 'echo "@@clock0 $(date +%s%N)"', awkPass('cpu0'), pids, 'true'].join('\n');

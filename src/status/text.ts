@@ -45,7 +45,7 @@ function driftLine(a: AddonStatus): string {
 }
 
 function addonBlock(a: AddonStatus, zone: string, now: Date): string[] {
-  const lines = [`${a.addon}  ${a.plan} on ${a.host}, PostgreSQL ${a.serverVersion ?? a.version}: ${a.state}`];
+  const lines = [`${a.addon}  ${a.plan} on ${a.members.map((m) => m.host).join(', ') || a.host}, PostgreSQL ${a.serverVersion ?? a.version}: ${a.state}`];
   for (const m of a.members) lines.push(...memberLines(m));
   const b = a.backups;
   if (!b) lines.push('  backups        off');

@@ -108,6 +108,20 @@ describe('a highly available business add-on', () => {
     await client.end();
   });
 
+  it('status reports each member: the primary on db-1, the synchronous replica on db-2 with its delay, the plan\'s memory limit', () => {
+    const r = ws.run(['status', 'orders', '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const a = (JSON.parse(r.stdout) as { addons: Array<{ state: string; errors: string[]; members: Array<{ host: string; role: string; state: string; replicationLagSeconds: number | null; memory: { limit: number | null }; connections: { max: number | null } }> }> }).addons[0]!;
+    expect(a.errors).toEqual([]);
+    expect(a.state).toBe('running');
+    expect(a.members.map((m) => [m.host, m.role, m.state])).toEqual([['db-1', 'primary', 'running'], ['db-2', 'replica', 'running']]);
+    expect(a.members[0]!.replicationLagSeconds).toBeNull();
+    expect(a.members[1]!.replicationLagSeconds).toBeGreaterThanOrEqual(0);
+    expect(a.members[1]!.replicationLagSeconds).toBeLessThan(5);
+    for (const m of a.members) expect(m.memory.limit).toBe(512 * 1024 * 1024);
+    expect(a.members[0]!.connections.max).toBe(a.members[1]!.connections.max);
+  });
+
   it('fails over when the primary host crashes: writes resume within 10 s, no acknowledged row is lost', async () => {
     let stop = false;
     const writerStart = Date.now();

@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import type { AddonConfig } from '../../src/config/types.js';
 import { lookupPlan } from '../../src/config/tiers.js';
 import type { BackupManifest } from '../../src/resources/backups/manifest.js';
-import { fleetStatus, type Readings } from '../../src/status/assemble.js';
+import { type Answer, fleetStatus, type Readings } from '../../src/status/assemble.js';
 import { catalogFigures } from '../../src/status/catalog.js';
-import { parseProbe } from '../../src/status/probe.js';
+import { type ProbeAnswer, parseProbe } from '../../src/status/probe.js';
 import { prometheusText } from '../../src/status/prometheus.js';
 import { statusText } from '../../src/status/text.js';
 
@@ -149,5 +149,42 @@ describe('fleetStatus', () => {
     odd.addons[0]!.plan = 'a"b\\c\nd';
     const info = parsePrometheusTextFormat(prometheusText(odd)).find((f) => f.name === 'dbform_addon_info')!;
     expect(info.metrics[0]!.labels!.plan).toBe('a"b\\c\nd');
+  });
+});
+
+describe('fleetStatus of a highly available add-on', () => {
+  const orders: AddonConfig = { ...addon('shop', 'db-1', 'postgresql-business-512', true), hosts: ['db-1', 'db-2'] };
+  const probe = { ok: parseProbe(recorded('probe-cgroup-v1.txt'), [{ name: 'shop', dataDir: '/var/lib/dbform/shop', pitr: false }]) };
+  const replicaRow = { ...catalogRow, connections: 0, in_recovery: true, archiver: null, lag_seconds: 0.25 };
+  const r = readings({
+    probes: new Map([['db-1', probe], ['db-2', probe]]),
+    catalogs: new Map([['shop@db-1', { ok: catalogFigures({ ...catalogRow, lag_seconds: null }) }], ['shop@db-2', { ok: catalogFigures(replicaRow) }]]),
+  });
+
+  it('one member per host, each with its role, the replica with its delay', () => {
+    const a = fleetStatus([orders], r).addons[0]!;
+    expect(a.state).toBe('running');
+    expect(a.members.map((m) => [m.name, m.host, m.role, m.state, m.connections.open, m.replicationLagSeconds])).toEqual([
+      ['dbform-shop', 'db-1', 'primary', 'running', 3, null],
+      ['dbform-shop', 'db-2', 'replica', 'running', 0, 0.25],
+    ]);
+    expect(a.serverVersion).toBe('15.10');
+    expect(a.pitr).toMatchObject({ window: null, status: 'not taken: PITR of a highly available add-on is not in this version' });
+    expect(a.errors).toEqual([]);
+  });
+
+  it('runs while one member does; the other host\'s error names it', () => {
+    const down: Readings = { ...r, probes: new Map<string, Answer<ProbeAnswer>>([['db-1', probe], ['db-2', { error: 'does not answer on port 22' }]]), catalogs: new Map([['shop@db-1', r.catalogs.get('shop@db-1')!]]) };
+    const a = fleetStatus([orders], down).addons[0]!;
+    expect(a.state).toBe('running');
+    expect(a.members.map((m) => [m.host, m.state])).toEqual([['db-1', 'running'], ['db-2', 'unknown']]);
+    expect(a.errors).toEqual(['host db-2: does not answer on port 22']);
+    expect(statusText(fleetStatus([orders], r), 'UTC')).toContain('dbform-shop (replica) on db-2: running');
+  });
+
+  it('metrics: one series per member, told apart by host', () => {
+    const families = parsePrometheusTextFormat(prometheusText(fleetStatus([orders], r)));
+    const memory = families.find((f) => f.name === 'dbform_addon_memory_bytes')!;
+    expect(new Set(memory.metrics.map((m) => m.labels!.host))).toEqual(new Set(['db-1', 'db-2']));
   });
 });

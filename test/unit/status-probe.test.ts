@@ -97,7 +97,10 @@ describe('probeCommand', () => {
   const second = secondProbeCommand(probed, firstAnswer, 0.3);
 
   it('reads the managed containers and their cgroups, and samples the CPU twice around the wait', () => {
-    expect(cmd).toContain('docker ps -aq --filter label=dbform.managed=true');
+    // Single instances and highly available add-ons' Patroni members (not their gateways), in one listing.
+    expect(cmd).toContain(`docker ps -a --format '{{.ID}}:{{.Label "dbform.managed"}}:{{.Label "dbform.ha"}}'`);
+    expect(cmd).toContain(`awk -F: '$2 == "true" || $3 == "patroni" { print $1 }'`);
+    expect(cmd).toContain('{{with index .Config.Labels "dbform.addon"}}{{.}}{{else}}{{index .Config.Labels "dbform.ha.addon"}}{{end}}');
     expect(cmd).toContain('/proc/');
     expect(cmd).toContain('mode=cpu0');
     expect(cmd).not.toContain('mode=cpu1');
