@@ -80,7 +80,7 @@ function desiredRoles(addon: AddonConfig): DesiredRole[] {
 /** The add-on's read replicas as its primary serves them. Replicas reach the primary by address: a
  *  `transport: local` host has none to give. */
 function replicaEndpoints(config: Config, addon: AddonConfig): ReplicaEndpoint[] {
-  return addon.readReplicas.map((name) => {
+  return (addon.readReplicas ?? []).map((name) => {
     const host = config.hosts.find((h) => h.name === name) as HostConfig;
     const primary = config.hosts.find((h) => h.name === addon.host) as HostConfig;
     if (host.transport === 'local' || primary.transport === 'local') {

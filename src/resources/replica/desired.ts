@@ -36,7 +36,7 @@ export function replicaPlacements(config: Config, ctx: DesiredContext): Placed<D
   const out: Placed<DesiredReplica>[] = [];
   for (const a of config.addons) {
     const source = addons.get(a.name)!;
-    for (const r of a.readReplicas) {
+    for (const r of a.readReplicas ?? []) {
       const replica = replicaSpec(source, hostOf(r), hostOf(a.host));
       out.push({ key: `${a.name}@${r}`, host: r, addon: a.name, desired: { replica, sourceEncrypted: a.encryptionAtRest } });
     }
