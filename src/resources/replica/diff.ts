@@ -82,7 +82,6 @@ export function replicaNotes(placed: Placed<DesiredReplica>, observed: ObservedR
 export function replicaWarnings(placed: Placed<DesiredReplica>, observed: ObservedReplica | null): string[] {
   const d = placed.desired;
   const out: string[] = [];
-  if (d.promoteTo && !observed) out.push(`add-on ${d.promoteTo.addon}: no read replica of ${d.replica.source} on ${placed.host} to promote (promotedFrom); if it has no data yet, it is created empty`);
   if (!d.promoteTo && d.sourceEncrypted) out.push(`add-on ${d.replica.source}: its read replica on ${placed.host} is not encrypted at rest (not there yet)`);
   if (observed?.running && observed.standby?.inRecovery && observed.standby.receiver !== 'streaming' && !d.promoteTo) {
     out.push(`add-on ${d.replica.source}: the read replica on ${placed.host} does not stream from its primary (${behindWords(observed).words}); see docker logs ${observed.name}`);
