@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fleet, dockerOn, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
 import { Workspace, asUser, expectEmptyPlan } from './harness.js';
@@ -114,9 +115,15 @@ describe('read replicas of a starter add-on', () => {
     expect(await waitFor('row 1 on the replica', async () => ((await rowsOf(replica)).length === 1 ? rowsOf(replica) : undefined))).toEqual([1]);
     const write = await asUser(replica, (c) => c.query('INSERT INTO items VALUES (99)').then(() => 'written', (e: { code?: string }) => e.code));
     expect(write).toBe('25006'); // read_only_sql_transaction
-    // TLS on the replica, with its own certificate (the fleet CA's, naming db-2).
-    const ssl = await asUser(`${replica}?sslmode=require`, async (c) => (await c.query<{ ssl: boolean }>('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).rows[0]!.ssl);
-    expect(ssl).toBe(true);
+    // TLS on the replica, with its own certificate: the fleet CA's, naming db-2's address (verified here).
+    const ca = spawnSync(process.execPath, [CLI, 'output', 'orders', '--ca', '-f', ws.config], { env: { ...process.env, ...ws.env }, encoding: 'utf8' }).stdout;
+    const client = new pg.Client({ connectionString: replica, ssl: { ca } });
+    await client.connect();
+    try {
+      expect((await client.query<{ ssl: boolean }>('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).rows[0]!.ssl).toBe(true);
+    } finally {
+      await client.end();
+    }
     expectEmptyPlan(ws);
   });
 

@@ -9,6 +9,8 @@ import type { DesiredReplica, ObservedReplica, StandbyState } from '../../src/re
 import { diffReplicationSource } from '../../src/resources/replication/diff.js';
 import type { ObservedCatalog } from '../../src/resources/model.js';
 import { FILE, errorsOf, onlyError, yaml } from './config-helpers.js';
+import { diffAccess } from '../../src/resources/hba/diff.js';
+import { renderHba } from '../../src/resources/hba/hba.js';
 import { desired } from './fixtures.js';
 
 // Read replicas as plain data: the config's `readReplicas:` / `promotedFrom:` -> desired state, and desired +
@@ -143,5 +145,24 @@ describe('the primary\'s side (replication kind)', () => {
     ]);
     expect(changes.every((c) => c.hazards.length === 0)).toBe(true);
     expect(diffReplicationSource(desired(), catalog({ role: null, slots: [] }))).toEqual([]);
+  });
+});
+
+describe('pg_hba.conf with read replicas (access kind)', () => {
+  const withReplica = { ...desired(), readReplicas: [{ host: 'db-2', address: '10.77.0.12', slot: 'dbform_replica_db_2' }] };
+  const onHost = (hba: string): ObservedCatalog => ({ databaseExists: true, databaseOwner: 'shop', roles: [], defaultAcls: [], hba, serverCert: null, rootCert: null, extensions: [] });
+
+  it('adds and removes a replica\'s replication line without a hazard: it is dbform\'s, not a hand edit', () => {
+    const replicaLines = renderHba({ force: false, allowedIps: [], replicationFrom: ['10.77.0.12'] });
+    const [added] = diffAccess(withReplica, onHost(renderHba({ force: false, allowedIps: [] })));
+    expect(added).toMatchObject({ reason: 'pg_hba.conf rules differ from tls.force / allowedIps', hazards: [], after: { replication_from: ['10.77.0.12'] } });
+    const [removed] = diffAccess(desired(), onHost(replicaLines));
+    expect(removed).toMatchObject({ hazards: [], before: { replication_from: ['10.77.0.12'] } });
+    expect(diffAccess(withReplica, onHost(replicaLines))).toEqual([]);
+  });
+
+  it('still flags a replication line added by hand', () => {
+    const byHand = renderHba({ force: false, allowedIps: [] }).replace('host    all  all       all', 'hostssl replication  dbform_replication  0.0.0.0/0  trust\nhost    all  all       all');
+    expect(diffAccess(desired(), onHost(byHand))[0]!.hazards.map((h) => h.code)).toEqual(['ACCESS_CHANGE']);
   });
 });
