@@ -149,7 +149,7 @@ describe('the primary\'s side (replication kind)', () => {
 });
 
 describe('pg_hba.conf with read replicas (access kind)', () => {
-  const withReplica = { ...desired(), readReplicas: [{ host: 'db-2', address: '10.77.0.12', slot: 'dbform_replica_db_2' }] };
+  const withReplica = { ...desired(), readReplicas: [{ host: 'db-2', address: '10.77.0.12', slot: 'dbform_replica_db_2' }], hba: renderHba({ force: false, allowedIps: [], replicationFrom: ['10.77.0.12'] }) };
   const onHost = (hba: string): ObservedCatalog => ({ databaseExists: true, databaseOwner: 'shop', roles: [], defaultAcls: [], hba, serverCert: null, rootCert: null, extensions: [] });
 
   it('adds and removes a replica\'s replication line without a hazard: it is dbform\'s, not a hand edit', () => {
