@@ -62,6 +62,8 @@ describe('readReplicas and promotedFrom in databases.yaml', () => {
     const config = loadConfig(FILE, file(...ORDERS, ...promoted, '    promotedFrom: orders'));
     const placed = replicaPlacements(config, ctx);
     expect(placed.map((p) => [p.key, p.host, p.addon, p.desired.promoteTo?.addon])).toEqual([['orders@db-2', 'db-2', 'reports', 'reports']]);
+    // Its own passwords for the roles the copy brings (owner renamed after it): keystore keys, never a password.
+    expect(placed[0]!.desired.promoteTo!.roles).toEqual([{ name: 'reports', key: 'addon/reports/user/reports' }]);
   });
 });
 
@@ -72,7 +74,7 @@ function observed(p: Placed<DesiredReplica>, s: StandbyState | null = standby())
 }
 const promotion = (): Placed<DesiredReplica> => {
   const p = spec();
-  return { ...p, addon: 'reports', desired: { ...p.desired, promoteTo: { addon: 'reports', dataDir: '/var/lib/dbform/reports', superuserKey: 'addon/reports/postgres' } } };
+  return { ...p, addon: 'reports', desired: { ...p.desired, promoteTo: { addon: 'reports', dataDir: '/var/lib/dbform/reports', superuserKey: 'addon/reports/postgres', roles: [{ name: 'reports', key: 'addon/reports/user/reports' }] } } };
 };
 
 describe('the replica kind\'s diff', () => {

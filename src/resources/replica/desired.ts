@@ -45,7 +45,9 @@ export function replicaPlacements(config: Config, ctx: DesiredContext): Placed<D
     if (b.promotedFrom === undefined) continue;
     const source = config.addons.find((a) => a.name === b.promotedFrom)!;
     const replica = replicaSpec(addons.get(source.name)!, hostOf(b.host), hostOf(source.host));
-    const promoteTo = { addon: b.name, dataDir: addons.get(b.name)!.container.dataDir, superuserKey: superuserKey(b.name) };
+    const target = addons.get(b.name)!;
+    const roles = target.roles.flatMap((r) => (r.passwordSource.source === 'keystore' ? [{ name: r.name, key: r.passwordSource.key }] : []));
+    const promoteTo = { addon: b.name, dataDir: target.container.dataDir, superuserKey: superuserKey(b.name), roles };
     out.push({ key: `${source.name}@${b.host}`, host: b.host, addon: b.name, desired: { replica, promoteTo, sourceEncrypted: source.encryptionAtRest } });
   }
   return out;

@@ -34,12 +34,12 @@ function promoteChange(placed: Placed<DesiredReplica>, observed: ObservedReplica
     : [];
   const step: Step = {
     type: 'replica.promote', source: r.source, addon: to.addon, name: observed.name, port: r.port, image: r.image,
-    dataDir: observed.dataDir, targetDataDir: to.dataDir, superuserKey: to.superuserKey, allowBehind: behind,
+    dataDir: observed.dataDir, targetDataDir: to.dataDir, superuserKey: to.superuserKey, roles: to.roles as never, allowBehind: behind,
   };
   return {
     address: address(r.source, placed.host), kind: 'replica', host: placed.host, addon: to.addon, action: 'update',
     reason: `promote the read replica of ${r.source} on ${placed.host} to add-on ${to.addon} (${words})`,
-    before: { ...attrs(r), role: 'read replica' }, after: { role: `add-on ${to.addon}`, data_directory: to.dataDir }, hazards, steps: [step],
+    before: { ...attrs(r), role: 'read replica' }, after: { role: `add-on ${to.addon}`, data_directory: to.dataDir, passwords: 'its own (new)' }, hazards, steps: [step],
   };
 }
 

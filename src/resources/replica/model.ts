@@ -57,7 +57,14 @@ export interface ReplicaSpec {
 export interface DesiredReplica {
   replica: ReplicaSpec;
   /** Set when the replica is promoted to its own add-on (`promotedFrom:`): which, and where its data goes. */
-  promoteTo?: { addon: string; dataDir: string; superuserKey: string };
+  promoteTo?: {
+    addon: string;
+    dataDir: string;
+    superuserKey: string;
+    /** Its roles whose passwords dbform keeps (keystore): set to its own at promotion, so that its users are
+     *  not "passwords dbform does not hold" (ACCESS_CHANGE) right after. Names and keystore keys only. */
+    roles: Array<{ name: string; key: string }>;
+  };
   /** The source add-on is encrypted at rest; its replica is not (not there yet): the plan warns. */
   sourceEncrypted: boolean;
 }

@@ -3,7 +3,8 @@ import { field } from '../../apply/context.js';
 import { run } from '../../hosts/host.js';
 import { shellJoin, shq } from '../../util/shell.js';
 import { ident as quoteIdent, literal as quoteLiteral } from '../../util/sql.js';
-import { CONTAINER_DATA_DIR } from '../desired.js';
+import type { Step } from '../../plan/types.js';
+import { CONTAINER_DATA_DIR, userPasswordKey } from '../desired.js';
 import { scramVerifier } from '../users/scram.js';
 import { STANDBY_SQL, parseStandby } from './gather.js';
 import { replicaDir } from './apply.js';
@@ -35,6 +36,19 @@ async function checkCaughtUp(ctx: ApplyContext, name: string, port: number, sour
   }
 }
 
+/** The new add-on's own passwords for the roles it declares that the copy has (the others are created next). */
+async function rolePasswords(step: Step, ctx: ApplyContext, addon: string): Promise<string> {
+  const roles = step.roles;
+  if (!Array.isArray(roles)) throw new Error('plan step replica.promote: roles is not a list');
+  const out: string[] = [];
+  for (const r of roles as Array<{ name?: unknown; key?: unknown }>) {
+    if (typeof r.name !== 'string' || r.key !== userPasswordKey(addon, r.name)) throw new Error('plan step replica.promote: a role of another add-on');
+    const verifier = scramVerifier(await ctx.keystore.getOrCreatePassword(r.key));
+    out.push(`SELECT format('ALTER ROLE %I PASSWORD %L', rolname, ${quoteLiteral(verifier)}) FROM pg_roles WHERE rolname = ${quoteLiteral(r.name)} \\gexec`);
+  }
+  return out.join('\n') + '\n';
+}
+
 export const promote: Executor = async (step, ctx) => {
   const source = field<string>(step, 'source', 'string');
   const addon = field<string>(step, 'addon', 'string');
@@ -62,9 +76,9 @@ export const promote: Executor = async (step, ctx) => {
        END $$`,
     ];
     await run(ctx.host, `making the copy of ${source} add-on ${addon}`, psql(name, port, rename));
-    // The verifier (not the password) on stdin: it never shows in a process list.
-    await run(ctx.host, `setting the superuser password of ${addon}`, shellJoin(['docker', 'exec', '-i', '--user', 'postgres', name, 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-h', '/tmp', '-p', port, '-d', 'postgres']),
-      { stdin: `ALTER ROLE postgres PASSWORD ${quoteLiteral(verifier)};\n` });
+    // Verifiers (not passwords) on stdin: they never show in a process list.
+    await run(ctx.host, `setting the passwords of ${addon}`, shellJoin(['docker', 'exec', '-i', '--user', 'postgres', name, 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-h', '/tmp', '-p', port, '-d', 'postgres']),
+      { stdin: `ALTER ROLE postgres PASSWORD ${quoteLiteral(verifier)};\n${await rolePasswords(step, ctx, addon)}` });
     await run(ctx.host, `stopping ${name}`, `docker stop -t 60 ${shq(name)} >/dev/null`);
     await run(ctx.host, `moving the data of ${addon}`, `mkdir -p ${shq(target)} && mv ${shq(`${dataDir}/pgdata`)} ${shq(`${target}/pgdata`)} && sync`);
     await run(ctx.host, `handing ${target} to PostgreSQL`, shellJoin(['docker', 'run', '--rm', '--user', 'root', '--network', 'none', '-v', `${target}:${CONTAINER_DATA_DIR}`, image, 'chown', 'postgres:postgres', CONTAINER_DATA_DIR]));
