@@ -32,6 +32,11 @@ export function checkReadReplicas(name: string, addon: Rec, host: string | undef
     if (!hostNames.includes(replica)) issues.push({ path: at, on: 'value', message: `add-on "${name}": read replica on ${unknownHost(replica, hostNames)}` });
     else if (replica === host) issues.push({ path: at, on: 'value', message: `add-on "${name}": a read replica on "${replica}", the add-on's own host, would copy nothing to another machine; name another host` });
   });
+  // A replica's container is dbform-NAME-replica: an add-on named NAME-replica on that host would take its name.
+  const namesake = rec(addons[`${name}-replica`]);
+  if (namesake && typeof namesake.host === 'string' && replicas.includes(namesake.host)) {
+    issues.push({ path: [...path, 'readReplicas'], on: 'key', message: `add-on "${name}": its read replica on "${namesake.host}" and add-on "${name}-replica" there would both be container dbform-${name}-replica; rename that add-on` });
+  }
   const from = addon.promotedFrom;
   if (typeof from !== 'string') return;
   const at = [...path, 'promotedFrom'];

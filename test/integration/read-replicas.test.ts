@@ -19,7 +19,8 @@ const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
 const PORT = 31001;
 
 /** orders on db-1 with `replicas`, and `extra` add-ons' YAML after it. encryptionAtRest: false: the test
- *  fleet (network namespaces) has no device-mapper for LUKS; PITR off: not what this test is about. */
+ *  fleet (network namespaces) has no device-mapper for LUKS. PITR on (the starter's default): the primary
+ *  archives WAL, its replicas do not, and the promoted add-on gets an archive of its own. */
 function config(replicas: string[], extra = ''): string {
   return `version: 1
 hosts:
@@ -29,8 +30,6 @@ ${hostsYaml(fleet)}addons:
     host: db-1
     port: ${PORT}
     encryptionAtRest: false
-    backups:
-      pitr: false
     readReplicas: [${replicas.join(', ')}]
     users:
       reader:
@@ -43,8 +42,6 @@ const PROMOTED = `  reports:
     host: db-2
     port: 31002
     encryptionAtRest: false
-    backups:
-      pitr: false
     promotedFrom: orders
     users:
       reader:
@@ -95,6 +92,11 @@ describe('read replicas of a starter add-on', () => {
     expect(dockerOn(host('db-2'), ['ps', '--format', '{{.Names}}'])).toBe('dbform-orders-replica');
     expect(slotsOnPrimary()).toBe('dbform_replica_db_2');
     expect(onReplica('db-2', 'SELECT pg_is_in_recovery()')).toBe('t');
+    // The primary's settings, as a hot standby, without its WAL archiving (the primary's own).
+    const cmd = dockerOn(host('db-2'), ['inspect', '-f', '{{json .Config.Cmd}}', 'dbform-orders-replica']);
+    expect(cmd).toContain('hot_standby=on');
+    expect(cmd).toContain('max_connections=');
+    expect(cmd).not.toContain('archive_');
     primaryUrl = ws.urls('orders').DATABASE_URL!;
     replica = replicaUrl('orders', 'db-2');
     // The replica's URL names db-2, with the owner's credentials (the same as on the primary: a copy).

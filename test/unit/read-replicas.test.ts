@@ -47,6 +47,12 @@ describe('readReplicas and promotedFrom in databases.yaml', () => {
     expect(ha).toContain('databases.yaml:13:5: add-on "orders": read replicas of a highly available add-on (hosts:) are not there yet; use them with a single host');
   });
 
+  it('refuses an add-on whose container would have a replica\'s name on its host', () => {
+    expect(errorsOf(file(...ORDERS, '    readReplicas: [db-2]', '  orders-replica:', '    plan: postgresql-sandbox', '    host: db-2', '    port: 31005'))).toContain(
+      'databases.yaml:11:5: add-on "orders": its read replica on "db-2" and add-on "orders-replica" there would both be container dbform-orders-replica; rename that add-on',
+    );
+  });
+
   it('refuses a replica on a host:port another add-on uses', () => {
     expect(errorsOf(file(...ORDERS, '    readReplicas: [db-2]', '  shop:', '    plan: postgresql-sandbox', '    host: db-2', '    port: 31001'))).toContain(
       'databases.yaml:15:11: port 31001 on host "db-2" is already used by the read replica of "orders"; each add-on needs its own port on a host',
