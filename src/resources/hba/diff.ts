@@ -7,8 +7,9 @@ import { REPLICATION_ROLE } from '../replica/model.js';
 
 // Pure: pg_hba.conf is exactly what dbform renders from tls.force and allowedIps (and readReplicas: a
 // replication line per replica host, for dbform's own role). Any difference is an access change (who may
-// connect, and how); one in the replication lines only is the replicas' own doing, without a hazard. A file edited by hand (one dbform's
-// renderer would not produce from any rules) comes with a diff of what apply will undo.
+// connect, and how); one in the replication lines only is the replicas' own doing, without a hazard. A file
+// edited by hand (one dbform's renderer would not produce from any rules) comes with a diff of what apply
+// will undo.
 
 interface AccessRules {
   tls_forced: boolean;
