@@ -20,7 +20,7 @@ export type Invocation =
   | { command: 'plan'; file: string; out?: string; format: RenderFormat; detailedExitcode: boolean }
   | { command: 'drift'; file: string; format: RenderFormat }
   | ({ command: 'apply' } & ApplyOptions)
-  | { command: 'output'; file: string; addon: string; user?: string; all: boolean; ca: boolean }
+  | { command: 'output'; file: string; addon: string; user?: string; all: boolean; ca: boolean; readReplica?: boolean; replicaHost?: string }
   | { command: 'backups'; file: string; action: string; addon: string; backup?: string; out?: string; format?: 'text' | 'json' }
   | ({ command: 'restore' } & RestoreOptions)
   | ({ command: 'restore pitr' } & RestorePitrOptions)
@@ -126,7 +126,8 @@ function invocation(spec: CommandSpec, v: Values, args: string[]): Invocation {
     case 'logs':
       return { command, file, addon: args[0]!, sinceSeconds: duration(str(v.since) ?? '1h', '--since'), follow: v.follow === true, slow: v.slow === true };
     case 'output':
-      return { command, file, addon: args[0]!, user: str(v.user), all: v.all === true, ca: v.ca === true };
+      if (args[1] !== undefined && v['read-replica'] !== true) throw new UsageError(`output: HOST (${args[1]}) names a read replica: add --read-replica`);
+      return { command, file, addon: args[0]!, user: str(v.user), all: v.all === true, ca: v.ca === true, ...(v['read-replica'] === true && { readReplica: true }), ...(args[1] !== undefined && { replicaHost: args[1] }) };
     case 'backups':
       return { command, file, action: action!, addon: args[0]!, backup: str(v.backup), out: str(v.out), ...listFormat(v.format) };
     case 'restore':

@@ -58,10 +58,11 @@ export const COMMANDS: Record<string, CommandSpec | Record<string, CommandSpec>>
     follow: { type: 'boolean', help: 'keep printing new lines as they are written (Ctrl-C stops)' },
     slow: { type: 'boolean', help: 'only statements over the slow-query threshold (logs.slowQueryMs, 5000 ms by default)' },
   }),
-  output: command('output', ['ADDON'], 'connection URLs (DATABASE_URL), or the CA certificate', {
+  output: command('output', ['ADDON', '[HOST]'], 'connection URLs (DATABASE_URL), or the CA certificate', {
     user: { type: 'string', value: 'NAME', help: "this user's URL instead of the owner's" },
     all: { type: 'boolean', help: 'one URL per user (DATABASE_URL_<USER>=...)' },
     ca: { type: 'boolean', help: "the fleet CA's certificate, for sslmode=verify-full" },
+    'read-replica': { type: 'boolean', help: 'the URLs of its read replicas instead (read-only; HOST: only the one on HOST)' },
   }),
   backups: {
     list: command('backups list', ['ADDON'], "the add-on's backups: id, created at, size, kind, status; with PITR on, its window and full base backups", {

@@ -107,6 +107,8 @@ interface RawAddon {
   version?: string;
   host?: string;
   hosts?: string[];
+  readReplicas?: string[];
+  promotedFrom?: string;
   port: number;
   tls?: { force?: boolean };
   encryptionAtRest?: boolean;
@@ -148,6 +150,8 @@ function buildConfig(file: string, sha256: string, raw: RawFile, source: ParsedS
       version: a.version ?? DEFAULT_POSTGRES_VERSION,
       host: members[0]!,
       hosts: members,
+      readReplicas: [...(a.readReplicas ?? [])],
+      ...(a.promotedFrom !== undefined && { promotedFrom: a.promotedFrom }),
       port: a.port,
       tls: { force: a.tls?.force ?? false },
       // On by default where the plan is a production one (starter, business), as the seeds promise; sandbox off.

@@ -10,6 +10,7 @@ import { PLAN_NAMES, lookupPlan } from './tiers.js';
 import { parseWindow } from '../maintenance/window.js';
 import { parseDiskSize } from './disk-size.js';
 import { checkHighAvailability, haPorts } from './ha-check.js';
+import { checkReadReplicas, replicaPorts } from './replica-check.js';
 import type { Issue, PathSeg } from './yaml-source.js';
 
 /** Used when the file declares no host at all: this machine, no SSH. */
@@ -175,12 +176,19 @@ function checkAddons(addons: Rec | undefined, hostNames: string[], withMembers: 
       for (const { h, p } of slots) {
         const owner = portOwners.get(`${h}:${p}`);
         if (owner && owner !== name) {
-          issues.push({ path: [...path, 'port'], on: 'value', message: `port ${p} on host "${h}" is already used by add-on "${owner}"; each add-on needs its own port on a host${members ? ' (a highly available add-on takes its port and the next two)' : ''}` });
+          issues.push({ path: [...path, 'port'], on: 'value', message: `port ${p} on host "${h}" is already used by ${owner.startsWith('the read') ? owner : `add-on "${owner}"`}; each add-on needs its own port on a host${members ? ' (a highly available add-on takes its port and the next two)' : ''}` });
           break;
         }
         portOwners.set(`${h}:${p}`, name);
       }
     }
+    // A read replica listens on the add-on's port on its own host: the same rule as an add-on's port.
+    for (const r of replicaPorts(addon, name).filter((x) => x.host !== host)) {
+      const owner = portOwners.get(`${r.host}:${r.port}`);
+      if (owner && owner !== r.owner) issues.push({ path: [...path, 'readReplicas'], on: 'key', message: `port ${r.port} on host "${r.host}" (${r.owner}) is already used by ${owner.startsWith('the read') ? owner : `add-on "${owner}"`}; each add-on and read replica needs its own port on a host` });
+      else portOwners.set(`${r.host}:${r.port}`, r.owner);
+    }
+    checkReadReplicas(name, addon, host, hostNames, addons ?? {}, path, issues);
 
     checkAllowedIps(addon.allowedIps, [...path, 'allowedIps'], issues);
     checkExtensions(addon.extensions, [...path, 'extensions'], issues);

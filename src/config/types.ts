@@ -61,6 +61,10 @@ export interface AddonConfig {
   host: string;
   /** Every host it runs on: [host] for a single instance; a business add-on's `hosts:` (first preferred). */
   hosts: string[];
+  /** Hosts that each run an asynchronous read-only replica of a single-instance add-on (README, Read replicas). */
+  readReplicas?: string[];
+  /** The add-on whose read replica on this add-on's host was promoted to this add-on. */
+  promotedFrom?: string;
   port: number;
   tls: { force: boolean };
   encryptionAtRest: boolean;

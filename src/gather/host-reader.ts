@@ -14,6 +14,8 @@ import type { CatalogRider } from './catalog-rider.js';
 import { shq } from '../util/shell.js';
 import type { ObservedHaContainer, PatroniMemberState } from '../resources/ha/model.js';
 import { HA_LIST_COMMAND, parseHaInspect, parsePatroniMember, patroniClusterCommand } from '../resources/ha/gather.js';
+import type { ObservedReplica } from '../resources/replica/model.js';
+import { parseReplicaList, replicaListCommand } from '../resources/replica/gather.js';
 import { parseProbe, parseVolumeFiles, probeCommand, volumeFilesCommand, type VolumeLocation, type VolumeProbe } from '../resources/volume/probe.js';
 
 // The HostReader of one host for one run. Files asked for in the same tick are read in one command
@@ -35,6 +37,7 @@ async function sha256s(host: CommandRunner, paths: readonly string[]): Promise<M
 export class LiveHostReader implements HostReader {
   private containersRead: Promise<Map<string, ObservedContainer>> | undefined;
   private haRead: Promise<Map<string, ObservedHaContainer>> | undefined;
+  private replicasRead: Promise<Map<string, ObservedReplica>> | undefined;
   private readonly instances = new Map<string, Promise<InstanceState>>();
   private readonly hashes = new DataLoader<string, string | null>(async (paths) => {
     const found = await sha256s(this.reads, paths);
@@ -109,6 +112,14 @@ export class LiveHostReader implements HostReader {
     return this.haRead;
   }
 
+  replicas(): Promise<Map<string, ObservedReplica>> {
+    this.replicasRead ??= this.reads.exec(replicaListCommand()).then((r) => {
+      if (r.code !== 0) throw new Error(`host ${this.host.name}: cannot list read replicas: ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+      return parseReplicaList(r.stdout);
+    });
+    return this.replicasRead;
+  }
+
   async patroniMember(container: string, apiPort: number, member: string): Promise<PatroniMemberState | null> {
     const r = await this.reads.exec(patroniClusterCommand(container, apiPort));
     return r.code === 0 ? parsePatroniMember(r.stdout, member) : null;
@@ -143,7 +154,9 @@ export class LiveHostReader implements HostReader {
     if (d.ha) return this.readThroughGateway(d, secret);
     const container = (await this.containers()).get(d.name);
     if (!container?.running) {
-      const initialized = container !== undefined || (await this.fileExists(`${d.container.dataDir}/pgdata/PG_VERSION`));
+      // A promoted read replica's data is still in the replica's directory: inside it is what promotion brings.
+      const initialized = container !== undefined || (await this.fileExists(`${d.container.dataDir}/pgdata/PG_VERSION`)) ||
+        (d.promotedFrom !== undefined && (await this.fileExists(`${d.promotedFrom.dataDir}/pgdata/PG_VERSION`)));
       return { state: initialized ? 'stopped' : 'absent', catalog: null };
     }
     const password = await secret;

@@ -13,6 +13,7 @@ import { type MemberBackupSettings, backupConfDir, backupsEnabled, cronPath, ren
 import { renderHba } from './hba/hba.js';
 import { desiredPitr, pitrContainerParts } from './pitr/desired.js';
 import { desiredDiskGuard } from './diskguard/settings.js';
+import { replicaDataDir, slotName, type ReplicaEndpoint } from './replica/model.js';
 
 // Turns the validated config into the desired state of each add-on, which the add-on kinds compare
 // against. Pure: it reads the config and the environment, never a host, so a missing environment variable
@@ -76,6 +77,19 @@ function desiredRoles(addon: AddonConfig): DesiredRole[] {
   return [owner, ...users];
 }
 
+/** The add-on's read replicas as its primary serves them. Replicas reach the primary by address: a
+ *  `transport: local` host has none to give. */
+function replicaEndpoints(config: Config, addon: AddonConfig): ReplicaEndpoint[] {
+  return (addon.readReplicas ?? []).map((name) => {
+    const host = config.hosts.find((h) => h.name === name) as HostConfig;
+    const primary = config.hosts.find((h) => h.name === addon.host) as HostConfig;
+    if (host.transport === 'local' || primary.transport === 'local') {
+      throw new ConfigError([{ ...addon.pos, message: `add-on ${addon.name}: a read replica and its primary reach each other by address: "${host.transport === 'local' ? host.name : primary.name}" is transport: local; use SSH hosts` }]);
+    }
+    return { host: name, address: host.address, slot: slotName(name) };
+  });
+}
+
 export function desiredAddon(config: Config, addon: AddonConfig, ctx: DesiredContext): DesiredAddon {
   const plan = lookupPlan(addon.plan);
   if (!plan) throw new UserError(`add-on ${addon.name}: unknown plan ${addon.plan}`);
@@ -85,6 +99,7 @@ export function desiredAddon(config: Config, addon: AddonConfig, ctx: DesiredCon
   const backups = desiredBackups(config, addon, host, () => ctx.backupRecipient(addon.name));
   const pitr = desiredPitr(config, addon, host);
   const archiving = pitrContainerParts(pitr);
+  const readReplicas = replicaEndpoints(config, addon);
   return {
     name: addon.name,
     host: addon.host,
@@ -93,7 +108,7 @@ export function desiredAddon(config: Config, addon: AddonConfig, ctx: DesiredCon
     superuserKey: superuserKey(addon.name),
     roles: desiredRoles(addon),
     tls: { names: tlsNames(host), caPublicKeyPem: ctx.caPublicKeyPem, force: addon.tls.force },
-    hba: renderHba({ force: addon.tls.force, allowedIps: addon.allowedIps }),
+    hba: renderHba({ force: addon.tls.force, allowedIps: addon.allowedIps, replicationFrom: readReplicas.map((r) => r.address) }),
     allowedIps: addon.allowedIps,
     extensions: [...addon.extensions].sort(),
     now: ctx.now.toISOString(),
@@ -101,6 +116,8 @@ export function desiredAddon(config: Config, addon: AddonConfig, ctx: DesiredCon
     pitr,
     diskGuard: desiredDiskGuard(addon, host),
     ...(addon.hosts.length > 1 && { ha: { members: [...addon.hosts] } }),
+    ...(readReplicas.length && { readReplicas }),
+    ...(addon.promotedFrom !== undefined && { promotedFrom: { source: addon.promotedFrom, dataDir: replicaDataDir(host.dataDir, addon.promotedFrom) } }),
     container: {
       name: containerName(addon.name),
       image: addonImage(config, addon),

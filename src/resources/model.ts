@@ -1,4 +1,5 @@
 import type { Access } from '../config/types.js';
+import type { ReplicaEndpoint } from './replica/model.js';
 
 // Desired and observed state of one add-on, as plain data: the input of the pure diff.
 
@@ -105,6 +106,10 @@ export interface DesiredAddon {
   /** Set for a highly available add-on: its hosts, the first preferred as primary. Its instance is then
    *  reached through the gateway at container.port (the add-on's port), whichever member is the primary. */
   ha?: { members: string[] };
+  /** Its read replicas (the primary's side: role, slots, pg_hba.conf lines). Absent: none. */
+  readReplicas?: ReplicaEndpoint[];
+  /** It is the promoted read replica of `source`, whose data (until promoted) is in `dataDir` on its host. */
+  promotedFrom?: { source: string; dataDir: string };
 }
 
 export interface ObservedContainer {
@@ -184,6 +189,14 @@ export interface ObservedCatalog {
   extensions: ObservedExtension[];
   /** Major version of the server read ("17"): what ALL PRIVILEGES means there. Absent in older recordings. */
   serverMajor?: string;
+  /** The primary's side of read replicas: dbform's replication role and its slots. Absent in older recordings. */
+  replicaSource?: ObservedReplicaSource;
+}
+
+export interface ObservedReplicaSource {
+  role: { login: boolean; replication: boolean } | null;
+  /** dbform's physical slots (SLOT_PREFIX), by name. */
+  slots: Array<{ name: string; active: boolean }>;
 }
 
 /** Whether the live verifier of each declared role that exists matches the password dbform holds for it. */

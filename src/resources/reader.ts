@@ -3,6 +3,7 @@ import type { HostConfig } from '../config/types.js';
 import type { DesiredAddon, ObservedCatalog, ObservedContainer } from './model.js';
 import type { ObservedHaContainer, PatroniMemberState } from './ha/model.js';
 import type { VolumeLocation, VolumeProbe } from './volume/probe.js';
+import type { ObservedReplica } from './replica/model.js';
 
 // What a kind's gather may read on a host. Every read is read-only and batched or cached per run, so
 // that kinds can ask for what they need one by one and a host still answers in a few round trips:
@@ -41,6 +42,9 @@ export interface HostReader {
   /** A Patroni member as its cluster sees it (its REST API, asked from inside its container); null when the
    *  API does not answer. */
   patroniMember?(container: string, apiPort: number, member: string): Promise<PatroniMemberState | null>;
+  /** Read replicas on the host (label dbform.replica-of), by the add-on they copy, with their own view of
+   *  their replication. Optional: recordings made before read replicas have none. */
+  replicas?(): Promise<Map<string, ObservedReplica>>;
   /** Add-ons that have a volume file under the host's dataDir (`.volumes/ADDON.luks`), declared or not.
    *  Optional: recordings made before encryption at rest have none. */
   volumeFiles?(): Promise<string[]>;

@@ -12,6 +12,8 @@ import type { AnyKind } from './kind.js';
 import { pitrBaseKind } from './pitr-base/kind.js';
 import { patroniKind } from './patroni/kind.js';
 import { pitrKind } from './pitr/kind.js';
+import { replicaKind } from './replica/kind.js';
+import { replicationKind } from './replication/kind.js';
 import { retentionKind } from './retention/kind.js';
 import { tlsKind } from './tls/kind.js';
 import { usersKind } from './users/kind.js';
@@ -26,7 +28,7 @@ import { volumeRemovalKind } from './volume-removal/kind.js';
 // no longer in the file) after the container's, which holds its mount. The disk-full guard after the
 // roles it switches. A highly available add-on's Patroni members and gateways take the container's place.
 export const KINDS: readonly AnyKind[] = [
-  volumeKind, pitrKind, containerKind, volumeRemovalKind, etcdKind, patroniKind, gatewayKind, usersKind, databaseKind, grantsKind, extensionsKind, tlsKind, accessKind, diskGuardKind, backupsKind, retentionKind, pitrBaseKind,
+  volumeKind, replicaKind, pitrKind, containerKind, volumeRemovalKind, etcdKind, patroniKind, gatewayKind, usersKind, databaseKind, grantsKind, extensionsKind, tlsKind, accessKind, replicationKind, diskGuardKind, backupsKind, retentionKind, pitrBaseKind,
 ];
 
 /** Kinds whose consecutive changes on an add-on are applied in one transaction (see apply.ts). */

@@ -83,6 +83,12 @@ describe('every command and flag the README documents', () => {
     expect(run(['output', 'shop', '--ca'])).toMatchObject({ all: false, ca: true });
   });
 
+  it('output ADDON --read-replica [HOST]: every read replica, or the one on HOST; HOST alone is an error', () => {
+    expect(run(['output', 'shop', '--read-replica'])).toEqual({ command: 'output', file: 'databases.yaml', addon: 'shop', user: undefined, all: false, ca: false, readReplica: true });
+    expect(run(['output', 'shop', '--read-replica', 'db-2', '--all'])).toMatchObject({ addon: 'shop', readReplica: true, replicaHost: 'db-2', all: true });
+    expect(error(['output', 'shop', 'db-2'])).toBe('output: HOST (db-2) names a read replica: add --read-replica');
+  });
+
   it('backups list|create|download|verify|drill ADDON, each with its own flags', () => {
     expect(run(['backups', 'list', 'shop'])).toEqual({ command: 'backups', file: 'databases.yaml', action: 'list', addon: 'shop', backup: undefined, out: undefined });
     expect(run(['backups', 'list', 'shop', '--format', 'json'])).toMatchObject({ action: 'list', addon: 'shop', format: 'json' });
@@ -115,7 +121,7 @@ describe('a flag another command takes is an error naming the flags of this one'
     expect(error(['apply', '--format=json'])).toBe(
       'apply does not take --format; its flags: -f/--file, --auto-approve, --allow-hazards, --lock-timeout, --expect-fingerprint, --ignore-window',
     );
-    expect(error(['output', 'shop', '-x'])).toBe('output does not take -x; its flags: -f/--file, --user, --all, --ca');
+    expect(error(['output', 'shop', '-x'])).toBe('output does not take -x; its flags: -f/--file, --user, --all, --ca, --read-replica');
     expect(error(['backups', 'verify', 'shop', '--out', 'f'])).toBe('backups verify does not take --out; its flags: -f/--file, --backup');
     expect(error(['backups', 'list', 'shop', '--backup', 'b1'])).toBe('backups list does not take --backup; its flags: -f/--file, --format');
     expect(error(['hosts', 'keyscan', 'db-1', '--all'])).toBe('hosts keyscan does not take --all; its flags: -f/--file');
@@ -129,7 +135,7 @@ describe('other mistakes', () => {
     expect(error(['hosts', 'scan', 'db-1'])).toBe('unknown hosts command scan: use keyscan');
   });
   it('missing and extra arguments', () => {
-    expect(error(['output'])).toBe('usage: dbform output ADDON [--user NAME] [--all] [--ca]');
+    expect(error(['output'])).toBe('usage: dbform output ADDON [HOST] [--user NAME] [--all] [--ca] [--read-replica]');
     expect(error(['hosts', 'keyscan'])).toBe('usage: dbform hosts keyscan HOST');
     expect(error(['backups', 'download'])).toBe('usage: dbform backups download ADDON [--backup ID] [--out FILE]');
     expect(error(['backups'])).toMatch(/^usage: dbform backups list ADDON \[--format text\|json\]\n +dbform backups create ADDON\n/);

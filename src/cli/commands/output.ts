@@ -12,7 +12,21 @@ export interface OutputOptions {
   all: boolean;
   /** Print the fleet CA certificate (PEM) instead, for clients using sslmode=verify-full. */
   ca: boolean;
+  /** Print the URLs of the add-on's read replicas instead (all, or the one on replicaHost). */
+  readReplica?: boolean;
+  replicaHost?: string;
 }
+
+/** The add-on's read replicas the URLs are for: every one, or the one named. */
+function replicaHosts(addon: { name: string; readReplicas?: string[] }, only: string | undefined): string[] {
+  const replicas = addon.readReplicas ?? [];
+  if (!replicas.length) throw new UserError(`add-on ${addon.name} has no read replica (readReplicas)`);
+  if (only === undefined) return replicas;
+  if (!replicas.includes(only)) throw new UserError(`add-on ${addon.name} has no read replica on ${only} (its read replicas: ${replicas.join(', ')})`);
+  return [only];
+}
+
+const suffix = (host: string) => `_READ_REPLICA_${host.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
 
 /** `hosts` has one address, or a highly available add-on's gateways: a multi-host URL (libpq tries each in
  *  turn; every gateway routes to the current primary). */
@@ -36,17 +50,22 @@ export async function outputCommand(opts: OutputOptions): Promise<number> {
       process.stdout.write(pem.code === 0 && pem.stdout.includes('BEGIN CERTIFICATE') ? pem.stdout : await session.ca.certPem());
       return 0;
     }
-    const gateways = addon.hosts.map((h) => session.hosts.get(h)!.clientAddress);
+    // A read replica has the same users and passwords as its primary (it is a copy), and refuses writes.
+    const targets = opts.readReplica
+      ? replicaHosts(addon, opts.replicaHost).map((h) => ({ hosts: [session.hosts.get(h)!.clientAddress], suffix: suffix(h) }))
+      : [{ hosts: addon.hosts.map((h) => session.hosts.get(h)!.clientAddress), suffix: '' }];
     const names = opts.all ? [addon.name, ...addon.users.map((u) => u.name)] : [opts.user ?? addon.name];
-    for (const name of names) {
-      const user = addon.users.find((u) => u.name === name);
-      if (!user && name !== addon.name) throw new UserError(`add-on ${addon.name} has no user ${name}`);
-      const password = user?.passwordEnv ? process.env[user.passwordEnv] : await keystore.get(userPasswordKey(addon.name, name));
-      if (!password) throw new UserError(`add-on ${addon.name}, user ${name}: no password yet; run dbform apply first`);
-      const value = url(name, password, gateways, addon.port, addon.name, addon.tls.force);
-      const variable = name === addon.name ? 'DATABASE_URL' : `DATABASE_URL_${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
-      // Written raw: redaction would hide exactly what the user asked for.
-      process.stdout.write(`${variable}=${value}\n`);
+    for (const { hosts, suffix: end } of targets) {
+      for (const name of names) {
+        const user = addon.users.find((u) => u.name === name);
+        if (!user && name !== addon.name) throw new UserError(`add-on ${addon.name} has no user ${name}`);
+        const password = user?.passwordEnv ? process.env[user.passwordEnv] : await keystore.get(userPasswordKey(addon.name, name));
+        if (!password) throw new UserError(`add-on ${addon.name}, user ${name}: no password yet; run dbform apply first`);
+        const value = url(name, password, hosts, addon.port, addon.name, addon.tls.force);
+        const variable = (name === addon.name ? 'DATABASE_URL' : `DATABASE_URL_${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`) + end;
+        // Written raw: redaction would hide exactly what the user asked for.
+        process.stdout.write(`${variable}=${value}\n`);
+      }
     }
     return 0;
   } finally {

@@ -1,10 +1,15 @@
+import { REPLICATION_ROLE } from '../replica/model.js';
+
 // pg_hba.conf as dbform renders it from `tls.force` and `allowedIps`. The superuser may only come from
 // the host's loopback (dbform reaches it through SSH); everyone else needs a password (SCRAM), from the
 // allowed ranges only, and over TLS when it is forced. The last line rejects everything else explicitly.
 
-export function renderHba(opts: { force: boolean; allowedIps: string[] }): string {
+// Read replicas (replicationFrom) stream WAL as dbform's replication role, over TLS, from their host's address
+// only; `all` in the database column never matches a replication connection, so nothing else can.
+export function renderHba(opts: { force: boolean; allowedIps: string[]; replicationFrom?: string[] }): string {
   const ranges = opts.allowedIps.length ? opts.allowedIps : ['0.0.0.0/0', '::/0'];
   const type = opts.force ? 'hostssl' : 'host';
+  const replication = (opts.replicationFrom ?? []).map((a) => `hostssl replication  ${REPLICATION_ROLE}  ${a.includes(':') ? `${a}/128` : `${a}/32`}  scram-sha-256`);
   return [
     '# managed by dbform from databases.yaml: changes made here are reverted',
     'local   all  all       peer',
@@ -12,6 +17,7 @@ export function renderHba(opts: { force: boolean; allowedIps: string[] }): strin
     'host    all  postgres  ::1/128       scram-sha-256',
     'host    all  postgres  all           reject',
     ...ranges.map((cidr) => `${type.padEnd(7)} all  all       ${cidr}  scram-sha-256`),
+    ...replication,
     'host    all  all       all           reject',
     '',
   ].join('\n');

@@ -1,3 +1,5 @@
+import { REPLICATION_ROLE, SLOT_PREFIX } from '../replica/model.js';
+
 // One query reads everything the database, user and grants kinds compare, in a single round trip:
 // roles (attributes, verifier, memberships), the add-on database, and per role the privileges it has
 // on the database, schema public, its tables and sequences (as a histogram, so 10,000 tables cost one
@@ -57,6 +59,10 @@ SELECT json_build_object(
       'managed', coalesce(obj_description(e.oid, 'pg_extension') = '${MANAGED_COMMENT}', false)) ORDER BY e.extname)
     FROM pg_extension e WHERE (SELECT connected FROM here) AND e.extname <> 'plpgsql'), '[]'::json),
   'databaseOwner', (SELECT pg_get_userbyid(datdba) FROM db),
+  'replicaSource', json_build_object(
+    'role', (SELECT json_build_object('login', rolcanlogin, 'replication', rolreplication) FROM pg_roles WHERE rolname = '${REPLICATION_ROLE}'),
+    'slots', coalesce((SELECT json_agg(json_build_object('name', slot_name, 'active', active) ORDER BY slot_name)
+      FROM pg_replication_slots WHERE starts_with(slot_name, '${SLOT_PREFIX}')), '[]'::json)),
   'archiver', (SELECT row_to_json(a) FROM pg_stat_archiver a),
   'roles', coalesce((SELECT json_agg(json_build_object(
       'name', r.rolname,

@@ -1,0 +1,124 @@
+import type { ApplyContext, Executor } from '../../apply/context.js';
+import { field } from '../../apply/context.js';
+import { run } from '../../hosts/host.js';
+import type { Step } from '../../plan/types.js';
+import { shellJoin, shq } from '../../util/shell.js';
+import { writeDataFile } from '../data-files.js';
+import { installServerCert } from '../tls/apply.js';
+import { CONTAINER_DATA_DIR, PGDATA } from '../desired.js';
+import { REPLICATION_ROLE, replicationPasswordKey } from './model.js';
+import { REPLICA_LABEL, REPLICA_PORT_LABEL, REPLICA_SPEC_LABEL } from './gather.js';
+import { promote } from './promote.js';
+
+// Executors of the replica kind. The copy is made with pg_basebackup from the primary, over TLS verified
+// with the fleet CA, as dbform's replication role, whose password is derived from the master key: it reaches
+// the container on stdin only, and ends in the replica's postgresql.auto.conf (mode 600, as in any standby).
+// The primary's side (role, slot, pg_hba) may be applied at the same moment on its own host: the copy waits
+// for it.
+
+const CA_FILE = `${CONTAINER_DATA_DIR}/ca.crt`;
+const STAGING = `${PGDATA}.init`;
+const BASEBACKUP_WAIT_MS = 180_000;
+
+/** Refuses anything but a replica's directory (a plan file is input): ".../.replicas/ADDON". */
+export function replicaDir(step: Step, name = 'dataDir'): string {
+  const dir = field<string>(step, name, 'string');
+  if (!/^\/.+\/\.replicas\/[a-z][a-z0-9-]{1,40}$/.test(dir)) throw new Error(`plan step ${step.type}: ${name} is not a read replica's directory`);
+  return dir;
+}
+
+function conninfo(step: Step): string {
+  const primary = field<{ address: string; port: number }>(step, 'primary', 'object');
+  if (!/^[0-9a-zA-Z.:-]+$/.test(primary.address) || !Number.isInteger(primary.port)) throw new Error('plan step replica.ensure: bad primary address');
+  return `host=${primary.address} port=${primary.port} user=${REPLICATION_ROLE} sslmode=verify-ca sslrootcert=${CA_FILE} application_name=${field<string>(step, 'slot', 'string')}`;
+}
+
+/** postgresql.auto.conf's primary_conninfo and primary_slot_name, written afresh (the primary may have moved).
+ *  The password comes as the script's first line of stdin. */
+function standbyConfScript(dir: string, info: string, slot: string): string {
+  return [
+    'IFS= read -r PGPASSWORD',
+    `f=${dir}/postgresql.auto.conf`,
+    'grep -v -E "^(primary_conninfo|primary_slot_name) " "$f" > "$f.new" 2>/dev/null || true',
+    `printf "primary_conninfo = '%s password=%s'\\nprimary_slot_name = '%s'\\n" ${shq(info)} "$PGPASSWORD" ${shq(slot)} >> "$f.new"`,
+    'chmod 600 "$f.new" && mv "$f.new" "$f"',
+    `touch ${dir}/standby.signal`,
+  ].join('\n');
+}
+
+async function baseBackup(step: Step, ctx: ApplyContext, dataDir: string, image: string, password: string): Promise<void> {
+  const mount = `${dataDir}:${CONTAINER_DATA_DIR}`;
+  const slot = field<string>(step, 'slot', 'string');
+  const source = field<string>(step, 'source', 'string');
+  await run(ctx.host, 'preparing the replica\'s directory', shellJoin(['docker', 'run', '--rm', '--user', 'root', '--network', 'none', '-v', mount, image, 'sh', '-c',
+    `chown postgres:postgres ${CONTAINER_DATA_DIR} && rm -rf ${STAGING}`]));
+  const script = [
+    'IFS= read -r PGPASSWORD; export PGPASSWORD',
+    `rm -rf ${STAGING} && pg_basebackup -D ${STAGING} -d "$0" -S ${shq(slot)} -X stream -c fast --no-password`,
+    `printf '%s\\n' "$PGPASSWORD" | sh -c "$1"`,
+    `sync && mv ${STAGING} ${PGDATA}`,
+  ].join('\n');
+  const deadline = Date.now() + BASEBACKUP_WAIT_MS;
+  ctx.progress(`copying ${source} from its primary (pg_basebackup, slot ${slot})`);
+  for (;;) {
+    const r = await ctx.host.exec(shellJoin(['docker', 'run', '--rm', '-i', '--user', 'postgres', '--network', 'host', '-v', mount, image, 'sh', '-c', script, conninfo(step), standbyConfScript(STAGING, conninfo(step), slot)]), { stdin: password + '\n' });
+    if (r.code === 0) return;
+    // The primary, its role, slot or pg_hba line may be being made on its host by this same apply.
+    if (Date.now() > deadline) throw new Error(`host ${ctx.host.name}: the copy of ${source} from its primary failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+  }
+}
+
+async function waitReady(ctx: ApplyContext, name: string, port: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while ((await ctx.host.exec(shellJoin(['docker', 'exec', name, 'pg_isready', '-q', '-h', '/tmp', '-p', port]))).code !== 0) {
+    if (Date.now() > deadline) {
+      const logs = await ctx.host.exec(`docker logs --tail 5 ${shq(name)} 2>&1`);
+      throw new Error(`host ${ctx.host.name}: the read replica ${name} is not ready after 120 s: ${logs.stdout.trim()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+const ensure: Executor = async (step, ctx) => {
+  const source = field<string>(step, 'source', 'string');
+  const name = field<string>(step, 'name', 'string');
+  const image = field<string>(step, 'image', 'string');
+  const port = field<number>(step, 'port', 'number');
+  const memoryMb = field<number>(step, 'memoryMb', 'number');
+  const settings = field<Record<string, string>>(step, 'settings', 'object');
+  const dataDir = replicaDir(step);
+  const password = ctx.keystore.derivedPassword(replicationPasswordKey(source));
+  await run(ctx.host, `preparing ${dataDir}`, `mkdir -p ${shq(dataDir)}`);
+  await writeDataFile(ctx.host, dataDir, 'ca.crt', await ctx.ca.certPem(), '644');
+  await run(ctx.host, `removing the old read replica of ${source}`, `docker rm -f ${shq(name)} >/dev/null 2>&1; true`);
+  if ((await ctx.host.exec(`test -s ${shq(`${dataDir}/pgdata/PG_VERSION`)}`)).code !== 0) {
+    await baseBackup(step, ctx, dataDir, image, password);
+  } else {
+    await run(ctx.host, 'pointing the replica at its primary', shellJoin(['docker', 'run', '--rm', '-i', '--user', 'postgres', '--network', 'none', '-v', `${dataDir}:${CONTAINER_DATA_DIR}`, image,
+      'sh', '-c', standbyConfScript(PGDATA, conninfo(step), field<string>(step, 'slot', 'string'))]), { stdin: password + '\n' });
+  }
+  // Its own certificate, for its host's names: the copied one names the primary's.
+  await installServerCert(ctx, source, dataDir, step.tlsNames as string[]);
+  const args = ['docker', 'run', '-d', '--name', name,
+    '--label', `${REPLICA_LABEL}=${source}`, '--label', `${REPLICA_SPEC_LABEL}=${field<string>(step, 'spec', 'string')}`, '--label', `${REPLICA_PORT_LABEL}=${port}`,
+    '--network', 'host', '--memory', `${memoryMb}m`, '--memory-swap', `${memoryMb}m`, '--shm-size', `${Math.max(64, Math.floor(memoryMb / 4))}m`,
+    '--restart', 'unless-stopped', '--stop-timeout', '30', '-v', `${dataDir}:${CONTAINER_DATA_DIR}`,
+    image, 'postgres', '-D', PGDATA, ...Object.keys(settings).sort().flatMap((k) => ['-c', `${k}=${settings[k]}`])];
+  ctx.progress(`starting the read replica ${name} (port ${port})`);
+  await run(ctx.host, `starting the read replica of ${source}`, shellJoin(args) + ' >/dev/null');
+  await waitReady(ctx, name, port);
+};
+
+const remove: Executor = async (step, ctx) => {
+  const source = field<string>(step, 'source', 'string');
+  const dataDir = replicaDir(step);
+  await run(ctx.host, `removing the read replica of ${source}`, `docker rm -f ${shq(field<string>(step, 'name', 'string'))} >/dev/null 2>&1; true`);
+  await run(ctx.host, `deleting the data of the read replica of ${source}`, `rm -rf ${shq(dataDir)}`);
+};
+
+export const replicaExecutors: Record<string, Executor> = {
+  'replica.ensure': ensure,
+  'replica.remove': remove,
+  'replica.promote': promote,
+};
