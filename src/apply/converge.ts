@@ -1,5 +1,6 @@
-import type { Placed } from '../resources/kind.js';
+import type { AnyKind, Placed } from '../resources/kind.js';
 import type { DesiredAddon } from '../resources/model.js';
+import { singleInstancePlacements } from '../resources/desired.js';
 import type { HostReader, InstanceState } from '../resources/reader.js';
 import { EXECUTORS, KINDS } from '../resources/registry.js';
 import { gatherCatalog } from '../resources/instance/catalog.js';
@@ -36,7 +37,10 @@ const converge: Executor = async (step, ctx) => {
   const placed: Placed<DesiredAddon> = { key: addon, host: ctx.host.name, addon, desired };
   const read = readerAt(ctx, desired);
   const changes = [];
-  for (const kind of KINDS.filter((k) => k.reads === 'instance')) changes.push(...kind.diff(placed, await kind.gather(read, placed)));
+  // A highly available add-on's TLS, pg_hba and replication are Patroni's: only the kinds that place it too
+  // (users, database, grants, extensions) converge it, as in its plans.
+  const placesIt = (k: AnyKind) => !desired.ha || k.desired !== singleInstancePlacements;
+  for (const kind of KINDS.filter((k) => k.reads === 'instance' && placesIt(k))) changes.push(...kind.diff(placed, await kind.gather(read, placed)));
   // Hazardous changes were not reviewed (the plan could not show them): leave them to the next plan.
   const hazardous = changes.filter((c) => c.hazards.length);
   for (const change of changes.filter((c) => !c.hazards.length)) {

@@ -48,8 +48,12 @@ const load: RestoreExecutor = async (step, ctx) => {
   const backup = field<string>(step, 'backup', 'string');
   await cleaningUp(ctx, addon, database, async () => {
     const stdin = new PassThrough();
-    const command = shellJoin(['docker', 'exec', '-i', container, 'pg_restore', '-h', '/tmp', '-p', port, '-U', 'postgres',
-      '--no-owner', '--no-privileges', `--role=${owner}`, '--exit-on-error', `--dbname=${database}`]);
+    const options = ['-U', 'postgres', '--no-owner', '--no-privileges', `--role=${owner}`, '--exit-on-error', `--dbname=${database}`];
+    // A Patroni member may be the replica: pg_restore goes through the gateway on this host to the primary, as
+    // the superuser whose password the member's environment holds (never on a command line).
+    const command = step.throughGateway === true
+      ? shellJoin(['docker', 'exec', '-i', container, 'sh', '-c', 'PGPASSWORD="$PATRONI_SUPERUSER_PASSWORD" exec pg_restore -h 127.0.0.1 -p "$@"', 'sh', String(port), ...options])
+      : shellJoin(['docker', 'exec', '-i', container, 'pg_restore', '-h', '/tmp', '-p', port, ...options]);
     ctx.progress(`streaming backup ${backup} of ${source} into pg_restore (database ${database})`);
     // A download that fails (storage unreachable, a damaged object) ends pg_restore's input, so it stops too.
     let readError: Error | undefined;

@@ -82,7 +82,8 @@ function steps(input: RestoreInput, scratch: string, previous: string): Step[] {
   const out: Step[] = [
     // CREATE DATABASE cannot run inside a transaction block.
     { type: 'sql', ...base, database: 'postgres', transaction: false, statements: [`CREATE DATABASE ${ident(scratch)} OWNER ${ident(t.name)} ENCODING 'UTF8' TEMPLATE template0`] },
-    { type: 'restore.load', ...base, database: scratch, owner: t.name, container: t.container.name, port: t.container.port, source: input.source, backup: input.backup.id },
+    // A highly available add-on's port is its gateway's: pg_restore reaches the primary through it.
+    { type: 'restore.load', ...base, database: scratch, owner: t.name, container: t.container.name, port: t.container.port, ...(t.ha && { throughGateway: true }), source: input.source, backup: input.backup.id },
     { type: 'restore.check', ...base, database: scratch },
     { type: 'restore.swap', ...base, database: t.database, restored: scratch, previous },
     // The same convergence as apply's for an instance it could not read: roles, owner, grants, extensions.

@@ -188,4 +188,22 @@ describe('daily backups of a highly available add-on', () => {
     expect([db1.code, db2.code]).toEqual([3, 0]);
     expectEmptyPlan(ws, env);
   });
+
+  it('`dbform restore --backup` puts a daily backup back in place through the gateway (pg_restore on the primary); plan empty', () => {
+    const id = listed().filter((b) => b.kind === 'daily' && b.status === 'ok')[0]!.id;
+    psqlOn(host('db-1'), 'orders', 31002, 'orders', `SET ROLE orders; DROP TABLE bulk; DELETE FROM marker`);
+    const r = ws.run(['restore', 'orders', '--backup', id, '--auto-approve', '--allow-hazards', 'DATA_LOSS'], env);
+    expect(r.code, r.stdout.slice(-2500) + r.stderr).toBe(0);
+    for (const member of ['db-1', 'db-2']) {
+      expect(psqlOn(host(member), 'orders', 31002, 'orders', `SELECT count(*) FROM marker WHERE v LIKE '${MARKER}%'`), member).toBe('1000');
+    }
+    expect(psqlOn(host('db-1'), 'orders', 31002, 'orders', 'SELECT count(*) FROM bulk')).toBe('200000');
+    expectEmptyPlan(ws, env);
+  });
+
+  it('`dbform restore --to` of a cluster says PITR of a cluster is not there yet, and changes nothing', () => {
+    const r = ws.run(['restore', 'orders', '--to', 'latest', '--auto-approve', '--allow-hazards', 'DATA_LOSS'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('add-on orders is highly available: point-in-time recovery of a cluster is not in this version');
+  });
 });

@@ -67,6 +67,12 @@ describe('restore plan', () => {
     expect(buildRestorePlan(input({ dropPrevious: true })).changes[0]!.hazards[0]!.message).toContain('dropped once the restore succeeded');
   });
 
+  it('of a highly available add-on: pg_restore goes through the gateway (the primary), a single instance\'s through its socket', () => {
+    const load = (over: Partial<RestoreInput>) => buildRestorePlan(input(over)).changes[0]!.steps[1]!;
+    expect(load({}).throughGateway).toBeUndefined();
+    expect(load({ target: { ...desired(), ha: { members: ['db-1', 'db-2'] } } })).toMatchObject({ throughGateway: true, port: 31001 });
+  });
+
   it('into another add-on: no hazard while its database has no table, DATA_LOSS once it has', () => {
     const into = (tables: number) => buildRestorePlan(input({ source: 'vault', observed: { serverVersion: '15.2', tables } })).changes[0]!;
     expect(into(0)).toMatchObject({ action: 'update', hazards: [], reason: 'restore backup 20260228T010000Z-manual-abc123 of vault into database shop on local:31001' });

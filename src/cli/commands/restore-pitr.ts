@@ -90,6 +90,8 @@ export async function restorePitrCommand(opts: RestorePitrOptions): Promise<numb
     const source = declaredAddon(session, opts.addon, '');
     const into = opts.into === undefined ? undefined : declaredAddon(session, opts.into, '--into ');
     if (!source.backups.pitr) throw new UserError(`add-on ${opts.addon} has no point-in-time recovery (backups.pitr is off)`);
+    const cluster = [source, into].find((a) => a !== undefined && a.hosts.length > 1);
+    if (cluster) throw new UserError(`add-on ${cluster.name} is highly available: point-in-time recovery of a cluster is not in this version (no base backup or WAL archive is taken); restore one of its daily backups with --backup ID`);
     const zone = config.defaults.timezone;
     const target = parseRestoreTarget(opts.to, zone);
     const allowed = parseAllowedHazards(opts.allowHazards);
