@@ -1,7 +1,7 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FLEET_STATE, type Fleet, dockerOn, fleetDown, fleetUp, hostsYaml } from './fleet-harness.js';
+import { FLEET_STATE, type Fleet, dockerOn, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
 import { Workspace } from './harness.js';
 import pg from 'pg';
 import { postgresSettings } from '../../src/config/tiers.js';
@@ -108,6 +108,28 @@ describe('a highly available business add-on', () => {
     await client.end();
   });
 
+  it('encrypts every link with the fleet CA: Patroni\'s API is https only, etcd refuses a client without a certificate, replication is TLS', () => {
+    const CA = '/var/lib/dbform/tls/root.crt';
+    /** curl in a container on a fleet host: its exit code and the HTTP status it saw (000: none). */
+    const curl = (h: string, container: string, args: string[]) => {
+      const r = spawnSync('docker', ['-H', host(h).dockerHost, 'exec', container, 'curl', '-s', '-m', '3', '-o', '/dev/null', '-w', '%{http_code}', ...args], { encoding: 'utf8' });
+      return [r.status, r.stdout.trim()];
+    };
+    expect(curl('db-1', 'dbform-orders', ['--cacert', CA, 'https://10.77.0.11:31003/primary'])).toEqual([0, '200']);
+    expect(curl('db-2', 'dbform-orders', ['--cacert', CA, 'https://10.77.0.11:31003/primary'])).toEqual([0, '200']);
+    // Plain http gets no answer; https without the fleet CA does not verify (curl 60).
+    expect(curl('db-2', 'dbform-orders', ['http://10.77.0.11:31003/primary'])[1]).toBe('000');
+    expect(curl('db-2', 'dbform-orders', ['https://10.77.0.11:31003/primary'])[0]).toBe(60);
+    const member = ['--cert', '/var/lib/dbform/tls/member.crt', '--key', '/var/lib/dbform/tls/member.key'];
+    expect(curl('db-3', 'dbform-etcd', ['--cacert', CA, ...member, 'https://10.77.0.13:2379/health'])).toEqual([0, '200']);
+    const withoutCert = curl('db-3', 'dbform-etcd', ['--cacert', CA, 'https://10.77.0.13:2379/health']);
+    expect(withoutCert[0]).not.toBe(0);
+    expect(withoutCert[1]).toBe('000');
+    expect(curl('db-3', 'dbform-etcd', ['http://10.77.0.13:2379/health'])[1]).toBe('000');
+    const replication = psqlOn(host('db-1'), 'orders', 31002, 'postgres', 'SELECT r.application_name, s.ssl FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)');
+    expect(replication).toBe('db-2|t');
+  });
+
   it('fails over when the primary host crashes: writes resume within 10 s, no acknowledged row is lost', async () => {
     let stop = false;
     const writerStart = Date.now();
@@ -157,6 +179,10 @@ describe('a highly available business add-on', () => {
     console.log(`old primary back as a replica ${Date.now() - rebootedAt} ms after its host's reboot`);
     expect(plan.stdout).toContain('Note: add-on orders: db-2 is the primary');
     expect(plan.stdout).toMatch(/Note: add-on orders: db-1 is the (synchronous )?replica/);
+    // The rejoined member streams from the new primary over TLS too (once it has caught up to streaming).
+    const streams = () => psqlOn(host('db-2'), 'orders', 31002, 'postgres', 'SELECT r.application_name, s.ssl FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)');
+    for (let i = 0; i < 20 && streams() === ''; i++) await new Promise((r) => setTimeout(r, 500));
+    expect(streams()).toBe('db-1|t');
     const apply = ws.run(['apply', '--auto-approve']);
     expect(apply.code).toBe(0);
     const again = ws.run(['plan', '--detailed-exitcode']);
