@@ -1,4 +1,4 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLEET_STATE, type Fleet, dockerOn, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
@@ -6,30 +6,18 @@ import { Workspace } from './harness.js';
 import pg from 'pg';
 import { postgresSettings } from '../../src/config/tiers.js';
 import { connectAny, longestGapMs, parseMultiHostUrl, runWriter, type Target } from './ha-writer.js';
+import { runCliAsync } from './ha-cli.js';
 
 // A highly available business add-on on the real fleet: Patroni members on db-1 and db-2, etcd on db-3,
 // a gateway (HAProxy) on each member. A writer commits one row at a time through DATABASE_URL while the
 // primary's host is cut (link down, then every process of the host killed at once, as a crash does).
 
 const REBOOT = fileURLToPath(new URL('../fleet/reboot.sh', import.meta.url));
-const CLI = fileURLToPath(new URL('../../bin/dbform.js', import.meta.url));
 let fleet: Fleet;
 const ws = new Workspace();
 const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
 
 let plan = 'postgresql-business-512';
-
-/** The CLI without blocking the event loop (ws.run does), so that a writer keeps writing meanwhile. */
-function runAsync(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args, '-f', ws.config], { env: { ...process.env, ...ws.env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
 
 function config(): string {
   return `version: 1
@@ -67,7 +55,7 @@ describe('a highly available business add-on', () => {
     const writing = runWriter(target, table, () => stop);
     await new Promise((r) => setTimeout(r, 2000));
     const started = Date.now();
-    const apply = await runAsync(['apply', '--auto-approve', '--allow-hazards', hazards.join(',')]);
+    const apply = await runCliAsync(ws, ['apply', '--auto-approve', '--allow-hazards', hazards.join(',')]);
     console.log(`${what} applied in ${Date.now() - started} ms`);
     await new Promise((r) => setTimeout(r, 2000));
     stop = true;
