@@ -38,7 +38,10 @@ describe.skipIf(!OLD_CLI)('a highly available add-on made before its links were 
   });
 
   it('is moved to TLS by apply: the plan says what it costs, no acknowledged row is lost, then every link is TLS', async () => {
-    const old = spawnSync(process.execPath, [OLD_CLI!, 'apply', '--auto-approve', '-f', ws.config], { env: { ...process.env, ...ws.env }, encoding: 'utf8', timeout: 240_000 });
+    const oldApply = () => spawnSync(process.execPath, [OLD_CLI!, 'apply', '--auto-approve', '-f', ws.config], { env: { ...process.env, ...ws.env }, encoding: 'utf8', timeout: 240_000 });
+    // Once more if it failed: that dbform's gateway could be called ready while it still routed to the replica.
+    let old = oldApply();
+    if (old.status !== 0) old = oldApply();
     expect(old.status, old.stdout.slice(-2000) + old.stderr).toBe(0);
     expect(psqlOn(host('db-1'), 'orders', 31002, 'postgres', 'SELECT s.ssl FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)')).toBe('f');
 
