@@ -48,6 +48,7 @@ describe.skipIf(!OLD_CLI)('a highly available add-on made before its links were 
     expect(plainApi()).toBe('200');
 
     const plan = ws.run(['plan']);
+    console.log(plan.stdout.split('\n').filter((l) => /^\s+[~+-] |! [A-Z_]+:|^Plan:/.test(l)).join('\n'));
     expect(plan.stdout).toMatch(/~ consensus\.etcd\.db-3[\s\S]*moves to TLS/);
     expect(plan.stdout).toContain('~ addon.orders.patroni.db-1');
     expect(plan.stdout).toContain('~ addon.orders.patroni.db-2');
