@@ -39,8 +39,8 @@ async function curlMember(ctx: ApplyContext, spec: HaContainerSpec, urls: string
   let last = { code: 1, stdout: '', stderr: 'no API address' };
   for (const url of urls) {
     last = await ctx.host.exec(shellJoin(['docker', 'exec', spec.name, 'curl', ...PATRONI_CURL_TLS, ...args, url]));
-    // 7: connection refused; 35: TLS handshake failed (a plain http API); 52: empty reply (an HTTPS API asked in http).
-    if (![7, 35, 52].includes(last.code)) return last;
+    // 7: connection refused; 35: TLS handshake failed (a plain http API); 52, 56: an HTTPS API asked in plain http.
+    if (![7, 35, 52, 56].includes(last.code)) return last;
   }
   return last;
 }
