@@ -55,6 +55,9 @@ describe('etcd over TLS', () => {
     expect(moving!.steps[0]).toMatchObject({ type: 'etcd.ensure', tlsNames: ['10.77.0.13', 'db-3', '127.0.0.1'] });
     const [again] = etcdKind.diff(etcd!, { ...old, hasCert: true });
     expect(again!.hazards[0]!.message).not.toContain('TLS');
+    const three = etcdPlacements(loadConfig('databases.yaml', YAML.replace('hosts: [db-3]', 'hosts: [db-1, db-2, db-3]')))[0]!;
+    const [unhandled] = etcdKind.diff(three, { ...old, container: { ...old.container, dir: three.desired.spec.dir }, hasCert: false });
+    expect(unhandled!.hazards[0]!.message).toContain('a store of 3 members made before keeps its members\' recorded http:// peer addresses');
   });
 });
 
