@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type { ApplyContext } from '../../apply/context.js';
 import { shq } from '../../util/shell.js';
 import { writeDataFile } from '../data-files.js';
@@ -12,10 +13,19 @@ import { CA_FILE } from './tls.js';
 
 const onHost = (dir: string, path: string) => `${dir}${path.slice(HA_DIR.length)}`;
 
-/** Writes the fleet CA's certificate into `dir` (the container's directory on the host) when missing. */
+/** Whether `pem` is a certificate of the fleet CA's key (a copy made from another master key is not). */
+function isFleetCa(pem: string, caPublicKeyPem: string): boolean {
+  try {
+    return new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'pem' }) === caPublicKeyPem;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes the fleet CA's certificate into `dir` (the container's directory on the host) unless it is there. */
 export async function ensureCaFile(ctx: ApplyContext, dir: string): Promise<void> {
-  const path = onHost(dir, CA_FILE);
-  if ((await ctx.host.exec(`test -s ${shq(path)}`)).code === 0) return;
+  const current = await ctx.host.exec(`cat ${shq(onHost(dir, CA_FILE))} 2>/dev/null`);
+  if (current.code === 0 && isFleetCa(current.stdout, ctx.ca.publicKeyPem)) return;
   await writeDataFile(ctx.host, `${dir}/tls`, 'root.crt', await ctx.ca.certPem(), '644');
 }
 
