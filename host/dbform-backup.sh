@@ -18,16 +18,17 @@ flock -w 3600 8
 # the peer's own API, the very answer the replica itself gets. Exit 3: not this member's turn (nothing taken).
 HA_ROLE=
 if [ -n "${C[HA_API_PORT]:-}" ]; then
-  # The HTTP status of a Patroni health check, asked from inside the member's container (the image has curl).
-  patroni() { docker exec "$CONTAINER" curl -s -o /dev/null -m 3 -w '%{http_code}' "$1" 2>/dev/null || true; }
-  LOCAL_API=http://127.0.0.1:${C[HA_API_PORT]}
+  # The HTTP status of a Patroni health check, asked from inside the member's container (the image has curl),
+  # over HTTPS verified against the fleet CA (its certificate is in the member's directory).
+  patroni() { docker exec "$CONTAINER" curl -s --cacert /var/lib/dbform/tls/root.crt -o /dev/null -m 3 -w '%{http_code}' "$1" 2>/dev/null || true; }
+  LOCAL_API=https://127.0.0.1:${C[HA_API_PORT]}
   # A replica lagging more than 16 MB would back up stale data: the primary's turn then.
   if [ "$(patroni "$LOCAL_API/replica?lag=16MB")" = 200 ]; then
     HA_ROLE=replica
   elif [ "$(patroni "$LOCAL_API/primary")" = 200 ]; then
     for peer in ${C[HA_PEER_APIS]:-}; do
       if [ "$(patroni "$peer/replica?lag=16MB")" = 200 ]; then
-        echo "backup of $ADDON not taken on ${C[HOST_NAME]} (the primary): the replica at ${peer#http://} takes it" >&2
+        echo "backup of $ADDON not taken on ${C[HOST_NAME]} (the primary): the replica at ${peer#https://} takes it" >&2
         exit 3
       fi
     done

@@ -13,7 +13,7 @@ export function notYetApplied(config: Config): string[] {
       const encryption = a.encryptionAtRest ? 'encryption at rest (its members are not on LUKS volumes), ' : '';
       // Daily logical backups of a cluster are taken on its replica, into an S3 storage only (backups/placement.ts).
       const backups = backupsEnabled(a) && !clusterBackupsTaken(config, a) ? 'daily backups to a local directory storage (none is taken: use an s3 storage), ' : '';
-      out.push(`add-on ${a.name}: highly available on ${a.hosts.join(' and ')}; not yet in this version: ${encryption}${backups}PITR (no base backup or WAL archive is taken), TLS for Patroni's API and etcd, certificate renewal, read replicas`);
+      out.push(`add-on ${a.name}: highly available on ${a.hosts.join(' and ')}; not yet in this version: ${encryption}${backups}PITR (no base backup or WAL archive is taken), certificate renewal, read replicas`);
     }
   }
   return out;

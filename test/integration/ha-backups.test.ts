@@ -64,7 +64,7 @@ function listed(): Listed[] {
 
 /** Patroni's view of the cluster from a member's API: name -> "role state lag". */
 function cluster(from: string): Record<string, string> {
-  const r = spawnSync('docker', ['-H', host(from).dockerHost, 'exec', 'dbform-orders', 'curl', '-sf', '-m', '2', 'http://127.0.0.1:31003/cluster'], { encoding: 'utf8' });
+  const r = spawnSync('docker', ['-H', host(from).dockerHost, 'exec', 'dbform-orders', 'curl', '-sf', '-m', '2', '--cacert', '/var/lib/dbform/tls/root.crt', 'https://127.0.0.1:31003/cluster'], { encoding: 'utf8' });
   if (r.status !== 0) return {};
   const members = (JSON.parse(r.stdout) as { members: Array<{ name: string; role: string; state: string; lag?: number }> }).members;
   return Object.fromEntries(members.map((m) => [m.name, `${m.role} ${m.state} ${m.lag ?? '-'}`]));

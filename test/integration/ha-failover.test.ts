@@ -1,35 +1,23 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FLEET_STATE, type Fleet, dockerOn, fleetDown, fleetUp, hostsYaml } from './fleet-harness.js';
+import { FLEET_STATE, type Fleet, dockerOn, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
 import { Workspace } from './harness.js';
 import pg from 'pg';
 import { postgresSettings } from '../../src/config/tiers.js';
 import { connectAny, longestGapMs, parseMultiHostUrl, runWriter, type Target } from './ha-writer.js';
+import { runCliAsync } from './ha-cli.js';
 
 // A highly available business add-on on the real fleet: Patroni members on db-1 and db-2, etcd on db-3,
 // a gateway (HAProxy) on each member. A writer commits one row at a time through DATABASE_URL while the
 // primary's host is cut (link down, then every process of the host killed at once, as a crash does).
 
 const REBOOT = fileURLToPath(new URL('../fleet/reboot.sh', import.meta.url));
-const CLI = fileURLToPath(new URL('../../bin/dbform.js', import.meta.url));
 let fleet: Fleet;
 const ws = new Workspace();
 const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
 
 let plan = 'postgresql-business-512';
-
-/** The CLI without blocking the event loop (ws.run does), so that a writer keeps writing meanwhile. */
-function runAsync(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args, '-f', ws.config], { env: { ...process.env, ...ws.env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
 
 function config(): string {
   return `version: 1
@@ -67,7 +55,7 @@ describe('a highly available business add-on', () => {
     const writing = runWriter(target, table, () => stop);
     await new Promise((r) => setTimeout(r, 2000));
     const started = Date.now();
-    const apply = await runAsync(['apply', '--auto-approve', '--allow-hazards', hazards.join(',')]);
+    const apply = await runCliAsync(ws, ['apply', '--auto-approve', '--allow-hazards', hazards.join(',')]);
     console.log(`${what} applied in ${Date.now() - started} ms`);
     await new Promise((r) => setTimeout(r, 2000));
     stop = true;
@@ -122,6 +110,28 @@ describe('a highly available business add-on', () => {
     expect(a.members[0]!.connections.max).toBe(a.members[1]!.connections.max);
   });
 
+  it('encrypts every link with the fleet CA: Patroni\'s API is https only, etcd refuses a client without a certificate, replication is TLS', () => {
+    const CA = '/var/lib/dbform/tls/root.crt';
+    /** curl in a container on a fleet host: its exit code and the HTTP status it saw (000: none). */
+    const curl = (h: string, container: string, args: string[]) => {
+      const r = spawnSync('docker', ['-H', host(h).dockerHost, 'exec', container, 'curl', '-s', '-m', '3', '-o', '/dev/null', '-w', '%{http_code}', ...args], { encoding: 'utf8' });
+      return [r.status, r.stdout.trim()];
+    };
+    expect(curl('db-1', 'dbform-orders', ['--cacert', CA, 'https://10.77.0.11:31003/primary'])).toEqual([0, '200']);
+    expect(curl('db-2', 'dbform-orders', ['--cacert', CA, 'https://10.77.0.11:31003/primary'])).toEqual([0, '200']);
+    // Plain http gets no answer; https without the fleet CA does not verify (curl 60).
+    expect(curl('db-2', 'dbform-orders', ['http://10.77.0.11:31003/primary'])[1]).toBe('000');
+    expect(curl('db-2', 'dbform-orders', ['https://10.77.0.11:31003/primary'])[0]).toBe(60);
+    const member = ['--cert', '/var/lib/dbform/tls/member.crt', '--key', '/var/lib/dbform/tls/member.key'];
+    expect(curl('db-3', 'dbform-etcd', ['--cacert', CA, ...member, 'https://10.77.0.13:2379/health'])).toEqual([0, '200']);
+    const withoutCert = curl('db-3', 'dbform-etcd', ['--cacert', CA, 'https://10.77.0.13:2379/health']);
+    expect(withoutCert[0]).not.toBe(0);
+    expect(withoutCert[1]).toBe('000');
+    expect(curl('db-3', 'dbform-etcd', ['http://10.77.0.13:2379/health'])[1]).toBe('000');
+    const replication = psqlOn(host('db-1'), 'orders', 31002, 'postgres', 'SELECT r.application_name, s.ssl FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)');
+    expect(replication).toBe('db-2|t');
+  });
+
   it('fails over when the primary host crashes: writes resume within 10 s, no acknowledged row is lost', async () => {
     let stop = false;
     const writerStart = Date.now();
@@ -171,6 +181,10 @@ describe('a highly available business add-on', () => {
     console.log(`old primary back as a replica ${Date.now() - rebootedAt} ms after its host's reboot`);
     expect(plan.stdout).toContain('Note: add-on orders: db-2 is the primary');
     expect(plan.stdout).toMatch(/Note: add-on orders: db-1 is the (synchronous )?replica/);
+    // The rejoined member streams from the new primary over TLS too (once it has caught up to streaming).
+    const streams = () => psqlOn(host('db-2'), 'orders', 31002, 'postgres', 'SELECT r.application_name, s.ssl FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)');
+    for (let i = 0; i < 20 && streams() === ''; i++) await new Promise((r) => setTimeout(r, 500));
+    expect(streams()).toBe('db-1|t');
     const apply = ws.run(['apply', '--auto-approve']);
     expect(apply.code).toBe(0);
     const again = ws.run(['plan', '--detailed-exitcode']);

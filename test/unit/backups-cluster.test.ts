@@ -82,8 +82,8 @@ describe('backups of a highly available add-on', () => {
 
   it("each member's settings name the member, dump its own PostgreSQL (port + 1) and ask the peer's Patroni API (port + 2)", () => {
     const [db2, db1] = backupsKind.desired(config(S3), ctx);
-    expect(backupEnv(db2!.desired.backups.files)).toMatchObject({ HOST_NAME: 'db-2', PORT: '31002', HA_API_PORT: '31003', HA_PEER_APIS: 'http://10.77.0.11:31003', CONTAINER: 'dbform-orders' });
-    expect(backupEnv(db1!.desired.backups.files)).toMatchObject({ HOST_NAME: 'db-1', PORT: '31002', HA_API_PORT: '31003', HA_PEER_APIS: 'http://10.77.0.12:31003' });
+    expect(backupEnv(db2!.desired.backups.files)).toMatchObject({ HOST_NAME: 'db-2', PORT: '31002', HA_API_PORT: '31003', HA_PEER_APIS: 'https://10.77.0.11:31003', CONTAINER: 'dbform-orders' });
+    expect(backupEnv(db1!.desired.backups.files)).toMatchObject({ HOST_NAME: 'db-1', PORT: '31002', HA_API_PORT: '31003', HA_PEER_APIS: 'https://10.77.0.12:31003' });
     // The single instance dumps its own port and asks nobody.
     const shop = backupEnv(backupsKind.desired(config(S3), ctx)[2]!.desired.backups.files);
     expect(shop.PORT).toBe('31001');

@@ -27,11 +27,11 @@ exit 42 # docker run: where the backup itself would start
 writeFileSync(join(dir, 'docker'), FAKE_DOCKER);
 chmodSync(join(dir, 'docker'), 0o755);
 
-const LOCAL = 'http://127.0.0.1:31003';
-const PEER = 'http://10.77.0.12:31003';
+const LOCAL = 'https://127.0.0.1:31003';
+const PEER = 'https://10.77.0.12:31003';
 
 /** Runs the script on a member whose Patroni APIs answer `api` (URL -> HTTP status); `ha: false`: a single instance. */
-function run(name: string, api: Record<string, number>, ha = true): { code: number | null; stderr: string; took: string | null; asked: string[] } {
+function run(name: string, api: Record<string, number>, ha = true): { code: number | null; stderr: string; took: string | null; asked: string[]; verified: boolean } {
   const conf = join(dir, name);
   spawnSync('mkdir', ['-p', conf]);
   const env = ['ADDON=orders', 'CONTAINER=dbform-orders', 'PORT=31002', 'DATABASE=orders', 'IMAGE=dbform-postgresql:15', `HOST_NAME=${name}`];
@@ -51,6 +51,7 @@ function run(name: string, api: Record<string, number>, ha = true): { code: numb
     stderr: r.stderr,
     took: started ? /-e HA_ROLE=(\S*)/.exec(started)![1]! : null,
     asked: calls.filter((c) => c.includes(' curl ')).map((c) => c.split(' ').pop()!),
+    verified: calls.filter((c) => c.includes(' curl ')).every((c) => c.includes(' --cacert /var/lib/dbform/tls/root.crt ') && !/ -k | --insecure /.test(c)),
   };
 }
 
@@ -60,12 +61,15 @@ describe("a member's turn to take the backup", () => {
     expect(r.took).toBe('replica');
     expect(r.code).toBe(42);
     expect(r.asked).toEqual([`${LOCAL}/replica?lag=16MB`]);
+    expect(r.verified).toBe(true);
   });
 
   it('the primary declines (exit 3) while the peer answers as a healthy replica', () => {
     const r = run('db-1', { [`${LOCAL}/replica?lag=16MB`]: 503, [`${LOCAL}/primary`]: 200, [`${PEER}/replica?lag=16MB`]: 200 });
     expect([r.code, r.took]).toEqual([3, null]);
     expect(r.stderr).toContain('backup of orders not taken on db-1 (the primary): the replica at 10.77.0.12:31003 takes it');
+    expect(r.asked).toEqual([`${LOCAL}/replica?lag=16MB`, `${LOCAL}/primary`, `${PEER}/replica?lag=16MB`]);
+    expect(r.verified).toBe(true);
   });
 
   it('the primary takes it when the peer is unreachable, or no healthy replica', () => {

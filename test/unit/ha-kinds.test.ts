@@ -39,7 +39,7 @@ describe('Patroni members', () => {
 
   it('places one member per host, the first of hosts preferred', () => {
     expect(members.map((m) => [m.key, m.desired.preferred])).toEqual([['orders@db-2', true], ['orders@db-1', false]]);
-    expect(members[1]!.desired.preferredApi).toBe('http://10.77.0.12:31003');
+    expect(members[1]!.desired.preferredApi).toBe('https://10.77.0.12:31003');
   });
 
   it('renders the measured timing and synchronous replication that keeps accepting writes without a replica', () => {
@@ -54,8 +54,9 @@ describe('Patroni members', () => {
 
   it('owns pg_hba: replication and the superuser only from the members, clients (through the gateways) over TLS when forced', () => {
     const hba: string[] = yml.postgresql.pg_hba;
-    expect(hba).toContain('host replication replicator 10.77.0.11/32 scram-sha-256');
-    expect(hba).toContain('host replication replicator 10.77.0.12/32 scram-sha-256');
+    expect(hba).toContain('hostssl replication replicator 10.77.0.11/32 scram-sha-256');
+    expect(hba).toContain('hostssl replication replicator 10.77.0.12/32 scram-sha-256');
+    expect(hba.filter((l) => l.includes(' replication '))).toEqual(hba.filter((l) => l.startsWith('hostssl replication ')));
     expect(hba).toContain('hostssl all all 10.77.0.11/32 scram-sha-256');
     expect(hba.indexOf('host all postgres all reject')).toBeGreaterThan(hba.indexOf('host all postgres 10.77.0.12/32 scram-sha-256'));
     expect(hba.at(-1)).toBe('host all all all reject');
@@ -171,8 +172,8 @@ describe("a member's role and lag", () => {
   });
 
   it('is read from the cluster, lag rounded up to MB so that the live state does not move with each byte', () => {
-    expect(parsePatroniMember(cluster, 'db-1')).toEqual({ role: 'leader', state: 'running', lagMb: null, timeline: 2, pendingRestart: false });
-    expect(parsePatroniMember(cluster, 'db-2')).toEqual({ role: 'sync_standby', state: 'streaming', lagMb: 4, timeline: 2, pendingRestart: true });
+    expect(parsePatroniMember(cluster, 'db-1')).toEqual({ role: 'leader', state: 'running', lagMb: null, timeline: 2, pendingRestart: false, plainHttpApi: false });
+    expect(parsePatroniMember(cluster, 'db-2')).toEqual({ role: 'sync_standby', state: 'streaming', lagMb: 4, timeline: 2, pendingRestart: true, plainHttpApi: false });
     expect(parsePatroniMember(cluster, 'db-3')).toBeNull();
     expect(parsePatroniMember('not json', 'db-1')).toBeNull();
   });
@@ -183,7 +184,7 @@ describe("a member's role and lag", () => {
     const replica = { container, files: {}, member: parsePatroniMember(cluster, 'db-2') };
     expect(patroniKind.notes!(placed, replica)).toEqual(['add-on orders: db-1 is the synchronous replica (streaming, lag 4 MB)']);
     expect(patroniKind.warnings!(placed, replica)).toEqual([]);
-    const failed = { container, files: {}, member: { role: 'replica', state: 'start failed', lagMb: null, timeline: null, pendingRestart: false } };
+    const failed = { container, files: {}, member: { role: 'replica', state: 'start failed', lagMb: null, timeline: null, pendingRestart: false, plainHttpApi: false } };
     expect(patroniKind.warnings!(placed, failed)).toEqual(['add-on orders: member db-1 is start failed (replica)']);
   });
 

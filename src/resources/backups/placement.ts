@@ -4,6 +4,7 @@ import { addonPlacements, desiredBackups } from '../desired.js';
 import type { DesiredContext, Placed } from '../kind.js';
 import type { DesiredAddon } from '../model.js';
 import { backupsEnabled, storageOf } from './settings.js';
+import { patroniApi } from '../ha/desired.js';
 
 // Where an add-on's daily backups are scheduled. A single instance: on its host. A highly available add-on:
 // on every member host, so that the schedule survives a failover and a dead host; at run time the backup
@@ -28,7 +29,7 @@ function addressOf(host: HostConfig): string {
 /** One member's backups: its own backup.env (HOST_NAME, its PostgreSQL port, the peers' Patroni APIs). */
 function memberPlacement(config: Config, ctx: DesiredContext, addon: AddonConfig, cluster: DesiredAddon, member: string): Placed<DesiredAddon> {
   const ports = haPorts(addon.port);
-  const peerApis = addon.hosts.filter((h) => h !== member).map((h) => `http://${addressOf(hostConfig(config, h))}:${ports.api}`);
+  const peerApis = addon.hosts.filter((h) => h !== member).map((h) => patroniApi({ name: h, address: addressOf(hostConfig(config, h)) }, ports.api));
   const backups = desiredBackups(config, addon, hostConfig(config, member), () => ctx.backupRecipient(addon.name), {
     postgresPort: ports.postgres,
     apiPort: ports.api,

@@ -64,7 +64,7 @@ export function hostProgramPath(host: HostConfig): string {
 export interface MemberBackupSettings {
   postgresPort: number;
   apiPort: number;
-  /** The other members' Patroni REST APIs (http://ADDRESS:PORT). */
+  /** The other members' Patroni REST APIs (https://ADDRESS:PORT). */
   peerApis: string[];
 }
 

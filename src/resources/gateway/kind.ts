@@ -9,9 +9,11 @@ import { gatherHaUnit } from '../ha/gather-unit.js';
 import { removalChange, removeHaContainer, undeclaredHa } from '../ha/undeclared.js';
 import type { DesiredGateway, ObservedHaUnit } from '../ha/model.js';
 import { prepareDir, startContainer, stepSpec } from '../ha/run-container.js';
+import { ensureCaFile } from '../ha/certs.js';
 
 // The gateway of a highly available add-on: HAProxy on each member host, at the add-on's port, routing to
 // whichever member Patroni calls the primary. DATABASE_URL names the gateways, so it survives a failover.
+// Its health checks ask Patroni's API over HTTPS: its directory holds the fleet CA's certificate.
 
 /** Exits 0 once HAProxy's statistics (CSV) show it has checked every member: exactly one UP (the primary),
  *  the others DOWN. Until its first checks HAProxy counts every server as up, so a connection made then (the
@@ -25,6 +27,7 @@ const ensure: Executor = async (step, ctx) => {
   const spec = stepSpec(step);
   const port = field<number>(step, 'port', 'number');
   await prepareDir(ctx, spec);
+  await ensureCaFile(ctx, spec.dir);
   await ctx.forget(spec.addon);
   await startContainer(ctx, spec, false);
   // Ready once it routes to the primary alone and reaches it: the SQL changes that follow go through it.

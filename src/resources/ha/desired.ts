@@ -5,7 +5,7 @@ import type { Placed } from '../kind.js';
 import { containerName, superuserKey } from '../desired.js';
 import { logSettings } from '../container/log-settings.js';
 import type { DesiredEtcd, DesiredGateway, DesiredPatroni } from './model.js';
-import { ETCD_CLIENT_PORT, HA_DIR, etcdCommand, gatewayConfig, patroniConfig, type Member } from './render.js';
+import { ETCD_CLIENT_PORT, HA_DIR, etcdCommand, gatewayConfig, patroniConfig, patroniStartOnly, type Member } from './render.js';
 import { addonImage } from '../../config/image.js';
 
 /** The major version whose image carries etcd, Patroni and HAProxy (image/packages). */
@@ -49,6 +49,7 @@ export function etcdPlacements(config: Config): Placed<DesiredEtcd>[] {
     addon: '',
     desired: {
       members: members.map((x) => x.name),
+      tlsNames: [m.address, m.name, '127.0.0.1'],
       spec: {
         role: 'etcd',
         addon: '',
@@ -85,39 +86,46 @@ function memberParameters(addon: AddonConfig): Record<string, string> {
   };
 }
 
+/** A member's REST API, as the other members and dbform reach it. */
+export const patroniApi = (m: Member, port: number): string => `https://${m.address}:${port}`;
+
+function patroniPlacement(config: Config, addon: AddonConfig, members: Member[], self: Member, preferred: boolean): Placed<DesiredPatroni> {
+  const ports = haPorts(addon.port);
+  const patroniYml = patroniConfig({
+    addon: addon.name, self, members, consensus: consensusMembers(config), postgresPort: ports.postgres, apiPort: ports.api,
+    parameters: memberParameters(addon), forceTls: addon.tls.force, synchronous: true,
+  });
+  return {
+    key: `${addon.name}@${self.name}`,
+    host: self.name,
+    addon: addon.name,
+    desired: {
+      spec: {
+        role: 'patroni' as const,
+        addon: addon.name,
+        name: containerName(addon.name),
+        image: addonImage(config, addon),
+        dir: `${hostDataDir(config, self.name)}/${addon.name}`,
+        command: ['patroni', `${HA_DIR}/patroni.yml`],
+        memoryMb: lookupPlan(addon.plan)!.memoryMb,
+        startOnly: patroniStartOnly(patroniYml),
+        files: { 'patroni.yml': patroniYml },
+      },
+      preferred,
+      apiPort: ports.api,
+      preferredApi: patroniApi(members[0]!, ports.api),
+      peerApis: members.filter((m) => m !== self).map((m) => patroniApi(m, ports.api)),
+      // 127.0.0.1: dbform and the backup program call each member's REST API on loopback, over HTTPS.
+      tlsNames: [...new Set([...members.flatMap((m) => [m.address, m.name]), '127.0.0.1'])],
+      superuserKey: superuserKey(addon.name),
+    },
+  };
+}
+
 export function patroniPlacements(config: Config): Placed<DesiredPatroni>[] {
   return config.addons.filter(isHighlyAvailable).flatMap((addon) => {
     const members = addon.hosts.map((h) => member(config, h));
-    const ports = haPorts(addon.port);
-    const tlsNames = [...new Set(members.flatMap((m) => [m.address, m.name]))];
-    return members.map((self, i) => ({
-      key: `${addon.name}@${self.name}`,
-      host: self.name,
-      addon: addon.name,
-      desired: {
-        spec: {
-          role: 'patroni' as const,
-          addon: addon.name,
-          name: containerName(addon.name),
-          image: addonImage(config, addon),
-          dir: `${hostDataDir(config, self.name)}/${addon.name}`,
-          command: ['patroni', `${HA_DIR}/patroni.yml`],
-          memoryMb: lookupPlan(addon.plan)!.memoryMb,
-          files: {
-            'patroni.yml': patroniConfig({
-              addon: addon.name, self, members, consensus: consensusMembers(config), postgresPort: ports.postgres, apiPort: ports.api,
-              parameters: memberParameters(addon), forceTls: addon.tls.force, synchronous: true,
-            }),
-          },
-        },
-        preferred: i === 0,
-        apiPort: ports.api,
-        preferredApi: `http://${members[0]!.address}:${ports.api}`,
-        peerApis: members.filter((m) => m !== self).map((m) => `http://${m.address}:${ports.api}`),
-        tlsNames,
-        superuserKey: superuserKey(addon.name),
-      },
-    }));
+    return members.map((self, i) => patroniPlacement(config, addon, members, self, i === 0));
   });
 }
 

@@ -1,7 +1,8 @@
 import type { ObservedHaContainer, PatroniMemberState } from './model.js';
 import { HA_ADDON_LABEL, HA_LABEL, HA_SPEC_LABEL } from './run-container.js';
-import { HA_DIR } from './render.js';
-import { shq } from '../../util/shell.js';
+import { HA_DIR } from './dir.js';
+import { PATRONI_CURL_TLS } from './tls.js';
+import { shellJoin, shq } from '../../util/shell.js';
 
 // Read-only: the containers of high availability on a host (one `docker inspect`), and a Patroni member's
 // view of its cluster (its REST API). The pure parsers are tested with recorded output.
@@ -42,9 +43,15 @@ export function parseHaInspect(stdout: string): Map<string, ObservedHaContainer>
   return out;
 }
 
-/** Asks the member's API for the cluster, from inside its container (the image has curl). */
+const PLAIN_HTTP_MARKER = '@@plain-http';
+
+/** Asks the member's API for the cluster, from inside its container (the image has curl), over HTTPS verified
+ *  against the fleet CA. A member started before its API had TLS still answers plain http: read so, and
+ *  marked, so that the plan moves it to TLS (nothing is sent to it; what it answers is no secret). */
 export function patroniClusterCommand(container: string, apiPort: number): string {
-  return `docker exec ${shq(container)} curl -sf -m 2 http://127.0.0.1:${apiPort}/cluster`;
+  const https = shellJoin(['curl', '-sf', '-m', '2', ...PATRONI_CURL_TLS, `https://127.0.0.1:${apiPort}/cluster`]);
+  const plain = shellJoin(['curl', '-sf', '-m', '2', `http://127.0.0.1:${apiPort}/cluster`]);
+  return `docker exec ${shq(container)} sh -c ${shq(`${https} || { ${plain} && echo && echo ${PLAIN_HTTP_MARKER}; }`)}`;
 }
 
 interface ClusterJson {
@@ -52,7 +59,9 @@ interface ClusterJson {
 }
 
 /** One member's entry of Patroni's /cluster answer; null when it is not listed. */
-export function parsePatroniMember(json: string, member: string): PatroniMemberState | null {
+export function parsePatroniMember(stdout: string, member: string): PatroniMemberState | null {
+  const plainHttpApi = stdout.trimEnd().endsWith(PLAIN_HTTP_MARKER);
+  const json = plainHttpApi ? stdout.trimEnd().slice(0, -PLAIN_HTTP_MARKER.length) : stdout;
   let parsed: ClusterJson;
   try {
     parsed = JSON.parse(json) as ClusterJson;
@@ -62,5 +71,5 @@ export function parsePatroniMember(json: string, member: string): PatroniMemberS
   const m = parsed.members?.find((x) => x.name === member);
   if (!m) return null;
   const lag = typeof m.lag === 'number' ? Math.ceil(m.lag / (1024 * 1024)) : null;
-  return { role: m.role, state: m.state, lagMb: m.role === 'leader' ? null : lag, timeline: m.timeline ?? null, pendingRestart: m.pending_restart === true };
+  return { role: m.role, state: m.state, lagMb: m.role === 'leader' ? null : lag, timeline: m.timeline ?? null, pendingRestart: m.pending_restart === true, plainHttpApi };
 }

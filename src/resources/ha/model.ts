@@ -17,6 +17,10 @@ export interface HaContainerSpec {
   command: string[];
   /** The container's hard memory limit (the plan's, for PostgreSQL), or null for none. */
   memoryMb: number | null;
+  /** Digest of the settings in its files that it reads only when it starts (Patroni: where the consensus store
+   *  is and how to reach it): part of specHash, so that a change of one makes it again instead of a reload.
+   *  Absent for containers that read every file only at start. */
+  startOnly?: string;
   /** Files dbform writes under `dir` (relative path -> content). None holds a secret: Patroni reads its
    *  passwords from the environment, filled in by apply (see patroni/apply.ts). */
   files: Record<string, string>;
@@ -51,6 +55,8 @@ export interface PatroniMemberState {
   timeline: number | null;
   /** Patroni's word that settings changed in the consensus store wait for a restart of this member. */
   pendingRestart: boolean;
+  /** Its REST API answers plain http: it was started before dbform encrypted the API (moved to TLS by apply). */
+  plainHttpApi: boolean;
 }
 
 /** A container and the SHA-256 of each of its files on the host (null: missing). */
@@ -83,6 +89,13 @@ export interface DesiredEtcd {
   spec: HaContainerSpec;
   /** Every member of the consensus store (host names). */
   members: string[];
+  /** Names and addresses its certificate covers (its peers and Patroni reach it by address). */
+  tlsNames: string[];
+}
+
+export interface ObservedEtcd extends ObservedHaUnit {
+  /** Whether it has its certificate: an etcd made before dbform encrypted the consensus store has none. */
+  hasCert: boolean;
 }
 
 export interface DesiredGateway {

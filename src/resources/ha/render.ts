@@ -1,10 +1,15 @@
 import { parse, stringify } from 'yaml';
+import { canonicalSha256Hex } from '../../util/canonical.js';
+import { HA_DIR } from './dir.js';
+import { CA_FILE, ETCD_CLIENT_CERT, ETCD_MEMBER_CERT, MEMBER_CERT } from './tls.js';
 
 // Pure renderers of what the highly available containers read: etcd's command line, Patroni's
 // patroni.yml and HAProxy's haproxy.cfg. Timings are those measured on the test fleet (see the README's
-// High availability section): a host crash is noticed and failed over within the 10 s goal.
+// High availability section): a host crash is noticed and failed over within the 10 s goal. Every link
+// between them is TLS with the fleet CA (ha/tls.ts): etcd's clients and peers, Patroni's REST API (and
+// HAProxy's health checks of it), replication and pg_rewind between the members.
 
-export const HA_DIR = '/var/lib/dbform';
+export { HA_DIR };
 export const ETCD_CLIENT_PORT = 2379;
 export const ETCD_PEER_PORT = 2380;
 /** Patroni's timing: a leader key lives `ttl` s; `loop_wait + 2 * retry_timeout <= ttl` (Patroni's rule). */
@@ -19,20 +24,23 @@ export interface Member {
   address: string;
 }
 
-/** etcd's command: one member of the fleet's consensus store. */
+/** etcd's command: one member of the fleet's consensus store. Clients and peers must show a certificate of the
+ *  fleet CA (--client-cert-auth): a client without one is refused at the TLS handshake. */
 export function etcdCommand(self: Member, members: Member[]): string[] {
-  const peer = (m: Member) => `http://${m.address}:${ETCD_PEER_PORT}`;
+  const peer = (m: Member) => `https://${m.address}:${ETCD_PEER_PORT}`;
   return [
     'etcd',
     '--name', self.name,
     '--data-dir', `${HA_DIR}/etcd`,
     '--listen-peer-urls', peer(self),
     '--initial-advertise-peer-urls', peer(self),
-    '--listen-client-urls', `http://${self.address}:${ETCD_CLIENT_PORT},http://127.0.0.1:${ETCD_CLIENT_PORT}`,
-    '--advertise-client-urls', `http://${self.address}:${ETCD_CLIENT_PORT}`,
+    '--listen-client-urls', `https://${self.address}:${ETCD_CLIENT_PORT},https://127.0.0.1:${ETCD_CLIENT_PORT}`,
+    '--advertise-client-urls', `https://${self.address}:${ETCD_CLIENT_PORT}`,
     '--initial-cluster', members.map((m) => `${m.name}=${peer(m)}`).join(','),
     '--initial-cluster-token', 'dbform',
     '--initial-cluster-state', 'new',
+    '--cert-file', ETCD_MEMBER_CERT.cert, '--key-file', ETCD_MEMBER_CERT.key, '--trusted-ca-file', CA_FILE, '--client-cert-auth',
+    '--peer-cert-file', ETCD_MEMBER_CERT.cert, '--peer-key-file', ETCD_MEMBER_CERT.key, '--peer-trusted-ca-file', CA_FILE, '--peer-client-cert-auth',
   ];
 }
 
@@ -43,6 +51,13 @@ const DCS_ONLY_PARAMETERS = new Set([
   'max_connections', 'max_locks_per_transaction', 'max_worker_processes', 'max_prepared_transactions', 'wal_level',
   'track_commit_timestamp', 'max_wal_senders', 'max_replication_slots', 'wal_keep_segments', 'wal_keep_size', 'wal_log_hints', 'hot_standby',
 ]);
+
+/** Digest of what Patroni reads of patroni.yml only when it starts: the consensus store's section (a SIGHUP
+ *  reloads the REST API's certificate and PostgreSQL's settings, not the etcd client). */
+export function patroniStartOnly(patroniYml: string): string {
+  const doc = parse(patroniYml) as { etcd3?: unknown } | null;
+  return canonicalSha256Hex({ etcd3: doc?.etcd3 ?? null }).slice(0, 16);
+}
 
 /** The settings of a rendered patroni.yml that only the consensus store sets. */
 export function dcsParameters(patroniYml: string): Record<string, string> {
@@ -65,7 +80,8 @@ export interface PatroniInput {
 }
 
 /** pg_hba as Patroni writes it: PostgreSQL sees the gateways' addresses (the members'), never the clients':
- *  allowedIps is enforced by the gateway (gatewayConfig). The superuser only from loopback and members. */
+ *  allowedIps is enforced by the gateway (gatewayConfig). The superuser only from loopback and members (dbform's
+ *  own sessions come through a gateway; Patroni's pg_rewind asks for TLS itself); replication only over TLS. */
 export function patroniHba(members: Member[], forceTls: boolean): string[] {
   const cidrs = members.map((m) => `${m.address}/32`);
   const type = forceTls ? 'hostssl' : 'host';
@@ -74,11 +90,14 @@ export function patroniHba(members: Member[], forceTls: boolean): string[] {
     'host all postgres 127.0.0.1/32 scram-sha-256',
     ...cidrs.map((c) => `host all postgres ${c} scram-sha-256`),
     'host all postgres all reject',
-    ...cidrs.map((c) => `host replication ${REPLICATION_USER} ${c} scram-sha-256`),
+    ...cidrs.map((c) => `hostssl replication ${REPLICATION_USER} ${c} scram-sha-256`),
     ...cidrs.map((c) => `${type} all all ${c} scram-sha-256`),
     'host all all all reject',
   ];
 }
+
+/** libpq's settings for a connection to another member: its certificate names its address (verify-full). */
+const MEMBER_TLS = { sslmode: 'verify-full', sslrootcert: CA_FILE } as const;
 
 /** patroni.yml of one member. Passwords are not in it: Patroni reads PATRONI_SUPERUSER_PASSWORD and
  *  PATRONI_REPLICATION_PASSWORD from its environment. */
@@ -88,8 +107,17 @@ export function patroniConfig(p: PatroniInput): string {
     scope: p.addon,
     namespace: '/dbform/',
     name: p.self.name,
-    restapi: { listen: `0.0.0.0:${p.apiPort}`, connect_address: `${p.self.address}:${p.apiPort}` },
-    etcd3: { hosts: p.consensus.map((m) => `${m.address}:${ETCD_CLIENT_PORT}`) },
+    // HTTPS with the member's server certificate; the CA also verifies the other members' APIs when Patroni
+    // calls them (its client falls back to restapi's files).
+    restapi: {
+      listen: `0.0.0.0:${p.apiPort}`, connect_address: `${p.self.address}:${p.apiPort}`,
+      certfile: MEMBER_CERT.cert, keyfile: MEMBER_CERT.key, cafile: CA_FILE,
+    },
+    ctl: { cacert: CA_FILE },
+    etcd3: {
+      hosts: p.consensus.map((m) => `${m.address}:${ETCD_CLIENT_PORT}`),
+      protocol: 'https', cacert: CA_FILE, cert: ETCD_CLIENT_CERT.cert, key: ETCD_CLIENT_CERT.key,
+    },
     bootstrap: {
       dcs: {
         ...PATRONI_TIMING,
@@ -109,7 +137,11 @@ export function patroniConfig(p: PatroniInput): string {
       data_dir: `${HA_DIR}/pgdata`,
       bin_dir: '/usr/lib/postgresql/15/bin',
       pgpass: '/tmp/pgpass',
-      authentication: { superuser: { username: 'postgres' }, replication: { username: REPLICATION_USER } },
+      // Streaming, cloning and pg_rewind between the members verify the other member's certificate.
+      authentication: {
+        superuser: { username: 'postgres', ...MEMBER_TLS },
+        replication: { username: REPLICATION_USER, ...MEMBER_TLS },
+      },
       parameters,
       pg_hba: patroniHba(p.members, p.forceTls),
     },
@@ -128,7 +160,8 @@ export interface GatewayInput {
 }
 
 /** haproxy.cfg of one gateway: TCP to whichever member Patroni's API calls the primary (TLS passes through
- *  untouched, so tls.force holds end to end). A member marked down has its sessions cut, so clients
+ *  untouched, so tls.force holds end to end). The health check asks the API over HTTPS, verified against the
+ *  fleet CA (the gateway's directory has its certificate). A member marked down has its sessions cut, so clients
  *  reconnect to the new primary at once instead of hanging on a dead one. */
 export function gatewayConfig(g: GatewayInput): string {
   const allowed = g.allowedIps.length ? ['127.0.0.1/32', '::1/128', ...g.members.map((m) => `${m.address}/32`), ...g.allowedIps] : [];
@@ -148,7 +181,7 @@ export function gatewayConfig(g: GatewayInput): string {
     '  option httpchk GET /primary',
     '  http-check expect status 200',
     '  default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 1 on-marked-down shutdown-sessions',
-    ...g.members.map((m) => `  server ${m.name} ${m.address}:${g.postgresPort} check port ${g.apiPort}`),
+    ...g.members.map((m) => `  server ${m.name} ${m.address}:${g.postgresPort} check port ${g.apiPort} check-ssl verify required ca-file ${CA_FILE}`),
     'frontend stats',
     '  mode http',
     `  bind unix@${GATEWAY_STATS_SOCKET} mode 600`,

@@ -4,7 +4,7 @@ import { run } from '../../hosts/host.js';
 import type { Step } from '../../plan/types.js';
 import { shellJoin, shq } from '../../util/shell.js';
 import type { HaContainerSpec } from './model.js';
-import { HA_DIR } from './render.js';
+import { HA_DIR } from './dir.js';
 import { specHash } from './spec-hash.js';
 
 // Runs one container of high availability from its spec (a plan step): writes its files, owns its directory
@@ -25,6 +25,7 @@ export function stepSpec(step: Step): HaContainerSpec {
     /^\/[^\0]+\/(\.consensus|[a-z][a-z0-9-]{1,40}(\/gateway)?)$/.test(spec.dir) &&
     Array.isArray(spec.command) && spec.command.every((c) => typeof c === 'string') &&
     (spec.memoryMb === null || typeof spec.memoryMb === 'number') &&
+    (spec.startOnly === undefined || typeof spec.startOnly === 'string') &&
     Object.keys(spec.files ?? {}).every((f) => /^[a-z0-9.-]+$/.test(f) && typeof spec.files[f] === 'string');
   if (!ok) throw new Error(`plan step ${step.type}: its container spec is malformed`);
   return spec;
@@ -40,9 +41,9 @@ export async function writeSpecFiles(ctx: ApplyContext, spec: HaContainerSpec): 
 }
 
 /** Writes the spec's files (and `secretEnv`, a file of the container's environment, mode 600) and hands the
- *  directory to the image's postgres user. */
+ *  directory (with its tls/ subdirectory, see ha/certs.ts) to the image's postgres user. */
 export async function prepareDir(ctx: ApplyContext, spec: HaContainerSpec, secretEnv?: string): Promise<void> {
-  await run(ctx.host, `preparing ${spec.dir}`, `mkdir -p ${shq(spec.dir)}`);
+  await run(ctx.host, `preparing ${spec.dir}`, `mkdir -p ${shq(`${spec.dir}/tls`)}`);
   await writeSpecFiles(ctx, spec);
   if (secretEnv !== undefined) await writeFile(ctx, `${spec.dir}/.env`, secretEnv, '600');
   await run(
@@ -67,17 +68,19 @@ export async function startContainer(ctx: ApplyContext, spec: HaContainerSpec, w
   await run(ctx.host, `starting ${spec.name}`, shellJoin(args) + ' >/dev/null');
 }
 
-/** Waits until one of `urls` (from the host's network, with the image's curl) answers 2xx; the container's
- *  last log lines name the reason when none does. */
-export async function waitForHttp(ctx: ApplyContext, spec: HaContainerSpec, urls: string | string[], what: string, seconds = 120): Promise<void> {
-  if (await pollHttp(ctx, spec, urls, seconds)) return;
+/** Waits until one of `urls` (from the host's network, with the image's curl and `curlTls`, its options for
+ *  HTTPS: see ha/tls.ts) answers 2xx; the container's last log lines name the reason when none does. */
+export async function waitForHttp(ctx: ApplyContext, spec: HaContainerSpec, urls: string | string[], what: string, curlTls: string[], seconds = 120): Promise<void> {
+  if (await pollHttp(ctx, spec, urls, seconds, curlTls)) return;
   const logs = await ctx.host.exec(`docker logs --tail 5 ${shq(spec.name)} 2>&1`);
   throw new Error(`host ${ctx.host.name}: ${what} after ${seconds} s: ${logs.stdout.trim()}`);
 }
 
-/** Whether one of `urls` answers 2xx within `seconds`. */
-export async function pollHttp(ctx: ApplyContext, spec: HaContainerSpec, urls: string | string[], seconds: number): Promise<boolean> {
+/** Whether one of `urls` answers 2xx within `seconds`. The container's directory is mounted read-only: the
+ *  CA and client certificates `curlTls` names are there. */
+export async function pollHttp(ctx: ApplyContext, spec: HaContainerSpec, urls: string | string[], seconds: number, curlTls: string[]): Promise<boolean> {
   const list = (Array.isArray(urls) ? urls : [urls]).map(shq).join(' ');
-  const loop = `i=0; while [ $i -lt ${seconds * 4} ]; do for u in ${list}; do curl -sf -m 1 -o /dev/null "$u" && exit 0; done; i=$((i+1)); sleep 0.25; done; exit 1`;
-  return (await ctx.host.exec(shellJoin(['docker', 'run', '--rm', '--network', 'host', spec.image, 'sh', '-c', loop]))).code === 0;
+  const curl = shellJoin(['curl', '-sf', '-m', '1', '-o', '/dev/null', ...curlTls]);
+  const loop = `i=0; while [ $i -lt ${seconds * 4} ]; do for u in ${list}; do ${curl} "$u" && exit 0; done; i=$((i+1)); sleep 0.25; done; exit 1`;
+  return (await ctx.host.exec(shellJoin(['docker', 'run', '--rm', '--network', 'host', '-v', `${spec.dir}:${HA_DIR}:ro`, spec.image, 'sh', '-c', loop]))).code === 0;
 }

@@ -5,43 +5,59 @@ import { field } from '../../apply/context.js';
 import { run } from '../../hosts/host.js';
 import { shellJoin, shq } from '../../util/shell.js';
 import { dcsParameters } from '../ha/render.js';
-import { writeDataFile } from '../data-files.js';
 import { pollHttp, prepareDir, startContainer, stepSpec, waitForHttp, writeSpecFiles } from '../ha/run-container.js';
-import { issueServerCert } from '../tls/server-cert.js';
 import { removalTarget, removeHaContainer } from '../ha/undeclared.js';
+import { ensureCaFile, ensureCert } from '../ha/certs.js';
+import { stringList } from '../ha/step-fields.js';
+import { HA_DIR } from '../ha/dir.js';
+import { ETCD_CLIENT_CERT, MEMBER_CERT, PATRONI_CURL_TLS, etcdCurlTls } from '../ha/tls.js';
 
 // Creates or re-creates one Patroni member. The superuser and replication passwords are derived from the
 // master key (the same on every member) and reach Patroni through its environment file (mode 600), never a
 // plan or a command line; the superuser's is also kept in the host's keystore, where gather and apply's
-// SQL sessions look for it. The server certificate's key is made here, on first creation.
+// SQL sessions look for it. Its certificates (server, and client to etcd) are made here (ha/certs.ts).
+// Every call to a REST API is HTTPS verified against the fleet CA, except to a member the plan saw still
+// answering plain http (`plainHttpApi`: started before dbform encrypted the API), which this step moves to TLS.
 
-const API_URL = /^http:\/\/[0-9a-f.:[\]]+:\d+$/;
+const API_URL = /^https:\/\/[0-9a-f.:[\]]+:\d+$/;
 
+/** The step's API addresses; with plain http too while the cluster moves to TLS (what was asked of them is
+ *  no secret: a member's role, a switchover's target). */
 function apiUrls(step: Step, name: string): string[] {
   const value = step[name];
   const list = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(list) || !list.every((u) => typeof u === 'string' && API_URL.test(u))) throw new Error(`plan step patroni.ensure: ${name} is not a list of API addresses`);
-  return list as string[];
+  return withPlainHttp(step, list as string[]);
 }
 
-/** The passwords (derived: the same on every member) in the container's environment file, and the server
- *  certificate, issued on the member's first creation. */
+function withPlainHttp(step: Step, urls: string[]): string[] {
+  return step.plainHttpApi === true ? urls.flatMap((u) => [u, u.replace(/^https:/, 'http:')]) : urls;
+}
+
+/** curl in the member's container, against the first of `urls` that answers: the status line last. */
+async function curlMember(ctx: ApplyContext, spec: HaContainerSpec, urls: string[], args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let last = { code: 1, stdout: '', stderr: 'no API address' };
+  for (const url of urls) {
+    last = await ctx.host.exec(shellJoin(['docker', 'exec', spec.name, 'curl', ...PATRONI_CURL_TLS, ...args, url]));
+    // 7: connection refused; 35: TLS handshake failed (a plain http API); 52, 56: an HTTPS API asked in plain http.
+    if (![7, 35, 52, 56].includes(last.code)) return last;
+  }
+  return last;
+}
+
+/** The passwords (derived: the same on every member) in the container's environment file, the fleet CA, the
+ *  member's server certificate (PostgreSQL, the REST API) and its client certificate for etcd. */
 async function prepareMember(step: Step, ctx: ApplyContext, spec: HaContainerSpec): Promise<void> {
   const superuserKey = field<string>(step, 'superuserKey', 'string');
   if (superuserKey !== `addon/${spec.addon}/postgres`) throw new Error('plan step patroni.ensure: superuserKey is not the add-on\'s');
   const superuser = ctx.keystore.derivedPassword(superuserKey);
   if ((await ctx.keystore.get(superuserKey)) !== superuser) await ctx.keystore.set(superuserKey, superuser);
   const replication = ctx.keystore.derivedPassword(`addon/${spec.addon}/replication`);
-  const tlsDir = `${spec.dir}/tls`;
-  await run(ctx.host, `preparing ${tlsDir}`, `mkdir -p ${shq(tlsDir)}`);
   await prepareDir(ctx, spec, `PATRONI_SUPERUSER_PASSWORD=${superuser}\nPATRONI_REPLICATION_PASSWORD=${replication}\n`);
-  if ((await ctx.host.exec(`test -s ${shq(`${tlsDir}/server.crt`)}`)).code === 0) return;
-  const names = step.tlsNames;
-  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw new Error('plan step patroni.ensure: tlsNames must be strings');
-  const { certPem, keyPem } = await issueServerCert(ctx.ca, spec.addon, names as string[]);
-  await writeDataFile(ctx.host, tlsDir, 'server.key', keyPem, '600');
-  await writeDataFile(ctx.host, tlsDir, 'server.crt', certPem, '644');
-  await writeDataFile(ctx.host, tlsDir, 'root.crt', await ctx.ca.certPem(), '644');
+  await ensureCaFile(ctx, spec.dir);
+  await ensureCert(ctx, spec.dir, { file: MEMBER_CERT, subject: spec.addon, names: stringList(step, 'tlsNames'), usages: ['server'] });
+  const member = field<string>(step, 'member', 'string');
+  await ensureCert(ctx, spec.dir, { file: ETCD_CLIENT_CERT, subject: `${spec.addon} ${member}`, names: [member], usages: ['client'] });
 }
 
 const SETTLE_MS = 3000;
@@ -50,8 +66,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** A primary about to be made again hands its role to a synchronous replica first (a switchover: a couple of
  *  seconds without writes, not a failover's ttl). The replica may be being made again on its own host at
  *  the same moment: wait until it is in sync again. Without one in a minute, it restarts in place. */
-async function handOver(step: Step, ctx: ApplyContext, spec: HaContainerSpec, self: string): Promise<void> {
-  const isPrimary = async () => (await ctx.host.exec(`docker exec ${shq(spec.name)} curl -sf -m 2 -o /dev/null ${shq(`${self}/primary`)}`)).code === 0;
+async function handOver(step: Step, ctx: ApplyContext, spec: HaContainerSpec, self: string[]): Promise<void> {
+  const isPrimary = async () => (await curlMember(ctx, spec, self.map((u) => `${u}/primary`), ['-sf', '-m', '2', '-o', '/dev/null'])).code === 0;
   if (!(await isPrimary())) return;
   const member = field<string>(step, 'member', 'string');
   const body = JSON.stringify({ leader: member });
@@ -61,17 +77,17 @@ async function handOver(step: Step, ctx: ApplyContext, spec: HaContainerSpec, se
     // Asked twice, SETTLE_MS apart: a replica made again by this same apply on its own host still answers
     // "in sync" until its container is replaced, a second or two after the apply starts; handing over to it
     // then would see the new primary killed (a failover's gap instead of a switchover's).
-    let found = await pollHttp(ctx, spec, inSync, 60);
+    let found = await pollHttp(ctx, spec, inSync, 60, PATRONI_CURL_TLS);
     if (found) {
       await sleep(SETTLE_MS);
-      found = await pollHttp(ctx, spec, inSync, 60);
+      found = await pollHttp(ctx, spec, inSync, 60, PATRONI_CURL_TLS);
     }
     if (!found) {
       ctx.progress(`no synchronous replica of ${spec.addon}: restarting its primary in place`);
       return;
     }
     ctx.progress(`switching the primary of ${spec.addon} over from ${member}`);
-    const r = await ctx.host.exec(`docker exec ${shq(spec.name)} curl -s -m 60 -X POST -d ${shq(body)} -w '\n%{http_code}' ${shq(`${self}/switchover`)}`);
+    const r = await curlMember(ctx, spec, self.map((u) => `${u}/switchover`), ['-s', '-m', '60', '-X', 'POST', '-d', body, '-w', '\n%{http_code}']);
     const lines = r.stdout.trim().split('\n');
     const code = lines.pop() ?? '';
     const answer = lines.join(' ').trim() || r.stderr.trim() || `HTTP ${code}`;
@@ -88,42 +104,47 @@ async function handOver(step: Step, ctx: ApplyContext, spec: HaContainerSpec, se
 /** Writes the settings only the consensus store sets (max_connections...) there before this member restarts,
  *  so that it starts with them (patroni.yml's local copy is ignored). Through any member's API: this one may
  *  be stopped. A member that does not restart now reports "pending restart", which the next plan shows. */
-async function storeDcsSettings(step: Step, ctx: ApplyContext, spec: HaContainerSpec, self: string): Promise<void> {
+async function storeDcsSettings(step: Step, ctx: ApplyContext, spec: HaContainerSpec, self: string[]): Promise<void> {
   const body = JSON.stringify({ postgresql: { parameters: dcsParameters(spec.files['patroni.yml'] ?? '') } });
-  const urls = [self, ...apiUrls(step, 'peerApis')].map((u) => `${u}/config`);
-  const loop = 'body=$1; shift; for u in "$@"; do curl -sf -m 5 -X PATCH -d "$body" "$u" >/dev/null && exit 0; done; exit 1';
-  const r = await ctx.host.exec(shellJoin(['docker', 'run', '--rm', '--network', 'host', spec.image, 'sh', '-c', loop, 'sh', body, ...urls]));
+  const urls = [...self, ...apiUrls(step, 'peerApis')].map((u) => `${u}/config`);
+  const curl = shellJoin(['curl', '-sf', '-m', '5', ...PATRONI_CURL_TLS, '-X', 'PATCH']);
+  const loop = `body=$1; shift; for u in "$@"; do ${curl} -d "$body" "$u" >/dev/null && exit 0; done; exit 1`;
+  const r = await ctx.host.exec(shellJoin(['docker', 'run', '--rm', '--network', 'host', '-v', `${spec.dir}:${HA_DIR}:ro`, spec.image, 'sh', '-c', loop, 'sh', body, ...urls]));
   if (r.code !== 0) throw new Error(`host ${ctx.host.name}: cannot store the settings of ${spec.addon} in its consensus store: no member's API answers (${urls.join(', ')})`);
 }
 
 const ensure: Executor = async (step, ctx) => {
   const spec = stepSpec(step);
-  const self = `http://127.0.0.1:${field<number>(step, 'apiPort', 'number')}`;
+  const self = `https://127.0.0.1:${field<number>(step, 'apiPort', 'number')}`;
   await prepareMember(step, ctx, spec);
+  const moving = step.plainHttpApi === true;
   const initialized = (await ctx.host.exec(`test -s ${shq(`${spec.dir}/pgdata/PG_VERSION`)}`)).code === 0;
   if (!initialized && step.preferred !== true) {
     // The preferred member bootstraps the cluster; this one clones it once it is the primary.
     ctx.progress(`waiting for the preferred primary of ${spec.addon}`);
-    await waitForHttp(ctx, spec, `${apiUrls(step, 'preferredApi')[0]}/primary`, `the preferred primary of ${spec.addon} did not start`);
+    await waitForHttp(ctx, spec, apiUrls(step, 'preferredApi').map((u) => `${u}/primary`), `the preferred primary of ${spec.addon} did not start`, PATRONI_CURL_TLS);
   }
   if (initialized) {
-    await storeDcsSettings(step, ctx, spec, self);
-    await handOver(step, ctx, spec, self);
+    // A member moving to TLS may have lost the consensus store already (moved by this apply on its host): the
+    // settings are stored once it is back, and wait for its next restart (the next plan says so).
+    if (!moving) await storeDcsSettings(step, ctx, spec, [self]);
+    await handOver(step, ctx, spec, withPlainHttp(step, [self]));
   }
   await ctx.forget(spec.addon);
   await startContainer(ctx, spec, true);
   ctx.progress(`waiting for PostgreSQL of ${spec.addon} under Patroni`);
-  await waitForHttp(ctx, spec, `${self}/health`, `PostgreSQL of ${spec.addon} is not running under Patroni`);
+  await waitForHttp(ctx, spec, `${self}/health`, `PostgreSQL of ${spec.addon} is not running under Patroni`, PATRONI_CURL_TLS);
+  if (initialized && moving) await storeDcsSettings(step, ctx, spec, [self]);
   // Done once it is the primary, or a replica whose acknowledgement the primary's commits wait for: from then
   // on, no acknowledged commit is lost.
   ctx.progress(`waiting for ${ctx.host.name} to be the primary or the synchronous replica of ${spec.addon}`);
-  await waitForHttp(ctx, spec, [`${self}/primary`, `${self}/sync`], `${spec.addon} on ${ctx.host.name} is neither the primary nor a synchronous replica`);
+  await waitForHttp(ctx, spec, [`${self}/primary`, `${self}/sync`], `${spec.addon} on ${ctx.host.name} is neither the primary nor a synchronous replica`, PATRONI_CURL_TLS);
   if (!initialized && step.preferred === true) {
     // A new cluster is done once its replica (made on its own host meanwhile) is in sync: the users and the
     // database that follow are then written to both members, and their commits never hang on a replica
     // that is still catching up.
     ctx.progress(`waiting for the synchronous replica of ${spec.addon}`);
-    await waitForHttp(ctx, spec, apiUrls(step, 'peerApis').map((u) => `${u}/sync`), `no replica of ${spec.addon} became synchronous`);
+    await waitForHttp(ctx, spec, apiUrls(step, 'peerApis').map((u) => `${u}/sync`), `no replica of ${spec.addon} became synchronous`, PATRONI_CURL_TLS);
   }
 };
 
@@ -144,11 +165,14 @@ const remove: Executor = async (step, ctx) => {
   if (!/^[a-z][a-z0-9-]{1,40}$/.test(addon)) throw new Error('plan step patroni.remove: addon is not an add-on name');
   const b64 = (t: string) => Buffer.from(t).toString('base64');
   const body = JSON.stringify({ key: b64(`/dbform/${addon}/`), range_end: b64(`/dbform/${addon}0`) });
-  // etcd's addresses come from the member's own patroni.yml; its v3 HTTP gateway deletes the key range.
-  const hosts = `sed -n '/^etcd3:/,/^[a-z]/p' ${shq(`${dir}/patroni.yml`)} 2>/dev/null | grep -oE '[0-9a-f.:]+:[0-9]+'`;
+  // etcd's addresses come from the member's own patroni.yml; its v3 HTTP gateway deletes the key range, asked
+  // with the member's client certificate (etcd refuses a client without one).
+  const hosts = `sed -n '/^etcd3:/,/^[a-z]/p' ${shq(`${dir}/patroni.yml`)} 2>/dev/null | grep -oE '^ *- [0-9a-f.:]+:[0-9]+' | grep -oE '[0-9a-f.:]+:[0-9]+'`;
   // curl from the member's image: the host itself may have none.
-  const loop = `for h in "$@"; do curl -sf -m 3 -X POST -d '${body}' "http://$h/v3/kv/deleterange" >/dev/null && exit 0; done; exit 1`;
-  await ctx.host.exec(`img=$(docker inspect -f '{{.Config.Image}}' ${shq(name)} 2>/dev/null) && docker run --rm --network host "$img" sh -c ${shq(loop)} sh $(${hosts}); true`);
+  const curl = shellJoin(['curl', '-sf', '-m', '3', ...etcdCurlTls(ETCD_CLIENT_CERT), '-X', 'POST', '-d', body]);
+  const loop = `for h in "$@"; do ${curl} "https://$h/v3/kv/deleterange" >/dev/null && exit 0; done; exit 1`;
+  const mount = shellJoin(['-v', `${dir}:${HA_DIR}:ro`]);
+  await ctx.host.exec(`img=$(docker inspect -f '{{.Config.Image}}' ${shq(name)} 2>/dev/null) && docker run --rm --network host ${mount} "$img" sh -c ${shq(loop)} sh $(${hosts}); true`);
   await removeHaContainer(step, ctx);
 };
 

@@ -15,18 +15,35 @@ const HEALTHY = new Set(['running', 'streaming']);
 
 const address = (placed: { addon: string; host: string }) => `addon.${placed.addon}.patroni.${placed.host}`;
 
-function ensureFields(d: DesiredPatroni, host: string) {
-  return { apiPort: d.apiPort, superuserKey: d.superuserKey, preferred: d.preferred, preferredApi: d.preferredApi, peerApis: d.peerApis, member: host, tlsNames: d.tlsNames };
+/** The step's fields besides the spec; `plainHttpApi` when the member's API still answers plain http (made
+ *  before dbform encrypted it): apply may then ask it, and its peers, in plain http until it is made again. */
+function ensureFields(d: DesiredPatroni, host: string, observed?: ObservedPatroni) {
+  const moving = observed?.member?.plainHttpApi === true;
+  return {
+    apiPort: d.apiPort, superuserKey: d.superuserKey, preferred: d.preferred, preferredApi: d.preferredApi, peerApis: d.peerApis, member: host, tlsNames: d.tlsNames,
+    ...(moving ? { plainHttpApi: true } : {}),
+  };
+}
+
+/** What making a member again costs: a switchover; more when it moves to TLS with the consensus store. */
+function failoverHazard(placed: { addon: string; host: string }, observed: ObservedPatroni): Hazard {
+  const message = `PostgreSQL of ${placed.addon} on ${placed.host} restarts; when it is the primary, it first hands over to the synchronous replica (a switchover: a few seconds without writes, then clients reconnect through the gateway)`;
+  if (!observed.member?.plainHttpApi) return { code: 'FAILOVER', message };
+  return {
+    // Not RESTART either: no acknowledged commit is lost; but the switch cannot be a clean switchover.
+    code: 'FAILOVER',
+    message: `PostgreSQL of ${placed.addon} on ${placed.host} restarts to move its REST API, its link to the consensus store and replication to TLS; while the store and the members switch, the primary may lose its leader key instead of handing over: writes pause for about 10 s (8 s measured on the test fleet), then clients reconnect through the gateway`,
+  };
 }
 
 /** A member whose settings in the consensus store wait for a restart (a plan change of max_connections that
  *  a member restarted before could not take yet, see patroni/apply.ts): made again, with a switchover. */
-function pendingRestart(placed: { addon: string; host: string; desired: DesiredPatroni }, hazard: Hazard): Change {
+function pendingRestart(placed: { addon: string; host: string; desired: DesiredPatroni }, observed: ObservedPatroni, hazard: Hazard): Change {
   return {
     address: address(placed), kind: 'patroni', host: placed.host, addon: placed.addon, action: 'update',
     reason: `PostgreSQL of ${placed.addon} on ${placed.host} runs with settings older than the consensus store's (Patroni: pending restart)`,
     before: { pending_restart: true }, after: { pending_restart: false }, hazards: [hazard],
-    steps: [{ type: 'patroni.ensure', spec: placed.desired.spec as never, ...ensureFields(placed.desired, placed.host) }],
+    steps: [{ type: 'patroni.ensure', spec: placed.desired.spec as never, ...ensureFields(placed.desired, placed.host, observed) }],
   };
 }
 
@@ -50,16 +67,13 @@ export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
         message: `the data of ${placed.addon} on ${placed.host} is deleted (its daily backups, if any, are kept)`,
       }, 'patroni.remove');
     }
-    const failover: Hazard = {
-      // Not RESTART: the add-on stays up; its clients see the pause of a switchover and reconnect.
-      code: 'FAILOVER',
-      message: `PostgreSQL of ${placed.addon} on ${placed.host} restarts; when it is the primary, it first hands over to the synchronous replica (a switchover: a few seconds without writes, then clients reconnect through the gateway)`,
-    };
+    // Not RESTART: the add-on stays up; its clients see the pause of a switchover and reconnect.
+    const failover = failoverHazard(placed, observed);
     const changes = diffHaContainer(placed, desired.spec, observed, {
       address: address(placed),
       kind: 'patroni',
       stepType: 'patroni.ensure',
-      step: ensureFields(desired, placed.host),
+      step: ensureFields(desired, placed.host, observed),
       // Patroni re-reads patroni.yml on SIGHUP: pg_hba.conf and reloadable settings change without a restart.
       reload: {
         stepType: 'patroni.reload',
@@ -67,7 +81,7 @@ export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
       },
       restartHazard: failover,
     });
-    return changes.length || !observed.member?.pendingRestart ? changes : [pendingRestart({ ...placed, desired }, failover)];
+    return changes.length || !observed.member?.pendingRestart ? changes : [pendingRestart({ ...placed, desired }, observed, failover)];
   },
   warnings(placed, observed) {
     if (!observed.container?.running) return [];

@@ -4,14 +4,21 @@ import type { FleetCa } from './ca.js';
 import { EC_ALGORITHM, subtle } from './webcrypto.js';
 
 // Server certificates: one per add-on, for the names and addresses clients use to reach its host,
-// valid a year and renewed by a plan change when under 30 days remain.
+// valid a year and renewed by a plan change when under 30 days remain. The members of high availability
+// also get certificates that authenticate them as clients (etcd's peers, Patroni to etcd): `usages`.
 
 export const VALIDITY_DAYS = 365;
 export const RENEW_BEFORE_DAYS = 30;
 const DAY = 24 * 3600 * 1000;
 
-export async function issueServerCert(ca: FleetCa, addon: string, names: string[], now = new Date()): Promise<{ certPem: string; keyPem: string }> {
+/** What a certificate may prove: a server's identity, a client's, or both (an etcd member is both to its peers). */
+export type CertUsage = 'server' | 'client';
+
+export async function issueServerCert(
+  ca: FleetCa, addon: string, names: string[], now = new Date(), usages: readonly CertUsage[] = ['server'],
+): Promise<{ certPem: string; keyPem: string }> {
   const { x509 } = await import('./x509.js');
+  const purposes = usages.map((u) => (u === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth));
   const keys = (await subtle.generateKey(EC_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomBytes(12).toString('hex'),
@@ -25,8 +32,8 @@ export async function issueServerCert(ca: FleetCa, addon: string, names: string[
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(names.map((n) => (isIP(n) ? { type: 'ip' as const, value: n } : { type: 'dns' as const, value: n }))),
+      new x509.ExtendedKeyUsageExtension(purposes),
+      ...(names.length ? [new x509.SubjectAlternativeNameExtension(names.map((n) => (isIP(n) ? { type: 'ip' as const, value: n } : { type: 'dns' as const, value: n })))] : []),
       await x509.AuthorityKeyIdentifierExtension.create(ca.publicKey),
     ],
   });
