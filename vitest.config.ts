@@ -38,6 +38,8 @@ export default defineConfig({
           globalSetup: ['test/integration/vm-teardown.ts'],
         },
       },
+      // Upgrade paths from an older dbform (it must be built first): run by bench/ha-tls-move.sh, not by `npm test`.
+      { extends: true, test: { name: 'upgrade', include: ['test/upgrade/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 600_000, fileParallelism: false } },
     ],
   },
 });

@@ -76,11 +76,18 @@ describe('a highly available business add-on', () => {
     console.log(`apply: ${Date.now() - started} ms`);
     expect(r.code, r.stdout.slice(-2500) + r.stderr).toBe(0);
     expect(r.stderr + r.stdout).toMatch(/Apply complete/);
-    const plan = ws.run(['plan', '--detailed-exitcode']);
+    // Patroni's lag is the primary's position now less what the replica reported at its last loop (loop_wait
+    // 1 s): right after the apply's CREATE DATABASE it can say a few MB for about a second.
+    const replicaInSync = /Note: add-on orders: db-2 is the synchronous replica \((running|streaming), lag 0 MB\)/;
+    let plan = ws.run(['plan', '--detailed-exitcode']);
+    for (let i = 0; i < 10 && !replicaInSync.test(plan.stdout); i++) {
+      spawnSync('sleep', ['0.5']);
+      plan = ws.run(['plan', '--detailed-exitcode']);
+    }
     expect(plan.stdout).toContain('No changes.');
     expect(plan.code).toBe(0);
     expect(plan.stdout).toContain('Note: add-on orders: db-1 is the primary (running)');
-    expect(plan.stdout).toMatch(/Note: add-on orders: db-2 is the synchronous replica \((running|streaming), lag 0 MB\)/);
+    expect(plan.stdout).toMatch(replicaInSync);
     expect(plan.stdout).toContain('Warning: the consensus store has one member (db-3)');
     expect(dockerOn(host('db-3'), ['ps', '--format', '{{.Names}}'])).toBe('dbform-etcd');
     expect(dockerOn(host('db-2'), ['ps', '--format', '{{.Names}}']).split('\n').sort()).toEqual(['dbform-orders', 'dbform-orders-gateway']);

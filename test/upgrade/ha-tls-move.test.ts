@@ -1,16 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Fleet, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
-import { Workspace } from './harness.js';
-import { connectAny, longestGapMs, parseMultiHostUrl, runWriter } from './ha-writer.js';
-import { runCliAsync } from './ha-cli.js';
+import { type Fleet, fleetDown, fleetUp, hostsYaml, psqlOn } from '../integration/fleet-harness.js';
+import { Workspace } from '../integration/harness.js';
+import { connectAny, longestGapMs, parseMultiHostUrl, runWriter } from '../integration/ha-writer.js';
+import { runCliAsync } from '../integration/ha-cli.js';
 
-// A highly available add-on made by a dbform that did not encrypt its links (Patroni's API and etcd in plain
-// http, replication without TLS) is moved to TLS by apply, with a writer running. That dbform is a build of
-// an older commit: DBFORM_PRE_TLS_CLI names its bin/dbform.js (skipped without it, e.g.
-// `git archive <commit> | tar -x -C /tmp/old && cd /tmp/old && npm ci && npm run build`).
+// An upgrade path, not part of the test suite (`npm test` runs the unit and integration projects): a highly
+// available add-on made by a dbform that did not encrypt its links (Patroni's API and etcd in plain http,
+// replication without TLS) is moved to TLS by apply, with a writer running. That dbform is a build of an
+// older commit, which bench/ha-tls-move.sh makes and names in DBFORM_PRE_TLS_CLI (its bin/dbform.js).
 
 const OLD_CLI = process.env.DBFORM_PRE_TLS_CLI;
+if (!OLD_CLI) throw new Error('DBFORM_PRE_TLS_CLI must name the bin/dbform.js of a dbform before TLS: run bench/ha-tls-move.sh');
 let fleet: Fleet;
 const ws = new Workspace();
 const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
@@ -26,7 +27,7 @@ addons:
     port: 31001
 `;
 
-describe.skipIf(!OLD_CLI)('a highly available add-on made before its links were encrypted', () => {
+describe('a highly available add-on made before its links were encrypted', () => {
   beforeAll(() => {
     fleet = fleetUp(3);
     ws.write(config());
@@ -38,7 +39,7 @@ describe.skipIf(!OLD_CLI)('a highly available add-on made before its links were 
   });
 
   it('is moved to TLS by apply: the plan says what it costs, no acknowledged row is lost, then every link is TLS', async () => {
-    const oldApply = () => spawnSync(process.execPath, [OLD_CLI!, 'apply', '--auto-approve', '-f', ws.config], { env: { ...process.env, ...ws.env }, encoding: 'utf8', timeout: 240_000 });
+    const oldApply = () => spawnSync(process.execPath, [OLD_CLI, 'apply', '--auto-approve', '-f', ws.config], { env: { ...process.env, ...ws.env }, encoding: 'utf8', timeout: 240_000 });
     // Once more if it failed: that dbform's gateway could be called ready while it still routed to the replica.
     let old = oldApply();
     if (old.status !== 0) old = oldApply();
