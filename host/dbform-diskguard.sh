@@ -70,7 +70,8 @@ elif [ ! -f "$RESERVE" ] && [ "$reserve_kb" -gt 0 ] && [ $((pct + r_pct + 1)) -l
     rm -f "$RESERVE"
 fi
 
-psql_() { timeout 50 docker exec -u postgres "$CONTAINER" psql -X -q -At -v ON_ERROR_STOP=1 -h /tmp -p "$PORT" -d postgres -c "$1"; }
+# One statement, or two in one session (each its own transaction, the second right after the first commits).
+psql_() { timeout 50 docker exec -u postgres "$CONTAINER" psql -X -q -At -v ON_ERROR_STOP=1 -h /tmp -p "$PORT" -d postgres -c "$1" ${2:+-c "$2"}; }
 C="shobj_description(a.oid, 'pg_authid')"
 MANAGED="($C = 'dbform:managed' OR $C LIKE 'dbform:managed; %')"   # as dbform's catalog query reads it
 RO="coalesce(s.setconfig @> ARRAY['default_transaction_read_only=on'], false)"
@@ -93,13 +94,15 @@ else
   status ""; exit 0
 fi
 # One transaction: every role switches, or none. Once it is committed, the sessions of the roles just switched
-# end, so that they reconnect under the new default (a pool's connections would otherwise keep the old one).
+# end, so that they reconnect under the new default (a pool's connections would otherwise keep the old one). In
+# the same session, right after the commit: a session opened after the switch (it has the new default already)
+# is not ended, as it could be while a second docker exec set up.
 psql_ "DO \$\$ DECLARE r record; BEGIN
   FOR r IN SELECT a.rolname FROM $ROLES AND $pick LOOP
     EXECUTE format('$stmt', r.rolname);
     EXECUTE format('COMMENT ON ROLE %I IS %L', r.rolname, \$n\$$comment\$n\$);
-  END LOOP; END \$\$" >/dev/null || { status "cannot switch $ADDON to $mode"; exit 1; }
-psql_ "SELECT count(pg_terminate_backend(p.pid)) FROM pg_stat_activity p JOIN pg_authid a ON a.rolname = p.usename
-  WHERE shobj_description(a.oid, 'pg_authid') = \$n\$$comment\$n\$" >/dev/null
+  END LOOP; END \$\$" "SELECT count(pg_terminate_backend(p.pid)) FROM pg_stat_activity p JOIN pg_authid a ON a.rolname = p.usename
+  WHERE shobj_description(a.oid, 'pg_authid') = \$n\$$comment\$n\$" >/dev/null ||
+  { status "cannot switch $ADDON to $mode (or end its sessions)"; exit 1; }
 logger -t dbform-diskguard "$ADDON: $mode ($why)" 2>/dev/null
 status ""

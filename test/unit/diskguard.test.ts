@@ -130,8 +130,9 @@ describe('the host program: one run with fake du, df and docker', () => {
   };
   fake('du', 'printf "%s\\t%s\\n" "$FAKE_DU_KB" "$3"');
   fake('df', 'echo "Filesystem 1024-blocks Used Available Capacity Mounted"; echo "/dev/x $((FAKE_FS_USED + FAKE_FS_AVAIL)) $FAKE_FS_USED $FAKE_FS_AVAIL 1% /"');
-  // psql's answer to the count query: "read-only roles|writable roles"; every SQL is logged.
-  fake('docker', 'for a; do last=$a; done; printf "%s\\n---\\n" "$last" >>"$FAKE_LOG"; case $last in *"count(*) FILTER"*) echo "$FAKE_COUNTS";; esac');
+  // psql's answer to the count query: "read-only roles|writable roles". Every statement psql gets (-c, one or
+  // two per call) is logged in order, and each docker call in FAKE_LOG.calls.
+  fake('docker', 'prev=; for a; do [ "$prev" = -c ] && printf "%s\\n---\\n" "$a" >>"$FAKE_LOG"; prev=$a; last=$a; done; echo call >>"$FAKE_LOG.calls"; case $last in *"count(*) FILTER"*) echo "$FAKE_COUNTS";; esac');
   const conf = join(dir, 'guard.env');
   writeFileSync(conf, `# test\nADDON=shop\nCONTAINER=dbform-shop\nPORT=31001\nDATA_DIR=${dir}/shop\nQUOTA_MB=300\n`);
 
@@ -143,7 +144,8 @@ describe('the host program: one run with fake du, df and docker', () => {
       env: { PATH: `${bin}:${process.env.PATH}`, FAKE_DU_KB: String(duMb * 1024), FAKE_FS_USED: String(fs.used), FAKE_FS_AVAIL: String(fs.avail), FAKE_COUNTS: counts, FAKE_LOG: log },
     });
     const status = Object.fromEntries(readFileSync(join(dir, 'status'), 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-    return { code: r.status, sql: readFileSync(log, 'utf8').split('\n---\n').filter(Boolean), status };
+    const calls = readFileSync(`${log}.calls`, 'utf8').trim().split('\n').length;
+    return { code: r.status, sql: readFileSync(log, 'utf8').split('\n---\n').filter(Boolean), calls, status };
   }
 
   it('below the threshold nothing changes: one read of the roles, no switch (negative control)', () => {
@@ -161,6 +163,9 @@ describe('the host program: one run with fake du, df and docker', () => {
     expect(r.sql[1]).toMatch(/dbform:managed; read-only since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ: its data directory uses 285 MB of its 300 MB disk \(95 %\); writable again below 90 %/);
     expect(r.sql[1]).toContain('NOT coalesce(s.setconfig'); // only those not read-only yet
     expect(r.sql[2]).toContain('pg_terminate_backend');
+    // The switch and the end of the sessions in one psql session, the second right after the first commits: a
+    // session opened in between (with the new default) is not ended.
+    expect(r.calls).toBe(2);
     expect(r.status).toMatchObject({ PERCENT: '95', MODE: 'read-only' });
   });
 
