@@ -8,6 +8,7 @@ import { parseManifest, renderManifest } from '../../src/resources/backups/manif
 import { patroniPlacements } from '../../src/resources/ha/desired.js';
 import type { DesiredContext } from '../../src/resources/kind.js';
 import { desiredRetention } from '../../src/resources/retention/desired.js';
+import { THREE_HOSTS_YAML } from './fixtures.js';
 
 // Daily backups of a highly available add-on on plain data: scheduled on every member host, each member's
 // settings naming itself, its own PostgreSQL and the peer's Patroni API; retention judged once; the replica's
@@ -27,7 +28,7 @@ const LOCAL = `    type: local
 function config(storage: string) {
   return loadConfig('databases.yaml', `version: 1
 hosts:
-${['db-1', 'db-2', 'db-3'].map((h, i) => `  ${h}:\n    address: 10.77.0.1${i + 1}\n    hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n    identityFile: ~/.ssh/id_ed25519\n`).join('')}storage:
+${THREE_HOSTS_YAML}storage:
   main:
 ${storage}
 consensus:

@@ -107,3 +107,8 @@ export function syncedCatalog(d: DesiredAddon, tables = 3, seqs = 1): ObservedCa
   );
   return { databaseExists: true, databaseOwner: d.name, roles, defaultAcls, hba: d.hba, serverCert: null, rootCert: null, extensions: [] };
 }
+
+/** The `hosts:` entries of a three-host test fleet (db-1..db-3 at 10.77.0.11..13), for configs as YAML text. */
+export const THREE_HOSTS_YAML = ['db-1', 'db-2', 'db-3']
+  .map((h, i) => `  ${h}:\n    address: 10.77.0.1${i + 1}\n    hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n    identityFile: ~/.ssh/id_ed25519\n`)
+  .join('');

@@ -14,12 +14,13 @@ import { GATEWAY_STATS_SOCKET, dcsParameters } from '../../src/resources/ha/rend
 import { postgresSettings } from '../../src/config/tiers.js';
 import { undeclaredHa } from '../../src/resources/ha/undeclared.js';
 import type { HostReader } from '../../src/resources/reader.js';
+import { THREE_HOSTS_YAML } from './fixtures.js';
 
 // The high-availability kinds on plain data: what they render, how they diff, what the plan notes say.
 
 const YAML = `version: 1
 hosts:
-${['db-1', 'db-2', 'db-3'].map((h, i) => `  ${h}:\n    address: 10.77.0.1${i + 1}\n    hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n    identityFile: ~/.ssh/id_ed25519\n`).join('')}consensus:
+${THREE_HOSTS_YAML}consensus:
   hosts: [db-3]
 addons:
   orders:

@@ -11,13 +11,14 @@ import { etcdKind } from '../../src/resources/etcd/kind.js';
 import { patroniKind } from '../../src/resources/patroni/kind.js';
 import { fleetCa } from '../../src/resources/tls/ca.js';
 import { issueServerCert } from '../../src/resources/tls/server-cert.js';
+import { THREE_HOSTS_YAML } from './fixtures.js';
 
 // Every link of high availability is TLS with the fleet CA: what the renderers say on plain data, and how
 // the plan moves a cluster made before (plain http) to TLS.
 
 const YAML = `version: 1
 hosts:
-${['db-1', 'db-2', 'db-3'].map((h, i) => `  ${h}:\n    address: 10.77.0.1${i + 1}\n    hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n    identityFile: ~/.ssh/id_ed25519\n`).join('')}consensus:
+${THREE_HOSTS_YAML}consensus:
   hosts: [db-3]
 addons:
   orders:

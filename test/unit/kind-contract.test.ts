@@ -7,7 +7,7 @@ import { desiredFleet } from '../../src/gather/gather.js';
 import type { AnyKind, DesiredContext } from '../../src/resources/kind.js';
 import { KINDS } from '../../src/resources/registry.js';
 import { HAZARD_CODES } from '../../src/plan/types.js';
-import { usersIn } from './fixtures.js';
+import { usersIn, THREE_HOSTS_YAML } from './fixtures.js';
 import { NO_VOLUME } from '../../src/resources/volume/gather.js';
 
 // The kind contract (src/resources/README.md): every folder is a registered kind (or a declared shared
@@ -56,7 +56,7 @@ addons:
 /** A highly available business add-on on db-1 and db-2, etcd on db-3: what the high-availability kinds place. */
 const HA_YAML = `version: 1
 hosts:
-${['db-1', 'db-2', 'db-3'].map((h, i) => `  ${h}:\n    address: 10.77.0.1${i + 1}\n    hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n    identityFile: ~/.ssh/id_ed25519\n`).join('')}consensus:
+${THREE_HOSTS_YAML}consensus:
   hosts: [db-3]
 addons:
   orders:
