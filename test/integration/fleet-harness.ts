@@ -44,6 +44,20 @@ export function hostsYaml(fleet: Fleet, overrides: Record<string, Partial<FleetH
     .join('');
 }
 
+/** A highly available business add-on `orders` on db-1 and db-2 (port 31001), the consensus store on db-3. */
+export function haOrdersYaml(fleet: Fleet, plan = 'postgresql-business-512'): string {
+  return `version: 1
+hosts:
+${hostsYaml(fleet)}consensus:
+  hosts: [db-3]
+addons:
+  orders:
+    plan: ${plan}
+    hosts: [db-1, db-2]
+    port: 31001
+`;
+}
+
 /** `docker` against one host's own engine, from the machine running the tests. */
 export function dockerOn(host: FleetHost, args: string[], input?: string): string {
   const r = spawnSync('docker', ['-H', host.dockerHost, ...args], { input, encoding: 'utf8' });

@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FLEET_STATE, type Fleet, dockerOn, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
+import { FLEET_STATE, type Fleet, dockerOn, fleetDown, fleetUp, haOrdersYaml, hostsYaml, psqlOn } from './fleet-harness.js';
 import { Workspace } from './harness.js';
 import pg from 'pg';
 import { postgresSettings } from '../../src/config/tiers.js';
@@ -19,18 +19,7 @@ const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
 
 let plan = 'postgresql-business-512';
 
-function config(): string {
-  return `version: 1
-hosts:
-${hostsYaml(fleet)}consensus:
-  hosts: [db-3]
-addons:
-  orders:
-    plan: ${plan}
-    hosts: [db-1, db-2]
-    port: 31001
-`;
-}
+const config = () => haOrdersYaml(fleet, plan);
 
 beforeAll(() => {
   fleet = fleetUp(3);

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Fleet, fleetDown, fleetUp, hostsYaml, psqlOn } from '../integration/fleet-harness.js';
+import { type Fleet, fleetDown, fleetUp, haOrdersYaml, psqlOn } from '../integration/fleet-harness.js';
 import { Workspace } from '../integration/harness.js';
 import { connectAny, longestGapMs, parseMultiHostUrl, runWriter } from '../integration/ha-writer.js';
 import { runCliAsync } from '../integration/ha-cli.js';
@@ -16,16 +16,7 @@ let fleet: Fleet;
 const ws = new Workspace();
 const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
 
-const config = () => `version: 1
-hosts:
-${hostsYaml(fleet)}consensus:
-  hosts: [db-3]
-addons:
-  orders:
-    plan: postgresql-business-512
-    hosts: [db-1, db-2]
-    port: 31001
-`;
+const config = () => haOrdersYaml(fleet);
 
 describe('a highly available add-on made before its links were encrypted', () => {
   beforeAll(() => {
