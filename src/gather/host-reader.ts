@@ -24,7 +24,7 @@ import { parseProbe, parseVolumeFiles, probeCommand, volumeFilesCommand, type Vo
 // the keystore, the files' hashes) then run together in one exec (batched-reads.ts).
 
 /** SHA-256 of files in one command; missing files are absent from the result. */
-async function sha256s(host: CommandRunner, paths: readonly string[]): Promise<Map<string, string>> {
+async function sha256s(host: Pick<CommandRunner, 'exec'>, paths: readonly string[]): Promise<Map<string, string>> {
   const r = await host.exec(`sha256sum ${paths.map(shq).join(' ')} 2>/dev/null; true`);
   const out = new Map<string, string>();
   for (const line of r.stdout.split('\n')) {

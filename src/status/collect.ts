@@ -12,11 +12,11 @@ import { catalogKey, isHighlyAvailable, memberHosts } from './members.js';
 import { readCatalogFigures } from './catalog.js';
 import { CatalogFiguresViaGather } from './catalog-via-gather.js';
 import type { DriftSummary, FleetStatus } from './model.js';
-import { parseProbe, probeCommand, secondProbeCommand, type ProbeAnswer } from './probe.js';
+import { parseProbe, probeCommand, probeTailCommand, type ProbeAnswer } from './probe.js';
 
-// Takes one sample of the fleet's status: per host, in parallel, the probe command (one SSH round trip) and,
-// alongside it, one catalog query per add-on over the same SSH connection; the backup listings from their
-// storage; and, when asked, the drift (the same read-only gather and diff as `dbform drift`). Never takes a
+// Takes one sample of the fleet's status: per host, in parallel, the probe's two commands (in one SSH round
+// trip, with the drift check's first reads) and one catalog query per add-on over the same SSH connection; the
+// backup listings from their storage; and, when asked, the drift (the same read-only gather and diff as `dbform drift`). Never takes a
 // host lock, never writes to a host.
 
 export interface CollectOptions {
@@ -45,17 +45,14 @@ async function probeHost(session: Session, host: string, addons: AddonConfig[], 
   // No PITR for a highly available add-on in this version: nothing for pgbackrest info to read.
   const probed = addons.map((a) => ({ name: a.name, dataDir: `${hostCfg.dataDir}/${a.name}`, pitr: a.backups.pitr && !isHighlyAvailable(a) }));
   // Through the host's batcher: the probe shares one exec with the keystore read and, with drift asked, the
-  // gather's first reads.
-  const r = await batchedReadsOf(live).exec(probeCommand());
+  // gather's first reads; its tail goes behind them, so that they are not held up by it (probe.ts).
+  const reads = batchedReadsOf(live);
+  const [r, tail] = await Promise.all([reads.exec(probeCommand()), reads.execLast(probeTailCommand(probed, sampleSeconds))]);
   if (r.code === 3) throw new Error(`the Docker engine does not answer (${r.stderr.trim().split('\n').slice(-1)[0] ?? ''})`);
-  if (r.code !== 0) throw new Error(`the status probe failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
-  // The second command waits on the host for the rest of the CPU window: its own exec, not the batcher's, so
-  // that no other read waits with it. It runs while the catalogs are read. (Opening its SSH session alongside
-  // the first, its script sent on stdin later, was measured: no gain on this fleet, two sessions at once set up
-  // more slowly.)
-  const r2 = await live.exec(secondProbeCommand(probed, r.stdout, sampleSeconds));
-  if (r2.code !== 0) throw new Error(`the status probe failed (exit ${r2.code}): ${r2.stderr.trim().split('\n').slice(-2).join(' ')}`);
-  return parseProbe(`${r.stdout}\n${r2.stdout}`, probed);
+  for (const { code, stderr } of [r, tail]) {
+    if (code !== 0) throw new Error(`the status probe failed (exit ${code}): ${stderr.trim().split('\n').slice(-2).join(' ')}`);
+  }
+  return parseProbe(`${r.stdout}\n${tail.stdout}`, probed);
 }
 
 /** The drift check's plan itself (the dashboard shows it), or why it could not be computed. */

@@ -5,15 +5,16 @@ import { shq } from '../util/shell.js';
 import type { CpuReading } from './cgroup.js';
 import { PROBE_AWK } from './probe-awk.js';
 
-// What `dbform status` runs on a host, in two commands. The first (sent with the drift check's first reads, in
-// one exec): the managed containers (one `docker inspect`), each one's cgroup files found through its main
-// process (/proc/PID/cgroup, so any cgroup driver and parent works) and a first CPU reading. The second, sent
-// on its own when the first answer is back, runs while the catalogs are read: the size on disk of each add-on's
-// data directory and its filesystem, for add-ons with PITR `pgbackrest info` in the running container, and the
-// second CPU reading, once the sampling window since the first has passed on the host (a `sleep` in the first
-// command, and its `du`, held back every read batched with it). Both only read: no file is written, no
-// container is created. The commands are built and their answers (concatenated) read by pure functions, so
-// the unit tests run on recorded answers.
+// What `dbform status` runs on a host, in two commands sent in the same batch as the drift check's first reads
+// (one exec, batched-reads.ts). The first, at the head of the batch: the managed containers (one `docker
+// inspect`), each one's cgroup files found through its main process (/proc/PID/cgroup, so any cgroup driver and
+// parent works) and a first CPU reading. The tail, behind every other read of the batch (`execLast`): the size on
+// disk of each add-on's data directory and its filesystem, the disk guard's status, for add-ons with PITR
+// `pgbackrest info` in the running container, and the second CPU reading once the sampling window has passed
+// (gather's reads between the two usually fill it; otherwise the tail waits for the rest). The batch hands each
+// result back as it ends, so the catalog logins that follow gather's reads go on while the tail runs. Both only
+// read: no file is written, no container is created. The commands are built and their answers (concatenated)
+// read by pure functions, so the unit tests run on recorded answers.
 
 export interface ProbedAddon {
   name: string;
@@ -56,51 +57,53 @@ const INSPECT_FORMAT =
 /** The inspect lines through the awk program: one process for every container's cgroup files. */
 const awkPass = (mode: string) => `printf '%s\\n' "$info" | awk -v v="$v" -v mode=${mode} ${shq(PROBE_AWK)}`;
 
+const CGROUP_VERSION = 'v=1; [ -f /sys/fs/cgroup/cgroup.controllers ] && v=2';
+
+/** `ids`: single instances and the Patroni members of highly available add-ons (not their gateways), in one
+ *  listing (`-a`: stopped ones too). */
+const listIds = (all: '-a' | '') =>
+  `all=$(docker ps ${all} --format '{{.ID}}:{{.Label "${MANAGED_LABEL}"}}:{{.Label "${HA_LABEL}"}}') && ids=$(printf '%s\\n' "$all" | awk -F: '$2 == "true" || $3 == "patroni" { print $1 }')`;
+
 /** The first command: the containers, their memory files and the first CPU reading. */
 export function probeCommand(): string {
-  const head = 'v=1; [ -f /sys/fs/cgroup/cgroup.controllers ] && v=2; echo "@@cgroup $v"';
-  // Single instances and the Patroni members of highly available add-ons (not their gateways), in one listing.
-  const listing = `docker ps -a --format '{{.ID}}:{{.Label "${MANAGED_LABEL}"}}:{{.Label "${HA_LABEL}"}}'`;
-  const list = `all=$(${listing}) || exit 3; ids=$(printf '%s\\n' "$all" | awk -F: '$2 == "true" || $3 == "patroni" { print $1 }'); info=''; [ -z "$ids" ] || info=$(docker inspect -f ${shq(INSPECT_FORMAT)} $ids) || exit 3`;
-  // The processes whose cgroups the second command reads again.
-  const pids = 'echo @@pids; printf \'%s\\n\' "$info" | while read -r pid addon rest; do [ "${pid:-0}" = 0 ] || echo "$pid $addon"; done';
-  return [head, list, awkPass('memory'), 'echo "@@clock0 $(date +%s%N)"', awkPass('cpu0'), pids, 'true'].join('\n');
+  const list = `${listIds('-a')} || exit 3; info=''; [ -z "$ids" ] || info=$(docker inspect -f ${shq(INSPECT_FORMAT)} $ids) || exit 3`;
+  return [CGROUP_VERSION, 'echo "@@cgroup $v"', list, awkPass('memory'), 'echo "@@clock0 $(date +%s%N)"', awkPass('cpu0'), 'true'].join('\n');
 }
 
-/** The second command, from the first one's answer: the data directories' size on disk and filesystem, the
- *  disk-full guard's status, `pgbackrest info` in the running containers with PITR, and then, once
- *  `sampleSeconds` have passed on the host since the first CPU reading (its clock0), the second reading of the
- *  same processes' cgroups (none without a first reading or a running container). */
-export function secondProbeCommand(addons: readonly ProbedAddon[], firstAnswer: string, sampleSeconds = 0.2): string {
+/** The tail command: the data directories' size on disk and filesystem, the disk-full guard's status,
+ *  `pgbackrest info` in the running containers with PITR, and the second CPU reading of the running containers
+ *  (none without one). The reading waits until `sampleSeconds` and a margin (for the first command's listing
+ *  before its reading) have passed since the batch's shell started: `$$` is that shell in every command of the
+ *  batch, and /proc/$$/stat has its start in clock ticks since boot, the unit of /proc/uptime. Sent alone, it
+ *  waits the whole window. */
+export function probeTailCommand(addons: readonly ProbedAddon[], sampleSeconds = 0.2): string {
   // One du and one df for every data directory (df's "file" column names the directory; du's last column too).
   const dirs = addons.map((a) => shq(`${a.dataDir}/pgdata`)).join(' ');
   const disk = addons.length ? [`echo @@du; du -s -B1 ${dirs} 2>/dev/null`, `echo @@df; df -B1 --output=size,avail,file ${dirs} 2>/dev/null`] : [];
   // The disk-full guard's last word (diskguard/settings.ts: beside the add-on's directory, in .diskguard/NAME).
   const guard = addons.map((a) => `echo ${shq(`@@guard ${a.name}`)}; cat ${shq(`${a.dataDir.slice(0, -a.name.length)}.diskguard/${a.name}/status`)} 2>/dev/null`);
-  // Only in a running container (docker exec would fail): the first answer says which ones run.
-  const first = parseProbe(firstAnswer, addons);
-  const pitr = addons.filter((a) => a.pitr && first.containers.get(a.name)?.running).map((a) => {
+  // The running containers' main processes ("PID ADDON -": the awk program's input lines).
+  const running = `info=''; if ${listIds('')} && [ -n "$ids" ]; then info=$(docker inspect -f ${shq(`{{.State.Pid}} ${ADDON_OF} -`)} $ids); fi`;
+  // Only in a running container (docker exec would fail).
+  const pitr = addons.filter((a) => a.pitr).map((a) => {
     const info = ['docker', 'exec', '-u', 'postgres', containerName(a.name), 'pgbackrest', `--stanza=${a.name}`, '--log-level-console=error', '--log-level-file=off', 'info', '--output=json'];
-    return `if out=$(${info.map(shq).join(' ')} 2>&1); then echo "@@pitr ${a.name} ok"; else echo "@@pitr ${a.name} failed"; fi; printf '%s\\n' "$out" | head -c 1000000`;
+    const isRunning = `printf '%s\\n' "$info" | awk -v a=${shq(a.name)} '$1 != 0 && $2 == a { f = 1 } END { exit !f }'`;
+    return `if ${isRunning}; then if out=$(${info.map(shq).join(' ')} 2>&1); then echo "@@pitr ${a.name} ok"; else echo "@@pitr ${a.name} failed"; fi; printf '%s\\n' "$out" | head -c 1000000; fi`;
   });
-  return [...disk, ...guard, ...pitr, ...cpuSecondReading(firstAnswer, sampleSeconds), 'true'].join('\n');
+  const cpu1 = `if [ -n "$info" ]; then ${windowWait(sampleSeconds)}; echo "@@clock1 $(date +%s%N)"; ${awkPass('cpu1')}; fi`;
+  return [CGROUP_VERSION, ...disk, ...guard, running, ...pitr, cpu1, 'true'].join('\n');
 }
 
-/** Waits on the host until the window since the first reading has passed, then reads the cgroups again. */
-function cpuSecondReading(firstAnswer: string, sampleSeconds: number): string[] {
-  const sections = sectionsOf(firstAnswer);
-  const clock0 = sections.find((s) => s.head[0] === 'clock0')?.head[1];
-  const pids = sections.find((s) => s.head[0] === 'pids')?.lines.filter((l) => /^\d+ \S+$/.test(l)) ?? [];
-  if (!clock0 || !/^\d+$/.test(clock0) || !pids.length) return [];
-  const v = sections.find((s) => s.head[0] === 'cgroup')?.head[1] === '1' ? 1 : 2;
-  const until = BigInt(clock0) + BigInt(Math.round(sampleSeconds * 1e9));
-  // "PID ADDON -": the awk program's input lines (it reads the JSON only for the memory pass).
-  const info = pids.map((l) => `${l} -`).join('\n');
+/** The first command's listing and inspect before its CPU reading: the tail's wait adds it to the window. */
+const WINDOW_MARGIN_SECONDS = 0.1;
+
+/** Waits until `sampleSeconds` and the margin have passed since the shell ($$) started; says how long. */
+export function windowWait(sampleSeconds: number): string {
   return [
-    `v=${v}; info=${shq(info)}`,
-    `left=$((${until} - $(date +%s%N))); if [ "$left" -gt 0 ]; then sleep "$((left / 1000000000)).$(printf %09d $((left % 1000000000)))"; fi`,
-    'echo "@@clock1 $(date +%s%N)"', awkPass('cpu1'),
-  ];
+    `start=$(sed 's/.*) //' /proc/$$/stat | cut -d' ' -f20)`,
+    `left=$(awk -v s="$start" -v hz="$(getconf CLK_TCK)" -v w=${sampleSeconds + WINDOW_MARGIN_SECONDS} '{ l = s / hz + w - $1; if (l < 0) l = 0; printf "%.3f", l }' /proc/uptime)`,
+    'echo "@@wait $left"; [ "$left" = 0.000 ] || sleep "$left"',
+  ].join('; ');
 }
 
 function sectionsOf(stdout: string): Array<{ head: string[]; raw: string; lines: string[] }> {

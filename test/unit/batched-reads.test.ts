@@ -2,9 +2,13 @@
 // back exactly its own output, error output and exit code.
 
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BatchedReads, type CommandRunner } from '../../src/gather/batched-reads.js';
+import { BatchOutput, BatchedReads, type CommandRunner } from '../../src/gather/batched-reads.js';
 import type { ExecResult } from '../../src/hosts/host.js';
+import { LocalHost } from '../../src/hosts/local.js';
 
 /** Runs commands in /bin/sh on this machine and records the execs. ($$ in a subshell is the script's shell.) */
 function shell(): CommandRunner & { execs: string[] } {
@@ -18,6 +22,10 @@ function shell(): CommandRunner & { execs: string[] } {
         // stdin closed at once, as the hosts' exec does for a command given no stdin.
         execFile('/bin/sh', ['-c', command], (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 255) : 0, stdout, stderr })).stdin!.end();
       }),
+    stream: (command: string) => {
+      execs.push(command);
+      return new LocalHost('here').stream(command);
+    },
   };
 }
 
@@ -65,8 +73,41 @@ describe('BatchedReads', () => {
     expect(killer.status).toBe('rejected');
     expect(after).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/^host here: a batched read ended before its command ran/) } });
 
-    const down = new BatchedReads({ name: 'down', exec: () => Promise.reject(new Error('host down: cannot run a command')) });
+    const refused = () => {
+      throw new Error('host down: cannot run a command');
+    };
+    const down = new BatchedReads({ name: 'down', exec: () => Promise.reject(new Error('host down: cannot run a command')), stream: refused });
     const results = await Promise.allSettled([down.exec('echo a'), down.exec('echo b')]);
     expect(results.map((r) => r.status === 'rejected' && (r.reason as Error).message)).toEqual(['host down: cannot run a command', 'host down: cannot run a command']);
+  });
+
+  it('hands each result back as soon as its command is over, and runs execLast commands after the others', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'batched-'));
+    try {
+      const reads = new BatchedReads(shell());
+      // The last command waits until the test has seen the first result: were results only handed back at the
+      // end of the exec, the first would never arrive and the test would time out.
+      const last = reads.execLast(`while [ ! -e ${dir}/go ]; do sleep 0.02; done; echo last`);
+      const first = reads.exec('echo first; echo "é" >&2');
+      const second = reads.exec('printf "two\\n\\n\\n" >&2; exit 7');
+      expect(await first).toEqual({ code: 0, stdout: 'first\n', stderr: 'é\n' });
+      expect(await second).toEqual({ code: 7, stdout: '', stderr: 'two\n\n\n' });
+      writeFileSync(join(dir, 'go'), '');
+      expect(await last).toEqual({ code: 0, stdout: 'last\n', stderr: '' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('BatchOutput', () => {
+  it('reads results split across chunks at any byte, and only complete end lines', () => {
+    const marker = '@@m';
+    const text = `a\n\n${marker} 0 0 \nb\n${marker} 1 2 ${Buffer.from('oops\n.').toString('base64')}\n`;
+    for (let cut = 0; cut <= text.length; cut++) {
+      const out = new BatchOutput(marker);
+      const results = [...out.push(text.slice(0, cut)), ...out.push(text.slice(cut))];
+      expect(results).toEqual([{ code: 0, stdout: 'a\n', stderr: '' }, { code: 2, stdout: 'b', stderr: 'oops\n' }]);
+    }
   });
 });

@@ -1,6 +1,7 @@
 // LiveHostReader on a scripted host: the keystore and the container list are read in one exec (batched-reads.ts),
 // and the keystore's answer still matters only for a running container.
 
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { LiveHostReader } from '../../src/gather/host-reader.js';
 import { pitrKind } from '../../src/resources/pitr/kind.js';
@@ -15,12 +16,20 @@ interface Pending {
   answer: (r: ExecResult) => void;
 }
 
-/** A host whose commands stay pending until the test answers them, in the order they were sent. */
+/** A host whose commands stay pending until the test answers them, in the order they were sent (a batch's
+ *  script is streamed: its answer is written to the stream's stdout, then the command ends). */
 function scriptedHost(): { host: Host; sent: Pending[] } {
   const sent: Pending[] = [];
   const host = {
     name: 'db-1',
     exec: (command: string) => new Promise<ExecResult>((answer) => sent.push({ command, answer })),
+    stream: (command: string) => {
+      const stdout = new PassThrough();
+      const done = new Promise<{ code: number; stderr: string }>((resolve) =>
+        sent.push({ command, answer: (r) => (stdout.end(r.stdout), resolve({ code: r.code, stderr: r.stderr })) }),
+      );
+      return { stdout, done };
+    },
   } as unknown as Host;
   return { host, sent };
 }
@@ -31,16 +40,15 @@ const flush = () => new Promise((r) => setTimeout(r, 0));
  *  key it contains, framed the way the script frames its commands' output. */
 function answerBatch(p: Pending, answers: Record<string, ExecResult>): string[] {
   const marker = /@@dbform-[0-9a-f]+/.exec(p.command)![0];
-  const commands = p.command.split(`' >&2\n(\n`).slice(1).map((part) => part.slice(0, part.indexOf('\n) </dev/null')));
+  const commands = p.command.split('$( (\n').slice(1).map((part) => part.slice(0, part.indexOf('\n) </dev/null')));
   let stdout = '';
-  let stderr = '';
   commands.forEach((c, i) => {
     const key = Object.keys(answers).find((k) => c.includes(k));
     if (key === undefined) throw new Error(`no answer for ${c}`);
-    stdout += `${answers[key]!.stdout}\n${marker} ${i} ${answers[key]!.code}\n`;
-    stderr += `\n${marker} ${i}\n${answers[key]!.stderr}`;
+    const stderr = Buffer.from(`${answers[key]!.stderr}.`).toString('base64');
+    stdout += `${answers[key]!.stdout}\n${marker} ${i} ${answers[key]!.code} ${stderr}\n`;
   });
-  p.answer({ code: 0, stdout, stderr });
+  p.answer({ code: 0, stdout, stderr: '' });
   return commands;
 }
 const ok = (stdout: string): ExecResult => ({ code: 0, stdout, stderr: '' });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cpuPercent, memoryFigures } from '../../src/status/cgroup.js';
-import { parseProbe, probeCommand, secondProbeCommand } from '../../src/status/probe.js';
+import { parseProbe, probeCommand, probeTailCommand, windowWait } from '../../src/status/probe.js';
 import { PROBE_AWK } from '../../src/status/probe-awk.js';
 import { shq } from '../../src/util/shell.js';
 
@@ -89,14 +89,12 @@ describe('cpuPercent', () => {
   });
 });
 
-describe('probeCommand', () => {
+describe('probeCommand and probeTailCommand', () => {
   const probed = [{ name: 'shop', dataDir: '/var/lib/dbform/shop', pitr: true }, { name: "o'dd", dataDir: "/data/o'dd", pitr: false }];
   const cmd = probeCommand();
-  const running = '{"addon":"shop","status":"running","running":true,"memory":268435456,"startedAt":"2026-11-30T12:01:02Z","image":"i"}';
-  const firstAnswer = `@@cgroup 2\n@@container ${running}\n@@clock0 1764504000000000000\n@@cpu0 shop 5000000000\n@@pids\n4242 shop\n`;
-  const second = secondProbeCommand(probed, firstAnswer, 0.3);
+  const tail = probeTailCommand(probed, 0.3);
 
-  it('reads the managed containers and their cgroups, and samples the CPU twice around the wait', () => {
+  it('reads the managed containers and their cgroups first, and the second CPU reading last, after the wait', () => {
     // Single instances and highly available add-ons' Patroni members (not their gateways), in one listing.
     expect(cmd).toContain(`docker ps -a --format '{{.ID}}:{{.Label "dbform.managed"}}:{{.Label "dbform.ha"}}'`);
     expect(cmd).toContain(`awk -F: '$2 == "true" || $3 == "patroni" { print $1 }'`);
@@ -104,44 +102,40 @@ describe('probeCommand', () => {
     expect(cmd).toContain('/proc/');
     expect(cmd).toContain('mode=cpu0');
     expect(cmd).not.toContain('mode=cpu1');
-    // The second reading waits until 0.3 s after the first one's clock, then reads the same process again.
-    expect(second).toContain(`left=$((${1764504000000000000n + 300000000n} - $(date +%s%N)))`);
-    expect(second.indexOf('sleep')).toBeLessThan(second.indexOf('mode=cpu1'));
-    expect(second).toContain("info='4242 shop -'");
-    expect(second).toContain('v=2;');
-    expect(second).toContain("du -s -B1 /var/lib/dbform/shop/pgdata '/data/o'\\''dd/pgdata'");
     expect(cmd.match(/\bdocker inspect\b/g)).toHaveLength(1); // one inspect for every container
-    expect(second).not.toMatch(/\bdocker inspect\b/);
-    expect(second).toContain('docker exec -u postgres dbform-shop pgbackrest --stanza=shop');
-    expect(second).not.toContain('--stanza=o');
+    // The tail lists the running ones again (it cannot see the first command's shell variables).
+    expect(tail).toContain(`docker ps  --format '{{.ID}}:{{.Label "dbform.managed"}}:{{.Label "dbform.ha"}}'`);
+    expect(tail.match(/\bdocker inspect\b/g)).toHaveLength(1);
+    expect(tail).toContain(windowWait(0.3));
+    expect(tail.indexOf('sleep')).toBeLessThan(tail.indexOf('mode=cpu1'));
+    expect(tail).toContain("du -s -B1 /var/lib/dbform/shop/pgdata '/data/o'\\''dd/pgdata'");
+    expect(tail).toContain('docker exec -u postgres dbform-shop pgbackrest --stanza=shop');
+    expect(tail).not.toContain('--stanza=o');
   });
 
-  it('runs pgbackrest info only in a running container', () => {
-    const stopped = firstAnswer.replace('"status":"running","running":true', '"status":"exited","running":false');
-    expect(secondProbeCommand(probed, stopped, 0.3)).not.toContain('pgbackrest');
+  it('runs pgbackrest info only in a running container (a main process in the listing of running ones)', () => {
+    const check = tail.slice(0, tail.indexOf('docker exec -u postgres dbform-shop'));
+    expect(check).toContain(`awk -v a=shop '$1 != 0 && $2 == a { f = 1 } END { exit !f }'`);
+    const isRunning = (info: string) => execFileSync('sh', ['-c', `info=${shq(info)}; printf '%s\\n' "$info" | awk -v a=shop '$1 != 0 && $2 == a { f = 1 } END { exit !f }' && echo yes || echo no`], { encoding: 'utf8' }).trim();
+    expect(isRunning('4242 shop -\n77 other -')).toBe('yes');
+    expect(isRunning('77 shopping -')).toBe('no');
+    expect(isRunning('')).toBe('no');
   });
 
-  it('the second reading waits on the host for what is left of the window, and only for that', () => {
-    const run = (clock0: bigint) => {
-      const t0 = Date.now();
-      // A process that does not exist: no reading, but the clock and the wait are the real ones.
-      const out = execFileSync('sh', ['-c', secondProbeCommand([], `@@cgroup 2\n@@clock0 ${clock0}\n@@pids\n999999999 shop\n`, 0.3)], { encoding: 'utf8' });
-      return { out, ms: Date.now() - t0 };
-    };
-    const nowNs = () => BigInt(Date.now()) * 1_000_000n;
-    const fresh = run(nowNs());
-    expect(fresh.ms).toBeGreaterThanOrEqual(250);
-    expect(fresh.out).toMatch(/^@@clock1 \d+\n$/);
-    expect(run(nowNs() - 5_000_000_000n).ms).toBeLessThan(250); // the window has passed already: no wait
+  it('the second reading waits for what is left of the window since the shell started, and only for that', () => {
+    const waited = (before: string) => Number(/^@@wait (\d+\.\d{3})$/m.exec(execFileSync('sh', ['-c', `${before}${windowWait(0.2)}`], { encoding: 'utf8' }))![1]);
+    const fresh = waited('');
+    expect(fresh).toBeGreaterThan(0);
+    expect(fresh).toBeLessThanOrEqual(0.3);
+    expect(waited('sleep 0.5; ')).toBe(0); // the window has passed already: no wait
   });
 
-  it('has no second reading to take without a first one or without a running container', () => {
-    expect(secondProbeCommand(probed, '@@cgroup 2\n@@clock0 1000\n@@pids\n', 0.2)).not.toContain('mode=cpu1');
-    expect(secondProbeCommand(probed, '@@cgroup 2\n@@pids\n4242 shop\n', 0.2)).not.toContain('mode=cpu1');
+  it('has no second reading to take without a running container', () => {
+    expect(tail).toContain(`if [ -n "$info" ]; then ${windowWait(0.3)}`);
   });
 
   it('only reads: no docker run, no redirection into a file, no write command', () => {
-    const shell = `${cmd}\n${second}`.split(shq(PROBE_AWK)).join('AWK');
+    const shell = `${cmd}\n${tail}`.split(shq(PROBE_AWK)).join('AWK');
     expect(shell).not.toMatch(/docker (run|rm|create|start|stop|kill)\b/);
     expect(shell.match(/>\s*(\S+)/g)!.every((r) => r === '>/dev/null' || r.startsWith('>&1'))).toBe(true); // only 2>/dev/null, 2>&1
     expect(shell).not.toMatch(/\b(rm|mv|cp|tee|touch|mkdir|chmod|chown)\b/);
