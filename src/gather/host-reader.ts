@@ -49,6 +49,18 @@ export class LiveHostReader implements HostReader {
     return paths.map((p) => found.has(p));
   });
 
+  private readonly certificates = new DataLoader<string, string | null>(async (paths) => {
+    // One command for every file asked in this tick: a header line per file, then its certificate blocks.
+    const blocks = `sed -n '/^-----BEGIN CERTIFICATE-----$/,/^-----END CERTIFICATE-----$/p'`;
+    const r = await this.reads.exec(`${paths.map((p, i) => `echo '@@ ${i}'; ${blocks} ${shq(p)} 2>/dev/null`).join('; ')}; true`);
+    const found = new Map<number, string>();
+    for (const section of r.stdout.split(/^@@ /m).slice(1)) {
+      const nl = section.indexOf('\n');
+      if (nl > 0 && section.slice(nl + 1).trim()) found.set(Number(section.slice(0, nl)), section.slice(nl + 1));
+    }
+    return paths.map((_, i) => found.get(i) ?? null);
+  });
+
   private readonly values = new DataLoader<string, Record<string, string> | null>(async (requests) => {
     // One command for every file asked in this tick: a header line per file that exists, then its lines
     // of the keys asked (grep on the host, so no other line crosses the connection).
@@ -123,6 +135,10 @@ export class LiveHostReader implements HostReader {
   async patroniMember(container: string, apiPort: number, member: string): Promise<PatroniMemberState | null> {
     const r = await this.reads.exec(patroniClusterCommand(container, apiPort));
     return r.code === 0 ? parsePatroniMember(r.stdout, member) : null;
+  }
+
+  certificate(path: string): Promise<string | null> {
+    return this.certificates.load(path);
   }
 
   fileHash(path: string): Promise<string | null> {

@@ -33,6 +33,10 @@ export interface HostReader {
   instance(desired: DesiredAddon): Promise<InstanceState>;
   /** A keystore entry. A secret: kinds compare with it and never put it in what they return. */
   secret(key: string): Promise<string | undefined>;
+  /** The PEM certificates in a file on the host (only its CERTIFICATE blocks cross the connection, so a key
+   *  file read by mistake sends nothing), null when there is none. Optional: recordings made before the
+   *  certificates of high availability were checked have none. */
+  certificate?(path: string): Promise<string | null>;
   /** Values of the named keys of a KEY=VALUE file on the host (null: no such file). Only those lines are
    *  read, on the host: a settings file can hold credentials that must not travel. */
   fileValues(path: string, keys: readonly string[]): Promise<Record<string, string> | null>;

@@ -2,11 +2,16 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLEET_STATE, type Fleet, dockerOn, fleetDown, fleetUp, haOrdersYaml, hostsYaml, psqlOn } from './fleet-harness.js';
-import { Workspace } from './harness.js';
+import { Workspace, expectEmptyPlan } from './harness.js';
 import pg from 'pg';
 import { postgresSettings } from '../../src/config/tiers.js';
 import { connectAny, longestGapMs, parseMultiHostUrl, runWriter, type Target } from './ha-writer.js';
 import { runCliAsync } from './ha-cli.js';
+import { replaceInContainer, servedCertDaysLeft } from './served-cert.js';
+import { haPorts } from '../../src/config/ha-check.js';
+import { ETCD_CLIENT_PORT } from '../../src/resources/ha/render.js';
+import { fleetCa } from '../../src/resources/tls/ca.js';
+import { type CertUsage, inspectCert, issueServerCert } from '../../src/resources/tls/server-cert.js';
 
 // A highly available business add-on on the real fleet: Patroni members on db-1 and db-2, etcd on db-3,
 // a gateway (HAProxy) on each member. A writer commits one row at a time through DATABASE_URL while the
@@ -267,6 +272,39 @@ describe('a highly available business add-on', () => {
     }
     expect(plaintext).toMatch(/no encryption/);
     expect(await attempt({ ca, servername: undefined })).toBe(true);
+  });
+
+  it('renews certificates due within 30 days without a restart: the plan says so, the members and etcd then serve new ones', async () => {
+    const ca = await fleetCa(ws.env.DBFORM_MASTER_KEY!);
+    const issuedAgo340 = new Date(Date.now() - 340 * 86_400_000); // 25 days left
+    const reissue = async (h: string, container: string, file: 'server' | 'member', usages: CertUsage[]) => {
+      const current = inspectCert(dockerOn(host(h), ['exec', container, 'cat', `/var/lib/dbform/tls/${file}.crt`]), ca.publicKeyPem)!;
+      const { certPem, keyPem } = await issueServerCert(ca, 'due', current.names, issuedAgo340, usages);
+      replaceInContainer(host(h), container, `/var/lib/dbform/tls/${file}.key`, keyPem);
+      replaceInContainer(host(h), container, `/var/lib/dbform/tls/${file}.crt`, certPem);
+    };
+    await reissue('db-2', 'dbform-orders', 'server', ['server']);
+    await reissue('db-3', 'dbform-etcd', 'member', ['server', 'client']);
+    const started = () => ['db-2', 'db-3'].map((h) => dockerOn(host(h), ['inspect', '-f', '{{.State.StartedAt}}', h === 'db-2' ? 'dbform-orders' : 'dbform-etcd']));
+    const before = started();
+    const plan = ws.run(['plan']);
+    expect(plan.stdout).toMatch(/~ addon\.orders\.patroni\.db-2[\s\S]*server\.crt expires on/);
+    expect(plan.stdout).toMatch(/~ consensus\.etcd\.db-3[\s\S]*member\.crt expires on/);
+    expect(plan.stdout).not.toMatch(/FAILOVER|RESTART|addon\.orders\.patroni\.db-1/);
+    const apply = ws.run(['apply', '--auto-approve']);
+    expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+    expectEmptyPlan(ws);
+    expect(started()).toEqual(before); // reloaded, not restarted
+    const ports = haPorts(31001);
+    // Patroni handles the SIGHUP at once; give PostgreSQL's reload a moment.
+    const deadline = Date.now() + 10_000;
+    const served = () => [servedCertDaysLeft(host('db-2').address, ports.api), servedCertDaysLeft(host('db-2').address, ports.postgres, 'postgres'), servedCertDaysLeft(host('db-3').address, ETCD_CLIENT_PORT)];
+    let days = served();
+    while (!days.every((d) => d > 360) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      days = served();
+    }
+    expect(days.map((d) => Math.round(d))).toEqual([365, 365, 365]);
   });
 
   it('deletes the members, gateways and consensus store once the add-on leaves the file', () => {

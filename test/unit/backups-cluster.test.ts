@@ -126,7 +126,7 @@ describe('backups of a highly available add-on', () => {
   });
 
   it('the members run with hot_standby_feedback, and the default standby delay, so a dump on the replica is not cancelled by vacuum', () => {
-    for (const m of patroniPlacements(config(S3))) {
+    for (const m of patroniPlacements(config(S3), ctx)) {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed YAML document, read by path
       const yml = parse(m.desired.spec.files['patroni.yml']!) as any;
       expect(yml.postgresql.parameters).toMatchObject({ hot_standby_feedback: 'on', max_standby_streaming_delay: '30s' });

@@ -3,6 +3,7 @@ import type { DesiredAddon, DesiredRole, ObservedCatalog, ObservedContainer, Obs
 import { PRIVILEGES, isWriter } from '../../src/resources/grants/privileges.js';
 import { scramVerifier } from '../../src/resources/users/scram.js';
 import { renderHba } from '../../src/resources/hba/hba.js';
+import type { DesiredContext } from '../../src/resources/kind.js';
 
 export function role(name: string, access: DesiredRole['access']): DesiredRole {
   return {
@@ -112,3 +113,6 @@ export function syncedCatalog(d: DesiredAddon, tables = 3, seqs = 1): ObservedCa
 export const THREE_HOSTS_YAML = ['db-1', 'db-2', 'db-3']
   .map((h, i) => `  ${h}:\n    address: 10.77.0.1${i + 1}\n    hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n    identityFile: ~/.ssh/id_ed25519\n`)
   .join('');
+
+/** What desired-state builders get besides the config, for tests that do not check certificates. */
+export const DESIRED_CTX: DesiredContext = { caPublicKeyPem: '', now: new Date('2026-11-30T00:00:00Z'), backupRecipient: () => 'age1recipient' };

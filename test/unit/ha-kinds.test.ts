@@ -14,7 +14,7 @@ import { GATEWAY_STATS_SOCKET, dcsParameters } from '../../src/resources/ha/rend
 import { postgresSettings } from '../../src/config/tiers.js';
 import { undeclaredHa } from '../../src/resources/ha/undeclared.js';
 import type { HostReader } from '../../src/resources/reader.js';
-import { THREE_HOSTS_YAML } from './fixtures.js';
+import { DESIRED_CTX, THREE_HOSTS_YAML } from './fixtures.js';
 
 // The high-availability kinds on plain data: what they render, how they diff, what the plan notes say.
 
@@ -34,7 +34,7 @@ addons:
 const config = loadConfig('databases.yaml', YAML);
 
 describe('Patroni members', () => {
-  const members = patroniPlacements(config);
+  const members = patroniPlacements(config, DESIRED_CTX);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed YAML document, read by path
   const yml = parse(members[0]!.desired.spec.files['patroni.yml']!) as Record<string, any>;
 
@@ -180,7 +180,7 @@ describe("a member's role and lag", () => {
   });
 
   it('is a note of the plan, and an unhealthy member a warning', () => {
-    const placed = patroniPlacements(config)[1]!;
+    const placed = patroniPlacements(config, DESIRED_CTX)[1]!;
     const container = { name: 'dbform-orders', role: 'patroni', addon: 'orders', spec: '', running: true, status: 'running', dir: '/var/lib/dbform/orders', imageId: null, tagImageId: null };
     const replica = { container, files: {}, member: parsePatroniMember(cluster, 'db-2') };
     expect(patroniKind.notes!(placed, replica)).toEqual(['add-on orders: db-1 is the synchronous replica (streaming, lag 4 MB)']);
@@ -190,7 +190,7 @@ describe("a member's role and lag", () => {
   });
 
   it('restarts, with a switchover, a member whose settings wait for a restart; nothing for one up to date', () => {
-    const placed = patroniPlacements(config)[1]!;
+    const placed = patroniPlacements(config, DESIRED_CTX)[1]!;
     const spec = placed.desired.spec;
     const container = { name: spec.name, role: 'patroni', addon: 'orders', spec: specHash(spec), running: true, status: 'running', dir: spec.dir, imageId: IMAGE_ID, tagImageId: IMAGE_ID };
     const member = parsePatroniMember(cluster, 'db-2')!;

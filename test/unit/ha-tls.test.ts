@@ -11,7 +11,7 @@ import { etcdKind } from '../../src/resources/etcd/kind.js';
 import { patroniKind } from '../../src/resources/patroni/kind.js';
 import { fleetCa } from '../../src/resources/tls/ca.js';
 import { issueServerCert } from '../../src/resources/tls/server-cert.js';
-import { THREE_HOSTS_YAML } from './fixtures.js';
+import { DESIRED_CTX, THREE_HOSTS_YAML } from './fixtures.js';
 
 // Every link of high availability is TLS with the fleet CA: what the renderers say on plain data, and how
 // the plan moves a cluster made before (plain http) to TLS.
@@ -31,7 +31,7 @@ const CA = '/var/lib/dbform/tls/root.crt';
 const IMAGE_ID = `sha256:${'1'.repeat(64)}`;
 
 describe('etcd over TLS', () => {
-  const [etcd] = etcdPlacements(config);
+  const [etcd] = etcdPlacements(config, DESIRED_CTX);
   const cmd = etcd!.desired.spec.command;
   const flag = (name: string) => cmd[cmd.indexOf(name) + 1];
 
@@ -56,14 +56,14 @@ describe('etcd over TLS', () => {
     expect(moving!.steps[0]).toMatchObject({ type: 'etcd.ensure', tlsNames: ['10.77.0.13', 'db-3', '127.0.0.1'] });
     const [again] = etcdKind.diff(etcd!, { ...old, hasCert: true });
     expect(again!.hazards[0]!.message).not.toContain('TLS');
-    const three = etcdPlacements(loadConfig('databases.yaml', YAML.replace('hosts: [db-3]', 'hosts: [db-1, db-2, db-3]')))[0]!;
+    const three = etcdPlacements(loadConfig('databases.yaml', YAML.replace('hosts: [db-3]', 'hosts: [db-1, db-2, db-3]')), DESIRED_CTX)[0]!;
     const [unhandled] = etcdKind.diff(three, { ...old, container: { ...old.container, dir: three.desired.spec.dir }, hasCert: false });
     expect(unhandled!.hazards[0]!.message).toContain('a store of 3 members made before keeps its members\' recorded http:// peer addresses');
   });
 });
 
 describe("Patroni's REST API, its link to etcd and replication over TLS", () => {
-  const [db1, db2] = patroniPlacements(config);
+  const [db1, db2] = patroniPlacements(config, DESIRED_CTX);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed YAML document, read by path
   const yml = parse(db1!.desired.spec.files['patroni.yml']!) as Record<string, any>;
 

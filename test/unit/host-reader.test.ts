@@ -1,7 +1,11 @@
 // LiveHostReader on a scripted host: the keystore and the container list are read in one exec (batched-reads.ts),
 // and the keystore's answer still matters only for a running container.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { LocalHost } from '../../src/hosts/local.js';
 import { describe, expect, it } from 'vitest';
 import { LiveHostReader } from '../../src/gather/host-reader.js';
 import { pitrKind } from '../../src/resources/pitr/kind.js';
@@ -116,5 +120,26 @@ describe('pitr gather through LiveHostReader', () => {
     expect(hashing).toHaveLength(1);
     expect(hashing[0]).toContain(d.pitr.cipherPath);
     expect(hashing[0]).toContain(d.pitr.cronPath);
+  });
+});
+
+describe('LiveHostReader.certificate', () => {
+  it('reads only the certificate blocks of files (a key never crosses), in one command per tick', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'certs-'));
+    try {
+      const certBlock = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+      writeFileSync(join(dir, 'server.crt'), `subject=CN=x\n${certBlock}`);
+      writeFileSync(join(dir, 'both.pem'), `-----BEGIN PRIVATE KEY-----\nSECRET\n-----END PRIVATE KEY-----\n${certBlock}`);
+      writeFileSync(join(dir, 'server.key'), '-----BEGIN PRIVATE KEY-----\nSECRET\n-----END PRIVATE KEY-----\n');
+      const local = new LocalHost('here');
+      const execs: string[] = [];
+      const host = { name: 'here', exec: (c: string) => (execs.push(c), local.exec(c)), stream: (c: string) => local.stream(c) } as unknown as Host;
+      const read = reader(host);
+      const got = await Promise.all(['server.crt', 'both.pem', 'server.key', 'missing.crt'].map((f) => read.certificate(join(dir, f))));
+      expect(got).toEqual([certBlock, certBlock, null, null]);
+      expect(execs).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

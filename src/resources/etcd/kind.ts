@@ -1,11 +1,13 @@
-import type { Executor } from '../../apply/context.js';
+import type { ApplyContext, Executor } from '../../apply/context.js';
+import type { Step } from '../../plan/types.js';
 import type { ResourceKind } from '../kind.js';
 import type { Hazard } from '../../plan/types.js';
 import { etcdPlacements } from '../ha/desired.js';
 import { diffHaContainer } from '../ha/diff.js';
-import { gatherHaUnit } from '../ha/gather-unit.js';
+import { gatherCerts, gatherHaUnit } from '../ha/gather-unit.js';
+import { certRenewalReasons, etcdCertWants } from '../ha/cert-check.js';
 import { removalChange, removeHaContainer, undeclaredHa } from '../ha/undeclared.js';
-import type { DesiredEtcd, ObservedEtcd } from '../ha/model.js';
+import type { DesiredEtcd, HaContainerSpec, ObservedEtcd } from '../ha/model.js';
 import { ETCD_CLIENT_PORT, PATRONI_TIMING } from '../ha/render.js';
 import { prepareDir, startContainer, stepSpec, waitForHttp } from '../ha/run-container.js';
 import { ensureCaFile, ensureCert } from '../ha/certs.js';
@@ -16,16 +18,25 @@ import { stringList } from '../ha/step-fields.js';
 // primary. A fleet resource: one placement per host of `consensus.hosts`, keyed "etcd@HOST". Its clients and
 // peers talk TLS and must show a certificate of the fleet CA (ha/render.ts, etcdCommand).
 
+/** The fleet CA and the member's certificate, issued when missing, another CA's, lacking a name, or with under
+ *  30 days left. */
+async function memberCert(step: Step, ctx: ApplyContext, spec: HaContainerSpec): Promise<void> {
+  await ensureCaFile(ctx, spec.dir);
+  await ensureCert(ctx, spec.dir, { file: ETCD_MEMBER_CERT, subject: `etcd ${ctx.host.name}`, names: stringList(step, 'tlsNames'), usages: ['server', 'client'] });
+}
+
 const ensure: Executor = async (step, ctx) => {
   const spec = stepSpec(step);
   await prepareDir(ctx, spec);
-  await ensureCaFile(ctx, spec.dir);
-  const host = ctx.host.name;
-  await ensureCert(ctx, spec.dir, { file: ETCD_MEMBER_CERT, subject: `etcd ${host}`, names: stringList(step, 'tlsNames'), usages: ['server', 'client'] });
+  await memberCert(step, ctx, spec);
   await startContainer(ctx, spec, false);
   // /health answers 200 once the members have elected a leader (the others start on their hosts meanwhile).
   await waitForHttp(ctx, spec, `https://127.0.0.1:${ETCD_CLIENT_PORT}/health`, 'the consensus store (etcd) is not healthy', etcdCurlTls(ETCD_MEMBER_CERT));
 };
+
+/** etcd reads its certificate files again for every new connection (its TLS listener loads them per
+ *  handshake): writing them is enough, no restart. The next plan reads them back. */
+const renewCerts: Executor = async (step, ctx) => memberCert(step, ctx, stepSpec(step));
 
 function restartHazard(host: string, members: number, observed: ObservedEtcd): Hazard {
   const message = `the etcd member on ${host} restarts: with a single member, no failover can happen meanwhile`;
@@ -49,10 +60,11 @@ export const etcdKind: ResourceKind<DesiredEtcd, ObservedEtcd> = {
   reads: 'host',
   desired: etcdPlacements,
   async gather(read, placed) {
-    const [unit, cert] = await Promise.all([gatherHaUnit(read, placed.desired.spec), read.fileHash(`${placed.desired.spec.dir}/tls/member.crt`)]);
-    return { ...unit, hasCert: cert !== null };
+    const dir = placed.desired.spec.dir;
+    const [unit, cert, certs] = await Promise.all([gatherHaUnit(read, placed.desired.spec), read.fileHash(`${dir}/tls/member.crt`), gatherCerts(read, dir, etcdCertWants(placed.desired))]);
+    return { ...unit, hasCert: cert !== null, certs };
   },
-  undeclared: async (read, declared) => (await undeclaredHa(read, declared, 'etcd')).map((u) => ({ ...u, observed: { ...u.observed, hasCert: true } })),
+  undeclared: async (read, declared) => (await undeclaredHa(read, declared, 'etcd')).map((u) => ({ ...u, observed: { ...u.observed, hasCert: true, certs: {} } })),
   diff: (placed, observed) =>
     !placed.desired
       ? removalChange(placed, observed, `consensus.etcd.${placed.host}`, 'etcd')
@@ -62,11 +74,15 @@ export const etcdKind: ResourceKind<DesiredEtcd, ObservedEtcd> = {
           stepType: 'etcd.ensure',
           step: { tlsNames: placed.desired.tlsNames },
           restartHazard: restartHazard(placed.host, placed.desired.members.length, observed),
+          renew: {
+            reasons: certRenewalReasons(etcdCertWants(placed.desired), observed.certs ?? {}, placed.desired.certCheck.caPublicKeyPem, new Date(placed.desired.certCheck.now)),
+            stepType: 'etcd.renew-certs',
+          },
         }),
   warnings: (placed) =>
     placed.desired.members.length === 1
       ? [`the consensus store has one member (${placed.host}): fine for a test fleet, but while ${placed.host} is down no failover can happen; declare 3 hosts under consensus.hosts`]
       : [],
-  executors: { 'etcd.ensure': ensure, 'ha.remove': removeHaContainer },
+  executors: { 'etcd.ensure': ensure, 'etcd.renew-certs': renewCerts, 'ha.remove': removeHaContainer },
   hazards: ['RESTART'],
 };

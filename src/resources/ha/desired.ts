@@ -1,7 +1,7 @@
 import { haPorts } from '../../config/ha-check.js';
 import { lookupPlan, postgresSettings } from '../../config/tiers.js';
 import type { AddonConfig, Config, HostConfig } from '../../config/types.js';
-import type { Placed } from '../kind.js';
+import type { DesiredContext, Placed } from '../kind.js';
 import { containerName, superuserKey } from '../desired.js';
 import { logSettings } from '../container/log-settings.js';
 import type { DesiredEtcd, DesiredGateway, DesiredPatroni } from './model.js';
@@ -34,12 +34,14 @@ function consensusMembers(config: Config): Member[] {
   return (config.consensus?.hosts ?? []).map((h) => member(config, h));
 }
 
+const certCheck = (ctx: DesiredContext) => ({ caPublicKeyPem: ctx.caPublicKeyPem, now: ctx.now.toISOString() });
+
 /** Where Patroni finds etcd (its client URLs), for the plan and tests. */
 export function consensusEndpoints(config: Config): string[] {
   return consensusMembers(config).map((m) => `${m.address}:${ETCD_CLIENT_PORT}`);
 }
 
-export function etcdPlacements(config: Config): Placed<DesiredEtcd>[] {
+export function etcdPlacements(config: Config, ctx: DesiredContext): Placed<DesiredEtcd>[] {
   const members = consensusMembers(config);
   // Only a fleet with a highly available add-on runs a consensus store.
   if (!config.addons.some(isHighlyAvailable)) return [];
@@ -50,6 +52,7 @@ export function etcdPlacements(config: Config): Placed<DesiredEtcd>[] {
     desired: {
       members: members.map((x) => x.name),
       tlsNames: [m.address, m.name, '127.0.0.1'],
+      certCheck: certCheck(ctx),
       spec: {
         role: 'etcd',
         addon: '',
@@ -89,7 +92,7 @@ function memberParameters(addon: AddonConfig): Record<string, string> {
 /** A member's REST API, as the other members and dbform reach it. */
 export const patroniApi = (m: Member, port: number): string => `https://${m.address}:${port}`;
 
-function patroniPlacement(config: Config, addon: AddonConfig, members: Member[], self: Member, preferred: boolean): Placed<DesiredPatroni> {
+function patroniPlacement(config: Config, ctx: DesiredContext, addon: AddonConfig, members: Member[], self: Member, preferred: boolean): Placed<DesiredPatroni> {
   const ports = haPorts(addon.port);
   const patroniYml = patroniConfig({
     addon: addon.name, self, members, consensus: consensusMembers(config), postgresPort: ports.postgres, apiPort: ports.api,
@@ -118,14 +121,15 @@ function patroniPlacement(config: Config, addon: AddonConfig, members: Member[],
       // 127.0.0.1: dbform and the backup program call each member's REST API on loopback, over HTTPS.
       tlsNames: [...new Set([...members.flatMap((m) => [m.address, m.name]), '127.0.0.1'])],
       superuserKey: superuserKey(addon.name),
+      certCheck: certCheck(ctx),
     },
   };
 }
 
-export function patroniPlacements(config: Config): Placed<DesiredPatroni>[] {
+export function patroniPlacements(config: Config, ctx: DesiredContext): Placed<DesiredPatroni>[] {
   return config.addons.filter(isHighlyAvailable).flatMap((addon) => {
     const members = addon.hosts.map((h) => member(config, h));
-    return members.map((self, i) => patroniPlacement(config, addon, members, self, i === 0));
+    return members.map((self, i) => patroniPlacement(config, ctx, addon, members, self, i === 0));
   });
 }
 

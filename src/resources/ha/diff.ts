@@ -1,10 +1,12 @@
 import type { Attrs, Change, Hazard } from '../../plan/types.js';
 import type { HaContainerSpec, ObservedHaUnit } from './model.js';
 import { fileHashes, specHash } from './spec-hash.js';
+import { VALIDITY_DAYS } from '../tls/server-cert.js';
 
 // Pure: a container of high availability, desired against observed -> at most one change: create it, make it
-// again from a changed spec (or changed files, when it cannot reload them), rewrite files it reloads, or
-// start it again (also when its image name now points to a rebuilt image: a minor upgrade).
+// again from a changed spec (or changed files, when it cannot reload them), rewrite files it reloads, start it
+// again (also when its image name now points to a rebuilt image: a minor upgrade), or renew its certificates
+// (making it again renews them too, so that is checked last).
 
 export interface HaDiffInput {
   address: string;
@@ -16,6 +18,8 @@ export interface HaDiffInput {
   restartHazard?: Hazard;
   /** The step that rewrites changed files and has the container reload them, when it can. */
   reload?: { stepType: string; hazard?: Hazard };
+  /** Why its certificates must be issued again (ha/cert-check.ts), and the step that does it without a restart. */
+  renew?: { reasons: string[]; stepType: string };
 }
 
 const short = (id: string | null) => (id ?? '').replace(/^sha256:/, '').slice(0, 12);
@@ -56,6 +60,13 @@ export function diffHaContainer(placed: { host: string; addon: string }, spec: H
       after: { files: changedFiles.map((f) => `${f} ${want[f]!.slice(0, 12)}`) },
       hazards: input.reload.hazard ? [input.reload.hazard] : [],
       steps: [{ type: input.reload.stepType, spec: spec as never }],
+    }];
+  }
+  if (input.renew?.reasons.length) {
+    return [{
+      ...base, action: 'update', reason: `certificates issued again by the fleet CA, without a restart: ${input.renew.reasons.join('; ')}`,
+      before: { certificates: input.renew.reasons }, after: { certificates: `valid ${VALIDITY_DAYS} days` }, hazards: [],
+      steps: [{ ...steps[0]!, type: input.renew.stepType }],
     }];
   }
   return [];

@@ -68,6 +68,15 @@ export interface ObservedHaUnit {
 export interface ObservedPatroni extends ObservedHaUnit {
   /** null when Patroni's API did not answer (stopped, starting). */
   member: PatroniMemberState | null;
+  /** Its certificates as read on the host, by path in the container (null: missing; absent: not read). */
+  certs?: Record<string, string | null>;
+}
+
+/** What the certificates of a container of high availability are checked against (ha/cert-check.ts). */
+export interface CertCheck {
+  caPublicKeyPem: string;
+  /** When the plan is made (ISO): a certificate with under 30 days left from then is renewed. */
+  now: string;
 }
 
 export interface DesiredPatroni {
@@ -83,6 +92,7 @@ export interface DesiredPatroni {
   tlsNames: string[];
   /** Keystore entry of the add-on's superuser password (the same on every member: derived, see apply). */
   superuserKey: string;
+  certCheck: CertCheck;
 }
 
 export interface DesiredEtcd {
@@ -91,11 +101,14 @@ export interface DesiredEtcd {
   members: string[];
   /** Names and addresses its certificate covers (its peers and Patroni reach it by address). */
   tlsNames: string[];
+  certCheck: CertCheck;
 }
 
 export interface ObservedEtcd extends ObservedHaUnit {
   /** Whether it has its certificate: an etcd made before dbform encrypted the consensus store has none. */
   hasCert: boolean;
+  /** Its certificate as read on the host (see ObservedPatroni.certs). */
+  certs?: Record<string, string | null>;
 }
 
 export interface DesiredGateway {

@@ -54,6 +54,12 @@ async function prepareMember(step: Step, ctx: ApplyContext, spec: HaContainerSpe
   if ((await ctx.keystore.get(superuserKey)) !== superuser) await ctx.keystore.set(superuserKey, superuser);
   const replication = ctx.keystore.derivedPassword(`addon/${spec.addon}/replication`);
   await prepareDir(ctx, spec, `PATRONI_SUPERUSER_PASSWORD=${superuser}\nPATRONI_REPLICATION_PASSWORD=${replication}\n`);
+  await memberCerts(step, ctx, spec);
+}
+
+/** The fleet CA, the member's server certificate (PostgreSQL, the REST API) and its client certificate for
+ *  etcd, each issued when missing, another CA's, lacking a name, or with under 30 days left. */
+async function memberCerts(step: Step, ctx: ApplyContext, spec: HaContainerSpec): Promise<void> {
   await ensureCaFile(ctx, spec.dir);
   await ensureCert(ctx, spec.dir, { file: MEMBER_CERT, subject: spec.addon, names: stringList(step, 'tlsNames'), usages: ['server'] });
   const member = field<string>(step, 'member', 'string');
@@ -157,6 +163,16 @@ const reload: Executor = async (step, ctx) => {
   await run(ctx.host, `reloading ${spec.name}`, `docker kill -s HUP ${shq(spec.name)} >/dev/null`);
 };
 
+/** Issues the member's certificates again, without a restart: on SIGHUP Patroni loads its REST API's
+ *  certificate again when the one on disk changed, and has PostgreSQL reload its configuration, with its server
+ *  certificate (Patroni 3.0's reload_config). Its next connection to etcd shows the new client certificate. */
+const renewCerts: Executor = async (step, ctx) => {
+  const spec = stepSpec(step);
+  await memberCerts(step, ctx, spec);
+  ctx.progress(`reloading ${spec.name} with its new certificates`);
+  await run(ctx.host, `reloading ${spec.name}`, `docker kill -s HUP ${shq(spec.name)} >/dev/null`);
+};
+
 /** Removes a member, and its cluster's state in the consensus store (Patroni keeps it there, and an add-on made
  *  again with the same name would wait for a leader that no longer exists instead of starting afresh). */
 const remove: Executor = async (step, ctx) => {
@@ -176,4 +192,4 @@ const remove: Executor = async (step, ctx) => {
   await removeHaContainer(step, ctx);
 };
 
-export const patroniExecutors: Record<string, Executor> = { 'patroni.ensure': ensure, 'patroni.reload': reload, 'patroni.remove': remove };
+export const patroniExecutors: Record<string, Executor> = { 'patroni.ensure': ensure, 'patroni.reload': reload, 'patroni.renew-certs': renewCerts, 'patroni.remove': remove };

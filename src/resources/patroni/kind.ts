@@ -2,7 +2,8 @@ import type { ResourceKind } from '../kind.js';
 import type { Change, Hazard } from '../../plan/types.js';
 import { patroniPlacements } from '../ha/desired.js';
 import { diffHaContainer } from '../ha/diff.js';
-import { gatherHaUnit } from '../ha/gather-unit.js';
+import { gatherCerts, gatherHaUnit } from '../ha/gather-unit.js';
+import { certRenewalReasons, patroniCertWants } from '../ha/cert-check.js';
 import { removalChange, undeclaredHa } from '../ha/undeclared.js';
 import type { DesiredPatroni, ObservedPatroni } from '../ha/model.js';
 import { patroniExecutors } from './apply.js';
@@ -53,12 +54,12 @@ export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
   reads: 'host',
   desired: patroniPlacements,
   async gather(read, placed) {
-    const unit = await gatherHaUnit(read, placed.desired.spec);
+    const [unit, certs] = await Promise.all([gatherHaUnit(read, placed.desired.spec), gatherCerts(read, placed.desired.spec.dir, patroniCertWants(placed.desired, placed.host))]);
     const c = unit.container;
     const member = c?.running && read.patroniMember ? await read.patroniMember(c.name, placed.desired.apiPort, placed.host) : null;
-    return { ...unit, member };
+    return { ...unit, member, certs };
   },
-  undeclared: async (read, declared) => (await undeclaredHa(read, declared, 'patroni')).map((u) => ({ ...u, observed: { ...u.observed, member: null } })),
+  undeclared: async (read, declared) => (await undeclaredHa(read, declared, 'patroni')).map((u) => ({ ...u, observed: { ...u.observed, member: null, certs: {} } })),
   diff: (placed, observed) => {
     const desired = placed.desired;
     if (!desired) {
@@ -80,6 +81,10 @@ export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
         hazard: { code: 'ACCESS_CHANGE', message: `who may connect to ${placed.addon}, or its settings, change on ${placed.host} (reloaded, no restart)` },
       },
       restartHazard: failover,
+      renew: {
+        reasons: certRenewalReasons(patroniCertWants(desired, placed.host), observed.certs ?? {}, desired.certCheck.caPublicKeyPem, new Date(desired.certCheck.now)),
+        stepType: 'patroni.renew-certs',
+      },
     });
     return changes.length || !observed.member?.pendingRestart ? changes : [pendingRestart({ ...placed, desired }, observed, failover)];
   },
