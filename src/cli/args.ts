@@ -102,6 +102,14 @@ function parseFor(spec: CommandSpec, args: string[]): { values: Values; position
   return { values: parsed.values as Values, positionals: got };
 }
 
+/** `--host HOST` of logs and queries: one member or read replica of the add-on (checked against the file later). */
+function onHost(v: Values): { host?: string } {
+  const host = str(v.host);
+  if (host === undefined) return {};
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(host)) throw new UsageError(`--host must be a host's name in the file, got ${host}`);
+  return { host };
+}
+
 function invocation(spec: CommandSpec, v: Values, args: string[]): Invocation {
   const file = str(v.file) ?? DEFAULT_FILE;
   const [command, action] = spec.name.split(' ') as [string, string | undefined];
@@ -124,7 +132,7 @@ function invocation(spec: CommandSpec, v: Values, args: string[]): Invocation {
         ignoreWindow: v['ignore-window'] === true,
       };
     case 'logs':
-      return { command, file, addon: args[0]!, sinceSeconds: duration(str(v.since) ?? '1h', '--since'), follow: v.follow === true, slow: v.slow === true };
+      return { command, file, addon: args[0]!, sinceSeconds: duration(str(v.since) ?? '1h', '--since'), follow: v.follow === true, slow: v.slow === true, ...onHost(v) };
     case 'output':
       if (args[1] !== undefined && v['read-replica'] !== true) throw new UsageError(`output: HOST (${args[1]}) names a read replica: add --read-replica`);
       return { command, file, addon: args[0]!, user: str(v.user), all: v.all === true, ca: v.ca === true, ...(v['read-replica'] === true && { readReplica: true }), ...(args[1] !== undefined && { replicaHost: args[1] }) };
@@ -141,7 +149,7 @@ function invocation(spec: CommandSpec, v: Values, args: string[]): Invocation {
       return { command, file, addon: args[0], format: listFormat(v.format).format ?? 'text', ...(watchSeconds === undefined ? {} : { watchSeconds }) };
     }
     case 'queries':
-      return { command, file, addon: args[0]!, idle: v.idle === true, format: listFormat(v.format).format ?? 'text' };
+      return { command, file, addon: args[0]!, idle: v.idle === true, format: listFormat(v.format).format ?? 'text', ...onHost(v) };
     case 'metrics':
       return { command, file };
     case 'dashboard': {

@@ -57,6 +57,7 @@ export const COMMANDS: Record<string, CommandSpec | Record<string, CommandSpec>>
     since: { type: 'string', value: 'DURATION', help: 'only lines of the last DURATION (30s, 15m, 1h, 2d; default: 1h)' },
     follow: { type: 'boolean', help: 'keep printing new lines as they are written (Ctrl-C stops)' },
     slow: { type: 'boolean', help: 'only statements over the slow-query threshold (logs.slowQueryMs, 5000 ms by default)' },
+    host: { type: 'string', value: 'HOST', help: "the log of the cluster member or read replica on HOST (default: the add-on's host, a cluster's first)" },
   }),
   output: command('output', ['ADDON', '[HOST]'], 'connection URLs (DATABASE_URL), or the CA certificate', {
     user: { type: 'string', value: 'NAME', help: "this user's URL instead of the owner's" },
@@ -95,6 +96,7 @@ export const COMMANDS: Record<string, CommandSpec | Record<string, CommandSpec>>
   queries: command('queries', ['ADDON'], "the add-on's running queries: pid, user, client, state, duration, wait event, query", {
     idle: { type: 'boolean', help: 'also show idle sessions' },
     format: { type: 'string', value: 'text|json', help: 'how to print them (default: text)' },
+    host: { type: 'string', value: 'HOST', help: "the sessions of the cluster member or read replica on HOST (default: the primary's)" },
   }),
   metrics: command('metrics', [], 'every status figure in the Prometheus text exposition format'),
   dashboard: command('dashboard', [], 'a read-only web dashboard of the fleet, with /metrics (loopback only unless DBFORM_DASHBOARD_TOKEN is set)', {

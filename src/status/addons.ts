@@ -30,11 +30,19 @@ export async function withMemberSuperuser<T>(session: Session, a: AddonConfig, h
   return onInstance(session, a.name, host, haPorts(a.port).postgres, fn);
 }
 
-async function onInstance<T>(session: Session, addon: string, host: string, port: number, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+/** The same on one of its read replicas, at the add-on's port on the replica's host. A replica is a copy: its
+ *  superuser's password (and pg_hba.conf) are the primary's, whose host's keystore holds it. */
+export async function withReplicaSuperuser<T>(session: Session, a: AddonConfig, host: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  return onInstance(session, a.name, host, a.port, fn, a.host);
+}
+
+async function onInstance<T>(session: Session, addon: string, host: string, port: number, fn: (client: pg.Client) => Promise<T>, keyHost = host): Promise<T> {
   const live = session.hosts.get(host);
-  const keystore = session.keystores.get(host);
-  if (!live || !keystore) throw new Error(`host ${host}: ${session.hostErrors.get(host) ?? 'not connected'}`);
-  const password = await keystore.get(superuserKey(addon), batchedReadsOf(live));
-  if (password === undefined) throw new Error(`add-on ${addon} is not applied yet (the keystore on ${host} has no superuser password for it)`);
+  const keyLive = session.hosts.get(keyHost);
+  const keystore = session.keystores.get(keyHost);
+  if (!live) throw new Error(`host ${host}: ${session.hostErrors.get(host) ?? 'not connected'}`);
+  if (!keyLive || !keystore) throw new Error(`host ${keyHost}: ${session.hostErrors.get(keyHost) ?? 'not connected'}`);
+  const password = await keystore.get(superuserKey(addon), batchedReadsOf(keyLive));
+  if (password === undefined) throw new Error(`add-on ${addon} is not applied yet (the keystore on ${keyHost} has no superuser password for it)`);
   return withClient(live, port, password, async (connect) => fn(await connect('postgres')));
 }

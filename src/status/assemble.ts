@@ -5,9 +5,11 @@ import { containerName } from '../resources/desired.js';
 import { pitrStatus } from '../resources/pitr/info.js';
 import type { CatalogFigures } from './catalog.js';
 import { cpuPercent, type CpuReading, memoryFigures } from './cgroup.js';
-import type { AddonState, AddonStatus, BackupSummary, DiskGuardStatus, DriftSummary, FleetStatus, MemberStatus, PitrSummary } from './model.js';
+import type { AddonState, AddonStatus, BackupSummary, DiskGuardStatus, DriftSummary, FleetStatus, GatewayStatus, MemberStatus, PitrSummary } from './model.js';
 import type { ProbeAnswer } from './probe.js';
-import { catalogKey, isHighlyAvailable, memberHosts } from './members.js';
+import { catalogKey, gatewayProbeKey, isHighlyAvailable, memberHosts, readReplicaHosts, replicaCatalogKey, replicaProbeKey } from './members.js';
+import { gatewayContainerName } from '../resources/ha/desired.js';
+import { replicaContainerName } from '../resources/replica/model.js';
 
 // Pure: what the hosts, the catalogs and the backup storage answered -> the fleet's status. Every reader's
 // answer is plain data (or the reason it failed), so this is tested on recorded answers.
@@ -24,43 +26,82 @@ export interface Readings {
   drift: Map<string, DriftSummary> | null;
 }
 
-function stateOf(probe: ProbeAnswer | undefined, addon: string): AddonState {
+function stateOf(probe: ProbeAnswer | undefined, key: string): AddonState {
   if (!probe) return 'unknown';
-  const c = probe.containers.get(addon);
+  const c = probe.containers.get(key);
   if (!c) return 'absent';
   return c.running ? 'running' : 'stopped';
 }
 
 const cpuSeconds = (r: CpuReading | undefined) => (r ? Number(r.usageNs) / 1e9 : null);
 
-function member(a: AddonConfig, host: string, probe: ProbeAnswer | undefined, catalog: CatalogFigures | undefined): MemberStatus {
-  const c = probe?.containers.get(a.name);
-  const files = probe?.memory.get(a.name);
+/** What the probe read of one container (by its key in the answer: members.ts): state, CPU and memory. */
+function containerFigures(probe: ProbeAnswer | undefined, key: string) {
+  const c = probe?.containers.get(key);
+  const files = probe?.memory.get(key);
   const mem = files && probe ? memoryFigures(files, probe.cgroupVersion) : null;
-  const fs = probe?.filesystem.get(a.name);
   const running = c?.running === true;
   return {
-    name: containerName(a.name),
-    host,
-    role: catalog?.inRecovery ? 'replica' : 'primary',
-    state: stateOf(probe, a.name),
+    running,
+    state: stateOf(probe, key),
     startedAt: running && c ? new Date(c.startedAt).toISOString() : null,
-    cpuPercent: running && probe ? cpuPercent(probe.cpu[0].get(a.name), probe.cpu[1].get(a.name)) : null,
-    cpuSecondsTotal: running ? cpuSeconds(probe?.cpu[1].get(a.name) ?? probe?.cpu[0].get(a.name)) : null,
+    cpuPercent: running && probe ? cpuPercent(probe.cpu[0].get(key), probe.cpu[1].get(key)) : null,
+    cpuSecondsTotal: running ? cpuSeconds(probe?.cpu[1].get(key) ?? probe?.cpu[0].get(key)) : null,
+    mem,
+    // The limit docker enforces (HostConfig.Memory), which is also the cgroup's.
+    limit: mem?.limit ?? (c && c.memory > 0 ? c.memory : null),
+  };
+}
+
+/** Which container a member row is about: the add-on's own instance or member, or a read replica. */
+interface MemberTarget {
+  host: string;
+  key: string;
+  name: string;
+  readReplica: boolean;
+}
+
+function member(a: AddonConfig, t: MemberTarget, probe: ProbeAnswer | undefined, catalog: CatalogFigures | undefined): MemberStatus {
+  const f = containerFigures(probe, t.key);
+  const { running, mem } = f;
+  const fs = probe?.filesystem.get(t.key);
+  return {
+    name: t.name,
+    host: t.host,
+    role: catalog?.inRecovery || t.readReplica ? 'replica' : 'primary',
+    state: f.state,
+    startedAt: f.startedAt,
+    cpuPercent: f.cpuPercent,
+    cpuSecondsTotal: f.cpuSecondsTotal,
     memory: {
       current: running ? (mem?.current ?? null) : null,
       peak: running ? (mem?.peak ?? null) : null,
-      // The limit docker enforces (HostConfig.Memory), which is also the cgroup's.
-      limit: mem?.limit ?? (c && c.memory > 0 ? c.memory : null),
+      limit: f.limit,
       free: running ? (mem?.free ?? null) : null,
     },
     swap: { current: running ? (mem?.swapCurrent ?? null) : null, limit: mem?.swapLimit ?? null },
     connections: { open: catalog?.connections ?? null, max: catalog?.maxConnections ?? null },
     dataSize: catalog?.dataSize ?? null,
-    diskSize: probe?.diskUsage.get(a.name) ?? null,
-    disk: { quota: a.diskMb * 1024 * 1024, filesystemSize: fs?.size ?? null, filesystemFree: fs?.free ?? null },
-    diskGuard: guardStatus(probe?.guard.get(a.name)),
+    diskSize: probe?.diskUsage.get(t.key) ?? null,
+    // A read replica has no quota of its own (nor a disk guard: nothing but replay writes there).
+    disk: { quota: t.readReplica ? null : a.diskMb * 1024 * 1024, filesystemSize: fs?.size ?? null, filesystemFree: fs?.free ?? null },
+    diskGuard: guardStatus(probe?.guard.get(t.key)),
     replicationLagSeconds: catalog?.inRecovery ? catalog.lagSeconds : null,
+    replicationLagBytes: catalog?.inRecovery ? catalog.lagBytes : null,
+    readReplica: t.readReplica,
+  };
+}
+
+function gateway(a: AddonConfig, host: string, probe: ProbeAnswer | undefined): GatewayStatus {
+  const f = containerFigures(probe, gatewayProbeKey(a.name));
+  return {
+    name: gatewayContainerName(a.name),
+    host,
+    state: f.state,
+    startedAt: f.startedAt,
+    cpuPercent: f.cpuPercent,
+    cpuSecondsTotal: f.cpuSecondsTotal,
+    memory: { current: f.running ? (f.mem?.current ?? null) : null, peak: f.running ? (f.mem?.peak ?? null) : null, limit: f.limit },
   };
 }
 
@@ -95,16 +136,30 @@ function pitrSummary(a: AddonConfig, probe: ProbeAnswer | undefined, catalog: Ca
   }
 }
 
+const okOf = <T>(answer: Answer<T> | undefined): T | undefined => (answer && 'ok' in answer ? answer.ok : undefined);
+
 /** One member per host the add-on runs on, with the errors met reading it. */
 function members(a: AddonConfig, r: Readings, errors: string[]): Array<{ m: MemberStatus; probe?: ProbeAnswer; catalog?: CatalogFigures }> {
   return memberHosts(a).map((host) => {
     const probeAnswer = r.probes.get(host);
-    const probe = probeAnswer && 'ok' in probeAnswer ? probeAnswer.ok : undefined;
+    const probe = okOf(probeAnswer);
     if (probeAnswer && 'error' in probeAnswer) errors.push(`host ${host}: ${probeAnswer.error}`);
     const catalogAnswer = r.catalogs.get(catalogKey(a, host));
-    const catalog = catalogAnswer && 'ok' in catalogAnswer ? catalogAnswer.ok : undefined;
+    const catalog = okOf(catalogAnswer);
     if (catalogAnswer && 'error' in catalogAnswer) errors.push(isHighlyAvailable(a) ? `catalog on ${host}: ${catalogAnswer.error}` : `catalog: ${catalogAnswer.error}`);
-    return { m: member(a, host, probe, catalog), probe, catalog };
+    return { m: member(a, { host, key: a.name, name: containerName(a.name), readReplica: false }, probe, catalog), probe, catalog };
+  });
+}
+
+/** One row per read replica, read on its own host. */
+function readReplicas(a: AddonConfig, r: Readings, errors: string[]): MemberStatus[] {
+  return readReplicaHosts(a).map((host) => {
+    const probeAnswer = r.probes.get(host);
+    if (probeAnswer && 'error' in probeAnswer) errors.push(`host ${host}: ${probeAnswer.error}`);
+    const catalogAnswer = r.catalogs.get(replicaCatalogKey(a, host));
+    if (catalogAnswer && 'error' in catalogAnswer) errors.push(`read replica on ${host}: ${catalogAnswer.error}`);
+    const target = { host, key: replicaProbeKey(a.name), name: replicaContainerName(a.name), readReplica: true };
+    return member(a, target, okOf(probeAnswer), okOf(catalogAnswer));
   });
 }
 
@@ -124,7 +179,8 @@ export function addonStatus(a: AddonConfig, r: Readings): AddonStatus {
     version: a.version,
     serverVersion: primary.catalog?.serverVersion ?? read.find((x) => x.catalog)?.catalog?.serverVersion ?? null,
     state: addonState(read.map((x) => x.m.state)),
-    members: read.map((x) => x.m),
+    members: [...read.map((x) => x.m), ...readReplicas(a, r, errors)],
+    gateways: isHighlyAvailable(a) ? a.hosts.map((h) => gateway(a, h, okOf(r.probes.get(h)))) : [],
     backups: backupSummary(a, r.backups.get(a.name)),
     pitr: pitrSummary(a, primary.probe, primary.catalog),
     drift: r.drift ? (r.drift.get(a.name) ?? { changes: 0, reasons: [], error: null }) : null,

@@ -4,7 +4,7 @@ import { parseArchiver, type ArchiverStats } from '../resources/pitr/info.js';
 
 // What `dbform status` reads from an add-on's own catalog, in one query on one connection (as the superuser,
 // to the `postgres` database, through the host like gather's catalog read): connections, the server's
-// version and role (and a replica's delay), the logical size of its databases and pg_stat_archiver. Read-only. dbform's own sessions
+// version and role (and a replica's delay, in seconds and bytes), the logical size of its databases and pg_stat_archiver. Read-only. dbform's own sessions
 // (this one, a concurrent drift check's, a dashboard's) are not counted as connections.
 
 export const STATUS_SQL = `SELECT
@@ -17,7 +17,10 @@ export const STATUS_SQL = `SELECT
   CASE WHEN pg_is_in_recovery() THEN
     CASE WHEN pg_last_wal_receive_lsn() IS NOT NULL AND pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
     ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END
-  END AS lag_seconds`;
+  END AS lag_seconds,
+  CASE WHEN pg_is_in_recovery() THEN
+    pg_wal_lsn_diff(GREATEST(pg_last_wal_receive_lsn(), (SELECT latest_end_lsn FROM pg_stat_wal_receiver)), pg_last_wal_replay_lsn())::bigint
+  END AS lag_bytes`;
 
 export interface CatalogFigures {
   connections: number;
@@ -29,6 +32,9 @@ export interface CatalogFigures {
   /** A replica's delay: 0 when it has replayed all it received, else the age of the last transaction it
    *  replayed; null on a primary (or before a replica replayed anything). */
   lagSeconds: number | null;
+  /** A replica's WAL not replayed yet, in bytes: up to the primary's position as it last heard it (sent with
+   *  every message, keepalives included) or what it received if that is further; null on a primary. */
+  lagBytes: number | null;
 }
 
 interface Row {
@@ -39,6 +45,7 @@ interface Row {
   data_size: string | number;
   archiver: string | null;
   lag_seconds?: number | null;
+  lag_bytes?: string | number | null;
 }
 
 /** Pure: the query's row (as pg returns it: bigint as a string) -> figures. */
@@ -51,6 +58,7 @@ export function catalogFigures(row: Row): CatalogFigures {
     dataSize: Number(row.data_size),
     archiver: row.archiver ? parseArchiver(row.archiver) : null,
     lagSeconds: row.lag_seconds === null || row.lag_seconds === undefined ? null : Math.max(0, Math.round(Number(row.lag_seconds) * 1000) / 1000),
+    lagBytes: row.lag_bytes === null || row.lag_bytes === undefined ? null : Math.max(0, Number(row.lag_bytes)),
   };
 }
 

@@ -7,12 +7,13 @@ import { batchedReadsOf } from '../gather/batched-reads.js';
 import type { Session } from '../cli/session.js';
 import type { Plan } from '../plan/types.js';
 import { type Answer, fleetStatus, type Readings } from './assemble.js';
-import { addonsOf, withMemberSuperuser, withSuperuser } from './addons.js';
-import { catalogKey, isHighlyAvailable, memberHosts } from './members.js';
+import { addonsOf, withMemberSuperuser, withReplicaSuperuser, withSuperuser } from './addons.js';
+import { catalogKey, isHighlyAvailable, memberHosts, readReplicaHosts, replicaCatalogKey, replicaProbeKey, statusHosts } from './members.js';
+import { replicaDataDir } from '../resources/replica/model.js';
 import { readCatalogFigures } from './catalog.js';
 import { CatalogFiguresViaGather } from './catalog-via-gather.js';
 import type { DriftSummary, FleetStatus } from './model.js';
-import { parseProbe, probeCommand, probeTailCommand, type ProbeAnswer } from './probe.js';
+import { parseProbe, probeCommand, type ProbedAddon, probeTailCommand, type ProbeAnswer } from './probe.js';
 
 // Takes one sample of the fleet's status: per host, in parallel, the probe's two commands (in one SSH round
 // trip, with the drift check's first reads) and one catalog query per add-on over the same SSH connection; the
@@ -38,12 +39,19 @@ async function settle<T>(p: Promise<T>): Promise<Answer<T>> {
   }
 }
 
-async function probeHost(session: Session, host: string, addons: AddonConfig[], sampleSeconds: number): Promise<ProbeAnswer> {
-  const live = session.hosts.get(host);
-  if (!live) throw new Error(session.hostErrors.get(host) ?? 'not connected');
+/** What the probe reads on `host` beyond the containers: the data directories of the add-ons' instances or
+ *  members there and of the read replicas there (no PITR, no disk guard on a replica). */
+function probedOn(session: Session, host: string, addons: readonly AddonConfig[]): ProbedAddon[] {
   const hostCfg = session.config.hosts.find((h) => h.name === host)!;
   // No PITR for a highly available add-on in this version: nothing for pgbackrest info to read.
-  const probed = addons.map((a) => ({ name: a.name, dataDir: `${hostCfg.dataDir}/${a.name}`, pitr: a.backups.pitr && !isHighlyAvailable(a) }));
+  const own = addons.filter((a) => memberHosts(a).includes(host)).map((a) => ({ name: a.name, dataDir: `${hostCfg.dataDir}/${a.name}`, pitr: a.backups.pitr && !isHighlyAvailable(a) }));
+  const replicas = addons.filter((a) => readReplicaHosts(a).includes(host)).map((a) => ({ name: replicaProbeKey(a.name), dataDir: replicaDataDir(hostCfg.dataDir, a.name), pitr: false, guard: false }));
+  return [...own, ...replicas];
+}
+
+async function probeHost(session: Session, host: string, probed: ProbedAddon[], sampleSeconds: number): Promise<ProbeAnswer> {
+  const live = session.hosts.get(host);
+  if (!live) throw new Error(session.hostErrors.get(host) ?? 'not connected');
   // Through the host's batcher: the probe shares one exec with the keystore read and, with drift asked, the
   // gather's first reads; its tail goes behind them, so that they are not held up by it (probe.ts).
   const reads = batchedReadsOf(live);
@@ -87,16 +95,19 @@ export async function collectStatus(session: Session, opts: CollectOptions): Pro
 /** One sample and, when drift was checked, the plan it computed (null otherwise). */
 export async function collectSample(session: Session, opts: CollectOptions): Promise<{ status: FleetStatus; plan: PlanCheck | null }> {
   const addons = addonsOf(session, opts.addon);
-  const hosts = [...new Set(addons.flatMap(memberHosts))].sort();
+  const hosts = [...new Set(addons.flatMap(statusHosts))].sort();
   const at = new Date();
   const ownCatalog = (a: AddonConfig) => withSuperuser(session, a, readCatalogFigures);
   // With drift, a single instance's figures are read on the connection the gather opens to it. Gather reaches a
   // highly available add-on through its gateway (the primary): each member is read on its own connection.
   const single = addons.filter((a) => !isHighlyAvailable(a));
   const viaGather = opts.drift ? new CatalogFiguresViaGather(single, ownCatalog) : null;
-  const memberCatalogs = addons.filter(isHighlyAvailable).flatMap((a) => a.hosts.map((h) => [catalogKey(a, h), () => withMemberSuperuser(session, a, h, readCatalogFigures)] as const));
+  const memberCatalogs = [
+    ...addons.filter(isHighlyAvailable).flatMap((a) => a.hosts.map((h) => [catalogKey(a, h), () => withMemberSuperuser(session, a, h, readCatalogFigures)] as const)),
+    ...addons.flatMap((a) => readReplicaHosts(a).map((h) => [replicaCatalogKey(a, h), () => withReplicaSuperuser(session, a, h, readCatalogFigures)] as const)),
+  ];
   const [probes, catalogs, backups, drift] = await Promise.all([
-    Promise.all(hosts.map(async (h) => [h, await settle(probeHost(session, h, addons.filter((a) => memberHosts(a).includes(h)), opts.sampleSeconds ?? 0.2))] as const)),
+    Promise.all(hosts.map(async (h) => [h, await settle(probeHost(session, h, probedOn(session, h, addons), opts.sampleSeconds ?? 0.2))] as const)),
     Promise.all([
       ...single.map(async (a) => [a.name, await settle(viaGather ? viaGather.figures(a.name) : ownCatalog(a))] as const),
       ...memberCatalogs.map(async ([key, read]) => [key, await settle(read())] as const),
@@ -108,11 +119,13 @@ export async function collectSample(session: Session, opts: CollectOptions): Pro
   ]);
   const readings: Readings = { at, probes: new Map(probes), catalogs: new Map(catalogs), backups: new Map(backups), drift: drift?.summaries ?? null };
   // A catalog cannot be read from an instance that is not running: that is its state, not an error.
+  const notRunning = (h: string, key: string) => {
+    const p = readings.probes.get(h);
+    return p !== undefined && 'ok' in p && !p.ok.containers.get(key)?.running;
+  };
   for (const a of addons) {
-    for (const h of memberHosts(a)) {
-      const p = readings.probes.get(h);
-      if (p && 'ok' in p && !p.ok.containers.get(a.name)?.running) readings.catalogs.delete(catalogKey(a, h));
-    }
+    for (const h of memberHosts(a)) if (notRunning(h, a.name)) readings.catalogs.delete(catalogKey(a, h));
+    for (const h of readReplicaHosts(a)) if (notRunning(h, replicaProbeKey(a.name))) readings.catalogs.delete(replicaCatalogKey(a, h));
   }
   return { status: fleetStatus(addons, readings), plan: drift?.check ?? null };
 }

@@ -5,7 +5,8 @@
 export type AddonState = 'running' | 'stopped' | 'absent' | 'unknown';
 
 export interface MemberStatus {
-  /** The container's name (dbform-ADDON): one per host, a highly available add-on's Patroni member on each. */
+  /** The container's name (dbform-ADDON): one per host, a highly available add-on's Patroni member on each;
+   *  a read replica's is dbform-ADDON-replica. */
   name: string;
   host: string;
   /** What the catalog says (pg_is_in_recovery): a single instance is the primary, except while it replays WAL. */
@@ -28,6 +29,23 @@ export interface MemberStatus {
   diskGuard: DiskGuardStatus | null;
   /** A replica's delay in seconds (0 once it replayed all it received); null for a primary. */
   replicationLagSeconds: number | null;
+  /** A replica's WAL not replayed yet, in bytes (up to the primary's position as it last heard it); null for a primary. */
+  replicationLagBytes: number | null;
+  /** An asynchronous read replica (`readReplicas:`), not a member of the add-on's own (its role is then replica). */
+  readReplica: boolean;
+}
+
+/** A highly available add-on's gateway (HAProxy) on one of its hosts: its container's figures only. */
+export interface GatewayStatus {
+  /** The container's name (dbform-ADDON-gateway). */
+  name: string;
+  host: string;
+  state: AddonState;
+  startedAt: string | null;
+  cpuPercent: number | null;
+  cpuSecondsTotal: number | null;
+  /** No limit is set on a gateway: limit is null unless its cgroup has one. */
+  memory: { current: number | null; peak: number | null; limit: number | null };
 }
 
 export interface DiskGuardStatus {
@@ -71,7 +89,10 @@ export interface AddonStatus {
   version: string;
   serverVersion: string | null;
   state: AddonState;
+  /** Its instance, or a cluster's members, then its read replicas. */
   members: MemberStatus[];
+  /** A highly available add-on's gateways, one per host; empty for other add-ons. */
+  gateways: GatewayStatus[];
   /** null: the plan takes no backups (sandbox) or they are off. */
   backups: BackupSummary | null;
   /** null: point-in-time recovery is off. */

@@ -1,6 +1,7 @@
 import { ADDON_LABEL, MANAGED_LABEL } from '../resources/container/gather.js';
 import { HA_ADDON_LABEL, HA_LABEL } from '../resources/ha/run-container.js';
 import { containerName } from '../resources/desired.js';
+import { REPLICA_LABEL } from '../resources/replica/gather.js';
 import { shq } from '../util/shell.js';
 import type { CpuReading } from './cgroup.js';
 import { PROBE_AWK } from './probe-awk.js';
@@ -21,6 +22,8 @@ export interface ProbedAddon {
   /** The add-on's directory on the host (its pgdata/ is the data directory). */
   dataDir: string;
   pitr: boolean;
+  /** Whether the disk-full guard watches it (false for a read replica: nothing writes there). */
+  guard?: boolean;
 }
 
 export interface ProbedContainer {
@@ -47,22 +50,33 @@ export interface ProbeAnswer {
   pitrInfo: Map<string, { ok: boolean; text: string }>;
 }
 
-/** The add-on a container belongs to: a single instance's label, else a highly available member's. */
-const ADDON_OF = `{{with index .Config.Labels "${ADDON_LABEL}"}}{{.}}{{else}}{{index .Config.Labels "${HA_ADDON_LABEL}"}}{{end}}`;
+/** A container's key in the answer (members.ts): a single instance's or a Patroni member's add-on name, or
+ *  ADDON/replica for a read replica, ADDON/gateway for a gateway. `emit` prints a template expression, as is
+ *  or as JSON. */
+function containerKey(emit: (expr: string) => string): string {
+  const label = (name: string) => `index $.Config.Labels "${name}"`;
+  return `{{with ${label(ADDON_LABEL)}}}${emit('.')}{{else}}{{with ${label(REPLICA_LABEL)}}}${emit('print . "/replica"')}{{else}}` +
+    `{{with ${label(HA_ADDON_LABEL)}}}{{if eq (${label(HA_LABEL)}) "gateway"}}${emit('print . "/gateway"')}{{else}}${emit('.')}{{end}}` +
+    `{{else}}${emit('"-"')}{{end}}{{end}}{{end}}`;
+}
+const KEY_OF = containerKey((e) => `{{${e}}}`);
 const INSPECT_FORMAT =
-  `{{.State.Pid}} ${ADDON_OF} ` +
-  `{"addon":{{with index .Config.Labels "${ADDON_LABEL}"}}{{json .}}{{else}}{{json (index .Config.Labels "${HA_ADDON_LABEL}")}}{{end}},"status":{{json .State.Status}},"running":{{.State.Running}},` +
+  `{{.State.Pid}} ${KEY_OF} ` +
+  `{"addon":${containerKey((e) => `{{json (${e})}}`)},"status":{{json .State.Status}},"running":{{.State.Running}},` +
   `"memory":{{.HostConfig.Memory}},"startedAt":{{json .State.StartedAt}},"image":{{json .Config.Image}}}`;
+
+/** Which containers the probe reads, from `docker ps` lines "ID:MANAGED:HA-ROLE:REPLICA-OF": single instances,
+ *  highly available add-ons' Patroni members and gateways (not the consensus store's etcd), read replicas. */
+const PROBED_CONTAINERS = `awk -F: '$2 == "true" || $3 == "patroni" || $3 == "gateway" || $4 != "" { print $1 }'`;
 
 /** The inspect lines through the awk program: one process for every container's cgroup files. */
 const awkPass = (mode: string) => `printf '%s\\n' "$info" | awk -v v="$v" -v mode=${mode} ${shq(PROBE_AWK)}`;
 
 const CGROUP_VERSION = 'v=1; [ -f /sys/fs/cgroup/cgroup.controllers ] && v=2';
 
-/** `ids`: single instances and the Patroni members of highly available add-ons (not their gateways), in one
- *  listing (`-a`: stopped ones too). */
+/** `ids`: the containers the probe reads (PROBED_CONTAINERS), in one listing (`-a`: stopped ones too). */
 const listIds = (all: '-a' | '') =>
-  `all=$(docker ps ${all} --format '{{.ID}}:{{.Label "${MANAGED_LABEL}"}}:{{.Label "${HA_LABEL}"}}') && ids=$(printf '%s\\n' "$all" | awk -F: '$2 == "true" || $3 == "patroni" { print $1 }')`;
+  `all=$(docker ps ${all} --format '{{.ID}}:{{.Label "${MANAGED_LABEL}"}}:{{.Label "${HA_LABEL}"}}:{{.Label "${REPLICA_LABEL}"}}') && ids=$(printf '%s\\n' "$all" | ${PROBED_CONTAINERS})`;
 
 /** The first command: the containers, their memory files and the first CPU reading. */
 export function probeCommand(): string {
@@ -81,9 +95,9 @@ export function probeTailCommand(addons: readonly ProbedAddon[], sampleSeconds =
   const dirs = addons.map((a) => shq(`${a.dataDir}/pgdata`)).join(' ');
   const disk = addons.length ? [`echo @@du; du -s -B1 ${dirs} 2>/dev/null`, `echo @@df; df -B1 --output=size,avail,file ${dirs} 2>/dev/null`] : [];
   // The disk-full guard's last word (diskguard/settings.ts: beside the add-on's directory, in .diskguard/NAME).
-  const guard = addons.map((a) => `echo ${shq(`@@guard ${a.name}`)}; cat ${shq(`${a.dataDir.slice(0, -a.name.length)}.diskguard/${a.name}/status`)} 2>/dev/null`);
+  const guard = addons.filter((a) => a.guard !== false).map((a) => `echo ${shq(`@@guard ${a.name}`)}; cat ${shq(`${a.dataDir.slice(0, -a.name.length)}.diskguard/${a.name}/status`)} 2>/dev/null`);
   // The running containers' main processes ("PID ADDON -": the awk program's input lines).
-  const running = `info=''; if ${listIds('')} && [ -n "$ids" ]; then info=$(docker inspect -f ${shq(`{{.State.Pid}} ${ADDON_OF} -`)} $ids); fi`;
+  const running = `info=''; if ${listIds('')} && [ -n "$ids" ]; then info=$(docker inspect -f ${shq(`{{.State.Pid}} ${KEY_OF} -`)} $ids); fi`;
   // Only in a running container (docker exec would fail).
   const pitr = addons.filter((a) => a.pitr).map((a) => {
     const info = ['docker', 'exec', '-u', 'postgres', containerName(a.name), 'pgbackrest', `--stanza=${a.name}`, '--log-level-console=error', '--log-level-file=off', 'info', '--output=json'];

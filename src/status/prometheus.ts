@@ -1,4 +1,4 @@
-import type { AddonStatus, FleetStatus, MemberStatus } from './model.js';
+import type { AddonStatus, FleetStatus, GatewayStatus, MemberStatus } from './model.js';
 
 // Pure: the fleet's status in the Prometheus text exposition format (version 0.0.4), for `dbform metrics` and
 // the dashboard's /metrics. Names follow Prometheus' conventions: a dbform_ prefix, base units in the name
@@ -33,6 +33,29 @@ const seconds = (iso: string) => Date.parse(iso) / 1000;
 type MemberMetric = [string, string, 'gauge' | 'counter', (m: MemberStatus) => number | null];
 type AddonMetric = [string, string, (a: AddonStatus) => number | null];
 
+/** The member families a gateway has samples in (its container's figures; no catalog, no data directory), with
+ *  component="gateway" beside its member="dbform-ADDON-gateway". */
+const GATEWAY_METRICS: Record<string, (g: GatewayStatus) => number | null> = {
+  dbform_addon_up: (g) => (g.state === 'unknown' ? null : g.state === 'running' ? 1 : 0),
+  dbform_addon_cpu_seconds_total: (g) => g.cpuSecondsTotal,
+  dbform_addon_cpu_ratio: (g) => (g.cpuPercent === null ? null : g.cpuPercent / 100),
+  dbform_addon_memory_bytes: (g) => g.memory.current,
+  dbform_addon_memory_peak_bytes: (g) => g.memory.peak,
+  dbform_addon_memory_limit_bytes: (g) => g.memory.limit,
+  dbform_addon_start_time_seconds: (g) => (g.startedAt ? seconds(g.startedAt) : null),
+};
+
+function gatewaySamples(s: FleetStatus, family: string): Array<{ labels: Labels; value: number }> {
+  const pick = GATEWAY_METRICS[family];
+  if (!pick) return [];
+  return s.addons.flatMap((a) =>
+    a.gateways.flatMap((g) => {
+      const v = pick(g);
+      return v === null ? [] : [{ labels: { addon: a.addon, host: g.host, member: g.name, component: 'gateway' }, value: v }];
+    }),
+  );
+}
+
 const MEMBER_METRICS: MemberMetric[] = [
   ['dbform_addon_up', 'Whether the member\'s container is running (1) or not (0).', 'gauge', (m) => (m.state === 'unknown' ? null : m.state === 'running' ? 1 : 0)],
   ['dbform_addon_cpu_seconds_total', 'CPU time the member\'s container used since it started.', 'counter', (m) => m.cpuSecondsTotal],
@@ -50,6 +73,7 @@ const MEMBER_METRICS: MemberMetric[] = [
   ['dbform_addon_filesystem_size_bytes', 'Size of the filesystem holding the member\'s data directory.', 'gauge', (m) => m.disk.filesystemSize],
   ['dbform_addon_filesystem_free_bytes', 'Free space on the filesystem holding the member\'s data directory.', 'gauge', (m) => m.disk.filesystemFree],
   ['dbform_addon_replication_lag_seconds', 'How far a replica is behind its primary.', 'gauge', (m) => m.replicationLagSeconds],
+  ['dbform_addon_replication_lag_bytes', 'WAL a replica has not replayed yet, up to its primary\'s position as it last heard it.', 'gauge', (m) => m.replicationLagBytes],
   ['dbform_addon_start_time_seconds', 'When the member\'s container started, in seconds since the epoch.', 'gauge', (m) => (m.startedAt ? seconds(m.startedAt) : null)],
 ];
 
@@ -73,7 +97,7 @@ function families(s: FleetStatus): Family[] {
         return v === null ? [] : [{ labels: { addon: a.addon, host: m.host, member: m.name }, value: v }];
       }),
     );
-    out.push({ name, help, type, samples });
+    out.push({ name, help, type, samples: [...samples, ...gatewaySamples(s, name)] });
   }
   for (const [name, help, pick] of ADDON_METRICS) {
     const samples = s.addons.flatMap((a) => {
@@ -82,7 +106,7 @@ function families(s: FleetStatus): Family[] {
     });
     out.push({ name, help, type: 'gauge', samples });
   }
-  const hosts = [...new Set(s.addons.map((a) => a.host))].sort();
+  const hosts = [...new Set(s.addons.flatMap((a) => [a.host, ...a.members.map((m) => m.host)]))].sort();
   out.push({ name: 'dbform_host_up', help: 'Whether dbform could read the host (1) or not (0).', type: 'gauge', samples: hosts.map((h) => ({ labels: { host: h }, value: s.hostErrors[h] ? 0 : 1 })) });
   return out;
 }

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { size } from '../cli/commands/byte-size.js';
-import type { AddonStatus, FleetStatus, MemberStatus } from './model.js';
+import type { AddonStatus, FleetStatus, GatewayStatus, MemberStatus } from './model.js';
 
 // Pure: the fleet's status as text for a terminal, one block per add-on and one line group per member.
 // "-" stands for a figure that does not exist or could not be read; why is said under "errors".
@@ -22,10 +22,15 @@ function guardLine(m: MemberStatus): string {
   return `${mode}, ${value(g.percent, ' %')} of its disk used${g.checkedAt ? ` at ${g.checkedAt}` : ''}${g.error ? `; last run failed: ${g.error}` : ''}`;
 }
 
+function replicationLine(m: MemberStatus): string {
+  if (m.replicationLagSeconds === null && m.replicationLagBytes === null) return m.role === 'primary' ? '- (primary, no replica)' : '-';
+  return `${value(m.replicationLagSeconds, ' s')} behind, ${bytes(m.replicationLagBytes)} of WAL not replayed`;
+}
+
 function memberLines(m: MemberStatus): string[] {
   const mem = m.memory;
   return [
-    `  ${m.name} (${m.role}) on ${m.host}: ${m.state}`,
+    `  ${m.name} (${m.readReplica ? 'read replica' : m.role}) on ${m.host}: ${m.state}`,
     `    cpu          ${value(m.cpuPercent, ' %')}`,
     `    memory       ${bytes(mem.current)} now, ${bytes(mem.peak)} highest, ${bytes(mem.limit)} limit, ${bytes(mem.free)} free`,
     `    swap         ${bytes(m.swap.current)}${m.swap.limit === null ? '' : ` of ${bytes(m.swap.limit)}`}`,
@@ -33,7 +38,15 @@ function memberLines(m: MemberStatus): string[] {
     `    data         ${bytes(m.dataSize)} (databases), ${bytes(m.diskSize)} on disk`,
     `    disk         ${m.disk.quota === null ? 'no quota' : `quota ${bytes(m.disk.quota)}`}, filesystem ${bytes(m.disk.filesystemFree)} free of ${bytes(m.disk.filesystemSize)}`,
     `    disk guard   ${guardLine(m)}`,
-    `    replication  ${m.replicationLagSeconds === null ? (m.role === 'primary' ? '- (primary, no replica)' : '-') : `${m.replicationLagSeconds} s behind`}`,
+    `    replication  ${replicationLine(m)}`,
+  ];
+}
+
+function gatewayLines(g: GatewayStatus): string[] {
+  return [
+    `  ${g.name} (gateway) on ${g.host}: ${g.state}`,
+    `    cpu          ${value(g.cpuPercent, ' %')}`,
+    `    memory       ${bytes(g.memory.current)} now, ${bytes(g.memory.peak)} highest${g.memory.limit === null ? ', no limit' : `, ${bytes(g.memory.limit)} limit`}`,
   ];
 }
 
@@ -45,8 +58,9 @@ function driftLine(a: AddonStatus): string {
 }
 
 function addonBlock(a: AddonStatus, zone: string, now: Date): string[] {
-  const lines = [`${a.addon}  ${a.plan} on ${a.members.map((m) => m.host).join(', ') || a.host}, PostgreSQL ${a.serverVersion ?? a.version}: ${a.state}`];
+  const lines = [`${a.addon}  ${a.plan} on ${a.members.filter((m) => !m.readReplica).map((m) => m.host).join(', ') || a.host}, PostgreSQL ${a.serverVersion ?? a.version}: ${a.state}`];
   for (const m of a.members) lines.push(...memberLines(m));
+  for (const g of a.gateways) lines.push(...gatewayLines(g));
   const b = a.backups;
   if (!b) lines.push('  backups        off');
   else if (b.error) lines.push(`  backups        cannot be listed: ${b.error}`);

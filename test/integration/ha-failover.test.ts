@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLEET_STATE, type Fleet, dockerOn, fleetDown, fleetUp, haOrdersYaml, hostsYaml, psqlOn } from './fleet-harness.js';
@@ -109,6 +109,48 @@ describe('a highly available business add-on', () => {
     expect(a.members[1]!.replicationLagSeconds).toBeLessThan(5);
     for (const m of a.members) expect(m.memory.limit).toBe(512 * 1024 * 1024);
     expect(a.members[0]!.connections.max).toBe(a.members[1]!.connections.max);
+  });
+
+  it('status and metrics show each gateway\'s CPU and memory; queries and logs --host read the member on that host', async () => {
+    const r = ws.run(['status', 'orders', '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    type Gateway = { name: string; host: string; state: string; cpuPercent: number | null; cpuSecondsTotal: number | null; memory: { current: number | null; peak: number | null; limit: number | null } };
+    const a = (JSON.parse(r.stdout) as { addons: Array<{ gateways: Gateway[]; members: Array<{ host: string; replicationLagBytes: number | null }> }> }).addons[0]!;
+    expect(a.gateways.map((g) => [g.name, g.host, g.state])).toEqual([['dbform-orders-gateway', 'db-1', 'running'], ['dbform-orders-gateway', 'db-2', 'running']]);
+    for (const g of a.gateways) {
+      expect(g.cpuPercent).not.toBeNull();
+      expect(g.cpuSecondsTotal).toBeGreaterThan(0);
+      expect(g.memory.current).toBeGreaterThan(0);
+      expect(g.memory.current).toBeLessThan(256 * 1024 * 1024); // HAProxy's, not a member's
+      expect(g.memory.limit).toBeNull(); // no limit is set on a gateway
+    }
+    expect(a.members[1]!.replicationLagBytes).toBeGreaterThanOrEqual(0);
+    expect(ws.run(['status', 'orders']).stdout).toContain('dbform-orders-gateway (gateway) on db-2: running');
+    const metrics = ws.run(['metrics']).stdout;
+    for (const h of ['db-1', 'db-2']) expect(metrics).toMatch(new RegExp(`^dbform_addon_memory_bytes\\{addon="orders",host="${h}",member="dbform-orders-gateway",component="gateway"\\} \\d+$`, 'm'));
+    expect(metrics).toMatch(/^dbform_addon_cpu_seconds_total\{addon="orders",host="db-2",member="dbform-orders-gateway",component="gateway"\} [\d.e+-]+$/m);
+
+    // A pg_sleep on the replica member (db-2, its own PostgreSQL port there): shows with --host db-2, not
+    // among the primary's sessions (the default, through the gateway).
+    const sleeper = spawn('docker', ['-H', host('db-2').dockerHost, 'exec', 'dbform-orders', 'psql', '-X', '-h', '/tmp', '-p', '31002', '-U', 'postgres', '-d', 'orders', '-c', 'SELECT pg_sleep(20) AS on_the_replica'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const onReplica = ws.run(['queries', 'orders', '--host', 'db-2', '--format', 'json']);
+      expect(onReplica.code, onReplica.stderr).toBe(0);
+      const listed = JSON.parse(onReplica.stdout) as { host: string; instance: string; sessions: Array<{ state: string; durationSeconds: number; query: string }> };
+      expect(listed).toMatchObject({ host: 'db-2', instance: 'member' });
+      const sleep = listed.sessions.find((q) => q.query.includes('on_the_replica'))!;
+      expect(sleep.state).toBe('active');
+      expect(sleep.durationSeconds).toBeGreaterThanOrEqual(1.5);
+      const onPrimary = JSON.parse(ws.run(['queries', 'orders', '--format', 'json']).stdout) as { sessions: Array<{ query: string }> };
+      expect(onPrimary.sessions.some((q) => q.query.includes('on_the_replica'))).toBe(false);
+    } finally {
+      psqlOn(host('db-2'), 'orders', 31002, 'postgres', "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%on_the_replica%' AND pid <> pg_backend_pid()");
+      sleeper.kill();
+    }
+    const log = ws.run(['logs', 'orders', '--host', 'db-2', '--since', '1h']);
+    expect(log.code, log.stderr).toBe(0);
+    expect(log.stdout).toMatch(/ready to accept read-only connections/);
   });
 
   it('encrypts every link with the fleet CA: Patroni\'s API is https only, etcd refuses a client without a certificate, replication is TLS', () => {

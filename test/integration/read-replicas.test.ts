@@ -18,6 +18,25 @@ const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
 
 const PORT = 31001;
 
+/** What these tests read of `status --format json`. */
+interface StatusMember {
+  name: string;
+  host: string;
+  role: string;
+  readReplica: boolean;
+  state: string;
+  cpuPercent: number | null;
+  memory: { current: number | null; limit: number | null };
+  connections: { max: number | null };
+  diskSize: number | null;
+  replicationLagSeconds: number | null;
+  replicationLagBytes: number | null;
+}
+interface StatusAddon {
+  errors: string[];
+  members: StatusMember[];
+}
+
 /** orders on db-1 with `replicas`, and `extra` add-ons' YAML after it. encryptionAtRest: false: the test
  *  fleet (network namespaces) has no device-mapper for LUKS. PITR on (the starter's default): the primary
  *  archives WAL, its replicas do not, and the promoted add-on gets an archive of its own. */
@@ -129,9 +148,77 @@ describe('read replicas of a starter add-on', () => {
     expectEmptyPlan(ws);
   });
 
+  it('status, metrics, queries --host and logs --host read the replica on its own host', async () => {
+    const r = ws.run(['status', 'orders', '--format', 'json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const a = (JSON.parse(r.stdout) as { addons: StatusAddon[] }).addons[0]!;
+    expect(a.errors).toEqual([]);
+    expect(a.members.map((m) => [m.name, m.host, m.role, m.readReplica, m.state])).toEqual([
+      ['dbform-orders', 'db-1', 'primary', false, 'running'],
+      ['dbform-orders-replica', 'db-2', 'replica', true, 'running'],
+    ]);
+    const [primary, copy] = a.members as [StatusMember, StatusMember];
+    expect(copy.memory.limit).toBe(512 * 1024 * 1024); // the add-on's plan
+    expect(copy.memory.current).toBeGreaterThan(0);
+    expect(copy.cpuPercent).not.toBeNull();
+    expect(copy.connections.max).toBe(primary.connections.max);
+    expect(copy.diskSize).toBeGreaterThan(10 * 1024 * 1024);
+    expect(copy.replicationLagSeconds).toBeGreaterThanOrEqual(0);
+    expect(copy.replicationLagSeconds).toBeLessThan(60);
+    expect(copy.replicationLagBytes).toBeGreaterThanOrEqual(0);
+    expect(copy.replicationLagBytes).toBeLessThan(16 * 1024 * 1024);
+    expect(primary.replicationLagBytes).toBeNull();
+    const text = ws.run(['status', 'orders']).stdout;
+    expect(text).toContain('dbform-orders-replica (read replica) on db-2: running');
+
+    const metrics = ws.run(['metrics']);
+    expect(metrics.code, metrics.stderr).toBe(0);
+    expect(metrics.stdout).toMatch(/^dbform_addon_replication_lag_bytes\{addon="orders",host="db-2",member="dbform-orders-replica"\} \d+$/m);
+    expect(metrics.stdout).toMatch(/^dbform_addon_memory_limit_bytes\{addon="orders",host="db-2",member="dbform-orders-replica"\} 536870912$/m);
+
+    // A pg_sleep on the replica shows with --host db-2, and not among the primary's sessions.
+    const sleeper = new pg.Client({ connectionString: replica });
+    await sleeper.connect();
+    try {
+      const sleeping = sleeper.query('SELECT pg_sleep(30)').catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const onCopy = ws.run(['queries', 'orders', '--host', 'db-2', '--format', 'json']);
+      expect(onCopy.code, onCopy.stderr).toBe(0);
+      const listed = JSON.parse(onCopy.stdout) as { host: string; instance: string; sessions: Array<{ user: string; state: string; durationSeconds: number; query: string }> };
+      expect(listed).toMatchObject({ host: 'db-2', instance: 'read-replica' });
+      const sleep = listed.sessions.find((q) => q.query.includes('pg_sleep(30)'))!;
+      expect(sleep).toMatchObject({ user: 'orders', state: 'active' });
+      expect(sleep.durationSeconds).toBeGreaterThanOrEqual(1.5);
+      const onPrimary = JSON.parse(ws.run(['queries', 'orders', '--format', 'json']).stdout) as { sessions: Array<{ query: string }> };
+      expect(onPrimary.sessions.some((q) => q.query.includes('pg_sleep(30)'))).toBe(false);
+      onReplica('db-2', "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'");
+      await sleeping;
+    } finally {
+      await sleeper.end();
+    }
+    const elsewhere = ws.run(['queries', 'orders', '--host', 'db-3']);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toContain('add-on orders runs on db-1 and has read replicas on db-2: --host db-3 is none of them');
+
+    // Its own log: only a standby says it accepts read-only connections.
+    const log = ws.run(['logs', 'orders', '--host', 'db-2', '--since', '1h']);
+    expect(log.code, log.stderr).toBe(0);
+    expect(log.stdout).toMatch(/ready to accept read-only connections/);
+    expect(ws.run(['logs', 'orders', '--since', '1h']).stdout).not.toMatch(/ready to accept read-only connections/);
+  });
+
   it('refuses to promote a replica that is behind unless DATA_LOSS is allowed; caught up, promotes it to an add-on of its own', async () => {
     onReplica('db-2', 'SELECT pg_wal_replay_pause()');
     await asUser(primaryUrl, (c) => c.query('INSERT INTO items SELECT generate_series(2, 20000)'));
+    // status and metrics see the replica behind, in bytes of WAL it received but did not replay.
+    const behind = await waitFor('status to see the replica behind', async () => {
+      const st = JSON.parse(ws.run(['status', 'orders', '--format', 'json']).stdout) as { addons: StatusAddon[] };
+      const m = st.addons[0]!.members.find((x) => x.readReplica)!;
+      return (m.replicationLagBytes ?? 0) > 0 ? m : undefined;
+    });
+    expect(behind.replicationLagSeconds).toBeGreaterThanOrEqual(0);
+    const lagSample = /^dbform_addon_replication_lag_bytes\{addon="orders",host="db-2",member="dbform-orders-replica"\} (\d+)$/m.exec(ws.run(['metrics']).stdout);
+    expect(Number(lagSample![1])).toBeGreaterThan(0);
     ws.write(config([], PROMOTED));
     const plan = await waitFor('the plan to see the lag', async () => {
       const p = ws.run(['plan']);

@@ -24,8 +24,18 @@ describe('status, queries, metrics', () => {
       kind: 'run',
       invocation: { command: 'queries', file: 'x.yaml', addon: 'shop', idle: true, format: 'json' },
     });
-    expect(parse(['queries'])).toEqual({ kind: 'error', message: 'usage: dbform queries ADDON [--idle] [--format text|json]' });
-    expect(parse(['queries', 'shop', '--watch', '1'])).toEqual({ kind: 'error', message: 'queries does not take --watch; its flags: -f/--file, --idle, --format' });
+    expect(parse(['queries'])).toEqual({ kind: 'error', message: 'usage: dbform queries ADDON [--idle] [--format text|json] [--host HOST]' });
+    expect(parse(['queries', 'shop', '--watch', '1'])).toEqual({ kind: 'error', message: 'queries does not take --watch; its flags: -f/--file, --idle, --format, --host' });
+  });
+
+  it('queries and logs --host HOST: a cluster member or a read replica', () => {
+    expect(parse(['queries', 'shop', '--host', 'db-2'])).toEqual({ kind: 'run', invocation: { command: 'queries', file: 'databases.yaml', addon: 'shop', idle: false, format: 'text', host: 'db-2' } });
+    expect(parse(['logs', 'shop', '--host', 'db-2', '--since', '5m'])).toEqual({
+      kind: 'run',
+      invocation: { command: 'logs', file: 'databases.yaml', addon: 'shop', sinceSeconds: 300, follow: false, slow: false, host: 'db-2' },
+    });
+    expect(parse(['queries', 'shop', '--host', '-x; rm'])).toMatchObject({ kind: 'error' });
+    expect(parse(['logs', 'shop', '--host', 'db 2'])).toEqual({ kind: 'error', message: '--host must be a host\'s name in the file, got db 2' });
   });
 
   it('metrics takes no argument', () => {

@@ -60,11 +60,11 @@ describe('History', () => {
     hostErrors: {},
     addons: [
       {
-        addon: 'shop', plan: 'p', host: 'db-1', version: '15', serverVersion: null, state: 'running', backups: null, pitr: null, drift: null, errors: [],
+        addon: 'shop', plan: 'p', host: 'db-1', version: '15', serverVersion: null, state: 'running', backups: null, pitr: null, drift: null, errors: [], gateways: [],
         members: [{
           name: 'dbform-shop', host: 'db-1', role: 'primary', state: 'running', startedAt: null, cpuPercent: cpu, cpuSecondsTotal: null,
           memory: { current: 100, peak: 200, limit: 300, free: 200 }, swap: { current: 0, limit: null }, connections: { open: 2, max: 51 },
-          dataSize: 10, diskSize: 20, disk: { quota: null, filesystemSize: null, filesystemFree: null }, diskGuard: null, replicationLagSeconds: null,
+          dataSize: 10, diskSize: 20, disk: { quota: null, filesystemSize: null, filesystemFree: null }, diskGuard: null, replicationLagSeconds: null, replicationLagBytes: null, readReplica: false,
         }],
       },
     ],

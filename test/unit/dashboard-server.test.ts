@@ -16,11 +16,11 @@ const status = (n: number): FleetStatus => ({
   hostErrors: { 'db-2': `cannot connect: password ${SECRET} refused` },
   addons: [
     {
-      addon: 'shop', plan: 'postgresql-sandbox', host: 'db-1', version: '15', serverVersion: '15.10', state: 'running', backups: null, pitr: null, drift: null, errors: [],
+      addon: 'shop', plan: 'postgresql-sandbox', host: 'db-1', version: '15', serverVersion: '15.10', state: 'running', backups: null, pitr: null, drift: null, errors: [], gateways: [],
       members: [{
         name: 'dbform-shop', host: 'db-1', role: 'primary', state: 'running', startedAt: null, cpuPercent: n, cpuSecondsTotal: 1,
         memory: { current: 100, peak: 200, limit: 268435456, free: 268435356 }, swap: { current: 0, limit: null }, connections: { open: 1, max: 51 },
-        dataSize: 10, diskSize: 20, disk: { quota: null, filesystemSize: null, filesystemFree: null }, diskGuard: null, replicationLagSeconds: null,
+        dataSize: 10, diskSize: 20, disk: { quota: null, filesystemSize: null, filesystemFree: null }, diskGuard: null, replicationLagSeconds: null, replicationLagBytes: null, readReplica: false,
       }],
     },
   ],

@@ -69,8 +69,11 @@ describe('fleetStatus', () => {
         disk: { quota: 2048 * 1024 * 1024, filesystemSize: 52521566208, filesystemFree: 31457280000 }, // starter-256: 2 GB
         diskGuard: null, // this recording has no run of the guard yet
         replicationLagSeconds: null,
+        replicationLagBytes: null,
+        readReplica: false,
       },
     ]);
+    expect(a.gateways).toEqual([]); // a single instance has no gateway
     expect(a.backups).toEqual({ lastGood: { id: '20261130-0900-daily', startedAt: '2026-11-30T09:00:00Z', size: 1234567 }, count: 3, error: null });
     // The window: end of the oldest full base backup to the last WAL pg_stat_archiver saw archived.
     expect(a.pitr).toEqual({
@@ -186,5 +189,83 @@ describe('fleetStatus of a highly available add-on', () => {
     const families = parsePrometheusTextFormat(prometheusText(fleetStatus([orders], r)));
     const memory = families.find((f) => f.name === 'dbform_addon_memory_bytes')!;
     expect(new Set(memory.metrics.map((m) => m.labels!.host))).toEqual(new Set(['db-1', 'db-2']));
+  });
+});
+
+describe('fleetStatus of a cluster\'s gateways and of read replicas', () => {
+  const recordedProbe = parseProbe(recorded('probe-ha-gateway-replica.txt'), [
+    { name: 'orders', dataDir: '/var/lib/dbform/orders', pitr: false },
+    { name: 'shop/replica', dataDir: '/var/lib/dbform/.replicas/shop', pitr: false, guard: false },
+  ]);
+  const orders: AddonConfig = { ...addon('orders', 'db-1', 'postgresql-business-512', true), hosts: ['db-1', 'db-2'] };
+  const shopWithReplica: AddonConfig = { ...shop, readReplicas: ['db-2'] };
+  const replicaRow = { ...catalogRow, connections: 1, in_recovery: true, archiver: null, lag_seconds: 1.5, lag_bytes: '16384' };
+  const r = readings({
+    probes: new Map([['db-1', { ok: parseProbe(recorded('probe-cgroup-v1.txt'), [{ name: 'shop', dataDir: '/var/lib/dbform/shop', pitr: true }]) }], ['db-2', { ok: recordedProbe }]]),
+    catalogs: new Map([['shop', { ok: catalogFigures(catalogRow) }], ['shop/replica@db-2', { ok: catalogFigures(replicaRow) }]]),
+  });
+  const s = fleetStatus([shopWithReplica], r);
+  const a = s.addons[0]!;
+
+  it('a read replica is a row of its add-on, read on its own host: role replica, its container, lag in seconds and bytes', () => {
+    expect(a.members.map((m) => [m.name, m.host, m.role, m.readReplica, m.state])).toEqual([
+      ['dbform-shop', 'db-1', 'primary', false, 'running'],
+      ['dbform-shop-replica', 'db-2', 'replica', true, 'running'],
+    ]);
+    expect(a.members[1]).toMatchObject({
+      cpuPercent: 5, // 10 ms of CPU over 200 ms
+      memory: { current: 50000000, peak: 73400320, limit: 268435456, free: 268435456 - 50000000 },
+      connections: { open: 1, max: 51 },
+      diskSize: 30000000,
+      disk: { quota: null, filesystemSize: 52521566208, filesystemFree: 31457280000 },
+      diskGuard: null,
+      replicationLagSeconds: 1.5,
+      replicationLagBytes: 16384,
+    });
+    expect(a.members[0]!.replicationLagBytes).toBeNull();
+    expect(a.state).toBe('running');
+    expect(a.errors).toEqual([]);
+  });
+
+  it('a replica that cannot be read says why, on which host; one whose catalog is missing has null figures', () => {
+    const failing = fleetStatus([shopWithReplica], { ...r, catalogs: new Map([['shop', { ok: catalogFigures(catalogRow) }], ['shop/replica@db-2', { error: 'password authentication failed' }]]) }).addons[0]!;
+    expect(failing.errors).toEqual(['read replica on db-2: password authentication failed']);
+    expect(failing.members[1]).toMatchObject({ role: 'replica', connections: { open: null, max: null }, replicationLagSeconds: null, replicationLagBytes: null });
+    const absent = fleetStatus([{ ...shop, readReplicas: ['db-3'] }], r).addons[0]!;
+    expect(absent.members[1]).toMatchObject({ host: 'db-3', state: 'unknown' });
+  });
+
+  it('a cluster has one gateway per host: its CPU and memory, no limit, never a member row', () => {
+    const c = fleetStatus([orders], readings({ probes: new Map([['db-1', { ok: recordedProbe }], ['db-2', { error: 'does not answer on port 22' }]]), catalogs: new Map() })).addons[0]!;
+    expect(c.members.map((m) => m.host)).toEqual(['db-1', 'db-2']);
+    expect(c.gateways).toEqual([
+      { name: 'dbform-orders-gateway', host: 'db-1', state: 'running', startedAt: '2026-11-30T12:01:05.000Z', cpuPercent: 1, cpuSecondsTotal: 0.302, memory: { current: 8388608, peak: 12582912, limit: null } },
+      { name: 'dbform-orders-gateway', host: 'db-2', state: 'unknown', startedAt: null, cpuPercent: null, cpuSecondsTotal: null, memory: { current: null, peak: null, limit: null } },
+    ]);
+  });
+
+  it('text: the read replica and the gateways, each with its figures', () => {
+    const text = statusText(s, 'UTC');
+    expect(text).toContain('shop  postgresql-starter-256 on db-1, PostgreSQL 15.10: running');
+    expect(text).toContain('  dbform-shop-replica (read replica) on db-2: running');
+    expect(text).toContain('    replication  1.5 s behind, 16.0 KB of WAL not replayed');
+    const c = fleetStatus([orders], readings({ probes: new Map([['db-1', { ok: recordedProbe }]]), catalogs: new Map() }));
+    expect(statusText(c, 'UTC')).toContain('  dbform-orders-gateway (gateway) on db-1: running\n    cpu          1 %\n    memory       8.0 MB now, 12.0 MB highest, no limit');
+  });
+
+  it('metrics: the replica as a member with its lag in bytes; the gateways in the same families with component="gateway"', () => {
+    const families = new Map(parsePrometheusTextFormat(prometheusText(s)).map((f) => [f.name, f]));
+    expect(families.get('dbform_addon_replication_lag_bytes')!.metrics).toEqual([{ labels: { addon: 'shop', host: 'db-2', member: 'dbform-shop-replica' }, value: '16384' }]);
+    expect(families.get('dbform_addon_replication_lag_seconds')!.metrics).toEqual([{ labels: { addon: 'shop', host: 'db-2', member: 'dbform-shop-replica' }, value: '1.5' }]);
+    expect(families.get('dbform_host_up')!.metrics.map((m) => m.labels!.host)).toEqual(['db-1', 'db-2']);
+    const c = fleetStatus([orders], readings({ probes: new Map([['db-1', { ok: recordedProbe }]]), catalogs: new Map() }));
+    const cf = new Map(parsePrometheusTextFormat(prometheusText(c)).map((f) => [f.name, f]));
+    const gw = { addon: 'orders', host: 'db-1', member: 'dbform-orders-gateway', component: 'gateway' };
+    expect(cf.get('dbform_addon_memory_bytes')!.metrics).toContainEqual({ labels: gw, value: '8388608' });
+    expect(cf.get('dbform_addon_cpu_ratio')!.metrics).toContainEqual({ labels: gw, value: '0.01' });
+    expect(cf.get('dbform_addon_up')!.metrics).toContainEqual({ labels: gw, value: '1' });
+    // No limit on a gateway: absent, not 0; and no catalog figure for it.
+    expect(cf.get('dbform_addon_memory_limit_bytes')!.metrics.some((m) => m.labels!.component === 'gateway')).toBe(false);
+    expect(cf.get('dbform_addon_connections_max')?.metrics.some((m) => m.labels!.component === 'gateway') ?? false).toBe(false);
   });
 });

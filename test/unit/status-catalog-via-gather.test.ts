@@ -21,7 +21,7 @@ function subject(names: string[]) {
   const ownReads: string[] = [];
   const own = (a: AddonConfig): Promise<CatalogFigures> => {
     ownReads.push(a.name);
-    return Promise.resolve({ connections: 9, maxConnections: 9, serverVersion: 'own', inRecovery: false, dataSize: 9, archiver: null, lagSeconds: null });
+    return Promise.resolve({ connections: 9, maxConnections: 9, serverVersion: 'own', inRecovery: false, dataSize: 9, archiver: null, lagSeconds: null, lagBytes: null });
   };
   return { via: new CatalogFiguresViaGather(names.map(addon), own), ownReads };
 }
@@ -34,7 +34,7 @@ describe('CatalogFiguresViaGather', () => {
     await via.ride('shop', c.client); // the gather's second connection (its database did not exist): not read again
     via.done('shop');
     expect(c.sent).toEqual([STATUS_SQL]);
-    expect(await via.figures('shop')).toEqual({ connections: 2, maxConnections: 51, serverVersion: '15.10', inRecovery: false, dataSize: 7864320, archiver: null, lagSeconds: null });
+    expect(await via.figures('shop')).toEqual({ connections: 2, maxConnections: 51, serverVersion: '15.10', inRecovery: false, dataSize: 7864320, archiver: null, lagSeconds: null, lagBytes: null });
     expect(ownReads).toEqual([]);
   });
 

@@ -46,6 +46,31 @@ describe('parseProbe', () => {
   });
 });
 
+describe('parseProbe of a host with a cluster member, its gateway and a read replica', () => {
+  const probed = [
+    { name: 'orders', dataDir: '/var/lib/dbform/orders', pitr: false },
+    { name: 'shop/replica', dataDir: '/var/lib/dbform/.replicas/shop', pitr: false, guard: false },
+  ];
+  const p = parseProbe(recorded('probe-ha-gateway-replica.txt'), probed);
+
+  it('keeps each container under its own key: the member under the add-on\'s name, ADDON/gateway, ADDON/replica', () => {
+    expect([...p.containers.keys()]).toEqual(['orders', 'orders/gateway', 'shop/replica']);
+    expect(p.memory.get('orders/gateway')!['memory.current']).toBe('9437184');
+    expect(p.cpu[1].get('orders/gateway')).toEqual({ atNs: 1764504000200000000n, usageNs: 302000000n });
+    expect(p.diskUsage.get('shop/replica')).toBe(30000000);
+    expect(p.filesystem.get('shop/replica')).toEqual({ size: 52521566208, free: 31457280000 });
+    expect(p.guard.has('shop/replica')).toBe(false);
+    expect(p.guard.get('orders')).toEqual({ MODE: 'read-write', PERCENT: '3', CHECKED: '2026-11-30T12:09:00Z' });
+  });
+
+  it('the tail reads a read replica\'s data directory but no disk guard status for it', () => {
+    const tail = probeTailCommand(probed, 0.2);
+    expect(tail).toContain('du -s -B1 /var/lib/dbform/orders/pgdata /var/lib/dbform/.replicas/shop/pgdata');
+    expect(tail).toContain("echo '@@guard orders'");
+    expect(tail).not.toContain('@@guard shop');
+  });
+});
+
 describe('memoryFigures', () => {
   it('v1: usage less the inactive file cache, peak, limit, swap from memsw', () => {
     const p = parseProbe(recorded('probe-cgroup-v1.txt'), PROBED);
@@ -95,16 +120,21 @@ describe('probeCommand and probeTailCommand', () => {
   const tail = probeTailCommand(probed, 0.3);
 
   it('reads the managed containers and their cgroups first, and the second CPU reading last, after the wait', () => {
-    // Single instances and highly available add-ons' Patroni members (not their gateways), in one listing.
-    expect(cmd).toContain(`docker ps -a --format '{{.ID}}:{{.Label "dbform.managed"}}:{{.Label "dbform.ha"}}'`);
-    expect(cmd).toContain(`awk -F: '$2 == "true" || $3 == "patroni" { print $1 }'`);
-    expect(cmd).toContain('{{with index .Config.Labels "dbform.addon"}}{{.}}{{else}}{{index .Config.Labels "dbform.ha.addon"}}{{end}}');
+    // Single instances, highly available add-ons' Patroni members and gateways (not etcd), read replicas, in one listing.
+    expect(cmd).toContain(`docker ps -a --format '{{.ID}}:{{.Label "dbform.managed"}}:{{.Label "dbform.ha"}}:{{.Label "dbform.replica-of"}}'`);
+    expect(cmd).toContain(`awk -F: '$2 == "true" || $3 == "patroni" || $3 == "gateway" || $4 != "" { print $1 }'`);
+    // Each container's key: the add-on's name for its instance or member, ADDON/replica, ADDON/gateway.
+    const key =
+      '{{with index $.Config.Labels "dbform.addon"}}{{.}}{{else}}{{with index $.Config.Labels "dbform.replica-of"}}{{print . "/replica"}}{{else}}' +
+      '{{with index $.Config.Labels "dbform.ha.addon"}}{{if eq (index $.Config.Labels "dbform.ha") "gateway"}}{{print . "/gateway"}}{{else}}{{.}}{{end}}{{else}}{{"-"}}{{end}}{{end}}{{end}}';
+    expect(cmd).toContain(`{{.State.Pid}} ${key} {"addon":${key.replace(/\{\{(\.|print [^}]+|"-")\}\}/g, '{{json ($1)}}')},`);
     expect(cmd).toContain('/proc/');
     expect(cmd).toContain('mode=cpu0');
     expect(cmd).not.toContain('mode=cpu1');
     expect(cmd.match(/\bdocker inspect\b/g)).toHaveLength(1); // one inspect for every container
     // The tail lists the running ones again (it cannot see the first command's shell variables).
-    expect(tail).toContain(`docker ps  --format '{{.ID}}:{{.Label "dbform.managed"}}:{{.Label "dbform.ha"}}'`);
+    expect(tail).toContain(`docker ps  --format '{{.ID}}:{{.Label "dbform.managed"}}:{{.Label "dbform.ha"}}:{{.Label "dbform.replica-of"}}'`);
+    expect(tail).toContain(`{{.State.Pid}} ${key} -`);
     expect(tail.match(/\bdocker inspect\b/g)).toHaveLength(1);
     expect(tail).toContain(windowWait(0.3));
     expect(tail.indexOf('sleep')).toBeLessThan(tail.indexOf('mode=cpu1'));

@@ -1,16 +1,18 @@
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../../config/load.js';
 import { openHost } from '../../hosts/open.js';
-import { hostPgdata } from '../../resources/data-files.js';
+import { instanceLabel, instanceOn, instancePgdata } from '../../status/instance-on.js';
 import { LOG_DIRECTORY, LOG_FILES } from '../../resources/container/log-settings.js';
 import { formatEntry, keep, maskSecrets, parseLogLine, type LogFilter } from '../../logs/jsonlog.js';
 import { UserError } from '../../util/errors.js';
 import { shq } from '../../util/shell.js';
 import { err, out } from '../terminal.js';
 
-// `dbform logs ADDON`: the add-on's PostgreSQL log (jsonlog files in pgdata/log), read through its host in
-// one command: the files written to within --since, oldest first, then (--follow) `tail -F` on every
-// hour's file name, so the stream carries on across rotations. Lines are filtered and printed here.
+// `dbform logs ADDON [--host HOST]`: the add-on's PostgreSQL log (jsonlog files in pgdata/log), read through
+// its host in one command: the files written to within --since, oldest first, then (--follow) `tail -F` on
+// every hour's file name, so the stream carries on across rotations. Lines are filtered and printed here.
+// Each server logs into its own data directory: a cluster's first host's member is read by default, --host
+// reads the member or the read replica on that host.
 
 export interface LogsOptions {
   file: string;
@@ -18,6 +20,8 @@ export interface LogsOptions {
   sinceSeconds: number;
   follow: boolean;
   slow: boolean;
+  /** A cluster member's or read replica's host. */
+  host?: string;
 }
 
 /** The shell command that prints the log files of `dir` touched in the last `minutes`, and follows them. */
@@ -38,8 +42,9 @@ export async function logsCommand(opts: LogsOptions): Promise<number> {
   const config = loadConfig(opts.file);
   const addon = config.addons.find((a) => a.name === opts.addon);
   if (!addon) throw new UserError(`no add-on named ${opts.addon} in ${opts.file}`);
-  const hostConfig = config.hosts.find((h) => h.name === addon.host)!;
-  const dir = `${hostPgdata(`${hostConfig.dataDir}/${addon.name}`)}/${LOG_DIRECTORY}`;
+  const instance = instanceOn(addon, opts.host);
+  const hostConfig = config.hosts.find((h) => h.name === instance.host)!;
+  const dir = `${instancePgdata(config, addon, instance)}/${LOG_DIRECTORY}`;
   const filter: LogFilter = {
     since: new Date(Date.now() - opts.sinceSeconds * 1000),
     ...(opts.slow && { slowerThanMs: addon.logs.slowQueryMs }),
@@ -53,8 +58,8 @@ export async function logsCommand(opts: LogsOptions): Promise<number> {
       else if (!entry && line.trim() && !opts.slow) out(maskSecrets(line));
     }
     const { code, stderr } = await done;
-    if (code === 3) throw new UserError(`add-on ${addon.name} has no log on host ${addon.host} yet (${dir}): run dbform apply first`);
-    if (code !== 0 && !opts.follow) err(`Warning: reading the log on host ${addon.host} ended with exit ${code}: ${maskSecrets(stderr.trim())}`);
+    if (code === 3) throw new UserError(`${instanceLabel(addon, instance)} has no log on host ${instance.host} yet (${dir}): run dbform apply first`);
+    if (code !== 0 && !opts.follow) err(`Warning: reading the log on host ${instance.host} ended with exit ${code}: ${maskSecrets(stderr.trim())}`);
     return 0;
   } finally {
     await host.close();

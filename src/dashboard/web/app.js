@@ -28,21 +28,34 @@ async function getJson(path) {
 
 function fleetPage(s) {
   const rows = s.addons.map((a) => `<tr data-addon="${esc(a.addon)}"><td><a href="#addon=${encodeURIComponent(a.addon)}">${esc(a.addon)}</a></td>
-    <td>${esc(a.plan)}</td><td>${esc(a.members.map((m) => m.host).join(', '))}</td><td>${esc(a.serverVersion ?? a.version)}</td>
+    <td>${esc(a.plan)}</td><td>${esc(a.members.filter((m) => !m.readReplica).map((m) => m.host).join(', '))}</td><td>${esc(a.serverVersion ?? a.version)}</td>
     <td class="state-${esc(a.state)}">${esc(a.state)}</td><td>${esc(drift(a.drift))}</td><td>${esc(backup(a.backups))}</td></tr>`);
   const hostErrors = Object.entries(s.hostErrors).map(([h, e]) => `<p class="bad">host ${esc(h)}: ${esc(e)}</p>`).join('');
   main.innerHTML = `<h2>Fleet</h2><table id="fleet"><thead><tr><th>add-on</th><th>plan</th><th>host(s)</th><th>version</th><th>state</th><th>drift</th><th>last backup</th></tr></thead>
     <tbody>${rows.join('')}</tbody></table>${hostErrors}`;
 }
 
+function lag(m) {
+  if (m.replicationLagSeconds === null && m.replicationLagBytes === null) return '-';
+  return `${m.replicationLagSeconds === null ? '-' : `${m.replicationLagSeconds} s`}, ${bytes(m.replicationLagBytes)}`;
+}
+
+// A cluster's gateways: their container's CPU and memory only (no catalog, no data directory of their own).
+function gatewayRows(a) {
+  return (a.gateways ?? []).map((g) => `<tr data-gateway="${esc(g.host)}"><td>${esc(g.name)}</td><td>gateway</td><td class="state-${esc(g.state)}">${esc(g.state)}</td>
+    <td class="num">${g.cpuPercent === null ? '-' : `${g.cpuPercent} %`}</td>
+    <td class="num">${bytes(g.memory.current)} / ${bytes(g.memory.peak)} / ${g.memory.limit === null ? 'no limit' : bytes(g.memory.limit)}</td>
+    <td></td><td></td><td></td><td></td><td></td><td></td><td></td></tr>`).join('');
+}
+
 function figureRows(a) {
-  return a.members.map((m) => `<tr data-member="${esc(m.name)}"><td>${esc(m.name)}</td><td>${esc(m.role)}</td><td class="state-${esc(m.state)}">${esc(m.state)}</td>
+  return a.members.map((m) => `<tr data-member="${esc(m.name)}" data-host="${esc(m.host)}"><td>${esc(m.name)}</td><td>${esc(m.readReplica ? 'read replica' : m.role)}</td><td class="state-${esc(m.state)}">${esc(m.state)}</td>
     <td class="num">${m.cpuPercent === null ? '-' : `${m.cpuPercent} %`}</td>
     <td class="num">${bytes(m.memory.current)} / ${bytes(m.memory.peak)} / ${bytes(m.memory.limit)}</td><td class="num">${bytes(m.memory.free)}</td>
     <td class="num">${bytes(m.swap.current)}</td><td class="num">${esc(m.connections.open)} / ${esc(m.connections.max)}</td>
     <td class="num">${bytes(m.dataSize)}</td><td class="num">${bytes(m.diskSize)}</td>
     <td class="num">${m.disk.quota === null ? 'no quota' : bytes(m.disk.quota)}; ${bytes(m.disk.filesystemFree)} free</td>
-    <td class="num">${m.replicationLagSeconds === null ? '-' : `${m.replicationLagSeconds} s`}</td></tr>`).join('');
+    <td class="num">${esc(lag(m))}</td></tr>`).join('') + gatewayRows(a);
 }
 
 function addonPage(a) {
