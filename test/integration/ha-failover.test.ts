@@ -153,7 +153,7 @@ describe('a highly available business add-on', () => {
     expect(log.stdout).toMatch(/ready to accept read-only connections/);
   });
 
-  it('encrypts every link with the fleet CA: Patroni\'s API is https only, etcd refuses a client without a certificate, replication is TLS', () => {
+  it('encrypts every link with the fleet CA: Patroni\'s API is https only and changes need a client certificate, etcd refuses a client without a certificate, replication is TLS', () => {
     const CA = '/var/lib/dbform/tls/root.crt';
     /** curl in a container on a fleet host: its exit code and the HTTP status it saw (000: none). */
     const curl = (h: string, container: string, args: string[]) => {
@@ -165,6 +165,10 @@ describe('a highly available business add-on', () => {
     // Plain http gets no answer; https without the fleet CA does not verify (curl 60).
     expect(curl('db-2', 'dbform-orders', ['http://10.77.0.11:31003/primary'])[1]).toBe('000');
     expect(curl('db-2', 'dbform-orders', ['https://10.77.0.11:31003/primary'])[0]).toBe(60);
+    // A change (here a harmless reload) needs a client certificate of the fleet CA: refused without one.
+    const client = ['--cert', '/var/lib/dbform/tls/etcd-client.crt', '--key', '/var/lib/dbform/tls/etcd-client.key'];
+    expect(curl('db-2', 'dbform-orders', ['--cacert', CA, '-X', 'POST', 'https://10.77.0.11:31003/reload'])).toEqual([0, '403']);
+    expect(curl('db-2', 'dbform-orders', ['--cacert', CA, ...client, '-X', 'POST', 'https://10.77.0.11:31003/reload'])[1]).toMatch(/^20[02]$/);
     const member = ['--cert', '/var/lib/dbform/tls/member.crt', '--key', '/var/lib/dbform/tls/member.key'];
     expect(curl('db-3', 'dbform-etcd', ['--cacert', CA, ...member, 'https://10.77.0.13:2379/health'])).toEqual([0, '200']);
     const withoutCert = curl('db-3', 'dbform-etcd', ['--cacert', CA, 'https://10.77.0.13:2379/health']);

@@ -67,12 +67,13 @@ describe("Patroni's REST API, its link to etcd and replication over TLS", () => 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed YAML document, read by path
   const yml = parse(db1!.desired.spec.files['patroni.yml']!) as Record<string, any>;
 
-  it('serves the API with the member certificate and verifies the other members with the CA', () => {
+  it('serves the API with the member certificate, asks a client certificate for changes, and verifies the other members with the CA', () => {
     expect(yml.restapi).toEqual({
       listen: '0.0.0.0:31003', connect_address: '10.77.0.11:31003',
-      certfile: '/var/lib/dbform/tls/server.crt', keyfile: '/var/lib/dbform/tls/server.key', cafile: CA,
+      certfile: '/var/lib/dbform/tls/server.crt', keyfile: '/var/lib/dbform/tls/server.key', cafile: CA, verify_client: 'optional',
     });
-    expect(yml.ctl).toEqual({ cacert: CA });
+    // Patroni's client (and patronictl) shows the member's client certificate, not its server certificate.
+    expect(yml.ctl).toEqual({ cacert: CA, certfile: '/var/lib/dbform/tls/etcd-client.crt', keyfile: '/var/lib/dbform/tls/etcd-client.key' });
     expect(db1!.desired.peerApis).toEqual(['https://10.77.0.12:31003']);
     expect(db2!.desired.preferredApi).toBe('https://10.77.0.11:31003');
     expect(db1!.desired.tlsNames).toEqual(['10.77.0.11', 'db-1', '10.77.0.12', 'db-2', '127.0.0.1']);

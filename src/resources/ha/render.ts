@@ -1,7 +1,7 @@
 import { parse, stringify } from 'yaml';
 import { canonicalSha256Hex } from '../../util/canonical.js';
 import { HA_DIR } from './dir.js';
-import { CA_FILE, ETCD_CLIENT_CERT, ETCD_MEMBER_CERT, MEMBER_CERT } from './tls.js';
+import { CA_FILE, ETCD_CLIENT_CERT, ETCD_MEMBER_CERT, MEMBER_CERT, MEMBER_CLIENT_CERT } from './tls.js';
 
 // Pure renderers of what the highly available containers read: etcd's command line, Patroni's
 // patroni.yml and HAProxy's haproxy.cfg. Timings are those measured on the test fleet (see the README's
@@ -107,13 +107,16 @@ export function patroniConfig(p: PatroniInput): string {
     scope: p.addon,
     namespace: '/dbform/',
     name: p.self.name,
-    // HTTPS with the member's server certificate; the CA also verifies the other members' APIs when Patroni
-    // calls them (its client falls back to restapi's files).
+    // HTTPS with the member's server certificate. Changes (switchover, restart, reinitialize, settings: Patroni's
+    // "unsafe" endpoints) need a client certificate of the fleet CA (verify_client optional); reads (health,
+    // role: HAProxy's checks, the backup program) need none. Patroni's own client, and patronictl, show the
+    // member's client certificate (ctl's files; without them it would show the server certificate, which the
+    // other members would refuse) and verify the other members' APIs against the CA.
     restapi: {
       listen: `0.0.0.0:${p.apiPort}`, connect_address: `${p.self.address}:${p.apiPort}`,
-      certfile: MEMBER_CERT.cert, keyfile: MEMBER_CERT.key, cafile: CA_FILE,
+      certfile: MEMBER_CERT.cert, keyfile: MEMBER_CERT.key, cafile: CA_FILE, verify_client: 'optional',
     },
-    ctl: { cacert: CA_FILE },
+    ctl: { cacert: CA_FILE, certfile: MEMBER_CLIENT_CERT.cert, keyfile: MEMBER_CLIENT_CERT.key },
     etcd3: {
       hosts: p.consensus.map((m) => `${m.address}:${ETCD_CLIENT_PORT}`),
       protocol: 'https', cacert: CA_FILE, cert: ETCD_CLIENT_CERT.cert, key: ETCD_CLIENT_CERT.key,

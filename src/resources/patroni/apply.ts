@@ -10,7 +10,7 @@ import { removalTarget, removeHaContainer } from '../ha/undeclared.js';
 import { ensureCaFile, ensureCert } from '../ha/certs.js';
 import { stringList } from '../ha/step-fields.js';
 import { HA_DIR } from '../ha/dir.js';
-import { ETCD_CLIENT_CERT, MEMBER_CERT, PATRONI_CURL_TLS, etcdCurlTls } from '../ha/tls.js';
+import { ETCD_CLIENT_CERT, MEMBER_CERT, PATRONI_CURL_CHANGE_TLS, PATRONI_CURL_TLS, etcdCurlTls } from '../ha/tls.js';
 
 // Creates or re-creates one Patroni member. The superuser and replication passwords are derived from the
 // master key (the same on every member) and reach Patroni through its environment file (mode 600), never a
@@ -34,11 +34,12 @@ function withPlainHttp(step: Step, urls: string[]): string[] {
   return step.plainHttpApi === true ? urls.flatMap((u) => [u, u.replace(/^https:/, 'http:')]) : urls;
 }
 
-/** curl in the member's container, against the first of `urls` that answers: the status line last. */
+/** curl in the member's container (with its client certificate: a change asked of an API needs one), against
+ *  the first of `urls` that answers: the status line last. */
 async function curlMember(ctx: ApplyContext, spec: HaContainerSpec, urls: string[], args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let last = { code: 1, stdout: '', stderr: 'no API address' };
   for (const url of urls) {
-    last = await ctx.host.exec(shellJoin(['docker', 'exec', spec.name, 'curl', ...PATRONI_CURL_TLS, ...args, url]));
+    last = await ctx.host.exec(shellJoin(['docker', 'exec', spec.name, 'curl', ...PATRONI_CURL_CHANGE_TLS, ...args, url]));
     // 7: connection refused; 35: TLS handshake failed (a plain http API); 52, 56: an HTTPS API asked in plain http.
     if (![7, 35, 52, 56].includes(last.code)) return last;
   }
@@ -113,7 +114,7 @@ async function handOver(step: Step, ctx: ApplyContext, spec: HaContainerSpec, se
 async function storeDcsSettings(step: Step, ctx: ApplyContext, spec: HaContainerSpec, self: string[]): Promise<void> {
   const body = JSON.stringify({ postgresql: { parameters: dcsParameters(spec.files['patroni.yml'] ?? '') } });
   const urls = [...self, ...apiUrls(step, 'peerApis')].map((u) => `${u}/config`);
-  const curl = shellJoin(['curl', '-sf', '-m', '5', ...PATRONI_CURL_TLS, '-X', 'PATCH']);
+  const curl = shellJoin(['curl', '-sf', '-m', '5', ...PATRONI_CURL_CHANGE_TLS, '-X', 'PATCH']);
   const loop = `body=$1; shift; for u in "$@"; do ${curl} -d "$body" "$u" >/dev/null && exit 0; done; exit 1`;
   const r = await ctx.host.exec(shellJoin(['docker', 'run', '--rm', '--network', 'host', '-v', `${spec.dir}:${HA_DIR}:ro`, spec.image, 'sh', '-c', loop, 'sh', body, ...urls]));
   if (r.code !== 0) throw new Error(`host ${ctx.host.name}: cannot store the settings of ${spec.addon} in its consensus store: no member's API answers (${urls.join(', ')})`);
