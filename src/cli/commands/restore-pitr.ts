@@ -4,6 +4,10 @@ import type { AddonConfig } from '../../config/types.js';
 import { acquireHostLock, currentHolder } from '../../hosts/lock.js';
 import type { BaseBackup, PitrStatus } from '../../resources/pitr/info.js';
 import { restoreInPlace } from '../../resources/pitr/restore.js';
+import { restoreClusterInPlace } from '../../resources/pitr/restore-cluster.js';
+import { clusterPitrTaken } from '../../resources/pitr/cluster.js';
+import { haPorts } from '../../config/ha-check.js';
+import type { Host } from '../../hosts/host.js';
 import { checkInto, restoreInto } from '../../resources/pitr/restore-into.js';
 import { type RestoreTarget, checkTarget, parseRestoreTarget } from '../../resources/pitr/restore-target.js';
 import { readPitrStatus } from '../../resources/pitr/status.js';
@@ -83,6 +87,34 @@ function declaredAddon(session: Session, name: string, flag: string): AddonConfi
   return a;
 }
 
+function reachable(session: Session, name: string): Host {
+  const host = session.hosts.get(name);
+  if (!host) throw new UserError(`host ${name} cannot be reached: ${session.hostErrors.get(name) ?? ''}`);
+  return host;
+}
+
+const hostConfig = (session: Session, name: string) => session.config.hosts.find((h) => h.name === name)!;
+
+/** A highly available source restored in place (its PITR needs an S3 storage); --into from or to one is not done. */
+function checkCluster(session: Session, source: AddonConfig, into: AddonConfig | undefined): AddonConfig | undefined {
+  const cluster = [source, into].find((a) => a !== undefined && a.hosts.length > 1);
+  if (!cluster) return undefined;
+  if (into) throw new UserError(`add-on ${cluster.name} is highly available: restore --to --into from or to a cluster is not in this version; restore ${source.name} in place, or one of its daily backups with --backup ID --into`);
+  if (!clusterPitrTaken(session.config, cluster)) throw new UserError(`add-on ${cluster.name} is highly available and its storage is a local directory: no base backup or WAL archive of it is taken (use an s3 storage)`);
+  return cluster;
+}
+
+/** The PITR status of a cluster, as its members read it: the repository is the same, and the window's end is
+ *  the archiver's of the member that archived last (the primary; a replica archives nothing). */
+async function clusterPitrStatus(session: Session, cluster: AddonConfig): Promise<PitrStatus> {
+  const port = haPorts(cluster.port).postgres;
+  const read = await Promise.allSettled(cluster.hosts.map((h) => readPitrStatus(session.config, reachable(session, h), cluster.name, port)));
+  const ok = read.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  if (!ok.length) throw (read[0] as PromiseRejectedResult).reason;
+  const last = (s: PitrStatus) => s.archiver?.lastArchivedAt ?? '';
+  return ok.reduce((a, b) => (last(b) > last(a) ? b : a));
+}
+
 export async function restorePitrCommand(opts: RestorePitrOptions): Promise<number> {
   const session = await openSession(opts.file, (m) => err(`Warning: ${m}`), undefined, 'read');
   try {
@@ -90,21 +122,22 @@ export async function restorePitrCommand(opts: RestorePitrOptions): Promise<numb
     const source = declaredAddon(session, opts.addon, '');
     const into = opts.into === undefined ? undefined : declaredAddon(session, opts.into, '--into ');
     if (!source.backups.pitr) throw new UserError(`add-on ${opts.addon} has no point-in-time recovery (backups.pitr is off)`);
-    const cluster = [source, into].find((a) => a !== undefined && a.hosts.length > 1);
-    if (cluster) throw new UserError(`add-on ${cluster.name} is highly available: point-in-time recovery of a cluster is not in this version (no base backup or WAL archive is taken); restore one of its daily backups with --backup ID`);
+    const cluster = checkCluster(session, source, into);
     const zone = config.defaults.timezone;
     const target = parseRestoreTarget(opts.to, zone);
     const allowed = parseAllowedHazards(opts.allowHazards);
     const written = into ?? source;
-    const host = session.hosts.get(written.host);
-    const sourceHost = session.hosts.get(source.host);
-    if (!host || !sourceHost) throw new UserError(`host ${!host ? written.host : source.host} cannot be reached: ${session.hostErrors.get(!host ? written.host : source.host) ?? ''}`);
-    const lock = await acquireHostLock(host, currentHolder(), opts.lockTimeoutSeconds);
+    // A cluster restored in place writes every member's host: each is locked, the preferred member's first.
+    const lockedHosts = (cluster ? cluster.hosts : [written.host]).map((h) => reachable(session, h));
+    const host = lockedHosts[0]!;
+    const sourceHost = reachable(session, source.host);
+    const locks = [];
     try {
+      for (const h of lockedHosts) locks.push(await acquireHostLock(h, currentHolder(), opts.lockTimeoutSeconds));
       if (into) await checkInto({ config, source, into, host, keystore: session.keystores.get(into.host)!, sourceKeystore: session.keystores.get(source.host)! });
       // Both read the repository: asked together. A storage that is down is reported as such at once,
       // without waiting for pgBackRest's own retries (minutes), whose failure is then not the one to report.
-      const window = readPitrStatus(config, sourceHost, opts.addon);
+      const window = cluster ? clusterPitrStatus(session, cluster) : readPitrStatus(config, sourceHost, opts.addon);
       window.catch(() => undefined);
       await storageAnswers(session, source.name);
       const status = await window;
@@ -127,7 +160,9 @@ export async function restorePitrCommand(opts: RestorePitrOptions): Promise<numb
         Object.assign(result, { status: 'restored', seconds: r.seconds });
         if (!json) out(`Restored ${opts.addon} into ${into.name} in ${r.seconds.toFixed(1)} s; ${opts.addon} was only read.`);
       } else {
-        const r = await restoreInPlace(config, host, opts.addon, target, progress);
+        const r = cluster
+          ? await restoreClusterInPlace(config, cluster.hosts.map((h) => ({ host: reachable(session, h), dataDir: hostConfig(session, h).dataDir })), opts.addon, target, progress)
+          : await restoreInPlace(config, host, opts.addon, target, progress);
         Object.assign(result, { status: 'restored', seconds: r.seconds, kept_as: r.keptAs });
         const kept = r.keptAs ? `Its previous data directory is kept as ${r.keptAs} (remove it once satisfied, or move it back to undo).` : 'It had no data directory to keep.';
         if (!json) out(`Restored ${opts.addon} in ${r.seconds.toFixed(1)} s. ${kept}`);
@@ -149,7 +184,7 @@ export async function restorePitrCommand(opts: RestorePitrOptions): Promise<numb
       else out('Users, passwords, grants and extensions are as the file says.');
       return 0;
     } finally {
-      await lock.release();
+      for (const lock of locks.reverse()) await lock.release();
     }
   } finally {
     await session.close();

@@ -1,5 +1,6 @@
 import type { Change } from '../../plan/types.js';
 import type { DesiredAddon } from '../model.js';
+import { pitrAddress } from './cluster.js';
 
 /** What the pitr kind observes: SHA-256 of each rendered file (null: missing), and whether the passphrase
  *  include file holds the keystore's passphrase (a verdict, never the passphrase). */
@@ -16,7 +17,7 @@ export interface ObservedPitr {
 
 export function diffPitr(desired: DesiredAddon, observed: ObservedPitr): Change[] {
   const p = desired.pitr;
-  const base = { address: `addon.${desired.name}.pitr`, kind: 'pitr', host: desired.host, addon: desired.name };
+  const base = { address: pitrAddress(desired, 'pitr'), kind: 'pitr', host: desired.host, addon: desired.name };
   if (!p.enabled) {
     if (!observed.installed) return [];
     return [{

@@ -87,16 +87,17 @@ async function restoreBeside(w: Where, target: RestoreTarget, staging: string, r
 }
 
 /** pgBackRest restore into pgdata.restore, then the check instance replays and promotes it (not archiving). */
-/** `afterPromote`: SQL run (on psql's stdin, as the superuser) in the promoted copy before it stops. */
-export async function prepare(w: Where, target: RestoreTarget, staging: string, afterPromote?: string): Promise<void> {
+/** `afterPromote`: SQL run (on psql's stdin, as the superuser) in the promoted copy before it stops; `settings`:
+ *  the replay's PostgreSQL settings besides (or instead of) these. */
+export async function prepare(w: Where, target: RestoreTarget, staging: string, afterPromote?: string, settings: Record<string, string> = {}): Promise<void> {
   const check = w.container ?? checkName(w.addon);
   await w.host.exec(`docker rm -f ${shq(check)} >/dev/null 2>&1`);
   await restoreBeside(w, target, staging);
   // No TCP listener (clients keep reaching the add-on), its own socket directory (the container's /tmp).
   // hot_standby off: nothing connects during the replay, and PostgreSQL then does not refuse to replay WAL of a
   // primary with more max_connections than its default 100 (every plan from 1 GB up).
-  const settings = { listen_addresses: '', port: String(w.port), unix_socket_directories: '/tmp', hot_standby: 'off', archive_mode: 'off' };
-  const postgres = ['postgres', '-D', staging, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
+  const all = { listen_addresses: '', port: String(w.port), unix_socket_directories: '/tmp', hot_standby: 'off', archive_mode: 'off', ...settings };
+  const postgres = ['postgres', '-D', staging, ...Object.entries(all).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
   await run(w.host, `starting the restored copy of ${w.addon}`, inImage(w, ['-d', '--name', check], postgres) + ' >/dev/null');
   await waitPromoted(w, check);
   if (afterPromote) {
@@ -125,7 +126,7 @@ async function lastFatal(host: Host, pgdata: string): Promise<string | undefined
 }
 
 /** Recovery settings pgBackRest may have written into postgresql.auto.conf, for ALTER SYSTEM RESET. */
-const RECOVERY_SETTINGS = ['restore_command', 'hot_standby', 'recovery_target_time', 'recovery_target_action'];
+export const RECOVERY_SETTINGS = ['restore_command', 'hot_standby', 'recovery_target_time', 'recovery_target_action'];
 
 export async function restoreInPlace(config: Config, host: Host, addon: string, target: RestoreTarget, progress: (m: string) => void): Promise<RestoreReport> {
   const declared = config.addons.find((a) => a.name === addon)!;

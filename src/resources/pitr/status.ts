@@ -14,7 +14,8 @@ import { pitrStateDir } from './settings.js';
 
 const ARCHIVER_SQL = 'SELECT row_to_json(a) FROM pg_stat_archiver a';
 
-export async function readPitrStatus(config: Config, host: Host, addon: string): Promise<PitrStatus> {
+/** `port`: PostgreSQL's port in the add-on's container (a cluster member's is not the add-on's port). */
+export async function readPitrStatus(config: Config, host: Host, addon: string, port?: number): Promise<PitrStatus> {
   const declared = config.addons.find((a) => a.name === addon)!;
   const hostCfg = config.hosts.find((h) => h.name === host.name)!;
   const etc = `${pitrStateDir(hostCfg, addon)}/etc`;
@@ -34,7 +35,7 @@ export async function readPitrStatus(config: Config, host: Host, addon: string):
   }
   let archiver: ArchiverStats | null = null;
   const stats = await host.exec(
-    shellJoin(['docker', 'exec', '-u', 'postgres', containerName(addon), 'psql', '-X', '-At', '-h', '/tmp', '-p', String(declared.port), '-U', 'postgres', '-d', 'postgres', '-c', ARCHIVER_SQL]),
+    shellJoin(['docker', 'exec', '-u', 'postgres', containerName(addon), 'psql', '-X', '-At', '-h', '/tmp', '-p', String(port ?? declared.port), '-U', 'postgres', '-d', 'postgres', '-c', ARCHIVER_SQL]),
   );
   if (stats.code === 0 && stats.stdout.trim()) archiver = parseArchiver(stats.stdout.trim());
   return pitrStatus(info.stdout, addon, archiver);
