@@ -70,6 +70,14 @@ function stanzaInfo(on: string): { status: { code: number }; backup: Array<{ typ
   return (JSON.parse(out) as Array<{ status: { code: number }; backup: Array<{ type: string; error: boolean }> }>)[0]!;
 }
 
+interface Listed { pitr: { window: { earliest: string; latest: string } | null; base_backups: unknown[]; archiver: { failed_count: number; last_archived_at: string | null } | null } | null }
+
+function listed(): Listed {
+  const r = ws.run(['backups', 'list', 'orders', '--format', 'json'], env);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as Listed;
+}
+
 async function write(rows: string[]): Promise<void> {
   const { client } = await connectAny(parseMultiHostUrl(ws.urls('orders', env).DATABASE_URL!));
   await client.query('CREATE TABLE IF NOT EXISTS ledger (v text, at timestamptz DEFAULT now())');
@@ -122,6 +130,9 @@ describe('PITR of a highly available add-on: archiving', () => {
     const info = stanzaInfo('db-2'); // the replica reads the same repository
     expect(info.status.code).toBe(0);
     expect(info.backup.filter((b) => b.type === 'full' && !b.error)).toHaveLength(1);
+    const list = listed();
+    expect(list.pitr?.base_backups).toHaveLength(1);
+    expect(list.pitr?.window).not.toBeNull();
   });
 
   it('only the primary archives; rows committed are archived', async () => {
@@ -153,6 +164,11 @@ describe('PITR of a highly available add-on: archiving', () => {
     }
     console.log(`weekly full base backup (cron command) on the primary: ${Date.now() - t0} ms`);
     expect(stanzaInfo('db-1').backup.filter((b) => b.type === 'full' && !b.error)).toHaveLength(2);
+    // backups list reads the window's end from the member that archived last: the new primary.
+    const list = listed();
+    expect(list.pitr?.base_backups).toHaveLength(2);
+    expect(list.pitr?.archiver?.failed_count).toBe(0);
+    expect(list.pitr!.window!.latest >= list.pitr!.archiver!.last_archived_at!).toBe(true);
     expectEmptyPlan(ws, env);
   });
 });

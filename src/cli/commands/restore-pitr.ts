@@ -6,11 +6,10 @@ import type { BaseBackup, PitrStatus } from '../../resources/pitr/info.js';
 import { restoreInPlace } from '../../resources/pitr/restore.js';
 import { restoreClusterInPlace } from '../../resources/pitr/restore-cluster.js';
 import { clusterPitrTaken } from '../../resources/pitr/cluster.js';
-import { haPorts } from '../../config/ha-check.js';
 import type { Host } from '../../hosts/host.js';
 import { checkInto, restoreInto } from '../../resources/pitr/restore-into.js';
 import { type RestoreTarget, checkTarget, parseRestoreTarget } from '../../resources/pitr/restore-target.js';
-import { readPitrStatus } from '../../resources/pitr/status.js';
+import { readClusterPitrStatus, readPitrStatus } from '../../resources/pitr/status.js';
 import { storeFor } from '../../resources/backups/service.js';
 import { UserError } from '../../util/errors.js';
 import { run } from '../../hosts/host.js';
@@ -104,17 +103,6 @@ function checkCluster(session: Session, source: AddonConfig, into: AddonConfig |
   return cluster;
 }
 
-/** The PITR status of a cluster, as its members read it: the repository is the same, and the window's end is
- *  the archiver's of the member that archived last (the primary; a replica archives nothing). */
-async function clusterPitrStatus(session: Session, cluster: AddonConfig): Promise<PitrStatus> {
-  const port = haPorts(cluster.port).postgres;
-  const read = await Promise.allSettled(cluster.hosts.map((h) => readPitrStatus(session.config, reachable(session, h), cluster.name, port)));
-  const ok = read.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  if (!ok.length) throw (read[0] as PromiseRejectedResult).reason;
-  const last = (s: PitrStatus) => s.archiver?.lastArchivedAt ?? '';
-  return ok.reduce((a, b) => (last(b) > last(a) ? b : a));
-}
-
 export async function restorePitrCommand(opts: RestorePitrOptions): Promise<number> {
   const session = await openSession(opts.file, (m) => err(`Warning: ${m}`), undefined, 'read');
   try {
@@ -137,7 +125,7 @@ export async function restorePitrCommand(opts: RestorePitrOptions): Promise<numb
       if (into) await checkInto({ config, source, into, host, keystore: session.keystores.get(into.host)!, sourceKeystore: session.keystores.get(source.host)! });
       // Both read the repository: asked together. A storage that is down is reported as such at once,
       // without waiting for pgBackRest's own retries (minutes), whose failure is then not the one to report.
-      const window = cluster ? clusterPitrStatus(session, cluster) : readPitrStatus(config, sourceHost, opts.addon);
+      const window = cluster ? readClusterPitrStatus(config, session.hosts, opts.addon) : readPitrStatus(config, sourceHost, opts.addon);
       window.catch(() => undefined);
       await storageAnswers(session, source.name);
       const status = await window;
