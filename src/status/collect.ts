@@ -9,6 +9,7 @@ import type { Plan } from '../plan/types.js';
 import { type Answer, fleetStatus, type Readings } from './assemble.js';
 import { addonsOf, withMemberSuperuser, withSuperuser } from './addons.js';
 import { catalogKey, isHighlyAvailable, memberHosts } from './members.js';
+import { clusterPitrTaken } from '../resources/pitr/cluster.js';
 import { readCatalogFigures } from './catalog.js';
 import { CatalogFiguresViaGather } from './catalog-via-gather.js';
 import type { DriftSummary, FleetStatus } from './model.js';
@@ -42,8 +43,9 @@ async function probeHost(session: Session, host: string, addons: AddonConfig[], 
   const live = session.hosts.get(host);
   if (!live) throw new Error(session.hostErrors.get(host) ?? 'not connected');
   const hostCfg = session.config.hosts.find((h) => h.name === host)!;
-  // No PITR for a highly available add-on in this version: nothing for pgbackrest info to read.
-  const probed = addons.map((a) => ({ name: a.name, dataDir: `${hostCfg.dataDir}/${a.name}`, pitr: a.backups.pitr && !isHighlyAvailable(a) }));
+  // A highly available add-on's PITR is taken into an S3 storage only (pitr/cluster.ts): nothing to read otherwise.
+  const pitrOf = (a: AddonConfig) => a.backups.pitr && (!isHighlyAvailable(a) || clusterPitrTaken(session.config, a));
+  const probed = addons.map((a) => ({ name: a.name, dataDir: `${hostCfg.dataDir}/${a.name}`, pitr: pitrOf(a) }));
   // Through the host's batcher: the probe shares one exec with the keystore read and, with drift asked, the
   // gather's first reads.
   const r = await batchedReadsOf(live).exec(probeCommand());
