@@ -90,6 +90,8 @@ describe('PITR of a highly available add-on', () => {
     expect(shop.member).toBeUndefined();
     expect(shop.files['/var/lib/dbform/.pitr/shop/etc/pgbackrest.conf']!.content).toContain('pg1-port=31001\n');
     expect(shop.files['/etc/cron.d/dbform-pitr-shop']!.content).not.toContain('/primary');
+    const shopPlaced = placed.find((p) => p.addon === 'shop')!;
+    expect(pitrKind.diff(shopPlaced, { files: {}, cipher: 'missing', installed: false })[0]!.steps[0]).not.toHaveProperty('derivePassphrase');
   });
 
   it('runs every Patroni member with archiving on and pgBackRest settings mounted; without PITR neither', () => {
@@ -112,6 +114,8 @@ describe('PITR of a highly available add-on', () => {
       expect(settings).toHaveLength(1);
       expect(settings[0]).toMatchObject({ address: `addon.orders.pitr.${m.host}`, kind: 'pitr', host: m.host, action: 'create', hazards: [] });
       expect(settings[0]!.steps.map((s) => s.type)).toEqual(['pitr.install']);
+      // One repository, one passphrase: derived from the master key on every member, named, never carried.
+      expect(settings[0]!.steps[0]).toMatchObject({ passphrase: { source: 'keystore', key: 'addon/orders/pitr-passphrase', generate: true }, derivePassphrase: true });
       const base = pitrBaseKind.diff(m, { marker: null, archivingFailingSince: null });
       expect(base).toHaveLength(1);
       expect(base[0]).toMatchObject({ address: `addon.orders.pitr_base.${m.host}`, kind: 'pitr-base', host: m.host, action: 'create' });

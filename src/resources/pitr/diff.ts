@@ -52,6 +52,9 @@ export function diffPitr(desired: DesiredAddon, observed: ObservedPitr): Change[
       files: Object.fromEntries(stale.map((path) => [path, { ...p.files[path]! }])),
       // The passphrase is named, never carried: apply reads (or makes) it in the host's keystore.
       ...(cipherStale ? { cipherPath: p.cipherPath, passphrase: { source: 'keystore', key: p.passphraseKey, generate: true } } : {}),
+      // A cluster's members share one repository, hence one passphrase: derived from the master key (the same on
+      // every host, as the members' passwords), not generated on each host.
+      ...(cipherStale && p.member ? { derivePassphrase: true } : {}),
     }],
   }];
 }
