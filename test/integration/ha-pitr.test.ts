@@ -18,7 +18,17 @@ const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
 const PG_PORT = 31002;
 const API = 'https://127.0.0.1:31003';
 
-function config(): string {
+/** A single-instance add-on on db-3, made from the cluster's point in time by restore --into. */
+const REPORTS = `  reports:
+    plan: postgresql-starter-256
+    encryptionAtRest: false
+    host: db-3
+    port: 31011
+    backups:
+      pitr: false # its own stanza is the single instance's (pitr.test.ts); here only what --into makes of the cluster's
+`;
+
+function config(extra = ''): string {
   return `version: 1
 hosts:
 ${hostsYaml(fleet)}${s3StorageYaml(fleet.s3)}defaults:
@@ -31,7 +41,7 @@ addons:
     encryptionAtRest: false # the test fleet (network namespaces) has no device-mapper for LUKS
     hosts: [db-1, db-2]
     port: 31001
-`;
+${extra}`;
 }
 
 /** Patroni's view of the cluster from a member's API: name -> "role state lag" ({} when it does not answer). */
@@ -194,6 +204,19 @@ describe('PITR of a highly available add-on: restore in place', () => {
     const segment = await archiveNow('db-1');
     expect(parseInt(segment.slice(0, 8), 16), segment).toBeGreaterThan(2);
     expect(sql('db-1', 'SELECT failed_count FROM pg_stat_archiver', 'postgres')).toBe('0');
+    expectEmptyPlan(ws, env);
+  });
+});
+
+describe('PITR of a highly available add-on: restore into a new single instance', () => {
+  it('restore --to latest --into NEW on another host: the cluster\'s rows, NEW\'s names; the cluster is only read; plan is empty', async () => {
+    ws.write(config(REPORTS));
+    const started = Date.now();
+    const r = ws.run(['restore', 'orders', '--to', 'latest', '--into', 'reports'], env);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    console.log(`restore --to latest --into a single instance from a cluster: ${Date.now() - started} ms`);
+    expect(psqlOn(host('db-3'), 'reports', 31011, 'reports', 'SELECT string_agg(v, \',\' ORDER BY v) FROM ledger')).toBe('a1,a2,a3,d1');
+    expect(await read()).toEqual(['a1', 'a2', 'a3', 'd1']);
     expectEmptyPlan(ws, env);
   });
 });

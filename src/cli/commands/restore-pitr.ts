@@ -94,13 +94,13 @@ function reachable(session: Session, name: string): Host {
 
 const hostConfig = (session: Session, name: string) => session.config.hosts.find((h) => h.name === name)!;
 
-/** A highly available source restored in place (its PITR needs an S3 storage); --into from or to one is not done. */
+/** Checks what a restore involving a highly available add-on can do: restored in place, or read as the source
+ *  of --into (a single instance), with PITR taken (an S3 storage). Returns the cluster restored in place. */
 function checkCluster(session: Session, source: AddonConfig, into: AddonConfig | undefined): AddonConfig | undefined {
-  const cluster = [source, into].find((a) => a !== undefined && a.hosts.length > 1);
-  if (!cluster) return undefined;
-  if (into) throw new UserError(`add-on ${cluster.name} is highly available: restore --to --into from or to a cluster is not in this version; restore ${source.name} in place, or one of its daily backups with --backup ID --into`);
-  if (!clusterPitrTaken(session.config, cluster)) throw new UserError(`add-on ${cluster.name} is highly available and its storage is a local directory: no base backup or WAL archive of it is taken (use an s3 storage)`);
-  return cluster;
+  if (into && into.hosts.length > 1) throw new UserError(`--into ${into.name}: ${into.name} is highly available: restore --to --into makes a single instance only (restore into one, or restore ${source.name} with --backup ID --into)`);
+  if (source.hosts.length === 1) return undefined;
+  if (!clusterPitrTaken(session.config, source)) throw new UserError(`add-on ${source.name} is highly available and its storage is a local directory: no base backup or WAL archive of it is taken (use an s3 storage)`);
+  return into ? undefined : source;
 }
 
 export async function restorePitrCommand(opts: RestorePitrOptions): Promise<number> {
@@ -125,7 +125,7 @@ export async function restorePitrCommand(opts: RestorePitrOptions): Promise<numb
       if (into) await checkInto({ config, source, into, host, keystore: session.keystores.get(into.host)!, sourceKeystore: session.keystores.get(source.host)! });
       // Both read the repository: asked together. A storage that is down is reported as such at once,
       // without waiting for pgBackRest's own retries (minutes), whose failure is then not the one to report.
-      const window = cluster ? readClusterPitrStatus(config, session.hosts, opts.addon) : readPitrStatus(config, sourceHost, opts.addon);
+      const window = source.hosts.length > 1 ? readClusterPitrStatus(config, session.hosts, opts.addon) : readPitrStatus(config, sourceHost, opts.addon);
       window.catch(() => undefined);
       await storageAnswers(session, source.name);
       const status = await window;
