@@ -117,7 +117,7 @@ let target = '';
 
 describe('PITR of a highly available add-on: archiving', () => {
   it('apply installs pgBackRest on both members, makes the stanza and a first full base backup; plan is then empty', async () => {
-    const plan = ws.run(['plan'], env);
+    const plan = ws.run(['plan', '--detailed-exitcode'], env);
     expect(plan.code, plan.stderr).toBe(2);
     for (const h of ['db-1', 'db-2']) {
       expect(plan.stdout).toContain(`addon.orders.pitr.${h}`);
