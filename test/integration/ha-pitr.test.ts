@@ -54,7 +54,8 @@ function cluster(from: string): Record<string, string> {
 
 const primary = (): string | undefined => Object.entries({ ...cluster('db-1'), ...cluster('db-2') }).find(([, v]) => v.startsWith('leader '))?.[0];
 const replicaOf = (p: string) => (p === 'db-1' ? 'db-2' : 'db-1');
-const inSync = (name: string) => /^sync_standby streaming 0$/.test(cluster(replicaOf(name))[name] ?? '');
+/** Patroni 3.0 says "running" of a replica that streams; later versions "streaming". */
+const inSync = (name: string) => /^sync_standby (streaming|running) 0$/.test(cluster(replicaOf(name))[name] ?? '');
 
 async function until(what: string, ok: () => boolean, ms = 90_000): Promise<number> {
   const t0 = Date.now();
@@ -114,6 +115,9 @@ afterAll(() => {
 });
 
 let target = '';
+/** The archiver's failures on db-1 once apply is done: archive-push fails for the segments closed before the
+ *  stanza exists (bootstrap, the replica's clone); none may follow. */
+let failedAfterApply = '';
 
 describe('PITR of a highly available add-on: archiving', () => {
   it('apply installs pgBackRest on both members, makes the stanza and a first full base backup; plan is then empty', async () => {
@@ -137,6 +141,8 @@ describe('PITR of a highly available add-on: archiving', () => {
       const cron = spawnSync('nsenter', ['-t', String(host(h).pid), '-m', 'cat', '/etc/cron.d/dbform-pitr-orders'], { encoding: 'utf8' });
       expect(cron.stdout, h).toContain(`${API}/primary || exit 0; pgbackrest --stanza=orders --type=full backup`);
     }
+    failedAfterApply = sql('db-1', 'SELECT failed_count FROM pg_stat_archiver', 'postgres');
+    console.log(`archive-push failures before the stanza existed: ${failedAfterApply}`);
     const info = stanzaInfo('db-2'); // the replica reads the same repository
     expect(info.status.code).toBe(0);
     expect(info.backup.filter((b) => b.type === 'full' && !b.error)).toHaveLength(1);
@@ -153,7 +159,7 @@ describe('PITR of a highly available add-on: archiving', () => {
     await write(['b1', 'b2']);
     const segment = await archiveNow('db-1');
     expect(segment.startsWith('00000001')).toBe(true);
-    expect(sql('db-1', 'SELECT failed_count FROM pg_stat_archiver', 'postgres')).toBe('0');
+    expect(sql('db-1', 'SELECT failed_count FROM pg_stat_archiver', 'postgres')).toBe(failedAfterApply);
     // archive_mode=on: a replica archives nothing.
     expect(sql('db-2', "SELECT archived_count || ' ' || failed_count FROM pg_stat_archiver", 'postgres')).toBe('0 0');
   });
