@@ -48,6 +48,20 @@ async function logTail(host: Host, addon: string): Promise<string> {
   return (await host.exec(`docker logs --tail 4 ${shq(containerName(addon))} 2>&1`)).stdout.trim().split('\n').join(' | ');
 }
 
+/** What a check instance replaying a copy of a cluster member overrides: the copy's postgresql.conf is Patroni's,
+ *  written for the member it was taken on (its pg_hba.conf in the live data directory, its certificate, a
+ *  synchronous standby that the end of recovery must not wait for). No TCP listener: no TLS either. */
+export function patroniCopySettings(staging: string): Record<string, string> {
+  return { hba_file: `${staging}/pg_hba.conf`, ident_file: `${staging}/pg_ident.conf`, synchronous_standby_names: '', ssl: 'off' };
+}
+
+/** Shell: makes a copy of a cluster member an ordinary data directory: Patroni keeps the original postgresql.conf
+ *  as postgresql.base.conf and writes its own (members' certificates, settings) in its place. */
+export function unPatroniCommand(pgdata: string): string {
+  const base = shq(`${pgdata}/postgresql.base.conf`);
+  return `if [ -f ${base} ]; then mv ${base} ${shq(`${pgdata}/postgresql.conf`)}; fi && rm -f ${shq(`${pgdata}/patroni.dynamic.json`)}`;
+}
+
 /** Step 1: the copy, replayed to the target and promoted, beside the preferred member's data directory. */
 async function replayBeside(config: Config, addon: string, preferred: ClusterMember, target: RestoreTarget): Promise<void> {
   const declared = config.addons.find((a) => a.name === addon)!;
@@ -56,12 +70,8 @@ async function replayBeside(config: Config, addon: string, preferred: ClusterMem
     host: preferred.host, addon, stanza: addon, port: haPorts(declared.port).postgres, image: addonImage(config, declared),
     dataDir: `${preferred.dataDir}/${addon}`, mounts: memberArchiving(config, declared, preferred.host.name).mounts,
   };
-  // The copy's postgresql.conf is Patroni's, written for the member it was taken on: its pg_hba.conf and no
-  // synchronous standby (the end of recovery must not wait for one), archiving as the stanza's pg1-path the copy.
-  const settings = {
-    hba_file: `${staging}/pg_hba.conf`, ident_file: `${staging}/pg_ident.conf`, synchronous_standby_names: '',
-    archive_mode: 'on', archive_command: `pgbackrest --stanza=${addon} --pg1-path=${staging} archive-push %p`,
-  };
+  // Archiving as the stanza's pg1-path the copy (its history file and new timeline reach the repository).
+  const settings = { ...patroniCopySettings(staging), archive_mode: 'on', archive_command: `pgbackrest --stanza=${addon} --pg1-path=${staging} archive-push %p` };
   const reset = RECOVERY_SETTINGS.map((k) => `ALTER SYSTEM RESET ${k};`).join('\n') + '\n';
   try {
     await prepare(w, target, staging, reset, settings);

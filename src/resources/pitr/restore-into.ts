@@ -12,6 +12,7 @@ import { storageOf } from '../backups/settings.js';
 import { scramVerifier } from '../users/scram.js';
 import { type RestoreTarget } from './restore-target.js';
 import { type Where, checkName, prepare } from './restore.js';
+import { patroniCopySettings, unPatroniCommand } from './restore-cluster.js';
 import { CONTAINER_PGBACKREST_ETC, CONTAINER_REPO_DIR, cipherFileContent, passphraseKey, pitrStateDir, renderPitrFiles } from './settings.js';
 
 // `dbform restore SOURCE --to TIME --into NEW`: a point in time of SOURCE becomes the add-on NEW, declared in
@@ -109,7 +110,9 @@ export async function restoreInto(req: IntoRequest): Promise<{ seconds: number }
     // The owner role comes from SOURCE (renamed): NEW's own password for it, set by apply's convergence, is
     // made now, so that convergence replaces SOURCE's password rather than finding a role it holds none for.
     await req.keystore.getOrCreatePassword(userPasswordKey(into.name, into.name));
-    await prepare(w, req.target, `${PGDATA}.restore`, adoptionSql(source.name, into.name, password));
+    const cluster = source.hosts.length > 1;
+    await prepare(w, req.target, `${PGDATA}.restore`, adoptionSql(source.name, into.name, password), cluster ? patroniCopySettings(`${PGDATA}.restore`) : {});
+    if (cluster) await run(host, `making the copy of ${source.name} an ordinary data directory`, unPatroniCommand(`${dataDir}/pgdata.restore`));
     // SOURCE's server certificate names SOURCE's host: without one, apply makes NEW's from the fleet CA.
     const restored = `${dataDir}/pgdata.restore`;
     await run(host, `moving the restored data of ${into.name} in place`, `rm -f ${shq(`${restored}/server.crt`)} ${shq(`${restored}/server.key`)} && mv ${shq(restored)} ${shq(`${dataDir}/pgdata`)}`);
