@@ -185,6 +185,10 @@ describe('PITR of a highly available add-on: archiving', () => {
     expect(list.pitr?.base_backups).toHaveLength(2);
     expect(list.pitr?.archiver?.failed_count).toBe(0);
     expect(list.pitr!.window!.latest >= list.pitr!.archiver!.last_archived_at!).toBe(true);
+    // drift reads the cluster's PITR on its members: archiving works, full base backups are there.
+    const drift = ws.run(['drift', '--format', 'text'], env);
+    expect(drift.stdout + drift.stderr).not.toMatch(/WAL archiving fails|no full base backup|cannot be read/);
+    expect(drift.stdout).toContain('No drift');
     expectEmptyPlan(ws, env);
   });
 });
