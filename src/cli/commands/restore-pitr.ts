@@ -55,14 +55,16 @@ function baseOf(target: RestoreTarget, status: PitrStatus): BaseBackup | undefin
 }
 
 /** What the restore will do, before it does it: the base backup it starts from and what it overwrites. */
-function describe(opts: RestorePitrOptions, host: string, target: RestoreTarget, status: PitrStatus, zone: string): string {
+function describe(opts: RestorePitrOptions, host: string, target: RestoreTarget, status: PitrStatus, zone: string, otherMembers: string[] = []): string {
   const show = (iso: string) => DateTime.fromISO(iso).setZone(zone).toFormat('yyyy-MM-dd HH:mm:ss ZZZZ');
   const base = baseOf(target, status);
   const last = status.archiver ? `the last archived WAL (${show(status.window!.latest)})` : `the last archived WAL (${opts.addon} is not running: its last segment's time is not known)`;
   const to = target.kind === 'latest' ? last : show(target.iso);
   const what = opts.into
     ? `  ${opts.into} is created on ${host} from it (no initdb), then made as the file says; ${opts.addon} is only read.`
-    : `  everything written to ${opts.addon} after the target is overwritten (its current data directory is kept beside it).`;
+    : otherMembers.length
+      ? `  everything written to ${opts.addon} after the target is overwritten (the data directory of its member on ${host} is kept beside it; ${otherMembers.join(', ')} clone${otherMembers.length > 1 ? '' : 's'} it again).`
+      : `  everything written to ${opts.addon} after the target is overwritten (its current data directory is kept beside it).`;
   return [
     `Restore ${opts.addon} ${opts.into ? `into ${opts.into}` : 'in place'} on ${host} to ${to}:`,
     `  from full base backup ${base?.id ?? '?'} (${size(base?.size)}), then the archived WAL after it up to the target;`,
@@ -136,7 +138,7 @@ export async function restorePitrCommand(opts: RestorePitrOptions): Promise<numb
         base_backup: base ? { id: base.id, size: base.size } : null, status: 'refused', seconds: null, kept_as: null,
       };
       const json = opts.format === 'json';
-      if (!json) out(describe(opts, host.name, target, status, zone));
+      if (!json) out(describe(opts, host.name, target, status, zone, cluster ? cluster.hosts.slice(1) : []));
       if (!into && !allowed.has('DATA_LOSS')) {
         err(`Refused: DATA_LOSS: what ${opts.addon} holds after the target is overwritten. To restore, run again with --allow-hazards DATA_LOSS`);
         if (json) out(JSON.stringify(result, null, 2));
