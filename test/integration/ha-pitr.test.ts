@@ -198,6 +198,7 @@ describe('PITR of a highly available add-on: restore in place', () => {
     const refused = ws.run(['restore', 'orders', '--to', target], env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('Refused: DATA_LOSS');
+    expect(refused.stdout).toContain('(the data directory of its member on db-1 is kept beside it; db-2 clones it again)');
     expect(await read()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'c1']); // nothing changed
     const started = Date.now();
     const r = ws.run(['restore', 'orders', '--to', target, '--allow-hazards', 'DATA_LOSS'], env);
