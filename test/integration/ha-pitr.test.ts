@@ -172,7 +172,7 @@ describe('PITR of a highly available add-on: archiving', () => {
     expect(segment.startsWith('00000002'), segment).toBe(true);
     expect(sql('db-2', 'SELECT failed_count FROM pg_stat_archiver', 'postgres')).toBe('0');
     // The weekly full base backup's command as the cron file runs it, on both members at once: only the primary takes it.
-    const cron = (h: string) => spawnSync('nsenter', ['-t', String(host(h).pid), '-m', 'sh', '-c', "grep -o 'docker exec .*backup' /etc/cron.d/dbform-pitr-orders | head -1"], { encoding: 'utf8' }).stdout.trim();
+    const cron = (h: string) => spawnSync('nsenter', ['-t', String(host(h).pid), '-m', 'sh', '-c', "grep -o \"docker exec .*backup'\" /etc/cron.d/dbform-pitr-orders | head -1"], { encoding: 'utf8' }).stdout.trim();
     const t0 = Date.now();
     for (const h of ['db-1', 'db-2']) {
       const r = spawnSync('nsenter', ['-t', String(host(h).pid), '-m', '-n', 'sh', '-c', cron(h)], { encoding: 'utf8' });
