@@ -215,6 +215,8 @@ describe('PITR of a highly available add-on: restore in place', () => {
     const segment = await archiveNow('db-1');
     expect(parseInt(segment.slice(0, 8), 16), segment).toBeGreaterThan(2);
     expect(sql('db-1', 'SELECT failed_count FROM pg_stat_archiver', 'postgres')).toBe('0');
+    // A full base backup of the restored cluster (its timeline), after the first and the weekly one.
+    expect(listed().pitr?.base_backups).toHaveLength(3);
     expectEmptyPlan(ws, env);
   });
 });
