@@ -1,6 +1,7 @@
 import type { Config } from '../config/types.js';
 import { clusterBackupsTaken } from '../resources/backups/placement.js';
 import { backupsEnabled } from '../resources/backups/settings.js';
+import { clusterPitrTaken } from '../resources/pitr/cluster.js';
 
 // Settings the file format accepts (the SPEC defines them) but this version does not enforce yet.
 // Saying so in every plan is the honest alternative to silently ignoring them.
@@ -13,7 +14,9 @@ export function notYetApplied(config: Config): string[] {
       const encryption = a.encryptionAtRest ? 'encryption at rest (its members are not on LUKS volumes), ' : '';
       // Daily logical backups of a cluster are taken on its replica, into an S3 storage only (backups/placement.ts).
       const backups = backupsEnabled(a) && !clusterBackupsTaken(config, a) ? 'daily backups to a local directory storage (none is taken: use an s3 storage), ' : '';
-      out.push(`add-on ${a.name}: highly available on ${a.hosts.join(' and ')}; not yet in this version: ${encryption}${backups}PITR (no base backup or WAL archive is taken), certificate renewal, read replicas`);
+      // PITR of a cluster too (pitr/cluster.ts): its WAL and base backups go to an S3 storage only.
+      const pitr = a.backups.pitr && !clusterPitrTaken(config, a) ? 'PITR to a local directory storage (no base backup or WAL archive is taken: use an s3 storage), ' : '';
+      out.push(`add-on ${a.name}: highly available on ${a.hosts.join(' and ')}; not yet in this version: ${encryption}${backups}${pitr}certificate renewal, read replicas`);
     }
   }
   return out;

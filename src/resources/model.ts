@@ -71,6 +71,9 @@ export interface DesiredPitr {
   repoDir: string | null;
   cronPath: string;
   summary: { storage: string; schedule: string; retention: string } | null;
+  /** Set on each member of a highly available add-on: its Patroni REST API's port (on loopback), which says
+   *  whether it is the primary, the member that creates the stanza and takes base backups. */
+  member?: { apiPort: number };
 }
 
 /** The add-on's disk-full guard on its host: its program, settings (the quota) and cron file. */

@@ -122,10 +122,11 @@ function backupSummary(a: AddonConfig, answer: Answer<BackupManifest[]> | undefi
 
 function pitrSummary(a: AddonConfig, probe: ProbeAnswer | undefined, catalog: CatalogFigures | undefined): PitrSummary | null {
   if (!a.backups.pitr) return null;
-  if (isHighlyAvailable(a)) return { window: null, status: 'not taken: PITR of a highly available add-on is not in this version', lastArchivedAt: null, failedCount: null, error: null };
+  // A cluster's: read on its primary (pgbackrest info in its container, its archiver: a replica archives nothing).
   const info = probe?.pitrInfo.get(a.name);
   const archiver = catalog?.archiver ?? null;
   const base = { lastArchivedAt: archiver?.lastArchivedAt ?? null, failedCount: archiver?.failedCount ?? null };
+  if (!info && isHighlyAvailable(a)) return { window: null, status: 'not read (its primary is not running, or its storage is a local directory: no PITR of a cluster is taken there)', ...base, error: null };
   if (!info) return { window: null, status: 'not read (the add-on is not running)', ...base, error: null };
   if (!info.ok) return { window: null, status: 'unknown', ...base, error: `pgbackrest info failed: ${info.text.trim().split('\n').slice(-2).join(' ')}` };
   try {

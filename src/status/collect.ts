@@ -10,6 +10,7 @@ import { type Answer, fleetStatus, type Readings } from './assemble.js';
 import { addonsOf, withMemberSuperuser, withReplicaSuperuser, withSuperuser } from './addons.js';
 import { catalogKey, isHighlyAvailable, memberHosts, readReplicaHosts, replicaCatalogKey, replicaProbeKey, statusHosts } from './members.js';
 import { replicaDataDir } from '../resources/replica/model.js';
+import { clusterPitrTaken } from '../resources/pitr/cluster.js';
 import { readCatalogFigures } from './catalog.js';
 import { CatalogFiguresViaGather } from './catalog-via-gather.js';
 import type { DriftSummary, FleetStatus } from './model.js';
@@ -43,8 +44,9 @@ async function settle<T>(p: Promise<T>): Promise<Answer<T>> {
  *  members there and of the read replicas there (no PITR, no disk guard on a replica). */
 function probedOn(session: Session, host: string, addons: readonly AddonConfig[]): ProbedAddon[] {
   const hostCfg = session.config.hosts.find((h) => h.name === host)!;
-  // No PITR for a highly available add-on in this version: nothing for pgbackrest info to read.
-  const own = addons.filter((a) => memberHosts(a).includes(host)).map((a) => ({ name: a.name, dataDir: `${hostCfg.dataDir}/${a.name}`, pitr: a.backups.pitr && !isHighlyAvailable(a) }));
+  // A highly available add-on's PITR is taken into an S3 storage only (pitr/cluster.ts): nothing to read otherwise.
+  const pitrOf = (a: AddonConfig) => a.backups.pitr && (!isHighlyAvailable(a) || clusterPitrTaken(session.config, a));
+  const own = addons.filter((a) => memberHosts(a).includes(host)).map((a) => ({ name: a.name, dataDir: `${hostCfg.dataDir}/${a.name}`, pitr: pitrOf(a) }));
   const replicas = addons.filter((a) => readReplicaHosts(a).includes(host)).map((a) => ({ name: replicaProbeKey(a.name), dataDir: replicaDataDir(hostCfg.dataDir, a.name), pitr: false, guard: false }));
   return [...own, ...replicas];
 }

@@ -172,8 +172,21 @@ describe('fleetStatus of a highly available add-on', () => {
       ['dbform-shop', 'db-2', 'replica', 'running', 0, 0.25],
     ]);
     expect(a.serverVersion).toBe('15.10');
-    expect(a.pitr).toMatchObject({ window: null, status: 'not taken: PITR of a highly available add-on is not in this version' });
+    // PITR of a cluster: pgbackrest info in the primary's container (its probe) and the primary's archiver.
+    expect(a.pitr).toEqual({
+      window: { earliest: '2026-11-30T12:02:15.000Z', latest: '2026-11-30T12:05:00.000Z' },
+      status: 'ok',
+      lastArchivedAt: '2026-11-30T12:05:00.000Z',
+      failedCount: 0,
+      error: null,
+    });
     expect(a.errors).toEqual([]);
+  });
+
+  it('PITR of a cluster not read on its primary (stopped, or a local directory storage: none taken) says so', () => {
+    const noInfo = { ok: { ...probe.ok, pitrInfo: new Map() } };
+    const a = fleetStatus([orders], { ...r, probes: new Map([['db-1', noInfo], ['db-2', noInfo]]) }).addons[0]!;
+    expect(a.pitr).toMatchObject({ window: null, status: 'not read (its primary is not running, or its storage is a local directory: no PITR of a cluster is taken there)' });
   });
 
   it('runs while one member does; the other host\'s error names it', () => {

@@ -4,7 +4,8 @@ import { createBackup, hostOfAddon, listBackups, readBackup, storeFor } from '..
 import type { BackupManifest } from '../../resources/backups/manifest.js';
 import type { BackupStore } from '../../resources/backups/store.js';
 import type { PitrStatus } from '../../resources/pitr/info.js';
-import { readPitrStatus } from '../../resources/pitr/status.js';
+import { readClusterPitrStatus, readPitrStatus } from '../../resources/pitr/status.js';
+import { clusterPitrTaken } from '../../resources/pitr/cluster.js';
 import { UserError } from '../../util/errors.js';
 import { listJson, pitrText } from './backups-pitr.js';
 import { size } from './byte-size.js';
@@ -54,9 +55,11 @@ export async function backupsListing(
   const store = known ?? (await storeFor(config, session.hosts, addon));
   const manifests = await listBackups(store, addon);
   const declared = config.addons.find((a) => a.name === addon);
-  // PITR is read on the add-on's host; a removed add-on, one without PITR, or a highly available one (no PITR
-  // of a cluster yet: cli/not-yet.ts) has only logical backups.
-  const pitr = declared?.backups.pitr && declared.hosts.length === 1 ? await readPitrStatus(config, await hostOfAddon(config, session.hosts, addon), addon) : null;
+  // PITR is read on the add-on's host (a cluster's: on its members); a removed add-on, one without PITR, or a
+  // cluster with a local directory storage (none is taken: cli/not-yet.ts) has only logical backups.
+  const pitr = !declared?.backups.pitr ? null
+    : declared.hosts.length > 1 ? (clusterPitrTaken(config, declared) ? await readClusterPitrStatus(config, session.hosts, addon) : null)
+    : await readPitrStatus(config, await hostOfAddon(config, session.hosts, addon), addon);
   return { manifests, pitr };
 }
 

@@ -4,9 +4,12 @@ import type { AddonConfig } from '../../config/types.js';
 import { acquireHostLock, currentHolder } from '../../hosts/lock.js';
 import type { BaseBackup, PitrStatus } from '../../resources/pitr/info.js';
 import { restoreInPlace } from '../../resources/pitr/restore.js';
+import { restoreClusterInPlace } from '../../resources/pitr/restore-cluster.js';
+import { clusterPitrTaken } from '../../resources/pitr/cluster.js';
+import type { Host } from '../../hosts/host.js';
 import { checkInto, restoreInto } from '../../resources/pitr/restore-into.js';
 import { type RestoreTarget, checkTarget, parseRestoreTarget } from '../../resources/pitr/restore-target.js';
-import { readPitrStatus } from '../../resources/pitr/status.js';
+import { readClusterPitrStatus, readPitrStatus } from '../../resources/pitr/status.js';
 import { storeFor } from '../../resources/backups/service.js';
 import { UserError } from '../../util/errors.js';
 import { run } from '../../hosts/host.js';
@@ -52,14 +55,16 @@ function baseOf(target: RestoreTarget, status: PitrStatus): BaseBackup | undefin
 }
 
 /** What the restore will do, before it does it: the base backup it starts from and what it overwrites. */
-function describe(opts: RestorePitrOptions, host: string, target: RestoreTarget, status: PitrStatus, zone: string): string {
+function describe(opts: RestorePitrOptions, host: string, target: RestoreTarget, status: PitrStatus, zone: string, otherMembers: string[] = []): string {
   const show = (iso: string) => DateTime.fromISO(iso).setZone(zone).toFormat('yyyy-MM-dd HH:mm:ss ZZZZ');
   const base = baseOf(target, status);
   const last = status.archiver ? `the last archived WAL (${show(status.window!.latest)})` : `the last archived WAL (${opts.addon} is not running: its last segment's time is not known)`;
   const to = target.kind === 'latest' ? last : show(target.iso);
   const what = opts.into
     ? `  ${opts.into} is created on ${host} from it (no initdb), then made as the file says; ${opts.addon} is only read.`
-    : `  everything written to ${opts.addon} after the target is overwritten (its current data directory is kept beside it).`;
+    : otherMembers.length
+      ? `  everything written to ${opts.addon} after the target is overwritten (the data directory of its member on ${host} is kept beside it; ${otherMembers.join(', ')} clone${otherMembers.length > 1 ? '' : 's'} it again).`
+      : `  everything written to ${opts.addon} after the target is overwritten (its current data directory is kept beside it).`;
   return [
     `Restore ${opts.addon} ${opts.into ? `into ${opts.into}` : 'in place'} on ${host} to ${to}:`,
     `  from full base backup ${base?.id ?? '?'} (${size(base?.size)}), then the archived WAL after it up to the target;`,
@@ -83,6 +88,23 @@ function declaredAddon(session: Session, name: string, flag: string): AddonConfi
   return a;
 }
 
+function reachable(session: Session, name: string): Host {
+  const host = session.hosts.get(name);
+  if (!host) throw new UserError(`host ${name} cannot be reached: ${session.hostErrors.get(name) ?? ''}`);
+  return host;
+}
+
+const hostConfig = (session: Session, name: string) => session.config.hosts.find((h) => h.name === name)!;
+
+/** Checks what a restore involving a highly available add-on can do: restored in place, or read as the source
+ *  of --into (a single instance), with PITR taken (an S3 storage). Returns the cluster restored in place. */
+function checkCluster(session: Session, source: AddonConfig, into: AddonConfig | undefined): AddonConfig | undefined {
+  if (into && into.hosts.length > 1) throw new UserError(`--into ${into.name}: ${into.name} is highly available: restore --to --into makes a single instance only (restore into one, or restore ${source.name} with --backup ID --into)`);
+  if (source.hosts.length === 1) return undefined;
+  if (!clusterPitrTaken(session.config, source)) throw new UserError(`add-on ${source.name} is highly available and its storage is a local directory: no base backup or WAL archive of it is taken (use an s3 storage)`);
+  return into ? undefined : source;
+}
+
 export async function restorePitrCommand(opts: RestorePitrOptions): Promise<number> {
   const session = await openSession(opts.file, (m) => err(`Warning: ${m}`), undefined, 'read');
   try {
@@ -90,21 +112,22 @@ export async function restorePitrCommand(opts: RestorePitrOptions): Promise<numb
     const source = declaredAddon(session, opts.addon, '');
     const into = opts.into === undefined ? undefined : declaredAddon(session, opts.into, '--into ');
     if (!source.backups.pitr) throw new UserError(`add-on ${opts.addon} has no point-in-time recovery (backups.pitr is off)`);
-    const cluster = [source, into].find((a) => a !== undefined && a.hosts.length > 1);
-    if (cluster) throw new UserError(`add-on ${cluster.name} is highly available: point-in-time recovery of a cluster is not in this version (no base backup or WAL archive is taken); restore one of its daily backups with --backup ID`);
+    const cluster = checkCluster(session, source, into);
     const zone = config.defaults.timezone;
     const target = parseRestoreTarget(opts.to, zone);
     const allowed = parseAllowedHazards(opts.allowHazards);
     const written = into ?? source;
-    const host = session.hosts.get(written.host);
-    const sourceHost = session.hosts.get(source.host);
-    if (!host || !sourceHost) throw new UserError(`host ${!host ? written.host : source.host} cannot be reached: ${session.hostErrors.get(!host ? written.host : source.host) ?? ''}`);
-    const lock = await acquireHostLock(host, currentHolder(), opts.lockTimeoutSeconds);
+    // A cluster restored in place writes every member's host: each is locked, the preferred member's first.
+    const lockedHosts = (cluster ? cluster.hosts : [written.host]).map((h) => reachable(session, h));
+    const host = lockedHosts[0]!;
+    const sourceHost = reachable(session, source.host);
+    const locks = [];
     try {
+      for (const h of lockedHosts) locks.push(await acquireHostLock(h, currentHolder(), opts.lockTimeoutSeconds));
       if (into) await checkInto({ config, source, into, host, keystore: session.keystores.get(into.host)!, sourceKeystore: session.keystores.get(source.host)! });
       // Both read the repository: asked together. A storage that is down is reported as such at once,
       // without waiting for pgBackRest's own retries (minutes), whose failure is then not the one to report.
-      const window = readPitrStatus(config, sourceHost, opts.addon);
+      const window = source.hosts.length > 1 ? readClusterPitrStatus(config, session.hosts, opts.addon) : readPitrStatus(config, sourceHost, opts.addon);
       window.catch(() => undefined);
       await storageAnswers(session, source.name);
       const status = await window;
@@ -115,7 +138,7 @@ export async function restorePitrCommand(opts: RestorePitrOptions): Promise<numb
         base_backup: base ? { id: base.id, size: base.size } : null, status: 'refused', seconds: null, kept_as: null,
       };
       const json = opts.format === 'json';
-      if (!json) out(describe(opts, host.name, target, status, zone));
+      if (!json) out(describe(opts, host.name, target, status, zone, cluster ? cluster.hosts.slice(1) : []));
       if (!into && !allowed.has('DATA_LOSS')) {
         err(`Refused: DATA_LOSS: what ${opts.addon} holds after the target is overwritten. To restore, run again with --allow-hazards DATA_LOSS`);
         if (json) out(JSON.stringify(result, null, 2));
@@ -127,7 +150,9 @@ export async function restorePitrCommand(opts: RestorePitrOptions): Promise<numb
         Object.assign(result, { status: 'restored', seconds: r.seconds });
         if (!json) out(`Restored ${opts.addon} into ${into.name} in ${r.seconds.toFixed(1)} s; ${opts.addon} was only read.`);
       } else {
-        const r = await restoreInPlace(config, host, opts.addon, target, progress);
+        const r = cluster
+          ? await restoreClusterInPlace(config, cluster.hosts.map((h) => ({ host: reachable(session, h), dataDir: hostConfig(session, h).dataDir })), opts.addon, target, progress)
+          : await restoreInPlace(config, host, opts.addon, target, progress);
         Object.assign(result, { status: 'restored', seconds: r.seconds, kept_as: r.keptAs });
         const kept = r.keptAs ? `Its previous data directory is kept as ${r.keptAs} (remove it once satisfied, or move it back to undo).` : 'It had no data directory to keep.';
         if (!json) out(`Restored ${opts.addon} in ${r.seconds.toFixed(1)} s. ${kept}`);
@@ -149,7 +174,7 @@ export async function restorePitrCommand(opts: RestorePitrOptions): Promise<numb
       else out('Users, passwords, grants and extensions are as the file says.');
       return 0;
     } finally {
-      await lock.release();
+      for (const lock of locks.reverse()) await lock.release();
     }
   } finally {
     await session.close();

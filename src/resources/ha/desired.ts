@@ -7,6 +7,7 @@ import { logSettings } from '../container/log-settings.js';
 import type { DesiredEtcd, DesiredGateway, DesiredPatroni } from './model.js';
 import { ETCD_CLIENT_PORT, HA_DIR, etcdCommand, gatewayConfig, patroniConfig, patroniStartOnly, type Member } from './render.js';
 import { addonImage } from '../../config/image.js';
+import { memberArchiving } from '../pitr/cluster.js';
 
 /** The major version whose image carries etcd, Patroni and HAProxy (image/packages). */
 const HA_IMAGE_VERSION = '15';
@@ -70,7 +71,7 @@ export function etcdPlacements(config: Config, ctx: DesiredContext): Placed<Desi
 
 /** PostgreSQL's settings on every member: the plan's, dbform's fixed ones, TLS from files outside pgdata
  *  (Patroni creates pgdata itself and needs it empty). */
-function memberParameters(addon: AddonConfig): Record<string, string> {
+function memberParameters(addon: AddonConfig, archiving: Record<string, string>): Record<string, string> {
   const plan = lookupPlan(addon.plan)!;
   return {
     password_encryption: 'scram-sha-256',
@@ -86,6 +87,8 @@ function memberParameters(addon: AddonConfig): Record<string, string> {
     // default, kept on purpose: a longer wait would delay replay, and so a failover, for as long.
     hot_standby_feedback: 'on',
     max_standby_streaming_delay: '30s',
+    // PITR (pitr/cluster.ts): archive_mode=on, so only the primary archives; a new primary goes on, on its timeline.
+    ...archiving,
   };
 }
 
@@ -94,9 +97,10 @@ export const patroniApi = (m: Member, port: number): string => `https://${m.addr
 
 function patroniPlacement(config: Config, ctx: DesiredContext, addon: AddonConfig, members: Member[], self: Member, preferred: boolean): Placed<DesiredPatroni> {
   const ports = haPorts(addon.port);
+  const archiving = memberArchiving(config, addon, self.name);
   const patroniYml = patroniConfig({
     addon: addon.name, self, members, consensus: consensusMembers(config), postgresPort: ports.postgres, apiPort: ports.api,
-    parameters: memberParameters(addon), forceTls: addon.tls.force, synchronous: true,
+    parameters: memberParameters(addon, archiving.settings), forceTls: addon.tls.force, synchronous: true,
   });
   return {
     key: `${addon.name}@${self.name}`,
@@ -113,6 +117,8 @@ function patroniPlacement(config: Config, ctx: DesiredContext, addon: AddonConfi
         memoryMb: lookupPlan(addon.plan)!.memoryMb,
         startOnly: patroniStartOnly(patroniYml),
         files: { 'patroni.yml': patroniYml },
+        // pgBackRest's settings (read-only), only with PITR: a cluster without keeps the spec it was made from.
+        ...(archiving.mounts.length && { mounts: archiving.mounts }),
       },
       preferred,
       apiPort: ports.api,

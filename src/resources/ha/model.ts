@@ -21,6 +21,8 @@ export interface HaContainerSpec {
    *  is and how to reach it): part of specHash, so that a change of one makes it again instead of a reload.
    *  Absent for containers that read every file only at start. */
   startOnly?: string;
+  /** More bind mounts, "HOST:CONTAINER[:ro]" (a member's pgBackRest settings); absent: none. */
+  mounts?: string[];
   /** Files dbform writes under `dir` (relative path -> content). None holds a secret: Patroni reads its
    *  passwords from the environment, filled in by apply (see patroni/apply.ts). */
   files: Record<string, string>;

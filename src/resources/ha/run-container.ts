@@ -15,6 +15,9 @@ export const HA_LABEL = 'dbform.ha';
 export const HA_ADDON_LABEL = 'dbform.ha.addon';
 export const HA_SPEC_LABEL = 'dbform.ha.spec';
 
+/** A bind mount a spec may ask for: a member's pgBackRest settings, read-only (pitr/cluster.ts). */
+const MOUNT = /^\/[^:\0]+\/\.pitr\/[a-z][a-z0-9-]*\/etc:\/etc\/pgbackrest:ro$/;
+
 /** The spec a step carries, refused unless it is well formed (a plan file is input). */
 export function stepSpec(step: Step): HaContainerSpec {
   const spec = field<HaContainerSpec>(step, 'spec', 'object');
@@ -26,6 +29,7 @@ export function stepSpec(step: Step): HaContainerSpec {
     Array.isArray(spec.command) && spec.command.every((c) => typeof c === 'string') &&
     (spec.memoryMb === null || typeof spec.memoryMb === 'number') &&
     (spec.startOnly === undefined || typeof spec.startOnly === 'string') &&
+    (spec.mounts === undefined || (Array.isArray(spec.mounts) && spec.mounts.every((m) => typeof m === 'string' && MOUNT.test(m)))) &&
     Object.keys(spec.files ?? {}).every((f) => /^[a-z0-9.-]+$/.test(f) && typeof spec.files[f] === 'string');
   if (!ok) throw new Error(`plan step ${step.type}: its container spec is malformed`);
   return spec;
@@ -63,6 +67,7 @@ export async function startContainer(ctx: ApplyContext, spec: HaContainerSpec, w
     // Read by the docker client on the host: the secrets never reach a command line.
     ...(withEnv ? ['--env-file', `${spec.dir}/.env`] : []),
     '-v', `${spec.dir}:${HA_DIR}`,
+    ...(spec.mounts ?? []).flatMap((m) => ['-v', m]),
     spec.image, ...spec.command];
   ctx.progress(`starting ${spec.name}`);
   await run(ctx.host, `starting ${spec.name}`, shellJoin(args) + ' >/dev/null');

@@ -10,7 +10,8 @@ import { removalTarget, removeHaContainer } from '../ha/undeclared.js';
 import { ensureCaFile, ensureCert } from '../ha/certs.js';
 import { stringList } from '../ha/step-fields.js';
 import { HA_DIR } from '../ha/dir.js';
-import { ETCD_CLIENT_CERT, MEMBER_CERT, PATRONI_CURL_CHANGE_TLS, PATRONI_CURL_TLS, etcdCurlTls } from '../ha/tls.js';
+import { deleteClusterState } from '../ha/dcs-keys.js';
+import { ETCD_CLIENT_CERT, MEMBER_CERT, PATRONI_CURL_CHANGE_TLS, PATRONI_CURL_TLS } from '../ha/tls.js';
 
 // Creates or re-creates one Patroni member. The superuser and replication passwords are derived from the
 // master key (the same on every member) and reach Patroni through its environment file (mode 600), never a
@@ -180,16 +181,9 @@ const remove: Executor = async (step, ctx) => {
   const { name, dir } = removalTarget(step);
   const addon = field<string>(step, 'addon', 'string');
   if (!/^[a-z][a-z0-9-]{1,40}$/.test(addon)) throw new Error('plan step patroni.remove: addon is not an add-on name');
-  const b64 = (t: string) => Buffer.from(t).toString('base64');
-  const body = JSON.stringify({ key: b64(`/dbform/${addon}/`), range_end: b64(`/dbform/${addon}0`) });
-  // etcd's addresses come from the member's own patroni.yml; its v3 HTTP gateway deletes the key range, asked
-  // with the member's client certificate (etcd refuses a client without one).
-  const hosts = `sed -n '/^etcd3:/,/^[a-z]/p' ${shq(`${dir}/patroni.yml`)} 2>/dev/null | grep -oE '^ *- [0-9a-f.:]+:[0-9]+' | grep -oE '[0-9a-f.:]+:[0-9]+'`;
-  // curl from the member's image: the host itself may have none.
-  const curl = shellJoin(['curl', '-sf', '-m', '3', ...etcdCurlTls(ETCD_CLIENT_CERT), '-X', 'POST', '-d', body]);
-  const loop = `for h in "$@"; do ${curl} "https://$h/v3/kv/deleterange" >/dev/null && exit 0; done; exit 1`;
-  const mount = shellJoin(['-v', `${dir}:${HA_DIR}:ro`]);
-  await ctx.host.exec(`img=$(docker inspect -f '{{.Config.Image}}' ${shq(name)} 2>/dev/null) && docker run --rm --network host ${mount} "$img" sh -c ${shq(loop)} sh $(${hosts}); true`);
+  // The image the member runs (its curl); none when the container is gone already: nothing is asked then.
+  const image = (await ctx.host.exec(`docker inspect -f '{{.Config.Image}}' ${shq(name)} 2>/dev/null`)).stdout.trim();
+  if (image) await deleteClusterState(ctx.host, dir, addon, image);
   await removeHaContainer(step, ctx);
 };
 

@@ -2,6 +2,7 @@ import type { Change } from '../../plan/types.js';
 import type { DesiredAddon } from '../model.js';
 import { sha256Hex } from '../../util/canonical.js';
 import { markerContent, markerIdentity } from '../pitr/desired.js';
+import { pitrAddress } from '../pitr/cluster.js';
 
 /** Major versions dbform runs, oldest first (the config's enum). */
 const MAJOR_VERSIONS = ['15', '17'];
@@ -33,6 +34,9 @@ export function pitrBaseWarnings(desired: DesiredAddon, observed: ObservedPitrBa
   return [`add-on ${desired.name}: WAL archiving fails since ${observed.archivingFailingSince}: a restore reaches the last archived segment at most; see dbform backups list ${desired.name}`];
 }
 
+/** A member of a highly available add-on: the step asks its Patroni API whether it is the primary. */
+const memberField = (desired: DesiredAddon) => (desired.pitr.member ? { patroniApiPort: desired.pitr.member.apiPort } : {});
+
 export function diffPitrBase(desired: DesiredAddon, markerSha256: string | null): Change[] {
   const p = desired.pitr;
   if (!p.enabled || markerSha256 === p.marker.sha256) return [];
@@ -41,15 +45,15 @@ export function diffPitrBase(desired: DesiredAddon, markerSha256: string | null)
     // After a major upgrade the stanza still describes the old cluster: pgBackRest's stanza-upgrade records the
     // new one (same repository, same passphrase), then a full base backup of the new version starts its window.
     return [{
-      address: `addon.${desired.name}.pitr_base`, kind: 'pitr-base', host: desired.host, addon: desired.name, action: 'update',
+      address: pitrAddress(desired, 'pitr_base'), kind: 'pitr-base', host: desired.host, addon: desired.name, action: 'update',
       reason: `${desired.name} ${Number(from) < Number(desired.container.version) ? 'was upgraded' : 'was rolled back'} from PostgreSQL ${from}: stanza-upgrade and a new full base backup`,
       before: { stanza: p.stanza, postgresql: from }, after: { stanza: p.stanza, postgresql: desired.container.version, first_backup: 'full' },
       hazards: [],
-      steps: [{ type: 'pitr.init', addon: desired.name, container: desired.container.name, stanza: p.stanza, marker: { ...p.marker }, stanzaUpgrade: true }],
+      steps: [{ type: 'pitr.init', addon: desired.name, container: desired.container.name, stanza: p.stanza, marker: { ...p.marker }, stanzaUpgrade: true, ...memberField(desired) }],
     }];
   }
   return [{
-    address: `addon.${desired.name}.pitr_base`,
+    address: pitrAddress(desired, 'pitr_base'),
     kind: 'pitr-base',
     host: desired.host,
     addon: desired.name,
@@ -58,6 +62,6 @@ export function diffPitrBase(desired: DesiredAddon, markerSha256: string | null)
     before: markerSha256 ? { repository: 'another' } : null,
     after: { stanza: p.stanza, first_backup: 'full', storage: p.summary!.storage },
     hazards: [],
-    steps: [{ type: 'pitr.init', addon: desired.name, container: desired.container.name, stanza: p.stanza, marker: { ...p.marker } }],
+    steps: [{ type: 'pitr.init', addon: desired.name, container: desired.container.name, stanza: p.stanza, marker: { ...p.marker }, ...memberField(desired) }],
   }];
 }

@@ -1,4 +1,4 @@
-import { singleInstancePlacements } from '../desired.js';
+import { pitrPlacements } from '../pitr/cluster.js';
 import type { ResourceKind } from '../kind.js';
 import type { DesiredAddon } from '../model.js';
 import { pitrBaseExecutors } from './apply.js';
@@ -11,10 +11,12 @@ export const pitrBaseKind: ResourceKind<DesiredAddon, ObservedPitrBase> = {
   kind: 'pitr-base',
   scope: 'addon',
   reads: 'host',
-  desired: singleInstancePlacements,
+  desired: pitrPlacements,
   async gather(read, placed) {
     const p = placed.desired.pitr;
     if (!p.enabled) return { marker: null, archivingFailingSince: null };
+    // A cluster's members: the marker only (their archiver is read by status, through each member).
+    if (p.member) return { marker: await read.fileHash(p.marker.path), archivingFailingSince: null };
     const [marker, instance] = await Promise.all([read.fileHash(p.marker.path), read.instance(placed.desired)]);
     return { marker, archivingFailingSince: instance.archivingFailingSince ?? null };
   },

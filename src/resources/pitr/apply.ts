@@ -1,16 +1,25 @@
-import type { Executor } from '../../apply/context.js';
+import type { ApplyContext, Executor } from '../../apply/context.js';
 import { field } from '../../apply/context.js';
 import { run } from '../../hosts/host.js';
 import type { SecretRef } from '../../plan/types.js';
 import { shellJoin, shq } from '../../util/shell.js';
 import { installPlannedFiles, writeHostFile, type PlannedFile } from '../backups/apply.js';
-import { CONTAINER_PGBACKREST_ETC, CONTAINER_REPO_DIR, cipherFileContent } from './settings.js';
+import { CONTAINER_PGBACKREST_ETC, CONTAINER_REPO_DIR, cipherFileContent, passphraseKey } from './settings.js';
 
 // Writes an add-on's pgBackRest settings on its host and removes them when PITR is turned off. pgBackRest runs
 // inside the add-on's container as its postgres user (archive_command, base backups), so the settings are
 // handed to that user (the owner of the data directory already): mode 600, in a directory mode 700.
 
 const STATE_DIR = /^\/.+\/\.pitr\/[a-z][a-z0-9-]*$/;
+
+/** A cluster member's passphrase: derived from the master key, so that every member has the same; kept in the
+ *  host's keystore too, where gather compares it with the file and a restore elsewhere reads it. */
+async function derivedPassphrase(ctx: ApplyContext, ref: SecretRef, addon: string): Promise<string> {
+  if (ref.source !== 'keystore' || ref.key !== passphraseKey(addon)) throw new Error('plan step pitr.install: unexpected passphrase key');
+  const value = ctx.keystore.derivedPassword(ref.key);
+  if ((await ctx.keystore.get(ref.key)) !== value) await ctx.keystore.set(ref.key, value);
+  return value;
+}
 
 const install: Executor = async (step, ctx) => {
   const addon = field<string>(step, 'addon', 'string');
@@ -21,7 +30,8 @@ const install: Executor = async (step, ctx) => {
   if (step.cipherPath !== undefined) {
     const path = field<string>(step, 'cipherPath', 'string');
     if (!path.startsWith(`${stateDir}/etc/`)) throw new Error('plan step pitr.install: unexpected cipherPath');
-    const passphrase = await ctx.secret(field<SecretRef>(step, 'passphrase', 'object'));
+    const ref = field<SecretRef>(step, 'passphrase', 'object');
+    const passphrase = step.derivePassphrase === true ? await derivedPassphrase(ctx, ref, addon) : await ctx.secret(ref);
     await writeHostFile(ctx, path, cipherFileContent(passphrase), '600');
   }
   const mounts = ['-v', `${stateDir}/etc:${CONTAINER_PGBACKREST_ETC}`];

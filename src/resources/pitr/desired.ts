@@ -3,7 +3,7 @@ import { sha256Hex } from '../../util/canonical.js';
 import { hashedFiles } from '../../util/env-template.js';
 import { storageOf } from '../backups/settings.js';
 import type { DesiredPitr } from '../model.js';
-import { CONTAINER_PGBACKREST_ETC, CONTAINER_REPO_DIR, archiveSettings, passphraseKey, pitrCronPath, pitrStateDir, renderPitrFiles } from './settings.js';
+import { CONTAINER_PGBACKREST_ETC, CONTAINER_REPO_DIR, type PitrMember, archiveSettings, passphraseKey, pitrCronPath, pitrStateDir, renderPitrFiles } from './settings.js';
 
 // The add-on's point-in-time recovery as desired state (pure), and what it adds to its container: the
 // archive settings and the bind mounts of pgBackRest's settings (read-only) and of a directory repository.
@@ -19,7 +19,8 @@ export function markerIdentity(content: string): string {
   return content.replace(/\npostgresql \d+$/, '');
 }
 
-export function desiredPitr(config: Config, addon: AddonConfig, host: HostConfig): DesiredPitr {
+/** The add-on's PITR on `host`: its only host, or one member of a highly available add-on (`member`). */
+export function desiredPitr(config: Config, addon: AddonConfig, host: HostConfig, member?: PitrMember): DesiredPitr {
   const state = pitrStateDir(host, addon.name);
   const base = {
     stanza: addon.name,
@@ -27,12 +28,13 @@ export function desiredPitr(config: Config, addon: AddonConfig, host: HostConfig
     cipherPath: `${state}/etc/conf.d/cipher.conf`,
     passphraseKey: passphraseKey(addon.name),
     cronPath: pitrCronPath(addon.name),
+    ...(member && { member: { apiPort: member.apiPort } }),
   };
   const markerPath = `${state}/stanza.ok`;
   if (!addon.backups.pitr) {
     return { ...base, enabled: false, files: {}, marker: { path: markerPath, content: '', sha256: '' }, repoDir: null, summary: null };
   }
-  const rendered = renderPitrFiles(config, addon, host);
+  const rendered = renderPitrFiles(config, addon, host, member);
   const storage = storageOf(config, addon);
   const where = { pos: storage.pos, what: `storage ${storage.name} (point-in-time recovery of add-on ${addon.name})` };
   return {

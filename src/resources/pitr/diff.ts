@@ -1,5 +1,6 @@
 import type { Change } from '../../plan/types.js';
 import type { DesiredAddon } from '../model.js';
+import { pitrAddress } from './cluster.js';
 
 /** What the pitr kind observes: SHA-256 of each rendered file (null: missing), and whether the passphrase
  *  include file holds the keystore's passphrase (a verdict, never the passphrase). */
@@ -16,7 +17,7 @@ export interface ObservedPitr {
 
 export function diffPitr(desired: DesiredAddon, observed: ObservedPitr): Change[] {
   const p = desired.pitr;
-  const base = { address: `addon.${desired.name}.pitr`, kind: 'pitr', host: desired.host, addon: desired.name };
+  const base = { address: pitrAddress(desired, 'pitr'), kind: 'pitr', host: desired.host, addon: desired.name };
   if (!p.enabled) {
     if (!observed.installed) return [];
     return [{
@@ -51,6 +52,9 @@ export function diffPitr(desired: DesiredAddon, observed: ObservedPitr): Change[
       files: Object.fromEntries(stale.map((path) => [path, { ...p.files[path]! }])),
       // The passphrase is named, never carried: apply reads (or makes) it in the host's keystore.
       ...(cipherStale ? { cipherPath: p.cipherPath, passphrase: { source: 'keystore', key: p.passphraseKey, generate: true } } : {}),
+      // A cluster's members share one repository, hence one passphrase: derived from the master key (the same on
+      // every host, as the members' passwords), not generated on each host.
+      ...(cipherStale && p.member ? { derivePassphrase: true } : {}),
     }],
   }];
 }

@@ -1,7 +1,8 @@
-import type { Config } from '../../config/types.js';
+import type { AddonConfig, Config } from '../../config/types.js';
+import { clusterPitrTaken } from './cluster.js';
 import type { Host } from '../../hosts/host.js';
 import { type PitrStatus, archiverFailing } from './info.js';
-import { readPitrStatus } from './status.js';
+import { readClusterPitrStatus, readPitrStatus } from './status.js';
 
 // The drift check's PITR part: an add-on with point-in-time recovery whose WAL archiving fails (its last
 // failure is newer than its last success: the window stops growing) or that has no full base backup (nothing
@@ -24,11 +25,14 @@ export function pitrProblems(addon: string, status: PitrStatus): string[] {
 /** Every add-on with PITR on a host that was reached: its problems, or why its state could not be read. */
 export async function brokenPitr(config: Config, hosts: Map<string, Host>): Promise<string[]> {
   const out: string[] = [];
-  for (const addon of config.addons.filter((a) => a.backups.pitr)) {
+  // A cluster's is read on its members (the primary's archiver), and only when it is taken (an S3 storage).
+  const cluster = (a: AddonConfig) => a.hosts.length > 1;
+  for (const addon of config.addons.filter((a) => a.backups.pitr && (!cluster(a) || clusterPitrTaken(config, a)))) {
     const host = hosts.get(addon.host);
     if (!host) continue;
     try {
-      out.push(...pitrProblems(addon.name, await readPitrStatus(config, host, addon.name)));
+      const status = cluster(addon) ? await readClusterPitrStatus(config, hosts, addon.name) : await readPitrStatus(config, host, addon.name);
+      out.push(...pitrProblems(addon.name, status));
     } catch (e) {
       out.push(`add-on ${addon.name}: its point-in-time recovery cannot be read: ${(e as Error).message}`);
     }

@@ -1,10 +1,10 @@
 import { sha256Hex } from '../../util/canonical.js';
-import { singleInstancePlacements } from '../desired.js';
 import type { ResourceKind } from '../kind.js';
 import type { DesiredAddon } from '../model.js';
 import { pitrExecutors } from './apply.js';
 import { diffPitr, type ObservedPitr } from './diff.js';
 import { cipherFileContent } from './settings.js';
+import { pitrPlacements } from './cluster.js';
 
 // Point-in-time recovery, part one: the add-on's pgBackRest settings on its host (repository, credentials,
 // passphrase, the weekly full base backup's cron file). Listed before the container, so that the settings
@@ -14,7 +14,8 @@ export const pitrKind: ResourceKind<DesiredAddon, ObservedPitr> = {
   kind: 'pitr',
   scope: 'addon',
   reads: 'host',
-  desired: singleInstancePlacements,
+  // A highly available add-on's on each member host (cluster.ts).
+  desired: pitrPlacements,
   async gather(read, placed) {
     const p = placed.desired.pitr;
     const conf = `${p.stateDir}/etc/pgbackrest.conf`;

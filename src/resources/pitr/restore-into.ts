@@ -1,4 +1,4 @@
-import type { AddonConfig, Config } from '../../config/types.js';
+import type { AddonConfig, Config, SshHost } from '../../config/types.js';
 import { addonImage } from '../../config/image.js';
 import type { Host } from '../../hosts/host.js';
 import { run } from '../../hosts/host.js';
@@ -10,8 +10,10 @@ import { shellJoin, shq } from '../../util/shell.js';
 import { CONTAINER_DATA_DIR, PGDATA, containerName, superuserKey, userPasswordKey } from '../desired.js';
 import { storageOf } from '../backups/settings.js';
 import { scramVerifier } from '../users/scram.js';
+import { renderHba } from '../hba/hba.js';
 import { type RestoreTarget } from './restore-target.js';
 import { type Where, checkName, prepare } from './restore.js';
+import { patroniCopySettings, unPatroniCommand } from './restore-cluster.js';
 import { CONTAINER_PGBACKREST_ETC, CONTAINER_REPO_DIR, cipherFileContent, passphraseKey, pitrStateDir, renderPitrFiles } from './settings.js';
 
 // `dbform restore SOURCE --to TIME --into NEW`: a point in time of SOURCE becomes the add-on NEW, declared in
@@ -109,7 +111,15 @@ export async function restoreInto(req: IntoRequest): Promise<{ seconds: number }
     // The owner role comes from SOURCE (renamed): NEW's own password for it, set by apply's convergence, is
     // made now, so that convergence replaces SOURCE's password rather than finding a role it holds none for.
     await req.keystore.getOrCreatePassword(userPasswordKey(into.name, into.name));
-    await prepare(w, req.target, `${PGDATA}.restore`, adoptionSql(source.name, into.name, password));
+    const cluster = source.hosts.length > 1;
+    await prepare(w, req.target, `${PGDATA}.restore`, adoptionSql(source.name, into.name, password), cluster ? patroniCopySettings(`${PGDATA}.restore`) : {});
+    if (cluster) {
+      // Patroni's postgresql.conf and pg_hba.conf (the members' rules) are not NEW's: its own pg_hba.conf, as
+      // apply renders it, so that the convergence after finds no access change to make.
+      const replicationFrom = (into.readReplicas ?? []).flatMap((n) => req.config.hosts.filter((h): h is SshHost => h.name === n && h.transport === 'ssh').map((h) => h.address));
+      const hba = renderHba({ force: into.tls.force, allowedIps: into.allowedIps, replicationFrom });
+      await run(host, `making the copy of ${source.name} an ordinary data directory`, `${unPatroniCommand(`${dataDir}/pgdata.restore`)} && cat > ${shq(`${dataDir}/pgdata.restore/pg_hba.conf`)}`, { stdin: hba });
+    }
     // SOURCE's server certificate names SOURCE's host: without one, apply makes NEW's from the fleet CA.
     const restored = `${dataDir}/pgdata.restore`;
     await run(host, `moving the restored data of ${into.name} in place`, `rm -f ${shq(`${restored}/server.crt`)} ${shq(`${restored}/server.key`)} && mv ${shq(restored)} ${shq(`${dataDir}/pgdata`)}`);

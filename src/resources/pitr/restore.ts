@@ -54,7 +54,8 @@ export function checkName(addon: string): string {
 
 /** Waits, polling on the host (one exec, every 0.2 s), until PostgreSQL in `name` has promoted; fails with the
  *  container's last log lines when it stops first (a replay that cannot reach its target exits). */
-async function waitPromoted(w: Pick<Where, 'host' | 'addon' | 'port'>, name: string): Promise<void> {
+/** `staging`: the copy's directory on the host, whose log says why it stopped. */
+async function waitPromoted(w: Pick<Where, 'host' | 'addon' | 'port'>, name: string, staging?: string): Promise<void> {
   const psql = shellJoin(['docker', 'exec', name, 'psql', '-X', '-At', '-h', '/tmp', '-p', String(w.port), '-U', 'postgres', '-d', 'postgres', '-c', 'SELECT pg_is_in_recovery()']);
   // Running and not restarted by Docker's restart policy (the add-on's container has one) since the wait began.
   const state = shellJoin(['docker', 'inspect', '-f', '{{.State.Running}} {{.RestartCount}}', name]);
@@ -66,8 +67,10 @@ async function waitPromoted(w: Pick<Where, 'host' | 'addon' | 'port'>, name: str
   const r = await w.host.exec(script);
   if (r.code === 0) return;
   if (r.code === 3) throw new UserError(`the restored copy of ${w.addon} did not reach its target within ${READY_TIMEOUT_MS / 1000} s`);
+  // Its logging collector writes into the copy's log/ (docker logs has only the redirection's lines).
+  const fatal = staging ? await lastFatal(w.host, staging) : undefined;
   const logs = await w.host.exec(`docker logs --tail 4 ${shq(name)} 2>&1`);
-  throw new UserError(`the restored copy of ${w.addon} did not start: ${logs.stdout.trim().split('\n').join(' | ')}`);
+  throw new UserError(`the restored copy of ${w.addon} did not start: ${fatal ?? logs.stdout.trim().split('\n').join(' | ')}`);
 }
 
 /** `docker run` of the add-on's image as its postgres user, with its data directory and PITR mounts. */
@@ -87,18 +90,19 @@ async function restoreBeside(w: Where, target: RestoreTarget, staging: string, r
 }
 
 /** pgBackRest restore into pgdata.restore, then the check instance replays and promotes it (not archiving). */
-/** `afterPromote`: SQL run (on psql's stdin, as the superuser) in the promoted copy before it stops. */
-export async function prepare(w: Where, target: RestoreTarget, staging: string, afterPromote?: string): Promise<void> {
+/** `afterPromote`: SQL run (on psql's stdin, as the superuser) in the promoted copy before it stops; `settings`:
+ *  the replay's PostgreSQL settings besides (or instead of) these. */
+export async function prepare(w: Where, target: RestoreTarget, staging: string, afterPromote?: string, settings: Record<string, string> = {}): Promise<void> {
   const check = w.container ?? checkName(w.addon);
   await w.host.exec(`docker rm -f ${shq(check)} >/dev/null 2>&1`);
   await restoreBeside(w, target, staging);
   // No TCP listener (clients keep reaching the add-on), its own socket directory (the container's /tmp).
   // hot_standby off: nothing connects during the replay, and PostgreSQL then does not refuse to replay WAL of a
   // primary with more max_connections than its default 100 (every plan from 1 GB up).
-  const settings = { listen_addresses: '', port: String(w.port), unix_socket_directories: '/tmp', hot_standby: 'off', archive_mode: 'off' };
-  const postgres = ['postgres', '-D', staging, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
+  const all = { listen_addresses: '', port: String(w.port), unix_socket_directories: '/tmp', hot_standby: 'off', archive_mode: 'off', ...settings };
+  const postgres = ['postgres', '-D', staging, ...Object.entries(all).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
   await run(w.host, `starting the restored copy of ${w.addon}`, inImage(w, ['-d', '--name', check], postgres) + ' >/dev/null');
-  await waitPromoted(w, check);
+  await waitPromoted(w, check, `${w.dataDir}/${staging.slice(CONTAINER_DATA_DIR.length + 1)}`);
   if (afterPromote) {
     const psql = ['docker', 'exec', '-i', check, 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '/tmp', '-p', String(w.port), '-U', 'postgres', '-d', 'postgres'];
     await run(w.host, `preparing the restored copy as ${w.addon}`, shellJoin(psql) + ' >/dev/null', { stdin: afterPromote });
@@ -125,7 +129,7 @@ async function lastFatal(host: Host, pgdata: string): Promise<string | undefined
 }
 
 /** Recovery settings pgBackRest may have written into postgresql.auto.conf, for ALTER SYSTEM RESET. */
-const RECOVERY_SETTINGS = ['restore_command', 'hot_standby', 'recovery_target_time', 'recovery_target_action'];
+export const RECOVERY_SETTINGS = ['restore_command', 'hot_standby', 'recovery_target_time', 'recovery_target_action'];
 
 export async function restoreInPlace(config: Config, host: Host, addon: string, target: RestoreTarget, progress: (m: string) => void): Promise<RestoreReport> {
   const declared = config.addons.find((a) => a.name === addon)!;

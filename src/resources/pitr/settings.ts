@@ -6,6 +6,7 @@ import type { AddonConfig, Config, HostConfig } from '../../config/types.js';
 import { envPlaceholder } from '../../util/env-template.js';
 import { UserError } from '../../util/errors.js';
 import { containerName } from '../desired.js';
+import { CA_FILE } from '../ha/tls.js';
 import { cronEntries } from '../backups/schedule.js';
 import { DEFAULT_SCHEDULE, storageOf } from '../backups/settings.js';
 
@@ -104,8 +105,24 @@ function s3RepoLines(config: Config, addon: AddonConfig, files: PitrFiles['files
   return { lines, where: `${storage.name} (s3 bucket ${storage.bucket}, /.pgbackrest/${addon.name})` };
 }
 
-/** The add-on's pgbackrest.conf, CA and weekly cron file. */
-export function renderPitrFiles(config: Config, addon: AddonConfig, host: HostConfig): PitrFiles {
+/** A member of a highly available add-on (Patroni): its PostgreSQL port and its REST API's port. */
+export interface PitrMember {
+  postgresPort: number;
+  apiPort: number;
+}
+
+/** The weekly full base backup's command. A member of a cluster takes it only while it is the primary (its
+ *  local Patroni API says so): pgBackRest 2.45 backs up from a standby only through a repository host that
+ *  reaches both members, which dbform does not run; on the primary the backup is online (no lock on writers). */
+function fullBackupCommand(addon: AddonConfig, member: PitrMember | undefined): string {
+  const backup = `pgbackrest --stanza=${addon.name} --type=full backup`;
+  if (!member) return `docker exec -u postgres ${containerName(addon.name)} ${backup}`;
+  const leader = `curl -sf -m 5 -o /dev/null --cacert ${CA_FILE} https://127.0.0.1:${member.apiPort}/primary`;
+  return `docker exec -u postgres ${containerName(addon.name)} sh -c '${leader} || exit 0; ${backup}'`;
+}
+
+/** The add-on's pgbackrest.conf, CA and weekly cron file (on one member's host for a highly available add-on). */
+export function renderPitrFiles(config: Config, addon: AddonConfig, host: HostConfig, member?: PitrMember): PitrFiles {
   const state = pitrStateDir(host, addon.name);
   const etc = `${state}/etc`;
   const files: PitrFiles['files'] = {};
@@ -139,7 +156,7 @@ export function renderPitrFiles(config: Config, addon: AddonConfig, host: HostCo
     '',
     `[${addon.name}]`,
     'pg1-path=/var/lib/dbform/pgdata',
-    `pg1-port=${addon.port}`,
+    `pg1-port=${member?.postgresPort ?? addon.port}`,
     'pg1-socket-path=/tmp',
     'pg1-user=postgres',
   ];
@@ -150,7 +167,7 @@ export function renderPitrFiles(config: Config, addon: AddonConfig, host: HostCo
   const minutes = at.hour * 60 + at.minute + FULL_AFTER_DAILY_MIN;
   const fullAt = { ...at, hour: Math.floor(minutes / 60) % 24, minute: minutes % 60 };
   const zone = at.zone ?? config.defaults.timezone;
-  const backup = `docker exec -u postgres ${containerName(addon.name)} pgbackrest --stanza=${addon.name} --type=full backup`;
+  const backup = fullBackupCommand(addon, member);
   const cron = cronEntries(fullAt, config.defaults.timezone, {
     addon: addon.name,
     stateDir: `${host.dataDir}/.pitr`,
@@ -159,7 +176,7 @@ export function renderPitrFiles(config: Config, addon: AddonConfig, host: HostCo
   });
   const hhmm = `${String(fullAt.hour).padStart(2, '0')}:${String(fullAt.minute).padStart(2, '0')}`;
   files[pitrCronPath(addon.name)] = {
-    content: [`# dbform: weekly full base backup of ${addon.name} (pgBackRest), Sundays at ${hhmm} ${zone}.`, ...cron.slice(1)].join('\n') + '\n',
+    content: [`# dbform: weekly full base backup of ${addon.name} (pgBackRest), Sundays at ${hhmm} ${zone}${member ? ', by whichever member is the primary' : ''}.`, ...cron.slice(1)].join('\n') + '\n',
     mode: '644',
   };
   return {
@@ -168,7 +185,7 @@ export function renderPitrFiles(config: Config, addon: AddonConfig, host: HostCo
     repoDir,
     summary: {
       storage: where,
-      schedule: `WAL archived within ${ARCHIVE_TIMEOUT_S} s; full base backup Sundays at ${hhmm} ${zone}`,
+      schedule: `WAL archived within ${ARCHIVE_TIMEOUT_S} s${member ? ' (by the primary)' : ''}; full base backup Sundays at ${hhmm} ${zone}${member ? ' on the primary' : ''}`,
       retention: `any second of the last ${RETENTION_DAYS} days`,
     },
   };

@@ -1,0 +1,53 @@
+import { haPorts } from '../../config/ha-check.js';
+import type { AddonConfig, Config, HostConfig } from '../../config/types.js';
+import { storageOf } from '../backups/settings.js';
+import { addonPlacements } from '../desired.js';
+import type { DesiredContext, Placed } from '../kind.js';
+import type { DesiredAddon } from '../model.js';
+import { desiredPitr, pitrContainerParts } from './desired.js';
+
+// Where an add-on's point-in-time recovery is placed. A single instance: on its host. A highly available add-on:
+// on every member host, with the same stanza and repository, so that whichever member is the primary archives
+// its WAL (Patroni runs every member with archive_mode=on: a replica archives nothing) and takes the weekly full
+// base backup; the settings survive a failover and a dead host. Pure, like every kind's desired state.
+
+/** Whether a highly available add-on has PITR: into an S3 storage only, which every member reaches alike (a
+ *  directory on each member's host would split its WAL between two repositories). */
+export function clusterPitrTaken(config: Config, addon: AddonConfig): boolean {
+  return addon.hosts.length > 1 && addon.backups.pitr && storageOf(config, addon).type === 's3';
+}
+
+function hostConfig(config: Config, name: string): HostConfig {
+  return config.hosts.find((h) => h.name === name) as HostConfig;
+}
+
+/** One member's PITR (off when the cluster has none, so that settings left from before are removed). */
+export function memberPitr(config: Config, addon: AddonConfig, member: string) {
+  const on = clusterPitrTaken(config, addon);
+  const ports = haPorts(addon.port);
+  const effective = on ? addon : { ...addon, backups: { ...addon.backups, pitr: false } };
+  return desiredPitr(config, effective, hostConfig(config, member), { postgresPort: ports.postgres, apiPort: ports.api });
+}
+
+/** What PITR adds to a Patroni member's container and PostgreSQL settings (nothing when it is off). */
+export function memberArchiving(config: Config, addon: AddonConfig, member: string): { settings: Record<string, string>; mounts: string[] } {
+  return pitrContainerParts(memberPitr(config, addon, member));
+}
+
+export function pitrPlacements(config: Config, ctx: DesiredContext): Placed<DesiredAddon>[] {
+  return addonPlacements(config, ctx).flatMap((placed) => {
+    if (!placed.desired.ha) return [placed];
+    const addon = config.addons.find((a) => a.name === placed.addon)!;
+    return addon.hosts.map((member) => ({
+      key: `${addon.name}@${member}`,
+      host: member,
+      addon: addon.name,
+      desired: { ...placed.desired, host: member, pitr: memberPitr(config, addon, member) },
+    }));
+  });
+}
+
+/** The plan address of an add-on's PITR part (`pitr`, `pitr_base`): one per member for a highly available add-on. */
+export function pitrAddress(desired: DesiredAddon, part: string): string {
+  return desired.ha ? `addon.${desired.name}.${part}.${desired.host}` : `addon.${desired.name}.${part}`;
+}
