@@ -19,8 +19,14 @@ const compiledSchema: Plugin = {
   },
 };
 
-// Two projects: unit tests are pure data (desired + observed -> plan) and run anywhere;
-// integration tests drive the built CLI against a real Docker engine and PostgreSQL.
+// The integration files that run in the suite's second lane, on a fleet of their own (scripts/test.sh runs both
+// lanes at once). They spend most of their time waiting for the hosts' cron (the disk guard's minute, a scheduled
+// backup) and for WAL to be archived, while the first lane keeps both cores busy (the LUKS VM, HA clusters).
+const SECOND_LANE = ['disk-full-fs', 'disk-full', 'backups', 'pitr', 'pitr-restore', 'restore', 'drill'].map((f) => `test/integration/${f}.test.ts`);
+const integration = { testTimeout: 300_000, hookTimeout: 300_000, fileParallelism: false } as const;
+
+// Unit tests are pure data (desired + observed -> plan) and run anywhere; integration tests drive the built CLI
+// against real hosts (a fleet of network namespaces, the LUKS VM, this machine's Docker engine) and PostgreSQL.
 export default defineConfig({
   plugins: [compiledSchema],
   test: {
@@ -31,11 +37,20 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          testTimeout: 300_000,
-          hookTimeout: 300_000,
-          fileParallelism: false,
+          exclude: SECOND_LANE,
+          ...integration,
           // Shuts the VM test host down once (test/integration/vm-teardown.ts).
           globalSetup: ['test/integration/vm-teardown.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration-2',
+          include: SECOND_LANE,
+          ...integration,
+          // Its own fleet (test/fleet/lib.sh): other names, subnet and state directory than the first lane's.
+          env: { DBFORM_FLEET_ID: 'test2', DBFORM_FLEET_STATE: '/fleet-state-2' },
         },
       },
       // Upgrade paths from an older dbform (it must be built first): run by bench/ha-tls-move.sh, not by `npm test`.

@@ -9,8 +9,7 @@ import { Workspace, asUser } from './harness.js';
 // Backups end to end on the fleet: an S3 endpoint over TLS (s3rver, its own namespace), the add-on on
 // an SSH host, cron on that host, and dbform reading the bucket from this machine.
 
-interface S3Info { endpoint: string; region: string; bucket: string; caFile: string; accessKeyId: string; secretAccessKey: string; dataDir: string }
-let fleet: Fleet & { s3: S3Info };
+let fleet: Fleet;
 const ws = new Workspace();
 const CANARY_ROW = 'canary-row-5e2b71c0';
 let env: Record<string, string>;
@@ -46,7 +45,7 @@ function backups(args: string[]) {
 const storedFiles = () => filesUnder(fleet.s3.dataDir);
 
 beforeAll(() => {
-  fleet = fleetUp(3) as typeof fleet;
+  fleet = fleetUp(3);
   env = { S3_ACCESS_KEY_ID: fleet.s3.accessKeyId, S3_SECRET_ACCESS_KEY: fleet.s3.secretAccessKey, NODE_NO_WARNINGS: '1' };
   // A schedule two minutes ahead: the real cron of db-1 takes one backup while the other tests run.
   cronAt = DateTime.utc().plus({ minutes: 2 }).startOf('minute'); // 60 to 120 s ahead

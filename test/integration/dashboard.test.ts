@@ -20,8 +20,7 @@ const OUT = fileURLToPath(new URL('../../test-output/', import.meta.url));
 const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
 const CANARY_PASSWORD = 'dash-canary-pw-52e8b0';
 const TOKEN = 'dashboard-token-for-the-test-4f1c2a';
-interface S3Info { bucket: string; caFile: string; accessKeyId: string; secretAccessKey: string }
-let fleet: Fleet & { s3: S3Info };
+let fleet: Fleet;
 let backupId = '';
 const ws = new Workspace();
 let env: Record<string, string>;
@@ -77,7 +76,7 @@ async function get(url: string, headers: Record<string, string> = {}): Promise<{
 }
 
 beforeAll(async () => {
-  fleet = fleetUp(2) as typeof fleet;
+  fleet = fleetUp(2);
   env = {
     S3_ACCESS_KEY_ID: fleet.s3.accessKeyId,
     S3_SECRET_ACCESS_KEY: fleet.s3.secretAccessKey,

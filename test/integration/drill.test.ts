@@ -13,8 +13,7 @@ import { Workspace, asUser } from './harness.js';
 // when it fails. drift reports an overdue drill only once the add-on has been drilled. A 1 GB plan: its
 // max_connections (127) is above PostgreSQL's default, which a replaying copy must not trip over.
 
-interface S3Info { bucket: string; caFile: string; accessKeyId: string; secretAccessKey: string; dataDir: string }
-let fleet: Fleet & { s3: S3Info };
+let fleet: Fleet;
 const ws = new Workspace();
 let env: Record<string, string>;
 let backupId: string;
@@ -61,7 +60,7 @@ function expectNoScratch(): void {
 const rowsOf = (check: DrillJson['checks'][number]) => Object.fromEntries(check.table_rows.filter((t) => t.database === 'ledger').map((t) => [t.table, t.rows]));
 
 beforeAll(async () => {
-  fleet = fleetUp(1) as typeof fleet;
+  fleet = fleetUp(1);
   env = {
     S3_ACCESS_KEY_ID: fleet.s3.accessKeyId,
     S3_SECRET_ACCESS_KEY: fleet.s3.secretAccessKey,
@@ -105,7 +104,7 @@ describe('backups drill', () => {
     process.env.S3_ACCESS_KEY_ID = fleet.s3.accessKeyId;
     process.env.S3_SECRET_ACCESS_KEY = fleet.s3.secretAccessKey;
     const store = new S3Store(
-      { name: 'main', type: 's3', endpoint: 'https://10.77.0.2:443', region: 'us-east-1', bucket: fleet.s3.bucket, accessKeyIdEnv: 'S3_ACCESS_KEY_ID', secretAccessKeyEnv: 'S3_SECRET_ACCESS_KEY', caFile: fleet.s3.caFile },
+      { name: 'main', type: 's3', endpoint: `https://${fleet.s3.address}:${fleet.s3.port}`, region: 'us-east-1', bucket: fleet.s3.bucket, accessKeyIdEnv: 'S3_ACCESS_KEY_ID', secretAccessKeyEnv: 'S3_SECRET_ACCESS_KEY', caFile: fleet.s3.caFile },
       ws.config,
     );
     const old = new Date(Date.now() - 10 * 86_400_000);

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 const UP = fileURLToPath(new URL('../fleet/up.sh', import.meta.url));
 const DOWN = fileURLToPath(new URL('../fleet/down.sh', import.meta.url));
+// The suite runs in two lanes at once (scripts/test.sh), each on a fleet of its own: the second lane's project
+// (vitest.config.ts) sets DBFORM_FLEET_ID and DBFORM_FLEET_STATE, which up.sh and down.sh read too.
 export const FLEET_STATE = process.env.DBFORM_FLEET_STATE ?? '/fleet-state';
 
 export interface FleetHost {
@@ -19,10 +21,29 @@ export interface FleetHost {
   dockerHost: string;
 }
 
+/** The fleet's S3 endpoint (s3rver in a network namespace of its own, on the fleet's bridge). */
+export interface FleetS3 {
+  endpoint: string;
+  address: string;
+  port: number;
+  region: string;
+  bucket: string;
+  caFile: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  netns: string;
+  pid: number;
+  /** Where s3rver keeps the objects, as files. */
+  dataDir: string;
+}
+
 export interface Fleet {
   hosts: FleetHost[];
   identityFile: string;
   nonRootUser: string;
+  /** The fleet's own bridge and subnet: each fleet has its own (test/fleet/lib.sh). */
+  bridgeAddress: string;
+  s3: FleetS3;
 }
 
 export function fleetUp(n: number): Fleet {

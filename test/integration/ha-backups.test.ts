@@ -10,8 +10,7 @@ import { connectAny, parseMultiHostUrl } from './ha-writer.js';
 // minute (as cron does) the replica takes the backup and the primary declines; with the replica stopped, the
 // primary takes it. The dump restores with its rows.
 
-interface S3Info { endpoint: string; region: string; bucket: string; caFile: string; accessKeyId: string; secretAccessKey: string; dataDir: string }
-let fleet: Fleet & { s3: S3Info };
+let fleet: Fleet;
 const ws = new Workspace();
 let env: Record<string, string>;
 const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
@@ -86,7 +85,7 @@ const replicaStreaming = () => /^(sync_standby|replica) (streaming|running) /.te
 const replicaCaughtUp = () => /^(sync_standby|replica) (streaming|running) 0$/.test(cluster('db-1')['db-2'] ?? '');
 
 beforeAll(() => {
-  fleet = fleetUp(3) as typeof fleet;
+  fleet = fleetUp(3);
   env = { S3_ACCESS_KEY_ID: fleet.s3.accessKeyId, S3_SECRET_ACCESS_KEY: fleet.s3.secretAccessKey, NODE_NO_WARNINGS: '1' };
   ws.write(config());
 });

@@ -10,8 +10,7 @@ import { connectAny, parseMultiHostUrl } from './ha-writer.js';
 // on the primary; then `restore --to` a time, in place, with the replica streaming again afterwards.
 // One cluster for the whole file (the tests run in order and build on each other).
 
-interface S3Info { endpoint: string; region: string; bucket: string; caFile: string; accessKeyId: string; secretAccessKey: string; dataDir: string }
-let fleet: Fleet & { s3: S3Info };
+let fleet: Fleet;
 const ws = new Workspace();
 let env: Record<string, string>;
 const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
@@ -104,7 +103,7 @@ async function read(): Promise<string[]> {
 }
 
 beforeAll(() => {
-  fleet = fleetUp(3) as typeof fleet;
+  fleet = fleetUp(3);
   env = { S3_ACCESS_KEY_ID: fleet.s3.accessKeyId, S3_SECRET_ACCESS_KEY: fleet.s3.secretAccessKey, NODE_NO_WARNINGS: '1' };
   ws.write(config());
 });

@@ -10,8 +10,7 @@ import { Workspace, asUser, expectEmptyPlan } from './harness.js';
 // default for a starter plan; a point in time restored into a new add-on on another host (the source only
 // read); bad input and a storage that is down change nothing; and the RPO when a host loses its disk.
 
-interface S3Info { bucket: string; caFile: string; accessKeyId: string; secretAccessKey: string; dataDir: string; pid: number }
-let fleet: Fleet & { s3: S3Info };
+let fleet: Fleet;
 const ws = new Workspace();
 let env: Record<string, string>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -62,7 +61,7 @@ function stopS3(): void {
 }
 async function startS3(): Promise<void> {
   const server = fileURLToPath(new URL('../fleet/s3-server.mjs', import.meta.url));
-  const child = spawn('nsenter', ['--net=/run/netns/dbf-s3', '--', process.execPath, '--openssl-legacy-provider', server, '10.77.0.2', '443', `${FLEET_STATE}/s3`, fleet.s3.bucket], {
+  const child = spawn('nsenter', [`--net=/run/netns/${fleet.s3.netns}`, '--', process.execPath, '--openssl-legacy-provider', server, fleet.s3.address, String(fleet.s3.port), `${FLEET_STATE}/s3`, fleet.s3.bucket], {
     detached: true, stdio: 'ignore', env: { PATH: process.env.PATH, HOME: '/' },
   });
   child.unref();
@@ -111,7 +110,7 @@ async function loseTheDiskAndRestore(table: string): Promise<number> {
 }
 
 beforeAll(() => {
-  fleet = fleetUp(2) as typeof fleet;
+  fleet = fleetUp(2);
   env = { S3_ACCESS_KEY_ID: fleet.s3.accessKeyId, S3_SECRET_ACCESS_KEY: fleet.s3.secretAccessKey, NODE_NO_WARNINGS: '1' };
   ws.write(config(false));
 }, 300_000);

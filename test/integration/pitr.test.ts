@@ -9,8 +9,7 @@ import { Workspace, asUser } from './harness.js';
 // fleet's S3 endpoint over TLS (an encrypted repository), the stanza and first full base backup made by
 // apply, and the window `dbform backups list` reads back from the host.
 
-interface S3Info { bucket: string; caFile: string; accessKeyId: string; secretAccessKey: string; dataDir: string }
-let fleet: Fleet & { s3: S3Info };
+let fleet: Fleet;
 const ws = new Workspace();
 const CANARY_ROW = 'pitr-canary-row-0c41d9';
 let env: Record<string, string>;
@@ -71,7 +70,7 @@ function listJson(): ListJson {
 }
 
 beforeAll(() => {
-  fleet = fleetUp(3) as typeof fleet;
+  fleet = fleetUp(3);
   env = {
     S3_ACCESS_KEY_ID: fleet.s3.accessKeyId,
     S3_SECRET_ACCESS_KEY: fleet.s3.secretAccessKey,

@@ -9,8 +9,7 @@ import { Workspace, asUser, expectEmptyPlan } from './harness.js';
 // dbform restore from logical backups, end to end on the fleet with S3 (as backups.test.ts): in place on
 // db-1, into another add-on on db-2, and every bad input, each checked against the real databases.
 
-interface S3Info { endpoint: string; region: string; bucket: string; caFile: string; accessKeyId: string; secretAccessKey: string; dataDir: string }
-let fleet: Fleet & { s3: S3Info };
+let fleet: Fleet;
 const ws = new Workspace();
 const MARK = 'restore-marker-9d41';
 let env: Record<string, string>;
@@ -51,7 +50,7 @@ const databases = (run: (db: string, sql: string) => string) => run('postgres', 
 const restore = (args: string[]) => ws.run(['restore', ...args], env);
 
 beforeAll(async () => {
-  fleet = fleetUp(3) as typeof fleet;
+  fleet = fleetUp(3);
   env = { S3_ACCESS_KEY_ID: fleet.s3.accessKeyId, S3_SECRET_ACCESS_KEY: fleet.s3.secretAccessKey, NODE_NO_WARNINGS: '1' };
   ws.write(config());
   const r = ws.run(['apply', '--auto-approve'], env);
@@ -148,7 +147,7 @@ describe('restore into another add-on', () => {
 describe('bad input: a clear error, nothing changed', () => {
   const storage = () =>
     new S3Store(
-      { name: 'main', type: 's3', endpoint: 'https://10.77.0.2:443', region: 'us-east-1', bucket: fleet.s3.bucket, accessKeyIdEnv: 'S3_ACCESS_KEY_ID', secretAccessKeyEnv: 'S3_SECRET_ACCESS_KEY', caFile: fleet.s3.caFile },
+      { name: 'main', type: 's3', endpoint: `https://${fleet.s3.address}:${fleet.s3.port}`, region: 'us-east-1', bucket: fleet.s3.bucket, accessKeyIdEnv: 'S3_ACCESS_KEY_ID', secretAccessKeyEnv: 'S3_SECRET_ACCESS_KEY', caFile: fleet.s3.caFile },
       ws.config,
     );
 

@@ -10,8 +10,7 @@ import { Workspace, asUser } from './harness.js';
 // over TLS), a sandbox on db-2, read over SSH from this machine. A user's password is a canary that must
 // appear in no output.
 
-interface S3Info { bucket: string; caFile: string; accessKeyId: string; secretAccessKey: string }
-let fleet: Fleet & { s3: S3Info };
+let fleet: Fleet;
 const ws = new Workspace();
 const CANARY_PASSWORD = 'canary-pw-7f3a91d2c4';
 let env: Record<string, string>;
@@ -50,7 +49,7 @@ function statusJson(args: string[] = []): FleetStatus {
 const shopOf = (s: FleetStatus): AddonStatus => s.addons.find((a) => a.addon === 'shop')!;
 
 beforeAll(() => {
-  fleet = fleetUp(2) as typeof fleet;
+  fleet = fleetUp(2);
   env = {
     S3_ACCESS_KEY_ID: fleet.s3.accessKeyId,
     S3_SECRET_ACCESS_KEY: fleet.s3.secretAccessKey,

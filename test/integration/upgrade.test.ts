@@ -18,8 +18,7 @@ const ADDON = 'upg';
 const DATA = `/var/lib/dbform/${ADDON}`;
 const ROWS = 2000;
 
-interface S3Info { bucket: string; caFile: string; accessKeyId: string; secretAccessKey: string }
-let fleet: Fleet & { s3: S3Info };
+let fleet: Fleet;
 let db1: FleetHost;
 let env: Record<string, string>;
 let urls: Record<string, string>;
@@ -80,7 +79,7 @@ function baseBackups(): { type: string; status: string }[] {
 }
 
 beforeAll(() => {
-  fleet = fleetUp(1) as typeof fleet;
+  fleet = fleetUp(1);
   db1 = fleet.hosts[0]!;
   env = { S3_ACCESS_KEY_ID: fleet.s3.accessKeyId, S3_SECRET_ACCESS_KEY: fleet.s3.secretAccessKey, NODE_NO_WARNINGS: '1' };
   for (const v of ['15', '17']) {

@@ -114,5 +114,17 @@ export const THREE_HOSTS_YAML = ['db-1', 'db-2', 'db-3']
   .map((h, i) => `  ${h}:\n    address: 10.77.0.1${i + 1}\n    hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n    identityFile: ~/.ssh/id_ed25519\n`)
   .join('');
 
+/** A highly available business add-on `orders` on db-1 and db-2, the consensus store on db-3. */
+export const ORDERS_CLUSTER_YAML = `version: 1
+hosts:
+${THREE_HOSTS_YAML}consensus:
+  hosts: [db-3]
+addons:
+  orders:
+    plan: postgresql-business-1024
+    hosts: [db-1, db-2]
+    port: 31001
+`;
+
 /** What desired-state builders get besides the config, for tests that do not check certificates. */
 export const DESIRED_CTX: DesiredContext = { caPublicKeyPem: '', now: new Date('2026-11-30T00:00:00Z'), backupRecipient: () => 'age1recipient' };

@@ -10,21 +10,11 @@ import { patroniKind } from '../../src/resources/patroni/kind.js';
 import type { DesiredContext } from '../../src/resources/kind.js';
 import { type FleetCa, fleetCa } from '../../src/resources/tls/ca.js';
 import { issueServerCert } from '../../src/resources/tls/server-cert.js';
-import { THREE_HOSTS_YAML } from './fixtures.js';
+import { ORDERS_CLUSTER_YAML as YAML } from './fixtures.js';
 
 // The certificates of a cluster's containers, renewed 30 days before they expire without a restart: plain
 // data (certificates issued by a CA derived from a test master key, at chosen dates) -> plan.
 
-const YAML = `version: 1
-hosts:
-${THREE_HOSTS_YAML}consensus:
-  hosts: [db-3]
-addons:
-  orders:
-    plan: postgresql-business-1024
-    hosts: [db-1, db-2]
-    port: 31001
-`;
 const NOW = new Date('2026-12-01T00:00:00Z');
 const DAY = 86_400_000;
 const IMAGE_ID = `sha256:${'1'.repeat(64)}`;

@@ -11,21 +11,11 @@ import { etcdKind } from '../../src/resources/etcd/kind.js';
 import { patroniKind } from '../../src/resources/patroni/kind.js';
 import { fleetCa } from '../../src/resources/tls/ca.js';
 import { issueServerCert } from '../../src/resources/tls/server-cert.js';
-import { DESIRED_CTX, THREE_HOSTS_YAML } from './fixtures.js';
+import { DESIRED_CTX, ORDERS_CLUSTER_YAML as YAML } from './fixtures.js';
 
 // Every link of high availability is TLS with the fleet CA: what the renderers say on plain data, and how
 // the plan moves a cluster made before (plain http) to TLS.
 
-const YAML = `version: 1
-hosts:
-${THREE_HOSTS_YAML}consensus:
-  hosts: [db-3]
-addons:
-  orders:
-    plan: postgresql-business-1024
-    hosts: [db-1, db-2]
-    port: 31001
-`;
 const config = loadConfig('databases.yaml', YAML);
 const CA = '/var/lib/dbform/tls/root.crt';
 const IMAGE_ID = `sha256:${'1'.repeat(64)}`;
