@@ -25,7 +25,7 @@ const compiledSchema: Plugin = {
 // only the first lane uses, and HA clusters); the last four even the lanes out (about 1,100 s each in CI).
 const SECOND_LANE = [
   'disk-full-fs', 'disk-full', 'backups', 'pitr', 'pitr-restore', 'restore', 'drill',
-  'dashboard', 'status', 'upgrade', 'logs-ssh',
+  'dashboard', 'status', 'upgrade', 'logs-ssh', 'ha-convert',
 ].map((f) => `test/integration/${f}.test.ts`);
 const integration = { testTimeout: 300_000, hookTimeout: 300_000, fileParallelism: false } as const;
 

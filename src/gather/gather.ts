@@ -48,7 +48,8 @@ interface HostObservation {
   stopped: string[];
 }
 
-async function gatherKindOnHost(kind: AnyKind, placed: Placed<unknown>[], read: HostReader, into: HostObservation): Promise<void> {
+async function gatherKindOnHost(kind: AnyKind, onHost: DesiredFleet, read: HostReader, into: HostObservation): Promise<void> {
+  const placed = onHost.get(kind.kind) ?? [];
   const observed: Record<string, unknown> = {};
   await Promise.all(
     placed.map(async (p) => {
@@ -64,14 +65,13 @@ async function gatherKindOnHost(kind: AnyKind, placed: Placed<unknown>[], read: 
     }),
   );
   into.declared[kind.kind] = observed;
-  if (kind.undeclared) into.undeclared[kind.kind] = await kind.undeclared(read, new Set(placed.map((p) => p.key)));
+  if (kind.undeclared) into.undeclared[kind.kind] = await kind.undeclared(read, new Set(placed.map((p) => p.key)), onHost);
 }
 
 async function gatherHost(desired: DesiredFleet, read: HostReader, kinds: readonly AnyKind[]): Promise<HostObservation> {
   const into: HostObservation = { declared: {}, undeclared: {}, stopped: [] };
-  await Promise.all(
-    kinds.map((kind) => gatherKindOnHost(kind, (desired.get(kind.kind) ?? []).filter((p) => p.host === read.host.name), read, into)),
-  );
+  const onHost: DesiredFleet = new Map([...desired].map(([kind, placed]) => [kind, placed.filter((p) => p.host === read.host.name)]));
+  await Promise.all(kinds.map((kind) => gatherKindOnHost(kind, onHost, read, into)));
   return into;
 }
 

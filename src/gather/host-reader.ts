@@ -206,8 +206,11 @@ export class LiveHostReader implements HostReader {
 
   /** A highly available add-on: its catalog is read on whichever member is the primary, through the gateway
    *  on this host (the add-on's port). Nothing created yet: absent; created but no primary reachable:
-   *  stopped (what is inside is known once it runs again). */
+   *  stopped (what is inside is known once it runs again). A single instance of the add-on on this host (made
+   *  before the file listed its hosts) answers on that port instead: what it holds is not the cluster's, which
+   *  is not made yet (the plan deletes the instance), so the cluster is absent. */
   private async readThroughGateway(d: DesiredAddon, secret: Promise<string | undefined>): Promise<InstanceState> {
+    if ((await this.containers()).has(d.name)) return { state: 'absent', catalog: null };
     const password = await secret;
     if (password === undefined) {
       const initialized = await this.fileExists(`${d.container.dataDir}/pgdata/PG_VERSION`);

@@ -48,8 +48,14 @@ export interface ResourceKind<D = unknown, O = unknown> {
   desired(config: Config, ctx: DesiredContext): Placed<D>[];
   /** Read-only: the live state of one declared resource, through the host's batched reads. */
   gather(read: HostReader, placed: Placed<D>): Promise<O>;
-  /** Read-only: resources of this kind on a host that the config no longer declares (diffed against null). */
-  undeclared?(read: HostReader, declared: ReadonlySet<string>): Promise<Array<Omit<Placed<null>, 'desired'> & { observed: O }>>;
+  /** Read-only: resources of this kind on a host that the config no longer declares (diffed against null).
+   *  `desiredOnHost` is every kind's placements on that host, by kind: what may take such a resource's place
+   *  (an add-on's single instance, replaced by a member of the cluster the file now makes of it). */
+  undeclared?(
+    read: HostReader,
+    declared: ReadonlySet<string>,
+    desiredOnHost: ReadonlyMap<string, readonly Placed<unknown>[]>,
+  ): Promise<Array<Omit<Placed<null>, 'desired'> & { observed: O }>>;
   /** Pure: desired (null for an undeclared resource) and observed -> changes, each with its hazards and typed steps. */
   diff(placed: Placed<D | null>, observed: O): Change[];
   /** Pure, optional: what the plan warns about a declared resource that no change can repair (e.g. WAL

@@ -138,6 +138,9 @@ export interface ObservedContainer {
   dataVersion?: string | null;
   /** Data directories kept after a major upgrade for a rollback ("pgdata.pg15"), beside pgdata. */
   keptData?: string[];
+  /** Set on an undeclared container whose add-on the file now makes highly available, with a member on this
+   *  host (container/kind.ts): the member takes its place, and the add-on's backup and PITR settings here. */
+  replacedByMember?: boolean;
 }
 
 /** privileges as a sorted comma-separated list ("CONNECT,CREATE") -> number of objects having exactly them. */

@@ -31,6 +31,15 @@ describe('container diff', () => {
     expect(c.action).toBe('delete');
     expect(c.hazards.map((h) => h.code)).toEqual(['DATA_LOSS']);
     expect(c.steps[0]).toMatchObject({ type: 'container.remove', name: 'dbform-old', dataDir: '/var/lib/dbform/old' });
+    expect(c.steps[0]).not.toHaveProperty('keepSettings');
+  });
+
+  it('a single instance whose add-on is now a cluster with a member on its host: deleted (DATA_LOSS), its backup and PITR settings left to the cluster', () => {
+    const c = diffOrphanContainer('db-1', { ...runningContainer(d), addon: 'orders', name: 'dbform-orders', dataDir: '/var/lib/dbform/orders', replacedByMember: true });
+    expect(c).toMatchObject({ address: 'addon.orders.container', action: 'delete' });
+    expect(c.reason).toMatch(/^add-on orders is highly available now: .* starts empty \(restore a backup into it: dbform restore orders --backup ID\)$/);
+    expect(c.hazards.map((h) => h.code)).toEqual(['DATA_LOSS']);
+    expect(c.steps).toEqual([{ type: 'container.remove', addon: 'orders', name: 'dbform-orders', dataDir: '/var/lib/dbform/orders', keepSettings: true }]);
   });
 });
 

@@ -161,11 +161,10 @@ const remove: Executor = async (step, ctx) => {
     // A data directory that is a mount point is an encrypted volume's: its removal, after this change, unmounts
     // and deletes it (rm -rf here would empty it, then fail on the busy mount point and stop the removal).
     const dataUnlessMounted = `if ! awk -v d=${shq(dataDir)} '$2 == d { found = 1 } END { exit !found }' /proc/mounts; then rm -rf ${shq(dataDir)}; fi`;
-    await run(
-      ctx.host,
-      `deleting the data of ${addon}`,
-      `rm -f ${shq(guardCronPath(addon))} && ${dataUnlessMounted} && rm -rf ${shq(conf)} ${shq(pitr)} ${shq(guard)} && rm -f ${shq(cronPath(addon))} ${shq(pitrCronPath(addon))}`,
-    );
+    // An instance giving way to a cluster's member (keepSettings) leaves the backup and PITR settings, which the
+    // cluster's own changes in this plan judged as they are; the disk guard is a single instance's only.
+    const settings = step.keepSettings === true ? '' : ` && rm -rf ${shq(conf)} ${shq(pitr)} && rm -f ${shq(cronPath(addon))} ${shq(pitrCronPath(addon))}`;
+    await run(ctx.host, `deleting the data of ${addon}`, `rm -f ${shq(guardCronPath(addon))} && ${dataUnlessMounted} && rm -rf ${shq(guard)}${settings}`);
   }
 };
 

@@ -131,15 +131,20 @@ export function diffContainer(desired: DesiredAddon, seen: ObservedContainer | n
   return [];
 }
 
-/** A managed container whose add-on is no longer in the file: removing it deletes its data. */
+/** A managed container whose add-on is no longer in the file: removing it deletes its data. One whose add-on
+ *  the file now makes highly available goes the same way (dbform does not carry a single instance's data into a
+ *  cluster), but leaves the add-on's backup and PITR settings, which the cluster's own changes judge. */
 export function diffOrphanContainer(host: string, observed: ObservedContainer): Change {
+  const toCluster = observed.replacedByMember === true;
   return {
     address: `addon.${observed.addon}.container`,
     kind: 'container',
     host,
     addon: observed.addon,
     action: 'delete',
-    reason: `add-on ${observed.addon} is no longer in the file`,
+    reason: toCluster
+      ? `add-on ${observed.addon} is highly available now: its single instance gives way to the cluster's member, which starts empty (restore a backup into it: dbform restore ${observed.addon} --backup ID)`
+      : `add-on ${observed.addon} is no longer in the file`,
     before: containerAttrs(observed),
     after: null,
     hazards: [
@@ -148,6 +153,6 @@ export function diffOrphanContainer(host: string, observed: ObservedContainer): 
         message: `the container of ${observed.addon} and its data directory ${observed.dataDir} are deleted; backups are kept`,
       },
     ],
-    steps: [{ type: 'container.remove', addon: observed.addon, name: observed.name, dataDir: observed.dataDir }],
+    steps: [{ type: 'container.remove', addon: observed.addon, name: observed.name, dataDir: observed.dataDir, ...(toCluster ? { keepSettings: true } : {}) }],
   };
 }

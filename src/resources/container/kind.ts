@@ -15,10 +15,12 @@ export const containerKind: ResourceKind<DesiredAddon, ObservedContainer | null>
   reads: 'host',
   desired: singleInstancePlacements,
   gather: async (read, placed) => (await read.containers()).get(placed.key) ?? null,
-  async undeclared(read, declared) {
+  async undeclared(read, declared, desiredOnHost) {
+    // An add-on the file now makes highly available, with a member here: its instance gives way to the member.
+    const member = (addon: string) => (desiredOnHost.get('patroni') ?? []).some((p) => p.addon === addon);
     return [...(await read.containers())]
       .filter(([addon, c]) => !declared.has(addon) && c.dataDir.startsWith(`${read.host.dataDir}/`))
-      .map(([addon, c]) => ({ key: addon, host: read.host.name, addon, observed: c }));
+      .map(([addon, c]) => ({ key: addon, host: read.host.name, addon, observed: member(addon) ? { ...c, replacedByMember: true } : c }));
   },
   diff: (placed, observed) => (placed.desired ? diffContainer(placed.desired, observed) : observed ? [diffOrphanContainer(placed.host, observed)] : []),
   warnings: (placed, observed) => keptDataWarnings(placed.desired, observed),
