@@ -16,7 +16,7 @@ export function notYetApplied(config: Config): string[] {
       const backups = backupsEnabled(a) && !clusterBackupsTaken(config, a) ? 'daily backups to a local directory storage (none is taken: use an s3 storage), ' : '';
       // PITR of a cluster too (pitr/cluster.ts): its WAL and base backups go to an S3 storage only.
       const pitr = a.backups.pitr && !clusterPitrTaken(config, a) ? 'PITR to a local directory storage (no base backup or WAL archive is taken: use an s3 storage), ' : '';
-      out.push(`add-on ${a.name}: highly available on ${a.hosts.join(' and ')}; not yet in this version: ${encryption}${backups}${pitr}certificate renewal, read replicas`);
+      out.push(`add-on ${a.name}: highly available on ${a.hosts.join(' and ')}; not yet in this version: ${encryption}${backups}${pitr}certificate renewal`);
     }
   }
   return out;

@@ -8,11 +8,17 @@ import type { DesiredReplica, ObservedReplica, ReplicaSpec } from './model.js';
 const address = (source: string, host: string) => `addon.${source}.read-replica.${host}`;
 
 function ensureStep(r: ReplicaSpec): Step {
-  return { type: 'replica.ensure', ...r, settings: r.settings as never, primary: r.primary as never };
+  return { type: 'replica.ensure', ...r, settings: r.settings as never, primary: r.primary as never, cluster: r.cluster as never };
+}
+
+/** Where it streams from, in the plan: its primary, or a cluster's gateways (whichever member is the primary). */
+function upstream(r: ReplicaSpec): string {
+  if (r.cluster) return `the primary through the gateways ${r.cluster.gateways.map((g) => `${g}:${r.cluster!.port}`).join(', ')}`;
+  return `${r.primary!.address}:${r.primary!.port}`;
 }
 
 function attrs(r: ReplicaSpec) {
-  return { container: r.name, image: r.image, memory_mb: r.memoryMb, port: r.port, primary: `${r.primary.address}:${r.primary.port}`, slot: r.slot };
+  return { container: r.name, image: r.image, memory_mb: r.memoryMb, port: r.port, primary: upstream(r), slot: r.slot };
 }
 
 /** How far behind the replica is, in words, and whether promoting it now loses writes of the primary. */
