@@ -41,6 +41,7 @@ function promoteChange(placed: Placed<DesiredReplica>, observed: ObservedReplica
   const step: Step = {
     type: 'replica.promote', source: r.source, addon: to.addon, name: observed.name, port: r.port, image: r.image,
     dataDir: observed.dataDir, targetDataDir: to.dataDir, superuserKey: to.superuserKey, roles: to.roles as never, allowBehind: behind,
+    ...(r.cluster && { clusterUser: r.cluster.user }),
   };
   return {
     address: address(r.source, placed.host), kind: 'replica', host: placed.host, addon: to.addon, action: 'update',
