@@ -86,6 +86,23 @@ describe('the replica of a cluster', () => {
   });
 });
 
+describe('the promotion of a cluster\'s replica', () => {
+  it('promotes it as a single instance\'s, and drops Patroni\'s replication user from the copy', () => {
+    const text = `${ORDERS_CLUSTER_YAML}  reports:\n    plan: postgresql-starter-512\n    host: db-3\n    port: 31005\n    promotedFrom: orders\n`;
+    const [p, ...more] = replicaPlacements(loadConfig(FILE, text), DESIRED_CTX);
+    expect(more).toEqual([]);
+    expect([p!.key, p!.host, p!.addon, p!.desired.promoteTo?.addon]).toEqual(['orders@db-3', 'db-3', 'reports', 'reports']);
+    const r = p!.desired.replica;
+    const observed: ObservedReplica = { source: 'orders', name: r.name, spec: r.spec, running: true, status: 'running', dataDir: r.dataDir, standby: { inRecovery: true, receiver: 'streaming', paused: false, behindMb: 0, caughtUp: true } };
+    const [c, ...others] = replicaKind.diff(p!, observed);
+    expect(others).toEqual([]);
+    expect(c).toMatchObject({ address: 'addon.orders.read-replica.db-3', addon: 'reports', action: 'update', hazards: [] });
+    expect(c!.steps[0]).toMatchObject({ type: 'replica.promote', source: 'orders', addon: 'reports', clusterUser: 'replicator', allowBehind: false });
+    // The cluster's slot for it goes: db-3 is no longer among its read replicas.
+    expect(clusterSlotsPlacements(loadConfig(FILE, text), DESIRED_CTX)[0]!.desired.slots).toEqual([]);
+  });
+});
+
 describe('the permanent slots of a cluster', () => {
   it('are one resource on the preferred member\'s host, with every member\'s API', () => {
     const [p, ...more] = clusterSlotsPlacements(loadConfig(FILE, withReplicas('db-3')), DESIRED_CTX);
