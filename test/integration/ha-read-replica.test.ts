@@ -20,7 +20,16 @@ const PORT = 31001;
 const PG_PORT = 31002;
 const API = 'https://127.0.0.1:31003';
 
-function config(replicas: string[]): string {
+/** A single-instance add-on on db-3 made from the cluster's read replica there. */
+const REPORTS = `  reports:
+    plan: postgresql-starter-512
+    encryptionAtRest: false
+    host: db-3
+    port: 31005
+    promotedFrom: orders
+`;
+
+function config(replicas: string[], extra = ''): string {
   return `version: 1
 hosts:
 ${hostsYaml(fleet)}consensus:
@@ -32,7 +41,7 @@ addons:
     hosts: [db-1, db-2]
     port: ${PORT}
     readReplicas: [${replicas.join(', ')}]
-`;
+${extra}`;
 }
 
 /** What these tests read of `status --format json`. */
@@ -189,6 +198,31 @@ describe('a read replica of a highly available add-on', () => {
     const { client } = await connectAny(target);
     expect((await client.query('SELECT n FROM items')).rowCount).toBe(3);
     await client.end();
+    expectEmptyPlan(ws);
+  });
+
+  it('is promoted to an add-on of its own like a single instance\'s replica; the cluster lets its slot go', async () => {
+    ws.write(config(['db-3']));
+    const t0 = Date.now();
+    const made = ws.run(['apply', '--auto-approve']);
+    expect(made.code, made.stdout.slice(-3000) + made.stderr).toBe(0);
+    console.log(`a read replica added to the running cluster: applied in ${Date.now() - t0} ms`);
+    await write(target, 'INSERT INTO items VALUES (4)');
+    expect(await waitFor('row 4 on the replica', async () => ((await rowsOf(replicaUrl())).includes(4) ? true : undefined))).toBe(true);
+    ws.write(config([], REPORTS));
+    await waitFor('a plan that promotes without DATA_LOSS', () => {
+      const p = ws.run(['plan']);
+      return p.stdout.includes('promote the read replica of orders on db-3 to add-on reports') && !p.stdout.includes('DATA_LOSS') ? true : undefined;
+    });
+    const promoted = ws.run(['apply', '--auto-approve']);
+    expect(promoted.code, promoted.stdout.slice(-3000) + promoted.stderr).toBe(0);
+    const reports = ws.urls('reports').DATABASE_URL!;
+    expect((await rowsOf(reports))).toEqual([1, 2, 3, 4]);
+    await asUser(reports, (c) => c.query('INSERT INTO items VALUES (5)'));
+    expect(psqlOn(host('db-3'), 'reports', 31005, 'postgres', "SELECT count(*) FROM pg_roles WHERE rolname = 'replicator'")).toBe('0');
+    expect(patroniConfig('db-1').slots ?? {}).toEqual({});
+    expect(await waitFor('the slot dropped', () => (slotsOn('db-2') === '' ? true : undefined), 30_000)).toBe(true);
+    expect(dockerOn(host('db-3'), ['ps', '--format', '{{.Names}}']).split('\n').sort()).toEqual(['dbform-etcd', 'dbform-reports']);
     expectEmptyPlan(ws);
   });
 
