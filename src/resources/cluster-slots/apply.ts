@@ -34,7 +34,9 @@ const set: Executor = async (step, ctx) => {
   const { member, apis } = target(step);
   const body = JSON.stringify({ slots: { [slot]: present ? { type: 'physical' } : null } });
   const curl = shellJoin(['curl', '-sf', '-m', '5', ...PATRONI_CURL_CHANGE_TLS, '-X', 'PATCH']);
-  const loop = `body=$1; shift; for u in "$@"; do ${curl} -d "$body" "$u/config" >/dev/null && exit 0; done; exit 1`;
+  // Five rounds: a member made again by this same apply may not answer, and a change of the configuration made
+  // at the same moment (its settings, stored by patroni.ensure on another host) makes Patroni answer 409.
+  const loop = `body=$1; shift; for i in 1 2 3 4 5; do for u in "$@"; do ${curl} -d "$body" "$u/config" >/dev/null && exit 0; done; sleep 1; done; exit 1`;
   ctx.progress(`${present ? 'adding' : 'removing'} the permanent slot ${slot} of ${addon}`);
   const r = await ctx.host.exec(shellJoin(['docker', 'run', '--rm', '--network', 'host', '-v', `${member.dir}:${HA_DIR}:ro`, member.image, 'sh', '-c', loop, 'sh', body, ...apis]));
   if (r.code !== 0) throw new Error(`host ${ctx.host.name}: cannot change the permanent slots of ${addon}: no member's API answers (${apis.join(', ')})`);
