@@ -12,10 +12,10 @@ import { REPLICA_LABEL, REPLICA_PORT_LABEL, REPLICA_SPEC_LABEL } from './gather.
 import { promote } from './promote.js';
 
 // Executors of the replica kind. The copy is made with pg_basebackup from the primary, over TLS verified
-// with the fleet CA, as dbform's replication role, whose password is derived from the master key: it reaches
-// the container on stdin only, and ends in the replica's postgresql.auto.conf (mode 600, as in any standby).
-// The primary's side (role, slot, pg_hba) may be applied at the same moment on its own host: the copy waits
-// for it.
+// with the fleet CA, as dbform's replication role (a cluster's: through its gateways, as Patroni's replication
+// user), whose password is derived from the master key: it reaches the container on stdin only, and ends in
+// the replica's postgresql.auto.conf (mode 600, as in any standby). The primary's side (role, slot, pg_hba; a
+// cluster's permanent slot) may be applied at the same moment on its own host: the copy waits for it.
 
 const CA_FILE = `${CONTAINER_DATA_DIR}/ca.crt`;
 const STAGING = `${PGDATA}.init`;

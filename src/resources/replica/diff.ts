@@ -70,7 +70,8 @@ export function diffReplica(placed: Placed<DesiredReplica | null>, observed: Obs
 }
 
 /** A replica no longer declared: its container and data go. No hazard: the primary keeps every row (its slot
- *  is dropped by the primary's side, the replication kind); only the replica's readers are disconnected. */
+ *  is dropped by the primary's side, the replication or cluster-slots kind); only the replica's readers are
+ *  disconnected. */
 function removal(host: string, o: ObservedReplica): Change {
   return {
     address: address(o.source, host), kind: 'replica', host, addon: o.source, action: 'delete',
