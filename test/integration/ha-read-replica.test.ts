@@ -29,7 +29,10 @@ const REPORTS = `  reports:
     promotedFrom: orders
 `;
 
-function config(replicas: string[], extra = ''): string {
+/** `config`'s add-on with `allowedIps: [this machine's address on the fleet's bridge]`. */
+const allowingUs = () => `    allowedIps: [${fleet.bridgeAddress}/32]\n`;
+
+function config(replicas: string[], extra = '', ordersExtra = ''): string {
   return `version: 1
 hosts:
 ${hostsYaml(fleet)}consensus:
@@ -41,7 +44,7 @@ addons:
     hosts: [db-1, db-2]
     port: ${PORT}
     readReplicas: [${replicas.join(', ')}]
-${extra}`;
+${ordersExtra}${extra}`;
 }
 
 /** What these tests read of `status --format json`. */
@@ -183,6 +186,29 @@ describe('a read replica of a highly available add-on', () => {
     expect(plan.stdout).toContain('Note: add-on orders: db-2 is the primary');
   });
 
+  it('takes allowedIps: the gateways let the replica host through, the replica lets the allowed clients in; it streams again', async () => {
+    ws.write(config(['db-3'], '', allowingUs()));
+    const plan = ws.run(['plan']);
+    expect(plan.stdout).toMatch(/addon\.orders\.gateway\.db-1/);
+    expect(plan.stdout).toMatch(/addon\.orders\.read-replica\.db-3/);
+    const r = ws.run(['apply', '--auto-approve', '--allow-hazards', 'RESTART,ACCESS_CHANGE']);
+    expect(r.code, r.stdout.slice(-3000) + r.stderr).toBe(0);
+    const acl = dockerOn(host('db-1'), ['exec', 'dbform-orders-gateway', 'grep', 'tcp-request', '/var/lib/dbform/haproxy.cfg']);
+    expect(acl).toContain(`${host('db-3').address}/32`);
+    const hba = dockerOn(host('db-3'), ['exec', 'dbform-orders-replica', 'cat', '/var/lib/dbform/pgdata/pg_hba.conf']);
+    expect(hba).toContain(`all  all       ${fleet.bridgeAddress}/32  scram-sha-256`);
+    expect(hba).not.toContain('0.0.0.0/0');
+    await waitFor('the replica to stream again', () => (onReplica('SELECT status FROM pg_stat_wal_receiver') === 'streaming' ? true : undefined));
+    await write(target, 'INSERT INTO items VALUES (10)');
+    expect(await waitFor('row 10 on the replica', async () => ((await rowsOf(replica)).includes(10) ? true : undefined))).toBe(true);
+    expectEmptyPlan(ws);
+    ws.write(config(['db-3']));
+    const back = ws.run(['apply', '--auto-approve', '--allow-hazards', 'RESTART,ACCESS_CHANGE']);
+    expect(back.code, back.stdout.slice(-3000) + back.stderr).toBe(0);
+    await waitFor('the replica to stream again', () => (onReplica('SELECT status FROM pg_stat_wal_receiver') === 'streaming' ? true : undefined));
+    expectEmptyPlan(ws);
+  });
+
   it('is deleted with its slot when removed from the file', async () => {
     ws.write(config([]));
     const plan = ws.run(['plan']);
@@ -196,7 +222,7 @@ describe('a read replica of a highly available add-on', () => {
     // Patroni drops the slot on the primary at its next loop, once the replica has let go of it.
     expect(await waitFor('the slot dropped', () => (slotsOn('db-2') === '' ? true : undefined), 30_000)).toBe(true);
     const { client } = await connectAny(target);
-    expect((await client.query('SELECT n FROM items')).rowCount).toBe(3);
+    expect((await client.query('SELECT n FROM items')).rowCount).toBe(4);
     await client.end();
     expectEmptyPlan(ws);
   });
@@ -208,7 +234,7 @@ describe('a read replica of a highly available add-on', () => {
     expect(made.code, made.stdout.slice(-3000) + made.stderr).toBe(0);
     console.log(`a read replica added to the running cluster: applied in ${Date.now() - t0} ms`);
     await write(target, 'INSERT INTO items VALUES (4)');
-    expect(await waitFor('row 4 on the replica', async () => ((await rowsOf(replicaUrl())).includes(4) ? true : undefined))).toBe(true);
+    expect(await waitFor('row 4 on the replica', async () => ((await rowsOf(replicaUrl())).length === 5 ? true : undefined))).toBe(true);
     ws.write(config([], REPORTS));
     await waitFor('a plan that promotes without DATA_LOSS', () => {
       const p = ws.run(['plan']);
@@ -217,7 +243,7 @@ describe('a read replica of a highly available add-on', () => {
     const promoted = ws.run(['apply', '--auto-approve']);
     expect(promoted.code, promoted.stdout.slice(-3000) + promoted.stderr).toBe(0);
     const reports = ws.urls('reports').DATABASE_URL!;
-    expect((await rowsOf(reports))).toEqual([1, 2, 3, 4]);
+    expect((await rowsOf(reports))).toEqual([1, 2, 3, 4, 10]);
     await asUser(reports, (c) => c.query('INSERT INTO items VALUES (5)'));
     expect(psqlOn(host('db-3'), 'reports', 31005, 'postgres', "SELECT count(*) FROM pg_roles WHERE rolname = 'replicator'")).toBe('0');
     expect(patroniConfig('db-1').slots ?? {}).toEqual({});
