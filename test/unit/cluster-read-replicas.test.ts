@@ -58,7 +58,8 @@ describe('the replica of a cluster', () => {
     expect(r.primary).toBeUndefined();
     expect(r.cluster).toMatchObject({ gateways: ['10.77.0.11', '10.77.0.12'], port: 31001, user: 'replicator' });
     expect(r).toMatchObject({ name: 'dbform-orders-replica', port: 31001, memoryMb: 1024, slot: 'dbform_replica_db_3', tlsNames: ['10.77.0.13', 'db-3'] });
-    expect(r.settings).toMatchObject({ hot_standby: 'on', port: '31001' });
+    // It notices a dead primary within seconds, and connects again after 1 s.
+    expect(r.settings).toMatchObject({ hot_standby: 'on', port: '31001', wal_receiver_timeout: '5s', wal_retrieve_retry_interval: '1s' });
     // Clients reach the replica itself: the rules of a single instance's pg_hba.conf, no replication line.
     expect(r.cluster!.hba).toContain('host    all  all       0.0.0.0/0  scram-sha-256');
     expect(r.cluster!.hba).not.toContain('replication');
@@ -83,6 +84,7 @@ describe('the replica of a cluster', () => {
     expect(r.cluster).toBeUndefined();
     expect(r.primary).toEqual({ address: '10.77.0.11', port: 31001 });
     expect('cluster' in r).toBe(false);
+    expect(r.settings.wal_receiver_timeout).toBeUndefined();
   });
 });
 

@@ -36,7 +36,8 @@ function conninfo(step: Step): string {
   const slot = field<string>(step, 'slot', 'string');
   const tail = `sslmode=verify-ca sslrootcert=${CA_FILE} application_name=${slot}`;
   const cluster = clusterOf(step);
-  if (cluster) return `host=${cluster.gateways.join(',')} port=${cluster.port} user=${cluster.user} ${tail}`;
+  // connect_timeout: a gateway on a host that died answers nothing; libpq then tries the next one after 2 s.
+  if (cluster) return `host=${cluster.gateways.join(',')} port=${cluster.port} user=${cluster.user} connect_timeout=2 ${tail}`;
   const primary = field<{ address: string; port: number }>(step, 'primary', 'object');
   if (!ADDRESS.test(primary.address) || !Number.isInteger(primary.port)) throw new Error('plan step replica.ensure: bad primary address');
   return `host=${primary.address} port=${primary.port} user=${REPLICATION_ROLE} ${tail}`;

@@ -15,6 +15,11 @@ import { type ClusterUpstream, type DesiredReplica, type ReplicaSpec, replicaCon
 /** Settings a standby must not take from its primary: WAL archiving is the primary's (with its mounts). */
 const PRIMARY_ONLY = /^archive_/;
 
+/** A cluster's replica notices a primary that is gone within seconds, as the cluster does (Patroni's ttl is 6 s):
+ *  a host that dies answers nothing, and PostgreSQL's default (60 s without a word from the sender) kept the
+ *  replica on a dead connection for a minute on the test fleet. Once cut, it connects again after 1 s, not 5. */
+const CLUSTER_STANDBY_SETTINGS = { wal_receiver_timeout: '5s', wal_retrieve_retry_interval: '1s' };
+
 const addressOf = (h: HostConfig) => (h.transport === 'ssh' ? h.address : '127.0.0.1');
 
 /** A highly available source is reached through its gateways (one on each member host), never a member:
@@ -38,7 +43,7 @@ function replicaSpec(source: DesiredAddon, host: HostConfig, hostOf: (name: stri
     image: c.image,
     memoryMb: c.memoryMb,
     port: c.port,
-    settings: { ...settings, hot_standby: 'on' },
+    settings: { ...settings, hot_standby: 'on', ...(source.ha && CLUSTER_STANDBY_SETTINGS) },
     dataDir: replicaDataDir(host.dataDir, source.name),
     ...(source.ha
       ? { cluster: clusterUpstream(source, source.ha.members, hostOf) }
