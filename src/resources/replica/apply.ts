@@ -36,8 +36,10 @@ function conninfo(step: Step): string {
   const slot = field<string>(step, 'slot', 'string');
   const tail = `sslmode=verify-ca sslrootcert=${CA_FILE} application_name=${slot}`;
   const cluster = clusterOf(step);
-  // connect_timeout: a gateway on a host that died answers nothing; libpq then tries the next one after 2 s.
-  if (cluster) return `host=${cluster.gateways.join(',')} port=${cluster.port} user=${cluster.user} connect_timeout=2 ${tail}`;
+  // A gateway on a host that died answers nothing, not even a refusal: the WAL receiver (which connects without
+  // libpq's connect_timeout) would wait for the kernel to give up on it (38 s on the test fleet) before trying the
+  // next. tcp_user_timeout bounds that to 2 s; connect_timeout does for pg_basebackup.
+  if (cluster) return `host=${cluster.gateways.join(',')} port=${cluster.port} user=${cluster.user} connect_timeout=2 tcp_user_timeout=2000 ${tail}`;
   const primary = field<{ address: string; port: number }>(step, 'primary', 'object');
   if (!ADDRESS.test(primary.address) || !Number.isInteger(primary.port)) throw new Error('plan step replica.ensure: bad primary address');
   return `host=${primary.address} port=${primary.port} user=${REPLICATION_ROLE} ${tail}`;
