@@ -11,12 +11,14 @@ export function notYetApplied(config: Config): string[] {
     if (a.plan.startsWith('postgresql-business-') && a.hosts.length === 1) {
       out.push(`add-on ${a.name}: business plans run as a single instance in this version (no replica, no gateway yet)`);
     } else if (a.hosts.length > 1) {
-      const encryption = a.encryptionAtRest ? 'encryption at rest (its members are not on LUKS volumes), ' : '';
-      // Daily logical backups of a cluster are taken on its replica, into an S3 storage only (backups/placement.ts).
-      const backups = backupsEnabled(a) && !clusterBackupsTaken(config, a) ? 'daily backups to a local directory storage (none is taken: use an s3 storage), ' : '';
-      // PITR of a cluster too (pitr/cluster.ts): its WAL and base backups go to an S3 storage only.
-      const pitr = a.backups.pitr && !clusterPitrTaken(config, a) ? 'PITR to a local directory storage (no base backup or WAL archive is taken: use an s3 storage), ' : '';
-      out.push(`add-on ${a.name}: highly available on ${a.hosts.join(' and ')}; not yet in this version: ${encryption}${backups}${pitr}certificate renewal`);
+      const missing = [
+        a.encryptionAtRest ? 'encryption at rest (its members are not on LUKS volumes)' : '',
+        // Daily logical backups of a cluster are taken on its replica, into an S3 storage only (backups/placement.ts).
+        backupsEnabled(a) && !clusterBackupsTaken(config, a) ? 'daily backups to a local directory storage (none is taken: use an s3 storage)' : '',
+        // PITR of a cluster too (pitr/cluster.ts): its WAL and base backups go to an S3 storage only.
+        a.backups.pitr && !clusterPitrTaken(config, a) ? 'PITR to a local directory storage (no base backup or WAL archive is taken: use an s3 storage)' : '',
+      ].filter(Boolean);
+      if (missing.length) out.push(`add-on ${a.name}: highly available on ${a.hosts.join(' and ')}; not yet in this version: ${missing.join(', ')}`);
     }
   }
   return out;

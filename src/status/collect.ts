@@ -14,10 +14,10 @@ import { clusterPitrTaken } from '../resources/pitr/cluster.js';
 import { readCatalogFigures } from './catalog.js';
 import { CatalogFiguresViaGather } from './catalog-via-gather.js';
 import type { DriftSummary, FleetStatus } from './model.js';
-import { parseProbe, probeCommand, type ProbedAddon, probeTailCommand, type ProbeAnswer } from './probe.js';
+import { parseProbe, probeCommand, type ProbedAddon, type ProbeAnswer } from './probe.js';
 
-// Takes one sample of the fleet's status: per host, in parallel, the probe's two commands (in one SSH round
-// trip, with the drift check's first reads) and one catalog query per add-on over the same SSH connection; the
+// Takes one sample of the fleet's status: per host, in parallel, the probe (in one SSH round trip, with the
+// drift check's first reads) and one catalog query per add-on over the same SSH connection; the
 // backup listings from their storage; and, when asked, the drift (the same read-only gather and diff as `dbform drift`). Never takes a
 // host lock, never writes to a host.
 
@@ -55,14 +55,11 @@ async function probeHost(session: Session, host: string, probed: ProbedAddon[], 
   const live = session.hosts.get(host);
   if (!live) throw new Error(session.hostErrors.get(host) ?? 'not connected');
   // Through the host's batcher: the probe shares one exec with the keystore read and, with drift asked, the
-  // gather's first reads; its tail goes behind them, so that they are not held up by it (probe.ts).
-  const reads = batchedReadsOf(live);
-  const [r, tail] = await Promise.all([reads.exec(probeCommand()), reads.execLast(probeTailCommand(probed, sampleSeconds))]);
+  // gather's first reads, behind them, so that they are not held up by its sampling window (probe.ts).
+  const r = await batchedReadsOf(live).execLast(probeCommand(probed, sampleSeconds));
   if (r.code === 3) throw new Error(`the Docker engine does not answer (${r.stderr.trim().split('\n').slice(-1)[0] ?? ''})`);
-  for (const { code, stderr } of [r, tail]) {
-    if (code !== 0) throw new Error(`the status probe failed (exit ${code}): ${stderr.trim().split('\n').slice(-2).join(' ')}`);
-  }
-  return parseProbe(`${r.stdout}\n${tail.stdout}`, probed);
+  if (r.code !== 0) throw new Error(`the status probe failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
+  return parseProbe(r.stdout, probed);
 }
 
 /** The drift check's plan itself (the dashboard shows it), or why it could not be computed. */

@@ -6,16 +6,16 @@ import { shq } from '../util/shell.js';
 import type { CpuReading } from './cgroup.js';
 import { PROBE_AWK } from './probe-awk.js';
 
-// What `dbform status` runs on a host, in two commands sent in the same batch as the drift check's first reads
-// (one exec, batched-reads.ts). The first, at the head of the batch: the managed containers (one `docker
-// inspect`), each one's cgroup files found through its main process (/proc/PID/cgroup, so any cgroup driver and
-// parent works) and a first CPU reading. The tail, behind every other read of the batch (`execLast`): the size on
+// What `dbform status` runs on a host: one command, sent in the same batch as the drift check's first reads
+// (one exec, batched-reads.ts) and behind them (`execLast`), since gather's results are handed back as each of
+// its reads ends and the catalog logins that follow them should not wait for this command's sampling window.
+// It lists the managed containers (one `docker inspect`), reads each one's cgroup files found through its main
+// process (/proc/PID/cgroup, so any cgroup driver and parent works) and a first CPU reading; then the size on
 // disk of each add-on's data directory and its filesystem, the disk guard's status, for add-ons with PITR
-// `pgbackrest info` in the running container, and the second CPU reading once the sampling window has passed
-// (gather's reads between the two usually fill it; otherwise the tail waits for the rest). The batch hands each
-// result back as it ends, so the catalog logins that follow gather's reads go on while the tail runs. Both only
-// read: no file is written, no container is created. The commands are built and their answers (concatenated)
-// read by pure functions, so the unit tests run on recorded answers.
+// `pgbackrest info` in the running container; then, once the sampling window since the first CPU reading has
+// passed (the reads in between usually fill it; otherwise it waits for the rest), the second reading. It only
+// reads: no file is written, no container is created. The command is built and its answer read by pure
+// functions, so the unit tests run on recorded answers.
 
 export interface ProbedAddon {
   name: string;
@@ -72,51 +72,37 @@ const PROBED_CONTAINERS = `awk -F: '$2 == "true" || $3 == "patroni" || $3 == "ga
 /** The inspect lines through the awk program: one process for every container's cgroup files. */
 const awkPass = (mode: string) => `printf '%s\\n' "$info" | awk -v v="$v" -v mode=${mode} ${shq(PROBE_AWK)}`;
 
-const CGROUP_VERSION = 'v=1; [ -f /sys/fs/cgroup/cgroup.controllers ] && v=2';
-
-/** `ids`: the containers the probe reads (PROBED_CONTAINERS), in one listing (`-a`: stopped ones too). */
-const listIds = (all: '-a' | '') =>
-  `all=$(docker ps ${all} --format '{{.ID}}:{{.Label "${MANAGED_LABEL}"}}:{{.Label "${HA_LABEL}"}}:{{.Label "${REPLICA_LABEL}"}}') && ids=$(printf '%s\\n' "$all" | ${PROBED_CONTAINERS})`;
-
-/** The first command: the containers, their memory files and the first CPU reading. */
-export function probeCommand(): string {
-  const list = `${listIds('-a')} || exit 3; info=''; [ -z "$ids" ] || info=$(docker inspect -f ${shq(INSPECT_FORMAT)} $ids) || exit 3`;
-  return [CGROUP_VERSION, 'echo "@@cgroup $v"', list, awkPass('memory'), 'echo "@@clock0 $(date +%s%N)"', awkPass('cpu0'), 'true'].join('\n');
-}
-
-/** The tail command: the data directories' size on disk and filesystem, the disk-full guard's status,
- *  `pgbackrest info` in the running containers with PITR, and the second CPU reading of the running containers
- *  (none without one). The reading waits until `sampleSeconds` and a margin (for the first command's listing
- *  before its reading) have passed since the batch's shell started: `$$` is that shell in every command of the
- *  batch, and /proc/$$/stat has its start in clock ticks since boot, the unit of /proc/uptime. Sent alone, it
- *  waits the whole window. */
-export function probeTailCommand(addons: readonly ProbedAddon[], sampleSeconds = 0.2): string {
+/** The probe: see the top of this file. */
+export function probeCommand(addons: readonly ProbedAddon[], sampleSeconds = 0.2): string {
+  const listing = `docker ps -a --format '{{.ID}}:{{.Label "${MANAGED_LABEL}"}}:{{.Label "${HA_LABEL}"}}:{{.Label "${REPLICA_LABEL}"}}'`;
+  const list = `all=$(${listing}) || exit 3; ids=$(printf '%s\\n' "$all" | ${PROBED_CONTAINERS}); info=''; [ -z "$ids" ] || info=$(docker inspect -f ${shq(INSPECT_FORMAT)} $ids) || exit 3`;
   // One du and one df for every data directory (df's "file" column names the directory; du's last column too).
   const dirs = addons.map((a) => shq(`${a.dataDir}/pgdata`)).join(' ');
   const disk = addons.length ? [`echo @@du; du -s -B1 ${dirs} 2>/dev/null`, `echo @@df; df -B1 --output=size,avail,file ${dirs} 2>/dev/null`] : [];
   // The disk-full guard's last word (diskguard/settings.ts: beside the add-on's directory, in .diskguard/NAME).
   const guard = addons.filter((a) => a.guard !== false).map((a) => `echo ${shq(`@@guard ${a.name}`)}; cat ${shq(`${a.dataDir.slice(0, -a.name.length)}.diskguard/${a.name}/status`)} 2>/dev/null`);
-  // The running containers' main processes ("PID ADDON -": the awk program's input lines).
-  const running = `info=''; if ${listIds('')} && [ -n "$ids" ]; then info=$(docker inspect -f ${shq(`{{.State.Pid}} ${KEY_OF} -`)} $ids); fi`;
-  // Only in a running container (docker exec would fail).
+  // Only in a running container (docker exec would fail): one whose main process is in the inspect lines.
   const pitr = addons.filter((a) => a.pitr).map((a) => {
     const info = ['docker', 'exec', '-u', 'postgres', containerName(a.name), 'pgbackrest', `--stanza=${a.name}`, '--log-level-console=error', '--log-level-file=off', 'info', '--output=json'];
-    const isRunning = `printf '%s\\n' "$info" | awk -v a=${shq(a.name)} '$1 != 0 && $2 == a { f = 1 } END { exit !f }'`;
-    return `if ${isRunning}; then if out=$(${info.map(shq).join(' ')} 2>&1); then echo "@@pitr ${a.name} ok"; else echo "@@pitr ${a.name} failed"; fi; printf '%s\\n' "$out" | head -c 1000000; fi`;
+    return `if ${isRunning(a.name)}; then if out=$(${info.map(shq).join(' ')} 2>&1); then echo "@@pitr ${a.name} ok"; else echo "@@pitr ${a.name} failed"; fi; printf '%s\\n' "$out" | head -c 1000000; fi`;
   });
-  const cpu1 = `if [ -n "$info" ]; then ${windowWait(sampleSeconds)}; echo "@@clock1 $(date +%s%N)"; ${awkPass('cpu1')}; fi`;
-  return [CGROUP_VERSION, ...disk, ...guard, running, ...pitr, cpu1, 'true'].join('\n');
+  const cpu1 = `if printf '%s\\n' "$info" | awk '$1 != 0 { f = 1 } END { exit !f }'; then ${windowWait(sampleSeconds)}; echo "@@clock1 $(date +%s%N)"; ${awkPass('cpu1')}; fi`;
+  return [
+    'v=1; [ -f /sys/fs/cgroup/cgroup.controllers ] && v=2; echo "@@cgroup $v"', list, awkPass('memory'),
+    'c0=$(date +%s%N); echo "@@clock0 $c0"', awkPass('cpu0'), ...disk, ...guard, ...pitr, cpu1, 'true',
+  ].join('\n');
 }
 
-/** The first command's listing and inspect before its CPU reading: the tail's wait adds it to the window. */
-const WINDOW_MARGIN_SECONDS = 0.1;
+/** Shell: whether the inspect lines ("PID KEY JSON") have a running container (a main process) of `key`. */
+const isRunning = (key: string) => `printf '%s\\n' "$info" | awk -v a=${shq(key)} '$1 != 0 && $2 == a { f = 1 } END { exit !f }'`;
 
-/** Waits until `sampleSeconds` and the margin have passed since the shell ($$) started; says how long. */
+/** Shell: waits until `sampleSeconds` have passed since the first CPU reading's clock ($c0, nanoseconds), and
+ *  says how long it waited. */
 export function windowWait(sampleSeconds: number): string {
+  const ns = Math.round(sampleSeconds * 1e9);
   return [
-    `start=$(sed 's/.*) //' /proc/$$/stat | cut -d' ' -f20)`,
-    `left=$(awk -v s="$start" -v hz="$(getconf CLK_TCK)" -v w=${sampleSeconds + WINDOW_MARGIN_SECONDS} '{ l = s / hz + w - $1; if (l < 0) l = 0; printf "%.3f", l }' /proc/uptime)`,
-    'echo "@@wait $left"; [ "$left" = 0.000 ] || sleep "$left"',
+    `left=$((c0 + ${ns} - $(date +%s%N))); [ "$left" -gt 0 ] || left=0`,
+    'echo "@@wait $left"; [ "$left" = 0 ] || sleep "$((left / 1000000000)).$(printf %09d $((left % 1000000000)))"',
   ].join('; ');
 }
 

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Fleet, filesUnder, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
+import { type Fleet, dockerOn, filesUnder, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
 import { Workspace, asUser } from './harness.js';
 
 // Point-in-time recovery end to end on the fleet: pgBackRest in the add-on's container archiving WAL to the
@@ -173,6 +173,10 @@ describe('point-in-time recovery (pgBackRest to S3 over TLS)', () => {
     await asUser(url, (c) => c.query('INSERT INTO events SELECT g FROM generate_series(501, 600) g'));
     await asUser(url, (c) => c.query('DROP TABLE ledger_rows'));
     const dropped = Date.now();
+    // A full base backup after the target (the weekly one may come there): this restore starts from the one
+    // before the target, and the next one (on the new timeline) must not start from this one, on the timeline
+    // this restore leaves.
+    dockerOn(db1(), ['exec', '-u', 'postgres', 'dbform-ledger', 'pgbackrest', '--stanza=ledger', '--type=full', 'backup']);
     psqlOn(db1(), 'ledger', 31001, 'postgres', 'SELECT pg_switch_wal()'); // archived now rather than within a minute
     let list = listJson();
     while (Date.now() - dropped < 60_000 && Date.parse(list.pitr.window!.latest) < dropped) {
@@ -240,6 +244,10 @@ describe('point-in-time recovery (pgBackRest to S3 over TLS)', () => {
 
   it('a replay that cannot reach its target (WAL gone from the repository) puts the old data back; the add-on runs on it', async () => {
     const url = ws.urls('ledger', env).DATABASE_URL!;
+    // The segments after this one will leave the repository; the ones before it hold the full base backup the
+    // last restore took (after pg_switch_wal, the rows below are written in later segments).
+    const kept = psqlOn(db1(), 'ledger', 31001, 'postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())');
+    psqlOn(db1(), 'ledger', 31001, 'postgres', 'SELECT pg_switch_wal()');
     await asUser(url, (c) => c.query('INSERT INTO events SELECT g FROM generate_series(3001, 3004) g'));
     await sleep(1500);
     const target = new Date();
@@ -248,9 +256,9 @@ describe('point-in-time recovery (pgBackRest to S3 over TLS)', () => {
     const written = Date.now();
     psqlOn(db1(), 'ledger', 31001, 'postgres', 'SELECT pg_switch_wal()');
     while (Date.now() - written < 60_000 && Date.parse(listJson().pitr.window!.latest) < written) await sleep(2000);
-    // The segments of the current timeline (3) leave the repository: the target is in the window the add-on
-    // reports (its archiver), but no replay can reach it.
-    const segments = repoFiles().filter((f) => /\/archive\/ledger\/[^/]+\/00000003[0-9A-F]{8}\/00000003[0-9A-F]{16}-/.test(f));
+    // The later segments of the current timeline (3) leave the repository: the target is in the window the
+    // add-on reports (its archiver), but no replay can reach it.
+    const segments = repoFiles().filter((f) => /\/archive\/ledger\/[^/]+\/00000003[0-9A-F]{8}\/00000003[0-9A-F]{16}-/.test(f) && basename(f).slice(0, 24) > kept);
     expect(segments.length).toBeGreaterThan(0);
     for (const f of segments) rmSync(f);
     const before = onDb1('ls -d /var/lib/dbform/ledger/pgdata.before-restore-*').stdout;

@@ -13,6 +13,7 @@ import type { ObservedReplica } from '../../src/resources/replica/model.js';
 import { clusterSlotsKind, clusterSlotsPlacements } from '../../src/resources/cluster-slots/kind.js';
 import { diffClusterSlots } from '../../src/resources/cluster-slots/diff.js';
 import { clusterConfigCommand, parseClusterSlots } from '../../src/resources/cluster-slots/gather.js';
+import { notYetApplied } from '../../src/cli/not-yet.js';
 import { FILE, errorsOf, onlyError, yaml } from './config-helpers.js';
 import { DESIRED_CTX, ORDERS_CLUSTER_YAML } from './fixtures.js';
 
@@ -31,6 +32,13 @@ describe('readReplicas of a highly available add-on in databases.yaml', () => {
   it('accepts a replica on the consensus store\'s host and on a host of its own', () => {
     const config = loadConfig(FILE, cluster('    readReplicas: [db-3, db-4]'));
     expect(config.addons[0]!.readReplicas).toEqual(['db-3', 'db-4']);
+  });
+
+  it('is no longer among what a cluster lacks in this version', () => {
+    const lacking = notYetApplied(loadConfig(FILE, cluster('    readReplicas: [db-3]'))).join('\n');
+    // This cluster's defaults still lack something (encryption at rest of its members, local-storage backups):
+    expect(lacking).toMatch(/^add-on orders: highly available on db-1 and db-2; not yet in this version: encryption at rest/);
+    expect(lacking).not.toContain('read replicas');
   });
 
   it('refuses a replica on one of its members, at file:line:col', () => {

@@ -9,7 +9,7 @@ import { desiredDiskGuard, guardCronPath, reserveMb } from '../../src/resources/
 import { cronPath as backupCronPath } from '../../src/resources/backups/settings.js';
 import { diffUsers } from '../../src/resources/users/diff.js';
 import type { AddonConfig, HostConfig } from '../../src/config/types.js';
-import { parseProbe, probeTailCommand } from '../../src/status/probe.js';
+import { parseProbe, probeCommand } from '../../src/status/probe.js';
 import { desired, syncedCatalog, usersIn } from './fixtures.js';
 
 // The disk-full guard: its diff and warnings (plain data), what it renders, and the threshold logic of the
@@ -216,7 +216,7 @@ describe('dbform status reads what the guard last found', () => {
   const addons = [{ name: 'shop', dataDir: '/var/lib/dbform/shop', pitr: false }];
 
   it('asks for the status file beside the add-on\'s directory, and reads it back', () => {
-    expect(probeTailCommand(addons)).toContain('cat /var/lib/dbform/.diskguard/shop/status 2>/dev/null');
+    expect(probeCommand(addons)).toContain('cat /var/lib/dbform/.diskguard/shop/status 2>/dev/null');
     const p = parseProbe('@@cgroup 2\n@@guard shop\nCHECKED=2026-11-30T16:05:00Z\nUSED_KB=294000\nPERCENT=95\nMODE=read-only\nERROR=\n', addons);
     expect(p.guard.get('shop')).toMatchObject({ MODE: 'read-only', PERCENT: '95', CHECKED: '2026-11-30T16:05:00Z', ERROR: '' });
     expect(parseProbe('@@cgroup 2\n@@guard shop\n', addons).guard.has('shop')).toBe(false); // never ran

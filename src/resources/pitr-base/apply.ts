@@ -42,22 +42,27 @@ async function stanzaHasFull(ctx: ApplyContext, container: string, stanza: strin
 
 /** A cluster's stanza is made by its primary (pgBackRest's stanza-create, check and backup need it). This member
  *  reports which it is; a replica waits for the primary's step (apply runs the hosts in parallel) to take the
- *  first full base backup, then records the same marker. */
+ *  first full base backup, then records the same marker. The primary may change while it waits (this same apply
+ *  restarts the members with a switchover when PITR is turned on for a running cluster), so it asks again each
+ *  time, and takes the backup itself once it leads. */
 async function clusterRole(ctx: ApplyContext, addon: string, container: string, stanza: string, apiPort: number): Promise<'primary' | 'replica'> {
   const deadline = Date.now() + WAIT_MS;
-  let role = await memberRole(ctx, container, apiPort);
-  while (role === null && Date.now() < deadline) {
-    await sleep(1000);
-    role = await memberRole(ctx, container, apiPort);
+  let said = false;
+  for (;;) {
+    const role = await memberRole(ctx, container, apiPort);
+    if (role === 'primary') return role;
+    if (role === 'replica') {
+      if (await stanzaHasFull(ctx, container, stanza)) return role;
+      if (!said) ctx.progress(`waiting for the primary of ${addon} to take its first full base backup`);
+      said = true;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(role === null
+        ? `host ${ctx.host.name}: the member of ${addon} answers neither as primary nor as replica`
+        : `host ${ctx.host.name}: no full base backup of ${addon} appeared in its repository within ${WAIT_MS / 1000} s (the primary's apply failed?)`);
+    }
+    await sleep(role === null ? 1000 : 2000);
   }
-  if (role === null) throw new Error(`host ${ctx.host.name}: the member of ${addon} answers neither as primary nor as replica`);
-  if (role === 'primary') return role;
-  ctx.progress(`waiting for the primary of ${addon} to take its first full base backup`);
-  while (!(await stanzaHasFull(ctx, container, stanza))) {
-    if (Date.now() > deadline) throw new Error(`host ${ctx.host.name}: no full base backup of ${addon} appeared in its repository within ${WAIT_MS / 1000} s (the primary's apply failed?)`);
-    await sleep(2000);
-  }
-  return role;
 }
 
 /** How long a cluster member waits for its role, and a replica for the primary's first full base backup. */

@@ -11,7 +11,7 @@ import { deleteClusterState } from '../ha/dcs-keys.js';
 import { PATRONI_CURL_TLS } from '../ha/tls.js';
 import { wakeCheckpointer } from '../instance/archive-timer.js';
 import { memberArchiving } from './cluster.js';
-import { RECOVERY_SETTINGS, type RestoreReport, type Where, prepare } from './restore.js';
+import { RECOVERY_SETTINGS, type RestoreReport, type Where, closingFullBackup, prepare } from './restore.js';
 import type { RestoreTarget } from './restore-target.js';
 
 // Point-in-time restore of a highly available add-on, in place. Patroni must not see a half-replayed copy (it
@@ -118,10 +118,6 @@ export async function restoreClusterInPlace(config: Config, members: ClusterMemb
       throw new UserError(`restore of ${addon}: the data is restored on ${preferred.host.name}, but the member on ${m.host.name} is not a synchronous replica after ${REPLICA_WAIT_S} s: ${await logTail(m.host, addon)}`);
     }
   }
-  // pgBackRest starts a restore to `latest` (and to a time after its newest backup) from its newest backup: one
-  // taken on the timeline the restore left would not lead to the new one (PostgreSQL refuses a target timeline
-  // that is not a child of the backup's). A full base backup of the restored cluster starts its own timeline.
-  progress(`taking a full base backup of the restored ${addon}, so that later restores start from its timeline`);
-  await run(preferred.host, `a full base backup of the restored ${addon}`, shellJoin(['docker', 'exec', '-u', 'postgres', name, 'pgbackrest', `--stanza=${addon}`, '--type=full', 'backup']));
+  await closingFullBackup(preferred.host, addon, progress);
   return { keptAs, seconds: (Date.now() - t0) / 1000 };
 }

@@ -168,5 +168,19 @@ export async function restoreInPlace(config: Config, host: Host, addon: string, 
     throw new UserError(`restore of ${addon} failed while replaying to the target; ${state}: ${why}`);
   }
   await wakeCheckpointer(host, name, declared.port, [...RECOVERY_SETTINGS.map((k) => `ALTER SYSTEM RESET ${k}`), 'SELECT pg_reload_conf()']);
+  await closingFullBackup(host, addon, progress);
   return { keptAs, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** The restored add-on (a cluster: its primary) runs on a new timeline. pgBackRest starts a later restore from the newest base backup
+ *  before its target: one taken after this restore's target on the timeline it left (the weekly full, say)
+ *  would not lead to the new timeline (PostgreSQL refuses a target timeline that is not a child of the
+ *  backup's), so a full base backup on the new timeline is taken now. The data is restored either way. */
+export async function closingFullBackup(host: Host, addon: string, progress: (m: string) => void): Promise<void> {
+  progress(`taking a full base backup of the restored ${addon}, so that later restores start from its timeline`);
+  const r = await host.exec(shellJoin(['docker', 'exec', '-u', 'postgres', containerName(addon), 'pgbackrest', `--stanza=${addon}`, '--type=full', 'backup']));
+  if (r.code !== 0) {
+    const why = r.stderr.trim().split('\n').slice(-2).join(' ') || `exit ${r.code}`;
+    throw new UserError(`restore of ${addon}: the data is restored and ${addon} runs on it, but the full base backup after it failed (${why}); until one succeeds (the weekly one), a later restore to a time after now may fail`);
+  }
 }
