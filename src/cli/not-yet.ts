@@ -17,7 +17,6 @@ export function notYetApplied(config: Config): string[] {
         backupsEnabled(a) && !clusterBackupsTaken(config, a) ? 'daily backups to a local directory storage (none is taken: use an s3 storage)' : '',
         // PITR of a cluster too (pitr/cluster.ts): its WAL and base backups go to an S3 storage only.
         a.backups.pitr && !clusterPitrTaken(config, a) ? 'PITR to a local directory storage (no base backup or WAL archive is taken: use an s3 storage)' : '',
-        'read replicas',
       ].filter(Boolean);
       if (missing.length) out.push(`add-on ${a.name}: highly available on ${a.hosts.join(' and ')}; not yet in this version: ${missing.join(', ')}`);
     }

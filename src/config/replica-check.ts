@@ -21,16 +21,16 @@ export function replicaPorts(addon: Rec, name: string): Array<{ host: string; po
   return strings(addon.readReplicas).map((host) => ({ host, port: addon.port as number, owner: `the read replica of "${name}"` }));
 }
 
-/** One add-on's `readReplicas` and `promotedFrom`. `host` is its single host (undefined when it has members). */
-export function checkReadReplicas(name: string, addon: Rec, host: string | undefined, hostNames: string[], addons: Rec, path: PathSeg[], issues: Issue[]): void {
+/** One add-on's `readReplicas` and `promotedFrom`. `host` is its single host, `members` a highly available
+ *  add-on's hosts (one of the two is undefined). */
+export function checkReadReplicas(name: string, addon: Rec, host: string | undefined, members: string[] | undefined, hostNames: string[], addons: Rec, path: PathSeg[], issues: Issue[]): void {
   const replicas = strings(addon.readReplicas);
-  if (addon.readReplicas !== undefined && Array.isArray(addon.hosts)) {
-    issues.push({ path: [...path, 'readReplicas'], on: 'key', message: `add-on "${name}": read replicas of a highly available add-on (hosts:) are not there yet; use them with a single host` });
-  }
   replicas.forEach((replica, i) => {
     const at = [...path, 'readReplicas', i];
     if (!hostNames.includes(replica)) issues.push({ path: at, on: 'value', message: `add-on "${name}": read replica on ${unknownHost(replica, hostNames)}` });
     else if (replica === host) issues.push({ path: at, on: 'value', message: `add-on "${name}": a read replica on "${replica}", the add-on's own host, would copy nothing to another machine; name another host` });
+    // A member's host already runs a copy (the member), and the gateway there listens on the add-on's port.
+    else if (members?.includes(replica)) issues.push({ path: at, on: 'value', message: `add-on "${name}": a read replica on "${replica}", one of its members (hosts:), would copy nothing to another machine; name another host (the consensus store's host is fine)` });
   });
   // A replica's container is dbform-NAME-replica: an add-on named NAME-replica on that host would take its name.
   const namesake = rec(addons[`${name}-replica`]);

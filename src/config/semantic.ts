@@ -183,12 +183,12 @@ function checkAddons(addons: Rec | undefined, hostNames: string[], withMembers: 
       }
     }
     // A read replica listens on the add-on's port on its own host: the same rule as an add-on's port.
-    for (const r of replicaPorts(addon, name).filter((x) => x.host !== host)) {
+    for (const r of replicaPorts(addon, name).filter((x) => x.host !== host && !members?.includes(x.host))) {
       const owner = portOwners.get(`${r.host}:${r.port}`);
       if (owner && owner !== r.owner) issues.push({ path: [...path, 'readReplicas'], on: 'key', message: `port ${r.port} on host "${r.host}" (${r.owner}) is already used by ${owner.startsWith('the read') ? owner : `add-on "${owner}"`}; each add-on and read replica needs its own port on a host` });
       else portOwners.set(`${r.host}:${r.port}`, r.owner);
     }
-    checkReadReplicas(name, addon, host, hostNames, addons ?? {}, path, issues);
+    checkReadReplicas(name, addon, host, members, hostNames, addons ?? {}, path, issues);
 
     checkAllowedIps(addon.allowedIps, [...path, 'allowedIps'], issues);
     checkExtensions(addon.extensions, [...path, 'extensions'], issues);

@@ -15,6 +15,7 @@ import { shq } from '../util/shell.js';
 import type { ObservedHaContainer, PatroniMemberState } from '../resources/ha/model.js';
 import { HA_LIST_COMMAND, parseHaInspect, parsePatroniMember, patroniClusterCommand } from '../resources/ha/gather.js';
 import type { ObservedReplica } from '../resources/replica/model.js';
+import { clusterConfigCommand, parseClusterSlots } from '../resources/cluster-slots/gather.js';
 import { parseReplicaList, replicaListCommand } from '../resources/replica/gather.js';
 import { parseProbe, parseVolumeFiles, probeCommand, volumeFilesCommand, type VolumeLocation, type VolumeProbe } from '../resources/volume/probe.js';
 
@@ -135,6 +136,11 @@ export class LiveHostReader implements HostReader {
   async patroniMember(container: string, apiPort: number, member: string): Promise<PatroniMemberState | null> {
     const r = await this.reads.exec(patroniClusterCommand(container, apiPort));
     return r.code === 0 ? parsePatroniMember(r.stdout, member) : null;
+  }
+
+  async patroniSlots(container: string, apis: string[]): Promise<string[] | null> {
+    const r = await this.reads.exec(clusterConfigCommand(container, apis));
+    return r.code === 0 ? parseClusterSlots(r.stdout) : null;
   }
 
   certificate(path: string): Promise<string | null> {

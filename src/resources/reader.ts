@@ -46,6 +46,9 @@ export interface HostReader {
   /** A Patroni member as its cluster sees it (its REST API, asked from inside its container); null when the
    *  API does not answer. */
   patroniMember?(container: string, apiPort: number, member: string): Promise<PatroniMemberState | null>;
+  /** dbform's permanent slots in a cluster's dynamic configuration (GET /config of the first of `apis` that
+   *  answers, asked from inside the member's container); null when none answers. */
+  patroniSlots?(container: string, apis: string[]): Promise<string[] | null>;
   /** Read replicas on the host (label dbform.replica-of), by the add-on they copy, with their own view of
    *  their replication. Optional: recordings made before read replicas have none. */
   replicas?(): Promise<Map<string, ObservedReplica>>;

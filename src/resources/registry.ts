@@ -1,6 +1,7 @@
 import type { Executor } from '../apply/context.js';
 import { accessKind } from './hba/kind.js';
 import { backupsKind } from './backups/kind.js';
+import { clusterSlotsKind } from './cluster-slots/kind.js';
 import { containerKind } from './container/kind.js';
 import { databaseKind } from './database/kind.js';
 import { diskGuardKind } from './diskguard/kind.js';
@@ -26,9 +27,10 @@ import { volumeRemovalKind } from './volume-removal/kind.js';
 // PITR's settings come before the container that archives with them, its stanza after the container runs.
 // The encrypted volume comes first: it is the data directory the container binds; its removal (an add-on
 // no longer in the file) after the container's, which holds its mount. The disk-full guard after the
-// roles it switches. A highly available add-on's Patroni members and gateways take the container's place.
+// roles it switches. A highly available add-on's Patroni members and gateways take the container's place;
+// its read replicas' permanent slots (cluster-slots) go where a single instance's slots (replication) go.
 export const KINDS: readonly AnyKind[] = [
-  volumeKind, replicaKind, pitrKind, containerKind, volumeRemovalKind, etcdKind, patroniKind, gatewayKind, usersKind, databaseKind, grantsKind, extensionsKind, tlsKind, accessKind, replicationKind, diskGuardKind, backupsKind, retentionKind, pitrBaseKind,
+  volumeKind, replicaKind, pitrKind, containerKind, volumeRemovalKind, etcdKind, patroniKind, gatewayKind, usersKind, databaseKind, grantsKind, extensionsKind, tlsKind, accessKind, replicationKind, clusterSlotsKind, diskGuardKind, backupsKind, retentionKind, pitrBaseKind,
 ];
 
 /** Kinds whose consecutive changes on an add-on are applied in one transaction (see apply.ts). */

@@ -73,12 +73,12 @@ addons:
 const REPLICA_YAML = YAML.replace('storage:\n', `  db-2:\n    address: 10.77.0.12\n    user: root\n    hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n    identityFile: ~/.ssh/id_ed25519\nstorage:\n`)
   .replace('    port: 31001\n', '    host: db-1\n    port: 31001\n    readReplicas: [db-2]\n');
 /** Where each high-availability kind places its resources in HA_YAML. */
-const HA_HOSTS: Record<string, string[]> = { etcd: ['db-3'], patroni: ['db-1', 'db-2'], gateway: ['db-1', 'db-2'] };
+const HA_HOSTS: Record<string, string[]> = { etcd: ['db-3'], patroni: ['db-1', 'db-2'], gateway: ['db-1', 'db-2'], 'cluster-slots': ['db-1'] };
 
 const ctx: DesiredContext = { caPublicKeyPem: '', now: new Date('2026-11-30T00:00:00Z'), backupRecipient: () => 'age1recipient' };
 
 /** What each kind observes on a host where nothing was created yet. */
-const NOTHING: Record<string, unknown> = { container: null, user: usersIn(null), database: null, grants: null, extension: null, tls: null, access: null, backups: {}, retention: { records: [], installed: null }, pitr: { files: {}, cipher: 'missing', installed: false }, 'pitr-base': { marker: null, archivingFailingSince: null }, etcd: { container: null, files: {} }, patroni: { container: null, files: {}, member: null }, gateway: { container: null, files: {} }, diskguard: { files: {}, readOnly: null }, volume: NO_VOLUME, 'volume-removal': null, replica: null, replication: null };
+const NOTHING: Record<string, unknown> = { container: null, user: usersIn(null), database: null, grants: null, extension: null, tls: null, access: null, backups: {}, retention: { records: [], installed: null }, pitr: { files: {}, cipher: 'missing', installed: false }, 'pitr-base': { marker: null, archivingFailingSince: null }, etcd: { container: null, files: {} }, patroni: { container: null, files: {}, member: null }, gateway: { container: null, files: {} }, diskguard: { files: {}, readOnly: null }, volume: NO_VOLUME, 'volume-removal': null, replica: null, replication: null, 'cluster-slots': null };
 
 beforeEach(() => {
   process.env.CONTRACT_PASSWORD = CANARY_PASSWORD;

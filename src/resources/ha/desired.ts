@@ -142,6 +142,7 @@ export function patroniPlacements(config: Config, ctx: DesiredContext): Placed<D
 export function gatewayPlacements(config: Config): Placed<DesiredGateway>[] {
   return config.addons.filter(isHighlyAvailable).flatMap((addon) => {
     const members = addon.hosts.map((h) => member(config, h));
+    const readReplicas = (addon.readReplicas ?? []).map((h) => member(config, h).address);
     const ports = haPorts(addon.port);
     return members.map((self) => ({
       key: `${addon.name}@${self.name}`,
@@ -157,7 +158,7 @@ export function gatewayPlacements(config: Config): Placed<DesiredGateway>[] {
           dir: `${hostDataDir(config, self.name)}/${addon.name}/gateway`,
           command: ['haproxy', '-db', '-f', `${HA_DIR}/haproxy.cfg`],
           memoryMb: null,
-          files: { 'haproxy.cfg': gatewayConfig({ port: ports.gateway, postgresPort: ports.postgres, apiPort: ports.api, members, allowedIps: addon.allowedIps }) },
+          files: { 'haproxy.cfg': gatewayConfig({ port: ports.gateway, postgresPort: ports.postgres, apiPort: ports.api, members, allowedIps: addon.allowedIps, readReplicas }) },
         },
       },
     }));

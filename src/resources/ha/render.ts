@@ -160,6 +160,8 @@ export interface GatewayInput {
   members: Member[];
   /** The add-on's allowedIps (empty: every address). */
   allowedIps: string[];
+  /** Its read replicas' addresses: they stream through the gateways, so they pass allowedIps too. */
+  readReplicas: string[];
 }
 
 /** haproxy.cfg of one gateway: TCP to whichever member Patroni's API calls the primary (TLS passes through
@@ -167,7 +169,7 @@ export interface GatewayInput {
  *  fleet CA (the gateway's directory has its certificate). A member marked down has its sessions cut, so clients
  *  reconnect to the new primary at once instead of hanging on a dead one. */
 export function gatewayConfig(g: GatewayInput): string {
-  const allowed = g.allowedIps.length ? ['127.0.0.1/32', '::1/128', ...g.members.map((m) => `${m.address}/32`), ...g.allowedIps] : [];
+  const allowed = g.allowedIps.length ? ['127.0.0.1/32', '::1/128', ...[...g.members.map((m) => m.address), ...g.readReplicas].map((a) => `${a}/32`), ...g.allowedIps] : [];
   return [
     '# managed by dbform from databases.yaml: changes made here are reverted',
     'global',

@@ -8,11 +8,17 @@ import type { DesiredReplica, ObservedReplica, ReplicaSpec } from './model.js';
 const address = (source: string, host: string) => `addon.${source}.read-replica.${host}`;
 
 function ensureStep(r: ReplicaSpec): Step {
-  return { type: 'replica.ensure', ...r, settings: r.settings as never, primary: r.primary as never };
+  return { type: 'replica.ensure', ...r, settings: r.settings as never, primary: r.primary as never, cluster: r.cluster as never };
+}
+
+/** Where it streams from, in the plan: its primary, or a cluster's gateways (whichever member is the primary). */
+function upstream(r: ReplicaSpec): string {
+  if (r.cluster) return `the primary through the gateways ${r.cluster.gateways.map((g) => `${g}:${r.cluster!.port}`).join(', ')}`;
+  return `${r.primary!.address}:${r.primary!.port}`;
 }
 
 function attrs(r: ReplicaSpec) {
-  return { container: r.name, image: r.image, memory_mb: r.memoryMb, port: r.port, primary: `${r.primary.address}:${r.primary.port}`, slot: r.slot };
+  return { container: r.name, image: r.image, memory_mb: r.memoryMb, port: r.port, primary: upstream(r), slot: r.slot };
 }
 
 /** How far behind the replica is, in words, and whether promoting it now loses writes of the primary. */
@@ -35,6 +41,7 @@ function promoteChange(placed: Placed<DesiredReplica>, observed: ObservedReplica
   const step: Step = {
     type: 'replica.promote', source: r.source, addon: to.addon, name: observed.name, port: r.port, image: r.image,
     dataDir: observed.dataDir, targetDataDir: to.dataDir, superuserKey: to.superuserKey, roles: to.roles as never, allowBehind: behind,
+    ...(r.cluster && { clusterUser: r.cluster.user }),
   };
   return {
     address: address(r.source, placed.host), kind: 'replica', host: placed.host, addon: to.addon, action: 'update',
@@ -63,7 +70,8 @@ export function diffReplica(placed: Placed<DesiredReplica | null>, observed: Obs
 }
 
 /** A replica no longer declared: its container and data go. No hazard: the primary keeps every row (its slot
- *  is dropped by the primary's side, the replication kind); only the replica's readers are disconnected. */
+ *  is dropped by the primary's side, the replication or cluster-slots kind); only the replica's readers are
+ *  disconnected. */
 function removal(host: string, o: ObservedReplica): Change {
   return {
     address: address(o.source, host), kind: 'replica', host, addon: o.source, action: 'delete',

@@ -1,6 +1,7 @@
-// Desired and observed state of read replicas: asynchronous streaming copies of a single-instance add-on on
-// other hosts (README, "Read replicas"). The primary's side (the replication role, one physical slot per
-// replica, pg_hba.conf's replication lines) is the `replication` kind's; the copy itself is the `replica` kind's.
+// Desired and observed state of read replicas: asynchronous streaming copies of an add-on on other hosts
+// (README, "Read replicas"). The primary's side is the `replication` kind's for a single instance (the
+// replication role, one physical slot per replica, pg_hba.conf's replication lines) and the `cluster-slots`
+// kind's for a highly available add-on (Patroni's permanent slots); the copy itself is the `replica` kind's.
 
 /** The role replicas connect to the primary as: dbform's own, never a managed user (whose roles never get
  *  REPLICATION). Its password is derived from the master key (the same on every host, never stored). */
@@ -46,12 +47,29 @@ export interface ReplicaSpec {
   /** The primary's settings (without WAL archiving, which is the primary's), and hot_standby = on. */
   settings: Record<string, string>;
   dataDir: string;
-  primary: { address: string; port: number };
+  /** A single instance's address; absent when the source is highly available (`cluster`). */
+  primary?: { address: string; port: number };
+  /** Set when the source is highly available (hosts:). */
+  cluster?: ClusterUpstream;
   slot: string;
   /** Names the replica's own server certificate covers (its host's). */
   tlsNames: string[];
   /** specHash of the fields above: a label on the container, any difference means it is made again. */
   spec: string;
+}
+
+/** How a read replica of a highly available add-on streams: through the cluster's gateways, as Patroni's
+ *  replication user, so that it follows the primary through a failover or switchover without a change. */
+export interface ClusterUpstream {
+  /** The gateways' addresses (HAProxy on each member host, at `port`, routing to whichever member is the
+   *  primary): libpq tries them in turn, and the walreceiver reconnects the same way when its primary goes. */
+  gateways: string[];
+  port: number;
+  /** Patroni's replication user; its password is the add-on's derived replication password. */
+  user: string;
+  /** The replica's pg_hba.conf: the copied one is Patroni's, which lets in the members only (clients reach a
+   *  member through a gateway, which enforces allowedIps); clients reach the replica directly. */
+  hba: string;
 }
 
 export interface DesiredReplica {

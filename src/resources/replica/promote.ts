@@ -8,6 +8,7 @@ import { CONTAINER_DATA_DIR, userPasswordKey } from '../desired.js';
 import { scramVerifier } from '../users/scram.js';
 import { STANDBY_SQL, parseStandby } from './gather.js';
 import { replicaDir } from './apply.js';
+import { REPLICATION_USER } from '../ha/render.js';
 
 // Promotes a read replica to an add-on of its own (`promotedFrom:`): pg_promote(), then the copy becomes the
 // new add-on's: its database and owner role, named after the source, are renamed after the new add-on (the
@@ -49,6 +50,14 @@ async function rolePasswords(step: Step, ctx: ApplyContext, addon: string): Prom
   return out.join('\n') + '\n';
 }
 
+/** A cluster's copy has Patroni's replication user (LOGIN REPLICATION, with the cluster's password): it is not
+ *  the new add-on's, which drops it. */
+function dropClusterUser(step: Step): string[] {
+  if (step.clusterUser === undefined) return [];
+  if (step.clusterUser !== REPLICATION_USER) throw new Error('plan step replica.promote: clusterUser is not Patroni\'s replication user');
+  return [`DROP ROLE IF EXISTS ${REPLICATION_USER}`];
+}
+
 export const promote: Executor = async (step, ctx) => {
   const source = field<string>(step, 'source', 'string');
   const addon = field<string>(step, 'addon', 'string');
@@ -66,7 +75,7 @@ export const promote: Executor = async (step, ctx) => {
     const verifier = scramVerifier(await ctx.keystore.getOrCreatePassword(field<string>(step, 'superuserKey', 'string')));
     // The source's sessions on the copy go: a database in use cannot be renamed (it restarts right after anyway).
     const rename = [
-      'ALTER SYSTEM RESET primary_conninfo', 'ALTER SYSTEM RESET primary_slot_name',
+      'ALTER SYSTEM RESET primary_conninfo', 'ALTER SYSTEM RESET primary_slot_name', ...dropClusterUser(step),
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${quoteLiteral(source)} AND pid <> pg_backend_pid()`,
       `DO $$ BEGIN
          IF EXISTS (SELECT 1 FROM pg_database WHERE datname = ${quoteLiteral(source)}) AND NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = ${quoteLiteral(addon)}) THEN
