@@ -119,4 +119,14 @@ describe('SCRAM verifiers', () => {
     expect(changes[0]!.reason).toMatch(/keystore holds no password/);
     expect(changes[0]!.hazards.map((h) => h.code)).toEqual(['ACCESS_CHANGE']);
   });
+
+  it('a user left without a password and without a keystore entry (an apply killed after CREATE ROLE) gets one, no hazard', () => {
+    const d = desired();
+    const catalog = syncedCatalog(d);
+    const half = { ...catalog, roles: catalog.roles.map((r) => (r.name === 'writer' ? { ...r, verifier: null } : r)) };
+    const changes = diffUsers(d, usersIn(half, { writer: 'not-held' }));
+    expect(changes.map((c) => c.address)).toEqual(['addon.shop.user.writer']);
+    expect(changes[0]!.hazards).toEqual([]);
+    expect(changes[0]!.steps.map((s) => s.type)).toEqual(['role.password']);
+  });
 });

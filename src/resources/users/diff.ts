@@ -110,7 +110,9 @@ function updateChange(desired: DesiredAddon, role: DesiredRole, observed: Observ
     steps.push(passwordStep(desired.name, role));
   }
   if (!steps.length) return null;
-  const hazards = password === 'not-held'
+  // Only a password that exists can lock clients out: a role without one (an apply stopped between CREATE ROLE
+  // and its password) just gets its first.
+  const hazards = password === 'not-held' && observed.verifier
     ? [{ code: 'ACCESS_CHANGE' as const, message: `clients using the current password of ${role.name} can no longer connect` }]
     : [];
   return {
