@@ -57,6 +57,16 @@ describe('certificates of a Patroni member', () => {
     expect(JSON.stringify(change)).not.toContain('BEGIN');
   });
 
+  it('renews them in the same change as a reload of changed files (a member moved: the others must name it)', async () => {
+    const certs = { ...(await fresh()), [MEMBER_CERT.cert]: await cert(placed().desired.tlsNames.slice(0, 1), 10) };
+    const o = await observed(certs);
+    const [file] = Object.keys(o.files);
+    const [change, ...rest] = patroniKind.diff(placed(), { ...o, files: { ...o.files, [file!]: 'f'.repeat(64) } });
+    expect(rest).toEqual([]);
+    expect(change!.reason).toMatch(/ changed: rewritten and reloaded, without a restart; certificates issued again by the fleet CA: server\.crt does not cover /);
+    expect(change!.steps.map((s) => s.type)).toEqual(['patroni.reload', 'patroni.renew-certs']);
+  });
+
   it('renews a missing one, another CA\'s, or one lacking a name', async () => {
     const other = await fleetCa('another-master-key');
     const reasons = certRenewalReasons(patroniCertWants(placed().desired, 'db-2'), {

@@ -54,12 +54,16 @@ export function diffHaContainer(placed: { host: string; addon: string }, spec: H
     return [{ ...base, action: 'update', reason: `${spec.name} is ${have.status}`, before: { container: have.name, status: have.status }, after: { container: spec.name, status: 'running' }, hazards: [], steps }];
   }
   if (changedFiles.length && input.reload) {
+    // Certificates due too (a member moved to another host: the others' must name it) are renewed in the same
+    // change, after the reload, rather than left to the next plan.
+    const renew = input.renew?.reasons.length ? input.renew : undefined;
     return [{
-      ...base, action: 'update', reason: `${changedFiles.join(', ')} changed: rewritten and reloaded, without a restart`,
-      before: { files: changedFiles.map((f) => `${f} ${observed.files[f]?.slice(0, 12) ?? '(missing)'}`) },
-      after: { files: changedFiles.map((f) => `${f} ${want[f]!.slice(0, 12)}`) },
+      ...base, action: 'update',
+      reason: `${changedFiles.join(', ')} changed: rewritten and reloaded, without a restart${renew ? `; certificates issued again by the fleet CA: ${renew.reasons.join('; ')}` : ''}`,
+      before: { files: changedFiles.map((f) => `${f} ${observed.files[f]?.slice(0, 12) ?? '(missing)'}`), ...(renew ? { certificates: renew.reasons } : {}) },
+      after: { files: changedFiles.map((f) => `${f} ${want[f]!.slice(0, 12)}`), ...(renew ? { certificates: `valid ${VALIDITY_DAYS} days` } : {}) },
       hazards: input.reload.hazard ? [input.reload.hazard] : [],
-      steps: [{ type: input.reload.stepType, spec: spec as never }],
+      steps: [{ type: input.reload.stepType, spec: spec as never }, ...(renew ? [{ ...steps[0]!, type: renew.stepType }] : [])],
     }];
   }
   if (input.renew?.reasons.length) {
