@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fleet, dockerOn, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
 import { Workspace, expectEmptyPlan } from './harness.js';
@@ -58,5 +59,10 @@ describe('a member moved to another host', () => {
     expect(dockerOn(host('db-2'), ['ps', '-aq', '--filter', 'name=dbform-orders'])).toBe('');
     expect(ws.urls('orders').DATABASE_URL).toContain(host('db-3').address);
     expectEmptyPlan(ws);
+    // The new replica's Patroni reads its own timeline over a replication connection to localhost (verify-full):
+    // its certificate names localhost and its pg_hba admits loopback, so that never fails.
+    const log = spawnSync('sh', ['-c', `docker -H ${host('db-3').dockerHost} logs dbform-orders 2>&1`], { encoding: 'utf8' }).stdout;
+    expect(log).toContain('replica has been created using basebackup');
+    expect(log).not.toContain('Can not fetch local timeline');
   });
 });

@@ -53,10 +53,14 @@ describe('Patroni members', () => {
     expect(yml.postgresql.parameters).toMatchObject({ ssl: 'on', shared_buffers: expect.any(String), wal_log_hints: 'on' });
   });
 
-  it('owns pg_hba: replication and the superuser only from the members, clients (through the gateways) over TLS when forced', () => {
+  it('owns pg_hba: replication and the superuser only from the members (and loopback), clients (through the gateways) over TLS when forced', () => {
     const hba: string[] = yml.postgresql.pg_hba;
-    expect(hba).toContain('hostssl replication replicator 10.77.0.11/32 scram-sha-256');
-    expect(hba).toContain('hostssl replication replicator 10.77.0.12/32 scram-sha-256');
+    expect(hba.filter((l) => l.includes(' replication '))).toEqual([
+      'hostssl replication replicator 127.0.0.1/32 scram-sha-256',
+      'hostssl replication replicator 10.77.0.12/32 scram-sha-256',
+      'hostssl replication replicator 10.77.0.11/32 scram-sha-256',
+    ]);
+    expect(yml.postgresql.basebackup).toEqual([{ checkpoint: 'fast' }]);
     expect(hba.filter((l) => l.includes(' replication '))).toEqual(hba.filter((l) => l.startsWith('hostssl replication ')));
     expect(hba).toContain('hostssl all all 10.77.0.11/32 scram-sha-256');
     expect(hba.indexOf('host all postgres all reject')).toBeGreaterThan(hba.indexOf('host all postgres 10.77.0.12/32 scram-sha-256'));

@@ -66,7 +66,7 @@ describe("Patroni's REST API, its link to etcd and replication over TLS", () => 
     expect(yml.ctl).toEqual({ cacert: CA, certfile: '/var/lib/dbform/tls/etcd-client.crt', keyfile: '/var/lib/dbform/tls/etcd-client.key' });
     expect(db1!.desired.peerApis).toEqual(['https://10.77.0.12:31003']);
     expect(db2!.desired.preferredApi).toBe('https://10.77.0.11:31003');
-    expect(db1!.desired.tlsNames).toEqual(['10.77.0.11', 'db-1', '10.77.0.12', 'db-2', '127.0.0.1']);
+    expect(db1!.desired.tlsNames).toEqual(['10.77.0.11', 'db-1', '10.77.0.12', 'db-2', '127.0.0.1', 'localhost']);
   });
 
   it('reaches etcd over https with a client certificate', () => {

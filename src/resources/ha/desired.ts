@@ -124,8 +124,9 @@ function patroniPlacement(config: Config, ctx: DesiredContext, addon: AddonConfi
       apiPort: ports.api,
       preferredApi: patroniApi(members[0]!, ports.api),
       peerApis: members.filter((m) => m !== self).map((m) => patroniApi(m, ports.api)),
-      // 127.0.0.1: dbform and the backup program call each member's REST API on loopback, over HTTPS.
-      tlsNames: [...new Set([...members.flatMap((m) => [m.address, m.name]), '127.0.0.1'])],
+      // 127.0.0.1: dbform and the backup program call each member's REST API on loopback, over HTTPS; localhost:
+      // Patroni reads its own replica's timeline over a replication connection to localhost (verify-full).
+      tlsNames: [...new Set([...members.flatMap((m) => [m.address, m.name]), '127.0.0.1', 'localhost'])],
       superuserKey: superuserKey(addon.name),
       certCheck: certCheck(ctx),
     },

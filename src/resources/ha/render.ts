@@ -90,7 +90,8 @@ export function patroniHba(members: Member[], forceTls: boolean): string[] {
     'host all postgres 127.0.0.1/32 scram-sha-256',
     ...cidrs.map((c) => `host all postgres ${c} scram-sha-256`),
     'host all postgres all reject',
-    ...cidrs.map((c) => `hostssl replication ${REPLICATION_USER} ${c} scram-sha-256`),
+    // Loopback too: Patroni reads a replica's own timeline over a replication connection to localhost.
+    ...['127.0.0.1/32', ...cidrs].map((c) => `hostssl replication ${REPLICATION_USER} ${c} scram-sha-256`),
     ...cidrs.map((c) => `${type} all all ${c} scram-sha-256`),
     'host all all all reject',
   ];
