@@ -49,6 +49,11 @@ function fixedSettings(port: number): Record<string, string> {
   };
 }
 
+/** The address other hosts (and this machine's clients) reach `host` at: loopback for this machine itself. */
+export function hostAddress(host: HostConfig): string {
+  return host.transport === 'ssh' ? host.address : '127.0.0.1';
+}
+
 /** What clients use to reach add-ons on a host: the server certificate covers these names. */
 export function tlsNames(host: HostConfig): string[] {
   if (host.transport === 'local') return ['127.0.0.1', 'localhost'];

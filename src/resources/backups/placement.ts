@@ -1,6 +1,6 @@
 import { haPorts } from '../../config/ha-check.js';
 import type { AddonConfig, Config, HostConfig } from '../../config/types.js';
-import { addonPlacements, desiredBackups } from '../desired.js';
+import { addonPlacements, desiredBackups, hostAddress } from '../desired.js';
 import type { DesiredContext, Placed } from '../kind.js';
 import type { DesiredAddon } from '../model.js';
 import { backupsEnabled, storageOf } from './settings.js';
@@ -21,15 +21,10 @@ function hostConfig(config: Config, name: string): HostConfig {
   return config.hosts.find((h) => h.name === name) as HostConfig;
 }
 
-/** Members reach each other by address (config/ha-check.ts refuses `transport: local` members). */
-function addressOf(host: HostConfig): string {
-  return host.transport === 'ssh' ? host.address : '127.0.0.1';
-}
-
 /** One member's backups: its own backup.env (HOST_NAME, its PostgreSQL port, the peers' Patroni APIs). */
 function memberPlacement(config: Config, ctx: DesiredContext, addon: AddonConfig, cluster: DesiredAddon, member: string): Placed<DesiredAddon> {
   const ports = haPorts(addon.port);
-  const peerApis = addon.hosts.filter((h) => h !== member).map((h) => patroniApi({ name: h, address: addressOf(hostConfig(config, h)) }, ports.api));
+  const peerApis = addon.hosts.filter((h) => h !== member).map((h) => patroniApi({ name: h, address: hostAddress(hostConfig(config, h)) }, ports.api));
   const backups = desiredBackups(config, addon, hostConfig(config, member), () => ctx.backupRecipient(addon.name), {
     postgresPort: ports.postgres,
     apiPort: ports.api,

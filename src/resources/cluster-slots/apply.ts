@@ -4,7 +4,7 @@ import type { Step } from '../../plan/types.js';
 import { shellJoin } from '../../util/shell.js';
 import { HA_DIR } from '../ha/dir.js';
 import { PATRONI_CURL_CHANGE_TLS } from '../ha/tls.js';
-import { stringList } from '../ha/step-fields.js';
+import { isApiAddress, stringList } from '../ha/step-fields.js';
 import { SLOT_PREFIX } from '../replica/model.js';
 import type { DesiredClusterSlots } from './model.js';
 
@@ -14,14 +14,13 @@ import type { DesiredClusterSlots } from './model.js';
 // makes or drops the slot itself within a loop (loop_wait, 1 s); an active one is dropped once its replica
 // lets go of it (removed on its own host by this same apply).
 
-const API_URL = /^https:\/\/[0-9a-f.:[\]]+:\d+$/;
 const DIR = /^\/[^\0]+\/[a-z][a-z0-9-]{1,40}$/;
 
 /** The step's member and APIs, refused unless they are a member's (a plan file is input). */
 function target(step: Step): { member: DesiredClusterSlots['member']; apis: string[] } {
   const member = field<DesiredClusterSlots['member']>(step, 'member', 'object');
   const apis = stringList(step, 'apis');
-  const ok = /^dbform-[a-z0-9-]+$/.test(member.container) && typeof member.image === 'string' && DIR.test(member.dir) && apis.length > 0 && apis.every((u) => API_URL.test(u));
+  const ok = /^dbform-[a-z0-9-]+$/.test(member.container) && typeof member.image === 'string' && DIR.test(member.dir) && apis.length > 0 && apis.every(isApiAddress);
   if (!ok) throw new Error('plan step cluster-slots.set: not a cluster member or its APIs');
   return { member, apis };
 }

@@ -2,7 +2,7 @@ import { haPorts } from '../../config/ha-check.js';
 import { lookupPlan, postgresSettings } from '../../config/tiers.js';
 import type { AddonConfig, Config, HostConfig } from '../../config/types.js';
 import type { DesiredContext, Placed } from '../kind.js';
-import { containerName, superuserKey } from '../desired.js';
+import { containerName, hostAddress, superuserKey } from '../desired.js';
 import { logSettings } from '../container/log-settings.js';
 import type { DesiredEtcd, DesiredGateway, DesiredPatroni } from './model.js';
 import { ETCD_CLIENT_PORT, HA_DIR, etcdCommand, gatewayConfig, patroniConfig, patroniStartOnly, type Member } from './render.js';
@@ -24,7 +24,7 @@ export const gatewayContainerName = (addon: string): string => `dbform-${addon}-
 
 function member(config: Config, name: string): Member {
   const host = config.hosts.find((h) => h.name === name) as HostConfig;
-  return { name, address: host.transport === 'ssh' ? host.address : '127.0.0.1' };
+  return { name, address: hostAddress(host) };
 }
 
 function hostDataDir(config: Config, name: string): string {

@@ -8,7 +8,7 @@ import { dcsParameters } from '../ha/render.js';
 import { pollHttp, prepareDir, startContainer, stepSpec, waitForHttp, writeSpecFiles } from '../ha/run-container.js';
 import { removalTarget, removeHaContainer } from '../ha/undeclared.js';
 import { ensureCaFile, ensureCert } from '../ha/certs.js';
-import { stringList } from '../ha/step-fields.js';
+import { isApiAddress, stringList } from '../ha/step-fields.js';
 import { HA_DIR } from '../ha/dir.js';
 import { deleteClusterState } from '../ha/dcs-keys.js';
 import { ETCD_CLIENT_CERT, MEMBER_CERT, PATRONI_CURL_CHANGE_TLS, PATRONI_CURL_TLS } from '../ha/tls.js';
@@ -20,14 +20,12 @@ import { ETCD_CLIENT_CERT, MEMBER_CERT, PATRONI_CURL_CHANGE_TLS, PATRONI_CURL_TL
 // Every call to a REST API is HTTPS verified against the fleet CA, except to a member the plan saw still
 // answering plain http (`plainHttpApi`: started before dbform encrypted the API), which this step moves to TLS.
 
-const API_URL = /^https:\/\/[0-9a-f.:[\]]+:\d+$/;
-
 /** The step's API addresses; with plain http too while the cluster moves to TLS (what was asked of them is
  *  no secret: a member's role, a switchover's target). */
 function apiUrls(step: Step, name: string): string[] {
   const value = step[name];
   const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list) || !list.every((u) => typeof u === 'string' && API_URL.test(u))) throw new Error(`plan step patroni.ensure: ${name} is not a list of API addresses`);
+  if (!Array.isArray(list) || !list.every(isApiAddress)) throw new Error(`plan step patroni.ensure: ${name} is not a list of API addresses`);
   return withPlainHttp(step, list as string[]);
 }
 

@@ -2,7 +2,7 @@ import type { Config, HostConfig } from '../../config/types.js';
 import { haPorts } from '../../config/ha-check.js';
 import { canonicalSha256Hex } from '../../util/canonical.js';
 import type { DesiredContext, Placed } from '../kind.js';
-import { addonPlacements, superuserKey, tlsNames } from '../desired.js';
+import { addonPlacements, hostAddress, superuserKey, tlsNames } from '../desired.js';
 import { renderHba } from '../hba/hba.js';
 import { REPLICATION_USER } from '../ha/render.js';
 import type { DesiredAddon } from '../model.js';
@@ -20,13 +20,11 @@ const PRIMARY_ONLY = /^archive_/;
  *  replica on a dead connection for a minute on the test fleet. Once cut, it connects again after 1 s, not 5. */
 const CLUSTER_STANDBY_SETTINGS = { wal_receiver_timeout: '5s', wal_retrieve_retry_interval: '1s' };
 
-const addressOf = (h: HostConfig) => (h.transport === 'ssh' ? h.address : '127.0.0.1');
-
 /** A highly available source is reached through its gateways (one on each member host), never a member:
  *  whichever member is the primary, the gateways route to it. */
 function clusterUpstream(source: DesiredAddon, members: string[], hostOf: (name: string) => HostConfig): ClusterUpstream {
   return {
-    gateways: members.map((m) => addressOf(hostOf(m))),
+    gateways: members.map((m) => hostAddress(hostOf(m))),
     port: haPorts(source.container.port).gateway,
     user: REPLICATION_USER,
     // Clients reach the replica directly: allowedIps and tls.force apply here as on a single instance.
@@ -47,7 +45,7 @@ function replicaSpec(source: DesiredAddon, host: HostConfig, hostOf: (name: stri
     dataDir: replicaDataDir(host.dataDir, source.name),
     ...(source.ha
       ? { cluster: clusterUpstream(source, source.ha.members, hostOf) }
-      : { primary: { address: addressOf(hostOf(source.host)), port: c.port } }),
+      : { primary: { address: hostAddress(hostOf(source.host)), port: c.port } }),
     slot: slotName(host.name),
     tlsNames: tlsNames(host),
   };

@@ -6,8 +6,9 @@ import type { DesiredReplica, ObservedReplica } from './model.js';
 
 // A read replica: an asynchronous streaming copy of an add-on on another host, in a container of its own
 // (dbform-ADDON-replica), keyed "addon@host"; a highly available add-on's streams through its gateways. Its
-// primary's side is the replication kind's (role, slot, pg_hba), or a cluster's, the cluster-slots kind's. Listed before the container kind: a promotion hands its data to the new
-// add-on's container, made right after on the same host.
+// primary's side is the replication kind's (role, slot, pg_hba), or a cluster's, the cluster-slots kind's.
+// Listed before the container kind: a promotion hands its data to the new add-on's container, made right after
+// on the same host.
 export const replicaKind: ResourceKind<DesiredReplica, ObservedReplica | null> = {
   kind: 'replica',
   scope: 'addon',
