@@ -4,13 +4,15 @@
 # A fleet's identity: every machine-wide name (bridge, netns, veths, subnet, cgroups) and its default
 # STATE_DIR come from DBFORM_FLEET_ID, so two fleets can be up at once and each script only ever
 # touches its own. "test" (the default) is the test suite's fleet, "test2" the fleet of its second lane (the
-# suite runs two lanes of files at once, scripts/test.sh); "sandbox" is the quickstart's.
+# suite runs two lanes of files at once, scripts/test.sh); "test3" a third, for running one file by hand while
+# both lanes' fleets are busy; "sandbox" is the quickstart's.
 FLEET_ID=${DBFORM_FLEET_ID:-test}
 case "$FLEET_ID" in
   test)    FLEET_TAG=dbf FLEET_NET=10.77.0 FLEET_DEFAULT_STATE=/fleet-state ;;
   test2)   FLEET_TAG=dbt FLEET_NET=10.79.0 FLEET_DEFAULT_STATE=/fleet-state-2 ;;
+  test3)   FLEET_TAG=dbu FLEET_NET=10.80.0 FLEET_DEFAULT_STATE=/fleet-state-3 ;;
   sandbox) FLEET_TAG=dbs FLEET_NET=10.78.0 FLEET_DEFAULT_STATE=/dbform-sandbox ;;
-  *) printf 'fleet: ERROR: DBFORM_FLEET_ID=%s: use test (the default), test2 or sandbox\n' "$FLEET_ID" >&2; exit 1 ;;
+  *) printf 'fleet: ERROR: DBFORM_FLEET_ID=%s: use test (the default), test2, test3 or sandbox\n' "$FLEET_ID" >&2; exit 1 ;;
 esac
 FLEET_BRIDGE=${FLEET_TAG}0             # dbf0 / dbs0
 FLEET_BRIDGE_ADDR=$FLEET_NET.1
