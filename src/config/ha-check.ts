@@ -18,9 +18,10 @@ export const HA_MEMBERS = 2;
 export const HA_POSTGRES_VERSION = '15';
 
 /** Ports a highly available add-on takes on each member host, from its `port`: the gateway (what clients
- *  use), PostgreSQL itself, and Patroni's REST API. */
-export function haPorts(port: number): { gateway: number; postgres: number; api: number } {
-  return { gateway: port, postgres: port + 1, api: port + 2 };
+ *  use), PostgreSQL itself, Patroni's REST API, and with PITR pgBackRest's TLS server (the replica's base
+ *  backups reach the primary through it: pitr/standby-backup.ts). */
+export function haPorts(port: number): { gateway: number; postgres: number; api: number; backupServer: number } {
+  return { gateway: port, postgres: port + 1, api: port + 2, backupServer: port + 3 };
 }
 
 export function isBusinessPlan(plan: unknown): boolean {

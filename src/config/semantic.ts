@@ -170,13 +170,15 @@ function checkAddons(addons: Rec | undefined, hostNames: string[], withMembers: 
     }
 
     if (typeof addon.port === 'number') {
-      // A highly available add-on also takes the two ports after its own on each member (ha-check.ts).
-      const ports = members ? Object.values(haPorts(addon.port)) : [addon.port];
+      // A highly available add-on also takes the two ports after its own on each member, three with PITR (ha-check.ts).
+      const pitr = (rec(addon.backups)?.pitr ?? spec?.pitr != null) === true;
+      const { backupServer, ...always } = haPorts(addon.port);
+      const ports = members ? [...Object.values(always), ...(pitr ? [backupServer] : [])] : [addon.port];
       const slots = (members ?? (host !== undefined ? [host] : [])).flatMap((h) => ports.map((p) => ({ h, p })));
       for (const { h, p } of slots) {
         const owner = portOwners.get(`${h}:${p}`);
         if (owner && owner !== name) {
-          issues.push({ path: [...path, 'port'], on: 'value', message: `port ${p} on host "${h}" is already used by ${owner.startsWith('the read') ? owner : `add-on "${owner}"`}; each add-on needs its own port on a host${members ? ' (a highly available add-on takes its port and the next two)' : ''}` });
+          issues.push({ path: [...path, 'port'], on: 'value', message: `port ${p} on host "${h}" is already used by ${owner.startsWith('the read') ? owner : `add-on "${owner}"`}; each add-on needs its own port on a host${members ? ' (a highly available add-on takes its port and the next two, three with point-in-time recovery)' : ''}` });
           break;
         }
         portOwners.set(`${h}:${p}`, name);

@@ -75,6 +75,14 @@ describe('high availability in databases.yaml', () => {
     expect(onlyError(text)).toBe('databases.yaml:19:11: port 31002 on host "db-2" is already used by add-on "shop"; each add-on needs its own port on a host');
   });
 
+  it('reserves a third port with point-in-time recovery (pgBackRest\'s TLS server in each member), not without', () => {
+    const blog = ['  blog:', '    plan: postgresql-sandbox', '    host: db-2', '    port: 31003'];
+    expect(onlyError(file(['    plan: postgresql-business-512', '    hosts: [db-1, db-2]', '    port: 31000', ...blog]))).toBe(
+      'databases.yaml:19:11: port 31003 on host "db-2" is already used by add-on "shop"; each add-on needs its own port on a host',
+    );
+    expect(loadConfig(FILE, file(['    plan: postgresql-business-512', '    hosts: [db-1, db-2]', '    port: 31000', '    backups: {pitr: false}', ...blog])).addons.map((a) => a.port).sort()).toEqual([31000, 31003]);
+  });
+
   it('refuses members and etcd on a local host: they reach each other by address', () => {
     const text = file(['    plan: postgresql-business-512', '    hosts: [db-1, db-2]', '    port: 31000'], ['consensus:', '  hosts: [db-2]']).replace(/ {2}db-2: \{.*\}/, '  db-2: {transport: local}');
     const problem = 'host "db-2" is transport: local; the members of a highly available add-on and of the consensus store reach each other by address: use SSH hosts';

@@ -10,8 +10,8 @@ import { pitrBaseKind } from '../../src/resources/pitr-base/kind.js';
 import { THREE_HOSTS_YAML } from './fixtures.js';
 
 // Point-in-time recovery of a highly available add-on on plain data: pgBackRest's settings on every member host
-// (one stanza, one repository), each naming its member's own PostgreSQL port and asking its own Patroni API
-// before the weekly full base backup; archiving on in Patroni's settings with the settings mounted; the plan's
+// (one stanza, one repository), each naming its member's own PostgreSQL port, with a weekly script that takes
+// the full base backup on the replica (reaching the primary through pgBackRest's TLS server in its container); archiving on in Patroni's settings with the settings mounted; the plan's
 // changes when nothing is there, when everything is, and when PITR is turned off; none with a local storage.
 
 const ctx: DesiredContext = { caPublicKeyPem: '', now: new Date('2026-11-30T00:00:00Z'), backupRecipient: () => 'age1recipient' };
@@ -78,8 +78,14 @@ describe('PITR of a highly available add-on', () => {
       expect(conf).toContain('pg1-port=31002\n');
       expect(conf).toContain('repo1-path=/.pgbackrest/orders\n');
       const cron = p.files['/etc/cron.d/dbform-pitr-orders']!.content;
-      expect(cron).toContain("docker exec -u postgres dbform-orders sh -c 'curl -sf -m 5 -o /dev/null --cacert /var/lib/dbform/tls/root.crt https://127.0.0.1:31003/primary || exit 0; pgbackrest --stanza=orders --type=full backup'");
-      expect(cron).toContain('by whichever member is the primary');
+      expect(cron).toContain('docker exec -u postgres dbform-orders sh /etc/pgbackrest/full-backup.sh >/dev/null');
+      expect(cron).toContain('on the replica (on the primary when no healthy replica is there)');
+      // The script names the other member by its host name, which its certificate carries (pgBackRest 2.45
+      // verifies DNS names only), at its pgBackRest TLS server's port (the add-on's port + 3).
+      const script = p.files['/var/lib/dbform/.pitr/orders/etc/full-backup.sh']!.content;
+      const peer = m.host === 'db-1' ? 'db-2' : 'db-1';
+      expect(script).toContain(`--backup-standby --pg2-host=${peer} --pg2-host-type=tls --pg2-host-port=31004 `);
+      expect(script).toContain('--pg2-path=/var/lib/dbform/pgdata --pg2-port=31002 --pg2-socket-path=/tmp backup');
     }
     // The same repository on both members: the same marker (repository identity) and pgbackrest.conf.
     expect(members[0]!.desired.pitr.marker).toEqual(members[1]!.desired.pitr.marker);
@@ -99,11 +105,22 @@ describe('PITR of a highly available add-on', () => {
       const params = (parse(m.desired.spec.files['patroni.yml']!) as { postgresql: { parameters: Record<string, string> } }).postgresql.parameters;
       expect(params).toMatchObject({ archive_mode: 'on', archive_command: 'pgbackrest --stanza=orders archive-push %p', archive_timeout: '50' });
       expect(m.desired.spec.mounts).toEqual(['/var/lib/dbform/.pitr/orders/etc:/etc/pgbackrest:ro']);
+      // pgBackRest's TLS server beside Patroni, for the other member's base backups; the other member by name.
+      const [self, peer] = m.host === 'db-1' ? [{ name: 'db-1', address: '10.77.0.11' }, { name: 'db-2', address: '10.77.0.12' }] : [{ name: 'db-2', address: '10.77.0.12' }, { name: 'db-1', address: '10.77.0.11' }];
+      expect(m.desired.spec.hostEntries).toEqual([`${peer.name}:${peer.address}`]);
+      expect(m.desired.spec.command.slice(0, 2)).toEqual(['sh', '-c']);
+      expect(m.desired.spec.command[2]).toBe(
+        `while :; do pgbackrest server --tls-server-address=${self.address} --tls-server-port=31004 --tls-server-cert-file=/var/lib/dbform/tls/server.crt ` +
+        '--tls-server-key-file=/var/lib/dbform/tls/server.key --tls-server-ca-file=/var/lib/dbform/tls/root.crt ' +
+        "'--tls-server-auth=orders db-1=orders' '--tls-server-auth=orders db-2=orders' & echo $! >/tmp/pgbackrest-server.pid; wait $!; sleep 5; done & exec patroni /var/lib/dbform/patroni.yml",
+      );
     }
     for (const storage of [S3, LOCAL]) {
       for (const m of patroniPlacements(config(storage, storage === S3 ? OFF : ''), ctx)) {
         expect(m.desired.spec.files['patroni.yml']).not.toContain('archive_mode');
         expect(m.desired.spec).not.toHaveProperty('mounts');
+        expect(m.desired.spec).not.toHaveProperty('hostEntries');
+        expect(m.desired.spec.command).toEqual(['patroni', '/var/lib/dbform/patroni.yml']);
       }
     }
   });

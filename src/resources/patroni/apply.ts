@@ -11,6 +11,7 @@ import { ensureCaFile, ensureCert } from '../ha/certs.js';
 import { isApiAddress, stringList } from '../ha/step-fields.js';
 import { HA_DIR } from '../ha/dir.js';
 import { deleteClusterState } from '../ha/dcs-keys.js';
+import { RESTART_BACKUP_SERVER } from '../pitr/standby-backup.js';
 import { ETCD_CLIENT_CERT, MEMBER_CERT, PATRONI_CURL_CHANGE_TLS, PATRONI_CURL_TLS } from '../ha/tls.js';
 
 // Creates or re-creates one Patroni member. The superuser and replication passwords are derived from the
@@ -161,6 +162,7 @@ const reload: Executor = async (step, ctx) => {
   await writeSpecFiles(ctx, spec);
   ctx.progress(`reloading ${spec.name}`);
   await run(ctx.host, `reloading ${spec.name}`, `docker kill -s HUP ${shq(spec.name)} >/dev/null`);
+  await run(ctx.host, `restarting pgBackRest's TLS server in ${spec.name}`, shellJoin(['docker', 'exec', spec.name, 'sh', '-c', RESTART_BACKUP_SERVER]));
 };
 
 /** Issues the member's certificates again, without a restart: on SIGHUP Patroni loads its REST API's
@@ -171,6 +173,7 @@ const renewCerts: Executor = async (step, ctx) => {
   await memberCerts(step, ctx, spec);
   ctx.progress(`reloading ${spec.name} with its new certificates`);
   await run(ctx.host, `reloading ${spec.name}`, `docker kill -s HUP ${shq(spec.name)} >/dev/null`);
+  await run(ctx.host, `restarting pgBackRest's TLS server in ${spec.name}`, shellJoin(['docker', 'exec', spec.name, 'sh', '-c', RESTART_BACKUP_SERVER]));
 };
 
 /** Removes a member, and its cluster's state in the consensus store (Patroni keeps it there, and an add-on made

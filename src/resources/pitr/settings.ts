@@ -6,9 +6,11 @@ import type { AddonConfig, Config, HostConfig } from '../../config/types.js';
 import { envPlaceholder } from '../../util/env-template.js';
 import { UserError } from '../../util/errors.js';
 import { containerName } from '../desired.js';
-import { CA_FILE } from '../ha/tls.js';
 import { cronEntries } from '../backups/schedule.js';
 import { DEFAULT_SCHEDULE, storageOf } from '../backups/settings.js';
+import { FULL_BACKUP_SCRIPT, type PitrMember, fullBackupScript } from './standby-backup.js';
+
+export type { PitrMember };
 
 // Where and how an add-on's WAL archive and base backups go (pgBackRest, one stanza per add-on), as files
 // on its host. Pure: the config and the environment's names only. Credentials are `{{env:NAME}}`
@@ -105,20 +107,11 @@ function s3RepoLines(config: Config, addon: AddonConfig, files: PitrFiles['files
   return { lines, where: `${storage.name} (s3 bucket ${storage.bucket}, /.pgbackrest/${addon.name})` };
 }
 
-/** A member of a highly available add-on (Patroni): its PostgreSQL port and its REST API's port. */
-export interface PitrMember {
-  postgresPort: number;
-  apiPort: number;
-}
-
-/** The weekly full base backup's command. A member of a cluster takes it only while it is the primary (its
- *  local Patroni API says so): pgBackRest 2.45 backs up from a standby only through a repository host that
- *  reaches both members, which dbform does not run; on the primary the backup is online (no lock on writers). */
+/** The weekly full base backup's command. A member of a cluster runs its script (standby-backup.ts), which takes
+ *  it on the replica, or on the primary when no healthy replica is there. */
 function fullBackupCommand(addon: AddonConfig, member: PitrMember | undefined): string {
-  const backup = `pgbackrest --stanza=${addon.name} --type=full backup`;
-  if (!member) return `docker exec -u postgres ${containerName(addon.name)} ${backup}`;
-  const leader = `curl -sf -m 5 -o /dev/null --cacert ${CA_FILE} https://127.0.0.1:${member.apiPort}/primary`;
-  return `docker exec -u postgres ${containerName(addon.name)} sh -c '${leader} || exit 0; ${backup}'`;
+  if (member) return `docker exec -u postgres ${containerName(addon.name)} sh ${CONTAINER_PGBACKREST_ETC}/${FULL_BACKUP_SCRIPT}`;
+  return `docker exec -u postgres ${containerName(addon.name)} pgbackrest --stanza=${addon.name} --type=full backup`;
 }
 
 /** The add-on's pgbackrest.conf, CA and weekly cron file (on one member's host for a highly available add-on). */
@@ -161,6 +154,7 @@ export function renderPitrFiles(config: Config, addon: AddonConfig, host: HostCo
     'pg1-user=postgres',
   ];
   files[`${etc}/pgbackrest.conf`] = { content: conf.join('\n') + '\n', mode: '600' };
+  if (member) files[`${etc}/${FULL_BACKUP_SCRIPT}`] = { content: fullBackupScript(addon.name, member), mode: '644' };
 
   const at = parseScheduleAt(addon.backups.scheduleAt ?? DEFAULT_SCHEDULE);
   if (typeof at === 'string') throw new UserError(`add-on ${addon.name}: backups.scheduleAt: ${at}`);
@@ -176,7 +170,7 @@ export function renderPitrFiles(config: Config, addon: AddonConfig, host: HostCo
   });
   const hhmm = `${String(fullAt.hour).padStart(2, '0')}:${String(fullAt.minute).padStart(2, '0')}`;
   files[pitrCronPath(addon.name)] = {
-    content: [`# dbform: weekly full base backup of ${addon.name} (pgBackRest), Sundays at ${hhmm} ${zone}${member ? ', by whichever member is the primary' : ''}.`, ...cron.slice(1)].join('\n') + '\n',
+    content: [`# dbform: weekly full base backup of ${addon.name} (pgBackRest), Sundays at ${hhmm} ${zone}${member ? ', on the replica (on the primary when no healthy replica is there)' : ''}.`, ...cron.slice(1)].join('\n') + '\n',
     mode: '644',
   };
   return {
@@ -185,7 +179,7 @@ export function renderPitrFiles(config: Config, addon: AddonConfig, host: HostCo
     repoDir,
     summary: {
       storage: where,
-      schedule: `WAL archived within ${ARCHIVE_TIMEOUT_S} s${member ? ' (by the primary)' : ''}; full base backup Sundays at ${hhmm} ${zone}${member ? ' on the primary' : ''}`,
+      schedule: `WAL archived within ${ARCHIVE_TIMEOUT_S} s${member ? ' (by the primary)' : ''}; full base backup Sundays at ${hhmm} ${zone}${member ? ' on the replica' : ''}`,
       retention: `any second of the last ${RETENTION_DAYS} days`,
     },
   };
