@@ -7,7 +7,7 @@ import { connectAny, parseMultiHostUrl } from './ha-writer.js';
 // Point-in-time recovery of a highly available business add-on on the real fleet (members on db-1 and db-2,
 // etcd on db-3, the fleet's S3 endpoint): pgBackRest's settings on both members, one stanza, WAL archived by
 // whichever member is the primary (also after a switchover, on the new timeline), the first full base backup
-// on the primary; then `restore --to` a time, in place, with the replica streaming again afterwards.
+// on the primary, the weekly one on the replica; then `restore --to` a time, in place, with the replica streaming again afterwards.
 // One cluster for the whole file (the tests run in order and build on each other).
 
 let fleet: Fleet;
@@ -75,9 +75,10 @@ async function archiveNow(on: string): Promise<string> {
 }
 
 /** pgBackRest's view of the stanza, read from a member's container. */
-function stanzaInfo(on: string): { status: { code: number }; backup: Array<{ type: string; error: boolean }> } {
+type StanzaInfo = { status: { code: number }; backup: Array<{ type: string; error: boolean; label: string }> };
+function stanzaInfo(on: string): StanzaInfo {
   const out = dockerOn(host(on), ['exec', '-u', 'postgres', 'dbform-orders', 'pgbackrest', '--stanza=orders', '--output=json', 'info']);
-  return (JSON.parse(out) as Array<{ status: { code: number }; backup: Array<{ type: string; error: boolean }> }>)[0]!;
+  return (JSON.parse(out) as StanzaInfo[])[0]!;
 }
 
 interface Listed { pitr: { window: { earliest: string; latest: string } | null; base_backups: unknown[]; archiver: { failed_count: number; last_archived_at: string | null } | null } | null }
@@ -138,7 +139,7 @@ describe('PITR of a highly available add-on: archiving', () => {
     for (const h of ['db-1', 'db-2']) {
       expect(sql(h, "SELECT current_setting('archive_mode') || ' ' || current_setting('archive_command')", 'postgres')).toBe('on pgbackrest --stanza=orders archive-push %p');
       const cron = spawnSync('nsenter', ['-t', String(host(h).pid), '-m', 'cat', '/etc/cron.d/dbform-pitr-orders'], { encoding: 'utf8' });
-      expect(cron.stdout, h).toContain(`${API}/primary || exit 0; pgbackrest --stanza=orders --type=full backup`);
+      expect(cron.stdout, h).toContain('docker exec -u postgres dbform-orders sh /etc/pgbackrest/full-backup.sh >/dev/null');
     }
     failedAfterApply = sql('db-1', 'SELECT failed_count FROM pg_stat_archiver', 'postgres');
     console.log(`archive-push failures before the stanza existed: ${failedAfterApply}`);
@@ -163,22 +164,27 @@ describe('PITR of a highly available add-on: archiving', () => {
     expect(sql('db-2', "SELECT archived_count || ' ' || failed_count FROM pg_stat_archiver", 'postgres')).toBe('0 0');
   });
 
-  it('after a switchover the new primary archives on its new timeline; a full base backup runs on it', async () => {
+  it('after a switchover the new primary archives on its new timeline; the weekly full base backup runs on the replica', async () => {
     dockerOn(host('db-1'), ['exec', 'dbform-orders', 'patronictl', '-c', '/var/lib/dbform/patroni.yml', 'switchover', '--leader', 'db-1', '--candidate', 'db-2', '--force']);
     await until('db-2 to lead and db-1 to be in sync', () => primary() === 'db-2' && inSync('db-1'));
     await write(['c1']);
     const segment = await archiveNow('db-2');
     expect(segment.startsWith('00000002'), segment).toBe(true);
     expect(sql('db-2', 'SELECT failed_count FROM pg_stat_archiver', 'postgres')).toBe('0');
-    // The weekly full base backup's command as the cron file runs it, on both members at once: only the primary takes it.
-    const cron = (h: string) => spawnSync('nsenter', ['-t', String(host(h).pid), '-m', 'sh', '-c', "grep -o \"docker exec .*backup'\" /etc/cron.d/dbform-pitr-orders | head -1"], { encoding: 'utf8' }).stdout.trim();
-    const t0 = Date.now();
-    for (const h of ['db-1', 'db-2']) {
+    // The weekly full base backup's command as the cron file runs it, on both members: the primary (db-2) leaves it
+    // to the healthy replica, which copies its own files and has the primary's pgBackRest TLS server start and stop
+    // the backup (the member certificates of the fleet CA on both ends).
+    const cron = (h: string) => spawnSync('nsenter', ['-t', String(host(h).pid), '-m', 'sh', '-c', 'grep -o "docker exec [^>]*full-backup.sh" /etc/cron.d/dbform-pitr-orders | head -1'], { encoding: 'utf8' }).stdout.trim();
+    for (const h of ['db-2', 'db-1']) {
+      const t0 = Date.now();
       const r = spawnSync('nsenter', ['-t', String(host(h).pid), '-m', '-n', 'sh', '-c', cron(h)], { encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      console.log(`weekly full base backup (cron command) on ${h}: ${Date.now() - t0} ms`);
+      expect(stanzaInfo('db-1').backup.filter((b) => b.type === 'full' && !b.error), h).toHaveLength(h === 'db-2' ? 1 : 2);
     }
-    console.log(`weekly full base backup (cron command) on the primary: ${Date.now() - t0} ms`);
-    expect(stanzaInfo('db-1').backup.filter((b) => b.type === 'full' && !b.error)).toHaveLength(2);
+    const newest = stanzaInfo('db-1').backup.at(-1)!;
+    const manifest = dockerOn(host('db-1'), ['exec', '-u', 'postgres', 'dbform-orders', 'pgbackrest', '--stanza=orders', 'repo-get', `backup/orders/${newest.label}/backup.manifest`]);
+    expect(manifest).toMatch(/^option-backup-standby=true$/m);
     // backups list reads the window's end from the member that archived last: the new primary.
     const list = listed();
     expect(list.pitr?.base_backups).toHaveLength(2);
