@@ -80,10 +80,9 @@ describe('PITR of a highly available add-on', () => {
       const cron = p.files['/etc/cron.d/dbform-pitr-orders']!.content;
       expect(cron).toContain('docker exec -u postgres dbform-orders sh /etc/pgbackrest/full-backup.sh >/dev/null');
       expect(cron).toContain('on the replica (on the primary when no healthy replica is there)');
-      // The script names the other member by its host name, which its certificate carries (pgBackRest 2.45
-      // verifies DNS names only), at its pgBackRest TLS server's port (the add-on's port + 3).
+      // The script reaches the other member by address at its pgBackRest TLS server's port (the add-on's port + 3).
       const script = p.files['/var/lib/dbform/.pitr/orders/etc/full-backup.sh']!.content;
-      const peer = m.host === 'db-1' ? 'db-2' : 'db-1';
+      const peer = m.host === 'db-1' ? '10.77.0.12' : '10.77.0.11';
       expect(script).toContain(`--backup-standby --pg2-host=${peer} --pg2-host-type=tls --pg2-host-port=31004 `);
       expect(script).toContain('--pg2-path=/var/lib/dbform/pgdata --pg2-port=31002 --pg2-socket-path=/tmp backup');
     }
@@ -105,12 +104,13 @@ describe('PITR of a highly available add-on', () => {
       const params = (parse(m.desired.spec.files['patroni.yml']!) as { postgresql: { parameters: Record<string, string> } }).postgresql.parameters;
       expect(params).toMatchObject({ archive_mode: 'on', archive_command: 'pgbackrest --stanza=orders archive-push %p', archive_timeout: '50' });
       expect(m.desired.spec.mounts).toEqual(['/var/lib/dbform/.pitr/orders/etc:/etc/pgbackrest:ro']);
-      // pgBackRest's TLS server beside Patroni, for the other member's base backups; the other member by name.
-      const [self, peer] = m.host === 'db-1' ? [{ name: 'db-1', address: '10.77.0.11' }, { name: 'db-2', address: '10.77.0.12' }] : [{ name: 'db-2', address: '10.77.0.12' }, { name: 'db-1', address: '10.77.0.11' }];
-      expect(m.desired.spec.hostEntries).toEqual([`${peer.name}:${peer.address}`]);
+      // pgBackRest's TLS server beside Patroni, for the other member's base backups; the certificate names the
+      // members' addresses as DNS names too (pgBackRest 2.45 matches DNS names only).
+      const self = { db_1: '10.77.0.11', db_2: '10.77.0.12' }[m.host.replace('-', '_') as 'db_1' | 'db_2'];
+      expect(m.desired.tlsNames).toEqual(expect.arrayContaining(['10.77.0.11', '10.77.0.12', 'dns:10.77.0.11', 'dns:10.77.0.12']));
       expect(m.desired.spec.command.slice(0, 2)).toEqual(['sh', '-c']);
       expect(m.desired.spec.command[2]).toBe(
-        `while :; do pgbackrest server --tls-server-address=${self.address} --tls-server-port=31004 --tls-server-cert-file=/var/lib/dbform/tls/server.crt ` +
+        `while :; do pgbackrest server --tls-server-address=${self} --tls-server-port=31004 --tls-server-cert-file=/var/lib/dbform/tls/server.crt ` +
         '--tls-server-key-file=/var/lib/dbform/tls/server.key --tls-server-ca-file=/var/lib/dbform/tls/root.crt ' +
         "'--tls-server-auth=orders db-1=orders' '--tls-server-auth=orders db-2=orders' & echo $! >/tmp/pgbackrest-server.pid; wait $!; sleep 5; done & exec patroni /var/lib/dbform/patroni.yml",
       );
@@ -119,7 +119,7 @@ describe('PITR of a highly available add-on', () => {
       for (const m of patroniPlacements(config(storage, storage === S3 ? OFF : ''), ctx)) {
         expect(m.desired.spec.files['patroni.yml']).not.toContain('archive_mode');
         expect(m.desired.spec).not.toHaveProperty('mounts');
-        expect(m.desired.spec).not.toHaveProperty('hostEntries');
+        expect(m.desired.tlsNames.filter((n) => n.startsWith('dns:'))).toEqual([]);
         expect(m.desired.spec.command).toEqual(['patroni', '/var/lib/dbform/patroni.yml']);
       }
     }

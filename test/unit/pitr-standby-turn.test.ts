@@ -38,11 +38,11 @@ function run(api: Record<string, number>): { code: number | null; backup: string
 }
 
 describe('the weekly full base backup of a cluster', () => {
-  it('a healthy replica takes it from its own copy, reaching the primary by name through its pgBackRest TLS server', () => {
+  it('a healthy replica takes it from its own copy, reaching the primary through its pgBackRest TLS server', () => {
     const r = run({ [`${LOCAL}/replica?lag=16MB`]: 200 });
     expect(r.code).toBe(0);
     expect(r.asked).toEqual([`${LOCAL}/replica?lag=16MB`]);
-    expect(r.backup).toBe('pgbackrest --stanza=orders --type=full --backup-standby --pg2-host=db-1 --pg2-host-type=tls --pg2-host-port=31004 ' +
+    expect(r.backup).toBe('pgbackrest --stanza=orders --type=full --backup-standby --pg2-host=10.77.0.11 --pg2-host-type=tls --pg2-host-port=31004 ' +
       '--pg2-host-ca-file=/var/lib/dbform/tls/root.crt --pg2-host-cert-file=/var/lib/dbform/tls/etcd-client.crt --pg2-host-key-file=/var/lib/dbform/tls/etcd-client.key ' +
       '--pg2-path=/var/lib/dbform/pgdata --pg2-port=31002 --pg2-socket-path=/tmp backup');
   });

@@ -119,7 +119,6 @@ function patroniPlacement(config: Config, ctx: DesiredContext, addon: AddonConfi
         files: { 'patroni.yml': patroniYml },
         // pgBackRest's settings (read-only), only with PITR: a cluster without keeps the spec it was made from.
         ...(archiving.mounts.length && { mounts: archiving.mounts }),
-        ...(archiving.hostEntries.length && { hostEntries: archiving.hostEntries }),
       },
       preferred,
       apiPort: ports.api,
@@ -127,7 +126,7 @@ function patroniPlacement(config: Config, ctx: DesiredContext, addon: AddonConfi
       peerApis: members.filter((m) => m !== self).map((m) => patroniApi(m, ports.api)),
       // 127.0.0.1: dbform and the backup program call each member's REST API on loopback, over HTTPS; localhost:
       // Patroni reads its own replica's timeline over a replication connection to localhost (verify-full).
-      tlsNames: [...new Set([...members.flatMap((m) => [m.address, m.name]), '127.0.0.1', 'localhost'])],
+      tlsNames: [...new Set([...members.flatMap((m) => [m.address, m.name]), '127.0.0.1', 'localhost', ...archiving.certNames])],
       superuserKey: superuserKey(addon.name),
       certCheck: certCheck(ctx),
     },

@@ -23,9 +23,6 @@ export interface HaContainerSpec {
   startOnly?: string;
   /** More bind mounts, "HOST:CONTAINER[:ro]" (a member's pgBackRest settings); absent: none. */
   mounts?: string[];
-  /** Names the container resolves, "NAME:ADDRESS" (docker run --add-host): the other member's host name, by
-   *  which a member's pgBackRest reaches it (pitr/standby-backup.ts); absent: none. */
-  hostEntries?: string[];
   /** Files dbform writes under `dir` (relative path -> content). None holds a secret: Patroni reads its
    *  passwords from the environment, filled in by apply (see patroni/apply.ts). */
   files: Record<string, string>;

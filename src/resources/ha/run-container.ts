@@ -18,9 +18,6 @@ export const HA_SPEC_LABEL = 'dbform.ha.spec';
 /** A bind mount a spec may ask for: a member's pgBackRest settings, read-only (pitr/cluster.ts). */
 const MOUNT = /^\/[^:\0]+\/\.pitr\/[a-z][a-z0-9-]*\/etc:\/etc\/pgbackrest:ro$/;
 
-/** A name the container resolves (--add-host): a host name and its IPv4 or IPv6 address. */
-const HOST_ENTRY = /^[A-Za-z0-9][A-Za-z0-9.-]*:[0-9A-Fa-f.:]+$/;
-
 /** The spec a step carries, refused unless it is well formed (a plan file is input). */
 export function stepSpec(step: Step): HaContainerSpec {
   const spec = field<HaContainerSpec>(step, 'spec', 'object');
@@ -33,7 +30,6 @@ export function stepSpec(step: Step): HaContainerSpec {
     (spec.memoryMb === null || typeof spec.memoryMb === 'number') &&
     (spec.startOnly === undefined || typeof spec.startOnly === 'string') &&
     (spec.mounts === undefined || (Array.isArray(spec.mounts) && spec.mounts.every((m) => typeof m === 'string' && MOUNT.test(m)))) &&
-    (spec.hostEntries === undefined || (Array.isArray(spec.hostEntries) && spec.hostEntries.every((e) => typeof e === 'string' && HOST_ENTRY.test(e)))) &&
     Object.keys(spec.files ?? {}).every((f) => /^[a-z0-9.-]+$/.test(f) && typeof spec.files[f] === 'string');
   if (!ok) throw new Error(`plan step ${step.type}: its container spec is malformed`);
   return spec;
@@ -72,7 +68,6 @@ export async function startContainer(ctx: ApplyContext, spec: HaContainerSpec, w
     ...(withEnv ? ['--env-file', `${spec.dir}/.env`] : []),
     '-v', `${spec.dir}:${HA_DIR}`,
     ...(spec.mounts ?? []).flatMap((m) => ['-v', m]),
-    ...(spec.hostEntries ?? []).flatMap((e) => ['--add-host', e]),
     spec.image, ...spec.command];
   ctx.progress(`starting ${spec.name}`);
   await run(ctx.host, `starting ${spec.name}`, shellJoin(args) + ' >/dev/null');

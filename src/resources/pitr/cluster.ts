@@ -5,7 +5,7 @@ import { addonPlacements, hostAddress } from '../desired.js';
 import type { DesiredContext, Placed } from '../kind.js';
 import type { DesiredAddon } from '../model.js';
 import { desiredPitr, pitrContainerParts } from './desired.js';
-import { type PitrMember, memberCommand, memberHostEntries } from './standby-backup.js';
+import { type PitrMember, memberCertNames, memberCommand } from './standby-backup.js';
 
 // Where an add-on's point-in-time recovery is placed. A single instance: on its host. A highly available add-on:
 // on every member host, with the same stanza and repository, so that whichever member is the primary archives
@@ -37,17 +37,17 @@ export function memberPitr(config: Config, addon: AddonConfig, member: string) {
   return desiredPitr(config, effective, hostConfig(config, member), pitrMember(config, addon, member));
 }
 
-/** What PITR adds to a Patroni member: PostgreSQL's archive settings, pgBackRest's settings mounted, and its TLS
- *  server beside Patroni (`command`: the container's command, given Patroni's), reached by the other member's
- *  name (`hostEntries`). Nothing when it is off: a cluster without PITR keeps the container it was made as. */
+/** What PITR adds to a Patroni member: PostgreSQL's archive settings, pgBackRest's settings mounted, its TLS
+ *  server beside Patroni (`command`: the container's command, given Patroni's) and the names its certificate
+ *  must carry for it (`certNames`). Nothing when it is off: a cluster without PITR keeps what it was made as. */
 export function memberArchiving(config: Config, addon: AddonConfig, member: string): {
-  settings: Record<string, string>; mounts: string[]; command(patroni: string[]): string[]; hostEntries: string[];
+  settings: Record<string, string>; mounts: string[]; command(patroni: string[]): string[]; certNames: string[];
 } {
   const pitr = memberPitr(config, addon, member);
   const parts = pitrContainerParts(pitr);
-  if (!pitr.enabled) return { ...parts, command: (patroni) => patroni, hostEntries: [] };
+  if (!pitr.enabled) return { ...parts, command: (patroni) => patroni, certNames: [] };
   const self = pitrMember(config, addon, member);
-  return { ...parts, command: (patroni) => memberCommand(addon.name, self, patroni), hostEntries: memberHostEntries(self) };
+  return { ...parts, command: (patroni) => memberCommand(addon.name, self, patroni), certNames: memberCertNames(self) };
 }
 
 export function pitrPlacements(config: Config, ctx: DesiredContext): Placed<DesiredAddon>[] {

@@ -1,6 +1,7 @@
 import { shellJoin, shq } from '../../util/shell.js';
 import { HA_DIR } from '../ha/dir.js';
 import { CA_FILE, MEMBER_CERT, MEMBER_CLIENT_CERT } from '../ha/tls.js';
+import { DNS_ADDRESS_PREFIX } from '../tls/server-cert.js';
 
 // A highly available add-on's weekly full base backup is taken on its replica, as the seeds promise ("backups
 // of business plans are taken on the secondary"): pgBackRest copies the replica's files and asks the primary
@@ -55,10 +56,11 @@ export function memberCommand(addon: string, member: PitrMember, patroni: string
  *  only when it starts, so it is ended and the container's loop starts it again (nothing when it has none). */
 export const RESTART_BACKUP_SERVER = `if [ -f ${SERVER_PID} ]; then kill "$(cat ${SERVER_PID})" 2>/dev/null; fi; true`;
 
-/** Docker's --add-host entries of a member: pgBackRest 2.45 matches the TLS server's certificate against its
- *  DNS names only, so the replica names the primary by its host name, which the member certificate carries. */
-export function memberHostEntries(member: PitrMember): string[] {
-  return [`${member.peer.name}:${member.peer.address}`];
+/** Names a member's server certificate carries for pgBackRest: every member's address as a DNS name too
+ *  (tls/server-cert.ts), since pgBackRest 2.45 matches a TLS server's certificate against DNS names only and
+ *  the replica reaches the primary's TLS server by address. */
+export function memberCertNames(member: PitrMember): string[] {
+  return [member.self.address, member.peer.address].sort().map((a) => `${DNS_ADDRESS_PREFIX}${a}`);
 }
 
 /** The script the weekly cron runs in each member's container (as postgres). A healthy replica takes the full
@@ -69,7 +71,7 @@ export function fullBackupScript(addon: string, member: PitrMember): string {
   const peerApi = `https://${member.peer.address}:${member.apiPort}`;
   const stanza = `--stanza=${addon}`;
   const fromStandby = shellJoin(['pgbackrest', stanza, '--type=full', '--backup-standby',
-    `--pg2-host=${member.peer.name}`, '--pg2-host-type=tls', `--pg2-host-port=${member.serverPort}`,
+    `--pg2-host=${member.peer.address}`, '--pg2-host-type=tls', `--pg2-host-port=${member.serverPort}`,
     `--pg2-host-ca-file=${CA_FILE}`, `--pg2-host-cert-file=${MEMBER_CLIENT_CERT.cert}`, `--pg2-host-key-file=${MEMBER_CLIENT_CERT.key}`,
     `--pg2-path=${MEMBER_PGDATA}`, `--pg2-port=${member.postgresPort}`, '--pg2-socket-path=/tmp', 'backup']);
   return [

@@ -14,6 +14,16 @@ const DAY = 24 * 3600 * 1000;
 /** What a certificate may prove: a server's identity, a client's, or both (an etcd member is both to its peers). */
 export type CertUsage = 'server' | 'client';
 
+/** A name written `dns:ADDRESS` is an address as a DNS name too: pgBackRest 2.45 matches a TLS server's
+ *  certificate against its DNS names only, so a member that pgBackRest reaches by address carries it so
+ *  (pitr/standby-backup.ts). Any other address is an IP name, the rest DNS names. */
+export const DNS_ADDRESS_PREFIX = 'dns:';
+
+function altName(n: string): { type: 'ip' | 'dns'; value: string } {
+  if (n.startsWith(DNS_ADDRESS_PREFIX)) return { type: 'dns', value: n.slice(DNS_ADDRESS_PREFIX.length) };
+  return isIP(n) ? { type: 'ip', value: n } : { type: 'dns', value: n };
+}
+
 export async function issueServerCert(
   ca: FleetCa, addon: string, names: string[], now = new Date(), usages: readonly CertUsage[] = ['server'],
 ): Promise<{ certPem: string; keyPem: string }> {
@@ -33,7 +43,7 @@ export async function issueServerCert(
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
       new x509.ExtendedKeyUsageExtension(purposes),
-      ...(names.length ? [new x509.SubjectAlternativeNameExtension(names.map((n) => (isIP(n) ? { type: 'ip' as const, value: n } : { type: 'dns' as const, value: n })))] : []),
+      ...(names.length ? [new x509.SubjectAlternativeNameExtension(names.map(altName))] : []),
       await x509.AuthorityKeyIdentifierExtension.create(ca.publicKey),
     ],
   });
@@ -68,7 +78,10 @@ export function inspectCert(pem: string, caPublicKeyPem: string): CertFacts | nu
   const names = (cert.subjectAltName ?? '')
     .split(', ')
     .filter(Boolean)
-    .map((s) => s.replace(/^(DNS|IP Address):/, ''));
+    .map((s) => {
+      const name = s.replace(/^(DNS|IP Address):/, '');
+      return s.startsWith('DNS:') && isIP(name) ? `${DNS_ADDRESS_PREFIX}${name}` : name;
+    });
   return {
     names: names.sort(),
     notAfter: new Date(cert.validTo).toISOString(),
