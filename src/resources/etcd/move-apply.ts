@@ -108,6 +108,26 @@ export const joinStore: Executor = async (step, ctx) => {
   await waitForHttp(ctx, spec, `${self}/health`, 'the consensus store (etcd) is not healthy', etcdCurlTls(ETCD_MEMBER_CERT));
 };
 
+/** When `me` leads the store, it hands the leadership to `to` first (etcd's MoveLeader, asked of the leader):
+ *  removed while leading, it would leave the others to elect a leader, a second or more without a store, which
+ *  measured on the test fleet made the primary demote itself (Patroni: "DCS is not accessible"). */
+async function handLeadership(ctx: ApplyContext, dir: string, image: string, me: EtcdMember, to: EtcdMember): Promise<void> {
+  const own = me.clientUrls.slice(0, 1);
+  if (!own.length) return;
+  const leader = async () => {
+    const a = await storeCall(ctx, dir, image, own, '/v3/maintenance/status', {});
+    return a.status === 200 ? String((JSON.parse(a.body) as { leader?: string | number }).leader ?? '') : '';
+  };
+  if ((await leader()) !== me.id) return;
+  ctx.progress(`handing the consensus store's leadership from ${me.name} to ${to.name}`);
+  for (let i = 0; i < 10; i++) {
+    await storeCall(ctx, dir, image, own, '/v3/maintenance/transfer-leadership', { targetID: to.id });
+    if ((await leader()) !== me.id) return;
+    await sleep(1000);
+  }
+  throw new Error(`host ${ctx.host.name}: ${me.name} did not hand the consensus store's leadership to ${to.name}`);
+}
+
 /** A member leaves the store once its successor votes; then its container and directory go (on its host). */
 export const leaveStore: Executor = async (step, ctx) => {
   const member = field<string>(step, 'member', 'string');
@@ -128,6 +148,7 @@ export const leaveStore: Executor = async (step, ctx) => {
   if (me) {
     const left = voters(members).filter((m) => m.id !== me.id);
     if (!left.length) throw new Error(`host ${ctx.host.name}: ${member} is the consensus store's only voting member: it cannot leave`);
+    await handLeadership(ctx, certDir, image, me, left.find((m) => m.name === successor) ?? left[0]!);
     ctx.progress(`removing ${member} from the consensus store`);
     const r = await storeCall(ctx, certDir, image, store, '/v3/cluster/member/remove', { ID: me.id });
     if (r.status !== 200) throw new Error(`host ${ctx.host.name}: the consensus store did not remove ${member}: ${r.body.slice(0, 300) || 'no member answers'}`);
