@@ -174,6 +174,13 @@ describe('moving the consensus store, 3 members: [db-1, db-2, db-3] -> [db-1, db
     expect(changes[1]!.reason).toContain('db-3 was not read');
   });
 
+  it('a store made whole whose start stopped midway (db-2, db-3 never started, no learners): started as made, not joined', () => {
+    const made = [member('db-1'), member('db-2', { name: '', clientUrls: [] }), member('db-3', { name: '', clientUrls: [] })];
+    const now = etcdOf(['db-1', 'db-2', 'db-3']);
+    const entries = [declaredEntry(now[0]!, running(old.get('db-1')!, 'db-1', made)), declaredEntry(now[1]!, absent()), declaredEntry(now[2]!, absent())];
+    expect(brief(diff(entries, now))).toEqual(['create consensus.etcd.db-2 on db-2: etcd.ensure', 'create consensus.etcd.db-3 on db-3: etcd.ensure']);
+  });
+
   it('three replaced at once: one member at a time, the rest in the next applies', () => {
     const all = etcdOf(['db-4', 'db-5', 'db-6']);
     const entries = [

@@ -2,7 +2,6 @@ import type { Change, Hazard } from '../../plan/types.js';
 import type { Placed } from '../kind.js';
 import type { DesiredEtcd, EtcdMember, ObservedEtcd } from '../ha/model.js';
 import { PATRONI_TIMING } from '../ha/render.js';
-import { voters } from './members.js';
 
 // Pure: the consensus store's members, declared (consensus.hosts) against the membership etcd reports -> the
 // changes that move it one member at a time without losing its data (Patroni's leader keys, each cluster's
@@ -43,11 +42,13 @@ export interface MovePlan {
 /** What moving the store to `wanted` takes now; null when its members are the declared ones already. */
 export function planMove(wanted: readonly string[], desired: readonly Placed<DesiredEtcd>[], entries: readonly EtcdEntry[]): MovePlan | null {
   const members = reportedMembers(entries);
-  // Without an answer, the members are taken to be the hosts whose etcd runs (apply asks etcd again).
-  const running = entries.filter((e) => e.observed.container).map((e) => e.placed.host);
+  // Without an answer, the members are taken to be the hosts that have an etcd (apply asks etcd again).
+  const withEtcd = entries.filter((e) => e.observed.container).map((e) => e.placed.host);
   const hostOf = (m: EtcdMember) => m.name || desired.find((p) => m.peerUrls.includes(p.desired.peerUrl))?.host || '';
-  const votersNow = members ? voters(members).map((m) => m.name) : running;
-  const all = members ? members.map(hostOf) : running;
+  // A member not started yet that is no learner was in the store's first --initial-cluster (a store made
+  // whole, its start stopped midway): it is started as made, not joined; a joining member is a learner.
+  const votersNow = members ? members.filter((m) => !m.learner).map(hostOf).filter(Boolean) : withEtcd;
+  const all = members ? members.map(hostOf) : withEtcd;
   const toAdd = wanted.filter((h) => !votersNow.includes(h));
   // A member that is no host's (added by hand, or a join aborted and the file changed since) is left alone.
   const toRemove = [...new Set(all.filter((h) => h && !wanted.includes(h)))].sort();
