@@ -67,6 +67,9 @@ function cluster(h: FleetHost): Array<{ name: string; role: string; state: strin
 const leader = (h: FleetHost) => cluster(h).find((m) => m.role === 'leader')?.name;
 const started = (h: FleetHost, name: string) => dockerOn(h, ['inspect', '-f', '{{.State.StartedAt}}', name]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A move's apply waits 65 s for Patroni to learn of the new member, and each step runs containers on the hosts:
+ *  with other fleets busy on the machine's 2 cores, one apply took 220 s. */
+const MOVE_TIMEOUT = 900_000;
 
 beforeAll(() => {
   fleet = fleetUp(4);
@@ -92,7 +95,7 @@ describe('the consensus store moved to another host', () => {
     expect(before.members).toEqual(['db-3']);
     expect(before.config).toMatchObject({ ttl: 6, loop_wait: 1, retry_timeout: 2, dbform_test_mark: 'kept' });
     expectEmptyPlan(ws);
-  });
+  }, MOVE_TIMEOUT);
 
   it('[db-3] -> [db-4]: db-4 joins, db-3 leaves, the members are not restarted; no acknowledged row lost; plan empty', async () => {
     ws.write(config('db-4'));
@@ -144,7 +147,7 @@ describe('the consensus store moved to another host', () => {
       expect(yml).not.toContain(`- ${host('db-3').address}:2379`);
     }
     expectEmptyPlan(ws);
-  });
+  }, MOVE_TIMEOUT);
 
   it('a switchover goes through the store on db-4', async () => {
     const from = leader(host('db-1'))!;
@@ -182,7 +185,7 @@ describe('the consensus store moved to another host', () => {
     expect(planned.stdout).toMatch(/[+~] consensus\.etcd\.db-3 {2}\((create|update)\)\n {6}db-3 joins the consensus store \(members: db-4\)/);
     expect(planned.stdout).toMatch(/- consensus\.etcd\.db-4 {2}\(delete\)/);
     const t0 = Date.now();
-    const applied = ws.run(['apply', '--auto-approve', '--allow-hazards', 'FAILOVER']);
+    const applied = await runCliAsync(ws, ['apply', '--auto-approve', '--allow-hazards', 'FAILOVER']);
     console.log(`move back finished: apply ${Date.now() - t0} ms`);
     expect(applied.code, applied.stdout.slice(-3000) + applied.stderr).toBe(0);
     const now = storeState(host('db-3'));
@@ -194,5 +197,5 @@ describe('the consensus store moved to another host', () => {
     expect((await client.query('SELECT count(*)::int AS n FROM moving WHERE id = -1')).rows[0].n).toBe(1);
     await client.end();
     expectEmptyPlan(ws);
-  });
+  }, MOVE_TIMEOUT);
 });

@@ -46,13 +46,15 @@ async function listMembers(ctx: ApplyContext, dir: string, image: string, urls: 
   return members;
 }
 
-/** Asks until `done` holds of the store's members, every second for `seconds`. */
-async function waitMembers(ctx: ApplyContext, list: () => Promise<EtcdMember[]>, done: (m: EtcdMember[]) => boolean, seconds: number, what: string): Promise<EtcdMember[]> {
-  for (let i = 0; ; i++) {
+/** Asks until `done` holds of the store's members, every `every` s for `seconds` (each ask is a container
+ *  run on the host: a long wait asks less often). */
+async function waitMembers(ctx: ApplyContext, list: () => Promise<EtcdMember[]>, done: (m: EtcdMember[]) => boolean, seconds: number, what: string, every = 1): Promise<EtcdMember[]> {
+  const until = Date.now() + seconds * 1000;
+  for (;;) {
     const members = await list().catch(() => null);
     if (members && done(members)) return members;
-    if (i >= seconds) throw new Error(`host ${ctx.host.name}: ${what} within ${seconds} s`);
-    await sleep(1000);
+    if (Date.now() > until) throw new Error(`host ${ctx.host.name}: ${what} within ${seconds} s`);
+    await sleep(every * 1000);
   }
 }
 
@@ -141,7 +143,7 @@ export const leaveStore: Executor = async (step, ctx) => {
   if (successor) {
     ctx.progress(`waiting for ${successor} to vote in the consensus store before ${member} leaves`);
     // The join waits for Patroni first (about a minute), and may wait for its host's image and certificate.
-    await waitMembers(ctx, list, (m) => memberOf(m, successor)?.learner === false && memberOf(m, successor)?.name === successor, 600, `${successor} did not become a voting member of the consensus store`);
+    await waitMembers(ctx, list, (m) => memberOf(m, successor)?.learner === false && memberOf(m, successor)?.name === successor, 600, `${successor} did not become a voting member of the consensus store`, 5);
   }
   const members = await list();
   const me = memberOf(members, member, peerUrl);
