@@ -12,8 +12,9 @@ import { UserError } from '../util/errors.js';
 import { batchedReadsOf, type BatchedReads, type CommandRunner } from './batched-reads.js';
 import type { CatalogRider } from './catalog-rider.js';
 import { shq } from '../util/shell.js';
-import type { ObservedHaContainer, PatroniMemberState } from '../resources/ha/model.js';
-import { HA_LIST_COMMAND, parseHaInspect, parsePatroniMember, patroniClusterCommand } from '../resources/ha/gather.js';
+import type { EtcdMember, ObservedHaContainer, PatroniMemberState } from '../resources/ha/model.js';
+import { HA_LIST_COMMAND, consensusHostsCommand, parseConsensusHosts, parseHaInspect, parsePatroniMember, patroniClusterCommand } from '../resources/ha/gather.js';
+import { memberListCommand, parseMembers } from '../resources/etcd/members.js';
 import type { ObservedReplica } from '../resources/replica/model.js';
 import { clusterConfigCommand, parseClusterSlots } from '../resources/cluster-slots/gather.js';
 import { parseReplicaList, replicaListCommand } from '../resources/replica/gather.js';
@@ -136,6 +137,16 @@ export class LiveHostReader implements HostReader {
   async patroniMember(container: string, apiPort: number, member: string): Promise<PatroniMemberState | null> {
     const r = await this.reads.exec(patroniClusterCommand(container, apiPort));
     return r.code === 0 ? parsePatroniMember(r.stdout, member) : null;
+  }
+
+  async consensusHosts(path: string): Promise<string[] | null> {
+    const r = await this.reads.exec(consensusHostsCommand(path));
+    return r.code === 0 ? parseConsensusHosts(r.stdout) : null;
+  }
+
+  async etcdMembers(container: string): Promise<EtcdMember[] | null> {
+    const r = await this.reads.exec(memberListCommand(container));
+    return r.code === 0 ? parseMembers(r.stdout) : null;
   }
 
   async patroniSlots(container: string, apis: string[]): Promise<string[] | null> {

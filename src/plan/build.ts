@@ -43,6 +43,15 @@ function diffKinds(desired: DesiredFleet, observed: ObservedFleet, kinds: readon
   const changes: Change[] = [];
   for (const kind of kinds) {
     const seen = observed.declared[kind.kind] ?? {};
+    if (kind.diffFleet) {
+      const declared = desired.get(kind.kind) ?? [];
+      const entries = [
+        ...declared.filter((p) => read.has(p.host) && p.key in seen).map((placed) => ({ placed, observed: seen[placed.key] })),
+        ...(observed.undeclared[kind.kind] ?? []).map((u) => ({ placed: { key: u.key, host: u.host, addon: u.addon, desired: null }, observed: u.observed })),
+      ];
+      changes.push(...kind.diffFleet(entries, declared));
+      continue;
+    }
     for (const placed of desired.get(kind.kind) ?? []) {
       if (!read.has(placed.host) || (kind.reads === 'instance' && stopped.has(placed.key))) continue;
       changes.push(...kind.diff(placed, seen[placed.key]));

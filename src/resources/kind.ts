@@ -58,6 +58,10 @@ export interface ResourceKind<D = unknown, O = unknown> {
   ): Promise<Array<Omit<Placed<null>, 'desired'> & { observed: O }>>;
   /** Pure: desired (null for an undeclared resource) and observed -> changes, each with its hazards and typed steps. */
   diff(placed: Placed<D | null>, observed: O): Change[];
+  /** Pure, optional, instead of `diff` for a fleet resource whose members depend on each other (the consensus
+   *  store: a member joins only where another leaves): every placement read (declared, and undeclared with
+   *  desired null) at once, and every declared placement, read or not. */
+  diffFleet?(entries: Array<{ placed: Placed<D | null>; observed: O }>, declared: readonly Placed<D>[]): Change[];
   /** Pure, optional: what the plan warns about a declared resource that no change can repair (e.g. WAL
    *  archiving that fails), one sentence each. */
   warnings?(placed: Placed<D>, observed: O): string[];

@@ -1,7 +1,7 @@
 import type { BackupRecord } from './backups/retention.js';
 import type { HostConfig } from '../config/types.js';
 import type { DesiredAddon, ObservedCatalog, ObservedContainer } from './model.js';
-import type { ObservedHaContainer, PatroniMemberState } from './ha/model.js';
+import type { EtcdMember, ObservedHaContainer, PatroniMemberState } from './ha/model.js';
 import type { VolumeLocation, VolumeProbe } from './volume/probe.js';
 import type { ObservedReplica } from './replica/model.js';
 
@@ -46,6 +46,12 @@ export interface HostReader {
   /** A Patroni member as its cluster sees it (its REST API, asked from inside its container); null when the
    *  API does not answer. */
   patroniMember?(container: string, apiPort: number, member: string): Promise<PatroniMemberState | null>;
+  /** The consensus store's addresses (etcd3 hosts) a patroni.yml on the host names, only those lines read;
+   *  null when there is no such file. Optional: recordings have none. */
+  consensusHosts?(path: string): Promise<string[] | null>;
+  /** The consensus store's members as the etcd member in `container` reports them (asked from inside it, with
+   *  its own certificate); null when it does not answer. Optional: recordings have none. */
+  etcdMembers?(container: string): Promise<EtcdMember[] | null>;
   /** dbform's permanent slots in a cluster's dynamic configuration (GET /config of the first of `apis` that
    *  answers, asked from inside the member's container); null when none answers. */
   patroniSlots?(container: string, apis: string[]): Promise<string[] | null>;

@@ -7,7 +7,14 @@ import { diffHaContainer } from '../ha/diff.js';
 import { gatherCerts, gatherHaUnit } from '../ha/gather-unit.js';
 import { certRenewalReasons, etcdCertWants } from '../ha/cert-check.js';
 import { removalChange, removeHaContainer, undeclaredHa } from '../ha/undeclared.js';
-import type { DesiredEtcd, HaContainerSpec, ObservedEtcd } from '../ha/model.js';
+import type { DesiredEtcd, HaContainerSpec, ObservedEtcd, ObservedHaContainer } from '../ha/model.js';
+import type { Change } from '../../plan/types.js';
+import type { Placed } from '../kind.js';
+import type { HostReader } from '../reader.js';
+import { hostAddress } from '../desired.js';
+import { asStarted } from './bootstrap.js';
+import { moveChanges, planMove } from './move.js';
+import { joinStore, leaveStore } from './move-apply.js';
 import { ETCD_CLIENT_PORT, PATRONI_TIMING } from '../ha/render.js';
 import { prepareDir, startContainer, stepSpec, waitForHttp } from '../ha/run-container.js';
 import { ensureCaFile, ensureCert } from '../ha/certs.js';
@@ -54,6 +61,32 @@ function restartHazard(host: string, members: number, observed: ObservedEtcd): H
   };
 }
 
+/** etcd's view of the store from the member on this host, and where clients reach it; nothing without one. */
+async function membership(read: HostReader, container: ObservedHaContainer | null): Promise<Pick<ObservedEtcd, 'members' | 'clientUrl'>> {
+  if (!container) return {};
+  const clientUrl = `https://${hostAddress(read.host)}:${ETCD_CLIENT_PORT}`;
+  if (!read.etcdMembers) return { clientUrl };
+  return { clientUrl, members: container.running ? await read.etcdMembers(container.name) : null };
+}
+
+/** One member alone: made, started, restarted or its certificate renewed (ha/diff.ts); a container no longer
+ *  declared is deleted. Compared with the bootstrap flags it started with (etcd/bootstrap.ts). */
+function diffMember(placed: Placed<DesiredEtcd | null>, observed: ObservedEtcd): Change[] {
+  if (!placed.desired) return removalChange(placed, observed, `consensus.etcd.${placed.host}`, 'etcd');
+  const d = placed.desired;
+  return diffHaContainer(placed, asStarted(d.spec, observed.container?.command), observed, {
+    address: `consensus.etcd.${placed.host}`,
+    kind: 'etcd',
+    stepType: 'etcd.ensure',
+    step: { tlsNames: d.tlsNames },
+    restartHazard: restartHazard(placed.host, d.members.length, observed),
+    renew: {
+      reasons: certRenewalReasons(etcdCertWants(d), observed.certs ?? {}, d.certCheck.caPublicKeyPem, new Date(d.certCheck.now)),
+      stepType: 'etcd.renew-certs',
+    },
+  });
+}
+
 export const etcdKind: ResourceKind<DesiredEtcd, ObservedEtcd> = {
   kind: 'etcd',
   scope: 'fleet',
@@ -62,27 +95,23 @@ export const etcdKind: ResourceKind<DesiredEtcd, ObservedEtcd> = {
   async gather(read, placed) {
     const dir = placed.desired.spec.dir;
     const [unit, cert, certs] = await Promise.all([gatherHaUnit(read, placed.desired.spec), read.fileHash(`${dir}/tls/member.crt`), gatherCerts(read, dir, etcdCertWants(placed.desired))]);
-    return { ...unit, hasCert: cert !== null, certs };
+    return { ...unit, hasCert: cert !== null, certs, ...(await membership(read, unit.container)) };
   },
-  undeclared: async (read, declared) => (await undeclaredHa(read, declared, 'etcd')).map((u) => ({ ...u, observed: { ...u.observed, hasCert: true, certs: {} } })),
-  diff: (placed, observed) =>
-    !placed.desired
-      ? removalChange(placed, observed, `consensus.etcd.${placed.host}`, 'etcd')
-      : diffHaContainer(placed, placed.desired.spec, observed, {
-          address: `consensus.etcd.${placed.host}`,
-          kind: 'etcd',
-          stepType: 'etcd.ensure',
-          step: { tlsNames: placed.desired.tlsNames },
-          restartHazard: restartHazard(placed.host, placed.desired.members.length, observed),
-          renew: {
-            reasons: certRenewalReasons(etcdCertWants(placed.desired), observed.certs ?? {}, placed.desired.certCheck.caPublicKeyPem, new Date(placed.desired.certCheck.now)),
-            stepType: 'etcd.renew-certs',
-          },
-        }),
+  undeclared: async (read, declared) =>
+    Promise.all((await undeclaredHa(read, declared, 'etcd')).map(async (u) => ({ ...u, observed: { ...u.observed, hasCert: true, certs: {}, ...(await membership(read, u.observed.container)) } }))),
+  diff: diffMember,
+  diffFleet(entries, declared) {
+    const wanted = declared[0]?.desired.members ?? [];
+    // A store not made yet is made whole (every member started with "new"); one that no highly available
+    // add-on needs any more goes whole.
+    const move = wanted.length && entries.some((e) => e.observed.container) ? planMove(wanted, declared, entries) : null;
+    // Members that stay wait while the store moves: never two changes of membership, or a restart, at once.
+    return move ? moveChanges(move, declared, entries) : entries.flatMap((e) => diffMember(e.placed, e.observed));
+  },
   warnings: (placed) =>
     placed.desired.members.length === 1
       ? [`the consensus store has one member (${placed.host}): fine for a test fleet, but while ${placed.host} is down no failover can happen; declare 3 hosts under consensus.hosts`]
       : [],
-  executors: { 'etcd.ensure': ensure, 'etcd.renew-certs': renewCerts, 'ha.remove': removeHaContainer },
-  hazards: ['RESTART'],
+  executors: { 'etcd.ensure': ensure, 'etcd.renew-certs': renewCerts, 'ha.remove': removeHaContainer, 'etcd.join': joinStore, 'etcd.leave': leaveStore },
+  hazards: ['RESTART', 'FAILOVER'],
 };

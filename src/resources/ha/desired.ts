@@ -5,7 +5,7 @@ import type { DesiredContext, Placed } from '../kind.js';
 import { containerName, hostAddress, superuserKey } from '../desired.js';
 import { logSettings } from '../container/log-settings.js';
 import type { DesiredEtcd, DesiredGateway, DesiredPatroni } from './model.js';
-import { ETCD_CLIENT_PORT, HA_DIR, etcdCommand, gatewayConfig, patroniConfig, patroniStartOnly, type Member } from './render.js';
+import { ETCD_CLIENT_PORT, ETCD_PEER_PORT, HA_DIR, etcdCommand, gatewayConfig, patroniConfig, patroniStartOnly, type Member } from './render.js';
 import { addonImage } from '../../config/image.js';
 import { memberArchiving } from '../pitr/cluster.js';
 
@@ -52,6 +52,8 @@ export function etcdPlacements(config: Config, ctx: DesiredContext): Placed<Desi
     addon: '',
     desired: {
       members: members.map((x) => x.name),
+      peerUrl: `https://${m.address}:${ETCD_PEER_PORT}`,
+      clientUrl: `https://${m.address}:${ETCD_CLIENT_PORT}`,
       tlsNames: [m.address, m.name, '127.0.0.1'],
       certCheck: certCheck(ctx),
       spec: {

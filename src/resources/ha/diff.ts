@@ -18,6 +18,9 @@ export interface HaDiffInput {
   restartHazard?: Hazard;
   /** The step that rewrites changed files and has the container reload them, when it can. */
   reload?: { stepType: string; hazard?: Hazard };
+  /** Hashes of specs that run what `spec` asks for all the same (a Patroni member started with another list
+   *  of the consensus store's addresses: it follows the store's membership by itself). */
+  sameAs?: string[];
   /** Why its certificates must be issued again (ha/cert-check.ts), and the step that does it without a restart. */
   renew?: { reasons: string[]; stepType: string };
 }
@@ -37,7 +40,7 @@ export function diffHaContainer(placed: { host: string; addon: string }, spec: H
   }
   const want = fileHashes(spec);
   const changedFiles = Object.keys(want).filter((f) => observed.files[f] !== want[f]).sort();
-  const hash = specHash(spec);
+  const hash = input.sameAs?.includes(have.spec) ? have.spec : specHash(spec);
   const rebuilt = have.imageId && have.tagImageId && have.imageId !== have.tagImageId;
   if (have.spec !== hash || (changedFiles.length && !input.reload) || rebuilt) {
     const why = have.spec !== hash ? 'was started from another configuration'

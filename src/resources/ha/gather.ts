@@ -1,5 +1,5 @@
 import type { ObservedHaContainer, PatroniMemberState } from './model.js';
-import { HA_ADDON_LABEL, HA_LABEL, HA_SPEC_LABEL } from './run-container.js';
+import { HA_ADDON_LABEL, HA_CONSENSUS_LABEL, HA_LABEL, HA_SPEC_LABEL } from './run-container.js';
 import { HA_DIR } from './dir.js';
 import { PATRONI_CURL_TLS } from './tls.js';
 import { shellJoin, shq } from '../../util/shell.js';
@@ -21,7 +21,7 @@ export const HA_LIST_COMMAND = [
 interface InspectEntry {
   Name: string;
   Image?: string;
-  Config: { Image: string; Labels: Record<string, string> | null };
+  Config: { Image: string; Labels: Record<string, string> | null; Cmd?: string[] | null };
   State: { Status: string; Running: boolean };
   HostConfig: { Binds: string[] | null };
 }
@@ -38,6 +38,8 @@ export function parseHaInspect(stdout: string): Map<string, ObservedHaContainer>
       name, role: labels[HA_LABEL] ?? '', addon: labels[HA_ADDON_LABEL] ?? '', spec: labels[HA_SPEC_LABEL] ?? '',
       running: c.State.Running, status: c.State.Status, dir: bind?.split(':')[0] ?? '',
       imageId: c.Image ?? null, tagImageId: tagIds.get(c.Config.Image) ?? null,
+      ...(c.Config.Cmd ? { command: c.Config.Cmd } : {}),
+      ...(labels[HA_CONSENSUS_LABEL] ? { consensusAtStart: labels[HA_CONSENSUS_LABEL].split(',') } : {}),
     });
   }
   return out;
@@ -72,4 +74,19 @@ export function parsePatroniMember(stdout: string, member: string): PatroniMembe
   if (!m) return null;
   const lag = typeof m.lag === 'number' ? Math.ceil(m.lag / (1024 * 1024)) : null;
   return { role: m.role, state: m.state, lagMb: m.role === 'leader' ? null : lag, timeline: m.timeline ?? null, pendingRestart: m.pending_restart === true, plainHttpApi };
+}
+
+/** The etcd3 hosts lines of a patroni.yml (nothing else of it crosses the connection), after a marker line
+ *  when the file exists. */
+export function consensusHostsCommand(path: string): string {
+  return `if [ -f ${shq(path)} ]; then echo ${FILE_MARKER}; sed -n '/^etcd3:/,/^[a-z]/p' ${shq(path)} | grep -E '^ +- [0-9a-f.:]+:[0-9]+$'; fi; true`;
+}
+
+const FILE_MARKER = '@@file';
+
+/** Null when the file is missing. */
+export function parseConsensusHosts(stdout: string): string[] | null {
+  const lines = stdout.split('\n').map((l) => l.trim());
+  if (!lines.includes(FILE_MARKER)) return null;
+  return lines.filter((l) => l.startsWith('- ')).map((l) => l.slice(2).trim());
 }

@@ -43,6 +43,12 @@ export interface ObservedHaContainer {
    *  (a minor upgrade). Null when unknown. */
   imageId: string | null;
   tagImageId: string | null;
+  /** The command it runs (docker's Config.Cmd); absent when not read (recordings). etcd's bootstrap flags
+   *  (--initial-cluster...) are read from it: etcd ignores them once its data directory exists. */
+  command?: string[];
+  /** A Patroni member: the consensus store's client addresses its patroni.yml named when it started (a label);
+   *  absent for a member started before dbform recorded them. */
+  consensusAtStart?: string[];
 }
 
 /** A Patroni member as the cluster sees it (Patroni's /cluster endpoint). */
@@ -68,6 +74,11 @@ export interface ObservedHaUnit {
 }
 
 export interface ObservedPatroni extends ObservedHaUnit {
+  /** The consensus store's addresses the running member started with (its label, or for a member started
+   *  before the label, the patroni.yml it started from); absent when unknown. */
+  consensusAtStart?: string[];
+  /** The consensus store's addresses its patroni.yml on the host names now; absent when unknown. */
+  consensusInFile?: string[];
   /** null when Patroni's API did not answer (stopped, starting). */
   member: PatroniMemberState | null;
   /** Its certificates as read on the host, by path in the container (null: missing; absent: not read). */
@@ -101,9 +112,24 @@ export interface DesiredEtcd {
   spec: HaContainerSpec;
   /** Every member of the consensus store (host names). */
   members: string[];
+  /** Where its peers (https://ADDRESS:2380) and clients (https://ADDRESS:2379) reach it. */
+  peerUrl: string;
+  clientUrl: string;
   /** Names and addresses its certificate covers (its peers and Patroni reach it by address). */
   tlsNames: string[];
   certCheck: CertCheck;
+}
+
+/** A member of the consensus store as etcd reports it (its member list). */
+export interface EtcdMember {
+  /** etcd's member ID (a uint64, kept as the decimal string its JSON API gives). */
+  id: string;
+  /** The member's name: the host's name in dbform's store; "" for a member added but not started yet. */
+  name: string;
+  peerUrls: string[];
+  clientUrls: string[];
+  /** A learner: it receives the store's log but does not vote (a member joining, before its promotion). */
+  learner: boolean;
 }
 
 export interface ObservedEtcd extends ObservedHaUnit {
@@ -111,6 +137,11 @@ export interface ObservedEtcd extends ObservedHaUnit {
   hasCert: boolean;
   /** Its certificate as read on the host (see ObservedPatroni.certs). */
   certs?: Record<string, string | null>;
+  /** The store's members as this member reports them; null when it does not answer (or is not running),
+   *  absent when not read (recordings). */
+  members?: EtcdMember[] | null;
+  /** Where clients reach this member (https://ADDRESS:2379); absent when not read. */
+  clientUrl?: string;
 }
 
 export interface DesiredGateway {

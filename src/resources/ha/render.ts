@@ -53,10 +53,20 @@ const DCS_ONLY_PARAMETERS = new Set([
 ]);
 
 /** Digest of what Patroni reads of patroni.yml only when it starts: the consensus store's section (a SIGHUP
- *  reloads the REST API's certificate and PostgreSQL's settings, not the etcd client). */
-export function patroniStartOnly(patroniYml: string): string {
-  const doc = parse(patroniYml) as { etcd3?: unknown } | null;
-  return canonicalSha256Hex({ etcd3: doc?.etcd3 ?? null }).slice(0, 16);
+ *  reloads the REST API's certificate and PostgreSQL's settings, not the etcd client: Patroni 3.0's
+ *  reload_config of its etcd client takes only a user name and password). `hosts` replaces the section's
+ *  list of the store's addresses (what a running member started with, see sameButConsensus). */
+export function patroniStartOnly(patroniYml: string, hosts?: readonly string[]): string {
+  const doc = parse(patroniYml) as { etcd3?: Record<string, unknown> } | null;
+  const etcd3 = doc?.etcd3 && hosts ? { ...doc.etcd3, hosts: [...hosts] } : doc?.etcd3;
+  return canonicalSha256Hex({ etcd3: etcd3 ?? null }).slice(0, 16);
+}
+
+/** The consensus store's client addresses a patroni.yml names (ADDRESS:PORT). */
+export function consensusHosts(patroniYml: string): string[] {
+  const doc = parse(patroniYml) as { etcd3?: { hosts?: unknown } } | null;
+  const hosts = doc?.etcd3?.hosts;
+  return Array.isArray(hosts) ? hosts.filter((h): h is string => typeof h === 'string') : [];
 }
 
 /** The settings of a rendered patroni.yml that only the consensus store sets. */

@@ -6,6 +6,7 @@ import { shellJoin, shq } from '../../util/shell.js';
 import type { HaContainerSpec } from './model.js';
 import { HA_DIR } from './dir.js';
 import { specHash } from './spec-hash.js';
+import { consensusHosts } from './render.js';
 
 // Runs one container of high availability from its spec (a plan step): writes its files, owns its directory
 // as the image's postgres user, and (re)starts it with host networking and a restart policy, so that a
@@ -14,6 +15,9 @@ import { specHash } from './spec-hash.js';
 export const HA_LABEL = 'dbform.ha';
 export const HA_ADDON_LABEL = 'dbform.ha.addon';
 export const HA_SPEC_LABEL = 'dbform.ha.spec';
+/** A Patroni member's consensus store addresses when it started (patroni.yml's etcd3 hosts): Patroni follows
+ *  the store's membership by itself afterwards, so a later change of the list needs no restart (ha/render.ts). */
+export const HA_CONSENSUS_LABEL = 'dbform.ha.consensus';
 
 /** A bind mount a spec may ask for: a member's pgBackRest settings, read-only (pitr/cluster.ts). */
 const MOUNT = /^\/[^:\0]+\/\.pitr\/[a-z][a-z0-9-]*\/etc:\/etc\/pgbackrest:ro$/;
@@ -62,6 +66,7 @@ export async function startContainer(ctx: ApplyContext, spec: HaContainerSpec, w
   await run(ctx.host, `removing the old ${spec.name}`, `docker rm -f ${shq(spec.name)} >/dev/null 2>&1; true`);
   const args = ['docker', 'run', '-d', '--name', spec.name,
     '--label', `${HA_LABEL}=${spec.role}`, '--label', `${HA_ADDON_LABEL}=${spec.addon}`, '--label', `${HA_SPEC_LABEL}=${specHash(spec)}`,
+    ...(spec.role === 'patroni' ? ['--label', `${HA_CONSENSUS_LABEL}=${consensusHosts(spec.files['patroni.yml'] ?? '').join(',')}`] : []),
     '--network', 'host', '--restart', 'unless-stopped', '--stop-timeout', '30',
     ...(spec.memoryMb !== null ? ['--memory', `${spec.memoryMb}m`, '--memory-swap', `${spec.memoryMb}m`, '--shm-size', `${Math.max(64, Math.floor(spec.memoryMb / 4))}m`] : []),
     // Read by the docker client on the host: the secrets never reach a command line.

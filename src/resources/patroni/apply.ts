@@ -5,7 +5,7 @@ import { field } from '../../apply/context.js';
 import { run } from '../../hosts/host.js';
 import { shellJoin, shq } from '../../util/shell.js';
 import { dcsParameters } from '../ha/render.js';
-import { pollHttp, prepareDir, startContainer, stepSpec, waitForHttp, writeSpecFiles } from '../ha/run-container.js';
+import { HA_CONSENSUS_LABEL, pollHttp, prepareDir, startContainer, stepSpec, waitForHttp, writeSpecFiles } from '../ha/run-container.js';
 import { removalTarget, removeHaContainer } from '../ha/undeclared.js';
 import { ensureCaFile, ensureCert } from '../ha/certs.js';
 import { isApiAddress, stringList } from '../ha/step-fields.js';
@@ -165,6 +165,23 @@ const reload: Executor = async (step, ctx) => {
   await run(ctx.host, `restarting pgBackRest's TLS server in ${spec.name}`, shellJoin(['docker', 'exec', spec.name, 'sh', '-c', RESTART_BACKUP_SERVER]));
 };
 
+/** A member started before its label named the consensus store's addresses keeps a copy of the patroni.yml
+ *  it started from, read by gather instead (patroni/kind.ts). */
+export const STARTED_COPY = 'patroni.started.yml';
+
+/** Rewrites patroni.yml with the consensus store's new addresses, for Patroni's next start: the running Patroni
+ *  follows the store's membership itself (patroni/consensus.ts), so no restart and no reload. */
+const repoint: Executor = async (step, ctx) => {
+  const spec = stepSpec(step);
+  const label = (await ctx.host.exec(`docker inspect -f ${shq(`{{index .Config.Labels "${HA_CONSENSUS_LABEL}"}}`)} ${shq(spec.name)} 2>/dev/null`)).stdout.trim();
+  if (!label) {
+    const [file, copy] = [`${spec.dir}/patroni.yml`, `${spec.dir}/${STARTED_COPY}`];
+    await run(ctx.host, `keeping ${file} as started`, `[ -e ${shq(copy)} ] || cp -p ${shq(file)} ${shq(copy)}`);
+  }
+  ctx.progress(`rewriting ${spec.name}'s patroni.yml with the consensus store's members`);
+  await writeSpecFiles(ctx, spec);
+};
+
 /** Issues the member's certificates again, without a restart: on SIGHUP Patroni loads its REST API's
  *  certificate again when the one on disk changed, and has PostgreSQL reload its configuration, with its server
  *  certificate (Patroni 3.0's reload_config). Its next connection to etcd shows the new client certificate. */
@@ -188,4 +205,4 @@ const remove: Executor = async (step, ctx) => {
   await removeHaContainer(step, ctx);
 };
 
-export const patroniExecutors: Record<string, Executor> = { 'patroni.ensure': ensure, 'patroni.reload': reload, 'patroni.renew-certs': renewCerts, 'patroni.remove': remove };
+export const patroniExecutors: Record<string, Executor> = { 'patroni.ensure': ensure, 'patroni.reload': reload, 'patroni.repoint': repoint, 'patroni.renew-certs': renewCerts, 'patroni.remove': remove };

@@ -5,7 +5,10 @@ import { diffHaContainer } from '../ha/diff.js';
 import { gatherCerts, gatherHaUnit } from '../ha/gather-unit.js';
 import { certRenewalReasons, patroniCertWants } from '../ha/cert-check.js';
 import { removalChange, undeclaredHa } from '../ha/undeclared.js';
-import type { DesiredPatroni, ObservedPatroni } from '../ha/model.js';
+import type { DesiredPatroni, ObservedHaContainer, ObservedPatroni } from '../ha/model.js';
+import type { HostReader } from '../reader.js';
+import { repointChange, sameAsStarted } from './consensus.js';
+import { STARTED_COPY } from './apply.js';
 import { patroniExecutors } from './apply.js';
 
 // One member of a highly available add-on: PostgreSQL run by Patroni in dbform's image, on each of the
@@ -48,6 +51,15 @@ function pendingRestart(placed: { addon: string; host: string; desired: DesiredP
   };
 }
 
+/** The consensus store's addresses the member started with (its label; for a member started before the
+ *  label, the copy of its patroni.yml kept when the file was rewritten, or the file itself) and in its file. */
+async function consensusOf(read: HostReader, dir: string, c: ObservedHaContainer): Promise<Pick<ObservedPatroni, 'consensusAtStart' | 'consensusInFile'>> {
+  if (!read.consensusHosts) return {};
+  const inFile = await read.consensusHosts(`${dir}/patroni.yml`);
+  const atStart = c.consensusAtStart ?? (await read.consensusHosts(`${dir}/${STARTED_COPY}`)) ?? inFile;
+  return { ...(atStart ? { consensusAtStart: atStart } : {}), ...(inFile ? { consensusInFile: inFile } : {}) };
+}
+
 export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
   kind: 'patroni',
   scope: 'addon',
@@ -57,7 +69,7 @@ export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
     const [unit, certs] = await Promise.all([gatherHaUnit(read, placed.desired.spec), gatherCerts(read, placed.desired.spec.dir, patroniCertWants(placed.desired, placed.host))]);
     const c = unit.container;
     const member = c?.running && read.patroniMember ? await read.patroniMember(c.name, placed.desired.apiPort, placed.host) : null;
-    return { ...unit, member, certs };
+    return { ...unit, member, certs, ...(c ? await consensusOf(read, placed.desired.spec.dir, c) : {}) };
   },
   undeclared: async (read, declared) => (await undeclaredHa(read, declared, 'patroni')).map((u) => ({ ...u, observed: { ...u.observed, member: null, certs: {} } })),
   diff: (placed, observed) => {
@@ -68,6 +80,9 @@ export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
         message: `the data of ${placed.addon} on ${placed.host} is deleted (its daily backups, if any, are kept)`,
       }, 'patroni.remove');
     }
+    // The consensus store moved (etcd/move.ts): the file is rewritten, the running member left alone.
+    const repoint = repointChange({ ...placed, desired }, observed, address(placed));
+    if (repoint) return [repoint];
     // Not RESTART: the add-on stays up; its clients see the pause of a switchover and reconnect.
     const failover = failoverHazard(placed, observed);
     const changes = diffHaContainer(placed, desired.spec, observed, {
@@ -81,6 +96,7 @@ export const patroniKind: ResourceKind<DesiredPatroni, ObservedPatroni> = {
         hazard: { code: 'ACCESS_CHANGE', message: `who may connect to ${placed.addon}, or its settings, change on ${placed.host} (reloaded, no restart)` },
       },
       restartHazard: failover,
+      sameAs: sameAsStarted(desired.spec, observed),
       renew: {
         reasons: certRenewalReasons(patroniCertWants(desired, placed.host), observed.certs ?? {}, desired.certCheck.caPublicKeyPem, new Date(desired.certCheck.now)),
         stepType: 'patroni.renew-certs',
