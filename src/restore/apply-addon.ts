@@ -13,7 +13,8 @@ export function addonChanges(changes: Change[], addon: string): Change[] {
   return changes.filter((c) => c.addon === addon || (c.kind === 'etcd' && c.action === 'create'));
 }
 
-export async function applyAddonFromFile(session: Session, addon: string, progress: (message: string) => void): Promise<void> {
+export async function applyAddonFromFile(session: Session, addon: string, progress: (message: string, host?: string) => void): Promise<void> {
+  progress(`reading the fleet to plan ${addon} as the file says`);
   const { plan } = await computePlan(session);
   const ha = session.config.addons.find((a) => a.name === addon)!.hosts.length > 1;
   const changes = ha ? addonChanges(plan.changes, addon) : plan.changes.filter((c) => c.addon === addon);
@@ -23,7 +24,7 @@ export async function applyAddonFromFile(session: Session, addon: string, progre
   }
   const quiet = () => undefined;
   const errors: string[] = [];
-  const hooks: ApplyHooks = { start: quiet, done: quiet, skipped: quiet, failed: (c, e) => errors.push(`${c.address}: ${e.message}`), progress: (_h, m) => progress(m) };
+  const hooks: ApplyHooks = { start: quiet, done: quiet, skipped: quiet, failed: (c, e) => errors.push(`${c.address}: ${e.message}`), progress: (h, m) => progress(m, h) };
   await applyPlan({ plan: { ...plan, changes }, hosts: session.hosts, keystores: session.keystores, ca: session.ca, hooks });
   if (errors.length) throw new UserError(`making ${addon} on its restored data failed: ${errors.join('; ')}`);
 }

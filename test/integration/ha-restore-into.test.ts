@@ -116,8 +116,9 @@ describe('restore --to --into a new highly available add-on', () => {
   it('NEW declared, not applied: restore says what it makes (both members), then NEW is a cluster with the rows up to the target', async () => {
     ws.write(config(true));
     const started = Date.now();
-    const r = ws.run(['restore', SOURCE.name, '--to', target, '--into', NEW.name], env);
+    const r = ws.run(['restore', SOURCE.name, '--to', target, '--into', NEW.name], env, 600_000);
     const ms = Date.now() - started;
+    console.log(r.stderr);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     console.log(`restore --to --into a new cluster: ${ms} ms (the copy itself ${/Restored shop into shop-copy in ([\d.]+) s/.exec(r.stdout)?.[1]} s)`);
     // What it will do, before doing it: NEW's members and what each does.

@@ -147,7 +147,8 @@ export async function restorePitrCommand(opts: RestorePitrOptions): Promise<numb
         if (json) out(JSON.stringify(result, null, 2));
         return 1;
       }
-      const progress = (m: string) => err(`  [${host.name}] ${m}`);
+      // A new cluster is made on several hosts at once: each line names the host it is about.
+      const progress = (m: string, on = host.name) => err(`  [${on}] ${m}`);
       if (into) {
         const r = await restoreInto({ config, source, into, host, ...intoHosts, keystore: session.keystores.get(into.host)!, sourceKeystore: session.keystores.get(source.host)!, target, progress });
         Object.assign(result, { status: 'restored', seconds: r.seconds });
