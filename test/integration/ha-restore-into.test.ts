@@ -98,8 +98,10 @@ let sourceLeader = '';
 
 describe('restore --to --into a new highly available add-on', () => {
   it('SOURCE, a cluster with PITR on S3: rows before and after the target time, archived', async () => {
-    const r = ws.run(['apply', '--auto-approve'], env);
+    const started = Date.now();
+    const r = ws.run(['apply', '--auto-approve'], env, 600_000);
     expect(r.code, r.stdout.slice(-3000) + r.stderr).toBe(0);
+    console.log(`first apply of SOURCE (a cluster with PITR): ${Date.now() - started} ms`);
     await until('SOURCE\'s replica to be in sync', () => /^sync_standby (streaming|running) 0$/.test(patroniCluster(SOURCE, 'db-3')['db-2'] ?? ''));
     sourceLeader = Object.entries(patroniCluster(SOURCE, 'db-3')).find(([, v]) => v.startsWith('leader '))![0];
     expect(sourceLeader).toBe('db-3');
