@@ -14,6 +14,9 @@ const ws = new Workspace();
 let env: Record<string, string>;
 const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
 
+/** Each step makes or restores a whole cluster: on a machine shared by several fleets (2 cores), minutes. */
+const SLOW = 900_000;
+
 const SOURCE = { name: 'shop', hosts: ['db-3', 'db-2'], port: 31001 };
 const NEW = { name: 'shop-copy', hosts: ['db-1', 'db-2'], port: 31021 };
 /** PostgreSQL's and Patroni's ports on each member: the gateway's + 1 and + 2 (config/ha-check.ts). */
@@ -86,7 +89,7 @@ beforeAll(() => {
   fleet = fleetUp(3);
   env = { S3_ACCESS_KEY_ID: fleet.s3.accessKeyId, S3_SECRET_ACCESS_KEY: fleet.s3.secretAccessKey, NODE_NO_WARNINGS: '1' };
   ws.write(config(false));
-});
+}, SLOW);
 
 afterAll(() => {
   ws.cleanup([]);
@@ -113,7 +116,7 @@ describe('restore --to --into a new highly available add-on', () => {
     await write(SOURCE.name, ['b1', 'b2']);
     await archiveNow(sourceLeader);
     expectEmptyPlan(ws, env);
-  });
+  }, SLOW);
 
   it('NEW declared, not applied: restore says what it makes (both members), then NEW is a cluster with the rows up to the target', async () => {
     ws.write(config(true));
@@ -147,7 +150,7 @@ describe('restore --to --into a new highly available add-on', () => {
     // NEW's names: its database and owner; SOURCE's owner role is not carried over.
     expect(sql(NEW, 'db-1', "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles WHERE rolname IN ('shop', 'shop-copy', 'replicator')", 'postgres')).toBe('replicator,shop-copy');
     expect(sql(NEW, 'db-1', "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'ledger'")).toBe('shop-copy');
-  });
+  }, SLOW);
 
   it('NEW works through its DATABASE_URL, its writes reach the replica, it has its own PITR stanza; SOURCE is untouched; plan is empty', async () => {
     expect(await viaUrl(NEW.name, 'SELECT v FROM ledger ORDER BY v')).toEqual(['a1', 'a2', 'a3']);
@@ -162,7 +165,7 @@ describe('restore --to --into a new highly available add-on', () => {
     expect(source['db-3']).toMatch(/^leader running/);
     expect(source['db-2']).toMatch(/^sync_standby (streaming|running) 0$/);
     expectEmptyPlan(ws, env);
-  });
+  }, SLOW);
 
   it('restore --into NEW again is refused: NEW exists now; nothing changes', () => {
     const r = ws.run(['restore', SOURCE.name, '--to', target, '--into', NEW.name], env);
