@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fleet, dockerOn, fleetDown, fleetUp, hostsYaml, psqlOn, s3StorageYaml } from './fleet-harness.js';
 import { Workspace, expectEmptyPlan } from './harness.js';
@@ -140,7 +141,9 @@ describe('restore --to --into a new highly available add-on', () => {
     console.log(`NEW's replica in sync ${syncMs} ms after the restore command ended`);
     // From the members' own records: the replica's container start to the primary naming it synchronous.
     const startedAt = Date.parse(dockerOn(host('db-2'), ['inspect', '-f', '{{.State.StartedAt}}', 'dbform-shop-copy']));
-    const assigned = dockerOn(host('db-1'), ['logs', '--timestamps', 'dbform-shop-copy']).split('\n').find((l) => l.includes('synchronous standby status to') && l.includes('db-2'));
+    // Patroni logs to stderr.
+    const logs = spawnSync('docker', ['-H', host('db-1').dockerHost, 'logs', '--timestamps', 'dbform-shop-copy'], { encoding: 'utf8' });
+    const assigned = (logs.stdout + logs.stderr).split('\n').find((l) => l.includes('synchronous standby status to') && l.includes('db-2'));
     if (assigned) console.log(`NEW's replica: container start to synchronous standby ${Date.parse(assigned.split(' ')[0]!) - startedAt} ms`);
 
     // The rows up to the target, not after, on the primary and on the replica (its own port on db-2).
