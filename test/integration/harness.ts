@@ -36,11 +36,12 @@ export class Workspace {
     writeFileSync(this.config, yaml.replaceAll('$DATA_DIR', this.dataDir));
   }
 
-  run(args: string[], extraEnv: Record<string, string> = {}): CliResult {
+  /** `timeoutMs`: longer for a command that makes a whole cluster (a restore into a new one). */
+  run(args: string[], extraEnv: Record<string, string> = {}, timeoutMs = 240_000): CliResult {
     const r = spawnSync(process.execPath, [CLI, ...args, '-f', this.config], {
       env: { ...process.env, ...this.env, ...extraEnv },
       encoding: 'utf8',
-      timeout: 240_000,
+      timeout: timeoutMs,
     });
     const result = { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
     this.transcript.push(r.stdout, r.stderr);

@@ -7,7 +7,7 @@ import { restoreInPlace } from '../../resources/pitr/restore.js';
 import { restoreClusterInPlace } from '../../resources/pitr/restore-cluster.js';
 import { clusterPitrTaken } from '../../resources/pitr/cluster.js';
 import type { Host } from '../../hosts/host.js';
-import { checkInto, restoreInto } from '../../resources/pitr/restore-into.js';
+import { checkInto, describeInto, restoreInto } from '../../resources/pitr/restore-into.js';
 import { type RestoreTarget, checkTarget, parseRestoreTarget } from '../../resources/pitr/restore-target.js';
 import { readClusterPitrStatus, readPitrStatus } from '../../resources/pitr/status.js';
 import { storeFor } from '../../resources/backups/service.js';
@@ -55,13 +55,13 @@ function baseOf(target: RestoreTarget, status: PitrStatus): BaseBackup | undefin
 }
 
 /** What the restore will do, before it does it: the base backup it starts from and what it overwrites. */
-function describe(opts: RestorePitrOptions, host: string, target: RestoreTarget, status: PitrStatus, zone: string, otherMembers: string[] = []): string {
+function describe(opts: RestorePitrOptions, host: string, target: RestoreTarget, status: PitrStatus, zone: string, otherMembers: string[] = [], intoMembers: string[] = [host]): string {
   const show = (iso: string) => DateTime.fromISO(iso).setZone(zone).toFormat('yyyy-MM-dd HH:mm:ss ZZZZ');
   const base = baseOf(target, status);
   const last = status.archiver ? `the last archived WAL (${show(status.window!.latest)})` : `the last archived WAL (${opts.addon} is not running: its last segment's time is not known)`;
   const to = target.kind === 'latest' ? last : show(target.iso);
   const what = opts.into
-    ? `  ${opts.into} is created on ${host} from it (no initdb), then made as the file says; ${opts.addon} is only read.`
+    ? describeInto(opts.addon, opts.into, intoMembers)
     : otherMembers.length
       ? `  everything written to ${opts.addon} after the target is overwritten (the data directory of its member on ${host} is kept beside it; ${otherMembers.join(', ')} clone${otherMembers.length > 1 ? '' : 's'} it again).`
       : `  everything written to ${opts.addon} after the target is overwritten (its current data directory is kept beside it).`;
@@ -97,9 +97,8 @@ function reachable(session: Session, name: string): Host {
 const hostConfig = (session: Session, name: string) => session.config.hosts.find((h) => h.name === name)!;
 
 /** Checks what a restore involving a highly available add-on can do: restored in place, or read as the source
- *  of --into (a single instance), with PITR taken (an S3 storage). Returns the cluster restored in place. */
+ *  of --into, with PITR taken (an S3 storage). Returns the cluster restored in place. */
 function checkCluster(session: Session, source: AddonConfig, into: AddonConfig | undefined): AddonConfig | undefined {
-  if (into && into.hosts.length > 1) throw new UserError(`--into ${into.name}: ${into.name} is highly available: restore --to --into makes a single instance only (restore into one, or restore ${source.name} with --backup ID --into)`);
   if (source.hosts.length === 1) return undefined;
   if (!clusterPitrTaken(session.config, source)) throw new UserError(`add-on ${source.name} is highly available and its storage is a local directory: no base backup or WAL archive of it is taken (use an s3 storage)`);
   return into ? undefined : source;
@@ -117,14 +116,18 @@ export async function restorePitrCommand(opts: RestorePitrOptions): Promise<numb
     const target = parseRestoreTarget(opts.to, zone);
     const allowed = parseAllowedHazards(opts.allowHazards);
     const written = into ?? source;
-    // A cluster restored in place writes every member's host: each is locked, the preferred member's first.
-    const lockedHosts = (cluster ? cluster.hosts : [written.host]).map((h) => reachable(session, h));
+    // A cluster restored in place, or made by --into, writes every member's host: each is locked, the preferred
+    // member's first; a new cluster also its consensus store's hosts (apply makes the store when there is none).
+    const members = (cluster ?? written).hosts;
+    const consensus = into && into.hosts.length > 1 ? (config.consensus?.hosts ?? []) : [];
+    const lockedHosts = [...new Set([...members, ...consensus])].map((h) => reachable(session, h));
     const host = lockedHosts[0]!;
+    const intoHosts = { members: lockedHosts.filter((h) => members.includes(h.name)), consensus: lockedHosts.filter((h) => consensus.includes(h.name)) };
     const sourceHost = reachable(session, source.host);
     const locks = [];
     try {
       for (const h of lockedHosts) locks.push(await acquireHostLock(h, currentHolder(), opts.lockTimeoutSeconds));
-      if (into) await checkInto({ config, source, into, host, keystore: session.keystores.get(into.host)!, sourceKeystore: session.keystores.get(source.host)! });
+      if (into) await checkInto({ config, source, into, host, ...intoHosts, keystore: session.keystores.get(into.host)!, sourceKeystore: session.keystores.get(source.host)! });
       // Both read the repository: asked together. A storage that is down is reported as such at once,
       // without waiting for pgBackRest's own retries (minutes), whose failure is then not the one to report.
       const window = source.hosts.length > 1 ? readClusterPitrStatus(config, session.hosts, opts.addon) : readPitrStatus(config, sourceHost, opts.addon);
@@ -138,15 +141,16 @@ export async function restorePitrCommand(opts: RestorePitrOptions): Promise<numb
         base_backup: base ? { id: base.id, size: base.size } : null, status: 'refused', seconds: null, kept_as: null,
       };
       const json = opts.format === 'json';
-      if (!json) out(describe(opts, host.name, target, status, zone, cluster ? cluster.hosts.slice(1) : []));
+      if (!json) out(describe(opts, host.name, target, status, zone, cluster ? cluster.hosts.slice(1) : [], members));
       if (!into && !allowed.has('DATA_LOSS')) {
         err(`Refused: DATA_LOSS: what ${opts.addon} holds after the target is overwritten. To restore, run again with --allow-hazards DATA_LOSS`);
         if (json) out(JSON.stringify(result, null, 2));
         return 1;
       }
-      const progress = (m: string) => err(`  [${host.name}] ${m}`);
+      // A new cluster is made on several hosts at once: each line names the host it is about.
+      const progress = (m: string, on = host.name) => err(`  [${on}] ${m}`);
       if (into) {
-        const r = await restoreInto({ config, source, into, host, keystore: session.keystores.get(into.host)!, sourceKeystore: session.keystores.get(source.host)!, target, progress });
+        const r = await restoreInto({ config, source, into, host, ...intoHosts, keystore: session.keystores.get(into.host)!, sourceKeystore: session.keystores.get(source.host)!, target, progress });
         Object.assign(result, { status: 'restored', seconds: r.seconds });
         if (!json) out(`Restored ${opts.addon} into ${into.name} in ${r.seconds.toFixed(1)} s; ${opts.addon} was only read.`);
       } else {

@@ -126,12 +126,15 @@ const ensure: Executor = async (step, ctx) => {
   await prepareMember(step, ctx, spec);
   const moving = step.plainHttpApi === true;
   const initialized = (await ctx.host.exec(`test -s ${shq(`${spec.dir}/pgdata/PG_VERSION`)}`)).code === 0;
+  // A data directory without a member container yet: put there by `restore --to --into` (restore-into.ts) for a
+  // new cluster. No member runs to store settings into or hand over from: Patroni takes the cluster from it.
+  const adopted = initialized && (await ctx.host.exec(`docker inspect ${shq(spec.name)} >/dev/null 2>&1`)).code !== 0;
   if (!initialized && step.preferred !== true) {
     // The preferred member bootstraps the cluster; this one clones it once it is the primary.
     ctx.progress(`waiting for the preferred primary of ${spec.addon}`);
     await waitForHttp(ctx, spec, apiUrls(step, 'preferredApi').map((u) => `${u}/primary`), `the preferred primary of ${spec.addon} did not start`, PATRONI_CURL_TLS);
   }
-  if (initialized) {
+  if (initialized && !adopted) {
     // A member moving to TLS may have lost the consensus store already (moved by this apply on its host): the
     // settings are stored once it is back, and wait for its next restart (the next plan says so).
     if (!moving) await storeDcsSettings(step, ctx, spec, [self]);
@@ -146,12 +149,14 @@ const ensure: Executor = async (step, ctx) => {
   // on, no acknowledged commit is lost.
   ctx.progress(`waiting for ${ctx.host.name} to be the primary or the synchronous replica of ${spec.addon}`);
   await waitForHttp(ctx, spec, [`${self}/primary`, `${self}/sync`], `${spec.addon} on ${ctx.host.name} is neither the primary nor a synchronous replica`, PATRONI_CURL_TLS);
-  if (!initialized && step.preferred === true) {
-    // A new cluster is done once its replica (made on its own host meanwhile) is in sync: the users and the
-    // database that follow are then written to both members, and their commits never hang on a replica
-    // that is still catching up.
+  if ((!initialized || adopted) && step.preferred === true) {
+    // A new cluster (or one taken from restored data) is done once its replica (made on its own host meanwhile)
+    // is in sync: the users and the database that follow are then written to both members, and their commits
+    // never hang on a replica that is still catching up. This member itself counts: an adopted data directory
+    // whose peer already leads (its container removed by hand) joins as the synchronous replica.
     ctx.progress(`waiting for the synchronous replica of ${spec.addon}`);
-    await waitForHttp(ctx, spec, apiUrls(step, 'peerApis').map((u) => `${u}/sync`), `no replica of ${spec.addon} became synchronous`, PATRONI_CURL_TLS);
+    const sync = [...apiUrls(step, 'peerApis').map((u) => `${u}/sync`), `${self}/sync`];
+    await waitForHttp(ctx, spec, sync, `no replica of ${spec.addon} became synchronous`, PATRONI_CURL_TLS);
   }
 };
 
