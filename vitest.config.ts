@@ -22,10 +22,10 @@ const compiledSchema: Plugin = {
 // The integration files that run in the suite's second lane, on a fleet of their own (scripts/test.sh runs both
 // lanes at once). Most of them spend most of their time waiting for the hosts' cron (the disk guard's minute, a
 // scheduled backup) and for WAL to be archived, while the first lane keeps both cores busy (the LUKS VM, which
-// only the first lane uses, and HA clusters); the last five even the lanes out (about 1,100 s each in CI).
+// only the first lane uses, and HA clusters); the last six even the lanes out.
 const SECOND_LANE = [
   'disk-full-fs', 'disk-full', 'backups', 'pitr', 'pitr-restore', 'restore', 'drill',
-  'dashboard', 'status', 'logs-ssh', 'ha-convert', 'ha-read-replica',
+  'dashboard', 'status', 'logs-ssh', 'ha-convert', 'ha-read-replica', 'ha-consensus-move',
 ].map((f) => `test/integration/${f}.test.ts`);
 const integration = { testTimeout: 300_000, hookTimeout: 300_000, fileParallelism: false } as const;
 
