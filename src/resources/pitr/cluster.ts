@@ -10,7 +10,8 @@ import { type PitrMember, memberCertNames, memberCommand } from './standby-backu
 // Where an add-on's point-in-time recovery is placed. A single instance: on its host. A highly available add-on:
 // on every member host, with the same stanza and repository, so that whichever member is the primary archives
 // its WAL (Patroni runs every member with archive_mode=on: a replica archives nothing), and whichever is the
-// replica takes the weekly full base backup (standby-backup.ts); the settings survive a failover and a dead host. Pure, like every kind's desired state.
+// replica takes the weekly full base backup (standby-backup.ts); the settings survive a failover and a dead
+// host. Pure, like every kind's desired state.
 
 /** Whether a highly available add-on has PITR: into an S3 storage only, which every member reaches alike (a
  *  directory on each member's host would split its WAL between two repositories). */
