@@ -119,6 +119,12 @@ if [ ! -e /etc/dbform-fleet-host ]; then
 
   install -d -m 700 /root/.ssh
   install -m 600 "$STATE/id_ed25519.pub" /root/.ssh/authorized_keys
+  # root's shell files as Debian's base-files installs them. The machine's own (its view is copied) may set up
+  # developer tools: here, pyenv's init in .bashrc, which bash runs for every command sshd starts (bash reads
+  # .bashrc when sshd runs it) and which forks about 60 processes: 2-4 s of CPU for each command dbform runs
+  # over SSH, measured under load, and most of the test suite's time. A user's database host has none of it.
+  install -m 644 /usr/share/base-files/dot.bashrc /root/.bashrc
+  install -m 644 /usr/share/base-files/dot.profile /root/.profile
 
   # A non-root login with passwordless sudo, same key.
   id dbform >/dev/null 2>&1 || useradd -m -s /bin/bash dbform
