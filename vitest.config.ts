@@ -22,7 +22,7 @@ const compiledSchema: Plugin = {
 // The integration files that run in the suite's second lane, on a fleet of their own (scripts/test.sh runs both
 // lanes at once). Most of them spend most of their time waiting for the hosts' cron (the disk guard's minute, a
 // scheduled backup) and for WAL to be archived, while the first lane keeps both cores busy (the LUKS VM, which
-// only the first lane uses, and HA clusters); the last eight even the lanes out (measured: about 45 min each on a
+// only the first lane uses, and HA clusters); the last eight even the lanes out (measured: about 50 and 46 min on a
 // loaded 2-core machine, the first lane's files taking 3100 s and the second's 2600 s before fleet and upgrade moved).
 const SECOND_LANE = [
   'disk-full-fs', 'disk-full', 'backups', 'pitr', 'pitr-restore', 'restore', 'drill',

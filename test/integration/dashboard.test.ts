@@ -7,7 +7,7 @@ import pg from 'pg';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fleet, fleetDown, fleetUp, hostsYaml, psqlOn, s3StorageYaml } from './fleet-harness.js';
-import { Workspace } from './harness.js';
+import { Workspace, escapeRe } from './harness.js';
 
 // The dashboard in a real headless browser (Debian's chromium driven by playwright-core), against the fleet:
 // the fleet page, an add-on page whose chart gains points, the idle toggle, no secret in any response, the
@@ -66,7 +66,6 @@ function dashboard(args: string[], extra: Record<string, string> = {}): Promise<
   });
 }
 
-const escapeRe = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   const r = await fetch(url, { headers, redirect: 'manual' });

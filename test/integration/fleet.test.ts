@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fleet, acceptedLogins, dockerOn, fleetDown, fleetUp, hostsYaml, psqlOn } from './fleet-harness.js';
-import { Workspace, asUser, expectEmptyPlan } from './harness.js';
+import { Workspace, asUser, escapeRe, expectEmptyPlan } from './harness.js';
 
 // Three real SSH hosts (network namespaces with their own sshd and Docker engine). db-3 is reached as
 // a non-root user with sudo. SQL goes through the SSH connections: no database port is used directly.
@@ -29,8 +29,6 @@ function config(opts: { extraUsersOnGamma?: number; gammaPlan?: string; override
 }
 
 const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
-/** An address as a regular expression matches it literally. */
-const escaped = (address: string) => address.replace(/\./g, '\\.');
 
 beforeAll(() => {
   fleet = fleetUp(3);
@@ -89,7 +87,7 @@ describe('a fleet of three SSH hosts', () => {
     ws.write(config({ overrides: { 'db-1': { hostKey: host('db-2').hostKey } } }));
     const r = ws.run(['plan']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`host db-1: host key of ${escaped(host('db-1').address)}:22 does not match the pinned hostKey: expected ssh-ed25519 SHA256:\\S+, got ssh-ed25519 SHA256:\\S+`));
+    expect(r.stderr).toMatch(new RegExp(`host db-1: host key of ${escapeRe(host('db-1').address)}:22 does not match the pinned hostKey: expected ssh-ed25519 SHA256:\\S+, got ssh-ed25519 SHA256:\\S+`));
     expect(acceptedLogins(host('db-1'))).toBe(before); // no authentication, so no command, ever reached db-1
     ws.write(config());
     expectEmptyPlan(ws);
@@ -158,7 +156,7 @@ describe('a fleet of three SSH hosts', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/host db-1: \d+ applied, 0 failed/);
     expect(r.stdout).toMatch(/host db-2: \d+ applied, 0 failed/);
-    expect(r.stdout).toMatch(new RegExp(`host db-3: not applied: ${escaped(host('db-3').address)} does not answer on port 22 \\(.*\\): is the host up and its sshd running\\?`));
+    expect(r.stdout).toMatch(new RegExp(`host db-3: not applied: ${escapeRe(host('db-3').address)} does not answer on port 22 \\(.*\\): is the host up and its sshd running\\?`));
     expect(psqlOn(host('db-1'), 'alpha', 31001, 'postgres', `SELECT count(*) FROM pg_roles WHERE rolname = 'late'`)).toBe('1');
     expect(psqlOn(host('db-2'), 'beta', 31001, 'postgres', `SELECT count(*) FROM pg_roles WHERE rolname = 'late'`)).toBe('1');
   });

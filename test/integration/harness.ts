@@ -100,3 +100,6 @@ export function expectEmptyPlan(ws: Workspace, extraEnv: Record<string, string> 
   expect(plan.code, plan.stdout.slice(-1500) + plan.stderr).toBe(0);
   return plan;
 }
+
+/** Text as a regular expression that matches it literally (an address, a backup id). */
+export const escapeRe = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
